@@ -1,0 +1,93 @@
+using System.Net;
+using CapCluster.Client.Internal;
+using CapCluster.Protocol;
+using CapCluster.Security;
+
+namespace CapCluster.Client;
+
+/// <summary>
+/// A mutual-TLS channel to the controller a .cap file names: the holder certificate
+/// as client certificate, the server pinned to the file's CA, the secret in every call's
+/// metadata. Both clients and engines use it; errors come out as CapCluster exceptions
+/// that say what to do.
+/// </summary>
+public sealed class ControllerConnection : IDisposable
+{
+    private ControllerConnection(CapabilityFile capability, string capabilityPath, GrpcChannel channel)
+    {
+        Capability = capability;
+        CapabilityPath = capabilityPath;
+        Channel = channel;
+    }
+
+    /// <summary>The capability this connection presents.</summary>
+    public CapabilityFile Capability { get; }
+
+    /// <summary>Where the capability was read from.</summary>
+    public string CapabilityPath { get; }
+
+    /// <summary>The underlying channel.</summary>
+    public GrpcChannel Channel { get; }
+
+    /// <summary>
+    /// Opens a connection with the capability file at <paramref name="capabilityPath"/>, or, when it is null,
+    /// the <paramref name="iface"/>.cap of the default security folder (under CAPCLUSTER_DIR when set).
+    /// </summary>
+    /// <exception cref="CapabilityNotFoundException">No file at the path or in the default folder.</exception>
+    /// <exception cref="CapabilityFileException">The file is malformed or was edited.</exception>
+    public static ControllerConnection Open(string? capabilityPath, string iface, int maxMessageSize = 64 * 1024 * 1024)
+    {
+        var path = Locate(capabilityPath, iface);
+        var capability = CapabilityFile.Read(path);
+        if (capability.Interface != iface)
+        {
+            throw new CapabilityFileException(path, $"this is a {capability.Interface} capability, not a {iface} capability");
+        }
+
+        var channel = new GrpcChannel(
+            [.. capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, l.Port))],
+            new GrpcChannelOptions
+            {
+                ClientCertificate = capability.HolderCertificate,
+                ValidateServerCertificate = ControllerCertificateValidator.For(capability.CaCertificate),
+                DefaultHeaders = [CapabilityMetadata.For(capability.Url.Secret)],
+                MaxReceiveMessageSize = maxMessageSize,
+                MaxSendMessageSize = maxMessageSize,
+            });
+        return new ControllerConnection(capability, path, channel);
+    }
+
+    /// <summary>A unary call whose failures become CapCluster exceptions.</summary>
+    public async Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
+        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new()
+    {
+        try
+        {
+            return await Channel.UnaryAsync(method, request, new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled || !cancellationToken.IsCancellationRequested)
+        {
+            throw Translate(e);
+        }
+    }
+
+    /// <summary>The CapCluster exception for a failed call.</summary>
+    public CapClusterException Translate(RpcException e) => ClientErrors.FromRpc(e, Capability, CapabilityPath);
+
+    /// <inheritdoc />
+    public void Dispose() => Channel.Dispose();
+
+    private static string Locate(string? capabilityPath, string iface)
+    {
+        if (capabilityPath is not null)
+        {
+            return File.Exists(capabilityPath)
+                ? capabilityPath
+                : throw ClientErrors.NoCapabilityFile(iface, [Path.GetFullPath(capabilityPath)]);
+        }
+
+        var fallback = ClusterPaths.Resolve().CapFile(iface);
+        return File.Exists(fallback) ? fallback : throw ClientErrors.NoCapabilityFile(iface, [fallback]);
+    }
+}

@@ -1,0 +1,104 @@
+using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
+using CapCluster.Security;
+
+namespace CapCluster.Client;
+
+/// <summary>
+/// Explicit control of every engine, through a multiengine capability.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var mec = await MultiEngineClient.ConnectAsync();   // ~/.capcluster/security/multiengine.cap
+/// var ids = await mec.GetIdsAsync();                              // [0, 1, 2, 3]
+/// </code>
+/// </example>
+public sealed class MultiEngineClient : IAsyncDisposable
+{
+    private readonly ControllerConnection connection;
+
+    private MultiEngineClient(ControllerConnection connection) => this.connection = connection;
+
+    /// <summary>The capability file this client uses.</summary>
+    public string CapabilityPath => connection.CapabilityPath;
+
+    /// <summary>
+    /// Connects with the multiengine capability at <paramref name="capFile"/>, or, when null, the default
+    /// security folder's multiengine.cap, and checks that the controller accepts it.
+    /// </summary>
+    /// <exception cref="CapabilityNotFoundException">No .cap file found; the message lists where it looked.</exception>
+    /// <exception cref="CapabilityFileException">The file is malformed or was edited.</exception>
+    /// <exception cref="ControllerUnreachableException">No controller answers at the file's locations.</exception>
+    /// <exception cref="CapabilityRefusedException">The controller refused the capability, with the gate's reason.</exception>
+    public static async Task<MultiEngineClient> ConnectAsync(string? capFile = null, CancellationToken cancellationToken = default)
+    {
+        var connection = ControllerConnection.Open(capFile, CapabilityInterfaces.MultiEngine);
+        var client = new MultiEngineClient(connection);
+        try
+        {
+            await client.GetIdsAsync(cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The ids of the registered engines, ascending.</summary>
+    public async Task<IReadOnlyList<int>> GetIdsAsync(CancellationToken cancellationToken = default)
+    {
+        var reply = await connection.CallAsync(CapClusterMethods.GetIds, new GetIdsRequest(), cancellationToken).ConfigureAwait(false);
+        return [.. reply.Ids];
+    }
+
+    /// <summary>Every registered engine with its host, pid, state and last heartbeat.</summary>
+    public async Task<IReadOnlyList<EngineStatus>> GetEnginesAsync(CancellationToken cancellationToken = default)
+    {
+        var reply = await connection.CallAsync(CapClusterMethods.ListEngines, new ListEnginesRequest(), cancellationToken).ConfigureAwait(false);
+        return [.. reply.Engines.Select(e => new EngineStatus(
+            e.Id,
+            e.Host,
+            e.Pid,
+            e.State,
+            DateTimeOffset.FromUnixTimeMilliseconds(e.RegisteredUnixMs),
+            DateTimeOffset.FromUnixTimeMilliseconds(e.LastHeartbeatUnixMs),
+            e.QueueLength,
+            e.Completed,
+            e.Cores,
+            e.Version,
+            e.Properties.ToDictionary()))];
+    }
+
+    /// <summary>
+    /// Sends a ping through each target engine's queue (all engines when <paramref name="targets"/> is null)
+    /// and returns the id of each engine that answered, in target order.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> PingAsync(IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
+    {
+        var request = new PingRequest { Targets = ToTargets(targets) };
+        var reply = await connection.CallAsync(CapClusterMethods.Ping, request, cancellationToken).ConfigureAwait(false);
+        return [.. reply.Pongs.Select(p => p.EngineId)];
+    }
+
+    /// <summary>
+    /// Stops the target engines (all when <paramref name="targets"/> is null) and, when
+    /// <paramref name="controller"/> is true, the controller after them. Returns the ids stopped.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> KillAsync(IEnumerable<int>? targets = null, bool controller = false, CancellationToken cancellationToken = default)
+    {
+        var request = new KillRequest { Targets = ToTargets(targets), Controller = controller };
+        var reply = await connection.CallAsync(CapClusterMethods.Kill, request, cancellationToken).ConfigureAwait(false);
+        return [.. reply.Killed];
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        connection.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static Targets ToTargets(IEnumerable<int>? ids) => ids is null ? new Targets() : new Targets { Ids = { ids } };
+}

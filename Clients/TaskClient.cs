@@ -1,0 +1,56 @@
+using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
+using CapCluster.Security;
+
+namespace CapCluster.Client;
+
+/// <summary>
+/// The engines as a load-balanced task farm, through a task capability.
+/// </summary>
+public sealed class TaskClient : IAsyncDisposable
+{
+    private readonly ControllerConnection connection;
+
+    private TaskClient(ControllerConnection connection) => this.connection = connection;
+
+    /// <summary>The capability file this client uses.</summary>
+    public string CapabilityPath => connection.CapabilityPath;
+
+    /// <summary>
+    /// Connects with the task capability at <paramref name="capFile"/>, or, when null, the default
+    /// security folder's task.cap, and checks that the controller accepts it.
+    /// </summary>
+    /// <exception cref="CapabilityNotFoundException">No .cap file found; the message lists where it looked.</exception>
+    /// <exception cref="CapabilityFileException">The file is malformed or was edited.</exception>
+    /// <exception cref="ControllerUnreachableException">No controller answers at the file's locations.</exception>
+    /// <exception cref="CapabilityRefusedException">The controller refused the capability, with the gate's reason.</exception>
+    public static async Task<TaskClient> ConnectAsync(string? capFile = null, CancellationToken cancellationToken = default)
+    {
+        var connection = ControllerConnection.Open(capFile, CapabilityInterfaces.Task);
+        var client = new TaskClient(connection);
+        try
+        {
+            await client.QueueStatusAsync(cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Queued, running, succeeded and failed task counts, and the number of engines.</summary>
+    public async Task<TaskQueueStatus> QueueStatusAsync(CancellationToken cancellationToken = default)
+    {
+        var r = await connection.CallAsync(CapClusterMethods.QueueStatus, new QueueStatusRequest(), cancellationToken).ConfigureAwait(false);
+        return new TaskQueueStatus(r.Queued, r.Running, r.Succeeded, r.Failed, r.Engines, r.RunningPerEngine.ToDictionary());
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        connection.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Net;
+using CapCluster.Controller.Internal;
+using CapCluster.Protocol;
+using CapCluster.Security;
+using Microsoft.Extensions.Logging;
+using V1 = CapCluster.Protocol.V1;
+
+namespace CapCluster.Controller;
+
+/// <summary>
+/// A running controller: the CA and capability registry of its security folder, the
+/// gate, the engine registry, and the gRPC server on the engine and client ports.
+/// </summary>
+public sealed class ControllerHost : IAsyncDisposable
+{
+    private readonly GrpcServer server;
+    private readonly AuditLog audit;
+    private readonly CancellationTokenSource lifetime;
+    private readonly Task heartbeats;
+    private readonly TaskCompletionSource stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ControllerHost(GrpcServer server, AuditLog audit, CancellationTokenSource lifetime, Task heartbeats, ControllerState state, ClusterPaths paths, IReadOnlyDictionary<string, string> capabilityFiles)
+    {
+        this.server = server;
+        this.audit = audit;
+        this.lifetime = lifetime;
+        this.heartbeats = heartbeats;
+        State = state;
+        Paths = paths;
+        CapabilityFiles = capabilityFiles;
+    }
+
+    /// <summary>Ports, locations and pid of this run, as written to the security folder.</summary>
+    public ControllerState State { get; }
+
+    /// <summary>The folders this controller uses.</summary>
+    public ClusterPaths Paths { get; }
+
+    /// <summary>The .cap file of each interface.</summary>
+    public IReadOnlyDictionary<string, string> CapabilityFiles { get; }
+
+    /// <summary>Completes when a client with the right capability asked the controller to stop.</summary>
+    public Task StopRequested => stopRequested.Task;
+
+    /// <summary>Creates or loads the CA and registry, binds both ports, writes the .cap files.</summary>
+    /// <exception cref="CapClusterException">Bad options, a controller already running on this folder, or unreadable security files.</exception>
+    /// <exception cref="GrpcBindException">A port cannot be bound.</exception>
+    public static async Task<ControllerHost> StartAsync(ControllerOptions options, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var logger = loggerFactory.CreateLogger("CapCluster.Controller");
+        var paths = ClusterPaths.Resolve(options.Profile, options.SecurityFolder, options.LogFolder);
+        paths.EnsureCreated();
+        var last = ControllerState.TryRead(paths.SecurityFolder);
+        RefuseIfRunning(last, paths);
+        var (enginePort, clientPort) = options.Reuse && last is not null
+            ? (options.EnginePort == 0 ? last.EnginePort : options.EnginePort, options.ClientPort == 0 ? last.ClientPort : options.ClientPort)
+            : (options.EnginePort, options.ClientPort);
+
+        var authority = CertificateAuthority.LoadOrCreate(paths.SecurityFolder, time);
+        var registry = CapabilityRegistry.LoadOrCreate(paths.SecurityFolder, time);
+        var audit = AuditLog.Open(paths.AuditLogFile, time);
+        var hosts = LocationHosts(options);
+        var started = time.GetUtcNow();
+        var lifetime = new CancellationTokenSource();
+        ControllerHost? host = null;
+        var engines = new EngineRegistry(time, logger);
+        var controllerInfo = new V1.ControllerInfo
+        {
+            Pid = Environment.ProcessId,
+            Host = Dns.GetHostName(),
+            Version = typeof(ControllerHost).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+            StartedUnixMs = started.ToUnixTimeMilliseconds(),
+        };
+
+        var router = new GrpcRouter();
+        new EngineLinkService(engines, options, logger).Map(router);
+        new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), logger).Map(router);
+        new TaskFarmService(engines).Map(router);
+
+        var enginePortBound = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new CapabilityGate(authority, registry, audit, enginePortBound.Task, time, logger);
+        var address = IPAddress.Parse(options.ListenAddress);
+        GrpcServer server;
+        try
+        {
+            server = await GrpcServer.StartAsync(
+                [new GrpcEndpoint("engine", address, enginePort), new GrpcEndpoint("client", address, clientPort)],
+                router,
+                gate,
+                new GrpcServerOptions
+                {
+                    ServerCertificate = authority.IssueServerCertificate([options.ListenAddress, .. hosts, Dns.GetHostName()], options.ServerCertificateLifetime),
+                    MaxReceiveMessageSize = options.MaxMessageSize,
+                    MaxSendMessageSize = options.MaxMessageSize,
+                },
+                loggerFactory,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            audit.Dispose();
+            lifetime.Dispose();
+            throw;
+        }
+
+        var engineEndPoint = server.BoundEndpoints["engine"];
+        var clientEndPoint = server.BoundEndpoints["client"];
+        enginePortBound.SetResult(engineEndPoint.Port);
+        ControllerLog.Listening(logger, engineEndPoint.ToString(), clientEndPoint.ToString());
+
+        var files = Internal.CapabilityFiles.Ensure(
+            paths,
+            authority,
+            registry,
+            [.. hosts.Select(h => new CapabilityLocation(h, engineEndPoint.Port))],
+            [.. hosts.Select(h => new CapabilityLocation(h, clientEndPoint.Port))],
+            time,
+            logger);
+        var state = new ControllerState(Environment.ProcessId, controllerInfo.Host, options.ListenAddress, engineEndPoint.Port, clientEndPoint.Port, hosts, started);
+        state.Write(paths.SecurityFolder);
+
+        var heartbeats = new HeartbeatMonitor(engines, options, time, logger).RunAsync(lifetime.Token);
+        host = new ControllerHost(server, audit, lifetime, heartbeats, state, paths, files);
+        return host;
+    }
+
+    /// <summary>Stops listening and ends every engine stream. Engines keep running and reconnect to the next controller on these ports.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await lifetime.CancelAsync().ConfigureAwait(false);
+        await server.StopAsync(cancellationToken).ConfigureAwait(false);
+        await heartbeats.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await server.DisposeAsync().ConfigureAwait(false);
+        audit.Dispose();
+        lifetime.Dispose();
+    }
+
+    private static IReadOnlyList<string> LocationHosts(ControllerOptions options)
+    {
+        if (options.Locations.Count > 0)
+        {
+            return [.. options.Locations.Distinct()];
+        }
+
+        var address = IPAddress.Parse(options.ListenAddress);
+        return address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
+            ? [Dns.GetHostName()]
+            : [options.ListenAddress];
+    }
+
+    private static void RefuseIfRunning(ControllerState? last, ClusterPaths paths)
+    {
+        if (last is null || last.Pid == Environment.ProcessId)
+        {
+            return;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(last.Pid);
+            if (!process.HasExited && process.ProcessName == "capcontroller")
+            {
+                throw new CapClusterException(
+                    $"a controller (pid {last.Pid}) is already running with the security folder {paths.SecurityFolder}; " +
+                    "stop it first (capcluster stop) or use another --profile");
+            }
+        }
+        catch (ArgumentException)
+        {
+            // Not running any more.
+        }
+    }
+}

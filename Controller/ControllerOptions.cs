@@ -1,0 +1,80 @@
+using System.Net;
+using CapCluster.Security;
+
+namespace CapCluster.Controller;
+
+/// <summary>
+/// Everything <c>capcontroller</c> can be told. Defaults are the values below;
+/// <see cref="Validate"/> runs at start-up.
+/// </summary>
+public sealed class ControllerOptions
+{
+    /// <summary>Port engines connect to; 0 (the default) picks a random free port.</summary>
+    public int EnginePort { get; set; }
+
+    /// <summary>Port clients connect to; 0 (the default) picks a random free port.</summary>
+    public int ClientPort { get; set; }
+
+    /// <summary>Address to listen on. Default 127.0.0.1: only this machine can connect.</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Host names or addresses written into the .cap files, in the order clients try them.
+    /// Empty (the default) means the listen address, or this host's name when listening on all interfaces.
+    /// </summary>
+    public IList<string> Locations { get; set; } = [];
+
+    /// <summary>Profile name; null is the default profile.</summary>
+    public string? Profile { get; set; }
+
+    /// <summary>Security folder override; null uses the profile's.</summary>
+    public string? SecurityFolder { get; set; }
+
+    /// <summary>Log folder override; null uses the profile's.</summary>
+    public string? LogFolder { get; set; }
+
+    /// <summary>Take the ports of the last run when none are given. Default false.</summary>
+    public bool Reuse { get; set; }
+
+    /// <summary>How often engines must send a heartbeat. Default 1 s.</summary>
+    public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Heartbeats an engine may miss before it is unregistered. Default 5.</summary>
+    public int AllowedHeartbeatMisses { get; set; } = 5;
+
+    /// <summary>Lifetime of the server certificate issued at each start. Default 365 days.</summary>
+    public TimeSpan ServerCertificateLifetime { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>Largest message accepted from a client or engine. Default 64 MiB.</summary>
+    public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Checks the options and says what is wrong.</summary>
+    /// <exception cref="CapClusterException">An option is out of range.</exception>
+    public void Validate()
+    {
+        CheckPort(EnginePort, "--engine-port");
+        CheckPort(ClientPort, "--client-port");
+        if (EnginePort != 0 && EnginePort == ClientPort)
+        {
+            throw new CapClusterException($"--engine-port and --client-port are both {EnginePort}; give them different ports");
+        }
+
+        if (!IPAddress.TryParse(ListenAddress, out _))
+        {
+            throw new CapClusterException($"--ip {ListenAddress} is not an IP address (use e.g. 127.0.0.1, 0.0.0.0 or ::1)");
+        }
+
+        if (HeartbeatPeriod <= TimeSpan.Zero || AllowedHeartbeatMisses < 1)
+        {
+            throw new CapClusterException("the heartbeat period must be positive and at least one miss allowed");
+        }
+    }
+
+    private static void CheckPort(int port, string name)
+    {
+        if (port is < 0 or > 65535)
+        {
+            throw new CapClusterException($"{name} {port} is not a port (0 for random, or 1-65535)");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using CapCluster.Protocol;
+using CapCluster.Security;
+using Microsoft.Extensions.Logging;
+
+namespace CapCluster.Controller.Internal;
+
+/// <summary>
+/// The one place every call passes before it touches any queue: the client certificate
+/// chains to this controller's CA; the capability it names exists, is not revoked or
+/// expired, and grants this service and method; the secret presented matches. Every
+/// refusal is audited with its reason; an accepted connection is audited once.
+/// </summary>
+internal sealed class CapabilityGate(
+    CertificateAuthority authority,
+    CapabilityRegistry registry,
+    AuditLog audit,
+    Task<int> enginePort,
+    TimeProvider time,
+    ILogger logger) : ICallAuthorizer
+{
+    // Chain building costs far more than the rest of the gate; a connection keeps its
+    // certificate object, so the verdict is cached per certificate instance and dies
+    // with the connection. Validity in time is re-checked on every call.
+    private readonly ConditionalWeakTable<object, CertificateCheck> certificateChecks = new();
+    private readonly ConditionalWeakTable<object, object> acceptedConnections = new();
+
+    public async ValueTask AuthorizeAsync(ServerCallContext context)
+    {
+        var service = context.ServiceName;
+        var iface = CapabilityInterfaces.InterfaceForService(service);
+        if (iface is null)
+        {
+            throw Refuse(context, null, null, StatusCode.Unimplemented, $"unknown service {service}");
+        }
+
+        var onEnginePort = context.LocalPort == await enginePort.ConfigureAwait(false);
+        if (onEnginePort != (iface == CapabilityInterfaces.Engine))
+        {
+            var port = onEnginePort ? "engine" : "client";
+            throw Refuse(context, null, null, StatusCode.PermissionDenied, $"{service} is not served on the {port} port");
+        }
+
+        var certificate = context.ClientCertificate;
+        var check = certificate is null
+            ? authority.ValidateClientCertificate(null)
+            : certificateChecks.GetValue(certificate, c => authority.ValidateClientCertificate((System.Security.Cryptography.X509Certificates.X509Certificate2)c));
+        if (check.IsValid && certificate is not null && time.GetUtcNow().UtcDateTime > certificate.NotAfter.ToUniversalTime())
+        {
+            check = authority.ValidateClientCertificate(certificate);
+        }
+
+        if (!check.IsValid)
+        {
+            throw Refuse(context, check, null, StatusCode.Unauthenticated, check.Reason ?? "the client certificate was not accepted");
+        }
+
+        var secret = CapabilityMetadata.ParseSecret(context.GetRequestHeader(CapabilityMetadata.HeaderName));
+        var decision = registry.Check(check.CapabilityId!, iface, context.MethodName, secret);
+        if (!decision.Allowed)
+        {
+            var code = decision.Refusal is CapabilityRefusal.Unknown or CapabilityRefusal.SecretMismatch
+                ? StatusCode.Unauthenticated
+                : StatusCode.PermissionDenied;
+            var reason = secret is null
+                ? $"no capability secret was presented (metadata '{CapabilityMetadata.HeaderName}: {CapabilityMetadata.Scheme} <secret>')"
+                : decision.Reason ?? decision.Refusal.ToString();
+            throw Refuse(context, check, decision.Record, code, reason);
+        }
+
+        var record = decision.Record!;
+        if (!string.Equals(record.CertificateSerial, certificate!.SerialNumber, StringComparison.OrdinalIgnoreCase))
+        {
+            throw Refuse(context, check, record, StatusCode.Unauthenticated, $"the client certificate is not the one issued for capability {record.Id}");
+        }
+
+        context.Items[CallItems.Capability] = record;
+        if (!acceptedConnections.TryGetValue(certificate, out _))
+        {
+            acceptedConnections.AddOrUpdate(certificate, record);
+            audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, check.CertificateFingerprint, record.Id, record.Label, service, context.MethodName, "accepted", null));
+            ControllerLog.ConnectionAccepted(logger, context.Peer, record.Id, record.Label);
+        }
+
+    }
+
+    private RpcException Refuse(ServerCallContext context, CertificateCheck? check, CapabilityRecord? record, StatusCode code, string reason)
+    {
+        var capabilityId = record?.Id ?? check?.CapabilityId;
+        audit.Append(new AuditRecord(
+            time.GetUtcNow(), context.Peer, check?.CertificateFingerprint, capabilityId, record?.Label,
+            context.ServiceName, context.MethodName, "refused", reason));
+        ControllerLog.CallRefused(logger, context.ServiceName, context.MethodName, context.Peer, capabilityId, reason);
+        return new RpcException(new Status(code, "refused by the controller: " + reason));
+    }
+}

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+
+namespace CapCluster.Controller.Internal;
+
+internal static partial class ControllerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Controller listening: engines on {EngineEndPoint}, clients on {ClientEndPoint}")]
+    public static partial void Listening(ILogger logger, string engineEndPoint, string clientEndPoint);
+
+    [LoggerMessage(2, LogLevel.Information, "Capability {CapabilityId} ({Interface}) written to {Path}")]
+    public static partial void CapabilityWritten(ILogger logger, string capabilityId, string @interface, string path);
+
+    [LoggerMessage(3, LogLevel.Information, "Engine {EngineId} registered from {Peer} (host {Host}, pid {Pid})")]
+    public static partial void EngineRegistered(ILogger logger, int engineId, string peer, string host, int pid);
+
+    [LoggerMessage(4, LogLevel.Information, "Engine {EngineId} unregistered: {Reason}")]
+    public static partial void EngineUnregistered(ILogger logger, int engineId, string reason);
+
+    [LoggerMessage(5, LogLevel.Warning, "Refused {Service}/{Method} from {Peer} (capability {CapabilityId}): {Reason}")]
+    public static partial void CallRefused(ILogger logger, string service, string method, string peer, string? capabilityId, string reason);
+
+    [LoggerMessage(6, LogLevel.Information, "Accepted connection from {Peer} with capability {CapabilityId} ({Label})")]
+    public static partial void ConnectionAccepted(ILogger logger, string peer, string capabilityId, string? label);
+
+    [LoggerMessage(7, LogLevel.Warning, "Engine {EngineId} missed heartbeats for {Silence}; unregistering it")]
+    public static partial void HeartbeatsMissed(ILogger logger, int engineId, TimeSpan silence);
+
+    [LoggerMessage(8, LogLevel.Information, "Stop requested by {Peer}")]
+    public static partial void StopRequested(ILogger logger, string peer);
+
+    [LoggerMessage(9, LogLevel.Warning, "Engine stream from {Peer} ended with an error")]
+    public static partial void EngineStreamFailed(ILogger logger, Exception exception, string peer);
+
+    [LoggerMessage(10, LogLevel.Information, "Capability file {Path} rewritten for the current locations")]
+    public static partial void CapabilityRelocated(ILogger logger, string path);
+}

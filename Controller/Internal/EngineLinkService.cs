@@ -1,0 +1,80 @@
+using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace CapCluster.Controller.Internal;
+
+/// <summary>
+/// The engine end of the controller: one long-lived stream per engine, on which it
+/// registers, heartbeats and returns results, and receives its id and its work.
+/// </summary>
+internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, ILogger logger)
+{
+    private static readonly TimeSpan RegistrationTimeout = TimeSpan.FromSeconds(10);
+
+    public void Map(GrpcRouter router) => router.MapDuplex(CapClusterMethods.EngineConnect, ConnectAsync);
+
+    private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, ServerCallContext context)
+    {
+        var register = await ReadRegistrationAsync(requests, context.CancellationToken).ConfigureAwait(false);
+        var session = registry.Register(register, context.Peer);
+        session.Send(new ControllerMessage
+        {
+            Registered = new EngineRegistered
+            {
+                EngineId = session.Id,
+                HeartbeatPeriodMs = (int)options.HeartbeatPeriod.TotalMilliseconds,
+            },
+        });
+
+        var reason = "its connection closed";
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, session.Ended);
+        var pump = session.PumpAsync(responses, context.CancellationToken);
+        try
+        {
+            while (await requests.MoveNext(reading.Token).ConfigureAwait(false))
+            {
+                var message = requests.Current;
+                session.Heartbeat();
+                if (message.KindCase == EngineMessage.KindOneofCase.Result)
+                {
+                    session.CompleteWork(message.Result);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (reading.IsCancellationRequested)
+        {
+            reason = session.Ended.IsCancellationRequested ? "it was stopped" : "the controller is stopping";
+        }
+        catch (Exception e) when (e is RpcException or IOException)
+        {
+            reason = "its connection failed";
+            ControllerLog.EngineStreamFailed(logger, e, context.Peer);
+        }
+        finally
+        {
+            registry.Unregister(session, reason);
+            await pump.ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<RegisterEngine> ReadRegistrationAsync(IAsyncStreamReader<EngineMessage> requests, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RegistrationTimeout);
+        try
+        {
+            if (await requests.MoveNext(timeout.Token).ConfigureAwait(false)
+                && requests.Current.KindCase == EngineMessage.KindOneofCase.Register)
+            {
+                return requests.Current.Register;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"an engine must register within {RegistrationTimeout.TotalSeconds:0} s"));
+        }
+
+        throw new RpcException(new Status(StatusCode.InvalidArgument, "an engine's first message must be its registration"));
+    }
+}

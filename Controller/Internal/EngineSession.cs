@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
+
+namespace CapCluster.Controller.Internal;
+
+/// <summary>
+/// A registered engine: what it said about itself, its heartbeat, and its FIFO queue.
+/// Everything sent to the engine goes through the queue; the dispatcher hands items to
+/// the engine's stream in order, at most <see cref="maxInFlight"/> at a time, and the
+/// results come back to whoever queued them.
+/// </summary>
+internal sealed class EngineSession
+{
+    private readonly Channel<QueuedWork> queue = Channel.CreateUnbounded<QueuedWork>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<ControllerMessage> outbox = Channel.CreateUnbounded<ControllerMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<long, QueuedWork> inFlight = new();
+    private readonly SemaphoreSlim dispatchSlots;
+    private readonly CancellationTokenSource lifetime = new();
+    private readonly TimeProvider time;
+    private long lastHeartbeatTimestamp;
+    private long completed;
+    private long nextWorkId;
+    private string? endReason;
+
+    public EngineSession(int id, RegisterEngine info, string peer, TimeProvider time, int maxInFlight = 1)
+    {
+        Id = id;
+        Info = info;
+        Peer = peer;
+        this.time = time;
+        dispatchSlots = new SemaphoreSlim(maxInFlight, maxInFlight);
+        Registered = time.GetUtcNow();
+        lastHeartbeatTimestamp = time.GetTimestamp();
+        LastHeartbeat = Registered;
+    }
+
+    public int Id { get; }
+
+    public RegisterEngine Info { get; }
+
+    public string Peer { get; }
+
+    public DateTimeOffset Registered { get; }
+
+    public DateTimeOffset LastHeartbeat { get; private set; }
+
+    public long Completed => Interlocked.Read(ref completed);
+
+    public int QueueLength => queue.Reader.Count;
+
+    public int InFlight => inFlight.Count;
+
+    /// <summary>Cancelled when the engine is gone (stream ended, killed, or silent too long).</summary>
+    public CancellationToken Ended => lifetime.Token;
+
+    public string State => lifetime.IsCancellationRequested ? "stopping" : inFlight.IsEmpty ? "idle" : "busy";
+
+    public string Describe() => $"engine {Id} ({Info.Host}, pid {Info.Pid})";
+
+    public TimeSpan SilenceSince(long timestamp) => time.GetElapsedTime(Interlocked.Read(ref lastHeartbeatTimestamp), timestamp);
+
+    public void Heartbeat()
+    {
+        Interlocked.Exchange(ref lastHeartbeatTimestamp, time.GetTimestamp());
+        LastHeartbeat = time.GetUtcNow();
+    }
+
+    /// <summary>Queues work for this engine; the task completes with the engine's result.</summary>
+    public Task<WorkResult> Enqueue(Func<long, Work> make)
+    {
+        var item = new QueuedWork(make(Interlocked.Increment(ref nextWorkId)));
+        if (!queue.Writer.TryWrite(item))
+        {
+            item.Fail(Gone());
+        }
+
+        return item.Result;
+    }
+
+    /// <summary>Sends a control message ahead of the queue.</summary>
+    public void Send(ControllerMessage message) => outbox.Writer.TryWrite(message);
+
+    public void CompleteWork(WorkResult result)
+    {
+        if (inFlight.TryRemove(result.WorkId, out var item))
+        {
+            Interlocked.Increment(ref completed);
+            item.Complete(result);
+            dispatchSlots.Release();
+        }
+    }
+
+    /// <summary>Runs the dispatcher and the stream writer until the engine is gone.</summary>
+    public async Task PumpAsync(IServerStreamWriter<ControllerMessage> stream, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.Token);
+        var dispatcher = DispatchAsync(linked.Token);
+        try
+        {
+            await foreach (var message in outbox.Reader.ReadAllAsync(linked.Token).ConfigureAwait(false))
+            {
+                await stream.WriteAsync(message, linked.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            await dispatcher.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Marks the engine gone: every queued and in-flight item fails with an error naming it.</summary>
+    public void End(string reason)
+    {
+        if (Interlocked.CompareExchange(ref endReason, reason, null) is not null)
+        {
+            return;
+        }
+
+        lifetime.Cancel();
+        queue.Writer.TryComplete();
+        outbox.Writer.TryComplete();
+        var error = Gone();
+        while (queue.Reader.TryRead(out var item))
+        {
+            item.Fail(error);
+        }
+
+        foreach (var id in inFlight.Keys)
+        {
+            if (inFlight.TryRemove(id, out var item))
+            {
+                item.Fail(error);
+            }
+        }
+    }
+
+    private RpcException Gone() =>
+        new(new Status(StatusCode.Aborted, $"{Describe()} is gone: {endReason ?? "it was unregistered"}"));
+
+    private async Task DispatchAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var item in queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await dispatchSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    item.Fail(Gone());
+                    throw;
+                }
+
+                inFlight[item.Work.WorkId] = item;
+                if (lifetime.IsCancellationRequested && inFlight.TryRemove(item.Work.WorkId, out _))
+                {
+                    // End() ran between the read and the insert: it could not see this item.
+                    item.Fail(Gone());
+                    continue;
+                }
+
+                outbox.Writer.TryWrite(new ControllerMessage { Work = item.Work });
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace CapCluster.Controller.Internal;
+
+/// <summary>Explicit control of every engine.</summary>
+internal sealed class MultiEngineService(EngineRegistry registry, ControllerInfo controller, Action requestStop, ILogger logger)
+{
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
+
+    public void Map(GrpcRouter router)
+    {
+        router.MapUnary(CapClusterMethods.GetIds, GetIds);
+        router.MapUnary(CapClusterMethods.ListEngines, ListEngines);
+        router.MapUnary(CapClusterMethods.Ping, PingAsync);
+        router.MapUnary(CapClusterMethods.Kill, KillAsync);
+    }
+
+    private Task<GetIdsReply> GetIds(GetIdsRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetIdsReply { Ids = { registry.Ids() } });
+
+    private Task<ListEnginesReply> ListEngines(ListEnginesRequest request, ServerCallContext context)
+    {
+        var reply = new ListEnginesReply { Controller = controller };
+        foreach (var engine in registry.Snapshot())
+        {
+            reply.Engines.Add(new EngineInfo
+            {
+                Id = engine.Id,
+                Host = engine.Info.Host,
+                Pid = engine.Info.Pid,
+                State = engine.State,
+                Version = engine.Info.Version,
+                Cores = engine.Info.Cores,
+                LastHeartbeatUnixMs = engine.LastHeartbeat.ToUnixTimeMilliseconds(),
+                RegisteredUnixMs = engine.Registered.ToUnixTimeMilliseconds(),
+                QueueLength = engine.QueueLength + engine.InFlight,
+                Completed = engine.Completed,
+                Properties = { engine.Info.Properties },
+            });
+        }
+
+        return Task.FromResult(reply);
+    }
+
+    private async Task<PingReply> PingAsync(PingRequest request, ServerCallContext context)
+    {
+        var sessions = TargetResolver.Resolve(registry, request.Targets);
+        var results = await Task.WhenAll(sessions.Select(s => s.Enqueue(id => new Work { WorkId = id, Ping = new Ping { Payload = request.Payload } })))
+            .WaitAsync(context.CancellationToken).ConfigureAwait(false);
+        var reply = new PingReply();
+        foreach (var result in results)
+        {
+            if (result.KindCase != WorkResult.KindOneofCase.Pong)
+            {
+                throw new RpcException(new Status(StatusCode.Internal, $"engine {result.Error?.EngineId} answered a ping with {result.KindCase}"));
+            }
+
+            reply.Pongs.Add(result.Pong);
+        }
+
+        return reply;
+    }
+
+    private async Task<KillReply> KillAsync(KillRequest request, ServerCallContext context)
+    {
+        var sessions = TargetResolver.Resolve(registry, request.Targets);
+        foreach (var session in sessions)
+        {
+            session.Send(new ControllerMessage { Stop = new StopEngine { Reason = $"killed by {context.Peer}" } });
+        }
+
+        var ended = sessions.Select(s => WhenCancelled(s.Ended));
+        await Task.WhenAll(ended).WaitAsync(StopWait, context.CancellationToken).ConfigureAwait(false);
+        if (request.Controller)
+        {
+            ControllerLog.StopRequested(logger, context.Peer);
+            requestStop();
+        }
+
+        return new KillReply { Killed = { sessions.Select(s => s.Id) } };
+    }
+
+    private static Task WhenCancelled(CancellationToken token)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(() => done.TrySetResult());
+        return done.Task;
+    }
+}

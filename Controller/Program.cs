@@ -1,0 +1,83 @@
+using System.CommandLine;
+using CapCluster.Controller;
+using CapCluster.Hosting;
+using CapCluster.Protocol;
+using CapCluster.Security;
+
+var enginePort = new Option<int>("--engine-port") { Description = "Port engines connect to (0 or absent: a random free port)" };
+var clientPort = new Option<int>("--client-port") { Description = "Port clients connect to (0 or absent: a random free port)" };
+var ip = new Option<string>("--ip") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+var locations = new Option<string[]>("--location") { Description = "Host or address written into the .cap files (repeatable)", Arity = ArgumentArity.ZeroOrMore };
+var profile = new Option<string?>("--profile") { Description = "Use ~/.capcluster/profile_NAME" };
+var reuse = new Option<bool>("--reuse") { Description = "Reuse the last run's ports (and its capability files, which always outlive restarts)" };
+var securityFolder = new Option<string?>("--security-folder") { Description = "Where the CA, registry and .cap files live" };
+var logFolder = new Option<string?>("--log-folder") { Description = "Where the component logs and the audit log go" };
+var heartbeat = new Option<double>("--heartbeat-period") { Description = "Seconds between engine heartbeats", DefaultValueFactory = _ => 1.0 };
+var misses = new Option<int>("--heartbeat-misses") { Description = "Heartbeats an engine may miss before it is unregistered", DefaultValueFactory = _ => 5 };
+
+var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
+{
+    enginePort, clientPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses,
+};
+
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var options = new ControllerOptions
+    {
+        EnginePort = parse.GetValue(enginePort),
+        ClientPort = parse.GetValue(clientPort),
+        ListenAddress = parse.GetValue(ip)!,
+        Locations = parse.GetValue(locations) ?? [],
+        Profile = parse.GetValue(profile),
+        Reuse = parse.GetValue(reuse),
+        SecurityFolder = parse.GetValue(securityFolder),
+        LogFolder = parse.GetValue(logFolder),
+        HeartbeatPeriod = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
+        AllowedHeartbeatMisses = parse.GetValue(misses),
+    };
+
+    using var hangup = ComponentLogging.IgnoreHangup();
+    try
+    {
+        var paths = ClusterPaths.Resolve(options.Profile, options.SecurityFolder, options.LogFolder);
+        paths.EnsureCreated();
+        using var loggerFactory = ComponentLogging.Create("capcontroller", paths.LogFolder);
+        await using var host = await ControllerHost.StartAsync(options, loggerFactory, TimeProvider.System, cancellationToken);
+        PrintReady(host);
+        try
+        {
+            await host.StopRequested.WaitAsync(cancellationToken);
+            Console.WriteLine("Stop requested by a client; shutting down.");
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine("Signal received; shutting down.");
+        }
+
+        return 0;
+    }
+    catch (Exception e) when (e is CapClusterException or GrpcBindException)
+    {
+        Console.Error.WriteLine($"capcontroller: {e.Message}");
+        return 2;
+    }
+});
+
+return await root.Parse(args).InvokeAsync();
+
+static void PrintReady(ControllerHost host)
+{
+    var s = host.State;
+    Console.WriteLine($"CapCluster controller (pid {s.Pid}) ready");
+    Console.WriteLine($"  engine port      {s.ListenAddress}:{s.EnginePort}");
+    Console.WriteLine($"  client port      {s.ListenAddress}:{s.ClientPort}");
+    Console.WriteLine($"  locations        {string.Join(", ", s.Locations)}");
+    foreach (var (iface, path) in host.CapabilityFiles)
+    {
+        Console.WriteLine($"  {iface + ".cap",-16} {path}");
+    }
+
+    Console.WriteLine($"  audit log        {host.Paths.AuditLogFile}");
+    Console.WriteLine($"  log              {ComponentLogging.FileFor(host.Paths.LogFolder, "capcontroller", s.Pid)}");
+    Console.Out.Flush();
+}

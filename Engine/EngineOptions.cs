@@ -1,0 +1,26 @@
+namespace CapCluster.Engine;
+
+/// <summary>What <c>capengine</c> can be told; defaults are the values below.</summary>
+public sealed class EngineOptions
+{
+    /// <summary>The engine capability; null (the default) uses the profile's security folder's engine.cap.</summary>
+    public string? CapFile { get; set; }
+
+    /// <summary>Profile name; null is the default profile.</summary>
+    public string? Profile { get; set; }
+
+    /// <summary>Log folder override; null uses the profile's.</summary>
+    public string? LogFolder { get; set; }
+
+    /// <summary>First wait before reconnecting after the controller went away. Default 100 ms; doubles up to <see cref="MaxReconnectDelay"/>.</summary>
+    public TimeSpan FirstReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest wait between reconnection attempts. Default 2 s.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Heartbeat period used until the controller says its own. Default 1 s.</summary>
+    public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Engine properties announced at registration (e.g. mpi.rank).</summary>
+    public IDictionary<string, string> Properties { get; } = new Dictionary<string, string>();
+}

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace CapCluster.Engine.Internal;
+
+internal static partial class EngineLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Connecting to the controller at {Locations} with capability {CapabilityId}")]
+    public static partial void Connecting(ILogger logger, string locations, string capabilityId);
+
+    [LoggerMessage(2, LogLevel.Information, "Registered as engine {EngineId}")]
+    public static partial void Registered(ILogger logger, int engineId);
+
+    [LoggerMessage(3, LogLevel.Warning, "Lost the controller ({Reason}); reconnecting in {Delay}")]
+    public static partial void Disconnected(ILogger logger, string reason, TimeSpan delay);
+
+    [LoggerMessage(4, LogLevel.Error, "The controller refused this engine's capability: {Reason}")]
+    public static partial void Refused(ILogger logger, string reason);
+
+    [LoggerMessage(5, LogLevel.Information, "Stopping: {Reason}")]
+    public static partial void Stopping(ILogger logger, string reason);
+}

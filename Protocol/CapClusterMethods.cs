@@ -1,0 +1,43 @@
+using CapCluster.Protocol.V1;
+
+namespace CapCluster.Protocol;
+
+/// <summary>
+/// The gRPC methods CapCluster serves, one descriptor each, shared by the controller
+/// (which maps them) and the clients and engines (which call them).
+/// </summary>
+public static class CapClusterMethods
+{
+    /// <summary>Service name of the engines' interface.</summary>
+    public const string EngineLinkService = "capcluster.v1.EngineLink";
+
+    /// <summary>Service name of the explicit-engine interface.</summary>
+    public const string MultiEngineService = "capcluster.v1.MultiEngine";
+
+    /// <summary>Service name of the load-balanced task interface.</summary>
+    public const string TaskFarmService = "capcluster.v1.TaskFarm";
+
+    /// <summary>An engine's long-lived registration, heartbeat and work stream.</summary>
+    public static readonly Method<EngineMessage, ControllerMessage> EngineConnect =
+        new(MethodType.DuplexStreaming, EngineLinkService, "Connect");
+
+    /// <summary>The ids of the registered engines.</summary>
+    public static readonly Method<GetIdsRequest, GetIdsReply> GetIds =
+        new(MethodType.Unary, MultiEngineService, "GetIds");
+
+    /// <summary>Every registered engine with its host, pid, state and heartbeat.</summary>
+    public static readonly Method<ListEnginesRequest, ListEnginesReply> ListEngines =
+        new(MethodType.Unary, MultiEngineService, "ListEngines");
+
+    /// <summary>A ping through each target engine's queue.</summary>
+    public static readonly Method<PingRequest, PingReply> Ping =
+        new(MethodType.Unary, MultiEngineService, "Ping");
+
+    /// <summary>Stops engines and, optionally, the controller.</summary>
+    public static readonly Method<KillRequest, KillReply> Kill =
+        new(MethodType.Unary, MultiEngineService, "Kill");
+
+    /// <summary>Counts of queued, running and finished tasks.</summary>
+    public static readonly Method<QueueStatusRequest, QueueStatusReply> QueueStatus =
+        new(MethodType.Unary, TaskFarmService, "QueueStatus");
+}

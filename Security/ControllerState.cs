@@ -1,0 +1,57 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CapCluster.Security;
+
+/// <summary>
+/// What a running (or last) controller left in its security folder: its pid and the
+/// ports it served, so that <c>--reuse</c> can take the same ports again and the
+/// launcher can find and stop it. Written atomically, 0600.
+/// </summary>
+public sealed record ControllerState(
+    int Pid,
+    string Host,
+    string ListenAddress,
+    int EnginePort,
+    int ClientPort,
+    IReadOnlyList<string> Locations,
+    DateTimeOffset Started)
+{
+    /// <summary>File name inside the security folder.</summary>
+    public const string FileName = "controller.json";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The state file of a security folder.</summary>
+    public static string PathIn(string securityFolder) => Path.Combine(securityFolder, FileName);
+
+    /// <summary>Reads the state, or null when the controller never ran here.</summary>
+    /// <exception cref="CapClusterException">The file exists but cannot be read.</exception>
+    public static ControllerState? TryRead(string securityFolder)
+    {
+        var path = PathIn(securityFolder);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<ControllerState>(File.ReadAllText(path), Json)
+                ?? throw new JsonException("empty document");
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            throw new CapClusterException($"{path}: cannot read the controller state ({e.Message}); delete it and start the controller again", e);
+        }
+    }
+
+    /// <summary>Writes the state atomically (temporary file, then rename), mode 0600.</summary>
+    public void Write(string securityFolder) =>
+        SecretFile.WriteAllText(PathIn(securityFolder), JsonSerializer.Serialize(this, Json));
+}

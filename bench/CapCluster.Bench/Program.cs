@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using CapCluster.Bench;
+
+// Usage: bench/run [core]   (core: GetIds latency and throughput, cluster start-up times)
+var root = Bench.FindRoot();
+var app = Path.Combine(root, "artifacts", "app");
+var suites = args.Length == 0 ? ["core"] : args;
+foreach (var suite in suites)
+{
+    switch (suite)
+    {
+        case "core":
+            await CoreBench.RunAsync(app);
+            break;
+        default:
+            Console.Error.WriteLine($"unknown suite {suite}; known: core");
+            return 2;
+    }
+}
+
+return 0;
+
+namespace CapCluster.Bench
+{
+    internal static class Bench
+    {
+        public static string FindRoot()
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "CapCluster.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new InvalidOperationException("run from inside the repository");
+        }
+
+        public static async Task<(int Exit, string Output)> RunAsync(string exe, string baseFolder, params string[] args)
+        {
+            var start = new ProcessStartInfo(exe, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.Environment["CAPCLUSTER_DIR"] = baseFolder;
+            using var p = Process.Start(start)!;
+            var output = p.StandardOutput.ReadToEndAsync();
+            var error = p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            return (p.ExitCode, await output + await error);
+        }
+
+        public static string Percentiles(List<double> microseconds)
+        {
+            microseconds.Sort();
+            double At(double q) => microseconds[Math.Min(microseconds.Count - 1, (int)(q * microseconds.Count))];
+            return $"median {At(0.5):0} µs, p99 {At(0.99):0} µs (n={microseconds.Count})";
+        }
+    }
+}

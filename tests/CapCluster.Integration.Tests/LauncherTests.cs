@@ -1,0 +1,96 @@
+using CapCluster.Client;
+using CapCluster.Integration.Tests.Infrastructure;
+using CapCluster.Security;
+
+namespace CapCluster.Integration.Tests;
+
+public sealed class LauncherTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Start_FourEngines_ClientGetsIdsAndStatusListsThem()
+    {
+        await using var cluster = new ClusterDirectory();
+
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "4");
+        Assert.True(start.ExitCode == 0, start.ToString());
+        Assert.Contains("Engines registered: 4/4", start.Output);
+        Assert.Contains("MultiEngineClient.ConnectAsync", start.Output);
+
+        await using var client = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout);
+        Assert.Equal([0, 1, 2, 3], await client.GetIdsAsync().WaitAsync(Timeout));
+        Assert.Equal([0, 1, 2, 3], await client.PingAsync().WaitAsync(Timeout));
+
+        var status = await cluster.RunAsync("capcluster", "status");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        var engines = await client.GetEnginesAsync().WaitAsync(Timeout);
+        Assert.Equal(4, engines.Count);
+        foreach (var engine in engines)
+        {
+            Assert.Contains(engine.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), status.Output);
+        }
+
+        Assert.Contains("4 engine(s)", status.Output);
+
+        var stop = await cluster.RunAsync("capcluster", "stop");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Contains("Stopped the controller", stop.Output);
+        foreach (var engine in engines)
+        {
+            Assert.False(IsAlive(engine.Pid), $"engine pid {engine.Pid} still runs after stop");
+        }
+
+        var after = await cluster.RunAsync("capcluster", "status");
+        Assert.Equal(1, after.ExitCode);
+        Assert.Contains("No controller is running", after.Output);
+    }
+
+    [Fact]
+    public async Task Start_TwoProfilesOnRandomPorts_RunSideBySide()
+    {
+        await using var cluster = new ClusterDirectory();
+
+        var first = await cluster.RunAsync("capcluster", "start", "-n", "1", "--profile", "a");
+        var second = await cluster.RunAsync("capcluster", "start", "-n", "2", "--profile", "b");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.True(second.ExitCode == 0, second.ToString());
+
+        var a = ControllerState.TryRead(cluster.Paths("a").SecurityFolder)!;
+        var b = ControllerState.TryRead(cluster.Paths("b").SecurityFolder)!;
+        Assert.NotEqual(a.ClientPort, b.ClientPort);
+        Assert.NotEqual(a.Pid, b.Pid);
+
+        await using var clientA = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine, "a")).WaitAsync(Timeout);
+        await using var clientB = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine, "b")).WaitAsync(Timeout);
+        Assert.Equal([0], await clientA.GetIdsAsync().WaitAsync(Timeout));
+        Assert.Equal([0, 1], await clientB.GetIdsAsync().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Start_WhileRunning_RefusesAndNamesTheRunningController()
+    {
+        await using var cluster = new ClusterDirectory();
+        var first = await cluster.RunAsync("capcluster", "start", "-n", "0");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var pid = ControllerState.TryRead(cluster.Paths().SecurityFolder)!.Pid;
+
+        var second = await cluster.RunAsync("capcluster", "start", "-n", "1");
+
+        Assert.NotEqual(0, second.ExitCode);
+        Assert.Contains($"already running (pid {pid})", second.Error);
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

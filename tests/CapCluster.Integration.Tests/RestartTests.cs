@@ -1,0 +1,53 @@
+using CapCluster.Client;
+using CapCluster.Integration.Tests.Infrastructure;
+using CapCluster.Security;
+
+namespace CapCluster.Integration.Tests;
+
+public sealed class RestartTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task PinnedPorts_RestartedController_AcceptsOldCapsAndEnginesReRegister()
+    {
+        await using var cluster = new ClusterDirectory();
+        var ports = new[]
+        {
+            "--engine-port", ClusterDirectory.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--client-port", ClusterDirectory.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var first = await cluster.StartControllerAsync(ports);
+        var copies = Directory.CreateTempSubdirectory("capcluster-old-").FullName;
+        try
+        {
+            var oldEngineCap = Path.Combine(copies, "engine.cap");
+            var oldClientCap = Path.Combine(copies, "multiengine.cap");
+            File.Copy(cluster.CapFile(CapabilityInterfaces.Engine), oldEngineCap);
+            File.Copy(cluster.CapFile(CapabilityInterfaces.MultiEngine), oldClientCap);
+            cluster.Start("capengine", "--cap-file", oldEngineCap);
+            cluster.Start("capengine", "--cap-file", oldEngineCap);
+            await using var before = await MultiEngineClient.ConnectAsync(oldClientCap).WaitAsync(Timeout);
+            Assert.Equal([0, 1], await ClusterDirectory.WaitForEnginesAsync(before, 2, Timeout));
+            var pidsBefore = (await before.GetEnginesAsync().WaitAsync(Timeout)).ToDictionary(e => e.Id, e => e.Pid);
+
+            first.Terminate();
+            await first.Process.WaitForExitAsync().WaitAsync(Timeout);
+            await cluster.StartControllerAsync(ports);
+
+            // The old files still hold: same CA, same registry, same ports; nothing was re-issued.
+            Assert.Equal(await File.ReadAllTextAsync(oldClientCap), await File.ReadAllTextAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)));
+            await using var after = await MultiEngineClient.ConnectAsync(oldClientCap).WaitAsync(Timeout);
+            Assert.Equal([0, 1], await ClusterDirectory.WaitForEnginesAsync(after, 2, Timeout));
+            var pidsAfter = (await after.GetEnginesAsync().WaitAsync(Timeout)).ToDictionary(e => e.Id, e => e.Pid);
+            Assert.Equal(pidsBefore, pidsAfter);
+
+            // A client that was connected before the restart works again on its own.
+            Assert.Equal([0, 1], await before.GetIdsAsync().WaitAsync(Timeout));
+        }
+        finally
+        {
+            Directory.Delete(copies, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using System.Text.Json;
+using CapCluster.Security;
+
+namespace CapCluster.Launcher.Internal;
+
+/// <summary>The processes <c>capcluster start</c> launched, so that <c>stop</c> can make sure they end.</summary>
+internal sealed record ClusterRecord(int ControllerPid, IReadOnlyList<int> EnginePids)
+{
+    private const string FileName = "cluster.json";
+
+    public static ClusterRecord? TryRead(ClusterPaths paths)
+    {
+        var path = Path.Combine(paths.SecurityFolder, FileName);
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize<ClusterRecord>(File.ReadAllText(path)) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public void Write(ClusterPaths paths) => SecretFile.WriteAllText(Path.Combine(paths.SecurityFolder, FileName), JsonSerializer.Serialize(this));
+
+    public static void Delete(ClusterPaths paths) => File.Delete(Path.Combine(paths.SecurityFolder, FileName));
+}

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using CapCluster.Client;
+using CapCluster.Security;
+
+namespace CapCluster.Launcher.Internal;
+
+/// <summary>
+/// <c>capcluster start</c>: a controller and N engines on this machine, detached, with
+/// progress while they come up. Returns once every engine has registered; on failure
+/// it stops what it started and names the log to read.
+/// </summary>
+internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+
+    public async Task<int> StartAsync(StartOptions options, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        paths.EnsureCreated();
+        var last = ControllerState.TryRead(paths.SecurityFolder);
+        if (last is not null && DetachedProcess.IsRunning(last.Pid, "capcontroller"))
+        {
+            throw new CapClusterException(
+                $"a controller for {ProfileName(options.Profile)} is already running (pid {last.Pid}); " +
+                $"stop it with `capcluster stop{ProfileFlag(options.Profile)}` or pick another --profile");
+        }
+
+        output.Write($"Starting the controller ({ProfileName(options.Profile)})... ");
+        var controller = DetachedProcess.Start(Programs.Controller, options.ControllerArguments(), paths.LogFolder);
+        var started = new List<Process> { controller };
+        try
+        {
+            var state = await WaitForControllerAsync(controller, options.Timeout, cancellationToken).ConfigureAwait(false);
+            output.WriteLine($"ready: engines on {state.ListenAddress}:{state.EnginePort}, clients on {state.ListenAddress}:{state.ClientPort} ({clock.Elapsed.TotalSeconds:0.00} s)");
+
+            var engines = new List<Process>();
+            for (var i = 0; i < options.Engines; i++)
+            {
+                engines.Add(DetachedProcess.Start(Programs.Engine, StartOptions.ProfileArguments(options.Profile), paths.LogFolder));
+            }
+
+            started.AddRange(engines);
+            new ClusterRecord(controller.Id, [.. engines.Select(e => e.Id)]).Write(paths);
+            await WaitForEnginesAsync(engines, options.Timeout, clock, cancellationToken).ConfigureAwait(false);
+            PrintHowToConnect(options);
+            return 0;
+        }
+        catch
+        {
+            foreach (var process in started)
+            {
+                Kill(process);
+            }
+
+            ClusterRecord.Delete(paths);
+            throw;
+        }
+    }
+
+    private async Task<ControllerState> WaitForControllerAsync(Process controller, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var state = TryReadState();
+            if (state?.Pid == controller.Id)
+            {
+                return state;
+            }
+
+            if (controller.HasExited)
+            {
+                output.WriteLine("failed.");
+                throw new CapClusterException(
+                    $"the controller exited with code {controller.ExitCode}: {Tail(DetachedProcess.OutputFile(paths.LogFolder, "capcontroller", controller.Id))}");
+            }
+
+            if (deadline.Elapsed > timeout)
+            {
+                output.WriteLine("timed out.");
+                throw new CapClusterException($"the controller did not become ready within {timeout.TotalSeconds:0} s; read {LogOf("capcontroller", controller.Id)}");
+            }
+
+            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WaitForEnginesAsync(List<Process> engines, TimeSpan timeout, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var pids = engines.Select(e => e.Id).ToHashSet();
+        await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), cancellationToken).ConfigureAwait(false);
+        var deadline = Stopwatch.StartNew();
+        var shown = -1;
+        while (true)
+        {
+            var registered = (await client.GetEnginesAsync(cancellationToken).ConfigureAwait(false)).Count(e => pids.Contains(e.Pid));
+            if (registered != shown)
+            {
+                output.WriteLine($"Engines registered: {registered}/{engines.Count} ({clock.Elapsed.TotalSeconds:0.00} s)");
+                shown = registered;
+            }
+
+            if (registered == engines.Count)
+            {
+                return;
+            }
+
+            var dead = engines.FirstOrDefault(e => e.HasExited);
+            if (dead is not null)
+            {
+                throw new CapClusterException(
+                    $"engine process {dead.Id} exited with code {dead.ExitCode} before registering: " +
+                    $"{Tail(DetachedProcess.OutputFile(paths.LogFolder, "capengine", dead.Id))} (log: {LogOf("capengine", dead.Id)})");
+            }
+
+            if (deadline.Elapsed > timeout)
+            {
+                throw new CapClusterException(
+                    $"only {registered} of {engines.Count} engines registered within {timeout.TotalSeconds:0} s; " +
+                    $"read the engine logs, e.g. {LogOf("capengine", engines[0].Id)}");
+            }
+
+            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void PrintHowToConnect(StartOptions options)
+    {
+        var me = paths.CapFile(CapabilityInterfaces.MultiEngine);
+        var task = paths.CapFile(CapabilityInterfaces.Task);
+        var defaultFolder = ClusterPaths.Resolve().SecurityFolder == paths.SecurityFolder;
+        var meArgument = defaultFolder ? string.Empty : $"@\"{me}\"";
+        var taskArgument = defaultFolder ? string.Empty : $"@\"{task}\"";
+        output.WriteLine();
+        output.WriteLine("Connect from C#:");
+        output.WriteLine("    using CapCluster.Client;");
+        output.WriteLine($"    await using var mec = await MultiEngineClient.ConnectAsync({meArgument});");
+        output.WriteLine("    var ids = await mec.GetIdsAsync();");
+        output.WriteLine($"    await using var tc = await TaskClient.ConnectAsync({taskArgument});");
+        output.WriteLine();
+        output.WriteLine($"Capabilities: {me}, {task} (engines: {paths.CapFile(CapabilityInterfaces.Engine)})");
+        output.WriteLine($"Status: capcluster status{ProfileFlag(options.Profile)}    Stop: capcluster stop{ProfileFlag(options.Profile)}");
+    }
+
+    private ControllerState? TryReadState()
+    {
+        try
+        {
+            return ControllerState.TryRead(paths.SecurityFolder);
+        }
+        catch (CapClusterException)
+        {
+            return null; // being written
+        }
+    }
+
+    private string LogOf(string component, int pid) => Path.Combine(paths.LogFolder, $"{component}-{pid}.log");
+
+    private static string Tail(string file)
+    {
+        try
+        {
+            var lines = File.ReadAllLines(file).Where(l => l.Length > 0).TakeLast(5);
+            var text = string.Join(" | ", lines);
+            return text.Length > 0 ? text : $"(no output; see {file})";
+        }
+        catch (IOException)
+        {
+            return $"(no output in {file})";
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    internal static string ProfileName(string? profile) => profile is null ? "the default profile" : $"profile {profile}";
+
+    internal static string ProfileFlag(string? profile) => profile is null ? string.Empty : $" --profile {profile}";
+}

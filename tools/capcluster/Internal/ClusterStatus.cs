@@ -1,0 +1,54 @@
+using CapCluster.Client;
+using CapCluster.Security;
+using Spectre.Console;
+
+namespace CapCluster.Launcher.Internal;
+
+/// <summary><c>capcluster status</c>: the controller and a table of its engines.</summary>
+internal sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console)
+{
+    public async Task<int> ShowAsync(string? profile, CancellationToken cancellationToken)
+    {
+        var state = ControllerState.TryRead(paths.SecurityFolder);
+        if (state is null || !DetachedProcess.IsRunning(state.Pid, "capcontroller"))
+        {
+            console.WriteLine($"No controller is running for {ClusterStarter.ProfileName(profile)}; start one with `capcluster start -n 4{ClusterStarter.ProfileFlag(profile)}`.");
+            return 1;
+        }
+
+        await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), cancellationToken).ConfigureAwait(false);
+        var engines = await client.GetEnginesAsync(cancellationToken).ConfigureAwait(false);
+        var now = DateTimeOffset.UtcNow;
+        console.WriteLine(
+            $"Controller pid {state.Pid} on {state.Host}: engines {state.ListenAddress}:{state.EnginePort}, " +
+            $"clients {state.ListenAddress}:{state.ClientPort}, up {Ago(now - state.Started)}; {engines.Count} engine(s)");
+
+        var table = new Table().Border(TableBorder.Square);
+        foreach (var column in new[] { "Id", "Host", "Pid", "State", "Last heartbeat", "Queue", "Done", "Properties" })
+        {
+            table.AddColumn(new TableColumn(column));
+        }
+
+        foreach (var e in engines)
+        {
+            table.AddRow(
+                e.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(e.Host),
+                e.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                e.State,
+                Ago(now - e.LastHeartbeat) + " ago",
+                e.QueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                e.Completed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(string.Join(" ", e.Properties.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))));
+        }
+
+        console.Write(table);
+        return 0;
+    }
+
+    private static string Ago(TimeSpan span) =>
+        span < TimeSpan.Zero ? "0.0s"
+        : span.TotalSeconds < 60 ? $"{span.TotalSeconds:0.0}s"
+        : span.TotalMinutes < 60 ? $"{(int)span.TotalMinutes}m{span.Seconds:00}s"
+        : $"{(int)span.TotalHours}h{span.Minutes:00}m";
+}

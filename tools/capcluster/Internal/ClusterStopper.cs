@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using CapCluster.Client;
+using CapCluster.Security;
+
+namespace CapCluster.Launcher.Internal;
+
+/// <summary>
+/// <c>capcluster stop</c>: asks the controller, through the multiengine capability, to
+/// stop its engines and itself; then makes sure every process <c>start</c> launched has ended.
+/// </summary>
+internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
+{
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
+
+    public async Task<int> StopAsync(string? profile, CancellationToken cancellationToken)
+    {
+        var state = ControllerState.TryRead(paths.SecurityFolder);
+        var record = ClusterRecord.TryRead(paths);
+        var running = state is not null && DetachedProcess.IsRunning(state.Pid, "capcontroller");
+        var stoppedEngines = 0;
+        if (running)
+        {
+            try
+            {
+                await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), cancellationToken).ConfigureAwait(false);
+                stoppedEngines = (await client.KillAsync(controller: true, cancellationToken: cancellationToken).ConfigureAwait(false)).Count;
+            }
+            catch (CapClusterException e)
+            {
+                output.WriteLine($"The controller did not take the stop request ({e.Message}); sending it SIGTERM.");
+            }
+
+            await EndAsync(state!.Pid, "capcontroller", cancellationToken).ConfigureAwait(false);
+        }
+
+        var leftovers = 0;
+        foreach (var pid in record?.EnginePids ?? [])
+        {
+            if (DetachedProcess.IsRunning(pid, "capengine"))
+            {
+                leftovers++;
+                await EndAsync(pid, "capengine", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        ClusterRecord.Delete(paths);
+        if (!running && leftovers == 0)
+        {
+            output.WriteLine($"No controller is running for {ClusterStarter.ProfileName(profile)}.");
+            return 0;
+        }
+
+        output.WriteLine(running
+            ? $"Stopped the controller (pid {state!.Pid}) and {stoppedEngines + leftovers} engine(s)."
+            : $"Stopped {leftovers} engine(s) left without a controller.");
+        return 0;
+    }
+
+    private static async Task EndAsync(int pid, string name, CancellationToken cancellationToken)
+    {
+        if (await ExitedAsync(pid, name, Grace, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        Signal(pid, "TERM");
+        if (!await ExitedAsync(pid, name, Grace, cancellationToken).ConfigureAwait(false))
+        {
+            Signal(pid, "KILL");
+        }
+    }
+
+    private static async Task<bool> ExitedAsync(int pid, string name, TimeSpan within, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (DetachedProcess.IsRunning(pid, name))
+        {
+            if (clock.Elapsed > within)
+            {
+                return false;
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private static void Signal(int pid, string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+        kill?.WaitForExit();
+    }
+}

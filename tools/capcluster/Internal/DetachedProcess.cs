@@ -1,0 +1,45 @@
+using System.Diagnostics;
+
+namespace CapCluster.Launcher.Internal;
+
+/// <summary>
+/// Starts a CapCluster process that outlives the launcher: in its own session (no
+/// hang-up when the terminal closes), stdin from /dev/null, stdout and stderr into
+/// <c>&lt;log folder&gt;/&lt;name&gt;-&lt;pid&gt;.out</c>. <c>sh</c> and <c>setsid</c> both exec,
+/// so the returned process is the program itself, with its own pid.
+/// </summary>
+internal static class DetachedProcess
+{
+    private const string Script = "exec setsid \"$0\" \"$@\" </dev/null >\"$CAPCLUSTER_OUT_DIR/$(basename \"$0\")-$$.out\" 2>&1";
+
+    public static Process Start(string executable, IEnumerable<string> arguments, string logFolder)
+    {
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(Script);
+        start.ArgumentList.Add(executable);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["CAPCLUSTER_OUT_DIR"] = logFolder;
+        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
+    }
+
+    public static string OutputFile(string logFolder, string executable, int pid) =>
+        Path.Combine(logFolder, $"{Path.GetFileName(executable)}-{pid}.out");
+
+    public static bool IsRunning(int pid, string expectedName)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited && process.ProcessName == expectedName;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
