@@ -86,7 +86,7 @@ public sealed class AuditLogTests : IDisposable
     {
         WriteRecords(4);
         var lines = Lines();
-        // Replace line 2 with a line that is valid on its own but starts a different chain.
+        // A forger who rebuilds line 2 with a correct hash (same line 1, edited record 2) still breaks line 3's link.
         using (var forged = AuditLog.Open(_folder.File("forged.jsonl")))
         {
             forged.Append(Record(1));
@@ -98,7 +98,8 @@ public sealed class AuditLogTests : IDisposable
         var result = AuditLog.Verify(LogPath);
 
         Assert.False(result.IsIntact);
-        Assert.Equal(2, result.FirstBadLine);
+        Assert.Equal(3, result.FirstBadLine);
+        Assert.Contains("does not continue the chain", result.Message);
     }
 
     [Fact]
