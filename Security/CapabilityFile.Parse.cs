@@ -45,11 +45,25 @@ public sealed partial class CapabilityFile
 
         using var holder = LoadCertificate(certificates[0], "holder certificate", sourceName);
         var ca = LoadCertificate(certificates[1], "CA certificate", sourceName);
+        try
+        {
+            return Check(url, holder, keys[0], ca, sourceName);
+        }
+        catch
+        {
+            ca.Dispose();
+            throw;
+        }
+    }
+
+    private static CapabilityFile Check(CapabilityUrl url, X509Certificate2 holder, byte[] pkcs8, X509Certificate2 ca, string sourceName)
+    {
+        CapabilityFileException Problem(string problem, Exception? inner = null) => SecurityErrors.CapFile(sourceName, problem, inner);
         using var key = ECDsa.Create();
         try
         {
-            key.ImportPkcs8PrivateKey(keys[0], out var read);
-            if (read != keys[0].Length)
+            key.ImportPkcs8PrivateKey(pkcs8, out var read);
+            if (read != pkcs8.Length)
                 throw new CryptographicException("trailing data after the key");
         }
         catch (CryptographicException e)

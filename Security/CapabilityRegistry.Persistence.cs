@@ -7,7 +7,33 @@ public sealed partial class CapabilityRegistry
 {
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
 
+    private (DateTime WriteTime, long Length)? _stamp;
+
     private string LockPath => FilePath + ".lock";
+
+    /// <summary>
+    /// Re-reads the file only if it changed since this registry last read or wrote it (cheap enough to poll every second,
+    /// which is how a running controller honours a revocation made by furlgen).
+    /// </summary>
+    /// <returns><c>true</c> if the file had changed and was re-read.</returns>
+    /// <exception cref="CapClusterException">The file became corrupt; the registry keeps its previous state.</exception>
+    public bool ReloadIfChanged()
+    {
+        var current = Stamp();
+        lock (_gate)
+        {
+            if (current == _stamp)
+                return false;
+        }
+        Reload();
+        return true;
+    }
+
+    private (DateTime, long)? Stamp()
+    {
+        var info = new FileInfo(FilePath);
+        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : null;
+    }
 
     /// <summary>
     /// Read-modify-write under the in-process gate and a cross-process lock file, so that two processes
@@ -24,6 +50,7 @@ public sealed partial class CapabilityRegistry
             if (changed || !exists)
                 WriteFile(records);
             Replace(records);
+            _stamp = Stamp();
         }
     }
 

@@ -59,9 +59,12 @@ public sealed partial class CapabilityRegistry
     /// <exception cref="CapClusterException">The file became corrupt; the registry keeps its previous state.</exception>
     public void Reload()
     {
-        var records = ReadFile();
         lock (_gate)
-            Replace(records);
+        {
+            var stamp = Stamp();
+            Replace(ReadFile());
+            _stamp = stamp;
+        }
     }
 
     /// <summary>

@@ -231,6 +231,19 @@ public sealed class CapabilityRegistryTests : IDisposable
     }
 
     [Fact]
+    public void ReloadIfChanged_ReloadsOnlyAfterAnotherWriter()
+    {
+        var issued = Issue();
+        Assert.False(_registry.ReloadIfChanged());
+
+        CapabilityRegistry.LoadOrCreate(_folder.Path, _time).Revoke(issued.Record.Id);
+
+        Assert.True(_registry.ReloadIfChanged());
+        Assert.Equal(CapabilityRefusal.Revoked, Check(issued).Refusal);
+        Assert.False(_registry.ReloadIfChanged());
+    }
+
+    [Fact]
     public void Issue_AfterAnotherProcessRevoked_DoesNotUndoTheRevocation()
     {
         var issued = Issue();
