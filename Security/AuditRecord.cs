@@ -1,0 +1,31 @@
+namespace CapCluster.Security;
+
+/// <summary>
+/// One audit event: an accepted or refused connection, or a call-level refusal. Never holds a secret.
+/// </summary>
+/// <param name="Time">When it happened.</param>
+/// <param name="RemoteAddress">The peer's address, when known.</param>
+/// <param name="CertificateFingerprint">Lowercase hex SHA-256 of the client certificate, when one was presented.</param>
+/// <param name="CapabilityId">The capability id, when known.</param>
+/// <param name="Label">The capability's label, when it has one.</param>
+/// <param name="Service">The gRPC service (or interface) called.</param>
+/// <param name="Method">The method called.</param>
+/// <param name="Outcome"><see cref="Accepted"/> or <see cref="Refused"/>.</param>
+/// <param name="Reason">Why it was refused, when it was.</param>
+public sealed record AuditRecord(
+    DateTimeOffset Time,
+    string? RemoteAddress,
+    string? CertificateFingerprint,
+    string? CapabilityId,
+    string? Label,
+    string? Service,
+    string? Method,
+    string Outcome,
+    string? Reason)
+{
+    /// <summary>The outcome of an accepted connection or call: "accepted".</summary>
+    public const string Accepted = "accepted";
+
+    /// <summary>The outcome of a refused connection or call: "refused".</summary>
+    public const string Refused = "refused";
+}

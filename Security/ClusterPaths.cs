@@ -1,0 +1,61 @@
+using CapCluster.Security.Internal;
+
+namespace CapCluster.Security;
+
+/// <summary>
+/// Where a cluster keeps its security material and logs.
+/// </summary>
+/// <param name="BaseFolder">The cluster folder: <c>~/.capcluster</c> (or <c>$CAPCLUSTER_DIR</c>), or <c>profile_NAME</c> under it.</param>
+/// <param name="SecurityFolder">CA, capability files, registry; by default <c>&lt;base&gt;/security</c>.</param>
+/// <param name="LogFolder">Component logs and the audit log; by default <c>&lt;base&gt;/log</c>.</param>
+public sealed record ClusterPaths(string BaseFolder, string SecurityFolder, string LogFolder)
+{
+    /// <summary>The environment variable that replaces <c>~/.capcluster</c> as the base folder.</summary>
+    public const string BaseFolderVariable = "CAPCLUSTER_DIR";
+
+    /// <summary>
+    /// Resolves the folders. The base is <c>$CAPCLUSTER_DIR</c> when set, otherwise <c>~/.capcluster</c>;
+    /// a <paramref name="profile"/> NAME moves it to <c>&lt;base&gt;/profile_NAME</c>. Explicit folders win.
+    /// </summary>
+    /// <param name="profile">Profile name, or <c>null</c> (default) for none. Must not contain path separators.</param>
+    /// <param name="securityFolder">Overrides <c>&lt;base&gt;/security</c> when not <c>null</c>.</param>
+    /// <param name="logFolder">Overrides <c>&lt;base&gt;/log</c> when not <c>null</c>.</param>
+    public static ClusterPaths Resolve(string? profile = null, string? securityFolder = null, string? logFolder = null) =>
+        Resolve(profile, securityFolder, logFolder,
+            Environment.GetEnvironmentVariable(BaseFolderVariable),
+            Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+
+    internal static ClusterPaths Resolve(string? profile, string? securityFolder, string? logFolder, string? baseOverride, string home)
+    {
+        var root = string.IsNullOrEmpty(baseOverride) ? Path.Combine(home, ".capcluster") : baseOverride;
+        if (profile is not null)
+        {
+            if (profile.Length == 0 || profile.IndexOfAny(['/', '\\']) >= 0 || profile is "." or "..")
+                throw new ArgumentException($"'{profile}' is not a usable profile name (no path separators)", nameof(profile));
+            root = Path.Combine(root, "profile_" + profile);
+        }
+        root = Path.GetFullPath(root);
+        return new ClusterPaths(
+            root,
+            Path.GetFullPath(securityFolder ?? Path.Combine(root, "security")),
+            Path.GetFullPath(logFolder ?? Path.Combine(root, "log")));
+    }
+
+    /// <summary>The capability file for <paramref name="iface"/>: <c>&lt;security&gt;/&lt;iface&gt;.cap</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="iface"/> is not a known interface.</exception>
+    public string CapFile(string iface)
+    {
+        _ = CapabilityInterfaces.ServiceName(iface);
+        return Path.Combine(SecurityFolder, iface + ".cap");
+    }
+
+    /// <summary>The hash-chained audit log: <c>&lt;log&gt;/audit.jsonl</c>.</summary>
+    public string AuditLogFile => Path.Combine(LogFolder, "audit.jsonl");
+
+    /// <summary>Creates the security and log folders with mode 0700; folders that exist are left as they are.</summary>
+    public void EnsureCreated()
+    {
+        SecureFile.CreateFolder(SecurityFolder);
+        SecureFile.CreateFolder(LogFolder);
+    }
+}

@@ -1,0 +1,19 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CapCluster.Security.Internal;
+
+/// <summary>The persisted form of the registry (<c>registry.json</c>).</summary>
+internal sealed record RegistryDocument(int Version, List<CapabilityRecord> Capabilities)
+{
+    public const int CurrentVersion = 1;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        RespectNullableAnnotations = true,
+        AllowTrailingCommas = false,
+    };
+}
