@@ -25,6 +25,10 @@ public sealed record ClusterPaths(string BaseFolder, string SecurityFolder, stri
             Environment.GetEnvironmentVariable(BaseFolderVariable),
             Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
 
+    /// <summary>The folders of <paramref name="profile"/> under an explicit base folder instead of <c>$CAPCLUSTER_DIR</c> or <c>~/.capcluster</c>.</summary>
+    public static ClusterPaths Under(string baseFolder, string? profile = null) =>
+        Resolve(profile, null, null, baseFolder, baseFolder);
+
     internal static ClusterPaths Resolve(string? profile, string? securityFolder, string? logFolder, string? baseOverride, string home)
     {
         var root = string.IsNullOrEmpty(baseOverride) ? Path.Combine(home, ".capcluster") : baseOverride;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CapCluster.Security.Internal;
 using System.Text.Json.Serialization;
 
 namespace CapCluster.Security;
@@ -53,5 +54,5 @@ public sealed record ControllerState(
 
     /// <summary>Writes the state atomically (temporary file, then rename), mode 0600.</summary>
     public void Write(string securityFolder) =>
-        SecretFile.WriteAllText(PathIn(securityFolder), JsonSerializer.Serialize(this, Json));
+        SecureFile.WriteAtomic(PathIn(securityFolder), JsonSerializer.Serialize(this, Json));
 }

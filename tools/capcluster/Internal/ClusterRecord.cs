@@ -21,7 +21,7 @@ internal sealed record ClusterRecord(int ControllerPid, IReadOnlyList<int> Engin
         }
     }
 
-    public void Write(ClusterPaths paths) => SecretFile.WriteAllText(Path.Combine(paths.SecurityFolder, FileName), JsonSerializer.Serialize(this));
+    public void Write(ClusterPaths paths) => File.WriteAllText(Path.Combine(paths.SecurityFolder, FileName), JsonSerializer.Serialize(this));
 
     public static void Delete(ClusterPaths paths) => File.Delete(Path.Combine(paths.SecurityFolder, FileName));
 }
