@@ -23,6 +23,10 @@ public sealed class ServerCallContext
         var slash = path.LastIndexOf('/');
         ServiceName = slash > 0 ? path[1..slash] : string.Empty;
         MethodName = slash >= 0 ? path[(slash + 1)..] : path;
+        // Captured now: Kestrel recycles the HttpContext when the call ends.
+        LocalPort = http.Connection.LocalPort;
+        ConnectionId = http.Connection.Id;
+        ClientCertificate = http.Connection.ClientCertificate;
         var remote = http.Connection.RemoteIpAddress;
         if (remote is not null)
         {
@@ -68,16 +72,16 @@ public sealed class ServerCallContext
     public IPEndPoint? RemoteEndPoint { get; }
 
     /// <summary>The local port the call arrived on, which tells which <see cref="GrpcEndpoint"/> it used.</summary>
-    public int LocalPort => _http.Connection.LocalPort;
+    public int LocalPort { get; }
 
     /// <summary>The id of the underlying connection, shared by every call on it.</summary>
-    public string ConnectionId => _http.Connection.Id;
+    public string ConnectionId { get; }
 
     /// <summary>
     /// The certificate the client presented in the TLS handshake, or null. It has NOT been validated:
     /// that is the <see cref="ICallAuthorizer"/>'s job.
     /// </summary>
-    public X509Certificate2? ClientCertificate => _http.Connection.ClientCertificate;
+    public X509Certificate2? ClientCertificate { get; }
 
     /// <summary>When the call must be finished (UTC), from <c>grpc-timeout</c>; <see cref="DateTime.MaxValue"/> when none.</summary>
     public DateTime Deadline { get; }
@@ -88,13 +92,16 @@ public sealed class ServerCallContext
     /// <summary>Per-call state, e.g. what the authorizer learned about the caller.</summary>
     public IDictionary<object, object?> Items => _items ??= [];
 
+    /// <summary>Set once a response message is written (possibly not flushed yet): the status must then go in trailers.</summary>
+    internal bool ResponseStarted { get; set; }
+
     internal bool DeadlineExceeded => _deadlineCts?.IsCancellationRequested == true;
 
     internal bool ClientGone => _http.RequestAborted.IsCancellationRequested;
 
     internal bool ServerStopping => _runtime.Stopping.IsCancellationRequested;
 
-    /// <summary>Returns the value of a request header (comma-joined when repeated), or null.</summary>
+    /// <summary>Returns the value of a request header (comma-joined when repeated), or null. Only valid while the call runs.</summary>
     /// <param name="name">The header name, case-insensitive.</param>
     public string? GetRequestHeader(string name) =>
         _http.Request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;

@@ -49,7 +49,7 @@ internal sealed class GrpcDispatcher(GrpcRouter router, ServerRuntime runtime)
             var status = await RunAsync(http, context, path).ConfigureAwait(false);
             if (status is { } s && !context.ClientGone)
             {
-                WriteStatus(http, s);
+                WriteStatus(http, s, context.ResponseStarted);
             }
         }
         finally
@@ -119,11 +119,11 @@ internal sealed class GrpcDispatcher(GrpcRouter router, ServerRuntime runtime)
         return new Status(StatusCode.Unknown, GenericHandlerError);
     }
 
-    private static void WriteStatus(HttpContext http, Status status)
+    private static void WriteStatus(HttpContext http, Status status, bool responseStarted)
     {
         var code = ((int)status.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var response = http.Response;
-        if (!response.HasStarted)
+        if (!response.HasStarted && !responseStarted)
         {
             // Trailers-Only: the status goes in the only HEADERS frame, which ends the stream.
             response.Headers[GrpcProtocol.StatusHeader] = code;

@@ -28,6 +28,7 @@ internal sealed class HttpContextStreamWriter<T>(HttpContext http, ServerCallCon
             context.CancellationToken.ThrowIfCancellationRequested();
             var size = MessageFraming.CheckSendSize(message, maxSendSize);
             var writer = http.Response.BodyWriter;
+            context.ResponseStarted = true;
             MessageFraming.Write(writer, message, size);
             await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
 

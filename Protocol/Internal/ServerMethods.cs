@@ -23,13 +23,14 @@ internal static class ServerMethods
         return request;
     }
 
-    public static void WriteUnaryResponse<TResp>(HttpContext http, TResp response, ServerRuntime runtime)
+    public static void WriteUnaryResponse<TResp>(HttpContext http, ServerCallContext context, TResp response, ServerRuntime runtime)
         where TResp : class, IMessage<TResp>
     {
         ArgumentNullException.ThrowIfNull(response);
         var size = MessageFraming.CheckSendSize(response, runtime.Options.MaxSendMessageSize);
 
         // No flush: headers, message and trailers then leave together when the call completes.
+        context.ResponseStarted = true;
         MessageFraming.Write(http.Response.BodyWriter, response, size);
     }
 }
@@ -42,7 +43,7 @@ internal sealed class UnaryServerMethod<TReq, TResp>(Method<TReq, TResp> method,
     {
         var request = await ServerMethods.ReadSingleRequestAsync(http, method.RequestParser, context, runtime).ConfigureAwait(false);
         var response = await handler(request, context).ConfigureAwait(false);
-        ServerMethods.WriteUnaryResponse(http, response, runtime);
+        ServerMethods.WriteUnaryResponse(http, context, response, runtime);
     }
 }
 
@@ -75,7 +76,7 @@ internal sealed class ClientStreamingServerMethod<TReq, TResp>(
     {
         var reader = new HttpContextStreamReader<TReq>(http, method.RequestParser, context, runtime.Options.MaxReceiveMessageSize);
         var response = await handler(reader, context).ConfigureAwait(false);
-        ServerMethods.WriteUnaryResponse(http, response, runtime);
+        ServerMethods.WriteUnaryResponse(http, context, response, runtime);
     }
 }
 

@@ -1,3 +1,5 @@
+using System.Security.Authentication;
+
 namespace CapCluster.Protocol.Internal;
 
 /// <summary>
@@ -26,7 +28,7 @@ internal sealed class WatchedStream(Stream inner, string name) : Stream
         {
             read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException ex) when (!_received)
+        catch (Exception ex) when (!_received && ex is IOException or AuthenticationException)
         {
             throw Refused(ex);
         }
@@ -52,7 +54,7 @@ internal sealed class WatchedStream(Stream inner, string name) : Stream
         {
             await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException ex) when (!_received)
+        catch (Exception ex) when (!_received && ex is IOException or AuthenticationException)
         {
             throw Refused(ex);
         }
