@@ -1,0 +1,115 @@
+using System.Net;
+using CapCluster.Protocol.Internal;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CapCluster.Protocol;
+
+/// <summary>
+/// A client connection pool to one gRPC server over HTTP/2 and TLS (1.3 or 1.2), with mutual TLS when
+/// <see cref="GrpcChannelOptions.ClientCertificate"/> is set. Thread-safe; make one per server and share it.
+/// </summary>
+public sealed class GrpcChannel : IDisposable
+{
+    private readonly string _baseUri;
+
+    /// <summary>Creates a channel; nothing connects until the first call.</summary>
+    /// <param name="endpoints">
+    /// Where the server may be. Each new connection tries them in order and uses the first that answers;
+    /// the TLS target host (SNI) is that endpoint's host.
+    /// </param>
+    /// <param name="options">Channel options.</param>
+    public GrpcChannel(IReadOnlyList<DnsEndPoint> endpoints, GrpcChannelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.ValidateServerCertificate);
+        if (endpoints.Count == 0)
+        {
+            throw new ArgumentException("At least one endpoint is needed.", nameof(endpoints));
+        }
+
+        Options = options;
+        Logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CapCluster.Protocol.GrpcChannel");
+        Target = string.Join(",", endpoints.Select(ChannelConnector.Format));
+        var connector = new ChannelConnector([.. endpoints], options, Logger);
+
+        // TLS is done by the connector, so the handler speaks HTTP/2 with prior knowledge on "http" URIs.
+        _baseUri = "http://" + ChannelConnector.Format(endpoints[0]);
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = connector.ConnectAsync,
+            ConnectTimeout = Timeout.InfiniteTimeSpan,
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            InitialHttp2StreamWindowSize = options.InitialStreamWindowSize,
+            KeepAlivePingDelay = options.KeepAlivePingDelay,
+            KeepAlivePingTimeout = options.KeepAlivePingTimeout,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            AutomaticDecompression = DecompressionMethods.None,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+        };
+        Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+    }
+
+    /// <summary>The endpoints as <c>host:port</c>, comma-separated, for messages.</summary>
+    public string Target { get; }
+
+    internal GrpcChannelOptions Options { get; }
+
+    internal ILogger Logger { get; }
+
+    internal HttpMessageInvoker Invoker { get; }
+
+    /// <summary>Makes a unary call.</summary>
+    /// <exception cref="RpcException">The call ended with a status other than OK.</exception>
+    public async Task<TResp> UnaryAsync<TReq, TResp>(Method<TReq, TResp> method, TReq request, CallOptions options = default)
+        where TReq : class, IMessage<TReq>, new()
+        where TResp : class, IMessage<TResp>, new()
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(request);
+        using var call = new ClientCall<TReq, TResp>(this, method, options, request);
+        return await call.ReadSingleResponseAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Starts a server-streaming call.</summary>
+    public AsyncServerStreamingCall<TResp> ServerStreaming<TReq, TResp>(Method<TReq, TResp> method, TReq request, CallOptions options = default)
+        where TReq : class, IMessage<TReq>, new()
+        where TResp : class, IMessage<TResp>, new()
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(request);
+        var call = new ClientCall<TReq, TResp>(this, method, options, request);
+        return new AsyncServerStreamingCall<TResp>(call, call);
+    }
+
+    /// <summary>Starts a client-streaming call.</summary>
+    public AsyncClientStreamingCall<TReq, TResp> ClientStreaming<TReq, TResp>(Method<TReq, TResp> method, CallOptions options = default)
+        where TReq : class, IMessage<TReq>, new()
+        where TResp : class, IMessage<TResp>, new()
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        var call = new ClientCall<TReq, TResp>(this, method, options, null);
+        return new AsyncClientStreamingCall<TReq, TResp>(call, call.ReadSingleResponseAsync(), call);
+    }
+
+    /// <summary>Starts a duplex (bidirectional) streaming call.</summary>
+    public AsyncDuplexStreamingCall<TReq, TResp> DuplexStreaming<TReq, TResp>(Method<TReq, TResp> method, CallOptions options = default)
+        where TReq : class, IMessage<TReq>, new()
+        where TResp : class, IMessage<TResp>, new()
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        var call = new ClientCall<TReq, TResp>(this, method, options, null);
+        return new AsyncDuplexStreamingCall<TReq, TResp>(call, call, call);
+    }
+
+    /// <summary>Closes every connection; calls still running fail.</summary>
+    public void Dispose() => Invoker.Dispose();
+
+    internal Uri MethodUri(string fullName) => new(_baseUri + fullName);
+}

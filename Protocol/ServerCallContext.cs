@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using CapCluster.Protocol.Internal;
+using Microsoft.AspNetCore.Http;
+
+namespace CapCluster.Protocol;
+
+/// <summary>What a server handler or <see cref="ICallAuthorizer"/> knows about the call it serves.</summary>
+public sealed class ServerCallContext
+{
+    private readonly HttpContext _http;
+    private readonly ServerRuntime _runtime;
+    private readonly CancellationTokenSource _callCts;
+    private readonly CancellationTokenSource? _deadlineCts;
+    private Dictionary<object, object?>? _items;
+
+    internal ServerCallContext(HttpContext http, ServerRuntime runtime, string path)
+    {
+        _http = http;
+        _runtime = runtime;
+        Method = path;
+        var slash = path.LastIndexOf('/');
+        ServiceName = slash > 0 ? path[1..slash] : string.Empty;
+        MethodName = slash >= 0 ? path[(slash + 1)..] : path;
+        // Captured now: Kestrel recycles the HttpContext when the call ends.
+        LocalPort = http.Connection.LocalPort;
+        ConnectionId = http.Connection.Id;
+        ClientCertificate = http.Connection.ClientCertificate;
+        var remote = http.Connection.RemoteIpAddress;
+        if (remote is not null)
+        {
+            if (remote.IsIPv4MappedToIPv6)
+            {
+                remote = remote.MapToIPv4();
+            }
+
+            RemoteEndPoint = new IPEndPoint(remote, http.Connection.RemotePort);
+            Peer = (remote.AddressFamily == AddressFamily.InterNetworkV6 ? "ipv6:" : "ipv4:") + RemoteEndPoint;
+        }
+        else
+        {
+            Peer = "unknown";
+        }
+
+        _callCts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, runtime.Stopping);
+        Deadline = DateTime.MaxValue;
+        if (GrpcProtocol.TryParseTimeout(http.Request.Headers[GrpcProtocol.TimeoutHeader], out var timeout))
+        {
+            Deadline = timeout.Ticks >= (DateTime.MaxValue - DateTime.UtcNow).Ticks ? DateTime.MaxValue : DateTime.UtcNow + timeout;
+            if (Deadline != DateTime.MaxValue)
+            {
+                _deadlineCts = new CancellationTokenSource(timeout);
+                _deadlineCts.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _callCts);
+            }
+        }
+    }
+
+    /// <summary>The method path, e.g. <c>/capcluster.v1.MultiEngine/GetIds</c>.</summary>
+    public string Method { get; }
+
+    /// <summary>The service part of <see cref="Method"/>, e.g. <c>capcluster.v1.MultiEngine</c>.</summary>
+    public string ServiceName { get; }
+
+    /// <summary>The method part of <see cref="Method"/>, e.g. <c>GetIds</c>.</summary>
+    public string MethodName { get; }
+
+    /// <summary>The caller's address in gRPC form: <c>ipv4:127.0.0.1:5555</c> or <c>ipv6:[::1]:5555</c>.</summary>
+    public string Peer { get; }
+
+    /// <summary>The caller's address; IPv4-mapped IPv6 addresses are given as IPv4.</summary>
+    public IPEndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The local port the call arrived on, which tells which <see cref="GrpcEndpoint"/> it used.</summary>
+    public int LocalPort { get; }
+
+    /// <summary>The id of the underlying connection, shared by every call on it.</summary>
+    public string ConnectionId { get; }
+
+    /// <summary>
+    /// The certificate the client presented in the TLS handshake, or null. It has NOT been validated:
+    /// that is the <see cref="ICallAuthorizer"/>'s job.
+    /// </summary>
+    public X509Certificate2? ClientCertificate { get; }
+
+    /// <summary>When the call must be finished (UTC), from <c>grpc-timeout</c>; <see cref="DateTime.MaxValue"/> when none.</summary>
+    public DateTime Deadline { get; }
+
+    /// <summary>Cancelled when the client cancels or resets the call, the deadline passes, or the server stops.</summary>
+    public CancellationToken CancellationToken => _callCts.Token;
+
+    /// <summary>Per-call state, e.g. what the authorizer learned about the caller.</summary>
+    public IDictionary<object, object?> Items => _items ??= [];
+
+    /// <summary>Set once a response message is written (possibly not flushed yet): the status must then go in trailers.</summary>
+    internal bool ResponseStarted { get; set; }
+
+    internal bool DeadlineExceeded => _deadlineCts?.IsCancellationRequested == true;
+
+    internal bool ClientGone => _http.RequestAborted.IsCancellationRequested;
+
+    internal bool ServerStopping => _runtime.Stopping.IsCancellationRequested;
+
+    /// <summary>Returns the value of a request header (comma-joined when repeated), or null. Only valid while the call runs.</summary>
+    /// <param name="name">The header name, case-insensitive.</param>
+    public string? GetRequestHeader(string name) =>
+        _http.Request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
+
+    /// <summary>
+    /// Closes the whole underlying TCP/TLS connection at once, e.g. for a revoked credential:
+    /// every call on it ends, and the client must reconnect (and present its credentials again).
+    /// </summary>
+    public void AbortConnection()
+    {
+        GrpcLog.AbortingConnection(_runtime.Logger, ConnectionId, Peer);
+        if (!_runtime.Connections.Abort(ConnectionId))
+        {
+            _http.Abort();
+        }
+    }
+
+    internal void Release()
+    {
+        _deadlineCts?.Dispose();
+        _callCts.Dispose();
+    }
+}
