@@ -20,7 +20,7 @@ var root = new RootCommand("capcontroller: the CapCluster controller, certificat
     enginePort, clientPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses,
 };
 
-root.SetAction(async (parse, cancellationToken) =>
+root.SetAction(async (parse, _) =>
 {
     var options = new ControllerOptions
     {
@@ -36,7 +36,9 @@ root.SetAction(async (parse, cancellationToken) =>
         AllowedHeartbeatMisses = parse.GetValue(misses),
     };
 
-    using var hangup = ComponentLogging.IgnoreHangup();
+    using var shutdown = new CancellationTokenSource();
+    using var signals = ComponentLogging.HandleSignals(shutdown);
+    var cancellationToken = shutdown.Token;
     try
     {
         var paths = ClusterPaths.Resolve(options.Profile, options.SecurityFolder, options.LogFolder);

@@ -9,7 +9,7 @@ var profile = new Option<string?>("--profile") { Description = "Use ~/.capcluste
 var logFolder = new Option<string?>("--log-folder") { Description = "Where the engine writes its log" };
 var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder };
 
-root.SetAction(async (parse, cancellationToken) =>
+root.SetAction(async (parse, _) =>
 {
     var options = new EngineOptions
     {
@@ -18,7 +18,9 @@ root.SetAction(async (parse, cancellationToken) =>
         LogFolder = parse.GetValue(logFolder),
     };
 
-    using var hangup = ComponentLogging.IgnoreHangup();
+    using var shutdown = new CancellationTokenSource();
+    using var signals = ComponentLogging.HandleSignals(shutdown);
+    var cancellationToken = shutdown.Token;
     try
     {
         var paths = ClusterPaths.Resolve(options.Profile, logFolder: options.LogFolder);

@@ -79,7 +79,7 @@ internal sealed class CapabilityGate(
         {
             acceptedConnections.AddOrUpdate(certificate, record);
             audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, check.CertificateFingerprint, record.Id, record.Label, service, context.MethodName, "accepted", null));
-            ControllerLog.ConnectionAccepted(logger, context.Peer, record.Id, record.Label);
+            ControllerLog.ConnectionAccepted(logger, context.Peer, record.Id, record.Label ?? "-");
         }
 
     }

@@ -8,7 +8,7 @@ namespace CapCluster.Controller.Internal;
 /// <summary>
 /// A registered engine: what it said about itself, its heartbeat, and its FIFO queue.
 /// Everything sent to the engine goes through the queue; the dispatcher hands items to
-/// the engine's stream in order, at most <see cref="maxInFlight"/> at a time, and the
+/// the engine's stream in order, at most maxInFlight at a time, and the
 /// results come back to whoever queued them.
 /// </summary>
 internal sealed class EngineSession
@@ -22,6 +22,7 @@ internal sealed class EngineSession
     private long lastHeartbeatTimestamp;
     private long completed;
     private long nextWorkId;
+    private int queued;
     private string? endReason;
 
     public EngineSession(int id, RegisterEngine info, string peer, TimeProvider time, int maxInFlight = 1)
@@ -48,7 +49,7 @@ internal sealed class EngineSession
 
     public long Completed => Interlocked.Read(ref completed);
 
-    public int QueueLength => queue.Reader.Count;
+    public int QueueLength => Volatile.Read(ref queued);
 
     public int InFlight => inFlight.Count;
 
@@ -71,8 +72,10 @@ internal sealed class EngineSession
     public Task<WorkResult> Enqueue(Func<long, Work> make)
     {
         var item = new QueuedWork(make(Interlocked.Increment(ref nextWorkId)));
+        Interlocked.Increment(ref queued);
         if (!queue.Writer.TryWrite(item))
         {
+            Interlocked.Decrement(ref queued);
             item.Fail(Gone());
         }
 
@@ -128,6 +131,7 @@ internal sealed class EngineSession
         var error = Gone();
         while (queue.Reader.TryRead(out var item))
         {
+            Interlocked.Decrement(ref queued);
             item.Fail(error);
         }
 
@@ -149,6 +153,7 @@ internal sealed class EngineSession
         {
             await foreach (var item in queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                Interlocked.Decrement(ref queued);
                 try
                 {
                     await dispatchSlots.WaitAsync(cancellationToken).ConfigureAwait(false);

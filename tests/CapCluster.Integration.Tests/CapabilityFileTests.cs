@@ -54,7 +54,7 @@ public sealed class CapabilityFileTests
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(bad, result.Error);
-        Assert.Contains("capcluster://", result.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("malformed capability URL", result.Error, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Extensions.Logging;
@@ -17,6 +18,7 @@ internal static class ComponentLogging
     {
         var logger = new LoggerConfiguration()
             .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
             .Enrich.WithProperty("Component", component)
             .Enrich.WithProperty("Pid", Environment.ProcessId)
             .WriteTo.File(
@@ -27,8 +29,30 @@ internal static class ComponentLogging
         return new SerilogLoggerFactory(logger, dispose: true);
     }
 
-    /// <summary>Detached processes ignore the terminal's hang-up; they stop on SIGTERM or when told to.</summary>
-    public static IDisposable IgnoreHangup() =>
-        System.Runtime.InteropServices.PosixSignalRegistration.Create(
-            System.Runtime.InteropServices.PosixSignal.SIGHUP, context => context.Cancel = true);
+    /// <summary>
+    /// The process's own signal handling: SIGTERM and SIGINT cancel <paramref name="shutdown"/> (a graceful stop
+    /// instead of the runtime's immediate exit); SIGHUP is ignored, so detached processes outlive their terminal.
+    /// </summary>
+    public static IDisposable HandleSignals(CancellationTokenSource shutdown)
+    {
+        var registrations = new List<PosixSignalRegistration>
+        {
+            PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => context.Cancel = true),
+        };
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT })
+        {
+            registrations.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                shutdown.Cancel();
+            }));
+        }
+
+        return new Registrations(registrations);
+    }
+
+    private sealed class Registrations(List<PosixSignalRegistration> registrations) : IDisposable
+    {
+        public void Dispose() => registrations.ForEach(r => r.Dispose());
+    }
 }

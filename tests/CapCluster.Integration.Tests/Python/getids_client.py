@@ -17,10 +17,9 @@ def read_cap(path):
     if not m:
         raise SystemExit(f"{path}: no capability URL")
     first_location = m.group(2).split(",")[0]
-    blocks = re.findall(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", text, re.S)
-    pems = [b.group(0).encode() for b in re.finditer(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", text, re.S)]
-    certificates = [p for p, kind in zip(pems, blocks) if kind == "CERTIFICATE"]
-    key = next(p for p, kind in zip(pems, blocks) if kind.endswith("PRIVATE KEY"))
+    blocks = [(b.group(1), b.group(0).encode()) for b in re.finditer(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", text, re.S)]
+    certificates = [pem for kind, pem in blocks if kind == "CERTIFICATE"]
+    key = next(pem for kind, pem in blocks if kind.endswith("PRIVATE KEY"))
     return first_location, m.group(4), certificates[0], key, certificates[-1]
 
 
@@ -42,7 +41,8 @@ def decode_ids(payload):
     while i < len(payload):
         tag = varint()
         if tag == (1 << 3) | 2:
-            end = i + varint()
+            length = varint()
+            end = i + length
             while i < end:
                 ids.append(varint())
         elif tag == (1 << 3) | 0:
