@@ -44,13 +44,13 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                 EngineLog.Refused(logger, e.Status.Detail);
                 throw new EngineRefusedException($"the controller refused {connection.CapabilityPath}: {e.Status.Detail}", e);
             }
-            catch (Exception e) when (e is RpcException or IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (cancellationToken.IsCancellationRequested && e is OperationCanceledException or RpcException)
+            {
+                return; // asked to stop (SIGTERM): the call was cancelled on purpose
+            }
+            catch (Exception e) when (e is RpcException or IOException or HttpRequestException)
             {
                 reason = e is RpcException rpc ? rpc.Status.Detail : e.Message;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
             }
 
             EngineLog.Disconnected(logger, reason, delay);
