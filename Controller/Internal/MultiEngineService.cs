@@ -71,8 +71,18 @@ internal sealed class MultiEngineService(EngineRegistry registry, ControllerInfo
             session.Send(new ControllerMessage { Stop = new StopEngine { Reason = $"killed by {context.Peer}" } });
         }
 
-        var ended = sessions.Select(s => WhenCancelled(s.Ended));
-        await Task.WhenAll(ended).WaitAsync(StopWait, context.CancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(sessions.Select(s => WhenCancelled(s.Ended))).WaitAsync(StopWait, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // An engine busy in user code may not read its stream: drop it; its process ends when it next reads.
+            foreach (var session in sessions.Where(s => !s.Ended.IsCancellationRequested))
+            {
+                registry.Unregister(session, $"it did not stop within {StopWait.TotalSeconds:0} s of being killed");
+            }
+        }
         if (request.Controller)
         {
             ControllerLog.StopRequested(logger, context.Peer);

@@ -30,7 +30,7 @@ var stop = new Command("stop", "Stop the controller and its engines");
 stop.SetAction((parse, ct) => Run(parse, () => new ClusterStopper(Paths(parse), Console.Out).StopAsync(parse.GetValue(profile), ct)));
 
 var status = new Command("status", "Show the controller and a table of its engines");
-status.SetAction((parse, ct) => Run(parse, () => new ClusterStatus(Paths(parse), AnsiConsole.Console).ShowAsync(parse.GetValue(profile), ct)));
+status.SetAction((parse, ct) => Run(parse, () => new ClusterStatus(Paths(parse), AnsiConsole.Console, Console.Out).ShowAsync(parse.GetValue(profile), ct)));
 
 var root = new RootCommand("capcluster: start, inspect and stop a CapCluster controller and its engines") { profile, start, stop, status };
 return await root.Parse(args).InvokeAsync();

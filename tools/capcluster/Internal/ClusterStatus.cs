@@ -5,21 +5,21 @@ using Spectre.Console;
 namespace CapCluster.Launcher.Internal;
 
 /// <summary><c>capcluster status</c>: the controller and a table of its engines.</summary>
-internal sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console)
+internal sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, TextWriter output)
 {
     public async Task<int> ShowAsync(string? profile, CancellationToken cancellationToken)
     {
         var state = ControllerState.TryRead(paths.SecurityFolder);
         if (state is null || !DetachedProcess.IsRunning(state.Pid, "capcontroller"))
         {
-            console.WriteLine($"No controller is running for {ClusterStarter.ProfileName(profile)}; start one with `capcluster start -n 4{ClusterStarter.ProfileFlag(profile)}`.");
+            output.WriteLine($"No controller is running for {ClusterStarter.ProfileName(profile)}; start one with `capcluster start -n 4{ClusterStarter.ProfileFlag(profile)}`.");
             return 1;
         }
 
         await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), cancellationToken).ConfigureAwait(false);
         var engines = await client.GetEnginesAsync(cancellationToken).ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow;
-        console.WriteLine(
+        output.WriteLine(
             $"Controller pid {state.Pid} on {state.Host}: engines {state.ListenAddress}:{state.EnginePort}, " +
             $"clients {state.ListenAddress}:{state.ClientPort}, up {Ago(now - state.Started)}; {engines.Count} engine(s)");
 
