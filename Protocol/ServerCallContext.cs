@@ -14,6 +14,7 @@ public sealed class ServerCallContext
     private readonly CancellationTokenSource _callCts;
     private readonly CancellationTokenSource? _deadlineCts;
     private Dictionary<object, object?>? _items;
+    private volatile bool _clientGone;
 
     internal ServerCallContext(HttpContext http, ServerRuntime runtime, string path)
     {
@@ -97,7 +98,7 @@ public sealed class ServerCallContext
 
     internal bool DeadlineExceeded => _deadlineCts?.IsCancellationRequested == true;
 
-    internal bool ClientGone => _http.RequestAborted.IsCancellationRequested;
+    internal bool ClientGone => _clientGone || _http.RequestAborted.IsCancellationRequested;
 
     internal bool ServerStopping => _runtime.Stopping.IsCancellationRequested;
 
@@ -116,6 +117,20 @@ public sealed class ServerCallContext
         if (!_runtime.Connections.Abort(ConnectionId))
         {
             _http.Abort();
+        }
+    }
+
+    /// <summary>The request body failed (the client reset the stream): Kestrel may signal RequestAborted only later.</summary>
+    internal void MarkClientGone()
+    {
+        _clientGone = true;
+        try
+        {
+            _callCts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call already ended.
         }
     }
 

@@ -61,6 +61,9 @@ internal sealed class PushStreamContent : HttpContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        // SocketsHttpHandler holds the HEADERS frame back until the body flushes: send it now, so a
+        // server that answers before the first request message (e.g. a refusal) is not kept waiting.
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         _stream.TrySetResult(stream);
         await _complete.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
