@@ -387,7 +387,8 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
             }
         }
 
-        if (ex is HttpRequestException or IOException)
+        // A cancellation we did not ask for: the handler aborted the request because the connection died.
+        if (ex is HttpRequestException or IOException or OperationCanceledException)
         {
             var innermost = ex;
             while (innermost.InnerException is not null)
