@@ -27,6 +27,7 @@ internal sealed class SingleMessageContent : HttpContent
         try
         {
             await stream.WriteAsync(buffer.AsMemory(0, _length), cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
