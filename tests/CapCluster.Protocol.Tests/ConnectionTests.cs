@@ -198,6 +198,45 @@ public sealed class ConnectionTests
         Assert.Empty(body);
     }
 
+    [Fact]
+    public async Task RawHttp_CompressedFlagWithoutEncoding_Internal()
+    {
+        await using var server = await TestServer.StartAsync(TestService.StandardRouter());
+        using var client = RawClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"https://127.0.0.1:{server.EndPoint.Port}/capcluster.test.Echo/Echo")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent([1, 0, 0, 0, 2, 0x10, 0x01]),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        request.Headers.TE.ParseAdd("trailers");
+
+        using var response = await client.SendAsync(request, CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Equal("13", response.Headers.GetValues("grpc-status").Single());
+    }
+
+    [Fact]
+    public async Task NoClientCertificate_AuthorizerSeesNullAndRefusesUnauthenticated()
+    {
+        var sawNull = false;
+        var authorizer = new DelegateAuthorizer(context =>
+        {
+            sawNull = context.ClientCertificate is null;
+            return sawNull
+                ? throw new RpcException(new Status(StatusCode.Unauthenticated, "a client certificate is required"))
+                : ValueTask.CompletedTask;
+        });
+        await using var server = await TestServer.StartAsync(TestService.StandardRouter(), authorizer);
+        var channel = server.Channel(o => o.ClientCertificate = null);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(TestService.Echo, TestService.Message(1)).WaitAsync(Timeout));
+
+        Assert.True(sawNull);
+        Assert.Equal(new Status(StatusCode.Unauthenticated, "a client certificate is required"), ex.Status);
+    }
+
     private static HttpMessageInvoker RawClient() => new(new SocketsHttpHandler
     {
         SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
