@@ -220,4 +220,37 @@ public sealed class ErrorTests
 
         await serverCancelled.Task.WaitAsync(Timeout);
     }
+
+    [Fact]
+    public async Task ClientStreaming_ServerFailsWhileClientWrites_WritesAndResponseReportTheServerStatus()
+    {
+        var router = new GrpcRouter();
+        router.MapClientStreaming<Pong, Pong>(TestService.Sum, async (requests, context) =>
+        {
+            await requests.MoveNext(context.CancellationToken);
+            await requests.MoveNext(context.CancellationToken);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "item 2 is bad"));
+        });
+        await using var server = await TestServer.StartAsync(router);
+        var channel = server.Channel();
+
+        using var call = channel.ClientStreaming(TestService.Sum);
+        RpcException? writeError = null;
+        try
+        {
+            for (var i = 0; i < 10_000; i++)
+            {
+                await call.RequestStream.WriteAsync(TestService.Message(i, 1000)).WaitAsync(Timeout);
+            }
+        }
+        catch (RpcException ex)
+        {
+            writeError = ex;
+        }
+
+        var responseError = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WaitAsync(Timeout));
+        Assert.Equal(new Status(StatusCode.InvalidArgument, "item 2 is bad"), responseError.Status);
+        Assert.NotNull(writeError);
+        Assert.Equal(responseError.Status, writeError.Status);
+    }
 }
