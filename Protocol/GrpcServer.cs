@@ -176,5 +176,7 @@ public sealed class GrpcServer : IAsyncDisposable
         limits.Http2.InitialStreamWindowSize = options.InitialStreamWindowSize;
         limits.Http2.MaxFrameSize = options.MaxFrameSize;
         limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
+        limits.Http2.KeepAlivePingDelay = options.KeepAlivePingDelay;
+        limits.Http2.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
     }
 }

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace CapCluster.Protocol;
 
 /// <summary>What a server handler or <see cref="ICallAuthorizer"/> knows about the call it serves.</summary>
-public sealed class ServerCallContext
+public sealed partial class ServerCallContext
 {
     private readonly HttpContext _http;
     private readonly ServerRuntime _runtime;
@@ -24,6 +24,7 @@ public sealed class ServerCallContext
         var slash = path.LastIndexOf('/');
         ServiceName = slash > 0 ? path[1..slash] : string.Empty;
         MethodName = slash >= 0 ? path[(slash + 1)..] : path;
+
         // Captured now: Kestrel recycles the HttpContext when the call ends.
         LocalPort = http.Connection.LocalPort;
         ConnectionId = http.Connection.Id;
@@ -102,6 +103,9 @@ public sealed class ServerCallContext
 
     internal bool ServerStopping => _runtime.Stopping.IsCancellationRequested;
 
+    /// <summary>True once <see cref="AbortConnection"/> has been called for this call.</summary>
+    public bool ConnectionAbortRequested { get; private set; }
+
     /// <summary>Returns the value of a request header (comma-joined when repeated), or null. Only valid while the call runs.</summary>
     /// <param name="name">The header name, case-insensitive.</param>
     public string? GetRequestHeader(string name) =>
@@ -113,6 +117,7 @@ public sealed class ServerCallContext
     /// </summary>
     public void AbortConnection()
     {
+        ConnectionAbortRequested = true;
         GrpcLog.AbortingConnection(_runtime.Logger, ConnectionId, Peer);
         if (!_runtime.Connections.Abort(ConnectionId))
         {

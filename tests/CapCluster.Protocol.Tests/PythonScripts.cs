@@ -65,7 +65,7 @@ internal static class PythonScripts
     public const string Client = Codec + """
         port = sys.argv[2]
         creds = grpc.ssl_channel_credentials(root_certificates=pem('ca.pem'), private_key=pem('key.pem'), certificate_chain=pem('cert.pem'))
-        channel = grpc.secure_channel('localhost:' + port, creds, options=[('grpc.enable_http_proxy', 0)])
+        channel = grpc.secure_channel('127.0.0.1:' + port, creds, options=[('grpc.enable_http_proxy', 0)])
         good = [('authorization', 'Capability good')]
         ping = channel.unary_unary('/capcluster.v1.MultiEngine/Ping', request_serializer=ident, response_deserializer=ident)
         chat = channel.stream_stream('/capcluster.v1.MultiEngine/PingStream', request_serializer=ident, response_deserializer=ident)
