@@ -266,7 +266,9 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
 
         // Cancelling an unfinished call resets its stream (RST_STREAM CANCEL), which the server sees.
         _cts.Cancel();
-        _push?.Complete();
+
+        // Not Complete(): an END_STREAM would tell a duplex handler "client done" before the reset arrives.
+        _push?.Abort();
         _reader?.Complete();
         _response?.Dispose();
         _request.Dispose();

@@ -57,6 +57,9 @@ internal sealed class PushStreamContent : HttpContent
 
     public void Complete() => _complete.TrySetResult();
 
+    /// <summary>Ends the body with an error, so the handler resets the stream instead of half-closing it.</summary>
+    public void Abort() => _complete.TrySetCanceled();
+
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
