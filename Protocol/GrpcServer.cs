@@ -72,7 +72,7 @@ public sealed class GrpcServer : IAsyncDisposable
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddLogging();
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new HostLogFilter(loggerFactory));
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, PassiveHostLifetime>();
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -177,5 +177,7 @@ public sealed class GrpcServer : IAsyncDisposable
         limits.Http2.InitialStreamWindowSize = options.InitialStreamWindowSize;
         limits.Http2.MaxFrameSize = options.MaxFrameSize;
         limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
+        limits.Http2.KeepAlivePingDelay = options.KeepAlivePingDelay;
+        limits.Http2.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
     }
 }

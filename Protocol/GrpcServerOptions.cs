@@ -26,6 +26,12 @@ public sealed class GrpcServerOptions
     /// <summary>Time an idle connection (no open stream) is kept. Default 1 day: clients hold connections for the cluster's life.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>Interval of HTTP/2 pings on a quiet connection, to notice a client that vanished without closing. Default 60 seconds.</summary>
+    public TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a ping may go unanswered before the connection is closed. Default 20 seconds.</summary>
+    public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>The server's TLS certificate, with its private key. Required.</summary>
     public X509Certificate2 ServerCertificate { get; set; } = null!;
 

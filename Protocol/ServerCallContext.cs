@@ -7,13 +7,14 @@ using Microsoft.AspNetCore.Http;
 namespace CapCluster.Protocol;
 
 /// <summary>What a server handler or <see cref="ICallAuthorizer"/> knows about the call it serves.</summary>
-public sealed class ServerCallContext
+public sealed partial class ServerCallContext
 {
     private readonly HttpContext _http;
     private readonly ServerRuntime _runtime;
     private readonly CancellationTokenSource _callCts;
     private readonly CancellationTokenSource? _deadlineCts;
     private Dictionary<object, object?>? _items;
+    private volatile bool _clientGone;
 
     internal ServerCallContext(HttpContext http, ServerRuntime runtime, string path)
     {
@@ -23,6 +24,7 @@ public sealed class ServerCallContext
         var slash = path.LastIndexOf('/');
         ServiceName = slash > 0 ? path[1..slash] : string.Empty;
         MethodName = slash >= 0 ? path[(slash + 1)..] : path;
+
         // Captured now: Kestrel recycles the HttpContext when the call ends.
         LocalPort = http.Connection.LocalPort;
         ConnectionId = http.Connection.Id;
@@ -97,9 +99,12 @@ public sealed class ServerCallContext
 
     internal bool DeadlineExceeded => _deadlineCts?.IsCancellationRequested == true;
 
-    internal bool ClientGone => _http.RequestAborted.IsCancellationRequested;
+    internal bool ClientGone => _clientGone || _http.RequestAborted.IsCancellationRequested;
 
     internal bool ServerStopping => _runtime.Stopping.IsCancellationRequested;
+
+    /// <summary>True once <see cref="AbortConnection"/> has been called for this call.</summary>
+    public bool ConnectionAbortRequested { get; private set; }
 
     /// <summary>Returns the value of a request header (comma-joined when repeated), or null. Only valid while the call runs.</summary>
     /// <param name="name">The header name, case-insensitive.</param>
@@ -112,10 +117,25 @@ public sealed class ServerCallContext
     /// </summary>
     public void AbortConnection()
     {
+        ConnectionAbortRequested = true;
         GrpcLog.AbortingConnection(_runtime.Logger, ConnectionId, Peer);
         if (!_runtime.Connections.Abort(ConnectionId))
         {
             _http.Abort();
+        }
+    }
+
+    /// <summary>The request body failed (the client reset the stream): Kestrel may signal RequestAborted only later.</summary>
+    internal void MarkClientGone()
+    {
+        _clientGone = true;
+        try
+        {
+            _callCts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call already ended.
         }
     }
 

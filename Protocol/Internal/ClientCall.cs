@@ -22,7 +22,9 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
     private readonly PushStreamContent? _push;
     private HttpResponseMessage? _response;
     private PipeReader? _reader;
-    private Status? _final;
+    private readonly TaskCompletionSource<Status> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Status? _finalStatus;
+    private int _reading;
     private TResp? _current;
     private bool _requestCompleted;
     private int _writing;
@@ -100,6 +102,20 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
         }
     }
 
+    /// <summary>The final status once known; setting it the first time completes <see cref="_finished"/>.</summary>
+    private Status? _final
+    {
+        get => _finalStatus;
+        set
+        {
+            if (_finalStatus is null && value is { } status)
+            {
+                _finalStatus = status;
+                _finished.TrySetResult(status);
+            }
+        }
+    }
+
     public TResp Current => _current ?? throw new InvalidOperationException("MoveNext has not returned true yet.");
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
@@ -113,6 +129,7 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
         using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cts.Token) : null;
         var token = linked?.Token ?? _cts.Token;
         TResp? message;
+        Interlocked.Increment(ref _reading);
         try
         {
             if (_reader is null)
@@ -142,6 +159,10 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
             }
 
             throw Fail(ex);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _reading);
         }
 
         if (message is not null)
@@ -245,7 +266,9 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
 
         // Cancelling an unfinished call resets its stream (RST_STREAM CANCEL), which the server sees.
         _cts.Cancel();
-        _push?.Complete();
+
+        // Not Complete(): an END_STREAM would tell a duplex handler "client done" before the reset arrives.
+        _push?.Abort();
         _reader?.Complete();
         _response?.Dispose();
         _request.Dispose();
@@ -280,6 +303,42 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
         _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
     }
 
+    private async Task<Exception> WriteFailureAsync(Exception ex)
+    {
+        if (_final is { } known)
+        {
+            return new RpcException(known, ex);
+        }
+
+        if (_cts.IsCancellationRequested || _sendTask is null)
+        {
+            return Fail(ex);
+        }
+
+        // A write fails when the server has ended the call (e.g. refused it, or its handler failed):
+        // its status is the useful answer. Trailers-Only statuses are in the headers; otherwise a
+        // reader in progress (ResponseAsync, or the user's) is about to learn it from the trailers.
+        if (_sendTask.IsCompletedSuccessfully && _sendTask.Result.StatusCode == HttpStatusCode.OK
+            && ReadStatus(_sendTask.Result.Headers) is { } trailersOnly)
+        {
+            return new RpcException(trailersOnly, ex);
+        }
+
+        if (Volatile.Read(ref _reading) > 0)
+        {
+            try
+            {
+                return new RpcException(await _finished.Task.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false), ex);
+            }
+            catch (TimeoutException)
+            {
+                // Fall through to the transport error.
+            }
+        }
+
+        return Fail(ex);
+    }
+
     private async Task<Stream> GetRequestStreamAsync(CancellationToken token)
     {
         var streamTask = _push!.StreamTask;
@@ -292,7 +351,9 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
                 var response = await _sendTask!.ConfigureAwait(false);
                 if (!streamTask.IsCompleted)
                 {
-                    throw new RpcException(await StatusAfterResponseAsync(response).ConfigureAwait(false));
+                    throw new RpcException(response.StatusCode == HttpStatusCode.OK && ReadStatus(response.Headers) is { } status
+                        ? status
+                        : new Status(StatusCode.Internal, "the server answered before the request stream started"));
                 }
             }
         }
@@ -300,58 +361,10 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
         return await streamTask.ConfigureAwait(false);
     }
 
-    private async Task<Exception> WriteFailureAsync(Exception ex)
-    {
-        if (_cts.IsCancellationRequested || _sendTask is null)
-        {
-            return Fail(ex);
-        }
-
-        // The server may have ended the call (e.g. refused it): its status explains the failed write.
-        try
-        {
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            var response = await _sendTask.WaitAsync(grace.Token).ConfigureAwait(false);
-            return new RpcException(await StatusAfterResponseAsync(response).ConfigureAwait(false), ex);
-        }
-        catch (Exception)
-        {
-            return Fail(ex);
-        }
-    }
-
-    private async Task<Status> StatusAfterResponseAsync(HttpResponseMessage response)
-    {
-        if (response.StatusCode == HttpStatusCode.OK && ReadStatus(response.Headers) is { } headerStatus)
-        {
-            return headerStatus;
-        }
-
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        while (await MoveNextSafeAsync(grace.Token).ConfigureAwait(false))
-        {
-            // Discard responses nobody will read: only the status matters now.
-        }
-
-        return _final ?? new Status(StatusCode.Internal, "the request stream failed");
-    }
-
-    private async Task<bool> MoveNextSafeAsync(CancellationToken token)
-    {
-        try
-        {
-            return await MoveNext(token).ConfigureAwait(false);
-        }
-        catch (RpcException)
-        {
-            return false;
-        }
-    }
-
     private RpcException Fail(Exception ex)
     {
         var status = MapFailure(ex);
-        _final ??= status;
+        _final = status;
         GrpcLog.ClientCallFailed(_channel.Logger, _method.FullName, status.StatusCode, ex);
         return new RpcException(status, ex);
     }
@@ -387,7 +400,8 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
             }
         }
 
-        if (ex is HttpRequestException or IOException)
+        // A cancellation we did not ask for: the handler aborted the request because the connection died.
+        if (ex is HttpRequestException or IOException or OperationCanceledException)
         {
             var innermost = ex;
             while (innermost.InnerException is not null)

@@ -27,6 +27,7 @@ internal sealed class SingleMessageContent : HttpContent
         try
         {
             await stream.WriteAsync(buffer.AsMemory(0, _length), cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -56,11 +57,17 @@ internal sealed class PushStreamContent : HttpContent
 
     public void Complete() => _complete.TrySetResult();
 
+    /// <summary>Ends the body with an error, so the handler resets the stream instead of half-closing it.</summary>
+    public void Abort() => _complete.TrySetCanceled();
+
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        // SocketsHttpHandler holds the HEADERS frame back until the body flushes: send it now, so a
+        // server that answers before the first request message (e.g. a refusal) is not kept waiting.
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         _stream.TrySetResult(stream);
         await _complete.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }

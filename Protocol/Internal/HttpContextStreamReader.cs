@@ -31,10 +31,15 @@ internal sealed class HttpContextStreamReader<T>(HttpContext http, MessageParser
             message = await MessageFraming.ReadAsync(http.Request.BodyReader, parser, maxReceiveSize, compressionAllowed: false, token)
                 .ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not RpcException and not OperationCanceledException && callToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
         {
-            // Kestrel reports a reset stream as an IOException; the call token says why.
-            throw new OperationCanceledException("The call was cancelled.", ex, callToken);
+            // Kestrel reports a reset stream as an IOException, before it signals RequestAborted.
+            if (!callToken.IsCancellationRequested)
+            {
+                context.MarkClientGone();
+            }
+
+            throw new OperationCanceledException("The call was cancelled or the client went away.", ex, callToken);
         }
 
         if (message is null)

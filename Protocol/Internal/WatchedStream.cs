@@ -3,13 +3,22 @@ using System.Security.Authentication;
 namespace CapCluster.Protocol.Internal;
 
 /// <summary>
-/// A TLS stream that remembers whether the server ever sent a byte. On .NET/Linux a server that
-/// refuses our client certificate under TLS 1.3 completes the handshake and then closes the
-/// connection without an alert: a connection that ends before its first byte is that refusal.
+/// A TLS stream that notices a refused client certificate. On .NET/Linux a server that refuses our
+/// certificate under TLS 1.3 lets our handshake complete and then closes the connection (with or
+/// without an alert, possibly after its own SETTINGS frame sent as 0.5-RTT data). A server that
+/// accepted us reads our connection preface and acknowledges our SETTINGS; one that refused us never
+/// can. So a connection that fails before that acknowledgement is reported as the refusal.
 /// </summary>
 internal sealed class WatchedStream(Stream inner, string name) : Stream
 {
-    private bool _received;
+    private const int FrameHeaderSize = 9;
+    private const byte SettingsFrame = 0x4;
+    private const byte AckFlag = 0x1;
+
+    private readonly byte[] _frameHeader = new byte[FrameHeaderSize];
+    private int _frameHeaderFill;
+    private long _skip;
+    private volatile bool _accepted;
 
     public override bool CanRead => true;
 
@@ -28,17 +37,21 @@ internal sealed class WatchedStream(Stream inner, string name) : Stream
         {
             read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!_received && ex is IOException or AuthenticationException)
+        catch (Exception ex) when (!_accepted && IsConnectionFailure(ex))
         {
             throw Refused(ex);
         }
 
-        if (read == 0 && !_received && buffer.Length > 0)
+        if (!_accepted)
         {
-            throw Refused(null);
+            if (read == 0 && buffer.Length > 0)
+            {
+                throw Refused(null);
+            }
+
+            Track(buffer.Span[..read]);
         }
 
-        _received = true;
         return read;
     }
 
@@ -54,7 +67,7 @@ internal sealed class WatchedStream(Stream inner, string name) : Stream
         {
             await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!_received && ex is IOException or AuthenticationException)
+        catch (Exception ex) when (!_accepted && IsConnectionFailure(ex))
         {
             throw Refused(ex);
         }
@@ -65,7 +78,17 @@ internal sealed class WatchedStream(Stream inner, string name) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!_accepted && IsConnectionFailure(ex))
+        {
+            throw Refused(ex);
+        }
+    }
 
     public override void Flush() => inner.Flush();
 
@@ -85,6 +108,38 @@ internal sealed class WatchedStream(Stream inner, string name) : Stream
         base.Dispose(disposing);
     }
 
-    private ConnectFailureException Refused(Exception? inner) =>
-        new(new Status(StatusCode.Unavailable, $"{name}: refused by the controller (certificate not accepted)"), inner);
+    private static bool IsConnectionFailure(Exception ex) =>
+        ex is IOException or AuthenticationException or ObjectDisposedException;
+
+    /// <summary>Walks HTTP/2 frame headers until the server acknowledges our SETTINGS; then costs nothing.</summary>
+    private void Track(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty && !_accepted)
+        {
+            if (_skip > 0)
+            {
+                var skipped = (int)Math.Min(_skip, data.Length);
+                _skip -= skipped;
+                data = data[skipped..];
+                continue;
+            }
+
+            var take = Math.Min(FrameHeaderSize - _frameHeaderFill, data.Length);
+            data[..take].CopyTo(_frameHeader.AsSpan(_frameHeaderFill));
+            _frameHeaderFill += take;
+            data = data[take..];
+            if (_frameHeaderFill == FrameHeaderSize)
+            {
+                _frameHeaderFill = 0;
+                _skip = (_frameHeader[0] << 16) | (_frameHeader[1] << 8) | _frameHeader[2];
+                if (_frameHeader[3] == SettingsFrame && (_frameHeader[4] & AckFlag) != 0)
+                {
+                    _accepted = true;
+                }
+            }
+        }
+    }
+
+    private ConnectFailureException Refused(Exception? innerException) =>
+        new(new Status(StatusCode.Unavailable, $"{name}: refused by the controller (certificate not accepted)"), innerException);
 }

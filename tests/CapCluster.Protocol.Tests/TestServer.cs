@@ -20,7 +20,7 @@ internal sealed class TestServer : IAsyncDisposable
         var options = new GrpcServerOptions { ServerCertificate = TestCertificates.Main.Server };
         configure?.Invoke(options);
         var server = await GrpcServer.StartAsync(
-            [new GrpcEndpoint("test", IPAddress.Loopback, 0)], router, authorizer, options, null, CancellationToken.None).WaitAsync(Timeout);
+            [new GrpcEndpoint("test", IPAddress.Loopback, 0)], router, authorizer, options, FileLoggerProvider.FromEnvironment(), CancellationToken.None).WaitAsync(Timeout);
         return new TestServer(server);
     }
 
@@ -38,6 +38,7 @@ internal sealed class TestServer : IAsyncDisposable
             ClientCertificate = TestCertificates.Main.Client,
             ValidateServerCertificate = (certificate, _, _) => TestCertificates.Main.ChainsToCa(certificate),
         };
+        options.LoggerFactory = FileLoggerProvider.FromEnvironment();
         configure?.Invoke(options);
         return new GrpcChannel([endpoint], options);
     }
