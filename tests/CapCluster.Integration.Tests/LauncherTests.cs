@@ -81,6 +81,20 @@ public sealed class LauncherTests
         Assert.Contains($"already running (pid {pid})", second.Error);
     }
 
+    [Fact]
+    public async Task Start_WhenEnginesDoNotRegisterInTime_FailsNamingAnEngineLogAndStopsWhatItStarted()
+    {
+        await using var cluster = new ClusterDirectory();
+
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "2", "--timeout", "0.001");
+
+        Assert.NotEqual(0, start.ExitCode);
+        Assert.Matches(@"capengine-\d+\.log", start.Error);
+        var state = ControllerState.TryRead(cluster.Paths().SecurityFolder);
+        Assert.NotNull(state);
+        Assert.False(IsAlive(state.Pid), "the controller of a failed start is still running");
+    }
+
     private static bool IsAlive(int pid)
     {
         try

@@ -50,4 +50,23 @@ public sealed class RestartTests
             Directory.Delete(copies, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Reuse_TakesTheLastRunsPorts_AndKeepsTheCapFiles()
+    {
+        await using var cluster = new ClusterDirectory();
+        var first = await cluster.StartControllerAsync();
+        var before = ControllerState.TryRead(cluster.Paths().SecurityFolder)!;
+        var capBefore = await File.ReadAllTextAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine));
+        first.Terminate();
+        await first.Process.WaitForExitAsync().WaitAsync(Timeout);
+
+        await cluster.StartControllerAsync("--reuse");
+
+        var after = ControllerState.TryRead(cluster.Paths().SecurityFolder)!;
+        Assert.Equal((before.EnginePort, before.ClientPort), (after.EnginePort, after.ClientPort));
+        Assert.Equal(capBefore, await File.ReadAllTextAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)));
+        await using var client = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout);
+        Assert.Empty(await client.GetIdsAsync().WaitAsync(Timeout));
+    }
 }

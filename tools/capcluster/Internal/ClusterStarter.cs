@@ -12,6 +12,7 @@ namespace CapCluster.Launcher.Internal;
 internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan ControllerTimeout = TimeSpan.FromSeconds(30);
 
     public async Task<int> StartAsync(StartOptions options, CancellationToken cancellationToken)
     {
@@ -30,7 +31,7 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         var started = new List<Process> { controller };
         try
         {
-            var state = await WaitForControllerAsync(controller, options.Timeout, cancellationToken).ConfigureAwait(false);
+            var state = await WaitForControllerAsync(controller, ControllerTimeout, cancellationToken).ConfigureAwait(false);
             output.WriteLine($"ready: engines on {state.ListenAddress}:{state.EnginePort}, clients on {state.ListenAddress}:{state.ClientPort} ({clock.Elapsed.TotalSeconds:0.00} s)");
 
             var engines = new List<Process>();
@@ -177,6 +178,7 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
             if (!process.HasExited)
             {
                 process.Kill();
+                process.WaitForExit(TimeSpan.FromSeconds(10));
             }
         }
         catch (InvalidOperationException)
