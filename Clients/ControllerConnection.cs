@@ -57,6 +57,31 @@ public sealed class ControllerConnection : IDisposable
         return new ControllerConnection(capability, path, channel);
     }
 
+    /// <summary>
+    /// Opens a connection (see <see cref="Open"/>), wraps it in a client, and makes one call through the
+    /// client so that an unreachable controller or a refused capability shows at connect time.
+    /// </summary>
+    public static async Task<TClient> ConnectAsync<TClient>(
+        string? capabilityPath,
+        string iface,
+        Func<ControllerConnection, TClient> create,
+        Func<TClient, CancellationToken, Task> probe,
+        CancellationToken cancellationToken)
+    {
+        var connection = Open(capabilityPath, iface);
+        try
+        {
+            var client = create(connection);
+            await probe(client, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>A unary call whose failures become CapCluster exceptions.</summary>
     public async Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
         where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()

@@ -30,21 +30,9 @@ public sealed class MultiEngineClient : IAsyncDisposable
     /// <exception cref="CapabilityFileException">The file is malformed or was edited.</exception>
     /// <exception cref="ControllerUnreachableException">No controller answers at the file's locations.</exception>
     /// <exception cref="CapabilityRefusedException">The controller refused the capability, with the gate's reason.</exception>
-    public static async Task<MultiEngineClient> ConnectAsync(string? capFile = null, CancellationToken cancellationToken = default)
-    {
-        var connection = ControllerConnection.Open(capFile, CapabilityInterfaces.MultiEngine);
-        var client = new MultiEngineClient(connection);
-        try
-        {
-            await client.GetIdsAsync(cancellationToken).ConfigureAwait(false);
-            return client;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
+    public static Task<MultiEngineClient> ConnectAsync(string? capFile = null, CancellationToken cancellationToken = default)
+        => ControllerConnection.ConnectAsync(
+            capFile, CapabilityInterfaces.MultiEngine, c => new MultiEngineClient(c), (client, ct) => client.GetIdsAsync(ct), cancellationToken);
 
     /// <summary>The ids of the registered engines, ascending.</summary>
     public async Task<IReadOnlyList<int>> GetIdsAsync(CancellationToken cancellationToken = default)

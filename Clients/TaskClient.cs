@@ -24,21 +24,9 @@ public sealed class TaskClient : IAsyncDisposable
     /// <exception cref="CapabilityFileException">The file is malformed or was edited.</exception>
     /// <exception cref="ControllerUnreachableException">No controller answers at the file's locations.</exception>
     /// <exception cref="CapabilityRefusedException">The controller refused the capability, with the gate's reason.</exception>
-    public static async Task<TaskClient> ConnectAsync(string? capFile = null, CancellationToken cancellationToken = default)
-    {
-        var connection = ControllerConnection.Open(capFile, CapabilityInterfaces.Task);
-        var client = new TaskClient(connection);
-        try
-        {
-            await client.QueueStatusAsync(cancellationToken).ConfigureAwait(false);
-            return client;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
+    public static Task<TaskClient> ConnectAsync(string? capFile = null, CancellationToken cancellationToken = default)
+        => ControllerConnection.ConnectAsync(
+            capFile, CapabilityInterfaces.Task, c => new TaskClient(c), (client, ct) => client.QueueStatusAsync(ct), cancellationToken);
 
     /// <summary>Queued, running, succeeded and failed task counts, and the number of engines.</summary>
     public async Task<TaskQueueStatus> QueueStatusAsync(CancellationToken cancellationToken = default)

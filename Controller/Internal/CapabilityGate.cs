@@ -27,20 +27,7 @@ internal sealed class CapabilityGate(
 
     public async ValueTask AuthorizeAsync(ServerCallContext context)
     {
-        var service = context.ServiceName;
-        var iface = CapabilityInterfaces.InterfaceForService(service);
-        if (iface is null)
-        {
-            throw Refuse(context, null, null, StatusCode.Unimplemented, $"unknown service {service}");
-        }
-
-        var onEnginePort = context.LocalPort == await enginePort.ConfigureAwait(false);
-        if (onEnginePort != (iface == CapabilityInterfaces.Engine))
-        {
-            var port = onEnginePort ? "engine" : "client";
-            throw Refuse(context, null, null, StatusCode.PermissionDenied, $"{service} is not served on the {port} port");
-        }
-
+        // Who is calling comes first, so that strangers learn nothing about services or ports.
         var certificate = context.ClientCertificate;
         var check = certificate is null
             ? authority.ValidateClientCertificate(null)
@@ -53,6 +40,20 @@ internal sealed class CapabilityGate(
         if (!check.IsValid)
         {
             throw Refuse(context, check, null, StatusCode.Unauthenticated, check.Reason ?? "the client certificate was not accepted");
+        }
+
+        var service = context.ServiceName;
+        var iface = CapabilityInterfaces.InterfaceForService(service);
+        if (iface is null)
+        {
+            throw Refuse(context, check, null, StatusCode.Unimplemented, $"unknown service {service}");
+        }
+
+        var onEnginePort = context.LocalPort == await enginePort.ConfigureAwait(false);
+        if (onEnginePort != (iface == CapabilityInterfaces.Engine))
+        {
+            var port = onEnginePort ? "engine" : "client";
+            throw Refuse(context, check, null, StatusCode.PermissionDenied, $"{service} is not served on the {port} port");
         }
 
         var secret = CapabilityMetadata.ParseSecret(context.GetRequestHeader(CapabilityMetadata.HeaderName));
