@@ -1,3 +1,4 @@
+using CapCluster.Client.Internal;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -13,11 +14,19 @@ namespace CapCluster.Client;
 /// var ids = await mec.GetIdsAsync();                              // [0, 1, 2, 3]
 /// </code>
 /// </example>
-public sealed class MultiEngineClient : IAsyncDisposable
+public sealed partial class MultiEngineClient : IAsyncDisposable
 {
     private readonly ControllerConnection connection;
+    private readonly ClientSession session;
 
-    private MultiEngineClient(ControllerConnection connection) => this.connection = connection;
+    private MultiEngineClient(ControllerConnection connection)
+    {
+        this.connection = connection;
+        session = new ClientSession(connection);
+    }
+
+    /// <summary>The engines calls go to when a call names none; null (the default) means every engine.</summary>
+    public IReadOnlyList<int>? Targets { get; set; }
 
     /// <summary>The capability file this client uses.</summary>
     public string CapabilityPath => connection.CapabilityPath;
@@ -82,10 +91,10 @@ public sealed class MultiEngineClient : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await session.DisposeAsync().ConfigureAwait(false);
         connection.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     private static Targets ToTargets(IEnumerable<int>? ids) => ids is null ? new Targets() : new Targets { Ids = { ids } };

@@ -1,7 +1,11 @@
 using System.Net;
+using System.Threading.Channels;
 using CapCluster.Client;
 using CapCluster.Engine.Internal;
+using CapCluster.Engine.Internal.Delegates;
+using CapCluster.Engine.Internal.Scripting;
 using CapCluster.Protocol;
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
 using Microsoft.Extensions.Logging;
@@ -13,9 +17,11 @@ namespace CapCluster.Engine;
 /// heartbeats on it, runs the work that arrives, and reconnects with backoff when the
 /// controller goes away (re-registering under its previous id when it is free).
 /// </summary>
-public sealed class EngineHost(ControllerConnection connection, EngineOptions options, TimeProvider time, ILogger logger)
+public sealed class EngineHost(ControllerConnection connection, EngineOptions options, TimeProvider time, ILogger logger) : IDisposable
 {
+    private readonly EngineNamespace space = new();
     private int? engineId;
+    private WorkRunner? runner;
 
     /// <summary>The id the controller gave this engine, once registered.</summary>
     public int? EngineId => engineId;
@@ -25,6 +31,10 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         EngineLog.Connecting(logger, string.Join(", ", connection.Capability.Url.Locations), connection.Capability.CapabilityId);
+        runner ??= new WorkRunner(space, new DelegateRunner(), () => engineId ?? -1);
+
+        // The compiler warms up while the engine registers, so the first execute is fast.
+        _ = Task.Run(() => space.WarmUpAsync(cancellationToken), cancellationToken);
         var delay = options.FirstReconnectDelay;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -85,6 +95,9 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         EngineLog.Registered(logger, registered.EngineId);
         var period = registered.HeartbeatPeriodMs > 0 ? TimeSpan.FromMilliseconds(registered.HeartbeatPeriodMs) : options.HeartbeatPeriod;
         var heartbeats = HeartbeatAsync(writer, period, session.Token);
+        var work = Channel.CreateUnbounded<(Work Work, ReceivedValues Values)>(new UnboundedChannelOptions { SingleReader = true });
+        var worker = WorkAsync(work.Reader, writer, session.Token);
+        var receiving = new Dictionary<long, (Work Work, ReceivedValues Values)>();
         try
         {
             while (await call.ResponseStream.MoveNext(session.Token).ConfigureAwait(false))
@@ -93,7 +106,24 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                 switch (message.KindCase)
                 {
                     case ControllerMessage.KindOneofCase.Work:
-                        await writer.WriteAsync(new EngineMessage { Result = Run(message.Work) }, session.Token).ConfigureAwait(false);
+                        var incoming = new ReceivedValues(ValuesOf(message.Work.Request), message.Work.BlobLengths);
+                        if (incoming.IsComplete)
+                        {
+                            work.Writer.TryWrite((message.Work, incoming));
+                        }
+                        else
+                        {
+                            receiving[message.Work.WorkId] = (message.Work, incoming);
+                        }
+
+                        break;
+                    case ControllerMessage.KindOneofCase.Chunk:
+                        if (receiving.TryGetValue(message.Chunk.CallId, out var pending) && pending.Values.Add(message.Chunk))
+                        {
+                            receiving.Remove(message.Chunk.CallId);
+                            work.Writer.TryWrite(pending);
+                        }
+
                         break;
                     case ControllerMessage.KindOneofCase.Stop:
                         EngineLog.Stopping(logger, message.Stop.Reason);
@@ -106,10 +136,59 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         }
         finally
         {
+            work.Writer.TryComplete();
             await session.CancelAsync().ConfigureAwait(false);
             await heartbeats.ConfigureAwait(false);
+            await worker.ConfigureAwait(false);
         }
     }
+
+    /// <summary>Releases the namespace and the shipped code.</summary>
+    public void Dispose()
+    {
+        runner?.Dispose();
+        space.Dispose();
+    }
+
+    /// <summary>Runs the engine's work one item at a time, in arrival order, answering each with its result and chunks.</summary>
+    private async Task WorkAsync(ChannelReader<(Work Work, ReceivedValues Values)> items, SerializedWriter writer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var (item, values) in items.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var started = UnixMicroseconds();
+                var (result, blobs) = item.KindCase == Work.KindOneofCase.Request
+                    ? await RunRequestAsync(item, values, cancellationToken).ConfigureAwait(false)
+                    : (Run(item), []);
+                result.StartedUnixUs = started;
+                result.CompletedUnixUs = UnixMicroseconds();
+                result.BlobLengths.AddRange(DataChunks.Lengths(blobs));
+                await writer.WriteUnitAsync(
+                    [new EngineMessage { Result = result }, .. DataChunks.Split(item.WorkId, blobs).Select(c => new EngineMessage { Chunk = c })],
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or RpcException or IOException)
+        {
+            // The session is over; the main loop reports why.
+        }
+    }
+
+    private async Task<(WorkResult, IReadOnlyList<ReadOnlyMemory<byte>>)> RunRequestAsync(Work item, ReceivedValues values, CancellationToken cancellationToken)
+    {
+        var (reply, blobs) = await runner!.RunAsync(item.Request, values, cancellationToken).ConfigureAwait(false);
+        return (new WorkResult { WorkId = item.WorkId, Reply = reply }, blobs);
+    }
+
+    private static IEnumerable<NamedValue> ValuesOf(EngineRequest? request) => request?.KindCase switch
+    {
+        EngineRequest.KindOneofCase.Push => request.Push.Values,
+        EngineRequest.KindOneofCase.Apply => request.Apply.Function.Captured.Concat(request.Apply.Arguments),
+        _ => [],
+    };
+
+    private static long UnixMicroseconds() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
 
     private WorkResult Run(Work work) => work.KindCase switch
     {
@@ -167,6 +246,23 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
             try
             {
                 await inner.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                turn.Release();
+            }
+        }
+
+        /// <summary>Writes several messages with nothing in between (a result and its chunks).</summary>
+        public async Task WriteUnitAsync(IEnumerable<EngineMessage> messages, CancellationToken cancellationToken)
+        {
+            await turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                foreach (var message in messages)
+                {
+                    await inner.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                }
             }
             finally
             {

@@ -28,7 +28,7 @@ root.SetAction(async (parse, _) =>
         using var loggerFactory = ComponentLogging.Create("capengine", paths.LogFolder);
         var capPath = options.CapFile ?? paths.CapFile(CapabilityInterfaces.Engine);
         using var connection = ControllerConnection.Open(capPath, CapabilityInterfaces.Engine);
-        var host = new EngineHost(connection, options, TimeProvider.System, loggerFactory.CreateLogger("CapCluster.Engine"));
+        using var host = new EngineHost(connection, options, TimeProvider.System, loggerFactory.CreateLogger("CapCluster.Engine"));
         await host.RunAsync(cancellationToken);
         return 0;
     }

@@ -37,6 +37,18 @@ public static class CapClusterMethods
     public static readonly Method<KillRequest, KillReply> Kill =
         new(MethodType.Unary, MultiEngineService, "Kill");
 
+    /// <summary>A client's long-lived call stream (execute, push, pull, apply, ... on target engines).</summary>
+    public static readonly Method<SessionMessage, SessionMessage> Session =
+        new(MethodType.DuplexStreaming, MultiEngineService, "Session");
+
+    /// <summary>Queued, running and completed counts of each target engine's queue.</summary>
+    public static readonly Method<EngineQueuesRequest, EngineQueuesReply> EngineQueues =
+        new(MethodType.Unary, MultiEngineService, "EngineQueues");
+
+    /// <summary>Drops what waits in the target engines' queues.</summary>
+    public static readonly Method<ClearQueueRequest, ClearQueueReply> ClearQueue =
+        new(MethodType.Unary, MultiEngineService, "ClearQueue");
+
     /// <summary>Counts of queued, running and finished tasks.</summary>
     public static readonly Method<QueueStatusRequest, QueueStatusReply> QueueStatus =
         new(MethodType.Unary, TaskFarmService, "QueueStatus");

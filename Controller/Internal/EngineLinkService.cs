@@ -1,4 +1,5 @@
 using CapCluster.Protocol;
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using Microsoft.Extensions.Logging;
 
@@ -32,13 +33,30 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         var pump = session.PumpAsync(responses, context.CancellationToken);
         try
         {
+            // A result with blobs is complete once its chunks (sent right after it) have arrived.
+            WorkResult? pending = null;
+            ChunkBuffer? pendingChunks = null;
             while (await requests.MoveNext(reading.Token).ConfigureAwait(false))
             {
                 var message = requests.Current;
                 session.Heartbeat();
-                if (message.KindCase == EngineMessage.KindOneofCase.Result)
+                switch (message.KindCase)
                 {
-                    session.CompleteWork(message.Result);
+                    case EngineMessage.KindOneofCase.Result when message.Result.BlobLengths.Count == 0:
+                        session.CompleteWork(message.Result, []);
+                        break;
+                    case EngineMessage.KindOneofCase.Result:
+                        pending = message.Result;
+                        pendingChunks = new ChunkBuffer(message.Result.BlobLengths);
+                        break;
+                    case EngineMessage.KindOneofCase.Chunk when pending is not null && message.Chunk.CallId == pending.WorkId:
+                        if (pendingChunks!.Add(message.Chunk))
+                        {
+                            session.CompleteWork(pending, pendingChunks.Chunks);
+                            pending = null;
+                        }
+
+                        break;
                 }
             }
         }

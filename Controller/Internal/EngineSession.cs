@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using CapCluster.Protocol;
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 
 namespace CapCluster.Controller.Internal;
@@ -13,7 +14,7 @@ namespace CapCluster.Controller.Internal;
 /// </summary>
 internal sealed class EngineSession
 {
-    private readonly Channel<QueuedWork> queue = Channel.CreateUnbounded<QueuedWork>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<QueuedWork> queue = Channel.CreateUnbounded<QueuedWork>();
     private readonly Channel<ControllerMessage> outbox = Channel.CreateUnbounded<ControllerMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<long, QueuedWork> inFlight = new();
     private readonly SemaphoreSlim dispatchSlots;
@@ -69,9 +70,10 @@ internal sealed class EngineSession
     }
 
     /// <summary>Queues work for this engine; the task completes with the engine's result.</summary>
-    public Task<WorkResult> Enqueue(Func<long, Work> make)
+    public Task<EngineResult> Enqueue(Func<long, Work> make, IReadOnlyList<DataChunk>? chunks = null)
     {
-        var item = new QueuedWork(make(Interlocked.Increment(ref nextWorkId)));
+        var id = Interlocked.Increment(ref nextWorkId);
+        var item = new QueuedWork(make(id), chunks is null ? [] : [.. chunks.Select(c => DataChunks.Readdress(c, id))]);
         Interlocked.Increment(ref queued);
         if (!queue.Writer.TryWrite(item))
         {
@@ -82,15 +84,29 @@ internal sealed class EngineSession
         return item.Result;
     }
 
+    /// <summary>Drops every item still waiting in the queue (not the one running); their callers get an error saying so.</summary>
+    public int ClearQueue(string by)
+    {
+        var cleared = 0;
+        while (queue.Reader.TryRead(out var item))
+        {
+            Interlocked.Decrement(ref queued);
+            item.Fail(new RpcException(new Status(StatusCode.Aborted, $"removed from {Describe()}'s queue by {by} before it ran")));
+            cleared++;
+        }
+
+        return cleared;
+    }
+
     /// <summary>Sends a control message ahead of the queue.</summary>
     public void Send(ControllerMessage message) => outbox.Writer.TryWrite(message);
 
-    public void CompleteWork(WorkResult result)
+    public void CompleteWork(WorkResult result, IReadOnlyList<DataChunk> chunks)
     {
         if (inFlight.TryRemove(result.WorkId, out var item))
         {
             Interlocked.Increment(ref completed);
-            item.Complete(result);
+            item.Complete(new EngineResult(result, chunks));
             dispatchSlots.Release();
         }
     }
@@ -173,6 +189,10 @@ internal sealed class EngineSession
                 }
 
                 outbox.Writer.TryWrite(new ControllerMessage { Work = item.Work });
+                foreach (var chunk in item.Chunks)
+                {
+                    outbox.Writer.TryWrite(new ControllerMessage { Chunk = chunk });
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

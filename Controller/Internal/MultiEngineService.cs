@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace CapCluster.Controller.Internal;
 
 /// <summary>Explicit control of every engine.</summary>
-internal sealed class MultiEngineService(EngineRegistry registry, ControllerInfo controller, Action requestStop, ILogger logger)
+internal sealed partial class MultiEngineService(EngineRegistry registry, ControllerInfo controller, Action requestStop, ILogger logger)
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
 
@@ -15,7 +15,31 @@ internal sealed class MultiEngineService(EngineRegistry registry, ControllerInfo
         router.MapUnary(CapClusterMethods.ListEngines, ListEngines);
         router.MapUnary(CapClusterMethods.Ping, PingAsync);
         router.MapUnary(CapClusterMethods.Kill, KillAsync);
+        router.MapDuplex(CapClusterMethods.Session, SessionAsync);
+        router.MapUnary(CapClusterMethods.EngineQueues, EngineQueues);
+        router.MapUnary(CapClusterMethods.ClearQueue, ClearQueue);
     }
+
+    private Task<EngineQueuesReply> EngineQueues(EngineQueuesRequest request, ServerCallContext context) =>
+        Task.FromResult(new EngineQueuesReply
+        {
+            Queues =
+            {
+                TargetResolver.Resolve(registry, request.Targets).Select(s => new EngineQueue
+                {
+                    EngineId = s.Id,
+                    Queued = s.QueueLength,
+                    Running = s.InFlight,
+                    Completed = s.Completed,
+                }),
+            },
+        });
+
+    private Task<ClearQueueReply> ClearQueue(ClearQueueRequest request, ServerCallContext context) =>
+        Task.FromResult(new ClearQueueReply
+        {
+            Cleared = TargetResolver.Resolve(registry, request.Targets).Sum(s => s.ClearQueue($"a ClearQueue call from {context.Peer}")),
+        });
 
     private Task<GetIdsReply> GetIds(GetIdsRequest request, ServerCallContext context) =>
         Task.FromResult(new GetIdsReply { Ids = { registry.Ids() } });
@@ -50,7 +74,7 @@ internal sealed class MultiEngineService(EngineRegistry registry, ControllerInfo
         var results = await Task.WhenAll(sessions.Select(s => s.Enqueue(id => new Work { WorkId = id, Ping = new Ping { Payload = request.Payload } })))
             .WaitAsync(context.CancellationToken).ConfigureAwait(false);
         var reply = new PingReply();
-        foreach (var result in results)
+        foreach (var result in results.Select(r => r.Result))
         {
             if (result.KindCase != WorkResult.KindOneofCase.Pong)
             {

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using CapCluster.Bench;
 
-// Usage: bench/run [core]   (core: GetIds latency and throughput, cluster start-up times)
+// Usage: bench/run [core] [multiengine]   (default: both)
 var root = Bench.FindRoot();
 var app = Path.Combine(root, "artifacts", "app");
-var suites = args.Length == 0 ? ["core"] : args;
+var suites = args.Length == 0 ? ["core", "multiengine"] : args;
 foreach (var suite in suites)
 {
     switch (suite)
@@ -12,8 +12,11 @@ foreach (var suite in suites)
         case "core":
             await CoreBench.RunAsync(app);
             break;
+        case "multiengine":
+            await MultiEngineBench.RunAsync(app);
+            break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine");
             return 2;
     }
 }

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using CapCluster.Protocol;
+using CapCluster.Protocol.Data;
+using CapCluster.Protocol.V1;
+
+namespace CapCluster.Client.Internal;
+
+/// <summary>
+/// A client's long-lived call stream to the controller. A call is written (header, then the
+/// chunks of its blobs, with nothing in between) and completes when every target engine has
+/// answered. The stream is opened on first use and again after it broke.
+/// </summary>
+internal sealed class ClientSession(ControllerConnection connection) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim writeTurn = new(1, 1);
+    private readonly ConcurrentDictionary<long, PendingCall> pending = new();
+    private readonly CancellationTokenSource lifetime = new();
+    private AsyncDuplexStreamingCall<SessionMessage, SessionMessage>? stream;
+    private Task? reader;
+    private long nextCallId;
+
+    /// <summary>
+    /// Sends a call to <paramref name="targets"/> (all engines when empty) and returns every engine's outcome,
+    /// in the order they arrived. <paramref name="sent"/> runs once the blobs have been written out.
+    /// </summary>
+    public async Task<IReadOnlyList<CallOutcome>> CallAsync(
+        IReadOnlyList<int>? targets,
+        EngineRequest request,
+        IReadOnlyList<ReadOnlyMemory<byte>> blobs,
+        Action? sent,
+        CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref nextCallId);
+        var call = new PendingCall();
+        pending[id] = call;
+        try
+        {
+            await writeTurn.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var current = EnsureStream();
+                var header = new EngineCall { CallId = id, Request = request, BlobLengths = { DataChunks.Lengths(blobs) } };
+                if (targets is not null)
+                {
+                    header.Targets = new Targets { Ids = { targets } };
+                }
+
+                await current.RequestStream.WriteAsync(new SessionMessage { Call = header }, cancellationToken).ConfigureAwait(false);
+                foreach (var chunk in DataChunks.Split(id, blobs))
+                {
+                    await current.RequestStream.WriteAsync(new SessionMessage { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (RpcException e)
+            {
+                Broken();
+                throw connection.Translate(e);
+            }
+            finally
+            {
+                writeTurn.Release();
+            }
+
+            sent?.Invoke();
+            using var registration = cancellationToken.Register(() => call.Completion.TrySetCanceled(cancellationToken));
+            return await call.Completion.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            pending.TryRemove(id, out _);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await lifetime.CancelAsync().ConfigureAwait(false);
+        stream?.Dispose();
+        if (reader is not null)
+        {
+            await reader.ConfigureAwait(false);
+        }
+    }
+
+    private AsyncDuplexStreamingCall<SessionMessage, SessionMessage> EnsureStream()
+    {
+        if (stream is not null)
+        {
+            return stream;
+        }
+
+        stream = connection.Channel.DuplexStreaming(CapClusterMethods.Session, new CallOptions(CancellationToken: lifetime.Token));
+        reader = ReadAsync(stream);
+        return stream;
+    }
+
+    private void Broken()
+    {
+        stream?.Dispose();
+        stream = null;
+    }
+
+    private async Task ReadAsync(AsyncDuplexStreamingCall<SessionMessage, SessionMessage> current)
+    {
+        (long CallId, CallResult Result, ReceivedValues Values)? receiving = null;
+        Exception failure;
+        try
+        {
+            while (await current.ResponseStream.MoveNext(lifetime.Token).ConfigureAwait(false))
+            {
+                var message = current.ResponseStream.Current;
+                if (message.KindCase == SessionMessage.KindOneofCase.Result)
+                {
+                    var result = message.Result;
+                    var values = new ReceivedValues(ValuesOf(result.Reply), result.BlobLengths);
+                    if (values.IsComplete)
+                    {
+                        Deliver(result, values);
+                    }
+                    else
+                    {
+                        receiving = (result.CallId, result, values);
+                    }
+                }
+                else if (message.KindCase == SessionMessage.KindOneofCase.Chunk && receiving is { } r && r.CallId == message.Chunk.CallId && r.Values.Add(message.Chunk))
+                {
+                    receiving = null;
+                    Deliver(r.Result, r.Values);
+                }
+            }
+
+            failure = new RpcException(new Status(StatusCode.Unavailable, "the controller closed the session"));
+        }
+        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException)
+        {
+            failure = e;
+        }
+
+        // Whatever was waiting on this stream will not be answered on it.
+        await writeTurn.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (ReferenceEquals(stream, current))
+            {
+                Broken();
+            }
+        }
+        finally
+        {
+            writeTurn.Release();
+        }
+
+        var error = failure is RpcException rpc ? connection.Translate(rpc) : (Exception)new ControllerUnreachableException($"the session with the controller ended: {failure.Message}", failure);
+        foreach (var call in pending.Values)
+        {
+            call.Completion.TrySetException(error);
+        }
+    }
+
+    private void Deliver(CallResult result, ReceivedValues values)
+    {
+        if (!pending.TryGetValue(result.CallId, out var call))
+        {
+            return;
+        }
+
+        var outcome = new CallOutcome(
+            result.EngineId,
+            result.Reply,
+            string.IsNullOrEmpty(result.Failure) ? null : result.Failure,
+            values,
+            FromUnixMicroseconds(result.SubmittedUnixUs)!.Value,
+            FromUnixMicroseconds(result.StartedUnixUs),
+            FromUnixMicroseconds(result.CompletedUnixUs));
+        call.Add(outcome, result.Expected);
+    }
+
+    private static DateTimeOffset? FromUnixMicroseconds(long us) => us == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(us / 1000);
+
+    private static IEnumerable<NamedValue> ValuesOf(EngineReply? reply) =>
+        reply?.KindCase == EngineReply.KindOneofCase.Values ? reply.Values.Values : [];
+
+    private sealed class PendingCall
+    {
+        private readonly List<CallOutcome> outcomes = [];
+
+        public TaskCompletionSource<IReadOnlyList<CallOutcome>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Add(CallOutcome outcome, int expected)
+        {
+            lock (outcomes)
+            {
+                outcomes.Add(outcome);
+                if (outcomes.Count >= Math.Max(1, expected))
+                {
+                    Completion.TrySetResult([.. outcomes]);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Threading.Channels;
+using CapCluster.Protocol;
+using CapCluster.Protocol.Data;
+using CapCluster.Protocol.V1;
+
+namespace CapCluster.Controller.Internal;
+
+/// <summary>
+/// A client's call stream. Each call (and the chunks of its data) is queued on every target
+/// engine's FIFO queue; each engine's result goes back as soon as it arrives, with its own
+/// chunks right after it. Values are forwarded as they came: the controller never decodes them.
+/// </summary>
+internal sealed partial class MultiEngineService
+{
+    /// <summary>The most data one call may carry (store and forward keeps it until every target has it). Default 4 GiB.</summary>
+    internal const long MaxCallBytes = 4L << 30;
+
+    private async Task SessionAsync(IAsyncStreamReader<SessionMessage> requests, IServerStreamWriter<SessionMessage> responses, ServerCallContext context)
+    {
+        var outbox = Channel.CreateUnbounded<IReadOnlyList<SessionMessage>>(new UnboundedChannelOptions { SingleReader = true });
+        var writer = WriteAllAsync(outbox.Reader, responses, context.CancellationToken);
+        var pending = new Dictionary<long, (EngineCall Call, ChunkBuffer Buffer)>();
+        var outstanding = new List<Task>();
+        try
+        {
+            while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            {
+                var message = requests.Current;
+                switch (message.KindCase)
+                {
+                    case SessionMessage.KindOneofCase.Call when message.Call.BlobLengths.Count == 0:
+                        outstanding.Add(DispatchAsync(message.Call, [], outbox.Writer));
+                        break;
+                    case SessionMessage.KindOneofCase.Call:
+                        var buffer = new ChunkBuffer(message.Call.BlobLengths);
+                        if (buffer.TotalBytes > MaxCallBytes)
+                        {
+                            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"call {message.Call.CallId} carries {buffer.TotalBytes} bytes; one call may carry at most {MaxCallBytes}"));
+                        }
+
+                        pending[message.Call.CallId] = (message.Call, buffer);
+                        break;
+                    case SessionMessage.KindOneofCase.Chunk:
+                        if (!pending.TryGetValue(message.Chunk.CallId, out var entry))
+                        {
+                            throw new RpcException(new Status(StatusCode.InvalidArgument, $"a data chunk for call {message.Chunk.CallId}, which announced no data"));
+                        }
+
+                        if (entry.Buffer.Add(message.Chunk))
+                        {
+                            pending.Remove(message.Chunk.CallId);
+                            outstanding.Add(DispatchAsync(entry.Call, entry.Buffer.Chunks, outbox.Writer));
+                        }
+
+                        break;
+                    default:
+                        throw new RpcException(new Status(StatusCode.InvalidArgument, $"a client may not send {message.KindCase} on its session"));
+                }
+
+                outstanding.RemoveAll(t => t.IsCompleted);
+            }
+
+            // The client finished sending: deliver what is still running, then end the stream.
+            await Task.WhenAll(outstanding).WaitAsync(context.CancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            outbox.Writer.TryComplete();
+            await writer.ConfigureAwait(false);
+        }
+    }
+
+    private async Task DispatchAsync(EngineCall call, IReadOnlyList<DataChunk> chunks, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    {
+        var submitted = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+        IReadOnlyList<EngineSession> sessions;
+        try
+        {
+            sessions = TargetResolver.Resolve(registry, call.Targets);
+        }
+        catch (RpcException e)
+        {
+            outbox.TryWrite([Failure(call, -1, e.Status.Detail, 1, submitted)]);
+            return;
+        }
+
+        if (sessions.Count == 0)
+        {
+            outbox.TryWrite([Failure(call, -1, "no engines are registered with the controller", 1, submitted)]);
+            return;
+        }
+
+        await Task.WhenAll(sessions.Select(session => RunOnAsync(session, call, chunks, sessions.Count, submitted, outbox))).ConfigureAwait(false);
+    }
+
+    private static async Task RunOnAsync(EngineSession session, EngineCall call, IReadOnlyList<DataChunk> chunks, int expected, long submitted, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    {
+        EngineResult result;
+        try
+        {
+            result = await session.Enqueue(id => new Work { WorkId = id, Request = call.Request, BlobLengths = { call.BlobLengths } }, chunks).ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            outbox.TryWrite([Failure(call, session.Id, e.Status.Detail, expected, submitted)]);
+            return;
+        }
+
+        var work = result.Result;
+        var reply = work.KindCase switch
+        {
+            WorkResult.KindOneofCase.Reply => work.Reply,
+            WorkResult.KindOneofCase.Error => new EngineReply { Error = work.Error },
+            _ => new EngineReply { Error = new RemoteError { EngineId = session.Id, Type = "ProtocolError", Message = $"the engine answered with {work.KindCase}" } },
+        };
+        var unit = new List<SessionMessage>(1 + result.Chunks.Count)
+        {
+            new()
+            {
+                Result = new CallResult
+                {
+                    CallId = call.CallId,
+                    EngineId = session.Id,
+                    Reply = reply,
+                    BlobLengths = { work.BlobLengths },
+                    SubmittedUnixUs = submitted,
+                    StartedUnixUs = work.StartedUnixUs,
+                    CompletedUnixUs = work.CompletedUnixUs,
+                    Expected = expected,
+                },
+            },
+        };
+        unit.AddRange(result.Chunks.Select(c => new SessionMessage { Chunk = DataChunks.Readdress(c, call.CallId) }));
+        outbox.TryWrite(unit);
+    }
+
+    private static SessionMessage Failure(EngineCall call, int engineId, string failure, int expected, long submitted) => new()
+    {
+        Result = new CallResult { CallId = call.CallId, EngineId = engineId, Failure = failure, Expected = expected, SubmittedUnixUs = submitted },
+    };
+
+    private static async Task WriteAllAsync(ChannelReader<IReadOnlyList<SessionMessage>> outbox, IServerStreamWriter<SessionMessage> responses, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var unit in outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var message in unit)
+                {
+                    await responses.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+}

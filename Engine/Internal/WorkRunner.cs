@@ -1,0 +1,237 @@
+using System.Collections;
+using CapCluster.Engine.Internal.Delegates;
+using CapCluster.Engine.Internal.Scripting;
+using CapCluster.Protocol.Data;
+using CapCluster.Protocol.V1;
+using CapCluster.Protocol.Values;
+using Google.Protobuf;
+
+namespace CapCluster.Engine.Internal;
+
+/// <summary>
+/// Runs one request against the engine's namespace and shipped code, and builds the reply.
+/// User errors become <see cref="RemoteError"/>s carrying the engine id, type, message and
+/// stack trace; the engine stays usable.
+/// </summary>
+internal sealed class WorkRunner(EngineNamespace space, DelegateRunner delegates, Func<int> engineId) : IDisposable
+{
+    private readonly Dictionary<string, string> properties = [];
+
+    public IReadOnlyDictionary<string, string> Properties => properties;
+
+    public async Task<(EngineReply Reply, IReadOnlyList<ReadOnlyMemory<byte>> Blobs)> RunAsync(EngineRequest request, ReceivedValues incoming, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return request.KindCase switch
+            {
+                EngineRequest.KindOneofCase.Execute => (await ExecuteAsync(request.Execute, cancellationToken).ConfigureAwait(false), []),
+                EngineRequest.KindOneofCase.Push => Push(request.Push, incoming),
+                EngineRequest.KindOneofCase.Pull => Pull(request.Pull),
+                EngineRequest.KindOneofCase.Keys => (new EngineReply { Keys = new KeysReply { Keys = { space.Keys } } }, []),
+                EngineRequest.KindOneofCase.Reset => Reset(),
+                EngineRequest.KindOneofCase.History => History(request.History),
+                EngineRequest.KindOneofCase.Apply => await ApplyAsync(request.Apply, incoming).ConfigureAwait(false),
+                EngineRequest.KindOneofCase.Properties => (Properties(request.Properties), []),
+                _ => (Error("NotSupportedException", $"this engine does not know the request {request.KindCase}"), []),
+            };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return (new EngineReply { Error = ToRemote(e) }, []);
+        }
+    }
+
+    public void Dispose() => delegates.Dispose();
+
+    private async Task<EngineReply> ExecuteAsync(ExecuteRequest execute, CancellationToken cancellationToken)
+    {
+        var outcome = await space.ExecuteAsync(execute.Code, cancellationToken).ConfigureAwait(false);
+        var reply = new ExecuteReply
+        {
+            ExecutionCount = outcome.ExecutionCount,
+            Code = outcome.Code,
+            Stdout = outcome.Stdout,
+            Stderr = outcome.Stderr,
+            HasValue = outcome.HasValue,
+        };
+        if (outcome.HasValue)
+        {
+            reply.ValueText = Display(outcome.Value);
+            try
+            {
+                // Large arrays are not sent back with every execute: they stay on the engine, to be pulled by name.
+                var encoded = ValueCodec.Encode(outcome.Value, "Out");
+                if (encoded.Blobs.Count == 0)
+                {
+                    reply.Value = encoded.Tree.ToByteString();
+                }
+            }
+            catch (UnsendableValueException)
+            {
+                // The text is still shown; a value that is not data does not travel.
+            }
+        }
+
+        var result = new EngineReply { Execute = reply };
+        if (outcome.Error is { } failure)
+        {
+            result.Error = new RemoteError
+            {
+                EngineId = engineId(),
+                Type = failure.Type,
+                Message = failure.Message,
+                StackTrace = failure.StackTrace,
+                CompileError = failure.IsCompileError,
+                Line = failure.Line ?? 0,
+                Column = failure.Column ?? 0,
+            };
+        }
+
+        return result;
+    }
+
+    private (EngineReply, IReadOnlyList<ReadOnlyMemory<byte>>) Push(PushRequest push, ReceivedValues incoming)
+    {
+        foreach (var named in push.Values)
+        {
+            space.Set(named.Name, incoming.Decode(named));
+        }
+
+        return (new EngineReply { Ack = new Ack() }, []);
+    }
+
+    private (EngineReply, IReadOnlyList<ReadOnlyMemory<byte>>) Pull(PullRequest pull)
+    {
+        var outgoing = new OutgoingValues();
+        var reply = new ValuesReply();
+        foreach (var name in pull.Names)
+        {
+            if (!space.TryGet(name, out var value))
+            {
+                return (Error("KeyNotFoundException", $"'{name}' is not defined on engine {engineId()} (defined: {string.Join(", ", space.Keys)})"), []);
+            }
+
+            reply.Values.Add(outgoing.Add(name, value));
+        }
+
+        return (new EngineReply { Values = reply }, outgoing.Blobs);
+    }
+
+    private (EngineReply, IReadOnlyList<ReadOnlyMemory<byte>>) Reset()
+    {
+        space.Reset();
+        return (new EngineReply { Ack = new Ack() }, []);
+    }
+
+    private (EngineReply, IReadOnlyList<ReadOnlyMemory<byte>>) History(HistoryRequest history)
+    {
+        var outcome = space.History(history.ExecutionCount);
+        return outcome is null
+            ? (Error("KeyNotFoundException", $"engine {engineId()} has no execution {history.ExecutionCount} in its history"), [])
+            : (new EngineReply
+            {
+                Execute = new ExecuteReply
+                {
+                    ExecutionCount = outcome.ExecutionCount,
+                    Code = outcome.Code,
+                    Stdout = outcome.Stdout,
+                    Stderr = outcome.Stderr,
+                    HasValue = outcome.HasValue,
+                    ValueText = outcome.HasValue ? Display(outcome.Value) : string.Empty,
+                },
+            }, []);
+    }
+
+    private async Task<(EngineReply, IReadOnlyList<ReadOnlyMemory<byte>>)> ApplyAsync(ApplyRequest apply, ReceivedValues incoming)
+    {
+        var function = apply.Function;
+        var missing = delegates.MissingAssemblies(function.Assemblies.Where(a => a.Image.IsEmpty).Select(a => a.Hash));
+        if (missing.Count > 0)
+        {
+            return (new EngineReply { MissingAssemblies = new MissingAssemblies { Hashes = { missing } } }, []);
+        }
+
+        foreach (var image in function.Assemblies.Where(a => !a.Image.IsEmpty))
+        {
+            delegates.AddAssembly(image.Hash, image.Image.Memory);
+        }
+
+        var captured = function.Captured.Select(c => (c.Name, incoming.Decode(c))).ToList();
+        var arguments = apply.Arguments.Select(incoming.Decode).ToList();
+        object? result;
+        if (apply.Map)
+        {
+            var results = new List<object?>();
+            foreach (var item in (IEnumerable?)arguments.FirstOrDefault() ?? Array.Empty<object?>())
+            {
+                results.Add(await InvokeAsync(function, captured, [item]).ConfigureAwait(false));
+            }
+
+            result = results;
+        }
+        else
+        {
+            result = await InvokeAsync(function, captured, arguments).ConfigureAwait(false);
+        }
+
+        var outgoing = new OutgoingValues();
+        var reply = new ValuesReply { Values = { outgoing.Add("result", result) } };
+        return (new EngineReply { Values = reply }, outgoing.Blobs);
+    }
+
+    private Task<object?> InvokeAsync(DelegateCall function, IReadOnlyList<(string, object?)> captured, IReadOnlyList<object?> arguments) =>
+        Task.Run(() => delegates.Invoke(function.Assemblies[0].Hash, function.DeclaringType, function.MethodToken, function.IsStatic, captured, arguments, ValueCodec.ConvertTo));
+
+    private EngineReply Properties(PropertiesRequest request)
+    {
+        switch (request.KindCase)
+        {
+            case PropertiesRequest.KindOneofCase.Set:
+                foreach (var (key, value) in request.Set.Values)
+                {
+                    properties[key] = value;
+                }
+
+                break;
+            case PropertiesRequest.KindOneofCase.Delete:
+                foreach (var key in request.Delete.Names)
+                {
+                    properties.Remove(key);
+                }
+
+                break;
+            case PropertiesRequest.KindOneofCase.Clear:
+                properties.Clear();
+                break;
+        }
+
+        var selected = request.KindCase == PropertiesRequest.KindOneofCase.Get && request.Get.Names.Count > 0
+            ? properties.Where(p => request.Get.Names.Contains(p.Key))
+            : properties;
+        return new EngineReply { Properties = new PropertyMap { Values = { selected.ToDictionary() } } };
+    }
+
+    private EngineReply Error(string type, string message) =>
+        new() { Error = new RemoteError { EngineId = engineId(), Type = type, Message = message } };
+
+    private RemoteError ToRemote(Exception e)
+    {
+        var inner = e is System.Reflection.TargetInvocationException { InnerException: { } cause } ? cause : e;
+        return new RemoteError
+        {
+            EngineId = engineId(),
+            Type = inner.GetType().FullName ?? inner.GetType().Name,
+            Message = inner.Message,
+            StackTrace = inner.StackTrace ?? string.Empty,
+        };
+    }
+
+    private static string Display(object? value) => value switch
+    {
+        null => "null",
+        string s => s,
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? value.GetType().Name,
+    };
+}

@@ -1,0 +1,61 @@
+using CapCluster.Protocol.V1;
+using CapCluster.Protocol.Values;
+
+namespace CapCluster.Protocol.Data;
+
+/// <summary>
+/// Named values arriving on a stream: their trees parsed, and the destination arrays of their
+/// blobs allocated up front, so that the chunks that follow are copied once, into the arrays
+/// the receiver keeps. Blobs are numbered across the values in order.
+/// </summary>
+public sealed class ReceivedValues
+{
+    private readonly List<(NamedValue Named, Value Tree, BlobTargets Targets)> values = [];
+    private readonly BlobAssembler? assembler;
+
+    /// <summary>Prepares to receive <paramref name="named"/>, whose blobs have the announced lengths.</summary>
+    /// <exception cref="RpcException">INVALID_ARGUMENT when a tree is malformed or the lengths do not match it.</exception>
+    public ReceivedValues(IEnumerable<NamedValue> named, IReadOnlyList<long> blobLengths)
+    {
+        foreach (var value in named)
+        {
+            Value tree;
+            try
+            {
+                tree = Value.Parser.ParseFrom(value.Tree);
+            }
+            catch (Google.Protobuf.InvalidProtocolBufferException e)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"the value '{value.Name}' is malformed: {e.Message}"));
+            }
+
+            values.Add((value, tree, ValueCodec.AllocateTargets(tree)));
+        }
+
+        var targets = values.SelectMany(v => Enumerable.Range(0, v.Targets.Count).Select(i => v.Targets[i])).ToList();
+        if (targets.Count > 0 || blobLengths.Count > 0)
+        {
+            assembler = new BlobAssembler(targets, blobLengths);
+        }
+    }
+
+    /// <summary>True when every blob byte has arrived.</summary>
+    public bool IsComplete => assembler is null || assembler.IsComplete;
+
+    /// <summary>Copies a chunk into place; true when the data is complete.</summary>
+    public bool Add(DataChunk chunk) => assembler?.Add(chunk) ?? true;
+
+    /// <summary>The decoded value of one of the named values given at construction.</summary>
+    public object? Decode(NamedValue named)
+    {
+        var entry = values.First(v => ReferenceEquals(v.Named, named));
+        return ValueCodec.Decode(entry.Tree, entry.Targets);
+    }
+
+    /// <summary>The value of <paramref name="named"/> converted to <typeparamref name="T"/>.</summary>
+    public T DecodeAs<T>(NamedValue named)
+    {
+        var entry = values.First(v => ReferenceEquals(v.Named, named));
+        return ValueCodec.DecodeAs<T>(entry.Tree, entry.Targets);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CapCluster.Client;
+
+namespace CapCluster.Bench;
+
+/// <summary>Issue 3's figures on 2 engines, and the raw TLS ceiling of this machine in the same run.</summary>
+internal static class MultiEngineBench
+{
+    public static async Task RunAsync(string app)
+    {
+        Console.WriteLine($"Raw TLS 1.3 stream over loopback (SslStream, 1 GiB): {await RawTlsMegabytesPerSecondAsync():0} MB/s (the ceiling)");
+
+        var capcluster = Path.Combine(app, "capcluster");
+        var dir = Directory.CreateTempSubdirectory("capcluster-bench-").FullName;
+        try
+        {
+            var (exit, output) = await Bench.RunAsync(capcluster, dir, "start", "-n", "2");
+            if (exit != 0)
+            {
+                throw new InvalidOperationException(output);
+            }
+
+            await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(dir, "security", "multiengine.cap"));
+            var engines = await mec.GetEnginesAsync();
+            Console.WriteLine($"Engine RSS idle: {string.Join(", ", engines.Select(e => $"{RssMiB(e.Pid):0} MiB"))}");
+
+            await mec.ExecuteAsync("var x = 1;");
+            for (var i = 0; i < 500; i++)
+            {
+                await mec.ExecuteAsync("x + 1");
+            }
+
+            var repeated = new List<double>();
+            for (var i = 0; i < 3000; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                await mec.ExecuteAsync("x + 1");
+                repeated.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+            }
+
+            Console.WriteLine($"Execute on all (2 engines), same code: {Bench.Percentiles(repeated)}");
+
+            var fresh = new List<double>();
+            for (var i = 0; i < 300; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                await mec.ExecuteAsync($"x + {i}");
+                fresh.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+            }
+
+            Console.WriteLine($"Execute on all (2 engines), new code each time: {Bench.Percentiles(fresh)}");
+
+            var array = new byte[128 * 1024 * 1024];
+            Random.Shared.NextBytes(array);
+            await mec.PushAsync("warm", new byte[1 << 20], [0]);
+            var push = Stopwatch.StartNew();
+            await mec.PushAsync("blob", array, [0]);
+            push.Stop();
+            var pull = Stopwatch.StartNew();
+            var back = (await mec.PullAsync<byte[]>("blob", [0]))[0];
+            pull.Stop();
+            if (!back.AsSpan().SequenceEqual(array))
+            {
+                throw new InvalidOperationException("pulled data differs");
+            }
+
+            Console.WriteLine($"Push 128 MiB to one engine: {128 / push.Elapsed.TotalSeconds * 1.048576:0} MB/s; pull: {128 / pull.Elapsed.TotalSeconds * 1.048576:0} MB/s");
+            await mec.ExecuteAsync("blob = null; GC.Collect();");
+
+            var doubles = Enumerable.Range(0, 10_000_000).Select(i => (double)i).ToArray();
+            await mec.ScatterAsync("warmup", new double[1000]);
+            var scatter = Stopwatch.StartNew();
+            await mec.ScatterAsync("part", doubles);
+            scatter.Stop();
+            var gather = Stopwatch.StartNew();
+            var gathered = await mec.GatherAsync<double[]>("part");
+            gather.Stop();
+            Console.WriteLine($"Scatter 10M doubles over 2 engines: {scatter.Elapsed.TotalSeconds:0.000} s; gather: {gather.Elapsed.TotalSeconds:0.000} s (equal: {gathered.AsSpan().SequenceEqual(doubles)})");
+            await mec.ExecuteAsync("part = null; warmup = null; GC.Collect();");
+
+            for (var i = 0; i < 10_000; i++)
+            {
+                await mec.ExecuteAsync($"var v{i % 10} = {i}; v{i % 10} + x");
+            }
+
+            await mec.ExecuteAsync("GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();");
+            Console.WriteLine($"Engine RSS after 10,000 executes: {string.Join(", ", engines.Select(e => $"{RssMiB(e.Pid):0} MiB"))}");
+        }
+        finally
+        {
+            await Bench.RunAsync(capcluster, dir, "stop");
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static double RssMiB(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+    }
+
+    private static async Task<double> RawTlsMegabytesPerSecondAsync()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=bench", key, HashAlgorithmName.SHA256);
+        using var ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        const long total = 1L << 30;
+        var server = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            await using var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate, EnabledSslProtocols = SslProtocols.Tls13 });
+            var buffer = new byte[1 << 20];
+            long received = 0;
+            while (received < total)
+            {
+                var n = await ssl.ReadAsync(buffer);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                received += n;
+            }
+
+            return received;
+        });
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        client.NoDelay = true;
+        await using var tls = new SslStream(client.GetStream());
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "bench",
+            EnabledSslProtocols = SslProtocols.Tls13,
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        });
+        var data = new byte[1 << 20];
+        Random.Shared.NextBytes(data);
+        var clock = Stopwatch.StartNew();
+        for (long sent = 0; sent < total; sent += data.Length)
+        {
+            await tls.WriteAsync(data);
+        }
+
+        await tls.FlushAsync();
+        await server;
+        return total / clock.Elapsed.TotalSeconds / 1e6;
+    }
+}
