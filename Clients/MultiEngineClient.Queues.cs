@@ -26,8 +26,11 @@ public sealed partial class MultiEngineClient
         Properties(new PropertiesRequest { Set = new PropertyMap { Values = { properties } } }, targets, cancellationToken);
 
     /// <summary>The target engines' properties (only <paramref name="names"/> when given).</summary>
-    public AsyncResult<IReadOnlyDictionary<int, IReadOnlyDictionary<string, string>>> GetPropertiesAsync(IEnumerable<string>? names = null, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default) =>
-        Properties(new PropertiesRequest { Get = new PropertyNames { Names = { names ?? [] } } }, targets, cancellationToken);
+    public AsyncResult<IReadOnlyDictionary<int, IReadOnlyDictionary<string, string>>> GetPropertiesAsync(IEnumerable<string>? names = null, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
+    {
+        var wanted = names?.ToHashSet();
+        return Properties(new PropertiesRequest { Get = new PropertyNames() }, targets, cancellationToken, wanted);
+    }
 
     /// <summary>Whether each target engine has property <paramref name="name"/>.</summary>
     public async Task<IReadOnlyDictionary<int, bool>> HasPropertyAsync(string name, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
@@ -44,11 +47,13 @@ public sealed partial class MultiEngineClient
     public AsyncResult<IReadOnlyDictionary<int, IReadOnlyDictionary<string, string>>> ClearPropertiesAsync(IEnumerable<int>? targets = null, CancellationToken cancellationToken = default) =>
         Properties(new PropertiesRequest { Clear = true }, targets, cancellationToken);
 
-    private AsyncResult<IReadOnlyDictionary<int, IReadOnlyDictionary<string, string>>> Properties(PropertiesRequest request, IEnumerable<int>? targets, CancellationToken cancellationToken) =>
+    private AsyncResult<IReadOnlyDictionary<int, IReadOnlyDictionary<string, string>>> Properties(PropertiesRequest request, IEnumerable<int>? targets, CancellationToken cancellationToken, HashSet<string>? only = null) =>
         Submit<IReadOnlyDictionary<int, IReadOnlyDictionary<string, string>>>(
             targets,
             new EngineRequest { Properties = request },
             [],
-            outcomes => outcomes.ToDictionary(o => o.EngineId, o => (IReadOnlyDictionary<string, string>)o.Reply!.Properties.Values.ToDictionary()),
+            outcomes => outcomes.ToDictionary(
+                o => o.EngineId,
+                o => (IReadOnlyDictionary<string, string>)o.Reply!.Properties.Values.Where(p => only is null || only.Contains(p.Key)).ToDictionary()),
             cancellationToken);
 }

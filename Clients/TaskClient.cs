@@ -1,3 +1,4 @@
+using CapCluster.Client.Internal;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -7,11 +8,16 @@ namespace CapCluster.Client;
 /// <summary>
 /// The engines as a load-balanced task farm, through a task capability.
 /// </summary>
-public sealed class TaskClient : IAsyncDisposable
+public sealed partial class TaskClient : IAsyncDisposable
 {
     private readonly ControllerConnection connection;
+    private readonly TaskSession session;
 
-    private TaskClient(ControllerConnection connection) => this.connection = connection;
+    private TaskClient(ControllerConnection connection)
+    {
+        this.connection = connection;
+        session = new TaskSession(connection);
+    }
 
     /// <summary>The capability file this client uses.</summary>
     public string CapabilityPath => connection.CapabilityPath;
@@ -32,13 +38,13 @@ public sealed class TaskClient : IAsyncDisposable
     public async Task<TaskQueueStatus> QueueStatusAsync(CancellationToken cancellationToken = default)
     {
         var r = await connection.CallAsync(CapClusterMethods.QueueStatus, new QueueStatusRequest(), cancellationToken).ConfigureAwait(false);
-        return new TaskQueueStatus(r.Queued, r.Running, r.Succeeded, r.Failed, r.Engines, r.RunningPerEngine.ToDictionary());
+        return new TaskQueueStatus(r.Queued, r.Running, r.Succeeded, r.Failed, r.Engines, r.RunningPerEngine.ToDictionary(), r.Aborted);
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await session.DisposeAsync().ConfigureAwait(false);
         connection.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -77,7 +77,7 @@ public sealed class ControllerHost : IAsyncDisposable
         var router = new GrpcRouter();
         new EngineLinkService(engines, options, logger).Map(router);
         new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), logger).Map(router);
-        new TaskFarmService(engines).Map(router);
+        new TaskFarmService(new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), time)).Map(router);
 
         var enginePortBound = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new CapabilityGate(authority, registry, audit, enginePortBound.Task, time, logger);

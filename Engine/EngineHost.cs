@@ -185,6 +185,8 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
     {
         EngineRequest.KindOneofCase.Push => request.Push.Values,
         EngineRequest.KindOneofCase.Apply => request.Apply.Function.Captured.Concat(request.Apply.Arguments),
+        EngineRequest.KindOneofCase.Tasks => request.Tasks.Tasks.SelectMany(t =>
+            t.Push.Concat(t.Function is null ? [] : t.Function.Function.Captured.Concat(t.Function.Arguments))),
         _ => [],
     };
 

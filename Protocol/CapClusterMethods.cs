@@ -52,4 +52,20 @@ public static class CapClusterMethods
     /// <summary>Counts of queued, running and finished tasks.</summary>
     public static readonly Method<QueueStatusRequest, QueueStatusReply> QueueStatus =
         new(MethodType.Unary, TaskFarmService, "QueueStatus");
+
+    /// <summary>A client's task stream: batched submissions in, their ids and then their results out.</summary>
+    public static readonly Method<TaskClientMessage, TaskServerMessage> Tasks =
+        new(MethodType.DuplexStreaming, TaskFarmService, "Tasks");
+
+    /// <summary>Task results by id, from any task client of this controller.</summary>
+    public static readonly Method<GetResultsRequest, GetResultsReply> GetResults =
+        new(MethodType.Unary, TaskFarmService, "GetResults");
+
+    /// <summary>Aborts tasks.</summary>
+    public static readonly Method<AbortRequest, AbortReply> Abort =
+        new(MethodType.Unary, TaskFarmService, "Abort");
+
+    /// <summary>Forgets finished results.</summary>
+    public static readonly Method<ClearRequest, ClearReply> ClearResults =
+        new(MethodType.Unary, TaskFarmService, "Clear");
 }

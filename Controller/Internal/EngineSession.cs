@@ -34,11 +34,19 @@ internal sealed class EngineSession
         this.time = time;
         dispatchSlots = new SemaphoreSlim(maxInFlight, maxInFlight);
         Registered = time.GetUtcNow();
+        foreach (var (key, value) in info.Properties)
+        {
+            Properties[key] = value;
+        }
+
         lastHeartbeatTimestamp = time.GetTimestamp();
         LastHeartbeat = Registered;
     }
 
     public int Id { get; }
+
+    /// <summary>The engine's properties as the controller knows them: from its registration, then as clients change them.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, string> Properties { get; } = new();
 
     public RegisterEngine Info { get; }
 

@@ -107,6 +107,16 @@ internal sealed partial class MultiEngineService
         }
 
         var work = result.Result;
+        if (work.Reply?.KindCase == EngineReply.KindOneofCase.Properties)
+        {
+            // Task requirements match against these.
+            session.Properties.Clear();
+            foreach (var (key, value) in work.Reply.Properties.Values)
+            {
+                session.Properties[key] = value;
+            }
+        }
+
         var reply = work.KindCase switch
         {
             WorkResult.KindOneofCase.Reply => work.Reply,

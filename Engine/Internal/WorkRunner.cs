@@ -13,7 +13,7 @@ namespace CapCluster.Engine.Internal;
 /// User errors become <see cref="RemoteError"/>s carrying the engine id, type, message and
 /// stack trace; the engine stays usable.
 /// </summary>
-internal sealed class WorkRunner(EngineNamespace space, DelegateRunner delegates, Func<int> engineId) : IDisposable
+internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner delegates, Func<int> engineId) : IDisposable
 {
     private readonly Dictionary<string, string> properties = [];
 
@@ -33,6 +33,7 @@ internal sealed class WorkRunner(EngineNamespace space, DelegateRunner delegates
                 EngineRequest.KindOneofCase.History => History(request.History),
                 EngineRequest.KindOneofCase.Apply => await ApplyAsync(request.Apply, incoming).ConfigureAwait(false),
                 EngineRequest.KindOneofCase.Properties => (Properties(request.Properties), []),
+                EngineRequest.KindOneofCase.Tasks => (await RunTasksAsync(request.Tasks, incoming, cancellationToken).ConfigureAwait(false), []),
                 _ => (Error("NotSupportedException", $"this engine does not know the request {request.KindCase}"), []),
             };
         }
@@ -152,6 +153,16 @@ internal sealed class WorkRunner(EngineNamespace space, DelegateRunner delegates
             return (new EngineReply { MissingAssemblies = new MissingAssemblies { Hashes = { missing } } }, []);
         }
 
+        var result = await RunFunctionAsync(apply, incoming).ConfigureAwait(false);
+        var outgoing = new OutgoingValues();
+        var reply = new ValuesReply { Values = { outgoing.Add("result", result) } };
+        return (new EngineReply { Values = reply }, outgoing.Blobs);
+    }
+
+    /// <summary>Loads the shipped images a request carries, binds captured values and arguments, and runs the delegate (mapped over a sequence when asked).</summary>
+    private async Task<object?> RunFunctionAsync(ApplyRequest apply, ReceivedValues incoming)
+    {
+        var function = apply.Function;
         foreach (var image in function.Assemblies.Where(a => !a.Image.IsEmpty))
         {
             delegates.AddAssembly(image.Hash, image.Image.Memory);
@@ -159,25 +170,18 @@ internal sealed class WorkRunner(EngineNamespace space, DelegateRunner delegates
 
         var captured = function.Captured.Select(c => (c.Name, incoming.Decode(c))).ToList();
         var arguments = apply.Arguments.Select(incoming.Decode).ToList();
-        object? result;
-        if (apply.Map)
+        if (!apply.Map)
         {
-            var results = new List<object?>();
-            foreach (var item in (IEnumerable?)arguments.FirstOrDefault() ?? Array.Empty<object?>())
-            {
-                results.Add(await InvokeAsync(function, captured, [item]).ConfigureAwait(false));
-            }
-
-            result = results;
-        }
-        else
-        {
-            result = await InvokeAsync(function, captured, arguments).ConfigureAwait(false);
+            return await InvokeAsync(function, captured, arguments).ConfigureAwait(false);
         }
 
-        var outgoing = new OutgoingValues();
-        var reply = new ValuesReply { Values = { outgoing.Add("result", result) } };
-        return (new EngineReply { Values = reply }, outgoing.Blobs);
+        var results = new List<object?>();
+        foreach (var item in (IEnumerable?)arguments.FirstOrDefault() ?? Array.Empty<object?>())
+        {
+            results.Add(await InvokeAsync(function, captured, [item]).ConfigureAwait(false));
+        }
+
+        return results;
     }
 
     private Task<object?> InvokeAsync(DelegateCall function, IReadOnlyList<(string, object?)> captured, IReadOnlyList<object?> arguments) =>
@@ -206,10 +210,8 @@ internal sealed class WorkRunner(EngineNamespace space, DelegateRunner delegates
                 break;
         }
 
-        var selected = request.KindCase == PropertiesRequest.KindOneofCase.Get && request.Get.Names.Count > 0
-            ? properties.Where(p => request.Get.Names.Contains(p.Key))
-            : properties;
-        return new EngineReply { Properties = new PropertyMap { Values = { selected.ToDictionary() } } };
+        // Always the whole map: the controller keeps its view of the engine's properties from it (task requirements).
+        return new EngineReply { Properties = new PropertyMap { Values = { properties } } };
     }
 
     private EngineReply Error(string type, string message) =>

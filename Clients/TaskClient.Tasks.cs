@@ -1,0 +1,195 @@
+using System.Runtime.CompilerServices;
+using CapCluster.Client.Internal.Delegates;
+using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
+using CapCluster.Protocol.Values;
+using Google.Protobuf;
+
+namespace CapCluster.Client;
+
+/// <summary>Submitting tasks and getting their results.</summary>
+public sealed partial class TaskClient
+{
+    /// <summary>Submits one task; returns its id. Submissions made together leave in one batch.</summary>
+    /// <exception cref="TaskRefusedException">The controller refused it (unknown dependency, quota used up), saying why.</exception>
+    public async Task<long> RunAsync(TaskDefinition task, CancellationToken cancellationToken = default) =>
+        (await RunAsync([task], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Submits several tasks at once; they may depend on each other through <see cref="TaskDefinition.AfterInBatch"/>.
+    /// Returns their ids in order. A cycle, or a dependency the controller does not hold, refuses the tasks concerned.
+    /// </summary>
+    public async Task<IReadOnlyList<long>> RunAsync(IReadOnlyList<TaskDefinition> tasks, CancellationToken cancellationToken = default)
+    {
+        var references = tasks.ToDictionary(t => t, _ => session.NextReference(), ReferenceEqualityComparer.Instance);
+        var submissions = tasks.Select(t => session.SubmitAsync(ToSpec(t, references), references[t], out _)).ToList();
+        var accepted = await Task.WhenAll(submissions).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var refused = accepted.Where(a => a.Refused.Length > 0).ToList();
+        if (refused.Count > 0)
+        {
+            throw new TaskRefusedException(string.Join("; ", refused.Select(r => $"task #{Array.IndexOf(accepted, r) + 1} refused: {r.Refused}")));
+        }
+
+        return [.. accepted.Select(a => a.TaskId)];
+    }
+
+    /// <summary>
+    /// The result of task <paramref name="taskId"/> (submitted by this or any other client of the controller), waiting
+    /// for it at most <paramref name="timeout"/> (default: until it finishes). With <paramref name="block"/> false it
+    /// answers at once, possibly with a queued or running task.
+    /// </summary>
+    /// <exception cref="TimeoutException">It did not finish in time.</exception>
+    /// <exception cref="ControllerCallException">NOT_FOUND: no such task, or its result was cleared or evicted (the message says which).</exception>
+    public async Task<TaskOutcome> GetResultAsync(long taskId, bool block = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        if (session.Owns(taskId) && (block || session.ResultOf(taskId).IsCompleted))
+        {
+            var wait = session.ResultOf(taskId);
+            return new TaskOutcome(await (timeout is { } t ? wait.WaitAsync(t, cancellationToken) : wait.WaitAsync(cancellationToken)).ConfigureAwait(false));
+        }
+
+        var limit = block ? timeout ?? TimeSpan.FromHours(1) : TimeSpan.Zero;
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            var chunk = remaining > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : remaining;
+            var request = new GetResultsRequest { TaskIds = { taskId }, WaitMs = (long)Math.Max(0, chunk.TotalMilliseconds) };
+            var reply = await connection.CallAsync(CapClusterMethods.GetResults, request, cancellationToken).ConfigureAwait(false);
+            var outcome = new TaskOutcome(reply.Results[0]);
+            if (outcome.IsFinished || !block)
+            {
+                return outcome;
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"task {taskId} did not finish within {limit} (it is {outcome.Status.ToString().ToLowerInvariant()})");
+            }
+        }
+    }
+
+    /// <summary>Waits until every task in <paramref name="taskIds"/> has finished, and returns their outcomes in order.</summary>
+    public async Task<IReadOnlyList<TaskOutcome>> BarrierAsync(IEnumerable<long> taskIds, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        await Task.WhenAll(taskIds.Select(id => GetResultAsync(id, true, timeout, cancellationToken))).ConfigureAwait(false);
+
+    /// <summary>Aborts a task: queued, it never runs; running, it is reported aborted. True when it was not finished yet.</summary>
+    public async Task<bool> AbortAsync(long taskId, CancellationToken cancellationToken = default)
+    {
+        var reply = await connection.CallAsync(CapClusterMethods.Abort, new AbortRequest { TaskIds = { taskId } }, cancellationToken).ConfigureAwait(false);
+        return reply.Aborted.Contains(taskId);
+    }
+
+    /// <summary>Forgets finished results (all when <paramref name="taskIds"/> is null); returns how many.</summary>
+    public async Task<int> ClearAsync(IEnumerable<long>? taskIds = null, CancellationToken cancellationToken = default)
+    {
+        var request = new ClearRequest { TaskIds = { taskIds ?? [] } };
+        return (await connection.CallAsync(CapClusterMethods.ClearResults, request, cancellationToken).ConfigureAwait(false)).Cleared;
+    }
+
+    /// <summary>The results of this client's tasks as they finish, in completion order.</summary>
+    public async IAsyncEnumerable<TaskOutcome> ResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var result in session.Feed.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new TaskOutcome(result);
+        }
+    }
+
+    /// <summary>
+    /// Maps <paramref name="function"/> over <paramref name="sequence"/> as tasks of <paramref name="chunkSize"/> items
+    /// each, load-balanced over the engines; the results come back in input order.
+    /// </summary>
+    /// <exception cref="TaskFailedException">A chunk failed after its retries.</exception>
+    public async Task<IReadOnlyList<TResult>> MapAsync<T, TResult>(Func<T, TResult> function, IEnumerable<T> sequence, int chunkSize = 64, int retries = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        var chunks = sequence.Chunk(chunkSize).ToList();
+        var ids = await RunAsync([.. chunks.Select(c => (TaskDefinition)new DelegateTask(function, [c]) { Retries = retries, MapOverFirstArgument = true })], cancellationToken).ConfigureAwait(false);
+        var outcomes = await BarrierAsync(ids, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var results = new List<TResult>();
+        foreach (var outcome in outcomes)
+        {
+            results.AddRange(outcome.Status == TaskStatus.Succeeded ? outcome.Get<List<TResult>>() : throw new TaskFailedException(outcome));
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// Maps the C# expression <paramref name="expression"/> (over the element <c>x</c>) across <paramref name="sequence"/>
+    /// as code tasks of <paramref name="chunkSize"/> items; results in input order.
+    /// </summary>
+    public async Task<IReadOnlyList<TResult>> MapAsync<T, TResult>(string expression, IEnumerable<T> sequence, int chunkSize = 64, CancellationToken cancellationToken = default)
+    {
+        var code = $"var __map = new System.Collections.Generic.List<object?>(); foreach (var x in __items) {{ __map.Add({expression}); }}";
+        var chunks = sequence.Chunk(chunkSize).ToList();
+        var ids = await RunAsync([.. chunks.Select(c => (TaskDefinition)new CodeTask(code) { Push = new Dictionary<string, object?> { ["__items"] = c }, Pull = ["__map"] })], cancellationToken).ConfigureAwait(false);
+        var results = new List<TResult>();
+        foreach (var outcome in await BarrierAsync(ids, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            results.AddRange(outcome.Status == TaskStatus.Succeeded ? outcome.Get<List<TResult>>("__map") : throw new TaskFailedException(outcome));
+        }
+
+        return results;
+    }
+
+    private TaskSpec ToSpec(TaskDefinition task, IReadOnlyDictionary<TaskDefinition, long> references)
+    {
+        var spec = new TaskSpec
+        {
+            Retries = task.Retries,
+            ClearBefore = task.ClearBefore,
+            ClearAfter = task.ClearAfter,
+            TimeoutMs = (long)(task.Timeout?.TotalMilliseconds ?? 0),
+            Requires = { task.Requires },
+        };
+        spec.After.AddRange(task.After);
+        foreach (var other in task.AfterInBatch)
+        {
+            spec.After.Add(references.TryGetValue(other, out var reference)
+                ? -reference
+                : throw new ArgumentException("a task's AfterInBatch names a task that is not in the same RunAsync batch"));
+        }
+
+        switch (task)
+        {
+            case CodeTask code:
+                spec.Code = new CodeTaskSpec { Code = code.Code, Pull = { code.Pull } };
+                spec.Code.Push.AddRange(code.Push.Select(p => Inline(p.Key, p.Value, p.Key)));
+                break;
+            case DelegateTask function:
+                spec.Function = ToApply(function);
+                break;
+            default:
+                throw new ArgumentException($"unknown task kind {task.GetType()}");
+        }
+
+        if (task.RecoveryTask is { } recovery)
+        {
+            spec.Recovery = ToSpec(recovery, references);
+        }
+
+        return spec;
+    }
+
+    private ApplyRequest ToApply(DelegateTask task)
+    {
+        var package = DelegatePackager.Package(task.Function);
+        var call = new DelegateCall { DeclaringType = package.DeclaringTypeName, MethodToken = package.MethodToken, IsStatic = package.IsStatic };
+        call.Captured.AddRange(package.Captured.Select(c => Inline(c.FieldName, c.Value, $"captured variable '{c.VariableName}'")));
+        foreach (var assembly in package.Assemblies)
+        {
+            // The controller keeps each image; it travels on this stream once.
+            var first = session.SentAssemblies.TryAdd(assembly.Hash, true);
+            call.Assemblies.Add(new AssemblyRef { Hash = assembly.Hash, Name = assembly.Name, Image = first ? UnsafeByteOperations.UnsafeWrap(assembly.Bytes) : ByteString.Empty });
+        }
+
+        var apply = new ApplyRequest { Function = call, Map = task.MapOverFirstArgument };
+        apply.Arguments.AddRange(task.Arguments.Select((a, i) => Inline($"arg{i}", a, $"argument {i + 1}")));
+        return apply;
+    }
+
+    private static NamedValue Inline(string name, object? value, string description) =>
+        new() { Name = name, Tree = ValueCodec.Encode(value, description, inlineLimit: int.MaxValue).Tree.ToByteString() };
+}

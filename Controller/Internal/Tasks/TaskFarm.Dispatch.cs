@@ -1,0 +1,284 @@
+using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
+
+namespace CapCluster.Controller.Internal.Tasks;
+
+/// <summary>Sending ready tasks to engines and taking their results back.</summary>
+internal sealed partial class TaskFarm
+{
+    /// <summary>Hands ready tasks to engines with room, least loaded first, in batches.</summary>
+    private void Pump()
+    {
+        lock (sync)
+        {
+            while (ready.Count > 0)
+            {
+                var candidates = registry.Snapshot()
+                    .Where(e => !e.Ended.IsCancellationRequested && LoadOf(e.Id).Batches < options.BatchesPerEngine)
+                    .OrderBy(e => LoadOf(e.Id).Tasks)
+                    .ToList();
+                var dispatched = false;
+                foreach (var engine in candidates)
+                {
+                    var batch = TakeFor(engine);
+                    if (batch.Count > 0)
+                    {
+                        Dispatch(engine, batch);
+                        dispatched = true;
+                        break;
+                    }
+                }
+
+                if (!dispatched)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private EngineLoad LoadOf(int engine)
+    {
+        if (!loads.TryGetValue(engine, out var load))
+        {
+            loads[engine] = load = new EngineLoad();
+        }
+
+        return load;
+    }
+
+    private List<TaskEntry> TakeFor(EngineSession engine)
+    {
+        // Share the ready tasks among the engines that can take them, so one engine does not take all of a burst.
+        var share = Math.Max(1, Math.Min(options.BatchSize, (ready.Count + registry.Ids().Count - 1) / Math.Max(1, registry.Ids().Count)));
+        var batch = new List<TaskEntry>();
+        for (var node = ready.First; node is not null && batch.Count < share;)
+        {
+            var next = node.Next;
+            if (Satisfies(engine, CurrentSpec(node.Value).Requires))
+            {
+                batch.Add(node.Value);
+                ready.Remove(node);
+            }
+
+            node = next;
+        }
+
+        return batch;
+    }
+
+    private static bool Satisfies(EngineSession engine, IDictionary<string, string> requires) =>
+        requires.All(r => engine.Properties.TryGetValue(r.Key, out var value) && (r.Value.Length == 0 || value == r.Value));
+
+    private static TaskSpec CurrentSpec(TaskEntry entry) => entry.RunningRecovery ? entry.Spec.Recovery : entry.Spec;
+
+    private void Dispatch(EngineSession engine, List<TaskEntry> batch)
+    {
+        var load = LoadOf(engine.Id);
+        var request = new TaskBatch();
+        foreach (var entry in batch)
+        {
+            entry.State = TaskState.Running;
+            entry.Engine = engine.Id;
+            entry.Attempts++;
+            request.Tasks.Add(ToRequest(CurrentSpec(entry), load.Assemblies));
+            if (CurrentSpec(entry).TimeoutMs > 0)
+            {
+                WatchTimeout(entry, entry.Attempts, TimeSpan.FromMilliseconds(CurrentSpec(entry).TimeoutMs));
+            }
+        }
+
+        load.Batches++;
+        load.Tasks += batch.Count;
+        var result = engine.Enqueue(id => new Work { WorkId = id, Request = new EngineRequest { Tasks = request } });
+        var attempts = batch.Select(e => e.Attempts).ToList();
+        _ = result.ContinueWith(done => OnBatchDone(engine, batch, attempts, done), System.Threading.Tasks.TaskScheduler.Default);
+    }
+
+    private TaskRequest ToRequest(TaskSpec spec, HashSet<string> sentAssemblies)
+    {
+        var request = new TaskRequest { ClearBefore = spec.ClearBefore, ClearAfter = spec.ClearAfter };
+        if (spec.BodyCase == TaskSpec.BodyOneofCase.Code)
+        {
+            request.Code = spec.Code.Code;
+            request.Push.AddRange(spec.Code.Push);
+            request.Pull.AddRange(spec.Code.Pull);
+        }
+        else
+        {
+            request.Function = assemblies.Attach(spec.Function, sentAssemblies);
+        }
+
+        return request;
+    }
+
+    private void OnBatchDone(EngineSession engine, List<TaskEntry> batch, List<int> attempts, Task<EngineResult> done)
+    {
+        lock (sync)
+        {
+            var load = LoadOf(engine.Id);
+            load.Batches--;
+            load.Tasks -= batch.Count;
+            if (engine.Ended.IsCancellationRequested && load.Batches == 0)
+            {
+                loads.Remove(engine.Id);
+            }
+
+            var replies = done.IsCompletedSuccessfully ? done.Result.Result.Reply : null;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var entry = batch[i];
+                if (entry.IsFinished || entry.Attempts != attempts[i])
+                {
+                    continue; // timed out meanwhile: this answer is late and no longer counts
+                }
+
+                if (!done.IsCompletedSuccessfully)
+                {
+                    var why = done.Exception?.InnerException is RpcException rpc ? rpc.Status.Detail : $"engine {engine.Id} did not answer";
+                    RetryOrFail(entry, null, why);
+                }
+                else if (replies?.Error is { } batchError)
+                {
+                    RetryOrFail(entry, batchError, null);
+                }
+                else if (replies?.Tasks is not { } taskReplies || i >= taskReplies.Replies.Count)
+                {
+                    RetryOrFail(entry, null, $"engine {engine.Id} did not return this task's result");
+                }
+                else if (taskReplies.Replies[i].Error is { } error)
+                {
+                    RetryOrFail(entry, error, null);
+                }
+                else
+                {
+                    Succeed(entry, engine.Id, taskReplies.Replies[i]);
+                }
+            }
+        }
+
+        Pump();
+    }
+
+    private void Succeed(TaskEntry entry, int engine, TaskReply reply)
+    {
+        if (entry.AbortRequested)
+        {
+            Finish(entry, TaskState.Aborted, null, "aborted while it ran; its result was discarded");
+            return;
+        }
+
+        var result = NewResult(entry, TaskState.Succeeded);
+        result.EngineId = engine;
+        result.Values.AddRange(reply.Values);
+        result.Stdout = reply.Stdout;
+        result.Stderr = reply.Stderr;
+        result.StartedUnixUs = reply.StartedUnixUs;
+        result.CompletedUnixUs = reply.CompletedUnixUs;
+        result.Recovered = entry.RunningRecovery;
+        Complete(entry, result);
+    }
+
+    private void RetryOrFail(TaskEntry entry, RemoteError? error, string? failure)
+    {
+        if (entry.AbortRequested)
+        {
+            Finish(entry, TaskState.Aborted, error, failure ?? "aborted while it ran");
+            return;
+        }
+
+        var retriesLeft = !entry.RunningRecovery && entry.Attempts <= entry.Spec.Retries;
+        if (retriesLeft)
+        {
+            entry.State = TaskState.Queued;
+            ready.AddLast(entry);
+            return;
+        }
+
+        if (!entry.RunningRecovery && entry.Spec.Recovery is not null)
+        {
+            entry.RunningRecovery = true;
+            entry.State = TaskState.Queued;
+            ready.AddLast(entry);
+            return;
+        }
+
+        Finish(entry, TaskState.Failed, error, failure);
+    }
+
+    private void Finish(TaskEntry entry, TaskState state, RemoteError? error, string? failure)
+    {
+        var result = NewResult(entry, state);
+        result.EngineId = entry.Engine ?? -1;
+        result.Error = error;
+        result.Failure = failure ?? string.Empty;
+        result.CompletedUnixUs = UnixMicroseconds();
+        result.Recovered = entry.RunningRecovery;
+        Complete(entry, result);
+    }
+
+    private TaskResult NewResult(TaskEntry entry, TaskState state) =>
+        new() { TaskId = entry.Id, State = state, SubmittedUnixUs = entry.SubmittedUnixUs, Attempts = entry.Attempts };
+
+    private void Complete(TaskEntry entry, TaskResult result)
+    {
+        entry.Finish(result);
+        switch (result.State)
+        {
+            case TaskState.Succeeded:
+                succeeded++;
+                break;
+            case TaskState.Aborted:
+                aborted++;
+                break;
+            default:
+                failed++;
+                break;
+        }
+
+        entry.Owner?.Deliver(result);
+        finishedOrder.Enqueue(entry.Id);
+        while (finishedOrder.Count > options.MaxFinishedResults)
+        {
+            var old = finishedOrder.Dequeue();
+            if (tasks.TryGetValue(old, out var evicted) && evicted.IsFinished)
+            {
+                tasks.Remove(old);
+            }
+        }
+
+        if (!dependents.Remove(entry.Id, out var waiting))
+        {
+            return;
+        }
+
+        foreach (var dependent in waiting.Where(d => !d.IsFinished))
+        {
+            if (result.State == TaskState.Succeeded)
+            {
+                if (--dependent.Waiting == 0)
+                {
+                    ready.AddLast(dependent);
+                }
+            }
+            else
+            {
+                Finish(dependent, TaskState.Failed, null, $"dependency {entry.Id} did not succeed ({result.State.ToString().ToLowerInvariant()}: {Describe(result)})");
+            }
+        }
+    }
+
+    private void WatchTimeout(TaskEntry entry, int attempt, TimeSpan timeout) =>
+        _ = Task.Delay(timeout, time).ContinueWith(_ =>
+        {
+            lock (sync)
+            {
+                if (!entry.IsFinished && entry.State == TaskState.Running && entry.Attempts == attempt)
+                {
+                    RetryOrFail(entry, null, $"timed out after {timeout.TotalSeconds:0.###} s on engine {entry.Engine}");
+                }
+            }
+
+            Pump();
+        }, System.Threading.Tasks.TaskScheduler.Default);
+}

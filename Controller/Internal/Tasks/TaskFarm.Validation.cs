@@ -1,0 +1,116 @@
+using CapCluster.Protocol.V1;
+
+namespace CapCluster.Controller.Internal.Tasks;
+
+/// <summary>
+/// Dependencies are checked at submission: an id must name a task this controller holds, a negative
+/// number names another task of the same batch by its client reference, and a cycle among a batch's
+/// tasks is refused. A task depending on a refused one is refused too.
+/// </summary>
+internal sealed partial class TaskFarm
+{
+    private Dictionary<long, string> Validate(IReadOnlyList<SubmitTask> batch)
+    {
+        var refusals = new Dictionary<long, string>();
+        var byRef = new Dictionary<long, SubmitTask>();
+        foreach (var submission in batch)
+        {
+            if (!byRef.TryAdd(submission.ClientRef, submission))
+            {
+                refusals[submission.ClientRef] = $"client reference {submission.ClientRef} is used twice in one batch";
+            }
+            else if (submission.Spec is null || submission.Spec.BodyCase == TaskSpec.BodyOneofCase.None)
+            {
+                refusals[submission.ClientRef] = "the task has neither code nor a function to run";
+            }
+        }
+
+        foreach (var submission in batch)
+        {
+            foreach (var after in submission.Spec?.After ?? [])
+            {
+                if (after > 0 && !tasks.ContainsKey(after))
+                {
+                    refusals.TryAdd(submission.ClientRef, after <= nextId
+                        ? $"dependency {after} is no longer held (cleared or evicted)"
+                        : $"dependency {after} is not a task of this controller");
+                }
+                else if (after < 0 && !byRef.ContainsKey(-after))
+                {
+                    refusals.TryAdd(submission.ClientRef, $"dependency on client reference {-after}, which is not in this batch");
+                }
+                else if (after == 0)
+                {
+                    refusals.TryAdd(submission.ClientRef, "0 is not a task id");
+                }
+            }
+        }
+
+        foreach (var cycle in FindCycles(byRef))
+        {
+            var path = string.Join(" -> ", cycle.Append(cycle[0]).Select(r => $"task #{r}"));
+            foreach (var member in cycle)
+            {
+                refusals.TryAdd(member, $"dependency cycle: {path}");
+            }
+        }
+
+        // Refusal spreads to everything in the batch that depends on a refused task.
+        bool spread;
+        do
+        {
+            spread = false;
+            foreach (var submission in batch.Where(s => !refusals.ContainsKey(s.ClientRef)))
+            {
+                var refused = submission.Spec.After.FirstOrDefault(a => a < 0 && refusals.ContainsKey(-a));
+                if (refused != 0)
+                {
+                    refusals[submission.ClientRef] = $"it depends on task #{-refused} of the same batch, which was refused";
+                    spread = true;
+                }
+            }
+        }
+        while (spread);
+
+        return refusals;
+    }
+
+    private static List<List<long>> FindCycles(Dictionary<long, SubmitTask> byRef)
+    {
+        var cycles = new List<List<long>>();
+        var state = new Dictionary<long, int>();
+        var stack = new List<long>();
+
+        void Visit(long node)
+        {
+            state[node] = 1;
+            stack.Add(node);
+            foreach (var next in byRef[node].Spec?.After.Where(a => a < 0).Select(a => -a) ?? [])
+            {
+                if (!byRef.ContainsKey(next))
+                {
+                    continue;
+                }
+
+                if (state.GetValueOrDefault(next) == 1)
+                {
+                    cycles.Add(stack[stack.IndexOf(next)..]);
+                }
+                else if (state.GetValueOrDefault(next) == 0)
+                {
+                    Visit(next);
+                }
+            }
+
+            stack.RemoveAt(stack.Count - 1);
+            state[node] = 2;
+        }
+
+        foreach (var node in byRef.Keys.Where(n => state.GetValueOrDefault(n) == 0).ToList())
+        {
+            Visit(node);
+        }
+
+        return cycles;
+    }
+}

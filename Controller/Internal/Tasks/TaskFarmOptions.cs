@@ -1,0 +1,17 @@
+namespace CapCluster.Controller.Internal.Tasks;
+
+/// <summary>How the task farm schedules and what it keeps.</summary>
+internal sealed record TaskFarmOptions
+{
+    /// <summary>Most tasks in one batch sent to an engine. Default 64.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Batches an engine may have sent or queued at once (one running, the next waiting). Default 2.</summary>
+    public int BatchesPerEngine { get; init; } = 2;
+
+    /// <summary>
+    /// Finished results kept for retrieval by id; beyond it the oldest finished results are evicted, and
+    /// asking for one says so. Default 100,000.
+    /// </summary>
+    public int MaxFinishedResults { get; init; } = 100_000;
+}

@@ -1,0 +1,104 @@
+using CapCluster.Protocol.Data;
+using CapCluster.Protocol.V1;
+using CapCluster.Protocol.Values;
+using Google.Protobuf;
+
+namespace CapCluster.Engine.Internal;
+
+/// <summary>
+/// Task batches: each task in order, each with its own clean-or-existing namespace, pushed values,
+/// code or delegate, pulled names; one task's failure does not touch the next. Task values travel
+/// inline in the reply (bounded by the message size), so a batch's results are one message.
+/// </summary>
+internal sealed partial class WorkRunner
+{
+    private async Task<EngineReply> RunTasksAsync(TaskBatch batch, ReceivedValues incoming, CancellationToken cancellationToken)
+    {
+        var reply = new TaskBatchReply();
+        foreach (var task in batch.Tasks)
+        {
+            reply.Replies.Add(await RunTaskAsync(task, incoming, cancellationToken).ConfigureAwait(false));
+        }
+
+        return new EngineReply { Tasks = reply };
+    }
+
+    private async Task<TaskReply> RunTaskAsync(TaskRequest task, ReceivedValues incoming, CancellationToken cancellationToken)
+    {
+        var reply = new TaskReply { StartedUnixUs = Now() };
+        try
+        {
+            if (task.ClearBefore)
+            {
+                space.Reset();
+            }
+
+            foreach (var named in task.Push)
+            {
+                space.Set(named.Name, incoming.Decode(named));
+            }
+
+            if (task.BodyCase == TaskRequest.BodyOneofCase.Code)
+            {
+                var outcome = await space.ExecuteAsync(task.Code, cancellationToken).ConfigureAwait(false);
+                reply.Stdout = outcome.Stdout;
+                reply.Stderr = outcome.Stderr;
+                if (outcome.Error is { } failure)
+                {
+                    reply.Error = new RemoteError
+                    {
+                        EngineId = engineId(),
+                        Type = failure.Type,
+                        Message = failure.Message,
+                        StackTrace = failure.StackTrace,
+                        CompileError = failure.IsCompileError,
+                        Line = failure.Line ?? 0,
+                        Column = failure.Column ?? 0,
+                    };
+                    return reply;
+                }
+            }
+            else if (task.BodyCase == TaskRequest.BodyOneofCase.Function)
+            {
+                var missing = delegates.MissingAssemblies(task.Function.Function.Assemblies.Where(a => a.Image.IsEmpty).Select(a => a.Hash));
+                if (missing.Count > 0)
+                {
+                    throw new InvalidOperationException($"engine {engineId()} lacks the shipped assemblies {string.Join(", ", missing)}");
+                }
+
+                var result = await RunFunctionAsync(task.Function, incoming).ConfigureAwait(false);
+                reply.Values.Add(Inline("result", result));
+            }
+
+            foreach (var name in task.Pull)
+            {
+                if (!space.TryGet(name, out var value))
+                {
+                    throw new KeyNotFoundException($"the task asked to pull '{name}', which is not defined on engine {engineId()}");
+                }
+
+                reply.Values.Add(Inline(name, value));
+            }
+
+            if (task.ClearAfter)
+            {
+                space.Reset();
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            reply.Error = ToRemote(e);
+        }
+        finally
+        {
+            reply.CompletedUnixUs = Now();
+        }
+
+        return reply;
+    }
+
+    private static NamedValue Inline(string name, object? value) =>
+        new() { Name = name, Tree = ValueCodec.Encode(value, name, inlineLimit: int.MaxValue).Tree.ToByteString() };
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+}

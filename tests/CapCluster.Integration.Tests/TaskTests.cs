@@ -1,0 +1,174 @@
+using CapCluster.Client;
+using CapCluster.Integration.Tests.Infrastructure;
+using CapCluster.Security;
+using TaskStatus = CapCluster.Client.TaskStatus;
+
+namespace CapCluster.Integration.Tests;
+
+/// <summary>The task farm on 3 real engines.</summary>
+public sealed class TaskTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+    private RunningCluster cluster = null!;
+    private TaskClient tasks = null!;
+
+    public async Task InitializeAsync()
+    {
+        cluster = await RunningCluster.StartAsync(3);
+        tasks = await TaskClient.ConnectAsync(cluster.Directory.CapFile(CapabilityInterfaces.Task)).WaitAsync(Timeout);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await tasks.DisposeAsync();
+        await cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TenThousandCodeTasksAndTenThousandDelegateTasks_AllCorrect_EveryEngineUsed()
+    {
+        var code = Enumerable.Range(0, 10_000)
+            .Select(i => (TaskDefinition)new CodeTask("var y = x * 2 + 1;") { Push = new Dictionary<string, object?> { ["x"] = i }, Pull = ["y"] })
+            .ToList();
+        var offset = 7;
+        var functions = Enumerable.Range(0, 10_000)
+            .Select(i => (TaskDefinition)DelegateTask.Of((int x) => x * 3 + offset, i))
+            .ToList();
+
+        var codeIds = await tasks.RunAsync(code).WaitAsync(Timeout);
+        var functionIds = await tasks.RunAsync(functions).WaitAsync(Timeout);
+        var codeResults = await tasks.BarrierAsync(codeIds).WaitAsync(Timeout);
+        var functionResults = await tasks.BarrierAsync(functionIds).WaitAsync(Timeout);
+
+        Assert.Equal(Enumerable.Range(0, 10_000).Select(i => i * 2 + 1), codeResults.Select(r => r.Get<int>("y")));
+        Assert.Equal(Enumerable.Range(0, 10_000).Select(i => i * 3 + 7), functionResults.Select(r => r.Get<int>()));
+        Assert.Equal([0, 1, 2], codeResults.Concat(functionResults).Select(r => r.EngineId).Distinct().Order());
+    }
+
+    [Fact]
+    public async Task AfterChains_RunInOrder_FailedDependencyFailsDependents_CycleIsRefused()
+    {
+        await cluster.Client.ExecuteAsync("var order = new List<int>();").GetAsync(Timeout);
+        // One engine keeps the log, so that order is observable: all chain tasks require it.
+        await cluster.Client.SetPropertiesAsync(new Dictionary<string, string> { ["log"] = "yes" }, [1]).GetAsync(Timeout);
+        var requires = new Dictionary<string, string> { ["log"] = "yes" };
+        var first = new CodeTask("order.Add(1);") { Requires = requires };
+        var second = new CodeTask("order.Add(2);") { Requires = requires };
+        var third = new CodeTask("order.Add(3);") { Requires = requires };
+        second.AfterInBatch.Add(first);
+        third.AfterInBatch.Add(second);
+        var ids = await tasks.RunAsync([third, second, first]).WaitAsync(Timeout);
+        await tasks.BarrierAsync(ids).WaitAsync(Timeout);
+        Assert.Equal([1, 2, 3], (await cluster.Client.PullAsync<List<int>>("order", [1]).GetAsync(Timeout))[0]);
+
+        var failing = await tasks.RunAsync(new CodeTask("throw new InvalidOperationException(\"nope\");")).WaitAsync(Timeout);
+        var dependent = await tasks.RunAsync(new CodeTask("1") { After = [failing] }).WaitAsync(Timeout);
+        var outcome = await tasks.GetResultAsync(dependent, timeout: Timeout);
+        Assert.Equal(TaskStatus.Failed, outcome.Status);
+        Assert.Contains($"dependency {failing}", outcome.Failure);
+
+        var a = new CodeTask("1");
+        var b = new CodeTask("2");
+        a.AfterInBatch.Add(b);
+        b.AfterInBatch.Add(a);
+        var refused = await Assert.ThrowsAsync<TaskRefusedException>(() => tasks.RunAsync([a, b]).WaitAsync(Timeout));
+        Assert.Contains("cycle", refused.Message);
+        var unknown = await Assert.ThrowsAsync<TaskRefusedException>(() => tasks.RunAsync(new CodeTask("1") { After = [999_999] }).WaitAsync(Timeout));
+        Assert.Contains("999999", unknown.Message);
+    }
+
+    [Fact]
+    public async Task Retries_FailTwiceThenSucceed_WithTwoRetries_WithOneTheRecoveryRuns()
+    {
+        // Engines share no state; they do share the file system, so attempts are counted in a file.
+        var counter = Path.Combine(cluster.Directory.BaseFolder, "attempts-" + Guid.NewGuid().ToString("N"));
+        var flaky = $"var n = System.IO.File.Exists(@\"{counter}\") ? int.Parse(System.IO.File.ReadAllText(@\"{counter}\")) : 0; System.IO.File.WriteAllText(@\"{counter}\", (n + 1).ToString()); if (n < 2) throw new Exception(\"attempt \" + n); var ok = n;";
+
+        var succeeded = await tasks.GetResultAsync(await tasks.RunAsync(new CodeTask(flaky) { Retries = 2, Pull = ["ok"] }), timeout: Timeout);
+        Assert.Equal(TaskStatus.Succeeded, succeeded.Status);
+        Assert.Equal(3, succeeded.Attempts);
+        Assert.Equal(2, succeeded.Get<int>("ok"));
+
+        File.Delete(counter);
+        var recovered = await tasks.GetResultAsync(await tasks.RunAsync(new CodeTask(flaky)
+        {
+            Retries = 1,
+            Pull = ["ok"],
+            RecoveryTask = new CodeTask("var ok = -1;") { Pull = ["ok"] },
+        }), timeout: Timeout);
+        Assert.True(recovered.Recovered);
+        Assert.Equal(-1, recovered.Get<int>("ok"));
+    }
+
+    [Fact]
+    public async Task KillNineOneEngine_WhileAThousandTasksRunWithOneRetry_AllSucceed()
+    {
+        var engines = await cluster.Client.GetEnginesAsync().WaitAsync(Timeout);
+        var ids = await tasks.RunAsync([.. Enumerable.Range(0, 1000).Select(i => (TaskDefinition)new CodeTask("System.Threading.Thread.Sleep(2); var r = i * i;")
+        {
+            Push = new Dictionary<string, object?> { ["i"] = i },
+            Pull = ["r"],
+            Retries = 1,
+        })]).WaitAsync(Timeout);
+
+        await foreach (var first in tasks.ResultsAsync().WithCancellation(new CancellationTokenSource(Timeout).Token))
+        {
+            break; // tasks are running: now kill one engine
+        }
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-9", engines[1].Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        var results = await tasks.BarrierAsync(ids).WaitAsync(Timeout);
+        Assert.All(results, r => Assert.Equal(TaskStatus.Succeeded, r.Status));
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => i * i), results.Select(r => r.Get<int>("r")));
+    }
+
+    [Fact]
+    public async Task AbortOfAQueuedTask_ItNeverRuns()
+    {
+        var marker = Path.Combine(cluster.Directory.BaseFolder, "ran-" + Guid.NewGuid().ToString("N"));
+        var blocker = await tasks.RunAsync(new CodeTask("System.Threading.Thread.Sleep(1000);")).WaitAsync(Timeout);
+        var victim = await tasks.RunAsync(new CodeTask($"System.IO.File.WriteAllText(@\"{marker}\", \"ran\");") { After = [blocker] }).WaitAsync(Timeout);
+
+        Assert.True(await tasks.AbortAsync(victim).WaitAsync(Timeout));
+
+        Assert.Equal(TaskStatus.Aborted, (await tasks.GetResultAsync(victim, timeout: Timeout)).Status);
+        await tasks.GetResultAsync(blocker, timeout: Timeout);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
+    public async Task SecondClientWithACopiedTaskCap_FetchesAResultByIdTheFirstSubmitted()
+    {
+        var copy = Path.Combine(cluster.Directory.BaseFolder, "collaborator-task.cap");
+        File.Copy(cluster.Directory.CapFile(CapabilityInterfaces.Task), copy);
+        var id = await tasks.RunAsync(new CodeTask("var answer = 6 * 7;") { Pull = ["answer"] }).WaitAsync(Timeout);
+
+        await using var second = await TaskClient.ConnectAsync(copy).WaitAsync(Timeout);
+        var outcome = await second.GetResultAsync(id, timeout: Timeout);
+
+        Assert.Equal(42, outcome.Get<int>("answer"));
+        var status = await second.QueueStatusAsync().WaitAsync(Timeout);
+        Assert.True(status.Succeeded >= 1);
+    }
+
+    [Fact]
+    public async Task MapOverTasks_KeepsInputOrder_AndClearForgetsResults()
+    {
+        var factor = 2.5;
+        var mapped = await tasks.MapAsync((int x) => x * factor, Enumerable.Range(0, 500), chunkSize: 37).WaitAsync(Timeout);
+        Assert.Equal(Enumerable.Range(0, 500).Select(x => x * 2.5), mapped);
+
+        var viaCode = await tasks.MapAsync<int, int>("x * x", Enumerable.Range(0, 50), chunkSize: 7).WaitAsync(Timeout);
+        Assert.Equal(Enumerable.Range(0, 50).Select(x => x * x), viaCode);
+
+        var id = await tasks.RunAsync(new CodeTask("var z = 1;") { Pull = ["z"] }).WaitAsync(Timeout);
+        await tasks.GetResultAsync(id, timeout: Timeout);
+        Assert.True(await tasks.ClearAsync([id]).WaitAsync(Timeout) == 1);
+        var gone = await Assert.ThrowsAsync<ControllerCallException>(() => tasks.GetResultAsync(id, timeout: Timeout));
+        Assert.Contains("no longer held", gone.Message);
+    }
+}
