@@ -21,7 +21,7 @@ internal static class DelegateErrors
         Refuse(method, "generic methods and lambdas inside generic types or methods cannot be shipped: write a non-generic wrapper");
 
     public static DelegateNotShippableException InstanceOnObject(MethodInfo method, Type targetType) =>
-        Refuse(method, $"instance methods on objects cannot be shipped (the target is a {targetType.FullName}): make it static or a lambda");
+        Refuse(method, $"instance methods on objects cannot be shipped: make it static or a lambda (its target is a {targetType.FullName})");
 
     public static DelegateNotShippableException CapturesThisOnly(MethodInfo method, Type targetType) =>
         Refuse(method, $"the lambda uses only 'this' (a {targetType.FullName}), so it compiles to an instance method on that object, " +
