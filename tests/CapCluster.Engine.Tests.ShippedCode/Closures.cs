@@ -40,6 +40,16 @@ public static class Closures
         };
     }
 
+    /// <summary>bonus is read only inside a local function the lambda calls; spare is not read at all.</summary>
+    public static Func<int, int> ViaLocalFunction(int bonus, string spare)
+    {
+        Func<string> other = () => spare;
+        GC.KeepAlive(other);
+        return x => AddBonus(x);
+
+        int AddBonus(int x) => x + bonus;
+    }
+
     public static Func<int, ValueTask<int>> ValueTaskDoubler() => x => ValueTask.FromResult(2 * x);
 
     public static Func<int, int> Generic<T>(T value) => x => x + value!.GetHashCode();

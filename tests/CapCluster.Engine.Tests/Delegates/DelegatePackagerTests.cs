@@ -96,6 +96,34 @@ public sealed class DelegatePackagerTests
     }
 
     [Fact]
+    public void Package_LambdaCallingALocalFunction_FindsWhatTheLocalFunctionReads()
+    {
+        var captured = Assert.Single(DelegatePackager.Package(Closures.ViaLocalFunction(bonus: 4, spare: "not sent")).Captured);
+
+        Assert.Equal("bonus", captured.VariableName);
+        Assert.Equal(4, captured.Value);
+    }
+
+    [Fact]
+    public void Package_LambdaInTheTestAssembly_ShipsItsNonFrameworkReferencesTransitively()
+    {
+        var square = Functions.Square;
+        Func<int, int> lambda = x => square(x) + 1;
+
+        var names = DelegatePackager.Package(lambda).Assemblies.Select(a => a.Name).ToList();
+
+        Assert.Equal(typeof(DelegatePackagerTests).Assembly.FullName, names[0]);
+        Assert.Contains(typeof(Functions).Assembly.FullName, names);
+        Assert.Contains(typeof(DelegatePackager).Assembly.FullName, names);
+        Assert.Contains(typeof(CapCluster.Security.CapClusterException).Assembly.FullName, names);
+        Assert.Contains(typeof(System.CommandLine.Command).Assembly.FullName, names); // a NuGet package, not framework
+        Assert.DoesNotContain(typeof(object).Assembly.FullName, names);
+        Assert.DoesNotContain(typeof(Enumerable).Assembly.FullName, names);
+        Assert.DoesNotContain(names, n => n.StartsWith("System.Runtime,", StringComparison.Ordinal) || n.StartsWith("netstandard,", StringComparison.Ordinal));
+        Assert.Equal(names.Count, names.Distinct().Count());
+    }
+
+    [Fact]
     public void Package_SameAssemblyTwice_ReusesTheImage()
     {
         var first = DelegatePackager.Package(new Func<int, int>(Functions.Square)).Assemblies[0];

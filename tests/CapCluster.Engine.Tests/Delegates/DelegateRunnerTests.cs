@@ -52,6 +52,14 @@ public sealed class DelegateRunnerTests
     }
 
     [Fact]
+    public void Invoke_LambdaCallingALocalFunction_SeesTheCapturedValue()
+    {
+        using var runner = new DelegateRunner();
+
+        Assert.Equal(7, Shipping.RoundTrip(runner, Closures.ViaLocalFunction(bonus: 4, spare: "not sent"), 3));
+    }
+
+    [Fact]
     public void Invoke_AsyncLambda_ReturnsTheAwaitedResult()
     {
         using var runner = new DelegateRunner();
