@@ -1,0 +1,41 @@
+using System.Reflection;
+
+namespace CapCluster.Client.Internal.Delegates;
+
+/// <summary>Every refusal message of <see cref="DelegatePackager"/>, built in one place.</summary>
+internal static class DelegateErrors
+{
+    public static DelegateNotShippableException Multicast(Delegate function) =>
+        Refuse(function.Method, $"it is a multicast delegate of {function.GetInvocationList().Length} methods: ship one method at a time");
+
+    public static DelegateNotShippableException Dynamic(MethodInfo method) =>
+        Refuse(method, "it is a dynamic method (DynamicMethod or a compiled expression tree) and has no assembly to ship");
+
+    public static DelegateNotShippableException DynamicAssembly(MethodInfo method, Assembly assembly) =>
+        Refuse(method, $"its assembly '{assembly.GetName().Name}' is dynamic or was not loaded from a file, so its bytes cannot be shipped");
+
+    public static DelegateNotShippableException ReferenceWithoutFile(MethodInfo method, Assembly reference) =>
+        Refuse(method, $"it depends on assembly '{reference.FullName}', which was not loaded from a file, so its bytes cannot be shipped");
+
+    public static DelegateNotShippableException Generic(MethodInfo method) =>
+        Refuse(method, "generic methods and lambdas inside generic types or methods cannot be shipped: write a non-generic wrapper");
+
+    public static DelegateNotShippableException InstanceOnObject(MethodInfo method, Type targetType) =>
+        Refuse(method, $"instance methods on objects cannot be shipped: make it static or a lambda (its target is a {targetType.FullName})");
+
+    public static DelegateNotShippableException CapturesThisOnly(MethodInfo method, Type targetType) =>
+        Refuse(method, $"the lambda uses only 'this' (a {targetType.FullName}), so it compiles to an instance method on that object, " +
+            "which cannot be shipped: copy the members it needs into locals first");
+
+    public static DelegateNotShippableException BoundStatic(MethodInfo method) =>
+        Refuse(method, "it is a static method bound to a first argument (an extension-method delegate): use a lambda instead");
+
+    public static DelegateNotShippableException MultiModule(MethodInfo method) =>
+        Refuse(method, "it is declared in a secondary module of a multi-module assembly");
+
+    private static DelegateNotShippableException Refuse(MethodInfo method, string why) =>
+        new($"cannot ship delegate {Describe(method)}: {why}");
+
+    private static string Describe(MethodInfo method) =>
+        method.DeclaringType is { } type ? $"{type.FullName}.{method.Name}" : method.Name;
+}

@@ -1,0 +1,18 @@
+namespace CapCluster.Client.Internal.Delegates;
+
+/// <summary>Everything an engine needs to run a compiled delegate, with its captured variables still as objects.</summary>
+/// <param name="Assemblies">The declaring assembly first, then every non-framework assembly it references transitively.</param>
+/// <param name="DeclaringTypeName">Full name of the type declaring the method (a display class for closures).</param>
+/// <param name="MethodToken">Metadata token of the method in the declaring assembly's manifest module.</param>
+/// <param name="IsStatic">True when the method is static and needs no target.</param>
+/// <param name="Captured">Only the closure fields the method (and compiler-generated code it reaches) reads.</param>
+/// <param name="ParameterTypes">The method's declared parameter types, for binding decoded arguments.</param>
+/// <param name="ReturnType">The method's declared return type (Task and ValueTask are awaited by the engine).</param>
+internal sealed record DelegatePackage(
+    IReadOnlyList<AssemblyImage> Assemblies,
+    string DeclaringTypeName,
+    int MethodToken,
+    bool IsStatic,
+    IReadOnlyList<CapturedValue> Captured,
+    IReadOnlyList<Type> ParameterTypes,
+    Type ReturnType);

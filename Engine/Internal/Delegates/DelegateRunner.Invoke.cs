@@ -1,0 +1,110 @@
+using System.Reflection;
+
+namespace CapCluster.Engine.Internal.Delegates;
+
+internal sealed partial class DelegateRunner
+{
+    /// <summary>
+    /// Invokes method <paramref name="methodToken"/> of the shipped assembly <paramref name="assemblyHash"/>.
+    /// Instance methods run on a rebuilt closure: each captured field path ("a.b" reaches through a nested
+    /// closure) is set to its value converted by <paramref name="convert"/> to the field's type; a "&lt;&gt;c"
+    /// singleton with nothing captured is taken from its "&lt;&gt;9" field. A returned Task or ValueTask is
+    /// awaited and its result returned (null for a non-generic one). The user method's own exceptions
+    /// propagate unwrapped, with their stack trace.
+    /// </summary>
+    public object? Invoke(
+        string assemblyHash,
+        string declaringTypeName,
+        int methodToken,
+        bool isStatic,
+        IReadOnlyList<(string FieldName, object? Value)> captured,
+        IReadOnlyList<object?> arguments,
+        Func<object?, Type, object?> convert)
+    {
+        var assembly = LoadShipped(assemblyHash);
+        var method = ResolveMethod(assembly, assemblyHash, declaringTypeName, methodToken, isStatic);
+        var target = isStatic ? null : BuildTarget(method.DeclaringType!, captured, convert);
+
+        var parameters = method.GetParameters();
+        if (parameters.Length != arguments.Count)
+            throw DelegateRunnerErrors.ArgumentCount($"{declaringTypeName}.{method.Name}", parameters.Length, arguments.Count);
+        var args = new object?[parameters.Length];
+        for (var i = 0; i < args.Length; i++)
+            args[i] = convert(arguments[i], parameters[i].ParameterType);
+
+        var result = method.Invoke(target, BindingFlags.DoNotWrapExceptions, binder: null, args, culture: null);
+        return Await(result, method.ReturnType);
+    }
+
+    private static MethodInfo ResolveMethod(Assembly assembly, string hash, string typeName, int token, bool isStatic)
+    {
+        MethodBase? resolved;
+        try
+        {
+            resolved = assembly.ManifestModule.ResolveMethod(token);
+        }
+        catch (ArgumentException e)
+        {
+            throw DelegateRunnerErrors.MethodNotFound(hash, typeName, token, e.Message);
+        }
+        if (resolved is not MethodInfo method)
+            throw DelegateRunnerErrors.MethodNotFound(hash, typeName, token, "the token names a constructor");
+        if (method.DeclaringType?.FullName != typeName)
+            throw DelegateRunnerErrors.MethodNotFound(hash, typeName, token, $"the token names {method.DeclaringType?.FullName}.{method.Name}");
+        if (method.IsStatic != isStatic)
+            throw DelegateRunnerErrors.MethodNotFound(hash, typeName, token, $"{method.Name} is {(method.IsStatic ? "" : "not ")}static");
+        return method;
+    }
+
+    private static object BuildTarget(Type type, IReadOnlyList<(string FieldName, object? Value)> captured, Func<object?, Type, object?> convert)
+    {
+        if (captured.Count == 0 && type.GetField("<>9", AnyStatic) is { } singleton && singleton.FieldType == type)
+            return singleton.GetValue(null)!;
+
+        var target = NewInstance(type);
+        foreach (var (path, value) in captured)
+        {
+            var holder = target;
+            var segments = path.Split('.');
+            for (var i = 0; i < segments.Length - 1; i++)
+            {
+                var link = FieldOf(holder.GetType(), segments[i], path);
+                var next = link.GetValue(holder);
+                if (next is null)
+                {
+                    next = NewInstance(link.FieldType);
+                    link.SetValue(holder, next);
+                }
+                holder = next;
+            }
+            var field = FieldOf(holder.GetType(), segments[^1], path);
+            field.SetValue(holder, convert(value, field.FieldType));
+        }
+        return target;
+    }
+
+    private static FieldInfo FieldOf(Type type, string name, string path) =>
+        type.GetField(name, AnyInstance) ?? throw DelegateRunnerErrors.NoSuchField(type.FullName!, path);
+
+    private static object? Await(object? result, Type returnType)
+    {
+        switch (result)
+        {
+            case null:
+                return null;
+            case Task task when typeof(Task).IsAssignableFrom(returnType):
+                task.GetAwaiter().GetResult();
+                return returnType.IsGenericType ? returnType.GetProperty(nameof(Task<int>.Result))!.GetValue(task) : null;
+            case ValueTask valueTask when returnType == typeof(ValueTask):
+                valueTask.GetAwaiter().GetResult();
+                return null;
+            default:
+                if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(ValueTask<>))
+                {
+                    var asTask = (Task)returnType.GetMethod(nameof(ValueTask<int>.AsTask))!.Invoke(result, null)!;
+                    return Await(asTask, typeof(Task<>).MakeGenericType(returnType.GetGenericArguments()));
+                }
+                return result;
+        }
+    }
+}

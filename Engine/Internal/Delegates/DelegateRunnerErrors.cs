@@ -1,0 +1,25 @@
+using CapCluster.Security;
+
+namespace CapCluster.Engine.Internal.Delegates;
+
+/// <summary>Every message <see cref="DelegateRunner"/> raises, built in one place.</summary>
+internal static class DelegateRunnerErrors
+{
+    public static CapClusterException HashMismatch(string claimed, string actual) =>
+        new($"shipped assembly refused: it was sent as {claimed} but its bytes hash to {actual}");
+
+    public static CapClusterException NotAnAssembly(string hash, Exception inner) =>
+        new($"shipped assembly {hash} is not a .NET assembly: {inner.Message}", inner);
+
+    public static CapClusterException UnknownAssembly(string hash) =>
+        new($"assembly {hash} was not shipped to this engine: send it before invoking a method from it");
+
+    public static CapClusterException MethodNotFound(string hash, string typeName, int token, string why) =>
+        new($"no method 0x{token:X8} on {typeName} in shipped assembly {hash}: {why}");
+
+    public static CapClusterException NoSuchField(string typeName, string path) =>
+        new($"captured variable '{path}' is not a field of {typeName}");
+
+    public static CapClusterException ArgumentCount(string method, int expected, int actual) =>
+        new($"{method} takes {expected} argument(s) but {actual} were sent");
+}

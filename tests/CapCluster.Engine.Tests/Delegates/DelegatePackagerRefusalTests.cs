@@ -1,0 +1,92 @@
+using System.Linq.Expressions;
+using System.Reflection.Emit;
+using CapCluster.Client.Internal.Delegates;
+using CapCluster.Engine.Tests.ShippedCode;
+
+namespace CapCluster.Engine.Tests.Delegates;
+
+public sealed class DelegatePackagerRefusalTests
+{
+    [Fact]
+    public void Package_Multicast_IsRefused()
+    {
+        Func<int, int> both = Functions.Square;
+        both += Functions.Square;
+
+        var e = Assert.Throws<DelegateNotShippableException>(() => DelegatePackager.Package(both));
+
+        Assert.Contains("Functions.Square", e.Message, StringComparison.Ordinal);
+        Assert.Contains("multicast", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Package_InstanceMethodOnUserObject_IsRefusedWithTheAdvice()
+    {
+        var e = Assert.Throws<DelegateNotShippableException>(
+            () => DelegatePackager.Package(new Func<int, int>(new Counter().Next)));
+
+        Assert.Contains("Counter.Next", e.Message, StringComparison.Ordinal);
+        Assert.Contains("instance methods on objects cannot be shipped: make it static or a lambda", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Package_LambdaCapturingOnlyThis_IsRefused()
+    {
+        var e = Assert.Throws<DelegateNotShippableException>(
+            () => DelegatePackager.Package(new Counter().CapturesThisOnly()));
+
+        Assert.Contains("uses only 'this'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Package_CompiledExpression_IsRefusedAsDynamic()
+    {
+        Expression<Func<int, int>> expression = x => x + 1;
+
+        var e = Assert.Throws<DelegateNotShippableException>(() => DelegatePackager.Package(expression.Compile()));
+
+        Assert.Contains("dynamic method", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Package_DynamicMethod_IsRefusedAsDynamic()
+    {
+        var method = new DynamicMethod("Seven", typeof(int), Type.EmptyTypes);
+        var il = method.GetILGenerator();
+        il.Emit(OpCodes.Ldc_I4_7);
+        il.Emit(OpCodes.Ret);
+
+        var e = Assert.Throws<DelegateNotShippableException>(
+            () => DelegatePackager.Package(method.CreateDelegate<Func<int>>()));
+
+        Assert.Contains("Seven", e.Message, StringComparison.Ordinal);
+        Assert.Contains("dynamic method", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Package_GenericMethodAndLambdaInGenericMethod_AreRefused()
+    {
+        var method = Assert.Throws<DelegateNotShippableException>(
+            () => DelegatePackager.Package(new Func<int, int>(Functions.Identity)));
+        var lambda = Assert.Throws<DelegateNotShippableException>(
+            () => DelegatePackager.Package(Closures.Generic(5)));
+
+        Assert.Contains("Functions.Identity", method.Message, StringComparison.Ordinal);
+        Assert.Contains("generic", method.Message, StringComparison.Ordinal);
+        Assert.Contains("generic", lambda.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Package_ExtensionMethodBoundToItsFirstArgument_IsRefused()
+    {
+        var e = Assert.Throws<DelegateNotShippableException>(
+            () => DelegatePackager.Package(new Func<int, int>("abc".LengthPlus)));
+
+        Assert.Contains("Functions.LengthPlus", e.Message, StringComparison.Ordinal);
+        Assert.Contains("bound to a first argument", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DelegateNotShippableException_IsAnInvalidOperationException() =>
+        Assert.IsAssignableFrom<InvalidOperationException>(new DelegateNotShippableException("x"));
+}
