@@ -1,3 +1,4 @@
+using CapCluster.Client;
 using System.Reflection;
 
 namespace CapCluster.Client.Internal.Delegates;

@@ -1,3 +1,4 @@
+using CapCluster.Client;
 using System.Reflection;
 using System.Reflection.Emit;
 using System.Runtime.CompilerServices;

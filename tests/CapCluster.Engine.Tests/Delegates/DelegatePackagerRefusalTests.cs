@@ -1,3 +1,4 @@
+using CapCluster.Client;
 using System.Linq.Expressions;
 using System.Reflection.Emit;
 using CapCluster.Client.Internal.Delegates;
