@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+using CapCluster.Protocol.V1;
+
+namespace CapCluster.Protocol.Values.Internal;
+
+/// <summary>Checks array headers from the wire and allocates the arrays they describe.</summary>
+internal static class ArrayLayout
+{
+    private const int MaxRank = 32;
+
+    /// <summary>The element type and lengths of a well-formed header; throws for any other.</summary>
+    public static (Type ElementType, int[] Lengths) Validate(NumericArray header)
+    {
+        int size = ScalarTypes.ElementSize(header.ElementType);
+        if (size == 0 || ScalarTypes.ClrType(header.ElementType) is not { } elementType)
+        {
+            throw ValueErrors.Malformed($"an array has element type {header.ElementType}, which is not a numeric array element");
+        }
+
+        if (header.Shape.Count is < 1 or > MaxRank)
+        {
+            throw ValueErrors.Malformed($"an array has rank {header.Shape.Count} (1 to {MaxRank} allowed)");
+        }
+
+        var lengths = new int[header.Shape.Count];
+        long count = 1;
+        for (int d = 0; d < lengths.Length; d++)
+        {
+            long length = header.Shape[d];
+            if (length < 0 || length > Array.MaxLength)
+            {
+                throw ValueErrors.Malformed($"an array has dimension {d} of length {length}");
+            }
+
+            lengths[d] = (int)length;
+            count = length == 0 || count <= long.MaxValue / size / length ? count * length : -1;
+            if (count < 0)
+            {
+                throw ValueErrors.Malformed("an array's shape overflows");
+            }
+        }
+
+        if (count > Array.MaxLength && lengths.Length == 1)
+        {
+            throw ValueErrors.Malformed($"an array of {count} elements is too large");
+        }
+
+        if (count * size != header.ByteLength)
+        {
+            throw ValueErrors.Malformed($"an array of shape [{string.Join(", ", lengths)}] of {header.ElementType} needs {count * size} bytes but claims {header.ByteLength}");
+        }
+
+        return (elementType, lengths);
+    }
+
+    public static Array Allocate(Type elementType, int[] lengths)
+    {
+        try
+        {
+            return Array.CreateInstance(elementType, lengths);
+        }
+        catch (Exception e) when (e is OutOfMemoryException or ArgumentException)
+        {
+            throw ValueErrors.Malformed($"an array of shape [{string.Join(", ", lengths)}] cannot be allocated here", e);
+        }
+    }
+
+    /// <summary>Bytes other than 0 and 1 in a received bool[] become 1, so every element is a proper bool.</summary>
+    public static void NormalizeBooleans(Array array)
+    {
+        if (array.GetType().GetElementType() != typeof(bool))
+        {
+            return;
+        }
+
+        var bytes = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(array), (int)array.LongLength);
+        foreach (ref byte b in bytes)
+        {
+            if (b > 1)
+            {
+                b = 1;
+            }
+        }
+    }
+}

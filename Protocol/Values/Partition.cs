@@ -1,0 +1,204 @@
+using System.Collections;
+using System.Runtime.InteropServices;
+using CapCluster.Protocol.Values.Internal;
+
+namespace CapCluster.Protocol.Values;
+
+/// <summary>
+/// Splitting sequences for scatter and joining the pieces for gather, as ipyparallel does.
+/// </summary>
+public static class Partition
+{
+    /// <summary>
+    /// Splits <paramref name="length"/> items into <paramref name="parts"/> contiguous
+    /// blocks whose sizes differ by at most one, the larger blocks first. With more parts
+    /// than items, the last blocks are empty.
+    /// </summary>
+    public static IReadOnlyList<(int Start, int Count)> Blocks(int length, int parts)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parts);
+        int size = length / parts;
+        int larger = length % parts;
+        var blocks = new (int Start, int Count)[parts];
+        int start = 0;
+        for (int i = 0; i < parts; i++)
+        {
+            int count = i < larger ? size + 1 : size;
+            blocks[i] = (start, count);
+            start += count;
+        }
+
+        return blocks;
+    }
+
+    /// <summary>
+    /// Copies items [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>)
+    /// of a sequence: a new <c>T[]</c> from a one-dimensional array; a new array of the same
+    /// trailing dimensions from a multi-dimensional numeric array (rows along the first
+    /// dimension); a new <see cref="List{T}"/> from a <see cref="List{T}"/>; a new
+    /// <c>List&lt;object?&gt;</c> from any other <see cref="IList"/>.
+    /// </summary>
+    public static object Slice(object sequence, int start, int count)
+    {
+        ArgumentNullException.ThrowIfNull(sequence);
+        switch (sequence)
+        {
+            case Array { Rank: 1 } array:
+                CheckRange(array.Length, start, count);
+                var slice = Array.CreateInstance(array.GetType().GetElementType()!, count);
+                Array.Copy(array, start, slice, 0, count);
+                return slice;
+            case Array array when ScalarTypes.IsArrayElement(array.GetType().GetElementType()!):
+                CheckRange(array.GetLength(0), start, count);
+                return SliceRows(array, start, count);
+            case IList list:
+                CheckRange(list.Count, start, count);
+                var type = list.GetType();
+                if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+                {
+                    return type.GetMethod(nameof(List<int>.GetRange))!.Invoke(list, [start, count])!;
+                }
+
+                var result = new List<object?>(count);
+                for (int i = start; i < start + count; i++)
+                {
+                    result.Add(list[i]);
+                }
+
+                return result;
+            default:
+                throw new ArgumentException($"{ValueErrors.TypeName(sequence.GetType())} cannot be sliced: scatter takes arrays and lists.", nameof(sequence));
+        }
+    }
+
+    /// <summary>
+    /// Joins pieces made by <see cref="Slice"/> (or gathered from engines): arrays of one
+    /// element type and rank into one array (along the first dimension);
+    /// <see cref="List{T}"/>s of one <c>T</c> into a <see cref="List{T}"/>; any other mix of
+    /// lists and one-dimensional arrays into a <c>List&lt;object?&gt;</c>. No parts gives an
+    /// empty <c>List&lt;object?&gt;</c>.
+    /// </summary>
+    public static object Concatenate(IReadOnlyList<object?> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0)
+        {
+            return new List<object?>();
+        }
+
+        for (int i = 0; i < parts.Count; i++)
+        {
+            if (parts[i] is not IList)
+            {
+                throw new ArgumentException($"Part {i} ({(parts[i] is null ? "null" : ValueErrors.TypeName(parts[i]!.GetType()))}) is not an array or a list.", nameof(parts));
+            }
+        }
+
+        var firstType = parts[0]!.GetType();
+        bool sameType = parts.All(p => p!.GetType() == firstType);
+        if (sameType && firstType.IsArray)
+        {
+            return firstType.GetArrayRank() == 1 ? ConcatenateVectors(parts) : ConcatenateRows(parts);
+        }
+
+        if (parts.Any(p => p is Array { Rank: > 1 }))
+        {
+            throw new ArgumentException("Multi-dimensional arrays can be joined only with arrays of the same element type and rank.", nameof(parts));
+        }
+
+        var elementType = sameType && firstType.IsGenericType && firstType.GetGenericTypeDefinition() == typeof(List<>)
+            ? firstType.GetGenericArguments()[0]
+            : typeof(object);
+        var result = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(elementType), parts.Sum(p => ((IList)p!).Count))!;
+        foreach (var part in parts)
+        {
+            foreach (object? item in (IList)part!)
+            {
+                result.Add(item);
+            }
+        }
+
+        return result;
+    }
+
+    private static void CheckRange(int length, int start, int count)
+    {
+        if (start < 0 || count < 0 || start > length - count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), $"[{start}, {start}+{count}) is outside a sequence of {length} items.");
+        }
+    }
+
+    private static Array SliceRows(Array array, int start, int count)
+    {
+        var lengths = Enumerable.Range(0, array.Rank).Select(array.GetLength).ToArray();
+        long rowBytes = RowBytes(array, lengths);
+        lengths[0] = count;
+        var slice = Array.CreateInstance(array.GetType().GetElementType()!, lengths);
+        Bytes(array).Slice((int)(start * rowBytes), (int)(count * rowBytes)).CopyTo(Bytes(slice));
+        return slice;
+    }
+
+    private static Array ConcatenateVectors(IReadOnlyList<object?> parts)
+    {
+        var result = Array.CreateInstance(parts[0]!.GetType().GetElementType()!, parts.Sum(p => ((Array)p!).Length));
+        int offset = 0;
+        foreach (Array part in parts.Cast<Array>())
+        {
+            Array.Copy(part, 0, result, offset, part.Length);
+            offset += part.Length;
+        }
+
+        return result;
+    }
+
+    private static Array ConcatenateRows(IReadOnlyList<object?> parts)
+    {
+        var first = (Array)parts[0]!;
+        if (!ScalarTypes.IsArrayElement(first.GetType().GetElementType()!))
+        {
+            throw new ArgumentException("Multi-dimensional arrays can be joined only with a primitive numeric element type.", nameof(parts));
+        }
+
+        var lengths = Enumerable.Range(0, first.Rank).Select(first.GetLength).ToArray();
+        foreach (Array part in parts.Cast<Array>())
+        {
+            for (int d = 1; d < lengths.Length; d++)
+            {
+                if (part.GetLength(d) != lengths[d])
+                {
+                    throw new ArgumentException($"The parts differ in dimension {d} ({part.GetLength(d)} and {lengths[d]}).", nameof(parts));
+                }
+            }
+        }
+
+        lengths[0] = parts.Sum(p => ((Array)p!).GetLength(0));
+        var result = Array.CreateInstance(first.GetType().GetElementType()!, lengths);
+        var destination = Bytes(result);
+        foreach (Array part in parts.Cast<Array>())
+        {
+            var source = Bytes(part);
+            source.CopyTo(destination);
+            destination = destination[source.Length..];
+        }
+
+        return result;
+    }
+
+    private static long RowBytes(Array array, int[] lengths)
+    {
+        long elements = 1;
+        for (int d = 1; d < lengths.Length; d++)
+        {
+            elements *= lengths[d];
+        }
+
+        return elements * ScalarTypes.ElementSize(ScalarTypes.Of(array.GetType().GetElementType()!));
+    }
+
+    private static Span<byte> Bytes(Array array) =>
+        MemoryMarshal.CreateSpan(
+            ref MemoryMarshal.GetArrayDataReference(array),
+            checked((int)(array.LongLength * ScalarTypes.ElementSize(ScalarTypes.Of(array.GetType().GetElementType()!)))));
+}
