@@ -40,6 +40,9 @@ public sealed class AsyncResult<T>
     /// <exception cref="TimeoutException">It was not ready in time (the call goes on).</exception>
     public Task<T> GetAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => result.WaitAsync(timeout, cancellationToken);
 
+    /// <summary>Awaits without coming back to the captured context, as library code should.</summary>
+    public ConfiguredTaskAwaitable<T> ConfigureAwait(bool continueOnCapturedContext) => result.ConfigureAwait(continueOnCapturedContext);
+
     /// <summary>Makes the call awaitable.</summary>
     public TaskAwaiter<T> GetAwaiter() => result.GetAwaiter();
 }

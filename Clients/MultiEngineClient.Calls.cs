@@ -56,7 +56,8 @@ public sealed partial class MultiEngineClient
             return [.. outcomes.OrderBy(o => o.EngineId)];
         }
 
-        return [.. outcomes.OrderBy(o => targets.IndexOf(o.EngineId) is var i && i < 0 ? int.MaxValue : i)];
+        var order = targets.ToArray();
+        return [.. outcomes.OrderBy(o => Array.IndexOf(order, o.EngineId) is var i && i < 0 ? int.MaxValue : i)];
     }
 
     private static void ThrowIfFailed(IReadOnlyList<CallOutcome> outcomes)

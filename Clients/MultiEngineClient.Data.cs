@@ -28,7 +28,7 @@ public sealed partial class MultiEngineClient
     public async Task<T> GatherAsync<T>(string name, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
     {
         var engines = await ResolveAsync(targets, cancellationToken).ConfigureAwait(false);
-        var parts = await PullAsync<object?>(name, engines, cancellationToken).ConfigureAwait(false);
+        var parts = await PullAsync<object?>(name, engines, cancellationToken).AsTask().ConfigureAwait(false);
         return (T)ValueCodec.ConvertTo(Partition.Concatenate(parts), typeof(T))!;
     }
 

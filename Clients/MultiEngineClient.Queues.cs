@@ -23,7 +23,7 @@ public sealed partial class MultiEngineClient
 
     /// <summary>Sets engine properties (e.g. "gpu" = "yes") on the target engines; returns each engine's properties after.</summary>
     public AsyncResult<IReadOnlyDictionary<int, IReadOnlyDictionary<string, string>>> SetPropertiesAsync(IReadOnlyDictionary<string, string> properties, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default) =>
-        Properties(new PropertiesRequest { Set = new PropertyMap { Values = { properties } } }, targets, cancellationToken);
+        Properties(new PropertiesRequest { Set = new PropertyMap { Values = { properties.ToDictionary() } } }, targets, cancellationToken);
 
     /// <summary>The target engines' properties (only <paramref name="names"/> when given).</summary>
     public AsyncResult<IReadOnlyDictionary<int, IReadOnlyDictionary<string, string>>> GetPropertiesAsync(IEnumerable<string>? names = null, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
@@ -35,7 +35,7 @@ public sealed partial class MultiEngineClient
     /// <summary>Whether each target engine has property <paramref name="name"/>.</summary>
     public async Task<IReadOnlyDictionary<int, bool>> HasPropertyAsync(string name, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
     {
-        var all = await GetPropertiesAsync([name], targets, cancellationToken);
+        var all = await GetPropertiesAsync([name], targets, cancellationToken).AsTask().ConfigureAwait(false);
         return all.ToDictionary(p => p.Key, p => p.Value.ContainsKey(name));
     }
 

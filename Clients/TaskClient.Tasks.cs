@@ -21,8 +21,9 @@ public sealed partial class TaskClient
     /// </summary>
     public async Task<IReadOnlyList<long>> RunAsync(IReadOnlyList<TaskDefinition> tasks, CancellationToken cancellationToken = default)
     {
-        var references = tasks.ToDictionary(t => t, _ => session.NextReference(), ReferenceEqualityComparer.Instance);
-        var submissions = tasks.Select(t => session.SubmitAsync(ToSpec(t, references), references[t], out _)).ToList();
+        // Tasks are records (equal by value): the batch tells them apart by reference.
+        var references = tasks.ToDictionary(t => t, _ => session.NextReference(), (IEqualityComparer<TaskDefinition>)ReferenceEqualityComparer.Instance);
+        var submissions = session.Submit([.. tasks.Select(t => new SubmitTask { ClientRef = references[t], Spec = ToSpec(t, references) })]);
         var accepted = await Task.WhenAll(submissions).WaitAsync(cancellationToken).ConfigureAwait(false);
         var refused = accepted.Where(a => a.Refused.Length > 0).ToList();
         if (refused.Count > 0)
@@ -83,8 +84,11 @@ public sealed partial class TaskClient
     /// <summary>Forgets finished results (all when <paramref name="taskIds"/> is null); returns how many.</summary>
     public async Task<int> ClearAsync(IEnumerable<long>? taskIds = null, CancellationToken cancellationToken = default)
     {
-        var request = new ClearRequest { TaskIds = { taskIds ?? [] } };
-        return (await connection.CallAsync(CapClusterMethods.ClearResults, request, cancellationToken).ConfigureAwait(false)).Cleared;
+        var ids = taskIds?.ToList() ?? [];
+        var request = new ClearRequest { TaskIds = { ids } };
+        var cleared = (await connection.CallAsync(CapClusterMethods.ClearResults, request, cancellationToken).ConfigureAwait(false)).Cleared;
+        session.Forget(ids);
+        return cleared;
     }
 
     /// <summary>The results of this client's tasks as they finish, in completion order.</summary>
@@ -142,7 +146,7 @@ public sealed partial class TaskClient
             ClearBefore = task.ClearBefore,
             ClearAfter = task.ClearAfter,
             TimeoutMs = (long)(task.Timeout?.TotalMilliseconds ?? 0),
-            Requires = { task.Requires },
+            Requires = { task.Requires.ToDictionary() },
         };
         spec.After.AddRange(task.After);
         foreach (var other in task.AfterInBatch)

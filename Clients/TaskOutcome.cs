@@ -33,7 +33,7 @@ public sealed class TaskOutcome
     internal TaskOutcome(TaskResult result)
     {
         this.result = result;
-        Values = result.Values.ToDictionary(v => v.Name, v => ValueCodec.Decode(Value.Parser.ParseFrom(v.Tree)));
+        Values = result.Values.ToDictionary(v => v.Name, v => ValueCodec.Decode(CapCluster.Protocol.V1.Value.Parser.ParseFrom(v.Tree)));
         if (result.Error is { } e)
         {
             Error = new RemoteException(e.EngineId, e.Type, e.Message, e.StackTrace, e.CompileError, e.Line > 0 ? e.Line : null, e.Column > 0 ? e.Column : null);

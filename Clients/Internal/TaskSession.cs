@@ -12,8 +12,9 @@ namespace CapCluster.Client.Internal;
 /// </summary>
 internal sealed class TaskSession(ControllerConnection connection) : IAsyncDisposable
 {
-    private readonly Channel<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)> outgoing =
-        Channel.CreateUnbounded<(SubmitTask, TaskCompletionSource<TaskAccepted>)>(new UnboundedChannelOptions { SingleReader = true });
+    // A unit is one RunAsync batch: it is never split across messages, so references within it resolve.
+    private readonly Channel<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> outgoing =
+        Channel.CreateUnbounded<IReadOnlyList<(SubmitTask, TaskCompletionSource<TaskAccepted>)>>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<long, TaskCompletionSource<TaskAccepted>> awaitingIds = new();
     private readonly ConcurrentDictionary<long, TaskCompletionSource<TaskResult>> results = new();
     private readonly Channel<TaskResult> feed = Channel.CreateUnbounded<TaskResult>();
@@ -27,13 +28,22 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
 
     public ChannelReader<TaskResult> Feed => feed.Reader;
 
-    public Task<TaskAccepted> SubmitAsync(TaskSpec spec, long? clientRef, out long reference)
+    /// <summary>Queues a batch of submissions (sent together); each task completes with its acceptance.</summary>
+    public IReadOnlyList<Task<TaskAccepted>> Submit(IReadOnlyList<SubmitTask> batch)
     {
-        reference = clientRef ?? Interlocked.Increment(ref nextRef);
-        var accepted = new TaskCompletionSource<TaskAccepted>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var unit = batch.Select(t => (t, new TaskCompletionSource<TaskAccepted>(TaskCreationOptions.RunContinuationsAsynchronously))).ToList();
         EnsureStarted();
-        outgoing.Writer.TryWrite((new SubmitTask { ClientRef = reference, Spec = spec }, accepted));
-        return accepted.Task;
+        outgoing.Writer.TryWrite(unit);
+        return [.. unit.Select(u => u.Item2.Task)];
+    }
+
+    /// <summary>Forgets cached results (all finished ones when <paramref name="taskIds"/> is empty).</summary>
+    public void Forget(IReadOnlyCollection<long> taskIds)
+    {
+        foreach (var id in taskIds.Count > 0 ? taskIds : [.. results.Where(r => r.Value.Task.IsCompleted).Select(r => r.Key)])
+        {
+            results.TryRemove(id, out _);
+        }
     }
 
     public long NextReference() => Interlocked.Increment(ref nextRef);
@@ -72,10 +82,13 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
             while (await outgoing.Reader.WaitToReadAsync(lifetime.Token).ConfigureAwait(false))
             {
                 var batch = new SubmitTasks();
-                while (batch.Tasks.Count < 4096 && outgoing.Reader.TryRead(out var item))
+                while (batch.Tasks.Count < 4096 && outgoing.Reader.TryRead(out var unit))
                 {
-                    awaitingIds[item.Task.ClientRef] = item.Accepted;
-                    batch.Tasks.Add(item.Task);
+                    foreach (var (task, accepted) in unit)
+                    {
+                        awaitingIds[task.ClientRef] = accepted;
+                        batch.Tasks.Add(task);
+                    }
                 }
 
                 await call.RequestStream.WriteAsync(new TaskClientMessage { Submit = batch }, lifetime.Token).ConfigureAwait(false);
@@ -116,7 +129,7 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
                     {
                         if (accepted.TaskId > 0)
                         {
-                            ResultOf(accepted.TaskId);
+                            _ = ResultOf(accepted.TaskId);
                         }
 
                         if (awaitingIds.TryRemove(accepted.ClientRef, out var waiting))

@@ -175,19 +175,21 @@ internal sealed class EngineSession
     {
         try
         {
-            await foreach (var item in queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
-                Interlocked.Decrement(ref queued);
+                // A slot first, then the item: what waits for the engine stays in the queue, counted and clearable.
+                await dispatchSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                QueuedWork item;
                 try
                 {
-                    await dispatchSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    item = await queue.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (ChannelClosedException)
                 {
-                    item.Fail(Gone());
-                    throw;
+                    return;
                 }
 
+                Interlocked.Decrement(ref queued);
                 inFlight[item.Work.WorkId] = item;
                 if (lifetime.IsCancellationRequested && inFlight.TryRemove(item.Work.WorkId, out _))
                 {

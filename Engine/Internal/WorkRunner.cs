@@ -17,8 +17,6 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
 {
     private readonly Dictionary<string, string> properties = [];
 
-    public IReadOnlyDictionary<string, string> Properties => properties;
-
     public async Task<(EngineReply Reply, IReadOnlyList<ReadOnlyMemory<byte>> Blobs)> RunAsync(EngineRequest request, ReceivedValues incoming, CancellationToken cancellationToken)
     {
         try
