@@ -63,7 +63,7 @@ internal sealed partial class EngineNamespace
             if (submission.Factory is not null)
                 _chain.Run(submission).GetAwaiter().GetResult();
             if (submission.DeclaresMembers)
-                _bindingVersion++;
+                _declarationVersion++;
         }
         _chain.BaseCount = _chain.Emitted;
         old.Dispose();
@@ -98,7 +98,7 @@ internal sealed partial class EngineNamespace
         var old = _chain;
         _chain = chain;
         _cache.Clear();
-        _bindingVersion++;
+        _declarationVersion++;
         if (dispose)
             old.Dispose();
     }
