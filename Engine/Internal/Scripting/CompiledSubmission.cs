@@ -16,7 +16,8 @@ internal sealed class CompiledSubmission(
     IReadOnlyList<FieldInfo> fields,
     bool hasValue,
     bool declaresMembers,
-    string? replaySource)
+    string? replaySource,
+    IReadOnlyList<string> names)
 {
     public SubmissionChain Chain { get; } = chain;
 
@@ -43,6 +44,10 @@ internal sealed class CompiledSubmission(
     /// <summary>The declarations to replay into a fresh chain (statements blanked out, lines
     /// kept), or null when there are none.</summary>
     public string? ReplaySource { get; } = replaySource;
+
+    /// <summary>The names the code mentions (identifiers and the variables it declares): what
+    /// decides whether it may run again unchanged.</summary>
+    public IReadOnlyList<string> Names { get; } = names;
 
     /// <summary>Plain statements and variable declarations can run again as they are, when
     /// everything they could bind to is unchanged.</summary>

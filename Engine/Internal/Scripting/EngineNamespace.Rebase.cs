@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 
 namespace CapCluster.Engine.Internal.Scripting;
@@ -38,7 +40,7 @@ internal sealed partial class EngineNamespace
     private void Rebase()
     {
         var carried = _bindings
-            .Select(b => (Name: b.Key, Declared: b.Value.Field.FieldType, Value: _chain.Read(b.Value)))
+            .Select(b => (Name: b.Key, b.Value.Field, Value: _chain.Read(b.Value)))
             .ToList();
         var old = _chain;
         _bindings.Clear();
@@ -46,7 +48,7 @@ internal sealed partial class EngineNamespace
 
         if (carried.Count > 0)
         {
-            Declare([.. carried.Select(c => (c.Name, (IReadOnlyList<(Type, string)>)CarriedCandidates(c.Declared, c.Value), c.Value))]);
+            Declare([.. carried.Select(c => (c.Name, (IReadOnlyList<(Type, string)>)CarriedCandidates(c.Field, c.Value), c.Value))]);
         }
         foreach (var (path, source) in _declarations.ToList())
         {
@@ -61,25 +63,30 @@ internal sealed partial class EngineNamespace
             if (submission.Factory is not null)
                 _chain.Run(submission).GetAwaiter().GetResult();
             if (submission.DeclaresMembers)
-                _bindingVersion++;
+                _declarationVersion++;
         }
         _chain.BaseCount = _chain.Emitted;
         old.Dispose();
     }
 
-    /// <summary>A value of a type declared by an earlier chain cannot be typed in the new one
-    /// (its replayed type is a different type), so it is carried as dynamic: its members keep working.</summary>
-    private List<(Type Type, string Expression)> CarriedCandidates(Type declared, object? value)
+    /// <summary>A variable keeps its declared type where the new chain can name it. A value of
+    /// a type declared by an earlier chain cannot be typed in the new one (its replayed type is
+    /// a different type), so it is carried as dynamic: its members keep working.</summary>
+    private List<(Type Type, string Expression)> CarriedCandidates(FieldInfo field, object? value)
     {
-        var candidates = TypeCandidates(declared, value?.GetType() ?? declared);
-        if (value is not null && IsSubmissionType(value.GetType()) && candidates.Count == 1)
+        if (field.FieldType == typeof(object))
         {
-            _chain.Reference(typeof(Microsoft.CSharp.RuntimeBinder.Binder));
-            _chain.Reference(typeof(System.Runtime.CompilerServices.CallSite));
-            candidates.Insert(0, (typeof(object), "dynamic"));
+            return field.IsDefined(typeof(DynamicAttribute), inherit: false)
+                ? [Dynamic(), (typeof(object), "object")]
+                : [(typeof(object), "object")];
         }
+        var candidates = TypeCandidates(field.FieldType, value?.GetType() ?? field.FieldType);
+        if (value is not null && IsSubmissionType(value.GetType()) && candidates.Count == 1)
+            candidates.Insert(0, Dynamic());
         return candidates;
     }
+
+    private static (Type, string) Dynamic() => (typeof(object), "dynamic");
 
     private static bool IsSubmissionType(Type type) =>
         AssemblyLoadContext.GetLoadContext(type.Assembly) is SubmissionLoadContext
@@ -91,7 +98,7 @@ internal sealed partial class EngineNamespace
         var old = _chain;
         _chain = chain;
         _cache.Clear();
-        _bindingVersion++;
+        _declarationVersion++;
         if (dispose)
             old.Dispose();
     }

@@ -28,16 +28,16 @@ internal sealed partial class EngineNamespace : IDisposable
     // One execute, push, pull or reset at a time; user code is not thread-safe against them.
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, VariableBinding> _bindings = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (CompiledSubmission Submission, long Version)> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CachedSubmission> _cache = new(StringComparer.Ordinal);
     private readonly List<(string Path, string Source)> _declarations = [];
     private readonly List<string> _notes = [];
     private readonly Lock _historyLock = new();
     private readonly Dictionary<int, ExecutionOutcome> _history = [];
     private SubmissionChain _chain;
 
-    // Bumped whenever what a name binds to may have changed; cached submissions are only
-    // reused while it is unchanged since they were compiled.
-    private long _bindingVersion;
+    // Bumped whenever a type, method, property or using is declared (or the chain replaced):
+    // cached submissions are only reused while it is unchanged since they were compiled.
+    private long _declarationVersion;
     private int _executionCount;
     private long _submissionCount;
     private bool _disposed;
@@ -176,10 +176,19 @@ internal sealed partial class EngineNamespace : IDisposable
         return Outcome(count, code, capture, hasValue ? value : null, hasValue, failure);
     }
 
-    private CompiledSubmission? Cached(string code) =>
-        _cache.TryGetValue(code, out var entry) && entry.Version == _bindingVersion && entry.Submission.Chain == _chain
-            ? entry.Submission
-            : null;
+    private CompiledSubmission? Cached(string code)
+    {
+        if (!_cache.TryGetValue(code, out var entry) || entry.DeclarationVersion != _declarationVersion
+            || entry.Submission.Chain != _chain)
+            return null;
+        foreach (var (name, binding) in entry.Bindings)
+        {
+            VariableBinding? current = _bindings.TryGetValue(name, out var b) ? b : null;
+            if (current != binding)
+                return null;
+        }
+        return entry.Submission;
+    }
 
     /// <summary>Makes a freshly run submission's variables and declarations part of the namespace.</summary>
     private void Adopt(string code, CompiledSubmission submission)
@@ -188,15 +197,16 @@ internal sealed partial class EngineNamespace : IDisposable
             throw new InvalidOperationException($"Submission {submission.Path} did not land in slot {submission.Slot}.");
         foreach (var field in submission.Fields)
             _bindings[field.Name] = new VariableBinding(submission.Slot, field);
-        if (submission.Fields.Count > 0 || submission.DeclaresMembers)
-            _bindingVersion++;
+        if (submission.DeclaresMembers)
+            _declarationVersion++;
         if (submission.ReplaySource is not null)
             _declarations.Add((submission.Path, submission.ReplaySource));
         if (submission.Reusable)
         {
             if (_cache.Count >= CacheLimit)
                 _cache.Clear();
-            _cache[code] = (submission, _bindingVersion);
+            _cache[code] = new CachedSubmission(submission, _declarationVersion,
+                [.. submission.Names.Select(n => (n, _bindings.TryGetValue(n, out var b) ? b : (VariableBinding?)null))]);
         }
     }
 

@@ -11,7 +11,11 @@ namespace CapCluster.Engine.Internal.Scripting;
 internal static class ScriptReferences
 {
     private static readonly string[] s_names =
-        ["System.Private.CoreLib", "System.Runtime", "System.Console", "System.Linq", "System.Collections", "netstandard"];
+        [
+            "System.Private.CoreLib", "System.Runtime", "System.Console", "System.Linq", "System.Collections", "netstandard",
+            // dynamic: the binder and CallSite/DynamicAttribute.
+            "Microsoft.CSharp", "System.Linq.Expressions",
+        ];
 
     private static readonly Lazy<IReadOnlyList<MetadataReference>> s_defaults = new(Create);
 

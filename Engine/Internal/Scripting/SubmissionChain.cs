@@ -74,7 +74,7 @@ internal sealed class SubmissionChain : IDisposable
                 return (null, errors);
             _previous = compilation;
             return (new CompiledSubmission(this, path, _lastSlot, null, null, [], false, root.Usings.Count > 0 || root.Externs.Count > 0,
-                code), []);
+                code, []), []);
         }
 
         using var image = new MemoryStream();
@@ -106,7 +106,8 @@ internal sealed class SubmissionChain : IDisposable
         var declaresMembers = DeclaresMembers(root);
         return (new CompiledSubmission(this, path, slot, factory, type, fields,
             HasResult(compilation, root), declaresMembers,
-            declaresMembers ? ReplaySource(code, root) : null), []);
+            declaresMembers ? ReplaySource(code, root) : null,
+            declaresMembers ? [] : Names(root, fields)), []);
     }
 
     private static List<Diagnostic> Errors(IEnumerable<Diagnostic> diagnostics) =>
@@ -152,6 +153,12 @@ internal sealed class SubmissionChain : IDisposable
         _submissions = [];
         _context.Release();
     }
+
+    private static string[] Names(CompilationUnitSyntax root, IEnumerable<FieldInfo> fields) =>
+    [
+        .. root.DescendantNodes().OfType<IdentifierNameSyntax>().Select(i => i.Identifier.ValueText)
+            .Concat(fields.Select(f => f.Name)).Distinct(StringComparer.Ordinal),
+    ];
 
     /// <summary>Like a REPL: a trailing expression without semicolon, of a non-void type, is the result.</summary>
     private static bool HasResult(CSharpCompilation compilation, CompilationUnitSyntax root)

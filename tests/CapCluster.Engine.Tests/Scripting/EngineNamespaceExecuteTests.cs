@@ -216,4 +216,42 @@ public sealed class EngineNamespaceExecuteTests
         Assert.Equal(12, await ns.Eval("y"));
         Assert.True(ns.SubmissionCount < compiled + 6, $"{ns.SubmissionCount - compiled} compiles");
     }
+
+    [Fact]
+    public async Task Execute_RepeatedCode_IsReusedAcrossUnrelatedNewVariables()
+    {
+        using var ns = new EngineNamespace();
+        await ns.Eval("var x = 1;");
+        await ns.Eval("x = x + 1;");
+        await ns.Eval("var unrelated = 5;");
+        ns.Set("pushed", 1.5);
+        var compiled = ns.SubmissionCount;
+        await ns.Eval("x = x + 1;");
+        Assert.Equal(compiled, ns.SubmissionCount);
+        Assert.Equal(3, await ns.Eval("x"));
+    }
+
+    [Fact]
+    public async Task Execute_RepeatedDeclarationShadowedMeanwhile_DeclaresTheLatestValue()
+    {
+        using var ns = new EngineNamespace();
+        await ns.Eval("var y = 1;");
+        await ns.Eval("var y = 2;");
+        await ns.Eval("var y = 1;");
+        Assert.Equal(1, await ns.Eval("y"));
+        await ns.Eval("var y = 2;");
+        Assert.Equal(2, await ns.Eval("y"));
+        Assert.True(ns.TryGet("y", out var y));
+        Assert.Equal(2, y);
+    }
+
+    [Fact]
+    public async Task Execute_RepeatedCodeAfterAMethodWasRedeclared_CallsTheNewMethod()
+    {
+        using var ns = new EngineNamespace();
+        await ns.Eval("int F() => 1;");
+        Assert.Equal(1, await ns.Eval("F()"));
+        await ns.Eval("int F() => 2;");
+        Assert.Equal(2, await ns.Eval("F()"));
+    }
 }
