@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using CapCluster.Bench;
 
-// Usage: bench/run [core] [multiengine]   (default: both)
+// Usage: bench/run [core] [multiengine] [tasks]   (default: all)
 var root = Bench.FindRoot();
 var app = Path.Combine(root, "artifacts", "app");
-var suites = args.Length == 0 ? ["core", "multiengine"] : args;
+var suites = args.Length == 0 ? ["core", "multiengine", "tasks"] : args;
 foreach (var suite in suites)
 {
     switch (suite)
@@ -15,8 +15,11 @@ foreach (var suite in suites)
         case "multiengine":
             await MultiEngineBench.RunAsync(app);
             break;
+        case "tasks":
+            await TaskBench.RunAsync(app);
+            break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, tasks");
             return 2;
     }
 }

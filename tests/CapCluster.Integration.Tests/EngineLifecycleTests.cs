@@ -64,6 +64,8 @@ public sealed class EngineLifecycleTests
 
         Assert.Equal([0, 2], await client.GetIdsAsync().WaitAsync(Timeout));
         Assert.Equal([0, 2], await client.PingAsync().WaitAsync(Timeout));
+        var exited = await Task.WhenAny(engines.Select(async e => { await e.Process.WaitForExitAsync(); return e; })).WaitAsync(Timeout);
+        Assert.Equal(0, (await exited).Process.ExitCode);
         Assert.Single(engines, e => e.Process.HasExited);
     }
 

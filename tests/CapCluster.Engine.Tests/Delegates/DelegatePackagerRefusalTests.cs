@@ -88,6 +88,6 @@ public sealed class DelegatePackagerRefusalTests
     }
 
     [Fact]
-    public void DelegateNotShippableException_IsAnInvalidOperationException() =>
-        Assert.IsAssignableFrom<InvalidOperationException>(new DelegateNotShippableException("x"));
+    public void DelegateNotShippableException_IsACapClusterException() =>
+        Assert.IsAssignableFrom<CapCluster.Security.CapClusterException>(new DelegateNotShippableException("x"));
 }

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using CapCluster.Client;
+
+namespace CapCluster.Bench;
+
+/// <summary>Issue 4's figures on 2 engines: no-op round trip, throughput of delegate and code tasks, RSS after 100,000.</summary>
+internal static class TaskBench
+{
+    public static async Task RunAsync(string app)
+    {
+        var capcluster = Path.Combine(app, "capcluster");
+        var dir = Directory.CreateTempSubdirectory("capcluster-bench-").FullName;
+        try
+        {
+            var (exit, output) = await Bench.RunAsync(capcluster, dir, "start", "-n", "2");
+            if (exit != 0)
+            {
+                throw new InvalidOperationException(output);
+            }
+
+            var security = Path.Combine(dir, "security");
+            await using var tc = await TaskClient.ConnectAsync(Path.Combine(security, "task.cap"));
+            await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(security, "multiengine.cap"));
+
+            for (var i = 0; i < 300; i++)
+            {
+                await tc.GetResultAsync(await tc.RunAsync(DelegateTask.Of(() => 0)));
+            }
+
+            var trips = new List<double>();
+            for (var i = 0; i < 2000; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                await tc.GetResultAsync(await tc.RunAsync(DelegateTask.Of(() => 0)));
+                trips.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+            }
+
+            Console.WriteLine($"No-op DelegateTask round trip: {Bench.Percentiles(trips)}");
+
+            foreach (var count in new[] { 20_000, 100_000 })
+            {
+                var clock = Stopwatch.StartNew();
+                var ids = await tc.RunAsync([.. Enumerable.Range(0, count).Select(_ => (TaskDefinition)DelegateTask.Of(() => 0))]);
+                var results = await tc.BarrierAsync(ids);
+                clock.Stop();
+                var failed = results.Count(r => r.Status != CapCluster.Client.TaskStatus.Succeeded);
+                Console.WriteLine($"{count:N0} no-op DelegateTasks submitted at once: {clock.Elapsed.TotalSeconds:0.00} s, {count / clock.Elapsed.TotalSeconds:N0} tasks/s ({failed} failed)");
+                await tc.ClearAsync();
+            }
+
+            var engines = await mec.GetEnginesAsync();
+            var state = CapCluster.Security.ControllerState.TryRead(security)!;
+            Console.WriteLine($"RSS after 100,000 tasks: controller {RssMiB(state.Pid):0} MiB, engines {string.Join(", ", engines.Select(e => $"{RssMiB(e.Pid):0} MiB"))}");
+
+            var code = Stopwatch.StartNew();
+            var codeIds = await tc.RunAsync([.. Enumerable.Range(0, 20_000).Select(_ => (TaskDefinition)new CodeTask("var r = 0;"))]);
+            await tc.BarrierAsync(codeIds);
+            code.Stop();
+            Console.WriteLine($"20,000 no-op CodeTasks submitted at once: {code.Elapsed.TotalSeconds:0.00} s, {20_000 / code.Elapsed.TotalSeconds:N0} tasks/s");
+            await tc.ClearAsync();
+            Console.WriteLine($"Controller RSS after the runs and a clear: {RssMiB(state.Pid):0} MiB");
+        }
+        finally
+        {
+            await Bench.RunAsync(capcluster, dir, "stop");
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static double RssMiB(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+    }
+}
