@@ -172,6 +172,10 @@ public sealed class GrpcServer : IAsyncDisposable
         limits.MaxRequestBodySize = null;
         limits.MinRequestBodyDataRate = null;
         limits.MinResponseDataRate = null;
+
+        // The default 64 KiB response buffer makes every large message wait on the socket many times over.
+        limits.MaxResponseBufferSize = options.MaxResponseBufferSize;
+        limits.MaxRequestBufferSize = options.MaxResponseBufferSize;
         limits.KeepAliveTimeout = options.KeepAliveTimeout;
         limits.Http2.InitialConnectionWindowSize = options.InitialConnectionWindowSize;
         limits.Http2.InitialStreamWindowSize = options.InitialStreamWindowSize;

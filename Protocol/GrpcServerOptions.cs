@@ -50,4 +50,7 @@ public sealed class GrpcServerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialStreamWindowSize, 65535);
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialConnectionWindowSize, InitialStreamWindowSize);
     }
+
+    /// <summary>How much Kestrel buffers per connection for responses and requests before writers wait. Default 16 MiB.</summary>
+    public long MaxResponseBufferSize { get; set; } = 16 * 1024 * 1024;
 }

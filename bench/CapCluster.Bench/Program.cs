@@ -15,11 +15,14 @@ foreach (var suite in suites)
         case "multiengine":
             await MultiEngineBench.RunAsync(app);
             break;
+        case "transfer":
+            await MultiEngineBench.RunTransferAsync(app);
+            break;
         case "tasks":
             await TaskBench.RunAsync(app);
             break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, tasks");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, tasks");
             return 2;
     }
 }
