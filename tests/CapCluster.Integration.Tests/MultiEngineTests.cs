@@ -237,4 +237,16 @@ public sealed class MultiEngineTests : IAsyncLifetime
         await Mec.ClearPropertiesAsync([0]).GetAsync(Timeout);
         Assert.Empty((await Mec.GetPropertiesAsync(null, [0]).GetAsync(Timeout))[0]);
     }
+
+    [Fact]
+    public async Task RunFile_ExecutesItsCodeOnTheTargets()
+    {
+        var file = Path.Combine(cluster.Directory.BaseFolder, "setup.csx");
+        await File.WriteAllTextAsync(file, "var fromFile = 5;\nfromFile * 3");
+
+        var results = await Mec.RunAsync(file, [0, 1]).GetAsync(Timeout);
+
+        Assert.Equal(["15", "15"], results.Select(r => r.ValueText));
+        Assert.Equal([5, 5], await Mec.PullAsync<int>("fromFile", [0, 1]).GetAsync(Timeout));
+    }
 }

@@ -171,4 +171,18 @@ public sealed class TaskTests : IAsyncLifetime
         var gone = await Assert.ThrowsAsync<ControllerCallException>(() => tasks.GetResultAsync(id, timeout: Timeout));
         Assert.Contains("no longer held", gone.Message);
     }
+
+    [Fact]
+    public async Task Timeout_FailsATaskThatRunsTooLong_ClearBeforeGivesACleanNamespace()
+    {
+        var slow = await tasks.RunAsync(new CodeTask("System.Threading.Thread.Sleep(3000);") { Timeout = TimeSpan.FromMilliseconds(300) }).WaitAsync(Timeout);
+        var timedOut = await tasks.GetResultAsync(slow, timeout: Timeout);
+        Assert.Equal(TaskStatus.Failed, timedOut.Status);
+        Assert.Contains("timed out", timedOut.Failure);
+
+        await cluster.Client.ExecuteAsync("var leftover = 1;").GetAsync(Timeout);
+        var clean = await tasks.GetResultAsync(await tasks.RunAsync(new CodeTask("var seen = leftover;") { ClearBefore = true }), timeout: Timeout);
+        Assert.Equal(TaskStatus.Failed, clean.Status);
+        Assert.Contains("leftover", clean.Error!.Message);
+    }
 }
