@@ -10,6 +10,9 @@ namespace CapCluster.Client;
 /// <summary>Submitting tasks and getting their results.</summary>
 public sealed partial class TaskClient
 {
+    /// <summary>Independent tasks per submission message. Default 2048, well under the message size limit.</summary>
+    private const int SubmissionPart = 2048;
+
     /// <summary>Submits one task; returns its id. Submissions made together leave in one batch.</summary>
     /// <exception cref="TaskRefusedException">The controller refused it (unknown dependency, quota used up), saying why.</exception>
     public async Task<long> RunAsync(TaskDefinition task, CancellationToken cancellationToken = default) =>
@@ -23,7 +26,11 @@ public sealed partial class TaskClient
     {
         // Tasks are records (equal by value): the batch tells them apart by reference.
         var references = tasks.ToDictionary(t => t, _ => session.NextReference(), (IEqualityComparer<TaskDefinition>)ReferenceEqualityComparer.Instance);
-        var submissions = session.Submit([.. tasks.Select(t => new SubmitTask { ClientRef = references[t], Spec = ToSpec(t, references) })]);
+        var specs = tasks.Select(t => new SubmitTask { ClientRef = references[t], Spec = ToSpec(t, references) }).ToList();
+
+        // Tasks that refer to each other must travel in one message; independent ones go in parts that fit a message.
+        var parts = tasks.Any(t => t.AfterInBatch.Count > 0) ? [specs] : specs.Chunk(SubmissionPart).Select(p => (IReadOnlyList<SubmitTask>)p).ToList();
+        var submissions = parts.SelectMany(session.Submit).ToList();
         var accepted = await Task.WhenAll(submissions).WaitAsync(cancellationToken).ConfigureAwait(false);
         var refused = accepted.Where(a => a.Refused.Length > 0).ToList();
         if (refused.Count > 0)

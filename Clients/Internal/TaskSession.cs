@@ -82,7 +82,7 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
             while (await outgoing.Reader.WaitToReadAsync(lifetime.Token).ConfigureAwait(false))
             {
                 var batch = new SubmitTasks();
-                while (batch.Tasks.Count < 4096 && outgoing.Reader.TryRead(out var unit))
+                while (batch.Tasks.Count < 2048 && outgoing.Reader.TryRead(out var unit))
                 {
                     foreach (var (task, accepted) in unit)
                     {

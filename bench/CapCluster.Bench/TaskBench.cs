@@ -44,7 +44,7 @@ internal static class TaskBench
                 var results = await tc.BarrierAsync(ids);
                 clock.Stop();
                 var failed = results.Count(r => r.Status != CapCluster.Client.TaskStatus.Succeeded);
-                Console.WriteLine($"{count:N0} no-op DelegateTasks submitted at once: {clock.Elapsed.TotalSeconds:0.00} s, {count / clock.Elapsed.TotalSeconds:N0} tasks/s ({failed} failed)");
+                Console.WriteLine($"{count:N0} no-op DelegateTasks submitted at once: {clock.Elapsed.TotalSeconds:0.00} s, {count / clock.Elapsed.TotalSeconds:N0} tasks/s ({failed} failed); controller RSS {RssMiB(ControllerPid(security)):0} MiB");
                 await tc.ClearAsync();
             }
 
@@ -66,6 +66,8 @@ internal static class TaskBench
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    private static int ControllerPid(string security) => CapCluster.Security.ControllerState.TryRead(security)!.Pid;
 
     private static double RssMiB(int pid)
     {

@@ -5,11 +5,14 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// <summary>One task the controller knows: its spec, where it is, and (once finished) its result.</summary>
 internal sealed class TaskEntry(long id, TaskSpec spec, TaskSubscriber? owner, long submittedUnixUs)
 {
+    private static readonly TaskSpec FinishedSpec = new();
+
     private readonly TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public long Id { get; } = id;
 
-    public TaskSpec Spec { get; } = spec;
+    /// <summary>What the task runs; dropped once it finished (only the result is kept).</summary>
+    public TaskSpec Spec { get; private set; } = spec;
 
     public TaskSubscriber? Owner { get; } = owner;
 
@@ -38,6 +41,7 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskSubscriber? owner, l
     {
         Result = result;
         State = result.State;
+        Spec = FinishedSpec;
         finished.TrySetResult();
     }
 }
