@@ -56,7 +56,7 @@ internal sealed class MpiDispatcher : IDisposable
     public T Run<T>(Func<T> call)
     {
         T result = default!;
-        Run(() => result = call());
+        Run(() => { result = call(); });
         return result;
     }
 
