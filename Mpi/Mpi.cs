@@ -9,7 +9,9 @@ namespace CapCluster.Mpi;
 /// <remarks>
 /// The library is found at run time, without a NuGet package: set <c>CAPCLUSTER_MPI_LIBRARY</c> to a path
 /// to choose one. Errors never abort the process: MPI_COMM_WORLD is switched to MPI_ERRORS_RETURN and every
-/// failed call raises an <see cref="MpiException"/> with the library's own error text.
+/// failed call raises an <see cref="MpiException"/> with the library's own error text. The process keeps
+/// .NET's handlers for SIGSEGV, SIGBUS, SIGFPE and SIGILL (MPI libraries replace them with crash reporters,
+/// which would turn a NullReferenceException into a crash).
 /// </remarks>
 public static class Mpi
 {
@@ -99,6 +101,7 @@ public static class Mpi
                 return;
             }
 
+            var signals = FaultSignals.Save();
             var native = MpiLibrary.Load(libraries);
             var dispatcher = new MpiDispatcher();
             try
@@ -107,6 +110,7 @@ public static class Mpi
                 dispatcher.OnOwnThread(() =>
                 {
                     int rc = native.InitThread((int)requested, out int provided);
+                    FaultSignals.Restore(signals);
                     if (rc != 0)
                     {
                         throw MpiErrors.Call("MPI_Init_thread", rc, native.ErrorString(rc));

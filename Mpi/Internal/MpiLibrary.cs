@@ -8,8 +8,8 @@ internal static class MpiLibrary
     /// <summary>Set to a path or file name to load that library before the defaults.</summary>
     public const string LibraryVariable = "CAPCLUSTER_MPI_LIBRARY";
 
-    /// <summary>Open MPI first (the Debian default), then the MPICH ABI, then whatever libmpi.so is.</summary>
-    public static readonly IReadOnlyList<string> DefaultNames = ["libmpi.so.40", "libmpi.so.12", "libmpi.so"];
+    /// <summary>Open MPI first (the Debian default), then the MPICH ABI (upstream name, then Debian's), then whatever libmpi.so is.</summary>
+    public static readonly IReadOnlyList<string> DefaultNames = ["libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so"];
 
     public static IReadOnlyList<string> NamesToTry()
     {

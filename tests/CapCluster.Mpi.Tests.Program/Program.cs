@@ -14,7 +14,7 @@ static string Format(object? value) => value switch
     null => "null",
     System.Collections.IEnumerable items and not string =>
         string.Join(",", items.Cast<object>().Select(i => FormattableString.Invariant($"{i}"))),
-    _ => FormattableString.Invariant($"{value}"),
+    _ => FormattableString.Invariant($"{value}").ReplaceLineEndings(" / "),
 };
 
 Put("size", size);

@@ -31,7 +31,7 @@ public sealed class MpiLibraryTests
     [Fact]
     public void DefaultNames_TryOpenMpiThenMpichThenAnyLibmpi()
     {
-        Assert.Equal(["libmpi.so.40", "libmpi.so.12", "libmpi.so"], MpiLibrary.DefaultNames);
+        Assert.Equal(["libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so"], MpiLibrary.DefaultNames);
     }
 
     [Infrastructure.MpiLibraryFact]

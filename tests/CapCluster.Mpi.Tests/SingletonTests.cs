@@ -107,6 +107,13 @@ public sealed class SingletonTests
     }
 
     [MpiLibraryFact]
+    public void NullReference_AfterInitialize_IsStillAnException()
+    {
+        string? nothing = Environment.ProcessorCount > 0 ? null : "x";
+        Assert.Throws<NullReferenceException>(() => nothing!.Length);
+    }
+
+    [MpiLibraryFact]
     public async Task Calls_FromManyThreadsAtOnce_AllSucceed()
     {
         var calls = Enumerable.Range(0, 16).Select(i => Task.Run(() => Mpi.World.Allreduce(i, ReduceOp.Sum)));

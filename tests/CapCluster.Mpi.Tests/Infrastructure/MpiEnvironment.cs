@@ -26,7 +26,22 @@ internal static class MpiEnvironment
 
     private static readonly Lazy<bool> OpenMpi = new(() => Mpirun is not null && RunVersion().Contains("Open MPI", StringComparison.Ordinal));
 
+    private static readonly Lazy<string?> Mpich = new(() =>
+        new[] { "libmpi.so.12", "libmpich.so.12" }.FirstOrDefault(name =>
+        {
+            if (!NativeLibrary.TryLoad(name, out var handle))
+            {
+                return false;
+            }
+
+            NativeLibrary.Free(handle);
+            return true;
+        }));
+
     public static bool HasLibrary => LibraryLoads.Value;
+
+    /// <summary>An MPICH-ABI library (libmpi.so.12, or Debian's libmpich.so.12), or <c>null</c>.</summary>
+    public static string? MpichLibrary => Mpich.Value;
 
     public static string? Mpirun => MpirunPath.Value;
 
@@ -59,6 +74,18 @@ public sealed class MpiLibraryFactAttribute : FactAttribute
         if (!MpiEnvironment.HasLibrary)
         {
             Skip = $"No MPI library (libmpi.so.40/.12) is installed: {MpiEnvironment.InstallHint}";
+        }
+    }
+}
+
+/// <summary>A theory that needs an MPICH-ABI library; skipped, with the reason, when none is installed.</summary>
+public sealed class MpichTheoryAttribute : TheoryAttribute
+{
+    public MpichTheoryAttribute()
+    {
+        if (MpiEnvironment.MpichLibrary is null)
+        {
+            Skip = "No MPICH-ABI library (libmpi.so.12 or libmpich.so.12) is installed: apt-get install libmpich12";
         }
     }
 }

@@ -4,7 +4,8 @@ using System.Text;
 namespace CapCluster.Mpi.Tests.Infrastructure;
 
 /// <summary>
-/// Runs CapCluster.Mpi.Tests.Program on n ranks under mpirun and parses its "rank key value" lines.
+/// Runs CapCluster.Mpi.Tests.Program on n ranks under mpirun, or alone as an MPI singleton, and parses
+/// its "rank key value" lines.
 /// </summary>
 internal sealed class MpirunResult
 {
@@ -37,10 +38,25 @@ internal sealed class MpirunResult
             ? value
             : throw new Xunit.Sdk.XunitException($"rank {rank} printed no '{key}'.\nstdout:\n{Output}\nstderr:\n{Error}");
 
-    public static async Task<MpirunResult> RunAsync(int ranks, string threadLevel, TimeSpan timeout)
+    /// <summary>Runs the program alone, without mpirun, with <paramref name="library"/> as the MPI library.</summary>
+    public static Task<MpirunResult> RunSingletonAsync(string threadLevel, string library, TimeSpan timeout)
     {
-        string program = Path.Combine(AppContext.BaseDirectory, "CapCluster.Mpi.Tests.Program.dll");
-        Assert.True(File.Exists(program), $"{program} was not built next to the tests.");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        start.ArgumentList.Add(ProgramPath());
+        start.ArgumentList.Add(threadLevel);
+        start.Environment["TERM"] = "dumb";
+        start.Environment["CAPCLUSTER_MPI_LIBRARY"] = library;
+        return RunAsync(start, "the singleton", timeout);
+    }
+
+    public static Task<MpirunResult> RunAsync(int ranks, string threadLevel, TimeSpan timeout)
+    {
+        string program = ProgramPath();
         var start = new ProcessStartInfo(MpiEnvironment.Mpirun!)
         {
             RedirectStandardOutput = true,
@@ -68,7 +84,18 @@ internal sealed class MpirunResult
         start.ArgumentList.Add(program);
         start.ArgumentList.Add(threadLevel);
         start.Environment["TERM"] = "dumb";
+        return RunAsync(start, $"mpirun -n {ranks}", timeout);
+    }
 
+    private static string ProgramPath()
+    {
+        string program = Path.Combine(AppContext.BaseDirectory, "CapCluster.Mpi.Tests.Program.dll");
+        Assert.True(File.Exists(program), $"{program} was not built next to the tests.");
+        return program;
+    }
+
+    private static async Task<MpirunResult> RunAsync(ProcessStartInfo start, string what, TimeSpan timeout)
+    {
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -82,7 +109,7 @@ internal sealed class MpirunResult
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
             throw new Xunit.Sdk.XunitException(
-                $"mpirun -n {ranks} did not finish within {timeout}.\nstdout:\n{await output}\nstderr:\n{await error}");
+                $"{what} did not finish within {timeout}.\nstdout:\n{await output}\nstderr:\n{await error}");
         }
 
         return new MpirunResult(process.ExitCode, await output.WaitAsync(TimeSpan.FromSeconds(10)), await error.WaitAsync(TimeSpan.FromSeconds(10)));
