@@ -9,6 +9,7 @@ missing=()
 /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || missing+=(python3-protobuf)
 command -v setsid >/dev/null || missing+=(util-linux)
 command -v flock >/dev/null || missing+=(util-linux)
+command -v mpirun >/dev/null || missing+=(openmpi-bin)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${missing[*]}"
