@@ -19,7 +19,9 @@ namespace CapCluster.Engine;
 /// </summary>
 public sealed class EngineHost(ControllerConnection connection, EngineOptions options, TimeProvider time, ILogger logger) : IDisposable
 {
-    private readonly EngineNamespace space = new();
+    private readonly EngineNamespace space = new(options.Mpi
+        ? new NamespaceOptions { Usings = [.. new NamespaceOptions().Usings, "CapCluster.Mpi"] }
+        : null);
     private int? engineId;
     private WorkRunner? runner;
 
@@ -212,7 +214,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
             Cores = Environment.ProcessorCount,
             Properties = { options.Properties },
         };
-        if (engineId is int previous)
+        if ((engineId ?? options.PreferredId) is int previous)
         {
             register.PreviousId = previous;
         }

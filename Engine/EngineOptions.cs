@@ -21,6 +21,12 @@ public sealed class EngineOptions
     /// <summary>Heartbeat period used until the controller says its own. Default 1 s.</summary>
     public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Initialise MPI before any user code (the engine was started by mpirun). Default false.</summary>
+    public bool Mpi { get; set; }
+
+    /// <summary>The id to ask for at first registration (an MPI engine asks for its rank); null lets the controller choose.</summary>
+    public int? PreferredId { get; set; }
+
     /// <summary>Engine properties announced at registration (e.g. mpi.rank).</summary>
     public IDictionary<string, string> Properties { get; } = new Dictionary<string, string>();
 }

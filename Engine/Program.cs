@@ -7,7 +7,8 @@ using CapCluster.Security;
 var capFile = new Option<string?>("--cap-file") { Description = "The engine capability (default: the security folder's engine.cap)" };
 var profile = new Option<string?>("--profile") { Description = "Use ~/.capcluster/profile_NAME" };
 var logFolder = new Option<string?>("--log-folder") { Description = "Where the engine writes its log" };
-var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder };
+var mpi = new Option<bool>("--mpi") { Description = "Initialise MPI before any user code (start under mpirun); code can then use CapCluster.Mpi" };
+var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder, mpi };
 
 root.SetAction(async (parse, _) =>
 {
@@ -16,6 +17,7 @@ root.SetAction(async (parse, _) =>
         CapFile = parse.GetValue(capFile),
         Profile = parse.GetValue(profile),
         LogFolder = parse.GetValue(logFolder),
+        Mpi = parse.GetValue(mpi),
     };
 
     using var shutdown = new CancellationTokenSource();
@@ -27,14 +29,37 @@ root.SetAction(async (parse, _) =>
         Directory.CreateDirectory(paths.LogFolder);
         using var loggerFactory = ComponentLogging.Create("capengine", paths.LogFolder);
         var capPath = options.CapFile ?? paths.CapFile(CapabilityInterfaces.Engine);
+        if (options.Mpi)
+        {
+            // Before any user code, as mpi4py engines did; the rank becomes the engine's id when it is free.
+            CapCluster.Mpi.Mpi.Initialize();
+            var world = CapCluster.Mpi.Mpi.World;
+            options.Properties["mpi"] = "yes";
+            options.Properties["mpi.rank"] = world.Rank.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            options.Properties["mpi.size"] = world.Size.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            options.PreferredId = world.Rank;
+        }
+
         using var connection = ControllerConnection.Open(capPath, CapabilityInterfaces.Engine);
         using var host = new EngineHost(connection, options, TimeProvider.System, loggerFactory.CreateLogger("CapCluster.Engine"));
-        await host.RunAsync(cancellationToken);
+        try
+        {
+            await host.RunAsync(cancellationToken);
+        }
+        finally
+        {
+            if (options.Mpi && CapCluster.Mpi.Mpi.IsInitialized)
+            {
+                CapCluster.Mpi.Mpi.Finalize();   // mpirun takes an exit without it for a crash and kills the other ranks
+            }
+        }
+
         return 0;
     }
     catch (CapClusterException e)
     {
         Console.Error.WriteLine($"capengine: {e.Message}");
+        Console.Error.Flush();
         return e is EngineRefusedException ? 3 : 2;
     }
 });

@@ -12,8 +12,28 @@ var ip = new Option<string?>("--ip") { Description = "Address the controller lis
 var locations = new Option<string[]>("--location") { Description = "Host or address written into the .cap files (repeatable)", Arity = ArgumentArity.ZeroOrMore };
 var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for every engine to register", DefaultValueFactory = _ => 60 };
 
-var start = new Command("start", "Start a controller and N engines on this machine, in the background") { engines, enginePort, clientPort, ip, locations, timeout };
-start.SetAction((parse, ct) => Run(parse, () =>
+var launcher = new Option<string>("--launcher") { Description = "How engines start: local (default) or mpi (mpirun -n N capengine --mpi)", DefaultValueFactory = _ => "local" };
+launcher.AcceptOnlyFromAmong("local", "mpi");
+var mpirunArgs = new Option<string[]>("--mpirun-arg") { Description = "An extra argument for mpirun (repeatable), e.g. --mpirun-arg=--bind-to --mpirun-arg=none", Arity = ArgumentArity.ZeroOrMore };
+
+var start = new Command("start", "Start a controller and N engines on this machine, in the background") { engines, enginePort, clientPort, ip, locations, timeout, launcher, mpirunArgs };
+start.SetAction((parse, ct) => Start(parse, parse.GetValue(launcher)!, ct));
+
+var mpirun = new Command("mpirun", "Start a controller and N MPI engines with mpirun (the same as start --launcher mpi)") { engines, enginePort, clientPort, ip, locations, timeout, mpirunArgs };
+mpirun.SetAction((parse, ct) => Start(parse, "mpi", ct));
+
+var stop = new Command("stop", "Stop the controller and its engines");
+stop.SetAction((parse, ct) => Run(parse, () => new ClusterStopper(Paths(parse), Console.Out).StopAsync(parse.GetValue(profile), ct)));
+
+var status = new Command("status", "Show the controller and a table of its engines");
+status.SetAction((parse, ct) => Run(parse, () => new ClusterStatus(Paths(parse), AnsiConsole.Console, Console.Out).ShowAsync(parse.GetValue(profile), ct)));
+
+var root = new RootCommand("capcluster: start, inspect and stop a CapCluster controller and its engines") { profile, start, mpirun, stop, status };
+return await root.Parse(args).InvokeAsync();
+
+ClusterPaths Paths(ParseResult parse) => ClusterPaths.Resolve(parse.GetValue(profile));
+
+Task<int> Start(ParseResult parse, string how, CancellationToken ct) => Run(parse, () =>
 {
     var n = parse.GetValue(engines);
     if (n < 0)
@@ -22,20 +42,9 @@ start.SetAction((parse, ct) => Run(parse, () =>
     }
 
     var options = new StartOptions(n, parse.GetValue(profile), parse.GetValue(enginePort), parse.GetValue(clientPort),
-        parse.GetValue(ip), parse.GetValue(locations) ?? [], TimeSpan.FromSeconds(parse.GetValue(timeout)));
+        parse.GetValue(ip), parse.GetValue(locations) ?? [], TimeSpan.FromSeconds(parse.GetValue(timeout)), how, parse.GetValue(mpirunArgs));
     return new ClusterStarter(Paths(parse), Console.Out).StartAsync(options, ct);
-}));
-
-var stop = new Command("stop", "Stop the controller and its engines");
-stop.SetAction((parse, ct) => Run(parse, () => new ClusterStopper(Paths(parse), Console.Out).StopAsync(parse.GetValue(profile), ct)));
-
-var status = new Command("status", "Show the controller and a table of its engines");
-status.SetAction((parse, ct) => Run(parse, () => new ClusterStatus(Paths(parse), AnsiConsole.Console, Console.Out).ShowAsync(parse.GetValue(profile), ct)));
-
-var root = new RootCommand("capcluster: start, inspect and stop a CapCluster controller and its engines") { profile, start, stop, status };
-return await root.Parse(args).InvokeAsync();
-
-ClusterPaths Paths(ParseResult parse) => ClusterPaths.Resolve(parse.GetValue(profile));
+});
 
 static async Task<int> Run(ParseResult parse, Func<Task<int>> action)
 {

@@ -28,6 +28,7 @@ internal static class ScriptReferences
         var directory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
         return [.. s_names
             .Select(n => Path.Combine(directory, n + ".dll"))
+            .Append(typeof(CapCluster.Mpi.Communicator).Assembly.Location)   // engine code may call MPI
             .Where(File.Exists)
             .Select(p => MetadataReference.CreateFromFile(p))];
     }

@@ -35,14 +35,28 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
             output.WriteLine($"ready: engines on {state.ListenAddress}:{state.EnginePort}, clients on {state.ListenAddress}:{state.ClientPort} ({clock.Elapsed.TotalSeconds:0.00} s)");
 
             var engines = new List<Process>();
-            for (var i = 0; i < options.Engines; i++)
+            Func<EngineStatus, bool> ours;
+            if (options.Launcher == "mpi")
             {
-                engines.Add(DetachedProcess.Start(Programs.Engine, StartOptions.ProfileArguments(options.Profile), paths.LogFolder));
+                output.WriteLine($"Starting {options.Engines} engines with mpirun...");
+                var arguments = options.MpirunArguments(Programs.Engine, Environment.GetEnvironmentVariable(ClusterPaths.BaseFolderVariable)).ToList();
+                engines.Add(DetachedProcess.Start(Programs.Mpirun, arguments, paths.LogFolder));
+                ours = e => e.Properties.GetValueOrDefault("mpi") == "yes";
+            }
+            else
+            {
+                for (var i = 0; i < options.Engines; i++)
+                {
+                    engines.Add(DetachedProcess.Start(Programs.Engine, StartOptions.ProfileArguments(options.Profile), paths.LogFolder));
+                }
+
+                var pids = engines.Select(e => e.Id).ToHashSet();
+                ours = e => pids.Contains(e.Pid);
             }
 
             started.AddRange(engines);
             new ClusterRecord(controller.Id, [.. engines.Select(e => e.Id)]).Write(paths);
-            await WaitForEnginesAsync(engines, options.Timeout, clock, cancellationToken).ConfigureAwait(false);
+            await WaitForEnginesAsync(engines, options.Engines, ours, options.Timeout, clock, cancellationToken).ConfigureAwait(false);
             PrintHowToConnect(options);
             return 0;
         }
@@ -86,39 +100,40 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         }
     }
 
-    private async Task WaitForEnginesAsync(List<Process> engines, TimeSpan timeout, Stopwatch clock, CancellationToken cancellationToken)
+    /// <summary>Waits until <paramref name="expected"/> engines that are <paramref name="ours"/> registered; fails when a watched process exits first.</summary>
+    private async Task WaitForEnginesAsync(List<Process> watched, int expected, Func<EngineStatus, bool> ours, TimeSpan timeout, Stopwatch clock, CancellationToken cancellationToken)
     {
-        var pids = engines.Select(e => e.Id).ToHashSet();
         await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), cancellationToken).ConfigureAwait(false);
         var deadline = Stopwatch.StartNew();
         var shown = -1;
         while (true)
         {
-            var registered = (await client.GetEnginesAsync(cancellationToken).ConfigureAwait(false)).Count(e => pids.Contains(e.Pid));
+            var registered = (await client.GetEnginesAsync(cancellationToken).ConfigureAwait(false)).Count(ours);
             if (registered != shown)
             {
-                output.WriteLine($"Engines registered: {registered}/{engines.Count} ({clock.Elapsed.TotalSeconds:0.00} s)");
+                output.WriteLine($"Engines registered: {registered}/{expected} ({clock.Elapsed.TotalSeconds:0.00} s)");
                 shown = registered;
             }
 
-            if (registered == engines.Count)
+            if (registered >= expected)
             {
                 return;
             }
 
-            var dead = engines.FirstOrDefault(e => e.HasExited);
+            var dead = watched.FirstOrDefault(e => e.HasExited);
             if (dead is not null)
             {
+                var name = Path.GetFileName(dead.StartInfo.ArgumentList.Count > 2 ? dead.StartInfo.ArgumentList[2] : "capengine");
                 throw new CapClusterException(
-                    $"engine process {dead.Id} exited with code {dead.ExitCode} before registering: " +
-                    $"{Tail(DetachedProcess.OutputFile(paths.LogFolder, "capengine", dead.Id))} (log: {LogOf("capengine", dead.Id)})");
+                    $"{name} process {dead.Id} exited with code {dead.ExitCode} before its engines registered: " +
+                    $"{Tail(DetachedProcess.OutputFile(paths.LogFolder, name, dead.Id))} (log: {LogOf(name, dead.Id)})");
             }
 
             if (deadline.Elapsed > timeout)
             {
                 throw new CapClusterException(
-                    $"only {registered} of {engines.Count} engines registered within {timeout.TotalSeconds:0} s; " +
-                    $"read the engine logs, e.g. {LogOf("capengine", engines[0].Id)}");
+                    $"only {registered} of {expected} engines registered within {timeout.TotalSeconds:0} s; " +
+                    $"read the engine logs in {paths.LogFolder} (capengine-<pid>.log){(watched.Count > 0 ? $", e.g. {LogOf("capengine", watched[0].Id)}" : string.Empty)}");
             }
 
             await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);

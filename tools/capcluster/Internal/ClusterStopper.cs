@@ -12,6 +12,9 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
 {
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
 
+    // Engines started directly, or the mpirun (OpenMPI's orterun / prterun) that started them.
+    private static readonly string[] EngineProcessNames = ["capengine", "mpirun", "orterun", "prterun"];
+
     public async Task<int> StopAsync(string? profile, CancellationToken cancellationToken)
     {
         var state = ControllerState.TryRead(paths.SecurityFolder);
@@ -30,16 +33,16 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
                 output.WriteLine($"The controller did not take the stop request ({e.Message}); sending it SIGTERM.");
             }
 
-            await EndAsync(state!.Pid, "capcontroller", cancellationToken).ConfigureAwait(false);
+            await EndAsync(state!.Pid, ["capcontroller"], cancellationToken).ConfigureAwait(false);
         }
 
         var leftovers = 0;
         foreach (var pid in record?.EnginePids ?? [])
         {
-            if (DetachedProcess.IsRunning(pid, "capengine"))
+            if (DetachedProcess.IsRunning(pid, EngineProcessNames))
             {
                 leftovers++;
-                await EndAsync(pid, "capengine", cancellationToken).ConfigureAwait(false);
+                await EndAsync(pid, EngineProcessNames, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -56,7 +59,7 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
         return 0;
     }
 
-    private static async Task EndAsync(int pid, string name, CancellationToken cancellationToken)
+    private static async Task EndAsync(int pid, string[] name, CancellationToken cancellationToken)
     {
         if (await ExitedAsync(pid, name, Grace, cancellationToken).ConfigureAwait(false))
         {
@@ -70,7 +73,7 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
         }
     }
 
-    private static async Task<bool> ExitedAsync(int pid, string name, TimeSpan within, CancellationToken cancellationToken)
+    private static async Task<bool> ExitedAsync(int pid, string[] name, TimeSpan within, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         while (DetachedProcess.IsRunning(pid, name))

@@ -30,12 +30,12 @@ internal static class DetachedProcess
     public static string OutputFile(string logFolder, string executable, int pid) =>
         Path.Combine(logFolder, $"{Path.GetFileName(executable)}-{pid}.out");
 
-    public static bool IsRunning(int pid, string expectedName)
+    public static bool IsRunning(int pid, params string[] expectedNames)
     {
         try
         {
             using var process = Process.GetProcessById(pid);
-            return !process.HasExited && process.ProcessName == expectedName;
+            return !process.HasExited && expectedNames.Contains(process.ProcessName);
         }
         catch (ArgumentException)
         {

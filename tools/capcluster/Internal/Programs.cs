@@ -9,6 +9,11 @@ internal static class Programs
 
     public static string Engine => Find("capengine");
 
+    /// <summary>OpenMPI's launcher, from PATH.</summary>
+    public static string Mpirun =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':').Select(d => Path.Combine(d, "mpirun")).FirstOrDefault(File.Exists)
+        ?? throw new CapClusterException("mpirun was not found on PATH; install OpenMPI (apt-get install openmpi-bin)");
+
     private static string Find(string name)
     {
         var folders = new[] { Environment.GetEnvironmentVariable("CAPCLUSTER_BIN"), AppContext.BaseDirectory }

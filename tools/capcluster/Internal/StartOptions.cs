@@ -8,7 +8,9 @@ internal sealed record StartOptions(
     int ClientPort,
     string? ListenAddress,
     IReadOnlyList<string> Locations,
-    TimeSpan Timeout)
+    TimeSpan Timeout,
+    string Launcher = "local",
+    IReadOnlyList<string>? ExtraMpirunArguments = null)
 {
     public IEnumerable<string> ControllerArguments()
     {
@@ -43,4 +45,41 @@ internal sealed record StartOptions(
     }
 
     public static IEnumerable<string> ProfileArguments(string? profile) => profile is null ? [] : ["--profile", profile];
+
+    /// <summary>
+    /// mpirun starting N engines with --mpi. As root OpenMPI wants --allow-run-as-root; --oversubscribe lets N exceed
+    /// the cores; TERM=dumb keeps the .NET console from writing escape sequences into the output.
+    /// </summary>
+    public IEnumerable<string> MpirunArguments(string engine, string? baseFolder)
+    {
+        yield return "-n";
+        yield return Engines.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (Environment.UserName == "root")
+        {
+            yield return "--allow-run-as-root";
+        }
+
+        foreach (var argument in new[] { "--oversubscribe", "-x", "TERM=dumb" })
+        {
+            yield return argument;
+        }
+
+        if (baseFolder is not null)
+        {
+            yield return "-x";
+            yield return "CAPCLUSTER_DIR";
+        }
+
+        foreach (var argument in ExtraMpirunArguments ?? [])
+        {
+            yield return argument;
+        }
+
+        yield return engine;
+        yield return "--mpi";
+        foreach (var argument in ProfileArguments(Profile))
+        {
+            yield return argument;
+        }
+    }
 }
