@@ -64,6 +64,12 @@ internal sealed class CapabilityGate(
         // Check answers whether the capability is still accepted, so any live capability may call it.
         var method = context.MethodName == CapabilityMethods.Check ? null : context.MethodName;
         var decision = registry.Check(check.CapabilityId!, iface, method, secret);
+        if (decision.Refusal == CapabilityRefusal.Unknown && registry.ReloadIfChanged())
+        {
+            // Issued by furlgen a moment ago, before the watcher's next poll.
+            decision = registry.Check(check.CapabilityId!, iface, method, secret);
+        }
+
         if (!decision.Allowed)
         {
             var code = decision.Refusal is CapabilityRefusal.Unknown or CapabilityRefusal.SecretMismatch

@@ -3,6 +3,12 @@ using CapCluster.Furlgen.Internal;
 using CapCluster.Security;
 using Spectre.Console;
 
+// Piped into grep or a file, tables keep whole ids and times on one line instead of wrapping at 80 columns.
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Console.Profile.Width = 240;
+}
+
 var profile = new Option<string?>("--profile") { Description = "Use ~/.capcluster/profile_NAME", Recursive = true };
 
 var showFile = new Argument<string>("FILE") { Description = "A .cap file" };
