@@ -266,6 +266,26 @@ public sealed class FurlgenTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AuditFollow_PrintsEachRecordAsItIsAppended()
+    {
+        var path = cluster.Paths().AuditLogFile;
+        cluster.Paths().EnsureCreated();
+        using var log = AuditLog.Open(path);
+        log.Append(new AuditRecord(DateTimeOffset.UtcNow, "ipv4:10.0.0.1:1", null, "cap_aaaaaaaaaaaaaaaa", "alice", CapClusterMethods.TaskFarmService, "Tasks", AuditRecord.Accepted, null));
+        var follow = cluster.Start("furlgen", "audit", "--follow", "--label", "alice");
+        await follow.WaitForLineAsync("10.0.0.1", Timeout);
+
+        log.Append(new AuditRecord(DateTimeOffset.UtcNow, "ipv4:10.0.0.2:2", null, "cap_bbbbbbbbbbbbbbbb", "bob", CapClusterMethods.TaskFarmService, "Tasks", AuditRecord.Accepted, null));
+        log.Append(new AuditRecord(DateTimeOffset.UtcNow, "ipv4:10.0.0.3:3", null, "cap_aaaaaaaaaaaaaaaa", "alice", CapClusterMethods.TaskFarmService, "Tasks", AuditRecord.Refused, "was revoked"));
+        var line = await follow.WaitForLineAsync("10.0.0.3", Timeout);
+
+        Assert.Contains("refused", line);
+        Assert.Contains("was revoked", line);
+        Assert.DoesNotContain("10.0.0.2", follow.Output);
+        Assert.False(follow.Process.HasExited);
+    }
+
+    [Fact]
     public async Task RotateEngine_AnEngineWithTheNewFileRegisters_OneWithTheOldFileIsRefused()
     {
         await cluster.StartControllerAsync();
