@@ -19,7 +19,7 @@ public static class CapabilityMethods
     private static readonly string[] TaskMethods = ["QueueStatus", "Tasks", "GetResults", "Abort", "Clear"];
 
     /// <summary>The operations a MultiEngine session carries, checked one call at a time.</summary>
-    public static IReadOnlyList<string> SessionOperations { get; } = ["Execute", "Push", "Pull", "Keys", "Reset", "Apply", "History", "Properties", "Tasks"];
+    public static IReadOnlyList<string> SessionOperations { get; } = ["Execute", "Push", "Pull", "Keys", "Reset", "Apply", "GetResult", "Properties", "Tasks"];
 
     /// <summary>Every name an allow-list for <paramref name="iface"/> may hold.</summary>
     /// <exception cref="ArgumentException"><paramref name="iface"/> is unknown.</exception>

@@ -113,7 +113,7 @@ internal sealed partial class MultiEngineService
         EngineRequest.KindOneofCase.Keys => "Keys",
         EngineRequest.KindOneofCase.Reset => "Reset",
         EngineRequest.KindOneofCase.Apply => "Apply",
-        EngineRequest.KindOneofCase.History => "History",
+        EngineRequest.KindOneofCase.History => "GetResult",
         EngineRequest.KindOneofCase.Properties => "Properties",
         EngineRequest.KindOneofCase.Tasks => "Tasks",
         _ => "an empty request",
