@@ -1,4 +1,5 @@
 using CapCluster.Client.Internal;
+using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Protocol.Values;
 using CapCluster.Security;
@@ -60,12 +61,19 @@ public sealed partial class MultiEngineClient
         return [.. outcomes.OrderBy(o => Array.IndexOf(order, o.EngineId) is var i && i < 0 ? int.MaxValue : i)];
     }
 
+    private const string RefusedPrefix = "refused by the controller: ";
+
     private static void ThrowIfFailed(IReadOnlyList<CallOutcome> outcomes)
     {
         var errors = new List<CapClusterException>();
         foreach (var outcome in outcomes)
         {
-            if (outcome.Failure is { } failure)
+            if (outcome.Failure is { } refusal && refusal.StartsWith(RefusedPrefix, StringComparison.Ordinal))
+            {
+                // The controller refused this operation for the capability (its allowed methods), not an engine failure.
+                errors.Add(new CapabilityRefusedException(refusal, StatusCode.PermissionDenied, refusal[RefusedPrefix.Length..]));
+            }
+            else if (outcome.Failure is { } failure)
             {
                 errors.Add(new EngineLostException(outcome.EngineId, outcome.EngineId < 0 ? failure : $"[engine {outcome.EngineId}] {failure}"));
             }

@@ -18,14 +18,16 @@ public sealed class ControllerHost : IAsyncDisposable
     private readonly AuditLog audit;
     private readonly CancellationTokenSource lifetime;
     private readonly Task heartbeats;
+    private readonly Task registryWatch;
     private readonly TaskCompletionSource stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ControllerHost(GrpcServer server, AuditLog audit, CancellationTokenSource lifetime, Task heartbeats, ControllerState state, ClusterPaths paths, IReadOnlyDictionary<string, string> capabilityFiles)
+    private ControllerHost(GrpcServer server, AuditLog audit, CancellationTokenSource lifetime, Task heartbeats, Task registryWatch, ControllerState state, ClusterPaths paths, IReadOnlyDictionary<string, string> capabilityFiles)
     {
         this.server = server;
         this.audit = audit;
         this.lifetime = lifetime;
         this.heartbeats = heartbeats;
+        this.registryWatch = registryWatch;
         State = state;
         Paths = paths;
         CapabilityFiles = capabilityFiles;
@@ -76,7 +78,7 @@ public sealed class ControllerHost : IAsyncDisposable
 
         var router = new GrpcRouter();
         new EngineLinkService(engines, options, logger).Map(router);
-        new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), logger).Map(router);
+        new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), audit, time, logger).Map(router);
         new TaskFarmService(new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), time)).Map(router);
 
         var enginePortBound = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -122,7 +124,8 @@ public sealed class ControllerHost : IAsyncDisposable
         state.Write(paths.SecurityFolder);
 
         var heartbeats = new HeartbeatMonitor(engines, options, time, logger).RunAsync(lifetime.Token);
-        host = new ControllerHost(server, audit, lifetime, heartbeats, state, paths, files);
+        var registryWatch = new RegistryWatcher(registry, gate, options.RegistryPollPeriod, time, logger).RunAsync(lifetime.Token);
+        host = new ControllerHost(server, audit, lifetime, heartbeats, registryWatch, state, paths, files);
         return host;
     }
 
@@ -132,6 +135,7 @@ public sealed class ControllerHost : IAsyncDisposable
         await lifetime.CancelAsync().ConfigureAwait(false);
         await server.StopAsync(cancellationToken).ConfigureAwait(false);
         await heartbeats.ConfigureAwait(false);
+        await registryWatch.ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -42,6 +42,12 @@ public sealed class ControllerOptions
     /// <summary>Heartbeats an engine may miss before it is unregistered. Default 5.</summary>
     public int AllowedHeartbeatMisses { get; set; } = 5;
 
+    /// <summary>
+    /// How often the running controller re-reads the capability registry for changes furlgen made (new attenuated
+    /// capabilities, revocations) and closes the connections of revoked or expired capabilities. Default 250 ms.
+    /// </summary>
+    public TimeSpan RegistryPollPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Lifetime of the server certificate issued at each start. Default 365 days.</summary>
     public TimeSpan ServerCertificateLifetime { get; set; } = TimeSpan.FromDays(365);
 
@@ -62,6 +68,11 @@ public sealed class ControllerOptions
         if (!IPAddress.TryParse(ListenAddress, out _))
         {
             throw new CapClusterException($"--ip {ListenAddress} is not an IP address (use e.g. 127.0.0.1, 0.0.0.0 or ::1)");
+        }
+
+        if (RegistryPollPeriod <= TimeSpan.Zero)
+        {
+            throw new CapClusterException($"the registry poll period must be positive (got {RegistryPollPeriod})");
         }
 
         if (HeartbeatPeriod <= TimeSpan.Zero || AllowedHeartbeatMisses < 1)

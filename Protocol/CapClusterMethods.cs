@@ -68,4 +68,26 @@ public static class CapClusterMethods
     /// <summary>Forgets finished results.</summary>
     public static readonly Method<ClearRequest, ClearReply> ClearResults =
         new(MethodType.Unary, TaskFarmService, "Clear");
+
+    /// <summary>Whether the controller still accepts the caller's engine capability.</summary>
+    public static readonly Method<CheckRequest, CheckReply> EngineCheck =
+        new(MethodType.Unary, EngineLinkService, "Check");
+
+    /// <summary>Whether the controller still accepts the caller's multiengine capability.</summary>
+    public static readonly Method<CheckRequest, CheckReply> MultiEngineCheck =
+        new(MethodType.Unary, MultiEngineService, "Check");
+
+    /// <summary>Whether the controller still accepts the caller's task capability.</summary>
+    public static readonly Method<CheckRequest, CheckReply> TaskFarmCheck =
+        new(MethodType.Unary, TaskFarmService, "Check");
+
+    /// <summary>The <c>Check</c> method of the service that <paramref name="serviceName"/> names.</summary>
+    /// <exception cref="ArgumentException">Not one of the three services.</exception>
+    public static Method<CheckRequest, CheckReply> CheckFor(string serviceName) => serviceName switch
+    {
+        EngineLinkService => EngineCheck,
+        MultiEngineService => MultiEngineCheck,
+        TaskFarmService => TaskFarmCheck,
+        _ => throw new ArgumentException($"unknown service {serviceName}", nameof(serviceName)),
+    };
 }

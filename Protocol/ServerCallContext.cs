@@ -111,6 +111,9 @@ public sealed partial class ServerCallContext
     public string? GetRequestHeader(string name) =>
         _http.Request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
 
+    /// <summary>Whether the underlying connection is still open (valid after the call ended, unlike the call's own state).</summary>
+    public bool ConnectionOpen => _runtime.Connections.IsOpen(ConnectionId);
+
     /// <summary>
     /// Closes the whole underlying TCP/TLS connection at once, e.g. for a revoked credential:
     /// every call on it ends, and the client must reconnect (and present its credentials again).

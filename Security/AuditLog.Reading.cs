@@ -27,6 +27,10 @@ public sealed partial class AuditLog
         return records;
     }
 
+    /// <summary>One line of the log as a record (the chain is not checked).</summary>
+    /// <exception cref="FormatException">The line is not a well-formed audit record.</exception>
+    public static AuditRecord ParseLine(string line) => AuditLine.Parse(line).ToRecord();
+
     /// <summary>
     /// Checks every line: well-formed, seq one more than the previous, prev equal to the previous line's hash,
     /// hash matching the content. Reports the first line where any of these fails.

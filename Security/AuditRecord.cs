@@ -10,7 +10,7 @@ namespace CapCluster.Security;
 /// <param name="Label">The capability's label, when it has one.</param>
 /// <param name="Service">The gRPC service (or interface) called.</param>
 /// <param name="Method">The method called.</param>
-/// <param name="Outcome"><see cref="Accepted"/> or <see cref="Refused"/>.</param>
+/// <param name="Outcome"><see cref="Accepted"/>, <see cref="Refused"/> or <see cref="Closed"/>.</param>
 /// <param name="Reason">Why it was refused, when it was.</param>
 public sealed record AuditRecord(
     DateTimeOffset Time,
@@ -28,4 +28,7 @@ public sealed record AuditRecord(
 
     /// <summary>The outcome of a refused connection or call: "refused".</summary>
     public const string Refused = "refused";
+
+    /// <summary>The outcome when the controller closed an open connection of a revoked or expired capability: "closed".</summary>
+    public const string Closed = "closed";
 }

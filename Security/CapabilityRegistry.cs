@@ -108,9 +108,10 @@ public sealed partial class CapabilityRegistry
     /// </summary>
     /// <param name="capabilityId">The id from the client certificate.</param>
     /// <param name="iface">The interface of the service being called.</param>
-    /// <param name="methodName">The method being called (matched against <see cref="CapabilityRecord.AllowedMethods"/>, ordinal).</param>
+    /// <param name="methodName">The method being called (matched against <see cref="CapabilityRecord.AllowedMethods"/> by
+    /// <see cref="CapabilityMethods.Allows"/>), or <c>null</c> for a call every live capability may make (<see cref="CapabilityMethods.Check"/>).</param>
     /// <param name="presentedSecret">The secret sent with the call, or <c>null</c> if none was.</param>
-    public CapabilityDecision Check(string capabilityId, string iface, string methodName, string? presentedSecret)
+    public CapabilityDecision Check(string capabilityId, string iface, string? methodName, string? presentedSecret)
     {
         var record = Find(capabilityId);
         if (record is null)
@@ -124,7 +125,7 @@ public sealed partial class CapabilityRegistry
             var service = CapabilityInterfaces.IsKnown(iface) ? CapabilityInterfaces.ServiceName(iface) : iface;
             return new(CapabilityRefusal.WrongInterface, SecurityErrors.WrongInterface(record.Interface, service, iface), record);
         }
-        if (record.AllowedMethods is { } allowed && !allowed.Contains(methodName, StringComparer.Ordinal))
+        if (methodName is not null && record.AllowedMethods is { } allowed && !CapabilityMethods.Allows(iface, allowed, methodName))
             return new(CapabilityRefusal.MethodNotAllowed, SecurityErrors.MethodNotAllowed(record.Id, methodName), record);
         if (presentedSecret is null)
             return new(CapabilityRefusal.SecretMismatch, SecurityErrors.SecretMissing, record);

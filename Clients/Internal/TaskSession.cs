@@ -76,10 +76,15 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
     {
         using var call = connection.Channel.DuplexStreaming(CapClusterMethods.Tasks, new CallOptions(CancellationToken: lifetime.Token));
         var reader = ReadAsync(call);
+
+        // When the controller ends the stream (e.g. it closed the connection of a revoked capability), stop
+        // waiting for submissions at once, so that waiting callers and the results feed learn it now.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
+        _ = reader.ContinueWith(_ => CancelQuietly(ended), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         Exception? failure = null;
         try
         {
-            while (await outgoing.Reader.WaitToReadAsync(lifetime.Token).ConfigureAwait(false))
+            while (await outgoing.Reader.WaitToReadAsync(ended.Token).ConfigureAwait(false))
             {
                 var batch = new SubmitTasks();
                 while (batch.Tasks.Count < 2048 && outgoing.Reader.TryRead(out var unit))
@@ -91,7 +96,7 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
                     }
                 }
 
-                await call.RequestStream.WriteAsync(new TaskClientMessage { Submit = batch }, lifetime.Token).ConfigureAwait(false);
+                await call.RequestStream.WriteAsync(new TaskClientMessage { Submit = batch }, ended.Token).ConfigureAwait(false);
             }
 
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
@@ -101,7 +106,8 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
             failure = e;
         }
 
-        failure ??= await reader.ConfigureAwait(false);
+        // The reader's error says why the stream ended; the writer's is often just its cancellation.
+        failure = await reader.ConfigureAwait(false) ?? failure;
         var error = failure is RpcException rpc ? connection.Translate(rpc) : new ControllerUnreachableException("the task stream ended: " + failure?.Message, failure);
         foreach (var waiting in awaitingIds.Values)
         {
@@ -114,6 +120,18 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
         }
 
         feed.Writer.TryComplete(error);
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The stream already ended.
+        }
     }
 
     private async Task<Exception?> ReadAsync(AsyncDuplexStreamingCall<TaskClientMessage, TaskServerMessage> call)

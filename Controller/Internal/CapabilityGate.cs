@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using CapCluster.Protocol;
 using CapCluster.Security;
@@ -24,6 +25,9 @@ internal sealed class CapabilityGate(
     // with the connection. Validity in time is re-checked on every call.
     private readonly ConditionalWeakTable<object, CertificateCheck> certificateChecks = new();
     private readonly ConditionalWeakTable<object, object> acceptedConnections = new();
+
+    // The open connections each capability was accepted on, so that a revocation can close them.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, LiveConnection>> liveConnections = new(StringComparer.Ordinal);
 
     public async ValueTask AuthorizeAsync(ServerCallContext context)
     {
@@ -57,7 +61,15 @@ internal sealed class CapabilityGate(
         }
 
         var secret = CapabilityMetadata.ParseSecret(context.GetRequestHeader(CapabilityMetadata.HeaderName));
-        var decision = registry.Check(check.CapabilityId!, iface, context.MethodName, secret);
+        // Check answers whether the capability is still accepted, so any live capability may call it.
+        var method = context.MethodName == CapabilityMethods.Check ? null : context.MethodName;
+        var decision = registry.Check(check.CapabilityId!, iface, method, secret);
+        if (decision.Refusal == CapabilityRefusal.Unknown && registry.ReloadIfChanged())
+        {
+            // Issued by furlgen a moment ago, before the watcher's next poll.
+            decision = registry.Check(check.CapabilityId!, iface, method, secret);
+        }
+
         if (!decision.Allowed)
         {
             var code = decision.Refusal is CapabilityRefusal.Unknown or CapabilityRefusal.SecretMismatch
@@ -76,6 +88,8 @@ internal sealed class CapabilityGate(
         }
 
         context.Items[CallItems.Capability] = record;
+        liveConnections.GetOrAdd(record.Id, _ => new(StringComparer.Ordinal))
+            .TryAdd(context.ConnectionId, new LiveConnection(context, check.CertificateFingerprint));
         if (!acceptedConnections.TryGetValue(certificate, out _))
         {
             acceptedConnections.AddOrUpdate(certificate, record);
@@ -83,6 +97,55 @@ internal sealed class CapabilityGate(
             ControllerLog.ConnectionAccepted(logger, context.Peer, record.Id, record.Label ?? "-");
         }
 
+    }
+
+    /// <summary>
+    /// Closes every open connection of a capability that is now revoked, expired or gone from the registry
+    /// (its next call is refused by <see cref="AuthorizeAsync"/>), with an audit record each; forgets closed connections.
+    /// </summary>
+    /// <returns>How many connections were closed.</returns>
+    public int CloseConnectionsOfDeadCapabilities()
+    {
+        var closed = 0;
+        var now = time.GetUtcNow();
+        foreach (var (capabilityId, connections) in liveConnections)
+        {
+            foreach (var (connectionId, live) in connections)
+            {
+                if (!live.Context.ConnectionOpen)
+                {
+                    connections.TryRemove(connectionId, out _);
+                }
+            }
+
+            var record = registry.Find(capabilityId);
+            string? reason = record is null ? $"capability {capabilityId} is no longer registered"
+                : record.Revoked ? $"capability {capabilityId} was revoked at {record.RevokedAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"
+                : record.Expires is { } expires && now >= expires ? $"capability {capabilityId} expired at {expires.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"
+                : null;
+            if (reason is null)
+            {
+                if (connections.IsEmpty)
+                {
+                    liveConnections.TryRemove(KeyValuePair.Create(capabilityId, connections));
+                }
+
+                continue;
+            }
+
+            liveConnections.TryRemove(capabilityId, out _);
+            foreach (var live in connections.Values)
+            {
+                var context = live.Context;
+                audit.Append(new AuditRecord(now, context.Peer, live.CertificateFingerprint, capabilityId, record?.Label,
+                    context.ServiceName, context.MethodName, AuditRecord.Closed, reason + "; its connection was closed"));
+                ControllerLog.ConnectionClosed(logger, context.Peer, capabilityId, reason);
+                context.AbortConnection();
+                closed++;
+            }
+        }
+
+        return closed;
     }
 
     private RpcException Refuse(ServerCallContext context, CertificateCheck? check, CapabilityRecord? record, StatusCode code, string reason)
@@ -95,3 +158,5 @@ internal sealed class CapabilityGate(
         return new RpcException(new Status(code, "refused by the controller: " + reason));
     }
 }
+
+internal sealed record LiveConnection(ServerCallContext Context, string? CertificateFingerprint);

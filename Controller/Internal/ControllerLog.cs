@@ -33,4 +33,13 @@ internal static partial class ControllerLog
 
     [LoggerMessage(10, LogLevel.Information, "Capability file {Path} rewritten for the current locations")]
     public static partial void CapabilityRelocated(ILogger logger, string path);
+
+    [LoggerMessage(11, LogLevel.Warning, "Closed the connection from {Peer} of capability {CapabilityId}: {Reason}")]
+    public static partial void ConnectionClosed(ILogger logger, string peer, string capabilityId, string reason);
+
+    [LoggerMessage(12, LogLevel.Error, "The capability registry could not be re-read; keeping its previous state")]
+    public static partial void RegistryReloadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Information, "Capability registry changed on disk: re-read it")]
+    public static partial void RegistryReloaded(ILogger logger);
 }

@@ -13,7 +13,11 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
 {
     private static readonly TimeSpan RegistrationTimeout = TimeSpan.FromSeconds(10);
 
-    public void Map(GrpcRouter router) => router.MapDuplex(CapClusterMethods.EngineConnect, ConnectAsync);
+    public void Map(GrpcRouter router)
+    {
+        router.MapDuplex(CapClusterMethods.EngineConnect, ConnectAsync);
+        CapabilityCheckHandler.Map(router, CapClusterMethods.EngineCheck);
+    }
 
     private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, ServerCallContext context)
     {

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
+using CapCluster.Security;
 
 namespace CapCluster.Controller.Internal;
 
@@ -19,7 +20,8 @@ internal sealed partial class MultiEngineService
     {
         var outbox = Channel.CreateUnbounded<IReadOnlyList<SessionMessage>>(new UnboundedChannelOptions { SingleReader = true });
         var writer = WriteAllAsync(outbox.Reader, responses, context.CancellationToken);
-        var pending = new Dictionary<long, (EngineCall Call, ChunkBuffer Buffer)>();
+        var pending = new Dictionary<long, (EngineCall Call, ChunkBuffer Buffer, bool Refused)>();
+        var capability = context.Items.TryGetValue(CallItems.Capability, out var item) ? item as CapabilityRecord : null;
         var outstanding = new List<Task>();
         try
         {
@@ -29,7 +31,11 @@ internal sealed partial class MultiEngineService
                 switch (message.KindCase)
                 {
                     case SessionMessage.KindOneofCase.Call when message.Call.BlobLengths.Count == 0:
-                        outstanding.Add(DispatchAsync(message.Call, [], outbox.Writer));
+                        if (Admit(message.Call, capability, context, outbox.Writer))
+                        {
+                            outstanding.Add(DispatchAsync(message.Call, [], outbox.Writer));
+                        }
+
                         break;
                     case SessionMessage.KindOneofCase.Call:
                         var buffer = new ChunkBuffer(message.Call.BlobLengths);
@@ -38,7 +44,8 @@ internal sealed partial class MultiEngineService
                             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"call {message.Call.CallId} carries {buffer.TotalBytes} bytes; one call may carry at most {MaxCallBytes}"));
                         }
 
-                        pending[message.Call.CallId] = (message.Call, buffer);
+                        // A refused call's data is still read (and dropped), so the stream stays in step.
+                        pending[message.Call.CallId] = (message.Call, buffer, !Admit(message.Call, capability, context, outbox.Writer));
                         break;
                     case SessionMessage.KindOneofCase.Chunk:
                         if (!pending.TryGetValue(message.Chunk.CallId, out var entry))
@@ -49,7 +56,10 @@ internal sealed partial class MultiEngineService
                         if (entry.Buffer.Add(message.Chunk))
                         {
                             pending.Remove(message.Chunk.CallId);
-                            outstanding.Add(DispatchAsync(entry.Call, entry.Buffer.Chunks, outbox.Writer));
+                            if (!entry.Refused)
+                            {
+                                outstanding.Add(DispatchAsync(entry.Call, entry.Buffer.Chunks, outbox.Writer));
+                            }
                         }
 
                         break;
@@ -69,6 +79,45 @@ internal sealed partial class MultiEngineService
             await writer.ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The gate admitted the session because the capability allows some session operation; each call's own
+    /// operation is checked here. A refused call gets a failure result and an audit record; the session goes on.
+    /// </summary>
+    private bool Admit(EngineCall call, CapabilityRecord? capability, ServerCallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    {
+        if (capability?.AllowedMethods is not { } allowed)
+        {
+            return true;
+        }
+
+        var operation = OperationName(call.Request);
+        if (CapabilityMethods.Allows(capability.Interface, allowed, operation))
+        {
+            return true;
+        }
+
+        var reason = $"capability {capability.Id} (label {capability.Label ?? "none"}) does not allow {operation}";
+        audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, null, capability.Id, capability.Label,
+            context.ServiceName, operation, AuditRecord.Refused, reason));
+        ControllerLog.CallRefused(logger, context.ServiceName, operation, context.Peer, capability.Id, reason);
+        outbox.TryWrite([Failure(call, -1, "refused by the controller: " + reason, 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000)]);
+        return false;
+    }
+
+    private static string OperationName(EngineRequest? request) => request?.KindCase switch
+    {
+        EngineRequest.KindOneofCase.Execute => "Execute",
+        EngineRequest.KindOneofCase.Push => "Push",
+        EngineRequest.KindOneofCase.Pull => "Pull",
+        EngineRequest.KindOneofCase.Keys => "Keys",
+        EngineRequest.KindOneofCase.Reset => "Reset",
+        EngineRequest.KindOneofCase.Apply => "Apply",
+        EngineRequest.KindOneofCase.History => "GetResult",
+        EngineRequest.KindOneofCase.Properties => "Properties",
+        EngineRequest.KindOneofCase.Tasks => "Tasks",
+        _ => "an empty request",
+    };
 
     private async Task DispatchAsync(EngineCall call, IReadOnlyList<DataChunk> chunks, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
     {

@@ -1,11 +1,12 @@
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
+using CapCluster.Security;
 using Microsoft.Extensions.Logging;
 
 namespace CapCluster.Controller.Internal;
 
 /// <summary>Explicit control of every engine.</summary>
-internal sealed partial class MultiEngineService(EngineRegistry registry, ControllerInfo controller, Action requestStop, ILogger logger)
+internal sealed partial class MultiEngineService(EngineRegistry registry, ControllerInfo controller, Action requestStop, AuditLog audit, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
 
@@ -18,6 +19,7 @@ internal sealed partial class MultiEngineService(EngineRegistry registry, Contro
         router.MapDuplex(CapClusterMethods.Session, SessionAsync);
         router.MapUnary(CapClusterMethods.EngineQueues, EngineQueues);
         router.MapUnary(CapClusterMethods.ClearQueue, ClearQueue);
+        CapabilityCheckHandler.Map(router, CapClusterMethods.MultiEngineCheck);
     }
 
     private Task<EngineQueuesReply> EngineQueues(EngineQueuesRequest request, ServerCallContext context) =>

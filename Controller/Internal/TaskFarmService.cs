@@ -20,6 +20,7 @@ internal sealed class TaskFarmService(TaskFarm farm)
         router.MapDuplex(CapClusterMethods.Tasks, TasksAsync);
         router.MapUnary(CapClusterMethods.GetResults, GetResultsAsync);
         router.MapUnary(CapClusterMethods.Abort, (request, _) => Task.FromResult(new AbortReply { Aborted = { farm.Abort(request.TaskIds) } }));
+        CapabilityCheckHandler.Map(router, CapClusterMethods.TaskFarmCheck);
         router.MapUnary(CapClusterMethods.ClearResults, (request, _) => Task.FromResult(new ClearReply { Cleared = farm.Clear(request.TaskIds) }));
     }
 

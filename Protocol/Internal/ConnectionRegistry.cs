@@ -24,6 +24,8 @@ internal sealed class ConnectionRegistry
         }
     };
 
+    public bool IsOpen(string connectionId) => _connections.ContainsKey(connectionId);
+
     public bool Abort(string connectionId)
     {
         if (!_connections.TryGetValue(connectionId, out var connection))

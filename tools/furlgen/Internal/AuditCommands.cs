@@ -1,14 +1,30 @@
+using System.Globalization;
+using System.Text;
 using CapCluster.Security;
 using Spectre.Console;
 
 namespace CapCluster.Furlgen.Internal;
 
-/// <summary><c>furlgen audit</c>: the records as a table, or <c>--verify</c> of the hash chain.</summary>
+/// <summary>Which audit records to show.</summary>
+internal sealed record AuditFilter(bool DeniedOnly, string? Label, DateTimeOffset? Since)
+{
+    public bool Matches(AuditRecord r) =>
+        (!DeniedOnly || r.Outcome != AuditRecord.Accepted)
+        && (Label is null || r.Label == Label)
+        && (Since is null || r.Time >= Since);
+}
+
+/// <summary>
+/// <c>furlgen audit</c>: the records as a table, as raw JSON lines (<c>--json</c>), followed as they are appended
+/// (<c>--follow</c>), or <c>--verify</c> of the hash chain.
+/// </summary>
 internal sealed class AuditCommands(IAnsiConsole console)
 {
-    public int Run(string path, bool verify, bool deniedOnly, string? label, DateTimeOffset? since)
+    private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(200);
+
+    public int Run(string path, bool verify, AuditFilter filter, bool json, bool follow, CancellationToken cancellationToken)
     {
-        if (!File.Exists(path))
+        if (!File.Exists(path) && !follow)
         {
             throw new CapClusterException($"{path}: no audit log yet (the controller writes it when it first accepts or refuses a connection)");
         }
@@ -22,11 +38,22 @@ internal sealed class AuditCommands(IAnsiConsole console)
             return result.IsIntact ? 0 : 1;
         }
 
-        var records = AuditLog.ReadAll(path)
-            .Where(r => !deniedOnly || r.Outcome == "refused")
-            .Where(r => label is null || r.Label == label)
-            .Where(r => since is null || r.Time >= since)
-            .ToList();
+        if (follow)
+        {
+            return Follow(path, filter, json, cancellationToken);
+        }
+
+        if (json)
+        {
+            foreach (var line in File.ReadLines(path).Where(l => l.Length > 0 && filter.Matches(AuditLog.ParseLine(l))))
+            {
+                Console.Out.WriteLine(line);
+            }
+
+            return 0;
+        }
+
+        var records = AuditLog.ReadAll(path).Where(filter.Matches).ToList();
         var table = new Table().Border(TableBorder.Square);
         foreach (var column in new[] { "Time (UTC)", "Remote", "Capability", "Label", "Method", "Outcome", "Reason" })
         {
@@ -36,12 +63,12 @@ internal sealed class AuditCommands(IAnsiConsole console)
         foreach (var r in records)
         {
             table.AddRow(
-                r.Time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+                Time(r),
                 Markup.Escape(r.RemoteAddress ?? "-"),
                 Markup.Escape(r.CapabilityId ?? "-"),
                 Markup.Escape(r.Label ?? "-"),
                 Markup.Escape($"{r.Service}/{r.Method}"),
-                r.Outcome == "refused" ? "[red]refused[/]" : "accepted",
+                r.Outcome == AuditRecord.Accepted ? "accepted" : $"[red]{Markup.Escape(r.Outcome)}[/]",
                 Markup.Escape(r.Reason ?? string.Empty));
         }
 
@@ -49,4 +76,78 @@ internal sealed class AuditCommands(IAnsiConsole console)
         console.WriteLine($"{records.Count} record(s)");
         return 0;
     }
+
+    /// <summary>Prints every record, then each new one as it is appended, one line each, until cancelled (Ctrl-C).</summary>
+    private int Follow(string path, AuditFilter filter, bool json, CancellationToken cancellationToken)
+    {
+        long offset = 0;
+        var partial = new StringBuilder();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (File.Exists(path))
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                if (stream.Length < offset)
+                {
+                    offset = 0; // replaced by a new log
+                    partial.Clear();
+                }
+
+                stream.Seek(offset, SeekOrigin.Begin);
+                using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
+                var text = reader.ReadToEnd();
+                offset = stream.Position;
+                partial.Append(text);
+                var all = partial.ToString();
+                var end = all.LastIndexOf('\n');
+                if (end >= 0)
+                {
+                    // Only whole lines: the controller may be half-way through appending one.
+                    foreach (var line in all[..end].Split('\n').Where(l => l.Length > 0))
+                    {
+                        Print(line, filter, json);
+                    }
+
+                    partial.Clear().Append(all[(end + 1)..]);
+                }
+            }
+
+            try
+            {
+                Task.Delay(FollowPoll, cancellationToken).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return 0;
+    }
+
+    private static void Print(string line, AuditFilter filter, bool json)
+    {
+        AuditRecord record;
+        try
+        {
+            record = AuditLog.ParseLine(line);
+        }
+        catch (FormatException e)
+        {
+            Console.Out.WriteLine($"(a damaged line: {e.Message})");
+            return;
+        }
+
+        if (!filter.Matches(record))
+        {
+            return;
+        }
+
+        Console.Out.WriteLine(json
+            ? line
+            : $"{Time(record)}  {record.Outcome,-8}  {record.CapabilityId ?? "-"}  {record.Label ?? "-"}  {record.Service}/{record.Method}  {record.RemoteAddress ?? "-"}  {record.Reason}".TrimEnd());
+        Console.Out.Flush();
+    }
+
+    private static string Time(AuditRecord r) => r.Time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 }

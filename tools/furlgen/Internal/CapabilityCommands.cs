@@ -1,11 +1,17 @@
+using System.Globalization;
+using CapCluster.Client;
+using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
 using CapCluster.Security;
 using Spectre.Console;
 
 namespace CapCluster.Furlgen.Internal;
 
-/// <summary><c>furlgen show</c> and <c>furlgen verify</c>.</summary>
+/// <summary><c>furlgen show</c> and <c>furlgen verify [--online]</c>.</summary>
 internal sealed class CapabilityCommands(IAnsiConsole console)
 {
+    private static readonly TimeSpan OnlineTimeout = TimeSpan.FromSeconds(15);
+
     public int Show(string path, ClusterPaths paths)
     {
         var file = CapabilityFile.Read(path);
@@ -35,7 +41,7 @@ internal sealed class CapabilityCommands(IAnsiConsole console)
         return 0;
     }
 
-    public int Verify(string path)
+    public int Verify(string path, bool online)
     {
         var file = CapabilityFile.Read(path);
         var now = DateTimeOffset.UtcNow;
@@ -47,7 +53,38 @@ internal sealed class CapabilityCommands(IAnsiConsole console)
         }
 
         console.WriteLine($"{path}: OK - a {file.Interface} capability ({file.CapabilityId}) of the controller {file.Url.CaFingerprint[..12]}... at {string.Join(", ", file.Url.Locations)}; holder certificate valid until {holder.NotAfter.ToUniversalTime():u}");
-        return 0;
+        return online ? VerifyOnline(path, file) : 0;
+    }
+
+    /// <summary>One real call (the service's Check method, which the gate admits for any live capability).</summary>
+    private int VerifyOnline(string path, CapabilityFile file)
+    {
+        using var connection = ControllerConnection.Open(path, file.Interface);
+        using var timeout = new CancellationTokenSource(OnlineTimeout);
+        try
+        {
+            var method = CapClusterMethods.CheckFor(CapabilityInterfaces.ServiceName(file.Interface));
+            var reply = connection.CallAsync(method, new CheckRequest(), timeout.Token).GetAwaiter().GetResult();
+            var expires = reply.ExpiresUnixMs == 0 ? "never" : DateTimeOffset.FromUnixTimeMilliseconds(reply.ExpiresUnixMs).ToString("u", CultureInfo.InvariantCulture);
+            var label = reply.Label.Length == 0 ? "(none)" : reply.Label;
+            console.WriteLine($"{path}: accepted by the controller - capability {reply.CapabilityId}, label {label}, expires {expires}");
+            return 0;
+        }
+        catch (CapabilityRefusedException e)
+        {
+            console.WriteLine($"{path}: refused by the controller: {e.Reason}");
+            return 1;
+        }
+        catch (ControllerUnreachableException e)
+        {
+            console.WriteLine($"{path}: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            console.WriteLine($"{path}: the controller did not answer within {OnlineTimeout.TotalSeconds:0} s");
+            return 1;
+        }
     }
 
     private static CapabilityRecord? TryFindRecord(ClusterPaths paths, CapabilityFile file)
