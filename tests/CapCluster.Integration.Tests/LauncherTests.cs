@@ -33,6 +33,13 @@ public sealed class LauncherTests
 
         Assert.Contains("4 engine(s)", status.Output);
 
+        var controllerLog = await cluster.RunAsync("capcluster", "logs");
+        Assert.True(controllerLog.ExitCode == 0, controllerLog.ToString());
+        Assert.Contains("Engine 3 registered", controllerLog.Output);
+        var engineLog = await cluster.RunAsync("capcluster", "logs", "--engine", "2");
+        Assert.Contains($"capengine-{engines.Single(e => e.Id == 2).Pid}.log", engineLog.Output);
+        Assert.Contains("Registered as engine 2", engineLog.Output);
+
         var stop = await cluster.RunAsync("capcluster", "stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());
         Assert.Contains("Stopped the controller", stop.Output);

@@ -28,7 +28,12 @@ stop.SetAction((parse, ct) => Run(parse, () => new ClusterStopper(Paths(parse), 
 var status = new Command("status", "Show the controller and a table of its engines");
 status.SetAction((parse, ct) => Run(parse, () => new ClusterStatus(Paths(parse), AnsiConsole.Console, Console.Out).ShowAsync(parse.GetValue(profile), ct)));
 
-var root = new RootCommand("capcluster: start, inspect and stop a CapCluster controller and its engines") { profile, start, mpirun, stop, status };
+var engineId = new Option<int?>("--engine") { Description = "Show this engine's log instead of the controller's" };
+var lineCount = new Option<int>("--lines") { Description = "How many of the last lines to show", DefaultValueFactory = _ => 50 };
+var logs = new Command("logs", "Show the controller's log, or an engine's, from the log folder") { engineId, lineCount };
+logs.SetAction((parse, ct) => Run(parse, () => new ClusterLogs(Paths(parse), Console.Out).ShowAsync(parse.GetValue(engineId), parse.GetValue(lineCount), ct)));
+
+var root = new RootCommand("capcluster: start, inspect and stop a CapCluster controller and its engines") { profile, start, mpirun, stop, status, logs };
 return await root.Parse(args).InvokeAsync();
 
 ClusterPaths Paths(ParseResult parse) => ClusterPaths.Resolve(parse.GetValue(profile));
