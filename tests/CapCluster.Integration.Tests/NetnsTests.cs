@@ -50,10 +50,11 @@ public sealed class NetnsTests : IAsyncLifetime
         Assert.True(ids.ExitCode == 0, ids.ToString());
         Assert.Equal("ids 0,1", ids.Output.Trim());
 
-        // Each engine answers with its own address: the code ran on host B and on host C.
+        // Each engine answers with its own address (its namespace's local routes): the code ran on host B and on host C.
         var execute = await Client(hosts, d, clientFolder, "execute", multiengine,
-            "string.Join(\",\", System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()" +
-            ".SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address.ToString()).Where(s => s.StartsWith(\"10.77.\"))) + \" pid \" + Environment.ProcessId");
+            "var t = File.ReadAllLines(\"/proc/net/fib_trie\"); " +
+            "string.Join(\",\", t.Where((l, i) => i + 1 < t.Length && t[i + 1].Contains(\"/32 host LOCAL\") && l.Contains(\"10.77.\"))" +
+            ".Select(l => l.Trim().TrimStart('|', '-', ' ')).Distinct()) + \" pid \" + Environment.ProcessId");
         Assert.True(execute.ExitCode == 0, execute.ToString());
         var results = Lines(execute.Output, "result ");
         Assert.Equal(2, results.Count);

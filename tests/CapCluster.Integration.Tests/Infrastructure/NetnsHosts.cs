@@ -52,6 +52,13 @@ internal sealed class NetnsHosts : IAsyncDisposable
             throw new InvalidOperationException(reason);
         }
 
+        // Interface names are limited to 15 characters ("port-" + name in the hub); addresses to 10.77.0.1-254.
+        if (names.Length is 0 or > 254 || names.Distinct().Count() != names.Length ||
+            names.Any(n => n.Length is 0 or > 10 || n == "hub" || !n.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9'))))
+        {
+            throw new ArgumentException("host names must be 1-254 distinct names of 1-10 lower-case letters or digits, not \"hub\"", nameof(names));
+        }
+
         DeleteStaleRuns();
         var hosts = new NetnsHosts(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3)));
         try
@@ -111,8 +118,9 @@ internal sealed class NetnsHosts : IAsyncDisposable
         {
             var host = new NetnsHost(names[i], $"cc-{Run}-{names[i]}", $"10.77.0.{i + 1}");
             Add(host.Namespace);
-            Ip("-n", Hub, "link", "add", "v" + names[i], "type", "veth", "peer", "name", "eth0", "netns", host.Namespace);
-            Ip("-n", Hub, "link", "set", "v" + names[i], "master", "br0", "up");
+            var port = "port-" + names[i];
+            Ip("-n", Hub, "link", "add", "name", port, "type", "veth", "peer", "name", "eth0", "netns", host.Namespace);
+            Ip("-n", Hub, "link", "set", "dev", port, "master", "br0", "up");
             Ip("-n", host.Namespace, "link", "set", "lo", "up");
             Ip("-n", host.Namespace, "addr", "add", host.Address + "/24", "dev", "eth0");
             Ip("-n", host.Namespace, "link", "set", "eth0", "up");
