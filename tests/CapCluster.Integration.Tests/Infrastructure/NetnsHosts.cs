@@ -250,7 +250,7 @@ internal sealed class NetnsHosts : IAsyncDisposable
             var add = TryIp("netns", "add", name);
             if (add.ExitCode != 0)
             {
-                return $"cannot create network namespaces here (`ip netns add` failed: {add.Error.Trim()}); these tests need root or CAP_NET_ADMIN";
+                return $"cannot create network namespaces here (`ip netns add` failed: {add.Error.Trim()}); these tests need root (CAP_SYS_ADMIN and CAP_NET_ADMIN)";
             }
 
             TryIp("netns", "del", name);
