@@ -7,20 +7,27 @@ namespace CapCluster.Integration.Tests.Infrastructure;
 internal sealed class BackgroundProcess
 {
     private readonly ConcurrentQueue<string> lines = new();
+    private readonly ConcurrentQueue<string> stdout = new();
+    private readonly ConcurrentQueue<string> stderr = new();
     private readonly SemaphoreSlim arrived = new(0);
 
     public BackgroundProcess(Process process)
     {
         Process = process;
-        process.OutputDataReceived += (_, e) => Add(e.Data);
-        process.ErrorDataReceived += (_, e) => Add(e.Data);
+        process.OutputDataReceived += (_, e) => Add(e.Data, stdout);
+        process.ErrorDataReceived += (_, e) => Add(e.Data, stderr);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
 
     public Process Process { get; }
 
+    /// <summary>Standard output and error, interleaved as they arrived.</summary>
     public string Output => string.Join('\n', lines);
+
+    public string StandardOutput => string.Join('\n', stdout);
+
+    public string StandardError => string.Join('\n', stderr);
 
     public async Task<string> WaitForLineAsync(string contains, TimeSpan timeout)
     {
@@ -57,10 +64,11 @@ internal sealed class BackgroundProcess
         kill.WaitForExit();
     }
 
-    private void Add(string? line)
+    private void Add(string? line, ConcurrentQueue<string> stream)
     {
         if (line is not null)
         {
+            stream.Enqueue(line);
             lines.Enqueue(line);
             arrived.Release();
         }
