@@ -45,16 +45,7 @@ internal sealed partial class WorkRunner
                 reply.Stderr = outcome.Stderr;
                 if (outcome.Error is { } failure)
                 {
-                    reply.Error = new RemoteError
-                    {
-                        EngineId = engineId(),
-                        Type = failure.Type,
-                        Message = failure.Message,
-                        StackTrace = failure.StackTrace,
-                        CompileError = failure.IsCompileError,
-                        Line = failure.Line ?? 0,
-                        Column = failure.Column ?? 0,
-                    };
+                    reply.Error = ToRemote(failure);
                     return reply;
                 }
             }

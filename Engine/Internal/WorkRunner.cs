@@ -75,16 +75,7 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
         var result = new EngineReply { Execute = reply };
         if (outcome.Error is { } failure)
         {
-            result.Error = new RemoteError
-            {
-                EngineId = engineId(),
-                Type = failure.Type,
-                Message = failure.Message,
-                StackTrace = failure.StackTrace,
-                CompileError = failure.IsCompileError,
-                Line = failure.Line ?? 0,
-                Column = failure.Column ?? 0,
-            };
+            result.Error = ToRemote(failure);
         }
 
         return result;
@@ -214,6 +205,17 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
 
     private EngineReply Error(string type, string message) =>
         new() { Error = new RemoteError { EngineId = engineId(), Type = type, Message = message } };
+
+    private RemoteError ToRemote(RemoteFailure failure) => new()
+    {
+        EngineId = engineId(),
+        Type = failure.Type,
+        Message = failure.Message,
+        StackTrace = failure.StackTrace,
+        CompileError = failure.IsCompileError,
+        Line = failure.Line ?? 0,
+        Column = failure.Column ?? 0,
+    };
 
     private RemoteError ToRemote(Exception e)
     {

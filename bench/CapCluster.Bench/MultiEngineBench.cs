@@ -16,19 +16,11 @@ internal static class MultiEngineBench
     {
         Console.WriteLine($"Raw TLS 1.3 stream over loopback (SslStream, 1 GiB): {await RawTlsMegabytesPerSecondAsync():0} MB/s (the ceiling)");
 
-        var capcluster = Path.Combine(app, "capcluster");
-        var dir = Directory.CreateTempSubdirectory("capcluster-bench-").FullName;
-        try
+        await using var cluster = await Bench.StartAsync(app, 2);
         {
-            var (exit, output) = await Bench.RunAsync(capcluster, dir, "start", "-n", "2");
-            if (exit != 0)
-            {
-                throw new InvalidOperationException(output);
-            }
-
-            await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(dir, "security", "multiengine.cap"));
+            await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(cluster.Security, "multiengine.cap"));
             var engines = await mec.GetEnginesAsync();
-            Console.WriteLine($"Engine RSS idle: {string.Join(", ", engines.Select(e => $"{RssMiB(e.Pid):0} MiB"))}");
+            Console.WriteLine($"Engine RSS idle: {string.Join(", ", engines.Select(e => $"{Bench.RssMiB(e.Pid):0} MiB"))}");
 
             await mec.ExecuteAsync("var x = 1;");
             for (var i = 0; i < 500; i++)
@@ -75,12 +67,7 @@ internal static class MultiEngineBench
             }
 
             await mec.ExecuteAsync("GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();");
-            Console.WriteLine($"Engine RSS after 10,000 executes: {string.Join(", ", engines.Select(e => $"{RssMiB(e.Pid):0} MiB"))}");
-        }
-        finally
-        {
-            await Bench.RunAsync(capcluster, dir, "stop");
-            Directory.Delete(dir, recursive: true);
+            Console.WriteLine($"Engine RSS after 10,000 executes: {string.Join(", ", engines.Select(e => $"{Bench.RssMiB(e.Pid):0} MiB"))}");
         }
     }
 
@@ -115,25 +102,9 @@ internal static class MultiEngineBench
     public static async Task RunTransferAsync(string app)
     {
         Console.WriteLine($"Raw TLS 1.3 stream over loopback (SslStream, 1 GiB): {await RawTlsMegabytesPerSecondAsync():0} MB/s (the ceiling)");
-        var capcluster = Path.Combine(app, "capcluster");
-        var dir = Directory.CreateTempSubdirectory("capcluster-bench-").FullName;
-        try
-        {
-            await Bench.RunAsync(capcluster, dir, "start", "-n", "1");
-            await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(dir, "security", "multiengine.cap"));
-            await TransferAsync(mec);
-        }
-        finally
-        {
-            await Bench.RunAsync(capcluster, dir, "stop");
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    private static double RssMiB(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+        await using var cluster = await Bench.StartAsync(app, 1);
+        await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(cluster.Security, "multiengine.cap"));
+        await TransferAsync(mec);
     }
 
     private static async Task<double> RawTlsMegabytesPerSecondAsync()

@@ -31,6 +31,19 @@ return 0;
 
 namespace CapCluster.Bench
 {
+    internal sealed class BenchCluster(string app, string folder) : IAsyncDisposable
+    {
+        public string Folder { get; } = folder;
+
+        public string Security => Path.Combine(Folder, "security");
+
+        public async ValueTask DisposeAsync()
+        {
+            await Bench.RunAsync(Path.Combine(app, "capcluster"), Folder, "stop");
+            Directory.Delete(Folder, recursive: true);
+        }
+    }
+
     internal static class Bench
     {
         public static string FindRoot()
@@ -55,6 +68,27 @@ namespace CapCluster.Bench
             var error = p.StandardError.ReadToEndAsync();
             await p.WaitForExitAsync();
             return (p.ExitCode, await output + await error);
+        }
+
+        /// <summary>Starts a cluster of <paramref name="engines"/> under a throwaway folder; dispose stops it and deletes the folder.</summary>
+        public static async Task<BenchCluster> StartAsync(string app, int engines)
+        {
+            var folder = Directory.CreateTempSubdirectory("capcluster-bench-").FullName;
+            var (exit, output) = await RunAsync(Path.Combine(app, "capcluster"), folder, "start", "-n", engines.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var cluster = new BenchCluster(app, folder);
+            if (exit != 0)
+            {
+                await cluster.DisposeAsync();
+                throw new InvalidOperationException(output);
+            }
+
+            return cluster;
+        }
+
+        public static double RssMiB(int pid)
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
         }
 
         public static string Percentiles(List<double> microseconds)

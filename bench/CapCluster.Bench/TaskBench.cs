@@ -8,17 +8,9 @@ internal static class TaskBench
 {
     public static async Task RunAsync(string app)
     {
-        var capcluster = Path.Combine(app, "capcluster");
-        var dir = Directory.CreateTempSubdirectory("capcluster-bench-").FullName;
-        try
+        await using var cluster = await Bench.StartAsync(app, 2);
         {
-            var (exit, output) = await Bench.RunAsync(capcluster, dir, "start", "-n", "2");
-            if (exit != 0)
-            {
-                throw new InvalidOperationException(output);
-            }
-
-            var security = Path.Combine(dir, "security");
+            var security = cluster.Security;
             await using var tc = await TaskClient.ConnectAsync(Path.Combine(security, "task.cap"));
             await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(security, "multiengine.cap"));
 
@@ -44,13 +36,13 @@ internal static class TaskBench
                 var results = await tc.BarrierAsync(ids);
                 clock.Stop();
                 var failed = results.Count(r => r.Status != CapCluster.Client.TaskStatus.Succeeded);
-                Console.WriteLine($"{count:N0} no-op DelegateTasks submitted at once: {clock.Elapsed.TotalSeconds:0.00} s, {count / clock.Elapsed.TotalSeconds:N0} tasks/s ({failed} failed); controller RSS {RssMiB(ControllerPid(security)):0} MiB");
+                Console.WriteLine($"{count:N0} no-op DelegateTasks submitted at once: {clock.Elapsed.TotalSeconds:0.00} s, {count / clock.Elapsed.TotalSeconds:N0} tasks/s ({failed} failed); controller RSS {Bench.RssMiB(ControllerPid(security)):0} MiB");
                 await tc.ClearAsync();
             }
 
             var engines = await mec.GetEnginesAsync();
             var state = CapCluster.Security.ControllerState.TryRead(security)!;
-            Console.WriteLine($"RSS after 100,000 tasks: controller {RssMiB(state.Pid):0} MiB, engines {string.Join(", ", engines.Select(e => $"{RssMiB(e.Pid):0} MiB"))}");
+            Console.WriteLine($"RSS after 100,000 tasks: controller {Bench.RssMiB(state.Pid):0} MiB, engines {string.Join(", ", engines.Select(e => $"{Bench.RssMiB(e.Pid):0} MiB"))}");
 
             var code = Stopwatch.StartNew();
             var codeIds = await tc.RunAsync([.. Enumerable.Range(0, 20_000).Select(_ => (TaskDefinition)new CodeTask("var r = 0;"))]);
@@ -58,20 +50,9 @@ internal static class TaskBench
             code.Stop();
             Console.WriteLine($"20,000 no-op CodeTasks submitted at once: {code.Elapsed.TotalSeconds:0.00} s, {20_000 / code.Elapsed.TotalSeconds:N0} tasks/s");
             await tc.ClearAsync();
-            Console.WriteLine($"Controller RSS after the runs and a clear: {RssMiB(state.Pid):0} MiB");
-        }
-        finally
-        {
-            await Bench.RunAsync(capcluster, dir, "stop");
-            Directory.Delete(dir, recursive: true);
+            Console.WriteLine($"Controller RSS after the runs and a clear: {Bench.RssMiB(state.Pid):0} MiB");
         }
     }
 
     private static int ControllerPid(string security) => CapCluster.Security.ControllerState.TryRead(security)!.Pid;
-
-    private static double RssMiB(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
-    }
 }
