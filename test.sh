@@ -10,6 +10,7 @@ missing=()
 command -v setsid >/dev/null || missing+=(util-linux)
 command -v flock >/dev/null || missing+=(util-linux)
 command -v mpirun >/dev/null || missing+=(openmpi-bin)
+command -v sbatch >/dev/null || missing+=(slurm-wlm munge)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${missing[*]}"
