@@ -62,6 +62,12 @@ Task<int> Start(ParseResult parse, string how, CancellationToken ct) => Run(pars
         throw new CapClusterException($"-n {n}: the number of engines cannot be negative");
     }
 
+    // Checked before the controller starts, so a forgotten --hosts costs nothing.
+    if (how == "ssh" && parse.GetValue(hosts) is null)
+    {
+        throw new CapClusterException("--launcher ssh needs --hosts FILE (lines `host [count]`)");
+    }
+
     var options = new StartOptions(n, parse.GetValue(profile), parse.GetValue(enginePort), parse.GetValue(clientPort),
         parse.GetValue(ip), parse.GetValue(locations) ?? [], TimeSpan.FromSeconds(parse.GetValue(timeout)), how, parse.GetValue(mpirunArgs),
         how is "mpi" or "local" ? null : new LaunchOptions(
