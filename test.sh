@@ -11,6 +11,8 @@ command -v setsid >/dev/null || missing+=(util-linux)
 command -v flock >/dev/null || missing+=(util-linux)
 command -v mpirun >/dev/null || missing+=(openmpi-bin)
 command -v ip >/dev/null || missing+=(iproute2)
+command -v sbatch >/dev/null || missing+=(slurm-wlm munge)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${missing[*]}"

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CapCluster.Launcher.Internal;
+using CapCluster.Launcher.Internal.Launchers;
 using CapCluster.Security;
 using Spectre.Console;
 
@@ -12,11 +13,31 @@ var ip = new Option<string?>("--ip") { Description = "Address the controller lis
 var locations = new Option<string[]>("--location") { Description = "Host or address written into the .cap files (repeatable)", Arity = ArgumentArity.ZeroOrMore };
 var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for every engine to register", DefaultValueFactory = _ => 60 };
 
-var launcher = new Option<string>("--launcher") { Description = "How engines start: local (default) or mpi (mpirun -n N capengine --mpi)", DefaultValueFactory = _ => "local" };
-launcher.AcceptOnlyFromAmong("local", "mpi");
+var launcher = new Option<string>("--launcher")
+{
+    Description = "How engines start: local (default), mpi (mpirun -n N capengine --mpi), ssh (--hosts FILE), slurm (sbatch) or pbs (qsub)",
+    DefaultValueFactory = _ => "local",
+};
+launcher.AcceptOnlyFromAmong(EngineLaunchers.Names);
 var mpirunArgs = new Option<string[]>("--mpirun-arg") { Description = "An extra argument for mpirun (repeatable), e.g. --mpirun-arg=--bind-to --mpirun-arg=none", Arity = ArgumentArity.ZeroOrMore };
 
-var start = new Command("start", "Start a controller and N engines on this machine, in the background") { engines, enginePort, clientPort, ip, locations, timeout, launcher, mpirunArgs };
+var partition = new Option<string?>("--partition") { Description = "slurm: the partition; pbs: the queue (default: the scheduler's default)" };
+var timeLimit = new Option<string?>("--time-limit") { Description = "slurm/pbs: the job's time limit, e.g. 1:00:00 (default: the scheduler's default)" };
+var account = new Option<string?>("--account") { Description = "slurm/pbs: the account to charge" };
+var batchTemplate = new Option<string?>("--batch-template")
+{
+    Description = "slurm/pbs: a script template replacing the built-in one; placeholders {engines} {engine} {profile_args} {cap_file} {log_folder} {job_name} {partition} {time} {account}",
+};
+var hosts = new Option<string?>("--hosts") { Description = "ssh: a file of `host [count]` lines (# starts a comment)" };
+var remoteEngine = new Option<string?>("--remote-engine") { Description = "ssh: capengine's path on the other hosts (default: its path here)" };
+var sharedFolder = new Option<bool>("--shared-folder") { Description = "ssh: the security and log folders are shared (same paths on every host), so engine.cap is not copied" };
+var sshOptions = new Option<string[]>("--ssh-option") { Description = "ssh: an -o option for ssh and scp (repeatable), e.g. --ssh-option Port=2222", Arity = ArgumentArity.ZeroOrMore };
+
+var start = new Command("start", "Start a controller and N engines, in the background")
+{
+    engines, enginePort, clientPort, ip, locations, timeout, launcher, mpirunArgs,
+    partition, timeLimit, account, batchTemplate, hosts, remoteEngine, sharedFolder, sshOptions,
+};
 start.SetAction((parse, ct) => Start(parse, parse.GetValue(launcher)!, ct));
 
 var mpirun = new Command("mpirun", "Start a controller and N MPI engines with mpirun (the same as start --launcher mpi)") { engines, enginePort, clientPort, ip, locations, timeout, mpirunArgs };
@@ -46,8 +67,17 @@ Task<int> Start(ParseResult parse, string how, CancellationToken ct) => Run(pars
         throw new CapClusterException($"-n {n}: the number of engines cannot be negative");
     }
 
+    // Checked before the controller starts, so a forgotten --hosts costs nothing.
+    if (how == "ssh" && parse.GetValue(hosts) is null)
+    {
+        throw new CapClusterException("--launcher ssh needs --hosts FILE (lines `host [count]`)");
+    }
+
     var options = new StartOptions(n, parse.GetValue(profile), parse.GetValue(enginePort), parse.GetValue(clientPort),
-        parse.GetValue(ip), parse.GetValue(locations) ?? [], TimeSpan.FromSeconds(parse.GetValue(timeout)), how, parse.GetValue(mpirunArgs));
+        parse.GetValue(ip), parse.GetValue(locations) ?? [], TimeSpan.FromSeconds(parse.GetValue(timeout)), how, parse.GetValue(mpirunArgs),
+        how is "mpi" or "local" ? null : new LaunchOptions(
+            parse.GetValue(partition), parse.GetValue(timeLimit), parse.GetValue(account), parse.GetValue(batchTemplate),
+            parse.GetValue(hosts), parse.GetValue(remoteEngine), parse.GetValue(sharedFolder)) { SshOptions = parse.GetValue(sshOptions) ?? [] });
     return new ClusterStarter(Paths(parse), Console.Out).StartAsync(options, ct);
 });
 

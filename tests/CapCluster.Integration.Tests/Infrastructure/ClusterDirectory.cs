@@ -22,6 +22,9 @@ internal sealed class ClusterDirectory : IAsyncDisposable
 
     public string BaseFolder { get; }
 
+    /// <summary>More environment for every binary this directory runs (SLURM_CONF, say).</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
     public ClusterPaths Paths(string? profile = null)
     {
         profiles.Add(profile);
@@ -144,6 +147,11 @@ internal sealed class ClusterDirectory : IAsyncDisposable
         };
         info.Environment["CAPCLUSTER_DIR"] = BaseFolder;
         info.Environment["TERM"] = "dumb";
+        foreach (var (name, value) in Environment)
+        {
+            info.Environment[name] = value;
+        }
+
         return info;
     }
 }

@@ -4,7 +4,11 @@ using CapCluster.Security;
 namespace CapCluster.Launcher.Internal;
 
 /// <summary>The processes <c>capcluster start</c> launched, so that <c>stop</c> can make sure they end.</summary>
-internal sealed record ClusterRecord(int ControllerPid, IReadOnlyList<int> EnginePids)
+/// <param name="ControllerPid">The capcontroller process.</param>
+/// <param name="EnginePids">Local engine (or mpirun) processes; empty for ssh and batch jobs.</param>
+/// <param name="Scheduler">The launcher that started the engines (local, mpi, ssh, slurm, pbs); null in records from before launchers.</param>
+/// <param name="JobId">The slurm or pbs job running the engines, which <c>stop</c> cancels.</param>
+internal sealed record ClusterRecord(int ControllerPid, IReadOnlyList<int> EnginePids, string? Scheduler = null, string? JobId = null)
 {
     private const string FileName = "cluster.json";
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CapCluster.Client;
+using CapCluster.Launcher.Internal.Launchers;
 using CapCluster.Security;
 
 namespace CapCluster.Launcher.Internal;
@@ -34,29 +35,22 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
             var state = await WaitForControllerAsync(controller, ControllerTimeout, cancellationToken).ConfigureAwait(false);
             output.WriteLine($"ready: engines on {state.ListenAddress}:{state.EnginePort}, clients on {state.ListenAddress}:{state.ClientPort} ({clock.Elapsed.TotalSeconds:0.00} s)");
 
-            var engines = new List<Process>();
-            Func<EngineStatus, bool> ours;
-            if (options.Launcher == "mpi")
+            var launcher = EngineLaunchers.For(options.Launcher, paths, output);
+            var record = new ClusterRecord(controller.Id, [], options.Launcher);
+            try
             {
-                output.WriteLine($"Starting {options.Engines} engines with mpirun...");
-                var arguments = options.MpirunArguments(Programs.Engine, Environment.GetEnvironmentVariable(ClusterPaths.BaseFolderVariable)).ToList();
-                engines.Add(DetachedProcess.Start(Programs.Mpirun, arguments, paths.LogFolder));
-                ours = e => e.Properties.GetValueOrDefault("mpi") == "yes";
+                var launched = await launcher.LaunchAsync(options, cancellationToken).ConfigureAwait(false);
+                started.AddRange(launched.Watched);
+                record = record with { EnginePids = [.. launched.Watched.Select(e => e.Id)], JobId = launched.JobId };
+                record.Write(paths);
+                await WaitForEnginesAsync(launched, clock, options.Timeout, cancellationToken).ConfigureAwait(false);
             }
-            else
+            catch when (record.JobId is not null)
             {
-                for (var i = 0; i < options.Engines; i++)
-                {
-                    engines.Add(DetachedProcess.Start(Programs.Engine, StartOptions.ProfileArguments(options.Profile), paths.LogFolder));
-                }
-
-                var pids = engines.Select(e => e.Id).ToHashSet();
-                ours = e => pids.Contains(e.Pid);
+                await launcher.CleanUpAsync(record, CancellationToken.None).ConfigureAwait(false);
+                throw;
             }
 
-            started.AddRange(engines);
-            new ClusterRecord(controller.Id, [.. engines.Select(e => e.Id)]).Write(paths);
-            await WaitForEnginesAsync(engines, options.Engines, ours, options.Timeout, clock, cancellationToken).ConfigureAwait(false);
             PrintHowToConnect(options);
             return 0;
         }
@@ -100,9 +94,10 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         }
     }
 
-    /// <summary>Waits until <paramref name="expected"/> engines that are <paramref name="ours"/> registered; fails when a watched process exits first.</summary>
-    private async Task WaitForEnginesAsync(List<Process> watched, int expected, Func<EngineStatus, bool> ours, TimeSpan timeout, Stopwatch clock, CancellationToken cancellationToken)
+    /// <summary>Waits until the launched engines registered; fails when a watched process exits first.</summary>
+    private async Task WaitForEnginesAsync(LaunchedEngines launched, Stopwatch clock, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var (expected, watched, ours) = (launched.Expected, launched.Watched, launched.Ours);
         await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), cancellationToken).ConfigureAwait(false);
         var deadline = Stopwatch.StartNew();
         var shown = -1;
@@ -131,9 +126,7 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
 
             if (deadline.Elapsed > timeout)
             {
-                throw new CapClusterException(
-                    $"only {registered} of {expected} engines registered within {timeout.TotalSeconds:0} s; " +
-                    $"read the engine logs in {paths.LogFolder} (capengine-<pid>.log){(watched.Count > 0 ? $", e.g. {LogOf("capengine", watched[0].Id)}" : string.Empty)}");
+                throw new CapClusterException($"only {registered} of {expected} engines registered within {timeout.TotalSeconds:0} s; {launched.TimeoutHint}");
             }
 
             await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);

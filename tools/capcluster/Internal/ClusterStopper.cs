@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CapCluster.Client;
+using CapCluster.Launcher.Internal.Launchers;
 using CapCluster.Security;
 
 namespace CapCluster.Launcher.Internal;
@@ -44,6 +45,12 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
                 leftovers++;
                 await EndAsync(pid, EngineProcessNames, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        // A batch job ends when its engines do, but one still queued would start them later.
+        if (record is { JobId: not null, Scheduler: not null })
+        {
+            await EngineLaunchers.For(record.Scheduler, paths, output).CleanUpAsync(record, cancellationToken).ConfigureAwait(false);
         }
 
         ClusterRecord.Delete(paths);

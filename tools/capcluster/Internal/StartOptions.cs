@@ -10,8 +10,12 @@ internal sealed record StartOptions(
     IReadOnlyList<string> Locations,
     TimeSpan Timeout,
     string Launcher = "local",
-    IReadOnlyList<string>? ExtraMpirunArguments = null)
+    IReadOnlyList<string>? ExtraMpirunArguments = null,
+    LaunchOptions? LaunchOptions = null)
 {
+    /// <summary>The ssh, slurm and pbs options (all defaults when none were given).</summary>
+    public LaunchOptions Launch => LaunchOptions ?? new LaunchOptions();
+
     public IEnumerable<string> ControllerArguments()
     {
         foreach (var argument in ProfileArguments(Profile))

@@ -1,0 +1,27 @@
+using System.Diagnostics;
+using CapCluster.Security;
+
+namespace CapCluster.Launcher.Internal.Launchers;
+
+/// <summary><c>--launcher local</c>: N capengine processes on this machine, detached.</summary>
+internal sealed class LocalLauncher(ClusterPaths paths, TextWriter output) : IEngineLauncher
+{
+    public Task<LaunchedEngines> LaunchAsync(StartOptions options, CancellationToken cancellationToken)
+    {
+        _ = output;
+        var engines = new List<Process>();
+        for (var i = 0; i < options.Engines; i++)
+        {
+            engines.Add(DetachedProcess.Start(Programs.Engine, StartOptions.ProfileArguments(options.Profile), paths.LogFolder));
+        }
+
+        var pids = engines.Select(e => e.Id).ToHashSet();
+        return Task.FromResult(new LaunchedEngines(options.Engines, engines, e => pids.Contains(e.Pid), LogHint(paths, engines)));
+    }
+
+    public Task CleanUpAsync(ClusterRecord record, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    internal static string LogHint(ClusterPaths paths, IReadOnlyList<Process> engines) =>
+        $"read the engine logs in {paths.LogFolder} (capengine-<pid>.log)" +
+        (engines.Count > 0 ? $", e.g. {Path.Combine(paths.LogFolder, $"capengine-{engines[0].Id}.log")}" : string.Empty);
+}
