@@ -39,6 +39,41 @@ public sealed class MpiTests
         var stop = await cluster.RunAsync("capcluster", "stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());
     }
+
+    [MpirunFact]
+    public async Task EnginesStartedByMpirunWithoutMpiFlag_RegisterAndWork_WithoutMpiInit()
+    {
+        await using var cluster = new ClusterDirectory();
+        await cluster.StartControllerAsync();
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/mpirun")
+        {
+            ArgumentList = { "-n", "2", "--oversubscribe", "-x", "TERM=dumb", "-x", "CAPCLUSTER_DIR", Repository.App("capengine") },
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (Environment.UserName == "root")
+        {
+            start.ArgumentList.Insert(2, "--allow-run-as-root");
+        }
+
+        start.Environment["CAPCLUSTER_DIR"] = cluster.BaseFolder;
+        var mpirun = new BackgroundProcess(System.Diagnostics.Process.Start(start)!);
+        try
+        {
+            await using var mec = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout);
+            await ClusterDirectory.WaitForEnginesAsync(mec, 2, Timeout);
+            var engines = await mec.GetEnginesAsync().WaitAsync(Timeout);
+            Assert.All(engines, e => Assert.False(e.Properties.ContainsKey("mpi")));
+            var initialized = await mec.ExecuteAsync("CapCluster.Mpi.Mpi.IsInitialized").GetAsync(Timeout);
+            Assert.All(initialized, r => Assert.Equal("False", r.ValueText));
+        }
+        finally
+        {
+            mpirun.Process.Kill(entireProcessTree: true);
+            await mpirun.Process.WaitForExitAsync().WaitAsync(Timeout);
+        }
+    }
 }
 
 /// <summary>A fact that needs OpenMPI's mpirun; skipped, with the reason, when it is absent.</summary>
