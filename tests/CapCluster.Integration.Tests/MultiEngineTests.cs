@@ -121,6 +121,25 @@ public sealed class MultiEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PushPull_OneGiB_TravelsInChunks_AndIsEqualOnReturn()
+    {
+        // Far past the 64 MiB message limit: only chunked transfer can carry it.
+        var data = new byte[1 << 30];
+        for (var i = 0; i < data.Length; i += 4096)
+        {
+            data[i] = (byte)(i / 4096);
+        }
+
+        data[^1] = 0xAB;
+        await Mec.PushAsync("gib", data, [3]).GetAsync(Timeout * 3);
+        Assert.Equal(["1073741824"], (await Mec.ExecuteAsync("gib.Length", [3]).GetAsync(Timeout)).Select(r => r.ValueText));
+
+        var back = (await Mec.PullAsync<byte[]>("gib", [3]).GetAsync(Timeout * 3))[0];
+        Assert.True(data.AsSpan().SequenceEqual(back), "the pulled GiB differs from the pushed one");
+        await Mec.ExecuteAsync("gib = null; GC.Collect();", [3]).GetAsync(Timeout);
+    }
+
+    [Fact]
     public async Task ScatterGather_TenMillionAndOneDoubles_OverThreeEngines()
     {
         var data = Enumerable.Range(0, 10_000_001).Select(i => (double)i).ToArray();
