@@ -50,7 +50,8 @@ internal sealed partial class TaskFarm
     private List<TaskEntry> TakeFor(EngineSession engine)
     {
         // Share the ready tasks among the engines that can take them, so one engine does not take all of a burst.
-        var share = Math.Max(1, Math.Min(options.BatchSize, (ready.Count + registry.Ids().Count - 1) / Math.Max(1, registry.Ids().Count)));
+        var engines = Math.Max(1, registry.Ids().Count);
+        var share = Math.Max(1, Math.Min(options.BatchSize, (ready.Count + engines - 1) / engines));
         var batch = new List<TaskEntry>();
         for (var node = ready.First; node is not null && batch.Count < share;)
         {
@@ -79,6 +80,7 @@ internal sealed partial class TaskFarm
         foreach (var entry in batch)
         {
             entry.State = TaskState.Running;
+            running++;
             entry.Engine = engine.Id;
             entry.Attempts++;
             request.Tasks.Add(ToRequest(CurrentSpec(entry), load.Assemblies));
@@ -160,8 +162,10 @@ internal sealed partial class TaskFarm
         Pump();
     }
 
+    /// <summary>A running task's result arrived. (Called only for running tasks.)</summary>
     private void Succeed(TaskEntry entry, int engine, TaskReply reply)
     {
+        running--;
         if (entry.AbortRequested)
         {
             Finish(entry, TaskState.Aborted, null, "aborted while it ran; its result was discarded");
@@ -179,8 +183,10 @@ internal sealed partial class TaskFarm
         Complete(entry, result);
     }
 
+    /// <summary>A running task failed, lost its engine or timed out. (Called only for running tasks.)</summary>
     private void RetryOrFail(TaskEntry entry, RemoteError? error, string? failure)
     {
+        running--;
         if (entry.AbortRequested)
         {
             Finish(entry, TaskState.Aborted, error, failure ?? "aborted while it ran");

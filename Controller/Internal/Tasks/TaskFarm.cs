@@ -29,6 +29,9 @@ internal sealed partial class TaskFarm
     private long failed;
     private long aborted;
 
+    // Tasks on an engine now; every accepted task that is neither finished nor running is queued.
+    private long running;
+
     public TaskFarm(EngineRegistry registry, TaskFarmOptions options, TimeProvider time)
     {
         this.registry = registry;
@@ -43,8 +46,8 @@ internal sealed partial class TaskFarm
         {
             var reply = new QueueStatusReply
             {
-                Queued = tasks.Values.Count(t => t.State == TaskState.Queued),
-                Running = tasks.Values.Count(t => t.State == TaskState.Running),
+                Queued = nextId - succeeded - failed - aborted - running,
+                Running = running,
                 Succeeded = succeeded,
                 Failed = failed,
                 Aborted = aborted,
