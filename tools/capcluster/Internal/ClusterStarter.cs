@@ -118,7 +118,7 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
             var dead = watched.FirstOrDefault(e => e.HasExited);
             if (dead is not null)
             {
-                var name = Path.GetFileName(dead.StartInfo.ArgumentList.Count > 2 ? dead.StartInfo.ArgumentList[2] : "capengine");
+                var name = DetachedProcess.ProgramName(dead);
                 throw new CapClusterException(
                     $"{name} process {dead.Id} exited with code {dead.ExitCode} before its engines registered: " +
                     $"{Tail(DetachedProcess.OutputFile(paths.LogFolder, name, dead.Id))} (log: {LogOf(name, dead.Id)})");

@@ -27,6 +27,10 @@ internal static class DetachedProcess
         return Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
     }
 
+    /// <summary>The program a process from <see cref="Start"/> runs (the argument after the script), e.g. "capengine" or "mpirun".</summary>
+    public static string ProgramName(Process process) =>
+        Path.GetFileName(process.StartInfo.ArgumentList.Count > 2 ? process.StartInfo.ArgumentList[2] : process.StartInfo.FileName);
+
     public static string OutputFile(string logFolder, string executable, int pid) =>
         Path.Combine(logFolder, $"{Path.GetFileName(executable)}-{pid}.out");
 
