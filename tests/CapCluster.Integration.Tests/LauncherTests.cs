@@ -93,7 +93,14 @@ public sealed class LauncherTests
     {
         await using var cluster = new ClusterDirectory();
 
-        var start = await cluster.RunAsync("capcluster", "start", "-n", "2", "--timeout", "0.001");
+        // Engines that run but never register: the launcher takes capengine from CAPCLUSTER_BIN first.
+        var bin = Directory.CreateDirectory(Path.Combine(cluster.BaseFolder, "bin")).FullName;
+        var silentEngine = Path.Combine(bin, "capengine");
+        await File.WriteAllTextAsync(silentEngine, "#!/bin/sh\nexec sleep 120\n");
+        File.SetUnixFileMode(silentEngine, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        cluster.Environment["CAPCLUSTER_BIN"] = bin;
+
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "2", "--timeout", "1");
 
         Assert.NotEqual(0, start.ExitCode);
         Assert.Matches(@"capengine-\d+\.log", start.Error);
