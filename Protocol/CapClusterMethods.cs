@@ -49,6 +49,10 @@ public static class CapClusterMethods
     public static readonly Method<ClearQueueRequest, ClearQueueReply> ClearQueue =
         new(MethodType.Unary, MultiEngineService, "ClearQueue");
 
+    /// <summary>Grants a data lane to one engine, for bulk values end to end.</summary>
+    public static readonly Method<OpenLaneRequest, OpenLaneReply> OpenLane =
+        new(MethodType.Unary, MultiEngineService, "OpenLane");
+
     /// <summary>Counts of queued, running and finished tasks.</summary>
     public static readonly Method<QueueStatusRequest, QueueStatusReply> QueueStatus =
         new(MethodType.Unary, TaskFarmService, "QueueStatus");

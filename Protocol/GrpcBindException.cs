@@ -18,6 +18,9 @@ public sealed class GrpcBindException : Exception
     /// <summary>The endpoint that could not be bound.</summary>
     public GrpcEndpoint Endpoint { get; }
 
+    /// <summary>The exception for a failure to bind <paramref name="endpoint"/>, with the reason and advice read from <paramref name="error"/>.</summary>
+    public static GrpcBindException For(GrpcEndpoint endpoint, Exception error) => Internal.BindErrors.Create([endpoint], error);
+
     /// <summary>The endpoint's name, e.g. <c>engine</c>.</summary>
     public string EndpointName => Endpoint.Name;
 

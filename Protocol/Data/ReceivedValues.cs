@@ -11,7 +11,9 @@ namespace CapCluster.Protocol.Data;
 public sealed class ReceivedValues
 {
     private readonly List<(NamedValue Named, Value Tree, BlobTargets Targets)> values = [];
+    private readonly List<Memory<byte>> targets;
     private readonly BlobAssembler? assembler;
+    private bool filled;
 
     /// <summary>Prepares to receive <paramref name="named"/>, whose blobs have the announced lengths.</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT when a tree is malformed or the lengths do not match it.</exception>
@@ -32,15 +34,33 @@ public sealed class ReceivedValues
             values.Add((value, tree, ValueCodec.AllocateTargets(tree)));
         }
 
-        var targets = values.SelectMany(v => Enumerable.Range(0, v.Targets.Count).Select(i => v.Targets[i])).ToList();
+        targets = values.SelectMany(v => Enumerable.Range(0, v.Targets.Count).Select(i => v.Targets[i])).ToList();
         if (targets.Count > 0 || blobLengths.Count > 0)
         {
             assembler = new BlobAssembler(targets, blobLengths);
         }
     }
 
+    /// <summary>The named values given at construction, in order.</summary>
+    public IReadOnlyList<NamedValue> Named => values.ConvertAll(v => v.Named);
+
     /// <summary>True when every blob byte has arrived.</summary>
-    public bool IsComplete => assembler is null || assembler.IsComplete;
+    public bool IsComplete => filled || assembler is null || assembler.IsComplete;
+
+    /// <summary>
+    /// Reads every blob, in order, straight from <paramref name="stream"/> into its final array
+    /// (the bytes are copied once, by the stream's own read); for a lane, where the blobs follow their frame.
+    /// </summary>
+    /// <exception cref="EndOfStreamException">The stream ended before every blob arrived.</exception>
+    internal async ValueTask ReadBlobsAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        foreach (var target in targets)
+        {
+            await stream.ReadExactlyAsync(target, cancellationToken).ConfigureAwait(false);
+        }
+
+        filled = true;
+    }
 
     /// <summary>Copies a chunk into place; true when the data is complete.</summary>
     public bool Add(DataChunk chunk) => assembler?.Add(chunk) ?? true;

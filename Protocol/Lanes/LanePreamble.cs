@@ -1,0 +1,56 @@
+namespace CapCluster.Protocol.Lanes;
+
+/// <summary>
+/// What each end of a data lane sends the controller's data port before anything else, and
+/// the controller's one-byte answer (see lane.proto).
+/// </summary>
+public static class LanePreamble
+{
+    /// <summary>The length of a lane id.</summary>
+    public const int IdLength = 16;
+
+    /// <summary>The preamble's length: magic, lane id, role.</summary>
+    public const int Length = 8 + IdLength + 1;
+
+    /// <summary>The controller's answer when it spliced the two ends.</summary>
+    public const byte Spliced = 1;
+
+    /// <summary>The controller's answer when it refused; a UTF-8 reason follows, then the connection closes.</summary>
+    public const byte Refused = 0;
+
+    /// <summary>The TLS application protocol both ends negotiate inside the lane.</summary>
+    public const string ApplicationProtocol = "capcluster-lane/1";
+
+    private static ReadOnlySpan<byte> Magic => "CAPLANE1"u8;
+
+    /// <summary>The preamble an end sends for <paramref name="laneId"/> in <paramref name="role"/>.</summary>
+    public static byte[] Create(ReadOnlySpan<byte> laneId, LaneRole role)
+    {
+        if (laneId.Length != IdLength)
+        {
+            throw new ArgumentException($"a lane id has {IdLength} bytes, not {laneId.Length}", nameof(laneId));
+        }
+
+        var preamble = new byte[Length];
+        Magic.CopyTo(preamble);
+        laneId.CopyTo(preamble.AsSpan(8));
+        preamble[^1] = (byte)role;
+        return preamble;
+    }
+
+    /// <summary>Reads a received preamble; false (with nothing set) when it is not one.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> preamble, out byte[] laneId, out LaneRole role)
+    {
+        laneId = [];
+        role = default;
+        if (preamble.Length != Length || !preamble[..8].SequenceEqual(Magic)
+            || preamble[^1] is not ((byte)LaneRole.Client or (byte)LaneRole.Engine))
+        {
+            return false;
+        }
+
+        laneId = preamble.Slice(8, IdLength).ToArray();
+        role = (LaneRole)preamble[^1];
+        return true;
+    }
+}
