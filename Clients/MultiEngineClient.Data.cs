@@ -20,7 +20,7 @@ public sealed partial class MultiEngineClient
         };
         var blocks = Partition.Blocks(length, engines.Count);
         var pushes = engines.Select((engine, i) =>
-            PushAsync(name, Partition.Slice(sequence, blocks[i].Start, blocks[i].Count), [engine], cancellationToken).AsTask());
+            PushAsync(name, Partition.View(sequence, blocks[i].Start, blocks[i].Count), [engine], cancellationToken).AsTask());
         await Task.WhenAll(pushes).ConfigureAwait(false);
     }
 

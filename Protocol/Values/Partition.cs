@@ -33,6 +33,23 @@ public static class Partition
     }
 
     /// <summary>
+    /// Items [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) of a sequence, to be
+    /// sent: for a numeric array of any rank, a view of those rows that the value codec sends straight from the
+    /// array's memory (no copy; the array must not change until the send is done); otherwise <see cref="Slice"/>.
+    /// </summary>
+    public static object View(object sequence, int start, int count)
+    {
+        ArgumentNullException.ThrowIfNull(sequence);
+        if (sequence is Array array && ScalarTypes.IsArrayElement(array.GetType().GetElementType()!))
+        {
+            CheckRange(array.Rank == 1 ? array.Length : array.GetLength(0), start, count);
+            return new ArrayRows(array, start, count);
+        }
+
+        return Slice(sequence, start, count);
+    }
+
+    /// <summary>
     /// Copies items [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>)
     /// of a sequence: a new <c>T[]</c> from a one-dimensional array; a new array of the same
     /// trailing dimensions from a multi-dimensional numeric array (rows along the first

@@ -63,7 +63,9 @@ internal sealed class ValueEncoder
             case string v: return new Value { StringValue = v };
             case decimal v: return new Value { DecimalValue = EncodeDecimal(v) };
             case Array array when ScalarTypes.IsArrayElement(type.GetElementType()!):
-                return new Value { Array = EncodeArray(array, path) };
+                return new Value { Array = EncodeArray(array, 0, array.Rank == 1 ? array.Length : array.GetLength(0), path) };
+            case ArrayRows rows:
+                return new Value { Array = EncodeArray(rows.Array, rows.Start, rows.Count, path) };
             case Array array when array.Rank != 1:
                 throw ValueErrors.Unsendable(_name, path, type, "multi-dimensional arrays can be sent only with a primitive numeric element type");
             case ITuple tuple when TupleTypes.IsTuple(type, out _) || TupleTypes.IsLongTuple(type):
@@ -89,10 +91,12 @@ internal sealed class ValueEncoder
         return new DecimalBits { Lo = bits[0], Mid = bits[1], Hi = bits[2], Flags = bits[3] };
     }
 
-    private NumericArray EncodeArray(Array array, string path)
+    /// <summary>Rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="rows"/>) of <paramref name="array"/> along its first dimension (all of them for a whole array).</summary>
+    private NumericArray EncodeArray(Array array, int start, int rows, string path)
     {
         var elementType = ScalarTypes.Of(array.GetType().GetElementType()!);
         var header = new NumericArray { ElementType = elementType };
+        long rowElements = 1;
         for (int d = 0; d < array.Rank; d++)
         {
             if (array.GetLowerBound(d) != 0)
@@ -100,15 +104,18 @@ internal sealed class ValueEncoder
                 throw ValueErrors.Unsendable(_name, path, array.GetType(), "arrays with a non-zero lower bound cannot be sent");
             }
 
-            header.Shape.Add(array.GetLength(d));
+            header.Shape.Add(d == 0 ? rows : array.GetLength(d));
+            rowElements *= d == 0 ? 1 : array.GetLength(d);
         }
 
-        long byteLength = array.LongLength * ScalarTypes.ElementSize(elementType);
+        long elementSize = ScalarTypes.ElementSize(elementType);
+        long first = start * rowElements * elementSize;
+        long byteLength = rows * rowElements * elementSize;
         header.ByteLength = byteLength;
         if (byteLength <= _inlineLimit)
         {
             // Small arrays are copied into the tree, so later changes by the caller do not matter.
-            var bytes = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(array), (int)byteLength);
+            var bytes = new ArrayMemoryManager(array, first, (int)byteLength).GetSpan();
             header.InlineData = ByteString.CopyFrom(bytes);
             return header;
         }
@@ -117,7 +124,7 @@ internal sealed class ValueEncoder
         for (long offset = 0; offset < byteLength; offset += _maxBlobBytes)
         {
             int length = (int)Math.Min(_maxBlobBytes, byteLength - offset);
-            _blobs.Add(new ArrayMemoryManager(array, offset, length).Memory);
+            _blobs.Add(new ArrayMemoryManager(array, first + offset, length).Memory);
             range.BlobCount++;
         }
 
