@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using CapCluster.Controller.Internal;
+using CapCluster.Controller.Internal.Lanes;
 using CapCluster.Protocol;
 using CapCluster.Security;
 using Microsoft.Extensions.Logging;
@@ -15,15 +16,17 @@ namespace CapCluster.Controller;
 public sealed class ControllerHost : IAsyncDisposable
 {
     private readonly GrpcServer server;
+    private readonly LaneListener lanes;
     private readonly AuditLog audit;
     private readonly CancellationTokenSource lifetime;
     private readonly Task heartbeats;
     private readonly Task registryWatch;
     private readonly TaskCompletionSource stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ControllerHost(GrpcServer server, AuditLog audit, CancellationTokenSource lifetime, Task heartbeats, Task registryWatch, ControllerState state, ClusterPaths paths, IReadOnlyDictionary<string, string> capabilityFiles)
+    private ControllerHost(GrpcServer server, LaneListener lanes, AuditLog audit, CancellationTokenSource lifetime, Task heartbeats, Task registryWatch, ControllerState state, ClusterPaths paths, IReadOnlyDictionary<string, string> capabilityFiles)
     {
         this.server = server;
+        this.lanes = lanes;
         this.audit = audit;
         this.lifetime = lifetime;
         this.heartbeats = heartbeats;
@@ -56,9 +59,9 @@ public sealed class ControllerHost : IAsyncDisposable
         paths.EnsureCreated();
         var last = ControllerState.TryRead(paths.SecurityFolder);
         RefuseIfRunning(last, paths);
-        var (enginePort, clientPort) = options.Reuse && last is not null
-            ? (options.EnginePort == 0 ? last.EnginePort : options.EnginePort, options.ClientPort == 0 ? last.ClientPort : options.ClientPort)
-            : (options.EnginePort, options.ClientPort);
+        var (enginePort, clientPort, dataPort) = options.Reuse && last is not null
+            ? (Reused(options.EnginePort, last.EnginePort), Reused(options.ClientPort, last.ClientPort), Reused(options.DataPort, last.DataPort))
+            : (options.EnginePort, options.ClientPort, options.DataPort);
 
         var authority = CertificateAuthority.LoadOrCreate(paths.SecurityFolder, time);
         var registry = CapabilityRegistry.LoadOrCreate(paths.SecurityFolder, time);
@@ -76,14 +79,27 @@ public sealed class ControllerHost : IAsyncDisposable
             StartedUnixMs = started.ToUnixTimeMilliseconds(),
         };
 
-        var router = new GrpcRouter();
-        new EngineLinkService(engines, options, logger).Map(router);
-        new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), audit, time, logger).Map(router);
-        new TaskFarmService(new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), time)).Map(router);
-
         var enginePortBound = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new CapabilityGate(authority, registry, audit, enginePortBound.Task, time, logger);
         var address = IPAddress.Parse(options.ListenAddress);
+        var broker = new LaneBroker(gate, audit, time, logger);
+        LaneListener lanes;
+        try
+        {
+            lanes = LaneListener.Start(address, dataPort, broker, time, logger);
+        }
+        catch
+        {
+            audit.Dispose();
+            lifetime.Dispose();
+            throw;
+        }
+
+        var router = new GrpcRouter();
+        new EngineLinkService(engines, options, logger).Map(router);
+        new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), broker, () => lanes.EndPoint.Port, audit, time, logger).Map(router);
+        new TaskFarmService(new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), time)).Map(router);
+
         GrpcServer server;
         try
         {
@@ -102,6 +118,7 @@ public sealed class ControllerHost : IAsyncDisposable
         }
         catch
         {
+            await lanes.DisposeAsync().ConfigureAwait(false);
             audit.Dispose();
             lifetime.Dispose();
             throw;
@@ -120,12 +137,12 @@ public sealed class ControllerHost : IAsyncDisposable
             [.. hosts.Select(h => new CapabilityLocation(h, clientEndPoint.Port))],
             time,
             logger);
-        var state = new ControllerState(Environment.ProcessId, controllerInfo.Host, options.ListenAddress, engineEndPoint.Port, clientEndPoint.Port, hosts, started);
+        var state = new ControllerState(Environment.ProcessId, controllerInfo.Host, options.ListenAddress, engineEndPoint.Port, clientEndPoint.Port, hosts, started, lanes.EndPoint.Port);
         state.Write(paths.SecurityFolder);
 
         var heartbeats = new HeartbeatMonitor(engines, options, time, logger).RunAsync(lifetime.Token);
         var registryWatch = new RegistryWatcher(registry, gate, options.RegistryPollPeriod, time, logger).RunAsync(lifetime.Token);
-        host = new ControllerHost(server, audit, lifetime, heartbeats, registryWatch, state, paths, files);
+        host = new ControllerHost(server, lanes, audit, lifetime, heartbeats, registryWatch, state, paths, files);
         return host;
     }
 
@@ -134,6 +151,7 @@ public sealed class ControllerHost : IAsyncDisposable
     {
         await lifetime.CancelAsync().ConfigureAwait(false);
         await server.StopAsync(cancellationToken).ConfigureAwait(false);
+        await lanes.DisposeAsync().ConfigureAwait(false);
         await heartbeats.ConfigureAwait(false);
         await registryWatch.ConfigureAwait(false);
     }
@@ -146,6 +164,8 @@ public sealed class ControllerHost : IAsyncDisposable
         audit.Dispose();
         lifetime.Dispose();
     }
+
+    private static int Reused(int asked, int last) => asked == 0 ? last : asked;
 
     private static IReadOnlyList<string> LocationHosts(ControllerOptions options)
     {

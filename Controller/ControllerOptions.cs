@@ -15,6 +15,12 @@ public sealed class ControllerOptions
     /// <summary>Port clients connect to; 0 (the default) picks a random free port.</summary>
     public int ClientPort { get; set; }
 
+    /// <summary>
+    /// Port of the data lanes (bulk pushes and pulls between a client and an engine, spliced end to end);
+    /// 0 (the default) picks a random free port. Clients and engines learn it from the controller.
+    /// </summary>
+    public int DataPort { get; set; }
+
     /// <summary>Address to listen on. Default 127.0.0.1: only this machine can connect.</summary>
     public string ListenAddress { get; set; } = "127.0.0.1";
 
@@ -60,6 +66,12 @@ public sealed class ControllerOptions
     {
         CheckPort(EnginePort, "--engine-port");
         CheckPort(ClientPort, "--client-port");
+        CheckPort(DataPort, "--data-port");
+        if (DataPort != 0 && (DataPort == EnginePort || DataPort == ClientPort))
+        {
+            throw new CapClusterException($"--data-port {DataPort} is also the engine or client port; give it a port of its own");
+        }
+
         if (EnginePort != 0 && EnginePort == ClientPort)
         {
             throw new CapClusterException($"--engine-port and --client-port are both {EnginePort}; give them different ports");

@@ -6,6 +6,7 @@ using CapCluster.Security;
 
 var enginePort = new Option<int>("--engine-port") { Description = "Port engines connect to (0 or absent: a random free port)" };
 var clientPort = new Option<int>("--client-port") { Description = "Port clients connect to (0 or absent: a random free port)" };
+var dataPort = new Option<int>("--data-port") { Description = "Port of the data lanes for bulk pushes and pulls (0 or absent: a random free port)" };
 var ip = new Option<string>("--ip") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
 var locations = new Option<string[]>("--location") { Description = "Host or address written into the .cap files (repeatable)", Arity = ArgumentArity.ZeroOrMore };
 var profile = new Option<string?>("--profile") { Description = "Use ~/.capcluster/profile_NAME" };
@@ -17,7 +18,7 @@ var misses = new Option<int>("--heartbeat-misses") { Description = "Heartbeats a
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
-    enginePort, clientPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses,
+    enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses,
 };
 
 root.SetAction(async (parse, _) =>
@@ -26,6 +27,7 @@ root.SetAction(async (parse, _) =>
     {
         EnginePort = parse.GetValue(enginePort),
         ClientPort = parse.GetValue(clientPort),
+        DataPort = parse.GetValue(dataPort),
         ListenAddress = parse.GetValue(ip)!,
         Locations = parse.GetValue(locations) ?? [],
         Profile = parse.GetValue(profile),
@@ -73,6 +75,7 @@ static void PrintReady(ControllerHost host)
     Console.WriteLine($"CapCluster controller (pid {s.Pid}) ready");
     Console.WriteLine($"  engine port      {s.ListenAddress}:{s.EnginePort}");
     Console.WriteLine($"  client port      {s.ListenAddress}:{s.ClientPort}");
+    Console.WriteLine($"  data port        {s.ListenAddress}:{s.DataPort}");
     Console.WriteLine($"  locations        {string.Join(", ", s.Locations)}");
     foreach (var (iface, path) in host.CapabilityFiles)
     {

@@ -6,6 +6,7 @@ using CapCluster.Engine.Internal.Delegates;
 using CapCluster.Engine.Internal.Scripting;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
+using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,7 @@ namespace CapCluster.Engine;
 /// </summary>
 public sealed class EngineHost(ControllerConnection connection, EngineOptions options, TimeProvider time, ILogger logger) : IDisposable
 {
+    private readonly EngineLanes lanes = new(connection, logger);
     private readonly EngineNamespace space = new(options.Mpi
         ? new NamespaceOptions { Usings = [.. new NamespaceOptions().Usings, "CapCluster.Mpi"] }
         : null);
@@ -97,7 +99,8 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         EngineLog.Registered(logger, registered.EngineId);
         var period = registered.HeartbeatPeriodMs > 0 ? TimeSpan.FromMilliseconds(registered.HeartbeatPeriodMs) : options.HeartbeatPeriod;
         var heartbeats = HeartbeatAsync(writer, period, session.Token);
-        var work = Channel.CreateUnbounded<(Work Work, ReceivedValues Values)>(new UnboundedChannelOptions { SingleReader = true });
+        // Values are null for work whose pushed values come on a data lane: the worker waits for them there.
+        var work = Channel.CreateUnbounded<(Work Work, ReceivedValues? Values)>(new UnboundedChannelOptions { SingleReader = true });
         var worker = WorkAsync(work.Reader, writer, session.Token);
         var receiving = new Dictionary<long, (Work Work, ReceivedValues Values)>();
         try
@@ -107,6 +110,9 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                 var message = call.ResponseStream.Current;
                 switch (message.KindCase)
                 {
+                    case ControllerMessage.KindOneofCase.Work when message.Work.Request?.KindCase == EngineRequest.KindOneofCase.Push && !message.Work.LaneId.IsEmpty:
+                        work.Writer.TryWrite((message.Work, null));
+                        break;
                     case ControllerMessage.KindOneofCase.Work:
                         var incoming = new ReceivedValues(ValuesOf(message.Work.Request), message.Work.BlobLengths);
                         if (incoming.IsComplete)
@@ -126,6 +132,9 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                             work.Writer.TryWrite(pending);
                         }
 
+                        break;
+                    case ControllerMessage.KindOneofCase.OpenLane:
+                        lanes.Join(message.OpenLane);
                         break;
                     case ControllerMessage.KindOneofCase.Stop:
                         EngineLog.Stopping(logger, message.Stop.Reason);
@@ -148,12 +157,13 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
     /// <summary>Releases the namespace and the shipped code.</summary>
     public void Dispose()
     {
+        lanes.DisposeAsync().AsTask().GetAwaiter().GetResult();
         runner?.Dispose();
         space.Dispose();
     }
 
     /// <summary>Runs the engine's work one item at a time, in arrival order, answering each with its result and chunks.</summary>
-    private async Task WorkAsync(ChannelReader<(Work Work, ReceivedValues Values)> items, SerializedWriter writer, CancellationToken cancellationToken)
+    private async Task WorkAsync(ChannelReader<(Work Work, ReceivedValues? Values)> items, SerializedWriter writer, CancellationToken cancellationToken)
     {
         try
         {
@@ -177,10 +187,27 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         }
     }
 
-    private async Task<(WorkResult, IReadOnlyList<ReadOnlyMemory<byte>>)> RunRequestAsync(Work item, ReceivedValues values, CancellationToken cancellationToken)
+    private async Task<(WorkResult, IReadOnlyList<ReadOnlyMemory<byte>>)> RunRequestAsync(Work item, ReceivedValues? values, CancellationToken cancellationToken)
     {
-        var (reply, blobs) = await runner!.RunAsync(item.Request, values, cancellationToken).ConfigureAwait(false);
-        return (new WorkResult { WorkId = item.WorkId, Reply = reply }, blobs);
+        try
+        {
+            values ??= await lanes.ReceiveAsync(item, cancellationToken).ConfigureAwait(false);
+            var (reply, blobs) = await runner!.RunAsync(item.Request, values, cancellationToken).ConfigureAwait(false);
+            if (!item.LaneId.IsEmpty && blobs.Count > 0 && reply.KindCase == EngineReply.KindOneofCase.Values)
+            {
+                // The values go on the client's lane, end to end; the reply only says which transfer they are.
+                await lanes.SendAsync(item, reply.Values.Values, blobs, cancellationToken).ConfigureAwait(false);
+                reply.Values = new ValuesReply { LaneTransfer = item.LaneTransfer };
+                blobs = [];
+            }
+
+            return (new WorkResult { WorkId = item.WorkId, Reply = reply }, blobs);
+        }
+        catch (LaneException e)
+        {
+            var error = new RemoteError { EngineId = engineId ?? -1, Type = typeof(LaneException).FullName!, Message = e.Message };
+            return (new WorkResult { WorkId = item.WorkId, Reply = new EngineReply { Error = error } }, []);
+        }
     }
 
     private static IEnumerable<NamedValue> ValuesOf(EngineRequest? request) => request?.KindCase switch

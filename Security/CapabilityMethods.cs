@@ -11,11 +11,14 @@ public static class CapabilityMethods
     /// <summary>The unary call every live capability may make, whatever its allow-list: it answers what the capability is.</summary>
     public const string Check = "Check";
 
+    /// <summary>The MultiEngine call that grants a data lane for bulk pushes and pulls.</summary>
+    public const string OpenLane = "OpenLane";
+
     /// <summary>The MultiEngine stream that carries the session operations.</summary>
     public const string Session = "Session";
 
     private static readonly string[] EngineMethods = ["Connect"];
-    private static readonly string[] MultiEngineCalls = ["GetIds", "ListEngines", "Ping", "Kill", Session, "EngineQueues", "ClearQueue", "QueueStatus"];
+    private static readonly string[] MultiEngineCalls = ["GetIds", "ListEngines", "Ping", "Kill", Session, "EngineQueues", "ClearQueue", "QueueStatus", OpenLane];
     private static readonly string[] TaskMethods = ["QueueStatus", "Tasks", "GetResults", "Abort", "Clear"];
 
     /// <summary>The operations a MultiEngine session carries, checked one call at a time.</summary>
@@ -33,7 +36,8 @@ public static class CapabilityMethods
 
     /// <summary>
     /// Whether <paramref name="allowed"/> admits <paramref name="method"/> of <paramref name="iface"/>: listed by name;
-    /// <c>Session</c> when any session operation is listed; MultiEngine <c>EngineQueues</c> when <c>QueueStatus</c> is.
+    /// <c>Session</c> when any session operation is listed; MultiEngine <c>EngineQueues</c> when <c>QueueStatus</c> is;
+    /// <c>OpenLane</c> when <c>Push</c> or <c>Pull</c> is.
     /// </summary>
     public static bool Allows(string iface, IReadOnlyList<string> allowed, string method)
     {
@@ -46,6 +50,7 @@ public static class CapabilityMethods
         {
             Session => allowed.Any(a => SessionOperations.Contains(a, StringComparer.Ordinal)),
             "EngineQueues" => allowed.Contains("QueueStatus", StringComparer.Ordinal),
+            OpenLane => allowed.Contains("Push", StringComparer.Ordinal) || allowed.Contains("Pull", StringComparer.Ordinal),
             _ => false,
         };
     }

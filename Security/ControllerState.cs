@@ -16,7 +16,8 @@ public sealed record ControllerState(
     int EnginePort,
     int ClientPort,
     IReadOnlyList<string> Locations,
-    DateTimeOffset Started)
+    DateTimeOffset Started,
+    int DataPort = 0)
 {
     /// <summary>File name inside the security folder.</summary>
     public const string FileName = "controller.json";

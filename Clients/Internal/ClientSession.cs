@@ -2,16 +2,23 @@ using System.Collections.Concurrent;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
+using Google.Protobuf;
 
 namespace CapCluster.Client.Internal;
 
 /// <summary>
 /// A client's long-lived call stream to the controller. A call is written (header, then the
 /// chunks of its blobs, with nothing in between) and completes when every target engine has
-/// answered. The stream is opened on first use and again after it broke.
+/// answered. The stream is opened on first use and again after it broke. Bulk pushes and all
+/// pulls go by the engines' data lanes when they can be had: a push's values then travel on
+/// each target's lane, and a pull's large values come back on it.
 /// </summary>
-internal sealed class ClientSession(ControllerConnection connection) : IAsyncDisposable
+internal sealed partial class ClientSession(ControllerConnection connection) : IAsyncDisposable
 {
+    /// <summary>Pushes carrying at least this many blob bytes go by data lanes. 1 MiB.</summary>
+    internal const long LaneThreshold = 1 << 20;
+
+    private readonly ClientLanes lanes = new(connection);
     private readonly SemaphoreSlim writeTurn = new(1, 1);
     private readonly ConcurrentDictionary<long, PendingCall> pending = new();
     private readonly CancellationTokenSource lifetime = new();
@@ -30,23 +37,37 @@ internal sealed class ClientSession(ControllerConnection connection) : IAsyncDis
         Action? sent,
         CancellationToken cancellationToken)
     {
-        var id = Interlocked.Increment(ref nextCallId);
-        var call = new PendingCall();
-        pending[id] = call;
+        var (chosen, lanesOf) = await ChooseLanesAsync(targets, request, blobs, cancellationToken).ConfigureAwait(false);
+        var pushOnLanes = lanesOf is not null && request.KindCase == EngineRequest.KindOneofCase.Push;
+        var call = new PendingCall(lanesOf);
+        long id = 0;
         try
         {
             await writeTurn.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                // Ids are taken in the order calls are written: each engine then meets a lane's transfers in id order.
+                id = ++nextCallId;
+                pending[id] = call;
                 var current = EnsureStream();
-                var header = new EngineCall { CallId = id, Request = request, BlobLengths = { DataChunks.Lengths(blobs) } };
-                if (targets is not null)
+                var header = new EngineCall { CallId = id, Request = pushOnLanes ? WithoutValues(request) : request };
+                if (!pushOnLanes)
                 {
-                    header.Targets = new Targets { Ids = { targets } };
+                    header.BlobLengths.AddRange(DataChunks.Lengths(blobs));
+                }
+
+                if (chosen is not null)
+                {
+                    header.Targets = new Targets { Ids = { chosen } };
+                }
+
+                foreach (var (engine, lane) in lanesOf ?? new Dictionary<int, GrantedLane>())
+                {
+                    header.Lanes[engine] = ByteString.CopyFrom(lane.Id);
                 }
 
                 await current.RequestStream.WriteAsync(new SessionMessage { Call = header }, cancellationToken).ConfigureAwait(false);
-                foreach (var chunk in DataChunks.Split(id, blobs))
+                foreach (var chunk in pushOnLanes ? [] : DataChunks.Split(id, blobs))
                 {
                     await current.RequestStream.WriteAsync(new SessionMessage { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
                 }
@@ -59,6 +80,11 @@ internal sealed class ClientSession(ControllerConnection connection) : IAsyncDis
             finally
             {
                 writeTurn.Release();
+            }
+
+            if (pushOnLanes)
+            {
+                await Task.WhenAll(lanesOf!.Values.Select(l => l.Connection.SendAsync(id, request.Push.Values, blobs, cancellationToken))).ConfigureAwait(false);
             }
 
             sent?.Invoke();
@@ -79,6 +105,8 @@ internal sealed class ClientSession(ControllerConnection connection) : IAsyncDis
         {
             await reader.ConfigureAwait(false);
         }
+
+        await lanes.DisposeAsync().ConfigureAwait(false);
     }
 
     private AsyncDuplexStreamingCall<SessionMessage, SessionMessage> EnsureStream()
@@ -108,7 +136,11 @@ internal sealed class ClientSession(ControllerConnection connection) : IAsyncDis
             while (await current.ResponseStream.MoveNext(lifetime.Token).ConfigureAwait(false))
             {
                 var message = current.ResponseStream.Current;
-                if (message.KindCase == SessionMessage.KindOneofCase.Result)
+                if (message.KindCase == SessionMessage.KindOneofCase.Result && message.Result.Reply?.Values?.LaneTransfer is > 0)
+                {
+                    _ = DeliverFromLaneAsync(message.Result);
+                }
+                else if (message.KindCase == SessionMessage.KindOneofCase.Result)
                 {
                     var result = message.Result;
                     var values = new ReceivedValues(ValuesOf(result.Reply), result.BlobLengths);
@@ -179,9 +211,12 @@ internal sealed class ClientSession(ControllerConnection connection) : IAsyncDis
     private static IEnumerable<NamedValue> ValuesOf(EngineReply? reply) =>
         reply?.KindCase == EngineReply.KindOneofCase.Values ? reply.Values.Values : [];
 
-    private sealed class PendingCall
+    private sealed class PendingCall(IReadOnlyDictionary<int, GrantedLane>? lanes)
     {
         private readonly List<CallOutcome> outcomes = [];
+
+        /// <summary>The lane each target engine's bulk data travels on, when the call uses lanes.</summary>
+        public IReadOnlyDictionary<int, GrantedLane>? Lanes { get; } = lanes;
 
         public TaskCompletionSource<IReadOnlyList<CallOutcome>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -88,8 +88,8 @@ internal sealed class CapabilityGate(
         }
 
         context.Items[CallItems.Capability] = record;
-        liveConnections.GetOrAdd(record.Id, _ => new(StringComparer.Ordinal))
-            .TryAdd(context.ConnectionId, new LiveConnection(context, check.CertificateFingerprint));
+        Track(record.Id, context.ConnectionId, new LiveConnection(
+            context.Peer, context.ServiceName, context.MethodName, check.CertificateFingerprint, () => context.ConnectionOpen, context.AbortConnection));
         if (!acceptedConnections.TryGetValue(certificate, out _))
         {
             acceptedConnections.AddOrUpdate(certificate, record);
@@ -98,6 +98,10 @@ internal sealed class CapabilityGate(
         }
 
     }
+
+    /// <summary>Remembers an open connection of a capability, so that a revocation or expiry closes it.</summary>
+    public void Track(string capabilityId, string key, LiveConnection connection) =>
+        liveConnections.GetOrAdd(capabilityId, _ => new(StringComparer.Ordinal)).TryAdd(key, connection);
 
     /// <summary>
     /// Closes every open connection of a capability that is now revoked, expired or gone from the registry
@@ -112,7 +116,7 @@ internal sealed class CapabilityGate(
         {
             foreach (var (connectionId, live) in connections)
             {
-                if (!live.Context.ConnectionOpen)
+                if (!live.IsOpen())
                 {
                     connections.TryRemove(connectionId, out _);
                 }
@@ -136,11 +140,10 @@ internal sealed class CapabilityGate(
             liveConnections.TryRemove(capabilityId, out _);
             foreach (var live in connections.Values)
             {
-                var context = live.Context;
-                audit.Append(new AuditRecord(now, context.Peer, live.CertificateFingerprint, capabilityId, record?.Label,
-                    context.ServiceName, context.MethodName, AuditRecord.Closed, reason + "; its connection was closed"));
-                ControllerLog.ConnectionClosed(logger, context.Peer, capabilityId, reason);
-                context.AbortConnection();
+                audit.Append(new AuditRecord(now, live.Peer, live.CertificateFingerprint, capabilityId, record?.Label,
+                    live.Service, live.Method, AuditRecord.Closed, reason + "; its connection was closed"));
+                ControllerLog.ConnectionClosed(logger, live.Peer, capabilityId, reason);
+                live.Abort();
                 closed++;
             }
         }
@@ -159,4 +162,5 @@ internal sealed class CapabilityGate(
     }
 }
 
-internal sealed record LiveConnection(ServerCallContext Context, string? CertificateFingerprint);
+/// <summary>An open connection accepted for a capability: what the audit says of it, and how to close it.</summary>
+internal sealed record LiveConnection(string Peer, string Service, string Method, string? CertificateFingerprint, Func<bool> IsOpen, Action Abort);

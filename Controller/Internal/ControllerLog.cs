@@ -42,4 +42,16 @@ internal static partial class ControllerLog
 
     [LoggerMessage(13, LogLevel.Information, "Capability registry changed on disk: re-read it")]
     public static partial void RegistryReloaded(ILogger logger);
+
+    [LoggerMessage(14, LogLevel.Information, "Data port listening on {EndPoint}")]
+    public static partial void DataPortListening(ILogger logger, string endPoint);
+
+    [LoggerMessage(15, LogLevel.Information, "Data lane {Lane} spliced: capability {CapabilityId} to engine {EngineId}")]
+    public static partial void LaneSpliced(ILogger logger, string lane, string capabilityId, int engineId);
+
+    [LoggerMessage(16, LogLevel.Information, "Data lane {Lane} to engine {EngineId} closed")]
+    public static partial void LaneClosed(ILogger logger, string lane, int engineId);
+
+    [LoggerMessage(17, LogLevel.Warning, "Refused a data lane end from {Peer}: {Reason}")]
+    public static partial void LaneRefused(ILogger logger, string peer, string reason);
 }

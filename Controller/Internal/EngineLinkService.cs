@@ -22,7 +22,8 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
     private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, ServerCallContext context)
     {
         var register = await ReadRegistrationAsync(requests, context.CancellationToken).ConfigureAwait(false);
-        var session = registry.Register(register, context.Peer);
+        var certificate = context.ClientCertificate ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "an engine must present its certificate"));
+        var session = registry.Register(register, context.Peer, System.Security.Cryptography.SHA256.HashData(certificate.RawData));
         session.Send(new ControllerMessage
         {
             Registered = new EngineRegistered

@@ -16,7 +16,7 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
 
     public event Action? Changed;
 
-    public EngineSession Register(RegisterEngine info, string peer)
+    public EngineSession Register(RegisterEngine info, string peer, byte[] certificateSha256)
     {
         EngineSession session;
         lock (sync)
@@ -30,7 +30,7 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
             }
 
             nextId = Math.Max(nextId, id + 1);
-            session = new EngineSession(id, info, peer, time);
+            session = new EngineSession(id, info, peer, time) { CertificateSha256 = certificateSha256 };
             engines.Add(id, session);
         }
 

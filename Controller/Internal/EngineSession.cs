@@ -50,6 +50,9 @@ internal sealed class EngineSession
 
     public RegisterEngine Info { get; }
 
+    /// <summary>SHA-256 of the certificate the engine connected with: what a data lane's client end accepts from it.</summary>
+    public byte[] CertificateSha256 { get; init; } = [];
+
     public string Peer { get; }
 
     public DateTimeOffset Registered { get; }

@@ -33,7 +33,7 @@ internal sealed partial class MultiEngineService
                     case SessionMessage.KindOneofCase.Call when message.Call.BlobLengths.Count == 0:
                         if (Admit(message.Call, capability, context, outbox.Writer))
                         {
-                            outstanding.Add(DispatchAsync(message.Call, [], outbox.Writer));
+                            outstanding.Add(DispatchAsync(message.Call, [], capability, outbox.Writer));
                         }
 
                         break;
@@ -58,7 +58,7 @@ internal sealed partial class MultiEngineService
                             pending.Remove(message.Chunk.CallId);
                             if (!entry.Refused)
                             {
-                                outstanding.Add(DispatchAsync(entry.Call, entry.Buffer.Chunks, outbox.Writer));
+                                outstanding.Add(DispatchAsync(entry.Call, entry.Buffer.Chunks, capability, outbox.Writer));
                             }
                         }
 
@@ -119,7 +119,7 @@ internal sealed partial class MultiEngineService
         _ => "an empty request",
     };
 
-    private async Task DispatchAsync(EngineCall call, IReadOnlyList<DataChunk> chunks, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private async Task DispatchAsync(EngineCall call, IReadOnlyList<DataChunk> chunks, CapabilityRecord? capability, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
     {
         var submitted = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
         IReadOnlyList<EngineSession> sessions;
@@ -139,15 +139,23 @@ internal sealed partial class MultiEngineService
             return;
         }
 
-        await Task.WhenAll(sessions.Select(session => RunOnAsync(session, call, chunks, sessions.Count, submitted, outbox))).ConfigureAwait(false);
+        await Task.WhenAll(sessions.Select(session => RunOnAsync(session, call, chunks, capability, sessions.Count, submitted, outbox))).ConfigureAwait(false);
     }
 
-    private static async Task RunOnAsync(EngineSession session, EngineCall call, IReadOnlyList<DataChunk> chunks, int expected, long submitted, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private async Task RunOnAsync(EngineSession session, EngineCall call, IReadOnlyList<DataChunk> chunks, CapabilityRecord? capability, int expected, long submitted, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
     {
         EngineResult result;
         try
         {
-            result = await session.Enqueue(id => new Work { WorkId = id, Request = call.Request, BlobLengths = { call.BlobLengths } }, chunks).ConfigureAwait(false);
+            var lane = LaneFor(call, session, capability);
+            result = await session.Enqueue(id => new Work
+            {
+                WorkId = id,
+                Request = call.Request,
+                BlobLengths = { call.BlobLengths },
+                LaneId = lane,
+                LaneTransfer = lane.IsEmpty ? 0 : call.CallId,
+            }, chunks).ConfigureAwait(false);
         }
         catch (RpcException e)
         {

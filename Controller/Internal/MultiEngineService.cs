@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace CapCluster.Controller.Internal;
 
 /// <summary>Explicit control of every engine.</summary>
-internal sealed partial class MultiEngineService(EngineRegistry registry, ControllerInfo controller, Action requestStop, AuditLog audit, TimeProvider time, ILogger logger)
+internal sealed partial class MultiEngineService(
+    EngineRegistry registry, ControllerInfo controller, Action requestStop, Lanes.LaneBroker lanes, Func<int> dataPort, AuditLog audit, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
 
@@ -19,6 +20,7 @@ internal sealed partial class MultiEngineService(EngineRegistry registry, Contro
         router.MapDuplex(CapClusterMethods.Session, SessionAsync);
         router.MapUnary(CapClusterMethods.EngineQueues, EngineQueues);
         router.MapUnary(CapClusterMethods.ClearQueue, ClearQueue);
+        router.MapUnary(CapClusterMethods.OpenLane, GrantLane);
         CapabilityCheckHandler.Map(router, CapClusterMethods.MultiEngineCheck);
     }
 

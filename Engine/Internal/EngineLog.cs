@@ -18,4 +18,10 @@ internal static partial class EngineLog
 
     [LoggerMessage(5, LogLevel.Information, "Stopping: {Reason}")]
     public static partial void Stopping(ILogger logger, string reason);
+
+    [LoggerMessage(6, LogLevel.Information, "Joined data lane {Lane}")]
+    public static partial void LaneJoined(ILogger logger, string lane);
+
+    [LoggerMessage(7, LogLevel.Warning, "Data lane {Lane} failed: {Reason}")]
+    public static partial void LaneFailed(ILogger logger, string lane, string reason);
 }

@@ -83,7 +83,8 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
 
     private (EngineReply, IReadOnlyList<ReadOnlyMemory<byte>>) Push(PushRequest push, ReceivedValues incoming)
     {
-        foreach (var named in push.Values)
+        // A push whose data came on a lane carries its values there, not in the request.
+        foreach (var named in push.Values.Count > 0 ? push.Values : incoming.Named)
         {
             space.Set(named.Name, incoming.Decode(named));
         }

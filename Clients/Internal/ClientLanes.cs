@@ -1,0 +1,90 @@
+using System.Net;
+using CapCluster.Protocol;
+using CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.V1;
+using CapCluster.Security;
+
+namespace CapCluster.Client.Internal;
+
+/// <summary>A lane this client holds: the id the controller granted, and the open connection.</summary>
+internal sealed record GrantedLane(byte[] Id, LaneConnection Connection);
+
+/// <summary>
+/// This client's data lanes, one per engine, opened on first use and kept while they stay up.
+/// A lane that cannot be had (the data port unreachable, the capability may not push or pull)
+/// is not asked for again for a while; calls then carry their data through the session instead.
+/// </summary>
+internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDisposable
+{
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(30);
+
+    private readonly Lock sync = new();
+    private readonly Dictionary<int, (Task<GrantedLane?> Lane, DateTimeOffset Asked)> lanes = [];
+    private readonly CancellationTokenSource lifetime = new();
+
+    /// <summary>Why the last lane could not be opened, for diagnostics; null when none failed.</summary>
+    public string? LastFailure { get; private set; }
+
+    /// <summary>The open lane to <paramref name="engineId"/>, or null when none can be had now.</summary>
+    public async Task<GrantedLane?> GetAsync(int engineId, CancellationToken cancellationToken)
+    {
+        Task<GrantedLane?> lane;
+        lock (sync)
+        {
+            if (!lanes.TryGetValue(engineId, out var entry) || Stale(entry))
+            {
+                entry = (OpenAsync(engineId), DateTimeOffset.UtcNow);
+                lanes[engineId] = entry;
+            }
+
+            lane = entry.Lane;
+        }
+
+        return await lane.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await lifetime.CancelAsync().ConfigureAwait(false);
+        List<Task<GrantedLane?>> open;
+        lock (sync)
+        {
+            open = [.. lanes.Values.Select(e => e.Lane)];
+            lanes.Clear();
+        }
+
+        foreach (var lane in open)
+        {
+            if (await lane.ConfigureAwait(false) is { } connected)
+            {
+                await connected.Connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        lifetime.Dispose();
+    }
+
+    private static bool Stale((Task<GrantedLane?> Lane, DateTimeOffset Asked) entry) =>
+        entry.Lane.IsCompleted && (entry.Lane.Result is { Connection.IsOpen: false } || (entry.Lane.Result is null && DateTimeOffset.UtcNow - entry.Asked > RetryAfter));
+
+    private async Task<GrantedLane?> OpenAsync(int engineId)
+    {
+        try
+        {
+            var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = engineId }, lifetime.Token).ConfigureAwait(false);
+            var options = new LaneOptions(
+                [.. connection.Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, grant.DataPort))],
+                grant.LaneId.ToByteArray(),
+                LaneRole.Client,
+                connection.Capability.HolderCertificate,
+                LaneOptions.PinnedTo(grant.EngineCertificateSha256.Memory),
+                $"the data lane to engine {engineId}");
+            return new GrantedLane(options.LaneId, await LaneConnection.ConnectAsync(options, lifetime.Token).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is CapClusterException or LaneException or OperationCanceledException)
+        {
+            LastFailure = e.Message;
+            return null;
+        }
+    }
+}

@@ -1,0 +1,184 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using CapCluster.Protocol;
+using CapCluster.Protocol.Lanes;
+using CapCluster.Security;
+using Microsoft.Extensions.Logging;
+
+namespace CapCluster.Controller.Internal.Lanes;
+
+/// <summary>
+/// Grants data lanes and pairs the two ends that join them. A lane exists only because a gated
+/// OpenLane call granted it to one capability and one engine; an end that names an unknown,
+/// expired or already-joined lane is refused and audited. Spliced lanes are tracked by the gate
+/// under their capability (a revocation closes them) and die with their engine.
+/// </summary>
+internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvider time, ILogger logger)
+{
+    /// <summary>How long the two ends have to join a granted lane.</summary>
+    public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Lock sync = new();
+    private readonly Dictionary<string, LaneGrant> grants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LaneSplice> spliced = new(StringComparer.Ordinal);
+
+    public LaneGrant Grant(EngineSession engine, CapabilityRecord capability, string clientPeer, string? clientFingerprint)
+    {
+        var grant = new LaneGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), engine, capability, clientPeer, clientFingerprint, time.GetUtcNow() + JoinTimeout);
+        lock (sync)
+        {
+            grants[grant.IdHex] = grant;
+        }
+
+        return grant;
+    }
+
+    /// <summary>True when <paramref name="laneId"/> is a lane granted to <paramref name="capabilityId"/> towards <paramref name="engineId"/>, joining or spliced.</summary>
+    public bool IsLaneOf(ReadOnlySpan<byte> laneId, int engineId, string capabilityId)
+    {
+        lock (sync)
+        {
+            return grants.TryGetValue(Convert.ToHexStringLower(laneId), out var grant)
+                && grant.Engine.Id == engineId && grant.Capability.Id == capabilityId;
+        }
+    }
+
+    /// <summary>An end joined with a preamble for <paramref name="laneId"/>: refuse it, hold it for the other end, or splice the two and relay until the lane closes.</summary>
+    public async Task JoinAsync(Socket socket, byte[] laneId, LaneRole role, string peer)
+    {
+        var key = Convert.ToHexStringLower(laneId);
+        LaneGrant? grant;
+        string? refusal = null;
+        LaneSplice? splice = null;
+        lock (sync)
+        {
+            grant = grants.GetValueOrDefault(key);
+            if (grant is null || (!spliced.ContainsKey(key) && time.GetUtcNow() > grant.JoinBy))
+            {
+                refusal = "no such data lane was granted, or it expired";
+            }
+            else if (spliced.ContainsKey(key) || (role == LaneRole.Client ? grant.ClientEnd : grant.EngineEnd) is not null)
+            {
+                refusal = $"the {role.ToString().ToLowerInvariant()} end of {grant.Describe()} has already joined";
+            }
+            else
+            {
+                if (role == LaneRole.Client)
+                {
+                    grant.ClientEnd = socket;
+                }
+                else
+                {
+                    grant.EngineEnd = socket;
+                }
+
+                if (grant is { ClientEnd: { } client, EngineEnd: { } engine })
+                {
+                    splice = new LaneSplice(client, engine);
+                    spliced[key] = splice;
+                }
+            }
+        }
+
+        if (refusal is not null)
+        {
+            await RefuseAsync(socket, peer, role, grant, refusal).ConfigureAwait(false);
+            return;
+        }
+
+        if (splice is not null)
+        {
+            await RunAsync(grant!, splice).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Refuses the ends of granted lanes that the other end did not join in time.</summary>
+    public async Task SweepAsync()
+    {
+        var now = time.GetUtcNow();
+        List<LaneGrant> expired;
+        lock (sync)
+        {
+            expired = [.. grants.Values.Where(g => now > g.JoinBy && !spliced.ContainsKey(g.IdHex))];
+            foreach (var grant in expired)
+            {
+                grants.Remove(grant.IdHex);
+            }
+        }
+
+        foreach (var grant in expired)
+        {
+            var reason = $"the other end of {grant.Describe()} did not join within {JoinTimeout.TotalSeconds:0} s";
+            if (grant.ClientEnd is { } client)
+            {
+                await RefuseAsync(client, grant.ClientPeer, LaneRole.Client, grant, reason).ConfigureAwait(false);
+            }
+
+            if (grant.EngineEnd is { } engine)
+            {
+                await RefuseAsync(engine, grant.Engine.Peer, LaneRole.Engine, grant, reason).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RunAsync(LaneGrant grant, LaneSplice splice)
+    {
+        using var engineGone = grant.Engine.Ended.Register(splice.Abort);
+        try
+        {
+            await Task.WhenAll(
+                grant.ClientEnd!.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None),
+                grant.EngineEnd!.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None)).ConfigureAwait(false);
+            audit.Append(new AuditRecord(time.GetUtcNow(), grant.ClientPeer, grant.ClientFingerprint, grant.Capability.Id, grant.Capability.Label,
+                CapClusterMethods.MultiEngineService, "Lane", AuditRecord.Accepted, $"data lane to engine {grant.Engine.Id}"));
+            gate.Track(grant.Capability.Id, "lane:" + grant.IdHex, new LiveConnection(
+                grant.ClientPeer, CapClusterMethods.MultiEngineService, "Lane", grant.ClientFingerprint, () => splice.IsOpen, splice.Abort));
+            ControllerLog.LaneSpliced(logger, grant.IdHex[..8], grant.Capability.Id, grant.Engine.Id);
+            await splice.RunAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            splice.Abort();
+        }
+        finally
+        {
+            lock (sync)
+            {
+                spliced.Remove(grant.IdHex);
+                grants.Remove(grant.IdHex);
+            }
+
+            ControllerLog.LaneClosed(logger, grant.IdHex[..8], grant.Engine.Id);
+        }
+    }
+
+    /// <summary>Audits the refusal of a connection to the data port, tells it why, and closes it.</summary>
+    public async Task RefuseAsync(Socket socket, string peer, LaneRole? role, LaneGrant? grant, string reason)
+    {
+        var service = role switch
+        {
+            LaneRole.Engine => CapClusterMethods.EngineLinkService,
+            LaneRole.Client => CapClusterMethods.MultiEngineService,
+            _ => null,
+        };
+        audit.Append(new AuditRecord(time.GetUtcNow(), peer, null, grant?.Capability.Id, grant?.Capability.Label, service, "Lane", AuditRecord.Refused, reason));
+        ControllerLog.LaneRefused(logger, peer, reason);
+        try
+        {
+            var answer = new byte[1 + Encoding.UTF8.GetMaxByteCount(reason.Length)];
+            answer[0] = LanePreamble.Refused;
+            var length = 1 + Encoding.UTF8.GetBytes(reason, answer.AsSpan(1));
+            await socket.SendAsync(answer.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // It went away first; the refusal is audited all the same.
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
+using CapCluster.Security;
+using Google.Protobuf;
+
+namespace CapCluster.Controller.Internal;
+
+/// <summary>
+/// Data lanes: a client holding a MultiEngine capability that may push or pull asks for a lane
+/// to one engine; bulk values then travel end to end between the two, spliced on the data port.
+/// </summary>
+internal sealed partial class MultiEngineService
+{
+    private Task<OpenLaneReply> GrantLane(OpenLaneRequest request, ServerCallContext context)
+    {
+        if (!context.Items.TryGetValue(CallItems.Capability, out var item) || item is not CapabilityRecord capability || context.ClientCertificate is not { } certificate)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "data lanes need a capability-checked connection"));
+        }
+
+        var engine = registry.Find(request.EngineId)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"engine {request.EngineId} is not registered with the controller"));
+        var grant = lanes.Grant(engine, capability, context.Peer, Convert.ToHexStringLower(SHA256.HashData(certificate.RawData)));
+        var laneId = ByteString.CopyFrom(grant.Id);
+        engine.Send(new ControllerMessage
+        {
+            OpenLane = new Protocol.V1.OpenLane
+            {
+                LaneId = laneId,
+                DataPort = dataPort(),
+                ClientCertificateSha256 = ByteString.CopyFrom(SHA256.HashData(certificate.RawData)),
+            },
+        });
+        return Task.FromResult(new OpenLaneReply
+        {
+            LaneId = laneId,
+            DataPort = dataPort(),
+            EngineCertificateSha256 = ByteString.CopyFrom(engine.CertificateSha256),
+        });
+    }
+
+    /// <summary>The lane a call names for <paramref name="engine"/>, after checking it was granted to this capability towards that engine; empty when none.</summary>
+    private ByteString LaneFor(EngineCall call, EngineSession engine, CapabilityRecord? capability)
+    {
+        if (!call.Lanes.TryGetValue(engine.Id, out var lane))
+        {
+            return ByteString.Empty;
+        }
+
+        return capability is not null && lanes.IsLaneOf(lane.Span, engine.Id, capability.Id)
+            ? lane
+            : throw new RpcException(new Status(StatusCode.PermissionDenied, $"the data lane the call names for engine {engine.Id} was not granted to this capability"));
+    }
+}

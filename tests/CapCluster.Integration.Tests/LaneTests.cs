@@ -1,0 +1,111 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using CapCluster.Client;
+using CapCluster.Integration.Tests.Infrastructure;
+using CapCluster.Protocol;
+using CapCluster.Protocol.Lanes;
+using CapCluster.Security;
+
+namespace CapCluster.Integration.Tests;
+
+/// <summary>
+/// Data lanes on a real controller and engines: bulk pushes and pulls travel end to end on them,
+/// the data port refuses what it did not grant, and a revocation closes them. Every verdict is audited.
+/// </summary>
+public sealed class LaneTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private RunningCluster cluster = null!;
+
+    private ClusterPaths Paths => cluster.Directory.Paths();
+
+    public async Task InitializeAsync() => cluster = await RunningCluster.StartAsync(2);
+
+    public async Task DisposeAsync() => await cluster.DisposeAsync();
+
+    [Fact]
+    public async Task BulkPushAndPull_TravelOnALanePerEngine_EqualOnReturn_AndTheLanesAreAudited()
+    {
+        var data = RandomNumberGenerator.GetBytes(24 * 1024 * 1024 + 3);
+
+        await cluster.Client.PushAsync("bulk", data).GetAsync(Timeout);
+        var pulled = await cluster.Client.PullAsync<byte[]>("bulk").GetAsync(Timeout);
+        var sums = await cluster.Client.ExecuteAsync("bulk.Sum(b => (long)b)").GetAsync(Timeout);
+
+        Assert.Equal(2, pulled.Count);
+        Assert.All(pulled, p => Assert.Equal(data, p));
+        Assert.All(sums, r => Assert.Equal(data.Sum(b => (long)b), Convert.ToInt64(r.Value)));
+        var accepted = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted).ToList();
+        Assert.Contains(accepted, r => r.Reason == "data lane to engine 0");
+        Assert.Contains(accepted, r => r.Reason == "data lane to engine 1");
+    }
+
+    [Fact]
+    public async Task DataPort_UnknownLaneOrNoPreamble_IsRefusedWithTheReason_AndAudited()
+    {
+        var port = ControllerState.TryRead(Paths.SecurityFolder)!.DataPort;
+
+        using (var stranger = new Socket(SocketType.Stream, ProtocolType.Tcp))
+        {
+            await stranger.ConnectAsync("127.0.0.1", port).WaitAsync(Timeout);
+            await stranger.SendAsync(LanePreamble.Create(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), LaneRole.Client), SocketFlags.None);
+            var answer = await ReadToEndAsync(stranger);
+            Assert.Equal(LanePreamble.Refused, answer[0]);
+            Assert.Equal("no such data lane was granted, or it expired", Encoding.UTF8.GetString(answer, 1, answer.Length - 1));
+        }
+
+        using (var http = new Socket(SocketType.Stream, ProtocolType.Tcp))
+        {
+            await http.ConnectAsync("127.0.0.1", port).WaitAsync(Timeout);
+            // Exactly a preamble's length, so that nothing is left unread when the port answers and closes.
+            await http.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n"u8.ToArray(), SocketFlags.None);
+            var answer = await ReadToEndAsync(http);
+            Assert.Equal("not a data lane preamble", Encoding.UTF8.GetString(answer, 1, answer.Length - 1));
+        }
+
+        var refused = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused).ToList();
+        Assert.Contains(refused, r => r.Reason == "no such data lane was granted, or it expired" && r.RemoteAddress!.Contains("127.0.0.1", StringComparison.Ordinal));
+        Assert.Contains(refused, r => r.Reason == "not a data lane preamble");
+    }
+
+    [Fact]
+    public async Task RevokedCapability_HasItsLanesClosed_AndCannotOpenAnother()
+    {
+        var bulkPath = Path.Combine(cluster.Directory.BaseFolder, "bulk.cap");
+        var attenuate = await cluster.Directory.RunAsync("furlgen", "attenuate", cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), "--label", "bulk", "-o", bulkPath);
+        Assert.True(attenuate.ExitCode == 0, attenuate.ToString());
+        await using var bulk = await MultiEngineClient.ConnectAsync(bulkPath).WaitAsync(Timeout);
+        await bulk.PushAsync("b", new byte[4 * 1024 * 1024], [0]).GetAsync(Timeout);
+        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Label == "bulk" && r.Method == "Lane" && r.Outcome == AuditRecord.Accepted);
+
+        var revoke = await cluster.Directory.RunAsync("furlgen", "revoke", bulkPath);
+        Assert.True(revoke.ExitCode == 0, revoke.ToString());
+
+        await WaitUntilAsync(() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Label == "bulk" && r.Method == "Lane" && r.Outcome == AuditRecord.Closed));
+        var error = await Assert.ThrowsAsync<CapabilityRefusedException>(() => bulk.PushAsync("b", new byte[4 * 1024 * 1024], [0]).GetAsync(Timeout));
+        Assert.Contains("was revoked", error.Message);
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(Socket socket)
+    {
+        var all = new MemoryStream();
+        var buffer = new byte[1024];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(Timeout)) > 0)
+        {
+            all.Write(buffer, 0, read);
+        }
+
+        return all.ToArray();
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(Timeout);
+        while (!condition())
+        {
+            await Task.Delay(50, deadline.Token);
+        }
+    }
+}
