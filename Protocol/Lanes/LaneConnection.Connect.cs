@@ -23,7 +23,7 @@ public sealed partial class LaneConnection
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
         var socket = await ConnectSocketAsync(options, timeout.Token).ConfigureAwait(false);
-        var network = new NetworkStream(socket, ownsSocket: true);
+        var network = new LaneSocketStream(socket);
         try
         {
             await network.WriteAsync(LanePreamble.Create(options.LaneId, options.Role), timeout.Token).ConfigureAwait(false);
@@ -84,7 +84,7 @@ public sealed partial class LaneConnection
         throw new LaneException($"{options.Name}: cannot reach the controller's data port ({string.Join("; ", failures)})");
     }
 
-    private static async Task ReadAnswerAsync(NetworkStream network, LaneOptions options, CancellationToken cancellationToken)
+    private static async Task ReadAnswerAsync(Stream network, LaneOptions options, CancellationToken cancellationToken)
     {
         var answer = new byte[1];
         if (await network.ReadAtLeastAsync(answer, 1, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) == 0)
