@@ -4,35 +4,59 @@ using System.Net.Sockets;
 namespace CapCluster.Controller.Internal.Lanes;
 
 /// <summary>
-/// Copies bytes both ways between the two ends of a lane, without looking at them (they are
-/// TLS records between client and engine). Either end closing half-closes the other; an error
-/// or <see cref="Abort"/> closes both.
+/// Moves bytes both ways between the two ends of a lane without looking at them (they are TLS
+/// records between client and engine): with splice(2) inside the kernel on Linux, else through a
+/// buffer. Either end closing half-closes the other; an error or <see cref="Abort"/> shuts both down.
 /// </summary>
 internal sealed class LaneSplice(Socket client, Socket engine)
 {
-    // Large enough that one receive drains what the kernel holds for a busy stream.
     private const int BufferSize = 256 * 1024;
     private int aborted;
 
     public bool IsOpen => Volatile.Read(ref aborted) == 0;
 
-    /// <summary>Runs until both directions have ended.</summary>
+    /// <summary>Runs until both directions have ended, then closes both sockets.</summary>
     public async Task RunAsync()
     {
-        await Task.WhenAll(Task.Run(() => PumpAsync(client, engine)), Task.Run(() => PumpAsync(engine, client))).ConfigureAwait(false);
-        Abort();
-    }
-
-    public void Abort()
-    {
-        if (Interlocked.Exchange(ref aborted, 1) == 0)
+        try
         {
+            await Task.WhenAll(Direction(client, engine), Direction(engine, client)).ConfigureAwait(false);
+        }
+        finally
+        {
+            Abort();
             client.Dispose();
             engine.Dispose();
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    /// <summary>Shuts both ends down, which ends both directions (a thread blocked in the kernel wakes too).</summary>
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref aborted, 1) == 0)
+        {
+            Shutdown(client);
+            Shutdown(engine);
+        }
+    }
+
+    private Task Direction(Socket from, Socket to) => KernelSplice.IsAvailable
+        ? Task.Factory.StartNew(() => Guard(() => KernelSplice.Pump(from, to)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+        : CopyAsync(from, to);
+
+    private void Guard(Action pump)
+    {
+        try
+        {
+            pump();
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            Abort();
+        }
+    }
+
+    private async Task CopyAsync(Socket from, Socket to)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
@@ -59,6 +83,18 @@ internal sealed class LaneSplice(Socket client, Socket engine)
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static void Shutdown(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already gone.
         }
     }
 }

@@ -1,0 +1,106 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace CapCluster.Controller.Internal.Lanes;
+
+/// <summary>
+/// Linux splice(2): moves a socket's bytes to another socket through a pipe inside the kernel,
+/// so a lane's data is never copied into the controller's memory. Each direction runs on its
+/// own thread, blocked in the kernel until data comes; shutting the sockets down wakes it.
+/// </summary>
+internal static partial class KernelSplice
+{
+    private const int SpliceMove = 1;
+    private const int SpliceMore = 4;
+    private const int SetPipeSize = 1031;
+    private const int Interrupted = 4;
+    private const int PipeBytes = 1 << 20;
+
+    public static bool IsAvailable => OperatingSystem.IsLinux();
+
+    /// <summary>Moves bytes from <paramref name="from"/> to <paramref name="to"/> until <paramref name="from"/> ends; then half-closes <paramref name="to"/>.</summary>
+    /// <exception cref="IOException">A system call failed (the connection broke or was shut down).</exception>
+    public static void Pump(Socket from, Socket to)
+    {
+        Span<int> pipe = stackalloc int[2];
+        if (Pipe2(ref MemoryMarshal.GetReference(pipe), 0) != 0)
+        {
+            throw Failure("pipe2");
+        }
+
+        try
+        {
+            _ = Fcntl(pipe[1], SetPipeSize, PipeBytes); // a larger pipe means fewer calls; the default 64 KiB still works
+            var source = (int)from.SafeHandle.DangerousGetHandle();
+            var target = (int)to.SafeHandle.DangerousGetHandle();
+            SetBlocking(source);
+            SetBlocking(target);
+            while (true)
+            {
+                var moved = Splice(source, 0, pipe[1], 0, PipeBytes, SpliceMove | SpliceMore);
+                if (moved == 0)
+                {
+                    to.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+
+                if (moved < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == Interrupted)
+                    {
+                        continue;
+                    }
+
+                    throw Failure("splice from the socket");
+                }
+
+                while (moved > 0)
+                {
+                    var sent = Splice(pipe[0], 0, target, 0, (nuint)moved, SpliceMove | SpliceMore);
+                    if (sent < 0 && Marshal.GetLastPInvokeError() == Interrupted)
+                    {
+                        continue;
+                    }
+
+                    if (sent <= 0)
+                    {
+                        throw Failure("splice to the socket");
+                    }
+
+                    moved -= sent;
+                }
+            }
+        }
+        finally
+        {
+            _ = Close(pipe[0]);
+            _ = Close(pipe[1]);
+        }
+    }
+
+    // The accepted sockets were used asynchronously (non-blocking); these threads block in the kernel instead.
+    private static void SetBlocking(int fd)
+    {
+        const int getFlags = 3, setFlags = 4, nonBlocking = 0x800;
+        var flags = Fcntl(fd, getFlags, 0);
+        if (flags < 0 || Fcntl(fd, setFlags, flags & ~nonBlocking) < 0)
+        {
+            throw Failure("fcntl");
+        }
+    }
+
+    private static IOException Failure(string call) =>
+        new($"{call} failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+
+    [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
+    private static partial int Pipe2(ref int fds, int flags);
+
+    [LibraryImport("libc", EntryPoint = "splice", SetLastError = true)]
+    private static partial nint Splice(int fdIn, nint offIn, int fdOut, nint offOut, nuint length, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}
