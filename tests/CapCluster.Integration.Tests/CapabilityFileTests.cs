@@ -117,4 +117,19 @@ public sealed class CapabilityFileTests
         Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), result.Error);
         Assert.Contains("in use", result.Error);
     }
+
+    [Fact]
+    public async Task DataPortInUse_ControllerExitsNamingThePortAndTheOption()
+    {
+        await using var cluster = new ClusterDirectory();
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+
+        var result = await cluster.RunAsync("capcontroller", "--data-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"127.0.0.1:{port} for the data port: the port is already in use", result.Error);
+        Assert.Contains("--data-port", result.Error);
+    }
 }

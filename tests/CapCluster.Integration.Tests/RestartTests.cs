@@ -16,7 +16,9 @@ public sealed class RestartTests
         {
             "--engine-port", ClusterDirectory.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--client-port", ClusterDirectory.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--data-port", ClusterDirectory.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        var bulk = Enumerable.Range(0, 1 << 20).Select(i => (double)i).ToArray();
         var first = await cluster.StartControllerAsync(ports);
         var copies = Directory.CreateTempSubdirectory("capcluster-old-").FullName;
         try
@@ -30,6 +32,7 @@ public sealed class RestartTests
             await using var before = await MultiEngineClient.ConnectAsync(oldClientCap).WaitAsync(Timeout);
             Assert.Equal([0, 1], await ClusterDirectory.WaitForEnginesAsync(before, 2, Timeout));
             var pidsBefore = (await before.GetEnginesAsync().WaitAsync(Timeout)).ToDictionary(e => e.Id, e => e.Pid);
+            await before.PushAsync("bulk", bulk).GetAsync(Timeout);
 
             first.Terminate();
             await first.Process.WaitForExitAsync().WaitAsync(Timeout);
@@ -42,8 +45,10 @@ public sealed class RestartTests
             var pidsAfter = (await after.GetEnginesAsync().WaitAsync(Timeout)).ToDictionary(e => e.Id, e => e.Pid);
             Assert.Equal(pidsBefore, pidsAfter);
 
-            // A client that was connected before the restart works again on its own.
+            // A client that was connected before the restart works again on its own, its data lanes too.
             Assert.Equal([0, 1], await before.GetIdsAsync().WaitAsync(Timeout));
+            await before.PushAsync("bulk", bulk.Reverse().ToArray()).GetAsync(Timeout);
+            Assert.All(await before.PullAsync<double[]>("bulk").GetAsync(Timeout), b => Assert.Equal(bulk.Reverse(), b));
         }
         finally
         {
@@ -64,7 +69,7 @@ public sealed class RestartTests
         await cluster.StartControllerAsync("--reuse");
 
         var after = ControllerState.TryRead(cluster.Paths().SecurityFolder)!;
-        Assert.Equal((before.EnginePort, before.ClientPort), (after.EnginePort, after.ClientPort));
+        Assert.Equal((before.EnginePort, before.ClientPort, before.DataPort), (after.EnginePort, after.ClientPort, after.DataPort));
         Assert.Equal(capBefore, await File.ReadAllTextAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)));
         await using var client = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout);
         Assert.Empty(await client.GetIdsAsync().WaitAsync(Timeout));

@@ -9,6 +9,7 @@ var profile = new Option<string?>("--profile") { Description = "Use ~/.capcluste
 var engines = new Option<int>("-n", "--engines") { Description = "How many engines to start", DefaultValueFactory = _ => 2 };
 var enginePort = new Option<int>("--engine-port") { Description = "Pin the engine port (default: random)" };
 var clientPort = new Option<int>("--client-port") { Description = "Pin the client port (default: random)" };
+var dataPort = new Option<int>("--data-port") { Description = "Pin the data lanes' port, for bulk pushes and pulls (default: random)" };
 var ip = new Option<string?>("--ip") { Description = "Address the controller listens on (default 127.0.0.1)" };
 var locations = new Option<string[]>("--location") { Description = "Host or address written into the .cap files (repeatable)", Arity = ArgumentArity.ZeroOrMore };
 var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for every engine to register", DefaultValueFactory = _ => 60 };
@@ -35,12 +36,12 @@ var sshOptions = new Option<string[]>("--ssh-option") { Description = "ssh: an -
 
 var start = new Command("start", "Start a controller and N engines, in the background")
 {
-    engines, enginePort, clientPort, ip, locations, timeout, launcher, mpirunArgs,
+    engines, enginePort, clientPort, dataPort, ip, locations, timeout, launcher, mpirunArgs,
     partition, timeLimit, account, batchTemplate, hosts, remoteEngine, sharedFolder, sshOptions,
 };
 start.SetAction((parse, ct) => Start(parse, parse.GetValue(launcher)!, ct));
 
-var mpirun = new Command("mpirun", "Start a controller and N MPI engines with mpirun (the same as start --launcher mpi)") { engines, enginePort, clientPort, ip, locations, timeout, mpirunArgs };
+var mpirun = new Command("mpirun", "Start a controller and N MPI engines with mpirun (the same as start --launcher mpi)") { engines, enginePort, clientPort, dataPort, ip, locations, timeout, mpirunArgs };
 mpirun.SetAction((parse, ct) => Start(parse, "mpi", ct));
 
 var stop = new Command("stop", "Stop the controller and its engines");
@@ -77,7 +78,10 @@ Task<int> Start(ParseResult parse, string how, CancellationToken ct) => Run(pars
         parse.GetValue(ip), parse.GetValue(locations) ?? [], TimeSpan.FromSeconds(parse.GetValue(timeout)), how, parse.GetValue(mpirunArgs),
         how is "mpi" or "local" ? null : new LaunchOptions(
             parse.GetValue(partition), parse.GetValue(timeLimit), parse.GetValue(account), parse.GetValue(batchTemplate),
-            parse.GetValue(hosts), parse.GetValue(remoteEngine), parse.GetValue(sharedFolder)) { SshOptions = parse.GetValue(sshOptions) ?? [] });
+            parse.GetValue(hosts), parse.GetValue(remoteEngine), parse.GetValue(sharedFolder)) { SshOptions = parse.GetValue(sshOptions) ?? [] })
+    {
+        DataPort = parse.GetValue(dataPort),
+    };
     return new ClusterStarter(Paths(parse), Console.Out).StartAsync(options, ct);
 });
 

@@ -33,7 +33,7 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         try
         {
             var state = await WaitForControllerAsync(controller, ControllerTimeout, cancellationToken).ConfigureAwait(false);
-            output.WriteLine($"ready: engines on {state.ListenAddress}:{state.EnginePort}, clients on {state.ListenAddress}:{state.ClientPort} ({clock.Elapsed.TotalSeconds:0.00} s)");
+            output.WriteLine($"ready: engines on {state.ListenAddress}:{state.EnginePort}, clients on {state.ListenAddress}:{state.ClientPort}, data lanes on {state.ListenAddress}:{state.DataPort} ({clock.Elapsed.TotalSeconds:0.00} s)");
 
             var launcher = EngineLaunchers.For(options.Launcher, paths, output);
             var record = new ClusterRecord(controller.Id, [], options.Launcher);

@@ -21,7 +21,7 @@ internal sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, Te
         var now = DateTimeOffset.UtcNow;
         output.WriteLine(
             $"Controller pid {state.Pid} on {state.Host}: engines {state.ListenAddress}:{state.EnginePort}, " +
-            $"clients {state.ListenAddress}:{state.ClientPort}, up {Ago(now - state.Started)}; {engines.Count} engine(s)");
+            $"clients {state.ListenAddress}:{state.ClientPort}, data lanes {state.ListenAddress}:{state.DataPort}, up {Ago(now - state.Started)}; {engines.Count} engine(s)");
 
         var table = new Table().Border(TableBorder.Square);
         foreach (var column in new[] { "Id", "Host", "Pid", "State", "Last heartbeat", "Queue", "Done", "Properties" })

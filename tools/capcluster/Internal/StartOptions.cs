@@ -13,6 +13,9 @@ internal sealed record StartOptions(
     IReadOnlyList<string>? ExtraMpirunArguments = null,
     LaunchOptions? LaunchOptions = null)
 {
+    /// <summary>The data lanes' port to pin; 0 (the default) lets the controller pick a free one.</summary>
+    public int DataPort { get; init; }
+
     /// <summary>The ssh, slurm and pbs options (all defaults when none were given).</summary>
     public LaunchOptions Launch => LaunchOptions ?? new LaunchOptions();
 
@@ -33,6 +36,12 @@ internal sealed record StartOptions(
         {
             yield return "--client-port";
             yield return ClientPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (DataPort != 0)
+        {
+            yield return "--data-port";
+            yield return DataPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         if (ListenAddress is not null)
