@@ -1,6 +1,7 @@
 using System.Net;
 using CapCluster.Client.Internal;
 using CapCluster.Protocol;
+using CapCluster.Protocol.Lanes;
 using CapCluster.Security;
 
 namespace CapCluster.Client;
@@ -96,6 +97,19 @@ public sealed class ControllerConnection : IDisposable
             throw Translate(e);
         }
     }
+
+    /// <summary>
+    /// How this capability's holder joins a data lane the controller granted: the controller's data port at each
+    /// location of the capability, this holder's certificate, and the one peer certificate the controller named.
+    /// </summary>
+    public LaneOptions LaneOptions(int dataPort, Google.Protobuf.ByteString laneId, LaneRole role, Google.Protobuf.ByteString peerCertificateSha256, string name) =>
+        new(
+            [.. Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, dataPort))],
+            laneId.ToByteArray(),
+            role,
+            Capability.HolderCertificate,
+            Protocol.Lanes.LaneOptions.PinnedTo(peerCertificateSha256.Memory),
+            name);
 
     /// <summary>The CapCluster exception for a failed call.</summary>
     public CapClusterException Translate(RpcException e) => ClientErrors.FromRpc(e, Capability, CapabilityPath);

@@ -1,4 +1,3 @@
-using System.Net;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
@@ -72,13 +71,7 @@ internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDispo
         try
         {
             var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = engineId }, lifetime.Token).ConfigureAwait(false);
-            var options = new LaneOptions(
-                [.. connection.Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, grant.DataPort))],
-                grant.LaneId.ToByteArray(),
-                LaneRole.Client,
-                connection.Capability.HolderCertificate,
-                LaneOptions.PinnedTo(grant.EngineCertificateSha256.Memory),
-                $"the data lane to engine {engineId}");
+            var options = connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, $"the data lane to engine {engineId}");
             return new GrantedLane(options.LaneId, await LaneConnection.ConnectAsync(options, lifetime.Token).ConfigureAwait(false));
         }
         catch (Exception e) when (e is CapClusterException or LaneException or OperationCanceledException)

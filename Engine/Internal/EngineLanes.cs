@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using CapCluster.Client;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.Lanes;
@@ -21,13 +20,7 @@ internal sealed class EngineLanes(ControllerConnection connection, ILogger logge
     public void Join(OpenLane open)
     {
         var key = Convert.ToHexStringLower(open.LaneId.Span);
-        var options = new LaneOptions(
-            [.. connection.Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, open.DataPort))],
-            open.LaneId.ToByteArray(),
-            LaneRole.Engine,
-            connection.Capability.HolderCertificate,
-            LaneOptions.PinnedTo(open.ClientCertificateSha256.Memory),
-            $"the data lane {key[..8]} from a client");
+        var options = connection.LaneOptions(open.DataPort, open.LaneId, LaneRole.Engine, open.ClientCertificateSha256, $"the data lane {key[..8]} from a client");
         var joining = LaneConnection.ConnectAsync(options, CancellationToken.None);
         lanes[key] = joining;
         _ = ForgetWhenClosedAsync(key, joining);

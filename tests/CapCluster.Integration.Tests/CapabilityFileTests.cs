@@ -103,33 +103,21 @@ public sealed class CapabilityFileTests
         Assert.Contains("capcluster start", error.Message);
     }
 
-    [Fact]
-    public async Task PortInUse_ControllerExitsNamingThePort()
+    [Theory]
+    [InlineData("engine")]
+    [InlineData("client")]
+    [InlineData("data")]
+    public async Task PortInUse_ControllerExitsNamingThePortAndTheOption(string which)
     {
         await using var cluster = new ClusterDirectory();
         using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         holder.Start();
         var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
 
-        var result = await cluster.RunAsync("capcontroller", "--engine-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var result = await cluster.RunAsync("capcontroller", $"--{which}-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), result.Error);
-        Assert.Contains("in use", result.Error);
-    }
-
-    [Fact]
-    public async Task DataPortInUse_ControllerExitsNamingThePortAndTheOption()
-    {
-        await using var cluster = new ClusterDirectory();
-        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        holder.Start();
-        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
-
-        var result = await cluster.RunAsync("capcontroller", "--data-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-        Assert.Equal(2, result.ExitCode);
-        Assert.Contains($"127.0.0.1:{port} for the data port: the port is already in use", result.Error);
-        Assert.Contains("--data-port", result.Error);
+        Assert.Contains($"127.0.0.1:{port} for the {which} port: the port is already in use", result.Error);
+        Assert.Contains($"--{which}-port", result.Error);
     }
 }
