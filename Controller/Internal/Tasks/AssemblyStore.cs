@@ -71,10 +71,13 @@ internal sealed class AssemblyStore
         return copy;
     }
 
-    /// <summary>One image-less reference per (hash, name): a hash names an image, so the pair repeats exactly.</summary>
+    /// <summary>
+    /// One image-less reference per (hash, name): a hash names an image, so the pair repeats exactly. A task
+    /// client names an assembly only with its image, then by hash alone: the shared reference restores the name.
+    /// </summary>
     private AssemblyRef Shared(AssemblyRef reference)
     {
-        if (references.TryGetValue(reference.Hash, out var shared) && shared.Name == reference.Name)
+        if (references.TryGetValue(reference.Hash, out var shared) && (reference.Name.Length == 0 || shared.Name == reference.Name))
         {
             return shared;
         }
