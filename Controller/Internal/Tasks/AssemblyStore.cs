@@ -15,16 +15,19 @@ internal sealed class AssemblyStore
     private readonly Dictionary<string, ByteString> images = [];
     private readonly Dictionary<string, AssemblyRef> references = [];
     private readonly Dictionary<string, string> names = [];
+    private readonly Dictionary<(string Type, int Token, bool IsStatic, string Root), DelegateCall> calls = [];
 
     /// <summary>
     /// Takes the images out of a spec (keeping them here) so stored tasks hold only hashes. The spec's
     /// assembly references and type name are replaced by shared instances: every task of a burst names the
-    /// same few assemblies (hash and name strings, ~1 KB a task), and queued tasks should not hold copies.
-    /// The spec is changed in place (it was just parsed from a submission and belongs to the farm).
+    /// same few assemblies, and queued tasks should not each hold copies of their hash and name strings.
+    /// A function that captures nothing is the same for every task that runs it (only the arguments differ):
+    /// such tasks share one description of it. The spec is changed in place (it was just parsed from a
+    /// submission and belongs to the farm); what is shared is never changed afterwards (see <see cref="Attach"/>).
     /// </summary>
     public TaskSpec Strip(TaskSpec spec)
     {
-        if (spec.Function?.Function is { } function)
+        if (spec.Function is { Function: { } function } apply)
         {
             var assemblies = function.Assemblies;
             for (var i = 0; i < assemblies.Count; i++)
@@ -39,6 +42,10 @@ internal sealed class AssemblyStore
             }
 
             function.DeclaringType = Shared(function.DeclaringType);
+            if (function.Captured.Count == 0 && assemblies.Count > 0)
+            {
+                apply.Function = SharedCall(function);
+            }
         }
 
         if (spec.Recovery is not null)
@@ -89,6 +96,22 @@ internal sealed class AssemblyStore
         }
 
         return shared;
+    }
+
+    private DelegateCall SharedCall(DelegateCall function)
+    {
+        var key = (function.DeclaringType, function.MethodToken, function.IsStatic, function.Assemblies[0].Hash);
+        if (calls.TryGetValue(key, out var shared) && shared.Assemblies.SequenceEqual(function.Assemblies))
+        {
+            return shared;
+        }
+
+        if (calls.Count < MaxSharedNames || calls.ContainsKey(key))
+        {
+            calls[key] = function;
+        }
+
+        return function;
     }
 
     private string Shared(string name)
