@@ -101,7 +101,7 @@ internal sealed class AssemblyStore
     private DelegateCall SharedCall(DelegateCall function)
     {
         var key = (function.DeclaringType, function.MethodToken, function.IsStatic, function.Assemblies[0].Hash);
-        if (calls.TryGetValue(key, out var shared) && shared.Assemblies.SequenceEqual(function.Assemblies))
+        if (calls.TryGetValue(key, out var shared) && shared.Equals(function))
         {
             return shared;
         }
