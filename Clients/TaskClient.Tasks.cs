@@ -191,9 +191,11 @@ public sealed partial class TaskClient
         call.Captured.AddRange(package.Captured.Select(c => Inline(c.FieldName, c.Value, $"captured variable '{c.VariableName}'")));
         foreach (var assembly in package.Assemblies)
         {
-            // The controller keeps each image; it travels on this stream once.
+            // The controller keeps each image, and its name; they travel on this stream once, then the hash stands for them.
             var first = session.SentAssemblies.TryAdd(assembly.Hash, true);
-            call.Assemblies.Add(new AssemblyRef { Hash = assembly.Hash, Name = assembly.Name, Image = first ? UnsafeByteOperations.UnsafeWrap(assembly.Bytes) : ByteString.Empty });
+            call.Assemblies.Add(first
+                ? new AssemblyRef { Hash = assembly.Hash, Name = assembly.Name, Image = UnsafeByteOperations.UnsafeWrap(assembly.Bytes) }
+                : new AssemblyRef { Hash = assembly.Hash });
         }
 
         var apply = new ApplyRequest { Function = call, Map = task.MapOverFirstArgument };

@@ -13,8 +13,11 @@ namespace CapCluster.Client.Internal;
 internal sealed class TaskSession(ControllerConnection connection) : IAsyncDisposable
 {
     // A unit is one RunAsync batch: it is never split across messages, so references within it resolve.
+    // Synchronous continuations: when the writer is idle, the submitting thread batches and writes at once
+    // (a lone task leaves without waiting for a thread hop); while a write is in progress submissions queue
+    // up and leave together in the next message.
     private readonly Channel<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> outgoing =
-        Channel.CreateUnbounded<IReadOnlyList<(SubmitTask, TaskCompletionSource<TaskAccepted>)>>(new UnboundedChannelOptions { SingleReader = true });
+        Channel.CreateUnbounded<IReadOnlyList<(SubmitTask, TaskCompletionSource<TaskAccepted>)>>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly ConcurrentDictionary<long, TaskCompletionSource<TaskAccepted>> awaitingIds = new();
     private readonly ConcurrentDictionary<long, TaskCompletionSource<TaskResult>> results = new();
     private readonly Channel<TaskResult> feed = Channel.CreateUnbounded<TaskResult>();

@@ -14,8 +14,11 @@ namespace CapCluster.Controller.Internal;
 /// </summary>
 internal sealed class EngineSession
 {
-    private readonly Channel<QueuedWork> queue = Channel.CreateUnbounded<QueuedWork>();
-    private readonly Channel<ControllerMessage> outbox = Channel.CreateUnbounded<ControllerMessage>(new UnboundedChannelOptions { SingleReader = true });
+    // Synchronous continuations: an item queued for an idle engine is dispatched and written to its stream by
+    // the thread that queued it, instead of waking the dispatcher and then the writer (two thread hops on
+    // every small task's round trip). Only the writes' synchronous part runs inline; waits still yield.
+    private readonly Channel<QueuedWork> queue = Channel.CreateUnbounded<QueuedWork>(new UnboundedChannelOptions { AllowSynchronousContinuations = true });
+    private readonly Channel<ControllerMessage> outbox = Channel.CreateUnbounded<ControllerMessage>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly ConcurrentDictionary<long, QueuedWork> inFlight = new();
     private readonly SemaphoreSlim dispatchSlots;
     private readonly CancellationTokenSource lifetime = new();

@@ -57,7 +57,7 @@ internal sealed partial class WorkRunner
                     throw new InvalidOperationException($"engine {engineId()} lacks the shipped assemblies {string.Join(", ", missing)}");
                 }
 
-                var result = await RunFunctionAsync(task.Function, incoming).ConfigureAwait(false);
+                var result = RunFunction(task.Function, incoming);
                 reply.Values.Add(Inline("result", result));
             }
 

@@ -29,7 +29,7 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
                 EngineRequest.KindOneofCase.Keys => (new EngineReply { Keys = new KeysReply { Keys = { space.Keys } } }, []),
                 EngineRequest.KindOneofCase.Reset => Reset(),
                 EngineRequest.KindOneofCase.History => History(request.History),
-                EngineRequest.KindOneofCase.Apply => await ApplyAsync(request.Apply, incoming).ConfigureAwait(false),
+                EngineRequest.KindOneofCase.Apply => Apply(request.Apply, incoming),
                 EngineRequest.KindOneofCase.Properties => (Properties(request.Properties), []),
                 EngineRequest.KindOneofCase.Tasks => (await RunTasksAsync(request.Tasks, incoming, cancellationToken).ConfigureAwait(false), []),
                 _ => (Error("NotSupportedException", $"this engine does not know the request {request.KindCase}"), []),
@@ -134,7 +134,7 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
             }, []);
     }
 
-    private async Task<(EngineReply, IReadOnlyList<ReadOnlyMemory<byte>>)> ApplyAsync(ApplyRequest apply, ReceivedValues incoming)
+    private (EngineReply, IReadOnlyList<ReadOnlyMemory<byte>>) Apply(ApplyRequest apply, ReceivedValues incoming)
     {
         var function = apply.Function;
         var missing = delegates.MissingAssemblies(function.Assemblies.Where(a => a.Image.IsEmpty).Select(a => a.Hash));
@@ -143,14 +143,14 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
             return (new EngineReply { MissingAssemblies = new MissingAssemblies { Hashes = { missing } } }, []);
         }
 
-        var result = await RunFunctionAsync(apply, incoming).ConfigureAwait(false);
+        var result = RunFunction(apply, incoming);
         var outgoing = new OutgoingValues();
         var reply = new ValuesReply { Values = { outgoing.Add("result", result) } };
         return (new EngineReply { Values = reply }, outgoing.Blobs);
     }
 
     /// <summary>Loads the shipped images a request carries, binds captured values and arguments, and runs the delegate (mapped over a sequence when asked).</summary>
-    private async Task<object?> RunFunctionAsync(ApplyRequest apply, ReceivedValues incoming)
+    private object? RunFunction(ApplyRequest apply, ReceivedValues incoming)
     {
         var function = apply.Function;
         foreach (var image in function.Assemblies.Where(a => !a.Image.IsEmpty))
@@ -162,20 +162,22 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
         var arguments = apply.Arguments.Select(incoming.Decode).ToList();
         if (!apply.Map)
         {
-            return await InvokeAsync(function, captured, arguments).ConfigureAwait(false);
+            return Invoke(function, captured, arguments);
         }
 
         var results = new List<object?>();
         foreach (var item in (IEnumerable?)arguments.FirstOrDefault() ?? Array.Empty<object?>())
         {
-            results.Add(await InvokeAsync(function, captured, [item]).ConfigureAwait(false));
+            results.Add(Invoke(function, captured, [item]));
         }
 
         return results;
     }
 
-    private Task<object?> InvokeAsync(DelegateCall function, IReadOnlyList<(string, object?)> captured, IReadOnlyList<object?> arguments) =>
-        Task.Run(() => delegates.Invoke(function.Assemblies[0].Hash, function.DeclaringType, function.MethodToken, function.IsStatic, captured, arguments, ValueCodec.ConvertTo));
+    // Called on the engine's worker loop, a thread-pool thread given over to user code: no Task.Run, which
+    // would cost a thread hop per call (a delegate that waits blocks the loop either way).
+    private object? Invoke(DelegateCall function, IReadOnlyList<(string, object?)> captured, IReadOnlyList<object?> arguments) =>
+        delegates.Invoke(function.Assemblies[0].Hash, function.DeclaringType, function.MethodToken, function.IsStatic, captured, arguments, ValueCodec.ConvertTo);
 
     private EngineReply Properties(PropertiesRequest request)
     {

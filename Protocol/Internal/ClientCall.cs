@@ -222,10 +222,7 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
             {
                 var stream = await GetRequestStreamAsync(token).ConfigureAwait(false);
                 buffer = MessageFraming.Serialize(message, size, out var length);
-                await stream.WriteAsync(buffer.AsMemory(0, length), token).ConfigureAwait(false);
-
-                // Without the flush the message may sit in the handler's buffer and the server never sees it.
-                await stream.FlushAsync(token).ConfigureAwait(false);
+                await WriteAndFlushAsync(stream, buffer.AsMemory(0, length), token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not RpcException)
             {
@@ -246,6 +243,32 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
 
             Volatile.Write(ref _writing, 0);
         }
+    }
+
+    /// <summary>
+    /// Without a flush the message may sit in the handler's buffer and the server never sees it. The handler's
+    /// connection writer takes queued operations in order, so a flush queued right behind the write sends the
+    /// message in the same pass (awaiting the write first would take two passes, each a thread hop there and
+    /// back, on every small message's way). A write that waited for flow-control credit lands behind that
+    /// flush: the last flush covers it. (The stream is always SocketsHttpHandler's HTTP/2 request stream, whose
+    /// flush is a connection-level operation that may be queued while a write is pending.)
+    /// </summary>
+    private static async Task WriteAndFlushAsync(Stream stream, ReadOnlyMemory<byte> data, CancellationToken token)
+    {
+        var write = stream.WriteAsync(data, token);
+        var flush = stream.FlushAsync(token);
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch
+        {
+            _ = flush.ContinueWith(static f => f.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+
+        await flush.ConfigureAwait(false);
+        await stream.FlushAsync(token).ConfigureAwait(false);
     }
 
     public Task CompleteAsync()

@@ -8,12 +8,18 @@ internal static partial class DelegatePackager
 {
     private const BindingFlags InstanceFields = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
 
+    // Reading IL is the costly part of packaging; a method's IL never changes, so once per method per process.
+    private static readonly ConditionalWeakTable<MethodInfo, IReadOnlySet<int>> FieldsReadCache = new();
+
     /// <summary>
     /// Tokens of every field read (ldfld, ldflda) by <paramref name="root"/> and by the compiler-generated code
     /// it reaches: local functions, nested lambdas, and the state machine of an async or iterator lambda
     /// (whose stub only copies the closure into the state machine, so reading the stub alone would miss every use).
     /// </summary>
-    private static HashSet<int> FieldsRead(MethodInfo root)
+    private static IReadOnlySet<int> FieldsRead(MethodInfo root) =>
+        FieldsReadCache.GetValue(root, static method => ReadFields(method));
+
+    private static HashSet<int> ReadFields(MethodInfo root)
     {
         var module = root.Module;
         var read = new HashSet<int>();
@@ -74,7 +80,7 @@ internal static partial class DelegatePackager
     /// Adds the fields of <paramref name="target"/> that were read. A field holding an outer closure
     /// ("CS$&lt;&gt;8__locals1") is not a value: it is followed, and its fields are named "CS$&lt;&gt;8__locals1.factor".
     /// </summary>
-    private static void CollectCaptured(object target, string prefix, HashSet<int> read, Module module, List<CapturedValue> into)
+    private static void CollectCaptured(object target, string prefix, IReadOnlySet<int> read, Module module, List<CapturedValue> into)
     {
         foreach (var field in target.GetType().GetFields(InstanceFields))
         {

@@ -9,18 +9,42 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// </summary>
 internal sealed class AssemblyStore
 {
-    private readonly Dictionary<string, ByteString> images = [];
+    // Distinct declaring types interned at most; past it names are simply not shared.
+    private const int MaxSharedNames = 10_000;
 
-    /// <summary>Takes the images out of a spec (keeping them here) so stored tasks hold only hashes.</summary>
+    private readonly Dictionary<string, ByteString> images = [];
+    private readonly Dictionary<string, AssemblyRef> references = [];
+    private readonly Dictionary<string, string> names = [];
+    private readonly Dictionary<(string Type, int Token, bool IsStatic, string Root), DelegateCall> calls = [];
+
+    /// <summary>
+    /// Takes the images out of a spec (keeping them here) so stored tasks hold only hashes. The spec's
+    /// assembly references and type name are replaced by shared instances: every task of a burst names the
+    /// same few assemblies, and queued tasks should not each hold copies of their hash and name strings.
+    /// A function that captures nothing is the same for every task that runs it (only the arguments differ):
+    /// such tasks share one description of it. The spec is changed in place (it was just parsed from a
+    /// submission and belongs to the farm); what is shared is never changed afterwards (see <see cref="Attach"/>).
+    /// </summary>
     public TaskSpec Strip(TaskSpec spec)
     {
-        if (spec.Function?.Function is { } function && function.Assemblies.Any(a => !a.Image.IsEmpty))
+        if (spec.Function is { Function: { } function } apply)
         {
-            spec = spec.Clone();
-            foreach (var reference in spec.Function.Function.Assemblies.Where(a => !a.Image.IsEmpty))
+            var assemblies = function.Assemblies;
+            for (var i = 0; i < assemblies.Count; i++)
             {
-                images[reference.Hash] = reference.Image;
-                reference.Image = ByteString.Empty;
+                var reference = assemblies[i];
+                if (!reference.Image.IsEmpty)
+                {
+                    images[reference.Hash] = reference.Image;
+                }
+
+                assemblies[i] = Shared(reference);
+            }
+
+            function.DeclaringType = Shared(function.DeclaringType);
+            if (function.Captured.Count == 0 && assemblies.Count > 0)
+            {
+                apply.Function = SharedCall(function);
             }
         }
 
@@ -40,6 +64,7 @@ internal sealed class AssemblyStore
             return apply;
         }
 
+        // A copy: the references in the stored spec are shared with other tasks.
         var copy = apply.Clone();
         foreach (var reference in copy.Function.Assemblies.Where(a => !sent.Contains(a.Hash)))
         {
@@ -51,5 +76,56 @@ internal sealed class AssemblyStore
         }
 
         return copy;
+    }
+
+    /// <summary>
+    /// One image-less reference per (hash, name): a hash names an image, so the pair repeats exactly. A task
+    /// client names an assembly only with its image, then by hash alone: the shared reference restores the name.
+    /// </summary>
+    private AssemblyRef Shared(AssemblyRef reference)
+    {
+        if (references.TryGetValue(reference.Hash, out var shared) && (reference.Name.Length == 0 || shared.Name == reference.Name))
+        {
+            return shared;
+        }
+
+        shared = new AssemblyRef { Hash = reference.Hash, Name = reference.Name };
+        if (images.ContainsKey(reference.Hash) && references.Count < MaxSharedNames)
+        {
+            references[reference.Hash] = shared;
+        }
+
+        return shared;
+    }
+
+    private DelegateCall SharedCall(DelegateCall function)
+    {
+        var key = (function.DeclaringType, function.MethodToken, function.IsStatic, function.Assemblies[0].Hash);
+        if (calls.TryGetValue(key, out var shared) && shared.Equals(function))
+        {
+            return shared;
+        }
+
+        if (calls.Count < MaxSharedNames || calls.ContainsKey(key))
+        {
+            calls[key] = function;
+        }
+
+        return function;
+    }
+
+    private string Shared(string name)
+    {
+        if (names.TryGetValue(name, out var shared))
+        {
+            return shared;
+        }
+
+        if (names.Count < MaxSharedNames)
+        {
+            names[name] = name;
+        }
+
+        return name;
     }
 }

@@ -1,20 +1,28 @@
 using CapCluster.Protocol.V1;
+using Google.Protobuf;
 
 namespace CapCluster.Controller.Internal.Tasks;
 
-/// <summary>One task the controller knows: its spec, where it is, and (once finished) its result.</summary>
+/// <summary>
+/// One task the controller knows: its spec, where it is, and (once finished) its result. The farm keeps up
+/// to <see cref="TaskFarmOptions.MaxFinishedResults"/> finished entries, so a finished entry is kept small:
+/// its spec is dropped, its result is held as its encoded bytes (a fraction of the message's object graph),
+/// and the completion signal is created only if somebody waits for it. Touched only under the farm's lock.
+/// </summary>
 internal sealed class TaskEntry(long id, TaskSpec spec, TaskSubscriber? owner, long submittedUnixUs)
 {
     private static readonly TaskSpec FinishedSpec = new();
 
-    private readonly TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? finished;
+    private byte[]? result;
 
     public long Id { get; } = id;
 
     /// <summary>What the task runs; dropped once it finished (only the result is kept).</summary>
     public TaskSpec Spec { get; private set; } = spec;
 
-    public TaskSubscriber? Owner { get; } = owner;
+    /// <summary>The submitting client's stream; let go once the task finished.</summary>
+    public TaskSubscriber? Owner { get; private set; } = owner;
 
     public long SubmittedUnixUs { get; } = submittedUnixUs;
 
@@ -31,17 +39,23 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskSubscriber? owner, l
 
     public int? Engine { get; set; }
 
-    public TaskResult? Result { get; private set; }
+    /// <summary>The result (decoded afresh on each call: fetching by id is the rare path), or null while unfinished.</summary>
+    public TaskResult? Result => result is null ? null : TaskResult.Parser.ParseFrom(result);
 
-    public Task Finished => finished.Task;
+    public bool IsFinished => result is not null;
 
-    public bool IsFinished => Result is not null;
+    /// <summary>Completes when the task finishes.</summary>
+    public Task Finished => IsFinished
+        ? Task.CompletedTask
+        : (finished ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
-    public void Finish(TaskResult result)
+    public void Finish(TaskResult outcome)
     {
-        Result = result;
-        State = result.State;
+        result = outcome.ToByteArray();
+        State = outcome.State;
         Spec = FinishedSpec;
-        finished.TrySetResult();
+        Owner = null;
+        finished?.TrySetResult();
+        finished = null;
     }
 }

@@ -94,7 +94,8 @@ internal sealed partial class TaskFarm
         load.Tasks += batch.Count;
         var result = engine.Enqueue(id => new Work { WorkId = id, Request = new EngineRequest { Tasks = request } });
         var attempts = batch.Select(e => e.Attempts).ToList();
-        _ = result.ContinueWith(done => OnBatchDone(engine, batch, attempts, done), System.Threading.Tasks.TaskScheduler.Default);
+        // The engine's result already arrives on a pool thread (the queue completes it asynchronously): no second hop.
+        _ = result.ContinueWith(done => OnBatchDone(engine, batch, attempts, done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, System.Threading.Tasks.TaskScheduler.Default);
     }
 
     private TaskRequest ToRequest(TaskSpec spec, HashSet<string> sentAssemblies)
@@ -228,6 +229,7 @@ internal sealed partial class TaskFarm
 
     private void Complete(TaskEntry entry, TaskResult result)
     {
+        var owner = entry.Owner;
         entry.Finish(result);
         switch (result.State)
         {
@@ -242,7 +244,7 @@ internal sealed partial class TaskFarm
                 break;
         }
 
-        entry.Owner?.Deliver(result);
+        owner?.Deliver(result);
         finishedOrder.Enqueue(entry.Id);
         while (finishedOrder.Count > options.MaxFinishedResults)
         {

@@ -112,19 +112,22 @@ internal sealed partial class TaskFarm
     public async Task<IReadOnlyList<TaskResult>> GetResultsAsync(IReadOnlyList<long> ids, TimeSpan wait, CancellationToken cancellationToken)
     {
         var entries = new List<TaskEntry>(ids.Count);
+        Task finished;
         lock (sync)
         {
             foreach (var id in ids)
             {
                 entries.Add(tasks.GetValueOrDefault(id) ?? throw Unknown(id));
             }
+
+            finished = wait > TimeSpan.Zero ? Task.WhenAll(entries.Select(e => e.Finished)) : Task.CompletedTask;
         }
 
         if (wait > TimeSpan.Zero)
         {
             try
             {
-                await Task.WhenAll(entries.Select(e => e.Finished)).WaitAsync(wait, time, cancellationToken).ConfigureAwait(false);
+                await finished.WaitAsync(wait, time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
