@@ -54,6 +54,18 @@ public sealed class LauncherTests
     }
 
     [Fact]
+    public async Task Stop_WhereNothingEverRan_SaysSoInsteadOfFailing()
+    {
+        await using var cluster = new ClusterDirectory();
+
+        var stop = await cluster.RunAsync("capcluster", "stop");
+
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Contains("No controller is running", stop.Output);
+        Assert.Empty(stop.Error);
+    }
+
+    [Fact]
     public async Task Start_TwoProfilesOnRandomPorts_RunSideBySide()
     {
         await using var cluster = new ClusterDirectory();

@@ -27,5 +27,12 @@ internal sealed record ClusterRecord(int ControllerPid, IReadOnlyList<int> Engin
 
     public void Write(ClusterPaths paths) => File.WriteAllText(Path.Combine(paths.SecurityFolder, FileName), JsonSerializer.Serialize(this));
 
-    public static void Delete(ClusterPaths paths) => File.Delete(Path.Combine(paths.SecurityFolder, FileName));
+    public static void Delete(ClusterPaths paths)
+    {
+        // No folder yet (nothing ever started in this profile): nothing to delete.
+        if (Directory.Exists(paths.SecurityFolder))
+        {
+            File.Delete(Path.Combine(paths.SecurityFolder, FileName));
+        }
+    }
 }
