@@ -94,6 +94,14 @@ internal sealed class TestDataPort : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
+            // One end broke off (a reset): the other end must hear of it, as the controller's splice does.
+            try
+            {
+                to.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception again) when (again is SocketException or ObjectDisposedException)
+            {
+            }
         }
     }
 }
