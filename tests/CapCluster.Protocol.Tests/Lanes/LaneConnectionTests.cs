@@ -84,7 +84,7 @@ public sealed class LaneConnectionTests
         await using var _ = client;
         var waiting = client.ReceiveAsync(5, CancellationToken.None);
 
-        await engine.DisposeAsync();
+        await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
 
         var error = await Assert.ThrowsAsync<LaneException>(() => waiting.WaitAsync(Timeout));
         Assert.Contains("test lane (Client)", error.Message);
