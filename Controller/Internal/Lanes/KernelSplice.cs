@@ -10,8 +10,9 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// </summary>
 internal static partial class KernelSplice
 {
+    // SPLICE_F_MORE is not used: like MSG_MORE it holds back a partial segment for up to 200 ms, which stalls
+    // a TLS handshake flight or a frame's last record.
     private const int SpliceMove = 1;
-    private const int SpliceMore = 4;
     private const int SetPipeSize = 1031;
     private const int Interrupted = 4;
     private const int PipeBytes = 1 << 20;
@@ -37,7 +38,7 @@ internal static partial class KernelSplice
             SetBlocking(target);
             while (true)
             {
-                var moved = Splice(source, 0, pipe[1], 0, PipeBytes, SpliceMove | SpliceMore);
+                var moved = Splice(source, 0, pipe[1], 0, PipeBytes, SpliceMove);
                 if (moved == 0)
                 {
                     to.Shutdown(SocketShutdown.Send);
@@ -56,7 +57,7 @@ internal static partial class KernelSplice
 
                 while (moved > 0)
                 {
-                    var sent = Splice(pipe[0], 0, target, 0, (nuint)moved, SpliceMove | SpliceMore);
+                    var sent = Splice(pipe[0], 0, target, 0, (nuint)moved, SpliceMove);
                     if (sent < 0 && Marshal.GetLastPInvokeError() == Interrupted)
                     {
                         continue;
