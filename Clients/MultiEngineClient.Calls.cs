@@ -96,21 +96,6 @@ public sealed partial class MultiEngineClient
         }
     }
 
-    /// <summary>Encodes named values for a request: the trees go in the message, the large arrays' bytes as blobs.</summary>
-    private static (List<NamedValue> Named, List<ReadOnlyMemory<byte>> Blobs) Encode(IEnumerable<KeyValuePair<string, object?>> values)
-    {
-        var named = new List<NamedValue>();
-        var blobs = new List<ReadOnlyMemory<byte>>();
-        foreach (var (name, value) in values)
-        {
-            var encoded = ValueCodec.Encode(value, name);
-            named.Add(new NamedValue { Name = name, Tree = encoded.Tree.ToByteString() });
-            blobs.AddRange(encoded.Blobs);
-        }
-
-        return (named, blobs);
-    }
-
     private static T Single<T>(IReadOnlyList<CallOutcome> outcomes, string name) =>
         outcomes[0].Values!.DecodeAs<T>(outcomes[0].Reply!.Values.Values.Single(v => v.Name == name));
 }

@@ -1,5 +1,6 @@
 using CapCluster.Client.Internal;
 using CapCluster.Client.Internal.Delegates;
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using CapCluster.Protocol.Values;
 using Google.Protobuf;
@@ -63,14 +64,8 @@ public sealed partial class MultiEngineClient
     private static (EngineRequest Request, List<ReadOnlyMemory<byte>> Blobs, DelegatePackage Package) ApplyRequestFor(Delegate function, IReadOnlyList<object?> arguments, bool map)
     {
         var package = DelegatePackager.Package(function);
-        var named = new List<NamedValue>();
-        var blobs = new List<ReadOnlyMemory<byte>>();
-        foreach (var captured in package.Captured)
-        {
-            var encoded = ValueCodec.Encode(captured.Value, $"captured variable '{captured.VariableName}'");
-            named.Add(new NamedValue { Name = captured.FieldName, Tree = encoded.Tree.ToByteString() });
-            blobs.AddRange(encoded.Blobs);
-        }
+        var outgoing = new OutgoingValues();
+        var named = package.Captured.Select(c => outgoing.Add(c.FieldName, c.Value, $"captured variable '{c.VariableName}'")).ToList();
 
         var call = new DelegateCall
         {
@@ -83,12 +78,10 @@ public sealed partial class MultiEngineClient
         var apply = new ApplyRequest { Function = call, Map = map };
         for (var i = 0; i < arguments.Count; i++)
         {
-            var encoded = ValueCodec.Encode(arguments[i], $"argument {i + 1}");
-            apply.Arguments.Add(new NamedValue { Name = $"arg{i}", Tree = encoded.Tree.ToByteString() });
-            blobs.AddRange(encoded.Blobs);
+            apply.Arguments.Add(outgoing.Add($"arg{i}", arguments[i], $"argument {i + 1}"));
         }
 
-        return (new EngineRequest { Apply = apply }, blobs, package);
+        return (new EngineRequest { Apply = apply }, [.. outgoing.Blobs], package);
     }
 
     /// <summary>Engines that lack an assembly say so; they get the same call again with those images attached.</summary>

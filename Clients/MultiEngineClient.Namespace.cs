@@ -1,4 +1,5 @@
 using CapCluster.Client.Internal;
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using CapCluster.Protocol.Values;
 
@@ -35,8 +36,10 @@ public sealed partial class MultiEngineClient
     /// <summary>Sets every name in <paramref name="values"/> on the target engines; the result is the number of engines.</summary>
     public AsyncResult<int> PushAsync(IReadOnlyDictionary<string, object?> values, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
     {
-        var (named, blobs) = Encode(values);
-        return Submit(targets, new EngineRequest { Push = new PushRequest { Values = { named } } }, blobs, o => o.Count, cancellationToken);
+        // The trees go in the message, the large arrays' bytes as blobs.
+        var outgoing = new OutgoingValues();
+        var named = values.Select(v => outgoing.Add(v.Key, v.Value)).ToList();
+        return Submit(targets, new EngineRequest { Push = new PushRequest { Values = { named } } }, outgoing.Blobs, o => o.Count, cancellationToken);
     }
 
     /// <summary>The value of <paramref name="name"/> on each target engine, converted to <typeparamref name="T"/>, in target order.</summary>

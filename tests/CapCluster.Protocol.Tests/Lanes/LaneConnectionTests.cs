@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using CapCluster.Protocol.Values;
@@ -118,15 +119,8 @@ public sealed class LaneConnectionTests
 
     private static Task SendAsync(LaneConnection lane, long transfer, params (string Name, object? Value)[] values)
     {
-        var named = new List<NamedValue>();
-        var blobs = new List<ReadOnlyMemory<byte>>();
-        foreach (var (name, value) in values)
-        {
-            var encoded = ValueCodec.Encode(value, name);
-            named.Add(new NamedValue { Name = name, Tree = encoded.Tree.ToByteString() });
-            blobs.AddRange(encoded.Blobs);
-        }
-
-        return lane.SendAsync(transfer, named, blobs, CancellationToken.None).WaitAsync(Timeout);
+        var outgoing = new OutgoingValues();
+        var named = values.Select(v => outgoing.Add(v.Name, v.Value)).ToList();
+        return lane.SendAsync(transfer, named, outgoing.Blobs, CancellationToken.None).WaitAsync(Timeout);
     }
 }

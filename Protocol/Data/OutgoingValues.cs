@@ -1,0 +1,26 @@
+using CapCluster.Protocol.V1;
+using CapCluster.Protocol.Values;
+using Google.Protobuf;
+
+namespace CapCluster.Protocol.Data;
+
+/// <summary>
+/// Named values about to be sent: their trees, and the blobs of their large arrays (views over the
+/// sender's own arrays, not copies), numbered across the values in the order they were added.
+/// </summary>
+public sealed class OutgoingValues
+{
+    private readonly List<ReadOnlyMemory<byte>> blobs = [];
+
+    /// <summary>The blobs of every value added so far, in order.</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Blobs => blobs;
+
+    /// <summary>Encodes <paramref name="value"/> as <paramref name="name"/>; errors name it as <paramref name="description"/> (default: the name).</summary>
+    /// <exception cref="UnsendableValueException">The value cannot be sent; the message names it and its type.</exception>
+    public NamedValue Add(string name, object? value, string? description = null)
+    {
+        var encoded = ValueCodec.Encode(value, description ?? name);
+        blobs.AddRange(encoded.Blobs);
+        return new NamedValue { Name = name, Tree = encoded.Tree.ToByteString() };
+    }
+}
