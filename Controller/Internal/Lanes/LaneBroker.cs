@@ -9,7 +9,9 @@ using Microsoft.Extensions.Logging;
 namespace CapCluster.Controller.Internal.Lanes;
 
 /// <summary>
-/// Grants data lanes and pairs the two ends that join them. A lane exists only because a gated
+/// Grants data lanes and pairs the two ends that join them. The ends' sockets are only ever used
+/// with blocking calls: a socket used asynchronously once stays registered with the runtime's epoll
+/// loop, and then every packet the kernel splices wakes a thread-pool worker that finds nothing to do. A lane exists only because a gated
 /// OpenLane call granted it to one capability and one engine; an end that names an unknown,
 /// expired or already-joined lane is refused and audited. Spliced lanes are tracked by the gate
 /// under their capability (a revocation closes them) and die with their engine.
@@ -83,7 +85,7 @@ internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvid
 
         if (refusal is not null)
         {
-            await RefuseAsync(socket, peer, role, grant, refusal).ConfigureAwait(false);
+            Refuse(socket, peer, role, grant, refusal);
             return;
         }
 
@@ -94,7 +96,7 @@ internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvid
     }
 
     /// <summary>Refuses the ends of granted lanes that the other end did not join in time.</summary>
-    public async Task SweepAsync()
+    public void Sweep()
     {
         var now = time.GetUtcNow();
         List<LaneGrant> expired;
@@ -112,12 +114,12 @@ internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvid
             var reason = $"the other end of {grant.Describe()} did not join within {JoinTimeout.TotalSeconds:0} s";
             if (grant.ClientEnd is { } client)
             {
-                await RefuseAsync(client, grant.ClientPeer, LaneRole.Client, grant, reason).ConfigureAwait(false);
+                Refuse(client, grant.ClientPeer, LaneRole.Client, grant, reason);
             }
 
             if (grant.EngineEnd is { } engine)
             {
-                await RefuseAsync(engine, grant.Engine.Peer, LaneRole.Engine, grant, reason).ConfigureAwait(false);
+                Refuse(engine, grant.Engine.Peer, LaneRole.Engine, grant, reason);
             }
         }
     }
@@ -127,9 +129,8 @@ internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvid
         using var engineGone = grant.Engine.Ended.Register(splice.Abort);
         try
         {
-            await Task.WhenAll(
-                grant.ClientEnd!.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None),
-                grant.EngineEnd!.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None)).ConfigureAwait(false);
+            grant.ClientEnd!.Send([LanePreamble.Spliced], SocketFlags.None);
+            grant.EngineEnd!.Send([LanePreamble.Spliced], SocketFlags.None);
             audit.Append(new AuditRecord(time.GetUtcNow(), grant.ClientPeer, grant.ClientFingerprint, grant.Capability.Id, grant.Capability.Label,
                 CapClusterMethods.MultiEngineService, "Lane", AuditRecord.Accepted, $"data lane to engine {grant.Engine.Id}"));
             gate.Track(grant.Capability.Id, "lane:" + grant.IdHex, new LiveConnection(
@@ -154,7 +155,7 @@ internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvid
     }
 
     /// <summary>Audits the refusal of a connection to the data port, tells it why, and closes it.</summary>
-    public async Task RefuseAsync(Socket socket, string peer, LaneRole? role, LaneGrant? grant, string reason)
+    public void Refuse(Socket socket, string peer, LaneRole? role, LaneGrant? grant, string reason)
     {
         var service = role switch
         {
@@ -169,7 +170,7 @@ internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvid
             var answer = new byte[1 + Encoding.UTF8.GetMaxByteCount(reason.Length)];
             answer[0] = LanePreamble.Refused;
             var length = 1 + Encoding.UTF8.GetBytes(reason, answer.AsSpan(1));
-            await socket.SendAsync(answer.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);
+            socket.Send(answer.AsSpan(0, length), SocketFlags.None);
             socket.Shutdown(SocketShutdown.Both);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)

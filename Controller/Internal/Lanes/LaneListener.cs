@@ -15,6 +15,11 @@ internal sealed class LaneListener : IAsyncDisposable
 {
     private static readonly TimeSpan PreambleTimeout = TimeSpan.FromSeconds(5);
 
+    // Each connection waiting for its preamble holds a thread (blocking reads, see LaneBroker); beyond this many, new ones are refused.
+    private const int MaxWaitingPreambles = 64;
+
+    private int waitingPreambles;
+
     private readonly Socket listener;
     private readonly LaneBroker broker;
     private readonly TimeProvider time;
@@ -92,7 +97,14 @@ internal sealed class LaneListener : IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            var task = Task.Run(() => ServeAsync(socket));
+            if (Interlocked.Increment(ref waitingPreambles) > MaxWaitingPreambles)
+            {
+                Interlocked.Decrement(ref waitingPreambles);
+                broker.Refuse(socket, socket.RemoteEndPoint?.ToString() ?? "unknown", null, null, $"more than {MaxWaitingPreambles} connections are waiting to send their preamble");
+                continue;
+            }
+
+            var task = Task.Factory.StartNew(() => Serve(socket), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             lock (running)
             {
                 running.RemoveAll(t => t.IsCompleted);
@@ -101,42 +113,47 @@ internal sealed class LaneListener : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    /// <summary>Reads an end's preamble with blocking calls on its own thread, then hands it to the broker.</summary>
+    private Task Serve(Socket socket)
     {
         var peer = socket.RemoteEndPoint?.ToString() ?? "unknown";
         var preamble = new byte[LanePreamble.Length];
-        int read;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token))
+        var read = 0;
+        try
         {
-            timeout.CancelAfter(PreambleTimeout);
-            try
+            socket.ReceiveTimeout = (int)PreambleTimeout.TotalMilliseconds;
+            socket.SendTimeout = (int)PreambleTimeout.TotalMilliseconds;
+            while (read < preamble.Length)
             {
-                read = 0;
-                while (read < preamble.Length)
+                var n = socket.Receive(preamble.AsSpan(read), SocketFlags.None);
+                if (n == 0)
                 {
-                    var n = await socket.ReceiveAsync(preamble.AsMemory(read), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                    if (n == 0)
-                    {
-                        break;
-                    }
-
-                    read += n;
+                    break;
                 }
+
+                read += n;
             }
-            catch (Exception e) when (e is OperationCanceledException or SocketException)
-            {
-                read = -1;
-            }
+
+            socket.ReceiveTimeout = 0;
+            socket.SendTimeout = 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            read = -1;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref waitingPreambles);
         }
 
         if (!LanePreamble.TryParse(preamble.AsSpan(0, Math.Max(read, 0)), out var laneId, out var role))
         {
             var reason = read < 0 ? $"no lane preamble within {PreambleTimeout.TotalSeconds:0} s" : "not a data lane preamble";
-            await broker.RefuseAsync(socket, peer, null, null, reason).ConfigureAwait(false);
-            return;
+            broker.Refuse(socket, peer, null, null, reason);
+            return Task.CompletedTask;
         }
 
-        await broker.JoinAsync(socket, laneId, role, peer).ConfigureAwait(false);
+        return broker.JoinAsync(socket, laneId, role, peer);
     }
 
     private async Task SweepAllAsync()
@@ -146,7 +163,7 @@ internal sealed class LaneListener : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false))
             {
-                await broker.SweepAsync().ConfigureAwait(false);
+                broker.Sweep();
             }
         }
         catch (OperationCanceledException)
