@@ -31,6 +31,19 @@ internal sealed partial class ClientSession
         return (chosen, usable);
     }
 
+    /// <summary>Sends a push's values on one engine's lane; a lane that breaks fails the call for that engine.</summary>
+    private static async Task SendOnLaneAsync(int engine, GrantedLane lane, long callId, IEnumerable<NamedValue> values, IReadOnlyList<ReadOnlyMemory<byte>> blobs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await lane.Connection.SendAsync(callId, values, blobs, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LaneException e)
+        {
+            throw new EngineLostException(engine, $"[engine {engine}] {e.Message}");
+        }
+    }
+
     /// <summary>A push whose values travel on lanes: the request names none itself.</summary>
     private static EngineRequest WithoutValues(EngineRequest request) => new() { Push = new PushRequest() };
 

@@ -84,7 +84,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
 
             if (pushOnLanes)
             {
-                await Task.WhenAll(lanesOf!.Values.Select(l => l.Connection.SendAsync(id, request.Push.Values, blobs, cancellationToken))).ConfigureAwait(false);
+                await Task.WhenAll(lanesOf!.Select(l => SendOnLaneAsync(l.Key, l.Value, id, request.Push.Values, blobs, cancellationToken))).ConfigureAwait(false);
             }
 
             sent?.Invoke();

@@ -52,11 +52,11 @@ public sealed class ReceivedValues
     /// (the bytes are copied once, by the stream's own read); for a lane, where the blobs follow their frame.
     /// </summary>
     /// <exception cref="EndOfStreamException">The stream ended before every blob arrived.</exception>
-    internal async ValueTask ReadBlobsAsync(Stream stream, CancellationToken cancellationToken)
+    internal void ReadBlobs(Stream stream)
     {
         foreach (var target in targets)
         {
-            await stream.ReadExactlyAsync(target, cancellationToken).ConfigureAwait(false);
+            stream.ReadExactly(target.Span);
         }
 
         filled = true;

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -14,80 +13,70 @@ public sealed partial class LaneConnection
 
     /// <summary>
     /// Joins a lane: connects to the controller's data port, sends the preamble, waits until the
-    /// controller has spliced the other end in, then runs TLS 1.3 with that end.
+    /// controller has spliced the other end in, then runs TLS 1.3 with that end. All of it with
+    /// blocking calls on a thread of its own (see the class remarks); the timeout and the token close the socket.
     /// </summary>
-    /// <exception cref="LaneException">The data port cannot be reached, the controller refused the lane, or the other end is not the one named.</exception>
-    public static async Task<LaneConnection> ConnectAsync(LaneOptions options, CancellationToken cancellationToken)
+    /// <exception cref="LaneException">The data port cannot be reached, the controller refused the lane, the other end never joined, or it is not the one named.</exception>
+    public static Task<LaneConnection> ConnectAsync(LaneOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ConnectTimeout);
-        var socket = await ConnectSocketAsync(options, timeout.Token).ConfigureAwait(false);
-        var network = new LaneSocketStream(socket);
-        try
-        {
-            await network.WriteAsync(LanePreamble.Create(options.LaneId, options.Role), timeout.Token).ConfigureAwait(false);
-            await ReadAnswerAsync(network, options, timeout.Token).ConfigureAwait(false);
-            var ssl = new SslStream(network, leaveInnerStreamOpen: false);
-            try
-            {
-                await HandshakeAsync(ssl, options, timeout.Token).ConfigureAwait(false);
-            }
-            catch
-            {
-                await ssl.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-
-            return new LaneConnection(ssl, options.Name);
-        }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            await network.DisposeAsync().ConfigureAwait(false);
-            throw new LaneException($"{options.Name} was not set up within {options.ConnectTimeout.TotalSeconds:0.#} s (the other end never joined)", e);
-        }
-        catch (Exception e) when (e is IOException or AuthenticationException && e is not LaneException)
-        {
-            await network.DisposeAsync().ConfigureAwait(false);
-            throw new LaneException($"{options.Name} failed: {e.Message}", e);
-        }
-        catch
-        {
-            await network.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        return Task.Factory.StartNew(() => Connect(options, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    private static async Task<Socket> ConnectSocketAsync(LaneOptions options, CancellationToken cancellationToken)
+    private static LaneConnection Connect(LaneOptions options, CancellationToken cancellationToken)
     {
         var failures = new List<string>();
         foreach (var endpoint in options.Endpoints)
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var expired = false;
+            using var timer = new Timer(_ => { expired = true; socket.Dispose(); }, null, options.ConnectTimeout, Timeout.InfiniteTimeSpan);
+            using var cancel = cancellationToken.Register(socket.Dispose);
             try
             {
-                await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                return socket;
+                socket.Connect(endpoint);
             }
-            catch (SocketException e)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException && !cancellationToken.IsCancellationRequested && !expired)
             {
                 socket.Dispose();
-                failures.Add($"{ChannelConnector.Format(endpoint)}: {e.SocketErrorCode}");
+                failures.Add($"{ChannelConnector.Format(endpoint)}: {(e as SocketException)?.SocketErrorCode.ToString() ?? e.Message}");
+                continue;
             }
-            catch
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
                 socket.Dispose();
-                throw;
+                cancellationToken.ThrowIfCancellationRequested();
+                throw NotSetUp(options, e);
+            }
+
+            var network = new LaneSocketStream(socket);
+            var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+            try
+            {
+                network.Write(LanePreamble.Create(options.LaneId, options.Role));
+                ReadAnswer(network, options);
+                Handshake(ssl, options);
+                timer.Change(Timeout.Infinite, Timeout.Infinite);
+                return new LaneConnection(ssl, options.Name);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or AuthenticationException)
+            {
+                ssl.Dispose();
+                cancellationToken.ThrowIfCancellationRequested();
+                throw e is LaneException ? e : expired ? NotSetUp(options, e) : new LaneException($"{options.Name} failed: {e.Message}", e);
             }
         }
 
         throw new LaneException($"{options.Name}: cannot reach the controller's data port ({string.Join("; ", failures)})");
     }
 
-    private static async Task ReadAnswerAsync(Stream network, LaneOptions options, CancellationToken cancellationToken)
+    private static LaneException NotSetUp(LaneOptions options, Exception e) =>
+        new($"{options.Name} was not set up within {options.ConnectTimeout.TotalSeconds:0.#} s (the other end never joined)", e);
+
+    private static void ReadAnswer(Stream network, LaneOptions options)
     {
-        var answer = new byte[1];
-        if (await network.ReadAtLeastAsync(answer, 1, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) == 0)
+        Span<byte> answer = stackalloc byte[1];
+        if (network.ReadAtLeast(answer, 1, throwOnEndOfStream: false) == 0)
         {
             throw new LaneException($"{options.Name}: the controller closed the connection without an answer");
         }
@@ -98,11 +87,11 @@ public sealed partial class LaneConnection
         }
 
         var reason = new byte[1024];
-        var length = await network.ReadAtLeastAsync(reason, reason.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        var length = network.ReadAtLeast(reason, reason.Length, throwOnEndOfStream: false);
         throw new LaneException($"{options.Name} was refused by the controller: {Encoding.UTF8.GetString(reason, 0, length)}");
     }
 
-    private static async Task HandshakeAsync(SslStream ssl, LaneOptions options, CancellationToken cancellationToken)
+    private static void Handshake(SslStream ssl, LaneOptions options)
     {
         var rejected = false;
         bool Validate(X509Certificate? certificate)
@@ -116,7 +105,7 @@ public sealed partial class LaneConnection
         {
             if (options.Role == LaneRole.Engine)
             {
-                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                ssl.AuthenticateAsServer(new SslServerAuthenticationOptions
                 {
                     ServerCertificate = options.Certificate,
                     ClientCertificateRequired = true,
@@ -124,11 +113,11 @@ public sealed partial class LaneConnection
                     CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                     ApplicationProtocols = [LaneProtocol],
                     RemoteCertificateValidationCallback = (_, certificate, _, _) => Validate(certificate),
-                }, cancellationToken).ConfigureAwait(false);
+                });
             }
             else
             {
-                await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                ssl.AuthenticateAsClient(new SslClientAuthenticationOptions
                 {
                     TargetHost = "capcluster-lane",
                     EnabledSslProtocols = SslProtocols.Tls13,
@@ -136,7 +125,7 @@ public sealed partial class LaneConnection
                     ApplicationProtocols = [LaneProtocol],
                     LocalCertificateSelectionCallback = (_, _, _, _, _) => options.Certificate,
                     RemoteCertificateValidationCallback = (_, certificate, _, _) => Validate(certificate),
-                }, cancellationToken).ConfigureAwait(false);
+                });
             }
         }
         catch (AuthenticationException e) when (rejected)

@@ -16,7 +16,10 @@ namespace CapCluster.Protocol.Lanes;
 /// One end of a data lane: a TLS 1.3 stream straight to the other end (client or engine), which the
 /// controller splices without decrypting. Bulk values travel on it as frames, each the value trees
 /// and then the raw blob bytes; received blobs are read straight into their final arrays.
-/// Sends are serialized; receives are claimed by transfer id.
+/// Sends are serialized; receives are claimed by transfer id. The bytes move with blocking calls on
+/// threads of their own, and the socket is never used asynchronously: once it was, the runtime's epoll
+/// loop would wake a thread-pool worker for every packet, and on a small machine those workers spin on
+/// the cores that the other end and the controller need.
 /// </summary>
 public sealed partial class LaneConnection : IAsyncDisposable
 {
@@ -30,14 +33,14 @@ public sealed partial class LaneConnection : IAsyncDisposable
     private readonly SslStream stream;
     private readonly SemaphoreSlim writeTurn = new(1, 1);
     private readonly LaneInbox inbox = new();
-    private readonly CancellationTokenSource lifetime = new();
+    private int closing;
     private readonly Task reader;
 
     private LaneConnection(SslStream stream, string name)
     {
         this.stream = stream;
         Name = name;
-        reader = ReadAllAsync();
+        reader = Task.Factory.StartNew(ReadAll, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>How errors name this lane.</summary>
@@ -69,21 +72,15 @@ public sealed partial class LaneConnection : IAsyncDisposable
                 throw new LaneException($"{Name} is closed");
             }
 
-            await stream.WriteAsync(header.AsMemory(0, 4 + size), cancellationToken).ConfigureAwait(false);
-            foreach (var blob in blobs)
-            {
-                for (var offset = 0; offset < blob.Length; offset += WriteSlice)
-                {
-                    await stream.WriteAsync(blob.Slice(offset, Math.Min(WriteSlice, blob.Length - offset)), cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            // Cancelling mid-frame can only close the lane: the other end cannot resynchronise.
+            using var cancel = cancellationToken.Register(Close);
+            await Task.Factory.StartNew(() => Write(header.AsSpan(0, 4 + size), blobs), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             // Half a frame leaves the other end out of step: the lane cannot be used again.
-            await CloseAsync().ConfigureAwait(false);
+            Close();
             throw e is OperationCanceledException ? e : new LaneException($"{Name} broke while sending: {e.Message}", e);
         }
         finally
@@ -101,32 +98,41 @@ public sealed partial class LaneConnection : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await CloseAsync().ConfigureAwait(false);
+        Close();
         await reader.ConfigureAwait(false);
         writeTurn.Dispose();
-        lifetime.Dispose();
     }
 
-    private async Task CloseAsync()
+    /// <summary>Closes the stream; a read or write blocked on it fails, and the reader ends saying the lane is closed.</summary>
+    private void Close()
     {
-        if (!lifetime.IsCancellationRequested)
+        Volatile.Write(ref closing, 1);
+        stream.Dispose();
+    }
+
+    private void Write(ReadOnlySpan<byte> header, IReadOnlyList<ReadOnlyMemory<byte>> blobs)
+    {
+        stream.Write(header);
+        foreach (var blob in blobs)
         {
-            await lifetime.CancelAsync().ConfigureAwait(false);
+            for (var offset = 0; offset < blob.Length; offset += WriteSlice)
+            {
+                stream.Write(blob.Span.Slice(offset, Math.Min(WriteSlice, blob.Length - offset)));
+            }
         }
 
-        await stream.DisposeAsync().ConfigureAwait(false);
+        stream.Flush();
     }
 
-    private async Task ReadAllAsync()
+    private void ReadAll()
     {
-        await Task.Yield();
         Exception reason;
         var prefix = new byte[4];
         try
         {
             while (true)
             {
-                if (await stream.ReadAtLeastAsync(prefix, 4, throwOnEndOfStream: false, lifetime.Token).ConfigureAwait(false) < 4)
+                if (stream.ReadAtLeast(prefix, 4, throwOnEndOfStream: false) < 4)
                 {
                     reason = new LaneException($"{Name} was closed by the other end");
                     break;
@@ -143,7 +149,7 @@ public sealed partial class LaneConnection : IAsyncDisposable
                 LaneFrame frame;
                 try
                 {
-                    await stream.ReadExactlyAsync(header.AsMemory(0, size), lifetime.Token).ConfigureAwait(false);
+                    stream.ReadExactly(header.AsSpan(0, size));
                     frame = LaneFrame.Parser.ParseFrom(header, 0, size);
                 }
                 finally
@@ -152,25 +158,20 @@ public sealed partial class LaneConnection : IAsyncDisposable
                 }
 
                 var values = new ReceivedValues(frame.Values, frame.BlobLengths);
-                await values.ReadBlobsAsync(stream, lifetime.Token).ConfigureAwait(false);
+                values.ReadBlobs(stream);
                 inbox.Deliver(frame.Transfer, values);
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (Volatile.Read(ref closing) == 1 && e is IOException or SocketException or ObjectDisposedException)
         {
             reason = new LaneException($"{Name} is closed");
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidProtocolBufferException or RpcException or Values.MalformedValueException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidProtocolBufferException or RpcException or Values.MalformedValueException)
         {
             reason = new LaneException($"{Name} broke: {(e is RpcException rpc ? rpc.Status.Detail : e.Message)}", e);
         }
 
         inbox.Close(reason);
-        if (!lifetime.IsCancellationRequested)
-        {
-            await lifetime.CancelAsync().ConfigureAwait(false);
-        }
-
-        await stream.DisposeAsync().ConfigureAwait(false);
+        Close();
     }
 }

@@ -3,10 +3,10 @@ using System.Net.Sockets;
 namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
-/// The socket under a lane's TLS stream. SslStream reads one TLS record (at most 16 KiB) at a time;
-/// served from a large receive buffer, those reads cost one system call per buffer instead of one
-/// each. Writes go straight to the socket, so encrypting the next record overlaps sending this one.
-/// Reading and writing may happen at the same time (one reader, one writer).
+/// The socket under a lane's TLS stream, used only with blocking calls (see <see cref="LaneConnection"/>).
+/// SslStream reads one TLS record (at most 16 KiB) at a time; served from a large receive buffer, those
+/// reads cost one system call per buffer instead of one each. Writes go straight to the socket. Reading
+/// and writing may happen at the same time (one reader, one writer).
 /// </summary>
 internal sealed class LaneSocketStream(Socket socket) : Stream
 {
@@ -26,16 +26,18 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    public override int Read(byte[] destination, int offset, int count) => Read(destination.AsSpan(offset, count));
+
+    public override int Read(Span<byte> destination)
     {
         if (position == filled)
         {
             if (destination.Length >= buffer.Length)
             {
-                return await socket.ReceiveAsync(destination, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                return socket.Receive(destination, SocketFlags.None);
             }
 
-            filled = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            filled = socket.Receive(buffer, SocketFlags.None);
             position = 0;
             if (filled == 0)
             {
@@ -44,31 +46,27 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
         }
 
         var count = Math.Min(destination.Length, filled - position);
-        buffer.AsSpan(position, count).CopyTo(destination.Span);
+        buffer.AsSpan(position, count).CopyTo(destination);
         position += count;
         return count;
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+    public override void Write(byte[] source, int offset, int count) => Write(source.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> source)
     {
         while (!source.IsEmpty)
         {
-            var sent = await socket.SendAsync(source, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            source = source[sent..];
+            source = source[socket.Send(source, SocketFlags.None)..];
         }
     }
 
-    public override Task<int> ReadAsync(byte[] destination, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(destination.AsMemory(offset, count), cancellationToken).AsTask();
+    // Asynchronous use would register the socket with the runtime's epoll loop: this stream has none.
+    public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("a lane's socket is used only with blocking calls");
 
-    public override Task WriteAsync(byte[] source, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(source.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] destination, int offset, int count) => ReadAsync(destination, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-    public override void Write(byte[] source, int offset, int count) => WriteAsync(source, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("a lane's socket is used only with blocking calls");
 
     public override void Flush()
     {
