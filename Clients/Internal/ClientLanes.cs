@@ -21,9 +21,6 @@ internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDispo
     private readonly Dictionary<int, (Task<GrantedLane?> Lane, DateTimeOffset Asked)> lanes = [];
     private readonly CancellationTokenSource lifetime = new();
 
-    /// <summary>Why the last lane could not be opened, for diagnostics; null when none failed.</summary>
-    public string? LastFailure { get; private set; }
-
     /// <summary>The open lane to <paramref name="engineId"/>, or null when none can be had now.</summary>
     public async Task<GrantedLane?> GetAsync(int engineId, CancellationToken cancellationToken)
     {
@@ -76,7 +73,6 @@ internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDispo
         }
         catch (Exception e) when (e is CapClusterException or LaneException or OperationCanceledException)
         {
-            LastFailure = e.Message;
             return null;
         }
     }

@@ -44,9 +44,6 @@ internal sealed partial class ClientSession
         }
     }
 
-    /// <summary>A push whose values travel on lanes: the request names none itself.</summary>
-    private static EngineRequest WithoutValues(EngineRequest request) => new() { Push = new PushRequest() };
-
     /// <summary>An engine answered that its values came on the call's lane: take them from there, then deliver the result.</summary>
     private async Task DeliverFromLaneAsync(CallResult result)
     {

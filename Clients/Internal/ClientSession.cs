@@ -50,7 +50,8 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
                 id = ++nextCallId;
                 pending[id] = call;
                 var current = EnsureStream();
-                var header = new EngineCall { CallId = id, Request = pushOnLanes ? WithoutValues(request) : request };
+                // A push on lanes carries its values there, not in the request.
+                var header = new EngineCall { CallId = id, Request = pushOnLanes ? new EngineRequest { Push = new PushRequest() } : request };
                 if (!pushOnLanes)
                 {
                     header.BlobLengths.AddRange(DataChunks.Lengths(blobs));
@@ -61,9 +62,9 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
                     header.Targets = new Targets { Ids = { chosen } };
                 }
 
-                foreach (var (engine, lane) in lanesOf ?? new Dictionary<int, GrantedLane>())
+                if (lanesOf is not null)
                 {
-                    header.Lanes[engine] = ByteString.CopyFrom(lane.Id);
+                    header.Lanes.Add(lanesOf.ToDictionary(l => l.Key, l => ByteString.CopyFrom(l.Value.Id)));
                 }
 
                 await current.RequestStream.WriteAsync(new SessionMessage { Call = header }, cancellationToken).ConfigureAwait(false);

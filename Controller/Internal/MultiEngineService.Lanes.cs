@@ -21,21 +21,23 @@ internal sealed partial class MultiEngineService
 
         var engine = registry.Find(request.EngineId)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"engine {request.EngineId} is not registered with the controller"));
-        var grant = lanes.Grant(engine, capability, context.Peer, Convert.ToHexStringLower(SHA256.HashData(certificate.RawData)));
+        var clientSha256 = SHA256.HashData(certificate.RawData);
+        var grant = lanes.Grant(engine, capability, context.Peer, Convert.ToHexStringLower(clientSha256));
         var laneId = ByteString.CopyFrom(grant.Id);
+        var port = dataPort();
         engine.Send(new ControllerMessage
         {
             OpenLane = new Protocol.V1.OpenLane
             {
                 LaneId = laneId,
-                DataPort = dataPort(),
-                ClientCertificateSha256 = ByteString.CopyFrom(SHA256.HashData(certificate.RawData)),
+                DataPort = port,
+                ClientCertificateSha256 = ByteString.CopyFrom(clientSha256),
             },
         });
         return Task.FromResult(new OpenLaneReply
         {
             LaneId = laneId,
-            DataPort = dataPort(),
+            DataPort = port,
             EngineCertificateSha256 = ByteString.CopyFrom(engine.CertificateSha256),
         });
     }

@@ -33,8 +33,8 @@ public sealed partial class LaneConnection : IAsyncDisposable
     private readonly SslStream stream;
     private readonly SemaphoreSlim writeTurn = new(1, 1);
     private readonly LaneInbox inbox = new();
-    private int closing;
     private readonly Task reader;
+    private int closing;
 
     private LaneConnection(SslStream stream, string name)
     {
