@@ -2,6 +2,7 @@ using System.Net;
 using CapCluster.Client.Internal;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.V1;
 using CapCluster.Security;
 
 namespace CapCluster.Client;
@@ -110,6 +111,29 @@ public sealed class ControllerConnection : IDisposable
             Capability.HolderCertificate,
             Protocol.Lanes.LaneOptions.PinnedTo(peerCertificateSha256.Memory),
             name);
+
+    /// <summary>
+    /// Opens the long-lived stream <paramref name="method"/> on a stream lane (granted by <paramref name="grant"/>), a
+    /// connection of its own to the controller's data port that skips HTTP/2; when no lane can be had (an older
+    /// controller, a data port out of reach) the same stream opens over HTTP/2, whose errors then say what is wrong.
+    /// </summary>
+    public async Task<AsyncDuplexStreamingCall<TRequest, TResponse>> OpenStreamAsync<TRequest, TResponse>(
+        Method<OpenStreamRequest, OpenStreamReply> grant, Method<TRequest, TResponse> method, CancellationToken cancellationToken)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
+        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new()
+    {
+        try
+        {
+            var granted = await Channel.UnaryAsync(grant, new OpenStreamRequest(), new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var dataPort = Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, granted.DataPort)).ToList();
+            return await Channel.DuplexStreamingOnLaneAsync(method, dataPort, granted.LaneId.ToByteArray(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RpcException or LaneException or OperationCanceledException)
+        {
+            // Cancelled, the HTTP/2 call fails at once, as a cancelled stream always has.
+            return Channel.DuplexStreaming(method, new CallOptions(CancellationToken: cancellationToken));
+        }
+    }
 
     /// <summary>The CapCluster exception for a failed call.</summary>
     public CapClusterException Translate(RpcException e) => ClientErrors.FromRpc(e, Capability, CapabilityPath);

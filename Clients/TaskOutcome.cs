@@ -84,13 +84,13 @@ public sealed class TaskOutcome
     public string Stderr => result.Stderr;
 
     /// <summary>When the controller accepted it.</summary>
-    public DateTimeOffset Submitted => FromUs(result.SubmittedUnixUs)!.Value;
+    public DateTimeOffset Submitted => Protocol.UnixMicroseconds.ToTime(result.SubmittedUnixUs)!.Value;
 
     /// <summary>When its last run started.</summary>
-    public DateTimeOffset? Started => FromUs(result.StartedUnixUs);
+    public DateTimeOffset? Started => Protocol.UnixMicroseconds.ToTime(result.StartedUnixUs);
 
     /// <summary>When it finished.</summary>
-    public DateTimeOffset? Completed => FromUs(result.CompletedUnixUs);
+    public DateTimeOffset? Completed => Protocol.UnixMicroseconds.ToTime(result.CompletedUnixUs);
 
     /// <summary>The value named <paramref name="name"/> converted to <typeparamref name="T"/>.</summary>
     public T Get<T>(string name = "result") => (T)ValueCodec.ConvertTo(Values[name], typeof(T))!;
@@ -103,5 +103,4 @@ public sealed class TaskOutcome
         _ => $"task {TaskId} {Status.ToString().ToLowerInvariant()}",
     };
 
-    private static DateTimeOffset? FromUs(long us) => us == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(us / 1000);
 }

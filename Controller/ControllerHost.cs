@@ -83,6 +83,7 @@ public sealed class ControllerHost : IAsyncDisposable
         var gate = new CapabilityGate(authority, registry, audit, enginePortBound.Task, time, logger);
         var address = IPAddress.Parse(options.ListenAddress);
         var broker = new LaneBroker(gate, audit, time, logger);
+        var serverCertificate = authority.IssueServerCertificate([options.ListenAddress, .. hosts, Dns.GetHostName()], options.ServerCertificateLifetime);
         LaneListener lanes;
         try
         {
@@ -96,9 +97,10 @@ public sealed class ControllerHost : IAsyncDisposable
         }
 
         var router = new GrpcRouter();
-        new EngineLinkService(engines, options, logger).Map(router);
+        var streams = new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, time, logger, lifetime.Token);
+        new EngineLinkService(engines, options, streams, logger).Map(router);
         new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), broker, () => lanes.EndPoint.Port, audit, time, logger).Map(router);
-        new TaskFarmService(new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), time)).Map(router);
+        new TaskFarmService(new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), time), streams).Map(router);
 
         GrpcServer server;
         try
@@ -109,7 +111,7 @@ public sealed class ControllerHost : IAsyncDisposable
                 gate,
                 new GrpcServerOptions
                 {
-                    ServerCertificate = authority.IssueServerCertificate([options.ListenAddress, .. hosts, Dns.GetHostName()], options.ServerCertificateLifetime),
+                    ServerCertificate = serverCertificate,
                     MaxReceiveMessageSize = options.MaxMessageSize,
                     MaxSendMessageSize = options.MaxMessageSize,
                 },

@@ -85,7 +85,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
     private async Task<bool> RunSessionAsync(CancellationToken cancellationToken)
     {
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var call = connection.Channel.DuplexStreaming(CapClusterMethods.EngineConnect, new CallOptions(CancellationToken: session.Token));
+        using var call = await connection.OpenStreamAsync(CapClusterMethods.EngineOpenStream, CapClusterMethods.EngineConnect, session.Token).ConfigureAwait(false);
         var writer = new SerializedWriter(call.RequestStream);
         await writer.WriteAsync(new EngineMessage { Register = Registration() }, session.Token).ConfigureAwait(false);
         if (!await call.ResponseStream.MoveNext(session.Token).ConfigureAwait(false)
@@ -100,7 +100,8 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         var period = registered.HeartbeatPeriodMs > 0 ? TimeSpan.FromMilliseconds(registered.HeartbeatPeriodMs) : options.HeartbeatPeriod;
         var heartbeats = HeartbeatAsync(writer, period, session.Token);
         // Values are null for work whose pushed values come on a data lane: the worker waits for them there.
-        var work = Channel.CreateUnbounded<(Work Work, ReceivedValues? Values)>(new UnboundedChannelOptions { SingleReader = true });
+        // Synchronous continuations: work for an idle worker runs on the thread that read it, with no thread hop.
+        var work = Channel.CreateUnbounded<(Work Work, ReceivedValues? Values)>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
         var worker = WorkAsync(work.Reader, writer, session.Token);
         var receiving = new Dictionary<long, (Work Work, ReceivedValues Values)>();
         try
@@ -219,7 +220,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         _ => [],
     };
 
-    private static long UnixMicroseconds() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+    private static long UnixMicroseconds() => Protocol.UnixMicroseconds.Now();
 
     private WorkResult Run(Work work) => work.KindCase switch
     {

@@ -21,6 +21,10 @@ public static class CapClusterMethods
     public static readonly Method<EngineMessage, ControllerMessage> EngineConnect =
         new(MethodType.DuplexStreaming, EngineLinkService, "Connect");
 
+    /// <summary>Grants a stream lane that carries an engine's <see cref="EngineConnect"/> stream off HTTP/2.</summary>
+    public static readonly Method<OpenStreamRequest, OpenStreamReply> EngineOpenStream =
+        new(MethodType.Unary, EngineLinkService, "OpenStream");
+
     /// <summary>The ids of the registered engines.</summary>
     public static readonly Method<GetIdsRequest, GetIdsReply> GetIds =
         new(MethodType.Unary, MultiEngineService, "GetIds");
@@ -60,6 +64,10 @@ public static class CapClusterMethods
     /// <summary>A client's task stream: batched submissions in, their ids and then their results out.</summary>
     public static readonly Method<TaskClientMessage, TaskServerMessage> Tasks =
         new(MethodType.DuplexStreaming, TaskFarmService, "Tasks");
+
+    /// <summary>Grants a stream lane that carries a client's <see cref="Tasks"/> stream off HTTP/2.</summary>
+    public static readonly Method<OpenStreamRequest, OpenStreamReply> TasksOpenStream =
+        new(MethodType.Unary, TaskFarmService, "OpenStream");
 
     /// <summary>Task results by id, from any task client of this controller.</summary>
     public static readonly Method<GetResultsRequest, GetResultsReply> GetResults =

@@ -108,6 +108,22 @@ public sealed class GrpcChannel : IDisposable
         return new AsyncDuplexStreamingCall<TReq, TResp>(call, call, call);
     }
 
+    /// <summary>
+    /// Opens a duplex call on a stream lane the server granted (see lane.proto), instead of on HTTP/2: a connection
+    /// of its own to <paramref name="dataPort"/>, with this channel's client certificate, server check and message limits.
+    /// Disposing the call, or cancelling <paramref name="cancellationToken"/> later, closes the connection.
+    /// </summary>
+    /// <exception cref="Lanes.LaneException">The data port cannot be reached, refused the lane, or is not the server's.</exception>
+    public Task<AsyncDuplexStreamingCall<TReq, TResp>> DuplexStreamingOnLaneAsync<TReq, TResp>(
+        Method<TReq, TResp> method, IReadOnlyList<DnsEndPoint> dataPort, byte[] laneId, CancellationToken cancellationToken = default)
+        where TReq : class, IMessage<TReq>, new()
+        where TResp : class, IMessage<TResp>, new()
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(dataPort);
+        return Lanes.StreamLanes.ConnectAsync(Options, method, dataPort, laneId, cancellationToken);
+    }
+
     /// <summary>Closes every connection; calls still running fail.</summary>
     public void Dispose() => Invoker.Dispose();
 

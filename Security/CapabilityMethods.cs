@@ -14,6 +14,12 @@ public static class CapabilityMethods
     /// <summary>The MultiEngine call that grants a data lane for bulk pushes and pulls.</summary>
     public const string OpenLane = "OpenLane";
 
+    /// <summary>
+    /// The call that grants a stream lane for its service's long-lived stream (Task <c>Tasks</c>, Engine <c>Connect</c>).
+    /// It is not a name an allow-list holds: it is allowed exactly when that stream is.
+    /// </summary>
+    public const string OpenStream = "OpenStream";
+
     /// <summary>The MultiEngine stream that carries the session operations.</summary>
     public const string Session = "Session";
 
@@ -37,11 +43,19 @@ public static class CapabilityMethods
     /// <summary>
     /// Whether <paramref name="allowed"/> admits <paramref name="method"/> of <paramref name="iface"/>: listed by name;
     /// <c>Session</c> when any session operation is listed; MultiEngine <c>EngineQueues</c> when <c>QueueStatus</c> is;
-    /// <c>OpenLane</c> when <c>Push</c> or <c>Pull</c> is.
+    /// <c>OpenLane</c> when <c>Push</c> or <c>Pull</c> is; <c>OpenStream</c> when the stream it opens
+    /// (Task <c>Tasks</c>, Engine <c>Connect</c>) is.
     /// </summary>
     public static bool Allows(string iface, IReadOnlyList<string> allowed, string method)
     {
         ArgumentNullException.ThrowIfNull(allowed);
+        if (method == OpenStream)
+            return iface switch
+            {
+                CapabilityInterfaces.Task => allowed.Contains("Tasks", StringComparer.Ordinal),
+                CapabilityInterfaces.Engine => allowed.Contains("Connect", StringComparer.Ordinal),
+                _ => false,
+            };
         if (allowed.Contains(method, StringComparer.Ordinal))
             return true;
         if (iface != CapabilityInterfaces.MultiEngine)

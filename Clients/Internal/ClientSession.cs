@@ -201,13 +201,12 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
             result.Reply,
             string.IsNullOrEmpty(result.Failure) ? null : result.Failure,
             values,
-            FromUnixMicroseconds(result.SubmittedUnixUs)!.Value,
-            FromUnixMicroseconds(result.StartedUnixUs),
-            FromUnixMicroseconds(result.CompletedUnixUs));
+            UnixMicroseconds.ToTime(result.SubmittedUnixUs)!.Value,
+            UnixMicroseconds.ToTime(result.StartedUnixUs),
+            UnixMicroseconds.ToTime(result.CompletedUnixUs));
         call.Add(outcome, result.Expected);
     }
 
-    private static DateTimeOffset? FromUnixMicroseconds(long us) => us == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(us / 1000);
 
     private static IEnumerable<NamedValue> ValuesOf(EngineReply? reply) =>
         reply?.KindCase == EngineReply.KindOneofCase.Values ? reply.Values.Values : [];

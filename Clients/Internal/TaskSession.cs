@@ -77,7 +77,7 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
 
     private async Task RunAsync()
     {
-        using var call = connection.Channel.DuplexStreaming(CapClusterMethods.Tasks, new CallOptions(CancellationToken: lifetime.Token));
+        using var call = await connection.OpenStreamAsync(CapClusterMethods.TasksOpenStream, CapClusterMethods.Tasks, lifetime.Token).ConfigureAwait(false);
         var reader = ReadAsync(call);
 
         // When the controller ends the stream (e.g. it closed the connection of a revoked capability), stop

@@ -54,4 +54,10 @@ internal static partial class ControllerLog
 
     [LoggerMessage(17, LogLevel.Warning, "Refused a data lane end from {Peer}: {Reason}")]
     public static partial void LaneRefused(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(18, LogLevel.Debug, "Stream lane {Lane} for {Method} opened from {Peer}")]
+    public static partial void StreamLaneOpened(ILogger logger, string lane, string method, string peer);
+
+    [LoggerMessage(19, LogLevel.Error, "Stream lane {Lane} for {Method} failed")]
+    public static partial void StreamLaneFailed(ILogger logger, Exception exception, string lane, string method);
 }

@@ -1,3 +1,4 @@
+using CapCluster.Controller.Internal.Lanes;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
@@ -9,21 +10,21 @@ namespace CapCluster.Controller.Internal;
 /// The engine end of the controller: one long-lived stream per engine, on which it
 /// registers, heartbeats and returns results, and receives its id and its work.
 /// </summary>
-internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, ILogger logger)
+internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, StreamLaneHost streams, ILogger logger)
 {
     private static readonly TimeSpan RegistrationTimeout = TimeSpan.FromSeconds(10);
 
     public void Map(GrpcRouter router)
     {
-        router.MapDuplex(CapClusterMethods.EngineConnect, ConnectAsync);
+        router.MapDuplex(CapClusterMethods.EngineConnect, (requests, responses, context) => ConnectAsync(requests, responses, StreamCaller.Of(context)));
+        router.MapUnary(CapClusterMethods.EngineOpenStream, (_, context) => Task.FromResult(streams.Grant(context, CapClusterMethods.EngineConnect, ConnectAsync)));
         CapabilityCheckHandler.Map(router, CapClusterMethods.EngineCheck);
     }
 
-    private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, ServerCallContext context)
+    private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, StreamCaller caller)
     {
-        var register = await ReadRegistrationAsync(requests, context.CancellationToken).ConfigureAwait(false);
-        var certificate = context.ClientCertificate ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "an engine must present its certificate"));
-        var session = registry.Register(register, context.Peer, System.Security.Cryptography.SHA256.HashData(certificate.RawData));
+        var register = await ReadRegistrationAsync(requests, caller.CancellationToken).ConfigureAwait(false);
+        var session = registry.Register(register, caller.Peer, Convert.FromHexString(caller.Fingerprint));
         session.Send(new ControllerMessage
         {
             Registered = new EngineRegistered
@@ -34,8 +35,8 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         });
 
         var reason = "its connection closed";
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, session.Ended);
-        var pump = session.PumpAsync(responses, context.CancellationToken);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(caller.CancellationToken, session.Ended);
+        var pump = session.PumpAsync(responses, caller.CancellationToken);
         try
         {
             // A result with blobs is complete once its chunks (sent right after it) have arrived.
@@ -72,7 +73,7 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         catch (Exception e) when (e is RpcException or IOException)
         {
             reason = "its connection failed";
-            ControllerLog.EngineStreamFailed(logger, e, context.Peer);
+            ControllerLog.EngineStreamFailed(logger, e, caller.Peer);
         }
         finally
         {

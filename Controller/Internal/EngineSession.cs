@@ -119,9 +119,10 @@ internal sealed class EngineSession
     {
         if (inFlight.TryRemove(result.WorkId, out var item))
         {
+            // The slot first: whoever waits for the result may queue more at once (it runs on this thread, see QueuedWork).
             Interlocked.Increment(ref completed);
-            item.Complete(new EngineResult(result, chunks));
             dispatchSlots.Release();
+            item.Complete(new EngineResult(result, chunks));
         }
     }
 

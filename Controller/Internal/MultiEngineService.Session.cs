@@ -101,7 +101,7 @@ internal sealed partial class MultiEngineService
         audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, null, capability.Id, capability.Label,
             context.ServiceName, operation, AuditRecord.Refused, reason));
         ControllerLog.CallRefused(logger, context.ServiceName, operation, context.Peer, capability.Id, reason);
-        outbox.TryWrite([Failure(call, -1, "refused by the controller: " + reason, 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000)]);
+        outbox.TryWrite([Failure(call, -1, "refused by the controller: " + reason, 1, UnixMicroseconds.Now())]);
         return false;
     }
 
@@ -121,7 +121,7 @@ internal sealed partial class MultiEngineService
 
     private async Task DispatchAsync(EngineCall call, IReadOnlyList<DataChunk> chunks, CapabilityRecord? capability, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
     {
-        var submitted = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+        var submitted = UnixMicroseconds.Now();
         IReadOnlyList<EngineSession> sessions;
         try
         {

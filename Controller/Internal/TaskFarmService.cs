@@ -1,3 +1,4 @@
+using CapCluster.Controller.Internal.Lanes;
 using CapCluster.Controller.Internal.Tasks;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
@@ -10,29 +11,29 @@ namespace CapCluster.Controller.Internal;
 /// and the results of its tasks go back on it in batches as they finish. Any client holding a task
 /// capability of this controller can fetch results by id.
 /// </summary>
-internal sealed class TaskFarmService(TaskFarm farm)
+internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams)
 {
     private static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
 
     public void Map(GrpcRouter router)
     {
         router.MapUnary(CapClusterMethods.QueueStatus, (_, _) => Task.FromResult(farm.Status()));
-        router.MapDuplex(CapClusterMethods.Tasks, TasksAsync);
+        router.MapDuplex(CapClusterMethods.Tasks, (requests, responses, context) => TasksAsync(requests, responses, StreamCaller.Of(context)));
+        router.MapUnary(CapClusterMethods.TasksOpenStream, (_, context) => Task.FromResult(streams.Grant(context, CapClusterMethods.Tasks, TasksAsync)));
         router.MapUnary(CapClusterMethods.GetResults, GetResultsAsync);
         router.MapUnary(CapClusterMethods.Abort, (request, _) => Task.FromResult(new AbortReply { Aborted = { farm.Abort(request.TaskIds) } }));
         CapabilityCheckHandler.Map(router, CapClusterMethods.TaskFarmCheck);
         router.MapUnary(CapClusterMethods.ClearResults, (request, _) => Task.FromResult(new ClearReply { Cleared = farm.Clear(request.TaskIds) }));
     }
 
-    private async Task TasksAsync(IAsyncStreamReader<TaskClientMessage> requests, IServerStreamWriter<TaskServerMessage> responses, ServerCallContext context)
+    private async Task TasksAsync(IAsyncStreamReader<TaskClientMessage> requests, IServerStreamWriter<TaskServerMessage> responses, StreamCaller caller)
     {
         var subscriber = new TaskSubscriber();
-        var capability = context.Items.TryGetValue(CallItems.Capability, out var item) ? item as CapabilityRecord : null;
         var writeTurn = new SemaphoreSlim(1, 1);
-        var results = ForwardResultsAsync(subscriber, responses, writeTurn, context.CancellationToken);
+        var results = ForwardResultsAsync(subscriber, responses, writeTurn, caller.CancellationToken);
         try
         {
-            while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            while (await requests.MoveNext(caller.CancellationToken).ConfigureAwait(false))
             {
                 var message = requests.Current;
                 if (message.KindCase != TaskClientMessage.KindOneofCase.Submit)
@@ -40,11 +41,11 @@ internal sealed class TaskFarmService(TaskFarm farm)
                     throw new RpcException(new Status(StatusCode.InvalidArgument, $"a task stream does not take {message.KindCase}"));
                 }
 
-                var accepted = farm.Submit(message.Submit.Tasks, subscriber, capability);
-                await writeTurn.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+                var accepted = farm.Submit(message.Submit.Tasks, subscriber, caller.Capability);
+                await writeTurn.WaitAsync(caller.CancellationToken).ConfigureAwait(false);
                 try
                 {
-                    await responses.WriteAsync(new TaskServerMessage { Accepted = new TaskAcceptedBatch { Tasks = { accepted } } }, context.CancellationToken).ConfigureAwait(false);
+                    await responses.WriteAsync(new TaskServerMessage { Accepted = new TaskAcceptedBatch { Tasks = { accepted } } }, caller.CancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -67,9 +68,9 @@ internal sealed class TaskFarmService(TaskFarm farm)
             while (await subscriber.Results.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var batch = new TaskResultBatch();
-                while (batch.Results.Count < 1024 && subscriber.Results.TryRead(out var result))
+                while (batch.Results.Count < 1024 && subscriber.Results.TryRead(out var finished))
                 {
-                    batch.Results.Add(result);
+                    batch.Results.Add(finished);
                 }
 
                 await writeTurn.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -91,5 +91,5 @@ internal sealed partial class WorkRunner
     private static NamedValue Inline(string name, object? value) =>
         new() { Name = name, Tree = ValueCodec.Encode(value, name, inlineLimit: int.MaxValue).Tree.ToByteString() };
 
-    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+    private static long Now() => Protocol.UnixMicroseconds.Now();
 }

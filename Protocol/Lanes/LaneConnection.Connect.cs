@@ -1,9 +1,6 @@
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
-using CapCluster.Protocol.Internal;
 
 namespace CapCluster.Protocol.Lanes;
 
@@ -23,73 +20,21 @@ public sealed partial class LaneConnection
         return Task.Factory.StartNew(() => Connect(options, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    private static LaneConnection Connect(LaneOptions options, CancellationToken cancellationToken)
-    {
-        var failures = new List<string>();
-        foreach (var endpoint in options.Endpoints)
+    private static LaneConnection Connect(LaneOptions options, CancellationToken cancellationToken) =>
+        LaneDialer.Dial(options.Endpoints, options.LaneId, options.Role, options.ConnectTimeout, options.Name, network =>
         {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            var expired = false;
-            using var timer = new Timer(_ => { expired = true; socket.Dispose(); }, null, options.ConnectTimeout, Timeout.InfiniteTimeSpan);
-            using var cancel = cancellationToken.Register(socket.Dispose);
-            try
-            {
-                socket.Connect(endpoint);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException && !cancellationToken.IsCancellationRequested && !expired)
-            {
-                socket.Dispose();
-                failures.Add($"{ChannelConnector.Format(endpoint)}: {(e as SocketException)?.SocketErrorCode.ToString() ?? e.Message}");
-                continue;
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                socket.Dispose();
-                cancellationToken.ThrowIfCancellationRequested();
-                throw NotSetUp(options, e);
-            }
-
-            var network = new LaneSocketStream(socket);
             var ssl = new SslStream(network, leaveInnerStreamOpen: false);
             try
             {
-                network.Write(LanePreamble.Create(options.LaneId, options.Role));
-                ReadAnswer(network, options);
                 Handshake(ssl, options);
-                timer.Change(Timeout.Infinite, Timeout.Infinite);
                 return new LaneConnection(ssl, options.Name);
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or AuthenticationException)
+            catch
             {
                 ssl.Dispose();
-                cancellationToken.ThrowIfCancellationRequested();
-                throw e is LaneException ? e : expired ? NotSetUp(options, e) : new LaneException($"{options.Name} failed: {e.Message}", e);
+                throw;
             }
-        }
-
-        throw new LaneException($"{options.Name}: cannot reach the controller's data port ({string.Join("; ", failures)})");
-    }
-
-    private static LaneException NotSetUp(LaneOptions options, Exception e) =>
-        new($"{options.Name} was not set up within {options.ConnectTimeout.TotalSeconds:0.#} s (the other end never joined)", e);
-
-    private static void ReadAnswer(Stream network, LaneOptions options)
-    {
-        Span<byte> answer = stackalloc byte[1];
-        if (network.ReadAtLeast(answer, 1, throwOnEndOfStream: false) == 0)
-        {
-            throw new LaneException($"{options.Name}: the controller closed the connection without an answer");
-        }
-
-        if (answer[0] == LanePreamble.Spliced)
-        {
-            return;
-        }
-
-        var reason = new byte[1024];
-        var length = network.ReadAtLeast(reason, reason.Length, throwOnEndOfStream: false);
-        throw new LaneException($"{options.Name} was refused by the controller: {Encoding.UTF8.GetString(reason, 0, length)}");
-    }
+        }, cancellationToken);
 
     private static void Handshake(SslStream ssl, LaneOptions options)
     {

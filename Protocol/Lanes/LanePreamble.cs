@@ -12,7 +12,7 @@ public static class LanePreamble
     /// <summary>The preamble's length: magic, lane id, role.</summary>
     public const int Length = 8 + IdLength + 1;
 
-    /// <summary>The controller's answer when it spliced the two ends.</summary>
+    /// <summary>The controller's answer when it spliced the two ends of a data lane, or accepted a stream lane.</summary>
     public const byte Spliced = 1;
 
     /// <summary>The controller's answer when it refused; a UTF-8 reason follows, then the connection closes.</summary>
@@ -44,7 +44,7 @@ public static class LanePreamble
         laneId = [];
         role = default;
         if (preamble.Length != Length || !preamble[..8].SequenceEqual(Magic)
-            || preamble[^1] is not ((byte)LaneRole.Client or (byte)LaneRole.Engine))
+            || preamble[^1] is not ((byte)LaneRole.Client or (byte)LaneRole.Engine or (byte)LaneRole.Stream))
         {
             return false;
         }

@@ -1,6 +1,9 @@
 namespace CapCluster.Protocol.Lanes;
 
-/// <summary>Which end of a data lane a connection is. The engine is the TLS server inside the lane.</summary>
+/// <summary>
+/// What a connection to the data port is: an end of a data lane (the engine is the TLS server inside it),
+/// or a stream lane, which the controller serves itself.
+/// </summary>
 public enum LaneRole : byte
 {
     /// <summary>The client that asked for the lane.</summary>
@@ -8,4 +11,7 @@ public enum LaneRole : byte
 
     /// <summary>The engine the lane leads to.</summary>
     Engine = 2,
+
+    /// <summary>A stream lane: one long-lived stream to the controller, which is the TLS server.</summary>
+    Stream = 3,
 }

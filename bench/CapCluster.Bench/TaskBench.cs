@@ -20,14 +20,24 @@ internal static class TaskBench
             }
 
             var trips = new List<double>();
+            // Where a round trip goes, from the timestamps the controller (Submitted) and the engine (Started, Completed) put on the result.
+            var legs = new[] { new List<double>(), new List<double>(), new List<double>(), new List<double>() };
             for (var i = 0; i < 2000; i++)
             {
                 var t = Stopwatch.GetTimestamp();
-                await tc.GetResultAsync(await tc.RunAsync(DelegateTask.Of(() => 0)));
+                var sent = DateTimeOffset.UtcNow;
+                var outcome = await tc.GetResultAsync(await tc.RunAsync(DelegateTask.Of(() => 0)));
+                var received = DateTimeOffset.UtcNow;
                 trips.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+                legs[0].Add((outcome.Submitted - sent).TotalMicroseconds);
+                legs[1].Add((outcome.Started!.Value - outcome.Submitted).TotalMicroseconds);
+                legs[2].Add((outcome.Completed!.Value - outcome.Started.Value).TotalMicroseconds);
+                legs[3].Add((received - outcome.Completed.Value).TotalMicroseconds);
             }
 
             Console.WriteLine($"No-op DelegateTask round trip: {Bench.Percentiles(trips)}");
+            Console.WriteLine($"  medians: client to controller {Median(legs[0]):0} µs, controller to engine start {Median(legs[1]):0} µs, "
+                + $"run {Median(legs[2]):0} µs, engine end to client {Median(legs[3]):0} µs");
 
             foreach (var count in new[] { 20_000, 100_000 })
             {
@@ -53,6 +63,8 @@ internal static class TaskBench
             Console.WriteLine($"Controller RSS after the runs and a clear: {Bench.RssMiB(state.Pid):0} MiB");
         }
     }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     private static int ControllerPid(string security) => CapCluster.Security.ControllerState.TryRead(security)!.Pid;
 }

@@ -16,7 +16,7 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// expired or already-joined lane is refused and audited. Spliced lanes are tracked by the gate
 /// under their capability (a revocation closes them) and die with their engine.
 /// </summary>
-internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvider time, ILogger logger)
+internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvider time, ILogger logger)
 {
     /// <summary>How long the two ends have to join a granted lane.</summary>
     public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(10);
@@ -49,6 +49,12 @@ internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvid
     /// <summary>An end joined with a preamble for <paramref name="laneId"/>: refuse it, hold it for the other end, or splice the two and relay until the lane closes.</summary>
     public async Task JoinAsync(Socket socket, byte[] laneId, LaneRole role, string peer)
     {
+        if (role == LaneRole.Stream)
+        {
+            await JoinStreamAsync(socket, laneId, peer).ConfigureAwait(false);
+            return;
+        }
+
         var key = Convert.ToHexStringLower(laneId);
         LaneGrant? grant;
         string? refusal = null;
@@ -102,6 +108,7 @@ internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvid
         List<LaneGrant> expired;
         lock (sync)
         {
+            SweepStreams(now);
             expired = [.. grants.Values.Where(g => now > g.JoinBy && !spliced.ContainsKey(g.IdHex))];
             foreach (var grant in expired)
             {
@@ -163,7 +170,14 @@ internal sealed class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvid
             LaneRole.Client => CapClusterMethods.MultiEngineService,
             _ => null,
         };
-        audit.Append(new AuditRecord(time.GetUtcNow(), peer, null, grant?.Capability.Id, grant?.Capability.Label, service, "Lane", AuditRecord.Refused, reason));
+        Refuse(socket, new AuditRecord(time.GetUtcNow(), peer, null, grant?.Capability.Id, grant?.Capability.Label, service, "Lane", AuditRecord.Refused, reason));
+    }
+
+    /// <summary>Audits <paramref name="refusal"/>, tells the connection why, and closes it.</summary>
+    private void Refuse(Socket socket, AuditRecord refusal)
+    {
+        var (peer, reason) = (refusal.RemoteAddress ?? "unknown", refusal.Reason!);
+        audit.Append(refusal);
         ControllerLog.LaneRefused(logger, peer, reason);
         try
         {

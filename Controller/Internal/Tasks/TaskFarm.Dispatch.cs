@@ -6,8 +6,39 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// <summary>Sending ready tasks to engines and taking their results back.</summary>
 internal sealed partial class TaskFarm
 {
-    /// <summary>Hands ready tasks to engines with room, least loaded first, in batches.</summary>
+    /// <summary>Hands ready tasks to engines with room, then the finished results to their owners.</summary>
     private void Pump()
+    {
+        DispatchReady();
+        DeliverFinished();
+    }
+
+    /// <summary>
+    /// Gives the owners the results finished since the last call, outside the lock, one list per owner:
+    /// its stream writes them at once, on this thread, as one message.
+    /// </summary>
+    private void DeliverFinished()
+    {
+        List<(TaskSubscriber Owner, TaskResult Result)> finished;
+        lock (sync)
+        {
+            if (toDeliver.Count == 0)
+            {
+                return;
+            }
+
+            finished = [.. toDeliver];
+            toDeliver.Clear();
+        }
+
+        foreach (var owner in finished.GroupBy(f => f.Owner))
+        {
+            owner.Key.Deliver([.. owner.Select(f => f.Result)]);
+        }
+    }
+
+    /// <summary>Hands ready tasks to engines with room, least loaded first, in batches.</summary>
+    private void DispatchReady()
     {
         lock (sync)
         {
@@ -94,7 +125,7 @@ internal sealed partial class TaskFarm
         load.Tasks += batch.Count;
         var result = engine.Enqueue(id => new Work { WorkId = id, Request = new EngineRequest { Tasks = request } });
         var attempts = batch.Select(e => e.Attempts).ToList();
-        // The engine's result already arrives on a pool thread (the queue completes it asynchronously): no second hop.
+        // Runs on the thread that read the engine's result (see QueuedWork): no thread hop.
         _ = result.ContinueWith(done => OnBatchDone(engine, batch, attempts, done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, System.Threading.Tasks.TaskScheduler.Default);
     }
 
@@ -244,7 +275,11 @@ internal sealed partial class TaskFarm
                 break;
         }
 
-        owner?.Deliver(result);
+        if (owner is not null)
+        {
+            toDeliver.Add((owner, result));
+        }
+
         finishedOrder.Enqueue(entry.Id);
         while (finishedOrder.Count > options.MaxFinishedResults)
         {

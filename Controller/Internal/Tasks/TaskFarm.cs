@@ -21,6 +21,9 @@ internal sealed partial class TaskFarm
     private readonly LinkedList<TaskEntry> ready = new();
     private readonly Dictionary<long, List<TaskEntry>> dependents = [];
     private readonly Queue<long> finishedOrder = new();
+
+    // Results finished under the lock, for their owners' streams; delivered after it (see DeliverFinished).
+    private readonly List<(TaskSubscriber Owner, TaskResult Result)> toDeliver = [];
     private readonly Dictionary<int, EngineLoad> loads = [];
     private readonly Dictionary<string, long> submittedPerCapability = [];
     private readonly AssemblyStore assemblies = new();
@@ -165,6 +168,7 @@ internal sealed partial class TaskFarm
             }
         }
 
+        DeliverFinished();
         return done;
     }
 
@@ -221,7 +225,7 @@ internal sealed partial class TaskFarm
     private static string Describe(TaskResult result) =>
         result.Error is { } e ? $"{e.Type}: {e.Message}" : result.Failure;
 
-    private long UnixMicroseconds() => time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+    private long UnixMicroseconds() => Protocol.UnixMicroseconds.Of(time.GetUtcNow());
 
     private sealed class EngineLoad
     {

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Google.Protobuf;
+
+namespace CapCluster.Protocol.Lanes;
+
+/// <summary>
+/// Opens the two ends of a <see cref="StreamLane{TSend, TReceive}"/>: the caller's, through a
+/// <see cref="GrpcChannel"/> (whose client certificate and server check it reuses), and the controller's,
+/// on a data-port connection whose preamble named a granted stream lane.
+/// </summary>
+public static class StreamLanes
+{
+    /// <summary>How long connecting, the controller's answer and the TLS handshake may take together.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    private static readonly SslApplicationProtocol StreamProtocol = new("capcluster-stream/1");
+
+    /// <summary>
+    /// The controller's end: runs TLS 1.3 as the server on <paramref name="socket"/> (blocking, on the calling
+    /// thread), accepting only a client certificate that <paramref name="acceptClient"/> accepts.
+    /// </summary>
+    /// <exception cref="LaneException">The handshake failed, took longer than <see cref="ConnectTimeout"/>, or the client presented another certificate.</exception>
+    public static StreamLane<TResp, TReq> Accept<TReq, TResp>(
+        Method<TReq, TResp> method,
+        Socket socket,
+        X509Certificate2 serverCertificate,
+        Func<X509Certificate2, bool> acceptClient,
+        int maxMessageSize,
+        string name)
+        where TReq : class, IMessage<TReq>, new()
+        where TResp : class, IMessage<TResp>, new()
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(socket);
+        var ssl = new SslStream(new LaneSocketStream(socket), leaveInnerStreamOpen: false);
+        var rejected = false;
+        try
+        {
+            socket.ReceiveTimeout = socket.SendTimeout = (int)ConnectTimeout.TotalMilliseconds;
+            ssl.AuthenticateAsServer(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = serverCertificate,
+                ClientCertificateRequired = true,
+                EnabledSslProtocols = SslProtocols.Tls13,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                ApplicationProtocols = [StreamProtocol],
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    var ok = certificate is X509Certificate2 client && acceptClient(client);
+                    rejected = !ok;
+                    return ok;
+                },
+            });
+            socket.ReceiveTimeout = socket.SendTimeout = 0;
+            return new StreamLane<TResp, TReq>(ssl, method.RequestParser, maxMessageSize, maxMessageSize, name, isCaller: false, CancellationToken.None);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or SocketException or ObjectDisposedException)
+        {
+            ssl.Dispose();
+            throw new LaneException(rejected
+                ? $"{name}: the client presented a certificate other than the one the stream was granted to"
+                : $"{name}: the TLS handshake failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The caller's end, as a duplex call; see <see cref="GrpcChannel.DuplexStreamingOnLaneAsync"/>.</summary>
+    internal static Task<AsyncDuplexStreamingCall<TReq, TResp>> ConnectAsync<TReq, TResp>(
+        GrpcChannelOptions options,
+        Method<TReq, TResp> method,
+        IReadOnlyList<DnsEndPoint> dataPort,
+        byte[] laneId,
+        CancellationToken cancellationToken)
+        where TReq : class, IMessage<TReq>, new()
+        where TResp : class, IMessage<TResp>, new()
+    {
+        var name = $"the stream lane for {method.FullName}";
+        return Task.Factory.StartNew(
+            () => LaneDialer.Dial(dataPort, laneId, LaneRole.Stream, ConnectTimeout, name, network =>
+            {
+                var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+                var rejected = false;
+                try
+                {
+                    ssl.AuthenticateAsClient(new SslClientAuthenticationOptions
+                    {
+                        TargetHost = dataPort[0].Host,
+                        EnabledSslProtocols = SslProtocols.Tls13,
+                        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                        ApplicationProtocols = [StreamProtocol],
+                        LocalCertificateSelectionCallback = options.ClientCertificate is { } client ? (_, _, _, _, _) => client : null,
+                        RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                        {
+                            var ok = certificate is X509Certificate2 server && options.ValidateServerCertificate(server, chain, errors);
+                            rejected = !ok;
+                            return ok;
+                        },
+                    });
+                }
+                catch (AuthenticationException e) when (rejected)
+                {
+                    ssl.Dispose();
+                    throw new LaneException($"{name}: the data port is not the controller's (its certificate does not match the pinned CA)", e);
+                }
+                catch
+                {
+                    ssl.Dispose();
+                    throw;
+                }
+
+                var lane = new StreamLane<TReq, TResp>(ssl, method.ResponseParser, options.MaxReceiveMessageSize, options.MaxSendMessageSize, name, isCaller: true, cancellationToken);
+                return new AsyncDuplexStreamingCall<TReq, TResp>(lane, lane, lane);
+            }, cancellationToken),
+            cancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+    }
+}
