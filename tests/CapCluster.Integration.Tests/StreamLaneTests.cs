@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using CapCluster.Client;
+using CapCluster.Integration.Tests.Infrastructure;
+using CapCluster.Protocol;
+using CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.V1;
+using CapCluster.Security;
+
+namespace CapCluster.Integration.Tests;
+
+/// <summary>
+/// Stream lanes on a real controller and engines: engine links and task streams leave HTTP/2 for connections of
+/// their own, granted only through the gate, joined only with the granted certificate, and audited either way.
+/// </summary>
+public sealed class StreamLaneTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private RunningCluster cluster = null!;
+
+    private ClusterPaths Paths => cluster.Directory.Paths();
+
+    public async Task InitializeAsync() => cluster = await RunningCluster.StartAsync(2);
+
+    public async Task DisposeAsync() => await cluster.DisposeAsync();
+
+    [Fact]
+    public async Task EngineLinksAndTaskStreams_TravelOnStreamLanes_AndAreAudited()
+    {
+        await using var tasks = await TaskClient.ConnectAsync(cluster.Directory.CapFile(CapabilityInterfaces.Task)).WaitAsync(Timeout);
+        var ids = await tasks.RunAsync([.. Enumerable.Range(0, 200).Select(i => (TaskDefinition)DelegateTask.Of(() => i * 3))]).WaitAsync(Timeout);
+        var results = await tasks.BarrierAsync(ids).WaitAsync(Timeout);
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => i * 3), results.Select(r => Convert.ToInt32(r.Value)));
+        Assert.Equal(2, results.Select(r => r.EngineId).Distinct().Count());
+        var accepted = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method == "Stream" && r.Outcome == AuditRecord.Accepted).ToList();
+        Assert.Equal(2, accepted.Count(r => r.Service == CapClusterMethods.EngineLinkService && r.Reason == "stream lane for Connect"));
+        Assert.Single(accepted, r => r.Service == CapClusterMethods.TaskFarmService && r.Reason == "stream lane for Tasks");
+    }
+
+    [Fact]
+    public async Task DataPort_UnknownStreamLane_IsRefusedWithTheReason_AndAudited()
+    {
+        var port = ControllerState.TryRead(Paths.SecurityFolder)!.DataPort;
+        using var stranger = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await stranger.ConnectAsync("127.0.0.1", port).WaitAsync(Timeout);
+        await stranger.SendAsync(LanePreamble.Create(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), LaneRole.Stream), SocketFlags.None);
+
+        var answer = await ReadToEndAsync(stranger);
+        Assert.Equal(LanePreamble.Refused, answer[0]);
+        Assert.Equal("no such stream lane was granted, or it expired", Encoding.UTF8.GetString(answer, 1, answer.Length - 1));
+        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Stream" && r.Outcome == AuditRecord.Refused
+            && r.Reason == "no such stream lane was granted, or it expired");
+    }
+
+    [Fact]
+    public async Task StreamLane_JoinedWithAnotherHoldersCertificate_IsRefused_AndAudited()
+    {
+        using var owner = ControllerConnection.Open(cluster.Directory.CapFile(CapabilityInterfaces.Task), CapabilityInterfaces.Task);
+        using var other = ControllerConnection.Open(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), CapabilityInterfaces.MultiEngine);
+        var grant = await owner.Channel.UnaryAsync(CapClusterMethods.TasksOpenStream, new OpenStreamRequest()).WaitAsync(Timeout);
+
+        // The multiengine holder's certificate chains to the same CA, but it is not the one the task stream was granted to.
+        var dataPort = new[] { new DnsEndPoint("127.0.0.1", grant.DataPort) };
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            using var call = await other.Channel.DuplexStreamingOnLaneAsync(CapClusterMethods.Tasks, dataPort, grant.LaneId.ToByteArray()).WaitAsync(Timeout);
+            await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout);
+        });
+
+        await WaitUntilAsync(() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Method == "Stream" && r.Outcome == AuditRecord.Refused
+            && r.Reason!.Contains("the client presented a certificate other than the one the stream was granted to", StringComparison.Ordinal)));
+
+        // The grant was used up by that attempt: its owner cannot join it afterwards either.
+        var late = await Assert.ThrowsAsync<LaneException>(() => owner.Channel.DuplexStreamingOnLaneAsync(CapClusterMethods.Tasks, dataPort, grant.LaneId.ToByteArray()).WaitAsync(Timeout));
+        Assert.Contains("no such stream lane was granted, or it expired", late.Message);
+    }
+
+    [Fact]
+    public async Task OpenStream_ForACapabilityWhoseAllowListLacksTheStream_IsRefusedAtTheGate()
+    {
+        var limitedPath = Path.Combine(cluster.Directory.BaseFolder, "results-only.cap");
+        var attenuate = await cluster.Directory.RunAsync("furlgen", "attenuate", cluster.Directory.CapFile(CapabilityInterfaces.Task),
+            "--label", "results-only", "--methods", "GetResults", "-o", limitedPath);
+        Assert.True(attenuate.ExitCode == 0, attenuate.ToString());
+        using var limited = ControllerConnection.Open(limitedPath, CapabilityInterfaces.Task);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => limited.Channel.UnaryAsync(CapClusterMethods.TasksOpenStream, new OpenStreamRequest()).WaitAsync(Timeout));
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Label == "results-only" && r.Method == "OpenStream" && r.Outcome == AuditRecord.Refused);
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(Socket socket)
+    {
+        var all = new MemoryStream();
+        var buffer = new byte[1024];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(Timeout)) > 0)
+        {
+            all.Write(buffer, 0, read);
+        }
+
+        return all.ToArray();
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(Timeout);
+        while (!condition())
+        {
+            await Task.Delay(50, deadline.Token);
+        }
+    }
+}

@@ -1,0 +1,240 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.V1;
+using Google.Protobuf;
+
+namespace CapCluster.Protocol.Tests.Lanes;
+
+/// <summary>
+/// Stream lanes end to end over loopback TLS: a caller's duplex call through <see cref="GrpcChannel"/>, and the
+/// controller's end as <see cref="StreamLanes.Accept"/> serves it behind a stand-in data port.
+/// </summary>
+public sealed class StreamLaneTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Messages_BothWays_InOrder_AndTheHalfCloseEndsTheServersReads()
+    {
+        await using var port = new StreamPort(async (requests, responses) =>
+        {
+            var count = 0;
+            while (await requests.MoveNext(CancellationToken.None))
+            {
+                count++;
+                await responses.WriteAsync(new Pong { EngineId = requests.Current.EngineId * 2, Payload = requests.Current.Payload });
+            }
+
+            await responses.WriteAsync(new Pong { EngineId = -count });
+        });
+        using var channel = Channel();
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+
+        var big = RandomNumberGenerator.GetBytes(100_000);
+        for (var i = 1; i <= 500; i++)
+        {
+            await call.RequestStream.WriteAsync(new Pong { EngineId = i, Payload = i == 250 ? ByteString.CopyFrom(big) : ByteString.Empty });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        for (var i = 1; i <= 500; i++)
+        {
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+            Assert.Equal(i * 2, call.ResponseStream.Current.EngineId);
+            Assert.Equal(i == 250 ? big : [], call.ResponseStream.Current.Payload.ToByteArray());
+        }
+
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(-500, call.ResponseStream.Current.EngineId);
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task ServerError_ReachesTheCallerAsItsStatus()
+    {
+        await using var port = new StreamPort(async (requests, _) =>
+        {
+            await requests.MoveNext(CancellationToken.None);
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "not for you"));
+        });
+        using var channel = Channel();
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+
+        await call.RequestStream.WriteAsync(new Pong());
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Equal("not for you", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Caller_WithAnotherCertificateThanTheGranted_IsShutOut()
+    {
+        await using var port = new StreamPort((_, _) => Task.CompletedTask, pinned: TestCertificates.Other.Client);
+        using var channel = Channel();
+
+        // In TLS 1.3 the server judges the client's certificate after the client has finished: the refusal then shows on first use.
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+            await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout);
+        });
+        Assert.True(error is LaneException or RpcException { StatusCode: StatusCode.Unavailable }, error.ToString());
+        var refusal = await port.Refusal.WaitAsync(Timeout);
+        Assert.Contains("the client presented a certificate other than the one the stream was granted to", refusal.Message);
+    }
+
+    [Fact]
+    public async Task DataPort_NotTheControllers_IsRefusedSayingSo()
+    {
+        await using var port = new StreamPort((_, _) => Task.CompletedTask, serverCertificate: TestCertificates.Other.Server);
+        using var channel = Channel();
+
+        var error = await Assert.ThrowsAsync<LaneException>(() => channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout));
+        Assert.Contains("is not the controller's", error.Message);
+    }
+
+    [Fact]
+    public async Task Message_LargerThanTheLimit_IsRefusedBeforeSending_AndTheStreamGoesOn()
+    {
+        await using var port = new StreamPort(async (requests, responses) =>
+        {
+            while (await requests.MoveNext(CancellationToken.None))
+            {
+                await responses.WriteAsync(requests.Current);
+            }
+        });
+        using var channel = Channel(o => o.MaxSendMessageSize = 1024);
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.RequestStream.WriteAsync(new Pong { Payload = ByteString.CopyFrom(new byte[2048]) }));
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Contains("larger than the limit of 1024 bytes", error.Status.Detail);
+
+        await call.RequestStream.WriteAsync(new Pong { EngineId = 7 });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(7, call.ResponseStream.Current.EngineId);
+    }
+
+    [Fact]
+    public async Task CancellingARead_ClosesTheStream_AndTheServerSeesItGo()
+    {
+        var serverSawEnd = new TaskCompletionSource<RpcException>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var port = new StreamPort(async (requests, _) =>
+        {
+            try
+            {
+                await requests.MoveNext(CancellationToken.None);
+            }
+            catch (RpcException e)
+            {
+                serverSawEnd.TrySetResult(e);
+            }
+        });
+        using var channel = Channel();
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+        using var cancel = new CancellationTokenSource();
+
+        var read = call.ResponseStream.MoveNext(cancel.Token);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(Timeout));
+        var seen = Assert.IsType<RpcException>(await serverSawEnd.Task.WaitAsync(Timeout));
+        Assert.Equal(StatusCode.Unavailable, seen.StatusCode);
+        Assert.StartsWith("the test stream ", seen.Status.Detail);
+    }
+
+    private static GrpcChannel Channel(Action<GrpcChannelOptions>? configure = null) =>
+        TestServer.CreateChannel(new DnsEndPoint("127.0.0.1", 1), configure);
+
+    /// <summary>
+    /// A stand-in data port that serves stream lanes for <see cref="TestService.Chat"/>: answers the preamble of a
+    /// granted id, accepts TLS with the controller's certificate and the one pinned client certificate, then runs a handler.
+    /// </summary>
+    private sealed class StreamPort : IAsyncDisposable
+    {
+        private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+        private readonly Func<IAsyncStreamReader<Pong>, IServerStreamWriter<Pong>, Task> handler;
+        private readonly X509Certificate2 pinned;
+        private readonly X509Certificate2 serverCertificate;
+        private readonly HashSet<string> grants = [];
+        private readonly TaskCompletionSource<LaneException> refusal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Task accepting;
+
+        public StreamPort(Func<IAsyncStreamReader<Pong>, IServerStreamWriter<Pong>, Task> handler, X509Certificate2? pinned = null, X509Certificate2? serverCertificate = null)
+        {
+            this.handler = handler;
+            this.pinned = pinned ?? TestCertificates.Main.Client;
+            this.serverCertificate = serverCertificate ?? TestCertificates.Main.Server;
+            listener.Start();
+            accepting = Task.Run(AcceptAllAsync);
+        }
+
+        public IReadOnlyList<DnsEndPoint> Endpoints => [new DnsEndPoint("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port)];
+
+        public Task<LaneException> Refusal => refusal.Task;
+
+        public byte[] Grant()
+        {
+            var id = RandomNumberGenerator.GetBytes(LanePreamble.IdLength);
+            lock (grants)
+            {
+                grants.Add(Convert.ToHexString(id));
+            }
+
+            return id;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            listener.Stop();
+            await accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        private async Task AcceptAllAsync()
+        {
+            while (true)
+            {
+                var socket = await listener.AcceptSocketAsync();
+                _ = Task.Factory.StartNew(() => Serve(socket), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            }
+        }
+
+        private async Task Serve(Socket socket)
+        {
+            var preamble = new byte[LanePreamble.Length];
+            socket.Receive(preamble);
+            Assert.True(LanePreamble.TryParse(preamble, out var id, out var role));
+            Assert.Equal(LaneRole.Stream, role);
+            lock (grants)
+            {
+                Assert.True(grants.Remove(Convert.ToHexString(id)));
+            }
+
+            socket.Send([LanePreamble.Spliced]);
+            StreamLane<Pong, Pong> lane;
+            try
+            {
+                var expected = SHA256.HashData(pinned.RawData);
+                lane = StreamLanes.Accept(TestService.Chat, socket, serverCertificate, LaneOptions.PinnedTo(expected), 1024 * 1024, "the test stream");
+            }
+            catch (LaneException e)
+            {
+                refusal.TrySetResult(e);
+                return;
+            }
+
+            try
+            {
+                await handler(lane, lane);
+                lane.Finish(Status.DefaultSuccess);
+            }
+            catch (RpcException e)
+            {
+                lane.Finish(e.Status);
+            }
+        }
+    }
+}
