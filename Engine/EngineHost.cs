@@ -100,8 +100,9 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         var period = registered.HeartbeatPeriodMs > 0 ? TimeSpan.FromMilliseconds(registered.HeartbeatPeriodMs) : options.HeartbeatPeriod;
         var heartbeats = HeartbeatAsync(writer, period, session.Token);
         // Values are null for work whose pushed values come on a data lane: the worker waits for them there.
-        // Synchronous continuations: work for an idle worker runs on the thread that read it, with no thread hop.
-        var work = Channel.CreateUnbounded<(Work Work, ReceivedValues? Values)>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
+        // The worker never runs on the thread that reads the controller's stream: while it runs a long job,
+        // that thread must still join the data lanes the controller opens, and hear Stop.
+        var work = Channel.CreateUnbounded<(Work Work, ReceivedValues? Values)>(new UnboundedChannelOptions { SingleReader = true });
         var worker = WorkAsync(work.Reader, writer, session.Token);
         var receiving = new Dictionary<long, (Work Work, ReceivedValues Values)>();
         try

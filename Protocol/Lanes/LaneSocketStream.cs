@@ -13,6 +13,7 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
     private const int ReceiveBufferSize = 256 * 1024;
 
     private readonly byte[] buffer = new byte[ReceiveBufferSize];
+    private LaneSender? sender;
     private int position;
     private int filled;
 
@@ -53,8 +54,17 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
 
     public override void Write(byte[] source, int offset, int count) => Write(source.AsSpan(offset, count));
 
+    /// <summary>From now on, writes never block: see <see cref="LaneSender"/>. How errors name the connection: <paramref name="name"/>.</summary>
+    public void NeverBlockWrites(string name) => sender = new LaneSender(socket, name);
+
     public override void Write(ReadOnlySpan<byte> source)
     {
+        if (sender is not null)
+        {
+            sender.Write(source);
+            return;
+        }
+
         while (!source.IsEmpty)
         {
             source = source[socket.Send(source, SocketFlags.None)..];
@@ -80,6 +90,7 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
     {
         if (disposing)
         {
+            sender?.Dispose();
             socket.Dispose();
         }
 

@@ -13,8 +13,9 @@ namespace CapCluster.Protocol.Lanes;
 /// round trip crosses four such streams, and on HTTP/2 each crossing cost 60–140 µs of framing, flow control
 /// and thread-pool hops at both ends. Here the bytes move with blocking calls: a reader thread of its own
 /// parses each message and hands it to the waiting <see cref="MoveNext"/>, whose continuation runs right
-/// there, on that thread; <see cref="WriteAsync"/> encrypts and sends on the caller's thread. Like
-/// <see cref="LaneConnection"/>, the socket is never used asynchronously (see its remarks).
+/// there, on that thread; <see cref="WriteAsync"/> encrypts and sends on the caller's thread, and never
+/// blocks it (what the peer does not take at once waits for a sender thread, see <see cref="LaneSender"/>).
+/// Like <see cref="LaneConnection"/>, the socket is never used asynchronously (see its remarks).
 /// </summary>
 /// <typeparam name="TSend">What this end writes.</typeparam>
 /// <typeparam name="TReceive">What this end reads.</typeparam>

@@ -36,7 +36,9 @@ public static class StreamLanes
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(socket);
-        var ssl = new SslStream(new LaneSocketStream(socket), leaveInnerStreamOpen: false);
+        var network = new LaneSocketStream(socket);
+        network.NeverBlockWrites(name);
+        var ssl = new SslStream(network, leaveInnerStreamOpen: false);
         var rejected = false;
         try
         {
@@ -81,6 +83,7 @@ public static class StreamLanes
         return Task.Factory.StartNew(
             () => LaneDialer.Dial(dataPort, laneId, LaneRole.Stream, ConnectTimeout, name, network =>
             {
+                network.NeverBlockWrites(name);
                 var ssl = new SslStream(network, leaveInnerStreamOpen: false);
                 var rejected = false;
                 try

@@ -70,6 +70,25 @@ public sealed class LaneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BusyEngine_StillJoinsADataLane_WhileItRunsAJob()
+    {
+        bool LaneAccepted() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted && r.Reason == "data lane to engine 1");
+        Assert.False(LaneAccepted());
+
+        // A shipped delegate runs on the engine's worker loop itself (code runs on the namespace's own thread).
+        var job = cluster.Client.ApplyAsync(() => { Thread.Sleep(5000); return 1; }, [1]);
+        await Task.Delay(500);
+
+        // The push waits in engine 1's queue behind the job, but its lane opens now: the engine's reader is not the worker.
+        var push = cluster.Client.PushAsync("queued", new byte[2 * 1024 * 1024], [1]);
+        await WaitUntilAsync(LaneAccepted);
+        Assert.False(job.Ready, "the lane opened only after the job had ended");
+
+        await job.GetAsync(Timeout);
+        await push.GetAsync(Timeout);
+    }
+
+    [Fact]
     public async Task RevokedCapability_HasItsLanesClosed_AndCannotOpenAnother()
     {
         var bulkPath = Path.Combine(cluster.Directory.BaseFolder, "bulk.cap");

@@ -119,6 +119,37 @@ public sealed class StreamLaneTests
     }
 
     [Fact]
+    public async Task Writes_ToAPeerThatDoesNotRead_NeverBlockTheWriter_AndArriveInOrderOnceItReads()
+    {
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var chunk = RandomNumberGenerator.GetBytes(100_000);
+        await using var port = new StreamPort(async (requests, responses) =>
+        {
+            // 32 MB: far more than the kernel buffers between the two ends hold.
+            for (var i = 0; i < 320; i++)
+            {
+                await responses.WriteAsync(new Pong { EngineId = i, Payload = ByteString.CopyFrom(chunk) });
+            }
+
+            written.SetResult();
+            await requests.MoveNext(CancellationToken.None);
+        });
+        using var channel = Channel();
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+
+        await written.Task.WaitAsync(Timeout);
+        for (var i = 0; i < 320; i++)
+        {
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+            Assert.Equal(i, call.ResponseStream.Current.EngineId);
+            Assert.Equal(chunk, call.ResponseStream.Current.Payload.ToByteArray());
+        }
+
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task CancellingARead_ClosesTheStream_AndTheServerSeesItGo()
     {
         var serverSawEnd = new TaskCompletionSource<RpcException>(TaskCreationOptions.RunContinuationsAsynchronously);
