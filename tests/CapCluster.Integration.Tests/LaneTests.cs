@@ -50,7 +50,7 @@ public sealed class LaneTests : IAsyncLifetime
         {
             await stranger.ConnectAsync("127.0.0.1", port).WaitAsync(Timeout);
             await stranger.SendAsync(LanePreamble.Create(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), LaneRole.Client), SocketFlags.None);
-            var answer = await ReadToEndAsync(stranger);
+            var answer = await DataPortProbe.ReadToEndAsync(stranger, Timeout);
             Assert.Equal(LanePreamble.Refused, answer[0]);
             Assert.Equal("no such data lane was granted, or it expired", Encoding.UTF8.GetString(answer, 1, answer.Length - 1));
         }
@@ -60,7 +60,7 @@ public sealed class LaneTests : IAsyncLifetime
             await http.ConnectAsync("127.0.0.1", port).WaitAsync(Timeout);
             // Exactly a preamble's length, so that nothing is left unread when the port answers and closes.
             await http.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n"u8.ToArray(), SocketFlags.None);
-            var answer = await ReadToEndAsync(http);
+            var answer = await DataPortProbe.ReadToEndAsync(http, Timeout);
             Assert.Equal("not a data lane preamble", Encoding.UTF8.GetString(answer, 1, answer.Length - 1));
         }
 
@@ -81,7 +81,7 @@ public sealed class LaneTests : IAsyncLifetime
 
         // The push waits in engine 1's queue behind the job, but its lane opens now: the engine's reader is not the worker.
         var push = cluster.Client.PushAsync("queued", new byte[2 * 1024 * 1024], [1]);
-        await WaitUntilAsync(LaneAccepted);
+        await DataPortProbe.WaitUntilAsync(LaneAccepted, Timeout);
         Assert.False(job.Ready, "the lane opened only after the job had ended");
 
         await job.GetAsync(Timeout);
@@ -101,30 +101,8 @@ public sealed class LaneTests : IAsyncLifetime
         var revoke = await cluster.Directory.RunAsync("furlgen", "revoke", bulkPath);
         Assert.True(revoke.ExitCode == 0, revoke.ToString());
 
-        await WaitUntilAsync(() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Label == "bulk" && r.Method == "Lane" && r.Outcome == AuditRecord.Closed));
+        await DataPortProbe.WaitUntilAsync(() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Label == "bulk" && r.Method == "Lane" && r.Outcome == AuditRecord.Closed), Timeout);
         var error = await Assert.ThrowsAsync<CapabilityRefusedException>(() => bulk.PushAsync("b", new byte[4 * 1024 * 1024], [0]).GetAsync(Timeout));
         Assert.Contains("was revoked", error.Message);
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(Socket socket)
-    {
-        var all = new MemoryStream();
-        var buffer = new byte[1024];
-        int read;
-        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(Timeout)) > 0)
-        {
-            all.Write(buffer, 0, read);
-        }
-
-        return all.ToArray();
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(50, deadline.Token);
-        }
     }
 }

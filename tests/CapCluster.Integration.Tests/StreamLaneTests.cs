@@ -48,7 +48,7 @@ public sealed class StreamLaneTests : IAsyncLifetime
         await stranger.ConnectAsync("127.0.0.1", port).WaitAsync(Timeout);
         await stranger.SendAsync(LanePreamble.Create(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), LaneRole.Stream), SocketFlags.None);
 
-        var answer = await ReadToEndAsync(stranger);
+        var answer = await DataPortProbe.ReadToEndAsync(stranger, Timeout);
         Assert.Equal(LanePreamble.Refused, answer[0]);
         Assert.Equal("no such stream lane was granted, or it expired", Encoding.UTF8.GetString(answer, 1, answer.Length - 1));
         Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Stream" && r.Outcome == AuditRecord.Refused
@@ -70,8 +70,8 @@ public sealed class StreamLaneTests : IAsyncLifetime
             await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout);
         });
 
-        await WaitUntilAsync(() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Method == "Stream" && r.Outcome == AuditRecord.Refused
-            && r.Reason!.Contains("the client presented a certificate other than the one the stream was granted to", StringComparison.Ordinal)));
+        await DataPortProbe.WaitUntilAsync(() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Method == "Stream" && r.Outcome == AuditRecord.Refused
+            && r.Reason!.Contains("the client presented a certificate other than the one the stream was granted to", StringComparison.Ordinal)), Timeout);
 
         // The grant was used up by that attempt: its owner cannot join it afterwards either.
         var late = await Assert.ThrowsAsync<LaneException>(() => owner.Channel.DuplexStreamingOnLaneAsync(CapClusterMethods.Tasks, dataPort, grant.LaneId.ToByteArray()).WaitAsync(Timeout));
@@ -90,27 +90,5 @@ public sealed class StreamLaneTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<RpcException>(() => limited.Channel.UnaryAsync(CapClusterMethods.TasksOpenStream, new OpenStreamRequest()).WaitAsync(Timeout));
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Label == "results-only" && r.Method == "OpenStream" && r.Outcome == AuditRecord.Refused);
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(Socket socket)
-    {
-        var all = new MemoryStream();
-        var buffer = new byte[1024];
-        int read;
-        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(Timeout)) > 0)
-        {
-            all.Write(buffer, 0, read);
-        }
-
-        return all.ToArray();
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(50, deadline.Token);
-        }
     }
 }
