@@ -1,21 +1,40 @@
+using System.Buffers.Binary;
 using System.Net.Sockets;
 
 namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
-/// The socket under a lane's TLS stream, used only with blocking calls (see <see cref="LaneConnection"/>).
-/// SslStream reads one TLS record (at most 16 KiB) at a time; served from a large receive buffer, those
-/// reads cost one system call per buffer instead of one each. Writes go straight to the socket. Reading
-/// and writing may happen at the same time (one reader, one writer).
+/// The socket under a lane, used only with blocking calls (see <see cref="LaneConnection"/>): first under
+/// the TLS handshake and key exchange, then under the lane's own records (<see cref="LaneRecordReader"/>).
+/// Reads are served from a large receive buffer, so small reads cost one system call per buffer instead of
+/// one each; a read at least <see cref="DirectReadMinimum"/> long with nothing buffered goes straight from
+/// the socket into the caller's span. Writes go straight to the socket. Reading and writing may happen at
+/// the same time (one reader, one writer).
 /// </summary>
+/// <remarks>
+/// While <see cref="StopAtTlsRecords"/> is set, no read returns bytes of two TLS records: the 5-byte
+/// record header (type, version, 2-byte length) is parsed here and each read ends at the record's end.
+/// SslStream would otherwise read ahead into its own buffer whatever the socket had, and the lane's first
+/// records, sent by the other end right after its key, would vanish into a stream that is never read again.
+/// With bounded reads SslStream consumes exactly the records it processes (the handshake, the server's
+/// NewSessionTickets, the key record), and the bytes after the key record stay in this buffer.
+/// </remarks>
 internal sealed class LaneSocketStream(Socket socket) : Stream
 {
+    /// <summary>A read this long or longer, with nothing buffered, bypasses the buffer.</summary>
+    internal const int DirectReadMinimum = 64 * 1024;
+
     private const int ReceiveBufferSize = 256 * 1024;
+    private const int TlsHeaderSize = 5;
 
     private readonly byte[] buffer = new byte[ReceiveBufferSize];
     private LaneSender? sender;
     private int position;
     private int filled;
+    private int tlsRecordLeft;
+
+    /// <summary>While true, reads stop at the end of each TLS record (see the remarks). Set only between reads.</summary>
+    public bool StopAtTlsRecords { get; set; }
 
     public override bool CanRead => true;
 
@@ -31,24 +50,26 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
 
     public override int Read(Span<byte> destination)
     {
-        if (position == filled)
+        if (!StopAtTlsRecords || destination.IsEmpty)
         {
-            if (destination.Length >= buffer.Length)
-            {
-                return socket.Receive(destination, SocketFlags.None);
-            }
+            return ReadBuffered(destination);
+        }
 
-            filled = socket.Receive(buffer, SocketFlags.None);
-            position = 0;
-            if (filled == 0)
+        if (tlsRecordLeft == 0)
+        {
+            // At a record boundary: the header tells how far the next read may go. Should the stream end
+            // inside a header, what is left is handed out as it is, for the TLS layer to reject.
+            tlsRecordLeft = Buffer(TlsHeaderSize)
+                ? TlsHeaderSize + BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(position + 3, 2))
+                : filled - position;
+            if (tlsRecordLeft == 0)
             {
                 return 0;
             }
         }
 
-        var count = Math.Min(destination.Length, filled - position);
-        buffer.AsSpan(position, count).CopyTo(destination);
-        position += count;
+        var count = ReadBuffered(destination[..Math.Min(destination.Length, tlsRecordLeft)]);
+        tlsRecordLeft -= count;
         return count;
     }
 
@@ -95,5 +116,52 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    private int ReadBuffered(Span<byte> destination)
+    {
+        if (position == filled)
+        {
+            if (destination.Length >= DirectReadMinimum)
+            {
+                return socket.Receive(destination, SocketFlags.None);
+            }
+
+            filled = socket.Receive(buffer, SocketFlags.None);
+            position = 0;
+            if (filled == 0)
+            {
+                return 0;
+            }
+        }
+
+        var count = Math.Min(destination.Length, filled - position);
+        buffer.AsSpan(position, count).CopyTo(destination);
+        position += count;
+        return count;
+    }
+
+    /// <summary>Receives until at least <paramref name="count"/> bytes are buffered; false if the stream ends first.</summary>
+    private bool Buffer(int count)
+    {
+        if (buffer.Length - position < count)
+        {
+            buffer.AsSpan(position, filled - position).CopyTo(buffer);
+            filled -= position;
+            position = 0;
+        }
+
+        while (filled - position < count)
+        {
+            var received = socket.Receive(buffer.AsSpan(filled), SocketFlags.None);
+            if (received == 0)
+            {
+                return false;
+            }
+
+            filled += received;
+        }
+
+        return true;
     }
 }
