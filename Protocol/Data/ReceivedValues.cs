@@ -48,15 +48,14 @@ public sealed class ReceivedValues
     public bool IsComplete => filled || assembler is null || assembler.IsComplete;
 
     /// <summary>
-    /// Reads every blob, in order, straight from <paramref name="stream"/> into its final array
-    /// (the bytes are copied once, by the stream's own read); for a lane, where the blobs follow their frame.
+    /// Fills every blob, in order, straight in its final array with <paramref name="readExactly"/>; for a
+    /// lane, whose records are received and decrypted in the span they belong to.
     /// </summary>
-    /// <exception cref="EndOfStreamException">The stream ended before every blob arrived.</exception>
-    internal void ReadBlobs(Stream stream)
+    internal void ReadBlobs(Action<Span<byte>> readExactly)
     {
         foreach (var target in targets)
         {
-            stream.ReadExactly(target.Span);
+            readExactly(target.Span);
         }
 
         filled = true;

@@ -10,8 +10,9 @@ public sealed partial class LaneConnection
 
     /// <summary>
     /// Joins a lane: connects to the controller's data port, sends the preamble, waits until the
-    /// controller has spliced the other end in, then runs TLS 1.3 with that end. All of it with
-    /// blocking calls on a thread of its own (see the class remarks); the timeout and the token close the socket.
+    /// controller has spliced the other end in, runs TLS 1.3 with that end and exchanges record keys
+    /// inside it. All of it with blocking calls on a thread of its own (see the class remarks); the
+    /// timeout and the token close the socket.
     /// </summary>
     /// <exception cref="LaneException">The data port cannot be reached, the controller refused the lane, the other end never joined, or it is not the one named.</exception>
     public static Task<LaneConnection> ConnectAsync(LaneOptions options, CancellationToken cancellationToken)
@@ -23,17 +24,14 @@ public sealed partial class LaneConnection
     private static LaneConnection Connect(LaneOptions options, CancellationToken cancellationToken) =>
         LaneDialer.Dial(options.Endpoints, options.LaneId, options.Role, options.ConnectTimeout, options.Name, network =>
         {
-            var ssl = new SslStream(network, leaveInnerStreamOpen: false);
-            try
-            {
-                Handshake(ssl, options);
-                return new LaneConnection(ssl, options.Name);
-            }
-            catch
-            {
-                ssl.Dispose();
-                throw;
-            }
+            // The dialer closes the socket if this fails; TLS has done its part either way (authentication
+            // and the keys), and the records take over the socket.
+            using var tls = new SslStream(network, leaveInnerStreamOpen: true);
+            network.StopAtTlsRecords = true;
+            Handshake(tls, options);
+            var (send, receive) = LaneKeyExchange.Run(tls, options.Role, options.Name);
+            network.StopAtTlsRecords = false;
+            return new LaneConnection(network, send, receive, options.Name);
         }, cancellationToken);
 
     private static void Handshake(SslStream ssl, LaneOptions options)

@@ -1,21 +1,18 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using CapCluster.Protocol.Data;
-using CapCluster.Protocol.Internal;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
 
 namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
-/// One end of a data lane: a TLS 1.3 stream straight to the other end (client or engine), which the
-/// controller splices without decrypting. Bulk values travel on it as frames, each the value trees
-/// and then the raw blob bytes; received blobs are read straight into their final arrays.
+/// One end of a data lane: a connection straight to the other end (client or engine), which the
+/// controller splices without decrypting. The ends authenticate each other with TLS 1.3 and exchange
+/// keys inside it; then the lane's own AES-GCM records carry the data (see <see cref="LaneRecords"/>).
+/// Bulk values travel as frames, each the value trees and then the raw blob bytes; received blobs are
+/// read and decrypted straight into their final arrays.
 /// Sends are serialized; receives are claimed by transfer id. The bytes move with blocking calls on
 /// threads of their own, and the socket is never used asynchronously: once it was, the runtime's epoll
 /// loop would wake a thread-pool worker for every packet, and on a small machine those workers spin on
@@ -26,19 +23,21 @@ public sealed partial class LaneConnection : IAsyncDisposable
     /// <summary>Largest frame header (value trees) accepted. Blob bytes are not counted.</summary>
     public const int MaxFrameHeaderSize = 16 * 1024 * 1024;
 
-    // Blobs go to the TLS stream in slices: SslStream encrypts record by record either way,
-    // and smaller writes let the kernel move one slice while the next is encrypted.
-    private const int WriteSlice = 256 * 1024;
-
-    private readonly SslStream stream;
+    private readonly LaneSocketStream network;
+    private readonly LaneRecordKey sendKey;
+    private readonly LaneRecordReader records;
+    private readonly LaneRecordKey receiveKey;
     private readonly SemaphoreSlim writeTurn = new(1, 1);
     private readonly LaneInbox inbox = new();
     private readonly Task reader;
     private int closing;
 
-    private LaneConnection(SslStream stream, string name)
+    private LaneConnection(LaneSocketStream network, LaneRecordKey sendKey, LaneRecordKey receiveKey, string name)
     {
-        this.stream = stream;
+        this.network = network;
+        this.sendKey = sendKey;
+        this.receiveKey = receiveKey;
+        records = new LaneRecordReader(network, receiveKey);
         Name = name;
         reader = Task.Factory.StartNew(ReadAll, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
@@ -100,78 +99,29 @@ public sealed partial class LaneConnection : IAsyncDisposable
     {
         Close();
         await reader.ConfigureAwait(false);
+
+        // A send still running fails at once on the closed socket; after it, nobody uses the key.
+        await writeTurn.WaitAsync().ConfigureAwait(false);
+        sendKey.Dispose();
         writeTurn.Dispose();
     }
 
-    /// <summary>Closes the stream; a read or write blocked on it fails, and the reader ends saying the lane is closed.</summary>
+    /// <summary>Closes the socket; a read or write blocked on it fails, and the reader ends saying the lane is closed.</summary>
     private void Close()
     {
         Volatile.Write(ref closing, 1);
-        stream.Dispose();
+        network.Dispose();
     }
 
     private void Write(ReadOnlySpan<byte> header, IReadOnlyList<ReadOnlyMemory<byte>> blobs)
     {
-        stream.Write(header);
+        using var writer = new LaneRecordWriter(network, sendKey);
+        writer.Write(header);
         foreach (var blob in blobs)
         {
-            for (var offset = 0; offset < blob.Length; offset += WriteSlice)
-            {
-                stream.Write(blob.Span.Slice(offset, Math.Min(WriteSlice, blob.Length - offset)));
-            }
+            writer.Write(blob.Span);
         }
 
-        stream.Flush();
-    }
-
-    private void ReadAll()
-    {
-        Exception reason;
-        var prefix = new byte[4];
-        try
-        {
-            while (true)
-            {
-                if (stream.ReadAtLeast(prefix, 4, throwOnEndOfStream: false) < 4)
-                {
-                    reason = new LaneException($"{Name} was closed by the other end");
-                    break;
-                }
-
-                var size = BinaryPrimitives.ReadInt32BigEndian(prefix);
-                if (size is < 0 or > MaxFrameHeaderSize)
-                {
-                    reason = new LaneException($"{Name} sent a frame header of {size} bytes (the limit is {MaxFrameHeaderSize})");
-                    break;
-                }
-
-                var header = ArrayPool<byte>.Shared.Rent(size);
-                LaneFrame frame;
-                try
-                {
-                    stream.ReadExactly(header.AsSpan(0, size));
-                    frame = LaneFrame.Parser.ParseFrom(header, 0, size);
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(header);
-                }
-
-                var values = new ReceivedValues(frame.Values, frame.BlobLengths);
-                values.ReadBlobs(stream);
-                inbox.Deliver(frame.Transfer, values);
-            }
-        }
-        catch (Exception e) when (Volatile.Read(ref closing) == 1 && e is IOException or SocketException or ObjectDisposedException)
-        {
-            reason = new LaneException($"{Name} is closed");
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidProtocolBufferException or RpcException or Values.MalformedValueException)
-        {
-            reason = new LaneException($"{Name} broke: {(e is RpcException rpc ? rpc.Status.Detail : e.Message)}", e);
-        }
-
-        inbox.Close(reason);
-        Close();
+        writer.Flush();
     }
 }

@@ -4,8 +4,9 @@ using System.Net.Sockets;
 namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
-/// The socket under a lane, used only with blocking calls (see <see cref="LaneConnection"/>): first under
-/// the TLS handshake and key exchange, then under the lane's own records (<see cref="LaneRecordReader"/>).
+/// The socket under a lane, used only with blocking calls (see <see cref="LaneConnection"/>): under TLS (a
+/// stream lane throughout; a data lane for its handshake and key exchange), then under a data lane's own
+/// records (<see cref="LaneRecordReader"/>).
 /// Reads are served from a large receive buffer, so small reads cost one system call per buffer instead of
 /// one each; a read at least <see cref="DirectReadMinimum"/> long with nothing buffered goes straight from
 /// the socket into the caller's span. Writes go straight to the socket. Reading and writing may happen at
