@@ -31,6 +31,7 @@ public sealed partial class LaneConnection : IAsyncDisposable
     private readonly LaneInbox inbox = new();
     private readonly Task reader;
     private int closing;
+    private int disposed;
 
     private LaneConnection(LaneSocketStream network, LaneRecordKey sendKey, LaneRecordKey receiveKey, string name)
     {
@@ -99,6 +100,10 @@ public sealed partial class LaneConnection : IAsyncDisposable
     {
         Close();
         await reader.ConfigureAwait(false);
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
 
         // A send still running fails at once on the closed socket; after it, nobody uses the key.
         await writeTurn.WaitAsync().ConfigureAwait(false);

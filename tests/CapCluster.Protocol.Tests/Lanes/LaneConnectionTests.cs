@@ -1,25 +1,96 @@
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using CapCluster.Protocol.Data;
 using CapCluster.Protocol.Lanes;
-using CapCluster.Protocol.V1;
-using CapCluster.Protocol.Values;
-using Google.Protobuf;
+using static CapCluster.Protocol.Tests.Lanes.TestLanes;
 
 namespace CapCluster.Protocol.Tests.Lanes;
 
 /// <summary>Data lanes end to end: real TLS 1.3 between two ends through a byte-copying data port.</summary>
 public sealed class LaneConnectionTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-    private static readonly X509Certificate2 ClientCertificate = TestCertificates.Main.Client;
-    private static readonly X509Certificate2 EngineCertificate = TestCertificates.Other.Client;
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(LaneRecords.MaxPlaintext - 1)]
+    [InlineData(LaneRecords.MaxPlaintext)]
+    [InlineData(LaneRecords.MaxPlaintext + 1)]
+    [InlineData((3 * LaneRecords.MaxPlaintext) + 5)]
+    [InlineData(64 * 1024 * 1024)]
+    public async Task Transfer_OfAnySize_ArrivesIntact_BothWays(int size)
+    {
+        await using var port = new TestDataPort();
+        var (client, engine) = await ConnectPairAsync(port);
+        await using var _ = client;
+        await using var __ = engine;
+        var there = RandomNumberGenerator.GetBytes(size);
+        var back = RandomNumberGenerator.GetBytes(size);
+
+        // Both directions at once: each end's records interleave with the other's on the same socket.
+        await Task.WhenAll(SendAsync(client, 1, ("there", there)), SendAsync(engine, 2, ("back", back)));
+
+        Assert.Equal(there, (byte[])(await ReceiveOneAsync(engine, 1))!);
+        Assert.Equal(back, (byte[])(await ReceiveOneAsync(client, 2))!);
+    }
+
+    [Fact]
+    public async Task Transfer_WithBlobsOfEveryShape_AndAFrameHeaderLongerThanARecord_ArrivesIntact()
+    {
+        await using var port = new TestDataPort();
+        var (client, engine) = await ConnectPairAsync(port);
+        await using var _ = client;
+        await using var __ = engine;
+        var nearlyARecord = RandomNumberGenerator.GetBytes(LaneRecords.MaxPlaintext - 1);
+        var tiny = RandomNumberGenerator.GetBytes(3);
+        var doubles = Enumerable.Range(0, 300_000).Select(i => i / 7.0).ToArray();
+
+        // A string travels in the value tree, so this one makes the frame header span three records.
+        var text = new string('x', (2 * LaneRecords.MaxPlaintext) + 11);
+        await SendAsync(client, 1, ("a", nearlyARecord), ("b", tiny), ("c", Array.Empty<byte>()), ("d", doubles), ("e", text));
+
+        var received = await engine.ReceiveAsync(1, CancellationToken.None).WaitAsync(TimeLimit);
+        Assert.Equal(nearlyARecord, (byte[])received.Decode(received.Named[0])!);
+        Assert.Equal(tiny, (byte[])received.Decode(received.Named[1])!);
+        Assert.Empty((byte[])received.Decode(received.Named[2])!);
+        Assert.Equal(doubles, (double[])received.Decode(received.Named[3])!);
+        Assert.Equal(text, received.Decode(received.Named[4]));
+    }
+
+    [Fact]
+    public async Task Switch_FromTlsToRecords_RepeatedInBothRoles_NeverLosesTheFirstRecords()
+    {
+        await using var port = new TestDataPort();
+        for (var lane = 0; lane < 200; lane++)
+        {
+            // Each end sends the moment it has switched, without waiting for the other end, and the data
+            // port passes one end's key record on together with its first lane record (the other end in turn).
+            var sender = lane % 2 == 0 ? LaneRole.Engine : LaneRole.Client;
+            var coalescer = new KeyRecordCoalescer();
+            port.Tamper(sender, coalescer);
+            port.Tamper(sender == LaneRole.Engine ? LaneRole.Client : LaneRole.Engine, null);
+            var id = RandomNumberGenerator.GetBytes(LanePreamble.IdLength);
+            var joined = await Task.WhenAll(
+                SendOnJoinAsync(Options(port, id, LaneRole.Engine, EngineCertificate, ClientCertificate), lane),
+                SendOnJoinAsync(Options(port, id, LaneRole.Client, ClientCertificate, EngineCertificate), -lane)).WaitAsync(TimeLimit);
+            await using var engine = joined[0];
+            await using var client = joined[1];
+
+            Assert.Equal(lane, await ReceiveOneAsync(client, 1));
+            Assert.Equal(-lane, await ReceiveOneAsync(engine, 1));
+            Assert.True(coalescer.Coalesced, $"lane {lane}: the data port found no key record from the {sender} end to hold back");
+        }
+
+        static async Task<LaneConnection> SendOnJoinAsync(LaneOptions options, int value)
+        {
+            var lane = await LaneConnection.ConnectAsync(options, CancellationToken.None).WaitAsync(TimeLimit);
+            await SendAsync(lane, 1, ("value", value));
+            return lane;
+        }
+    }
 
     [Fact]
     public async Task Transfers_BothWays_ArriveIntact_AndAreClaimedById()
     {
         await using var port = new TestDataPort();
-        var (client, engine) = await ConnectPairAsync(port, EngineCertificate);
+        var (client, engine) = await ConnectPairAsync(port);
         await using var _ = client;
         await using var __ = engine;
         var matrix = new double[300, 1000];
@@ -34,13 +105,13 @@ public sealed class LaneConnectionTests
         await SendAsync(client, 2, ("small", 42));
         await SendAsync(engine, 9, ("back", bytes));
 
-        var first = await engine.ReceiveAsync(1, CancellationToken.None).WaitAsync(Timeout);
+        var first = await engine.ReceiveAsync(1, CancellationToken.None).WaitAsync(TimeLimit);
         Assert.Equal(["matrix", "bytes"], first.Named.Select(n => n.Name));
         Assert.Equal(matrix, (double[,])first.Decode(first.Named[0])!);
         Assert.Equal(bytes, (byte[])first.Decode(first.Named[1])!);
-        var second = await engine.ReceiveAsync(2, CancellationToken.None).WaitAsync(Timeout);
+        var second = await engine.ReceiveAsync(2, CancellationToken.None).WaitAsync(TimeLimit);
         Assert.Equal(42, second.Decode(second.Named[0]));
-        var back = await client.ReceiveAsync(9, CancellationToken.None).WaitAsync(Timeout);
+        var back = await client.ReceiveAsync(9, CancellationToken.None).WaitAsync(TimeLimit);
         Assert.Equal(bytes, (byte[])back.Decode(back.Named[0])!);
     }
 
@@ -61,7 +132,7 @@ public sealed class LaneConnectionTests
         await using var port = new TestDataPort(refusal: "no such data lane was granted, or it expired");
 
         var error = await Assert.ThrowsAsync<LaneException>(
-            () => LaneConnection.ConnectAsync(Options(port, RandomNumberGenerator.GetBytes(16), LaneRole.Client, ClientCertificate, EngineCertificate), CancellationToken.None).WaitAsync(Timeout));
+            () => LaneConnection.ConnectAsync(Options(port, RandomNumberGenerator.GetBytes(16), LaneRole.Client, ClientCertificate, EngineCertificate), CancellationToken.None).WaitAsync(TimeLimit));
 
         Assert.Contains("refused by the controller: no such data lane was granted", error.Message);
     }
@@ -72,7 +143,7 @@ public sealed class LaneConnectionTests
         await using var port = new TestDataPort();
         var options = Options(port, RandomNumberGenerator.GetBytes(16), LaneRole.Client, ClientCertificate, EngineCertificate) with { ConnectTimeout = TimeSpan.FromMilliseconds(300) };
 
-        var error = await Assert.ThrowsAsync<LaneException>(() => LaneConnection.ConnectAsync(options, CancellationToken.None).WaitAsync(Timeout));
+        var error = await Assert.ThrowsAsync<LaneException>(() => LaneConnection.ConnectAsync(options, CancellationToken.None).WaitAsync(TimeLimit));
 
         Assert.Contains("test lane (Client) was not set up", error.Message);
     }
@@ -81,46 +152,14 @@ public sealed class LaneConnectionTests
     public async Task Receive_WhenTheOtherEndCloses_FailsInsteadOfWaiting()
     {
         await using var port = new TestDataPort();
-        var (client, engine) = await ConnectPairAsync(port, EngineCertificate);
+        var (client, engine) = await ConnectPairAsync(port);
         await using var _ = client;
         var waiting = client.ReceiveAsync(5, CancellationToken.None);
 
-        await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+        await engine.DisposeAsync().AsTask().WaitAsync(TimeLimit);
 
-        var error = await Assert.ThrowsAsync<LaneException>(() => waiting.WaitAsync(Timeout));
+        var error = await Assert.ThrowsAsync<LaneException>(() => waiting.WaitAsync(TimeLimit));
         Assert.Contains("test lane (Client)", error.Message);
         await Assert.ThrowsAsync<LaneException>(() => SendAsync(client, 6, ("x", 1)));
-    }
-
-    private static async Task<(LaneConnection Client, LaneConnection Engine)> ConnectPairAsync(TestDataPort port, X509Certificate2 engineCertificate)
-    {
-        var id = RandomNumberGenerator.GetBytes(LanePreamble.IdLength);
-        var engine = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Engine, engineCertificate, ClientCertificate), CancellationToken.None);
-        var client = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Client, ClientCertificate, EngineCertificate), CancellationToken.None);
-        try
-        {
-            return (await client.WaitAsync(Timeout), await engine.WaitAsync(Timeout));
-        }
-        catch
-        {
-            // Whichever end did connect must not linger.
-            foreach (var end in new[] { client, engine }.Where(t => t.IsCompletedSuccessfully))
-            {
-                await end.Result.DisposeAsync();
-            }
-
-            await Task.WhenAll(client, engine).ContinueWith(_ => { }, TaskScheduler.Default);
-            throw;
-        }
-    }
-
-    private static LaneOptions Options(TestDataPort port, byte[] id, LaneRole role, X509Certificate2 own, X509Certificate2 peer) =>
-        new(port.Endpoints, id, role, own, LaneOptions.PinnedTo(SHA256.HashData(peer.RawData)), $"the test lane ({role})");
-
-    private static Task SendAsync(LaneConnection lane, long transfer, params (string Name, object? Value)[] values)
-    {
-        var outgoing = new OutgoingValues();
-        var named = values.Select(v => outgoing.Add(v.Name, v.Value)).ToList();
-        return lane.SendAsync(transfer, named, outgoing.Blobs, CancellationToken.None).WaitAsync(Timeout);
     }
 }

@@ -7,12 +7,14 @@ namespace CapCluster.Protocol.Tests.Lanes;
 
 /// <summary>
 /// A stand-in for the controller's data port: pairs the two ends that send a preamble for the same
-/// lane id and copies bytes between them, or refuses every end with a given reason.
+/// lane id and copies bytes between them, or refuses every end with a given reason. A
+/// <see cref="LaneTamper"/> set for one direction sees, and may change, the bytes that follow.
 /// </summary>
 internal sealed class TestDataPort : IAsyncDisposable
 {
     private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    private readonly Dictionary<string, Socket> waiting = [];
+    private readonly Dictionary<string, (Socket Socket, LaneRole Role)> waiting = [];
+    private readonly LaneTamper?[] tampers = new LaneTamper?[3];
     private readonly List<Socket> sockets = [];
     private readonly Task accepting;
     private readonly string? refusal;
@@ -27,6 +29,9 @@ internal sealed class TestDataPort : IAsyncDisposable
     public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
 
     public IReadOnlyList<DnsEndPoint> Endpoints => [new DnsEndPoint("127.0.0.1", Port)];
+
+    /// <summary>From now on, the bytes that the end in <paramref name="from"/> sends pass through <paramref name="tamper"/> (null: untouched).</summary>
+    public void Tamper(LaneRole from, LaneTamper? tamper) => Volatile.Write(ref tampers[(int)from], tamper);
 
     public async ValueTask DisposeAsync()
     {
@@ -56,7 +61,7 @@ internal sealed class TestDataPort : IAsyncDisposable
     {
         var preamble = new byte[LanePreamble.Length];
         await socket.ReceiveAsync(preamble.AsMemory(), SocketFlags.None);
-        Assert.True(LanePreamble.TryParse(preamble, out var id, out _));
+        Assert.True(LanePreamble.TryParse(preamble, out var id, out var role));
         if (refusal is not null)
         {
             await socket.SendAsync(new byte[] { LanePreamble.Refused }.Concat(Encoding.UTF8.GetBytes(refusal)).ToArray(), SocketFlags.None);
@@ -64,33 +69,50 @@ internal sealed class TestDataPort : IAsyncDisposable
             return;
         }
 
-        Socket? other;
+        (Socket Socket, LaneRole Role) other;
         lock (waiting)
         {
             if (!waiting.Remove(Convert.ToHexString(id), out other))
             {
-                waiting[Convert.ToHexString(id)] = socket;
+                waiting[Convert.ToHexString(id)] = (socket, role);
                 return;
             }
         }
 
         await socket.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None);
-        await other.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None);
-        await Task.WhenAll(PumpAsync(socket, other), PumpAsync(other, socket));
+        await other.Socket.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None);
+        await Task.WhenAll(PumpAsync(socket, role, other.Socket), PumpAsync(other.Socket, other.Role, socket));
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, LaneRole role, Socket to)
     {
         var buffer = new byte[64 * 1024];
         try
         {
             int read;
+            var cut = false;
             while ((read = await from.ReceiveAsync(buffer, SocketFlags.None)) > 0)
             {
-                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
+                if (cut)
+                {
+                    // Keep draining, so that the sending end never waits on a full socket.
+                    continue;
+                }
+
+                var tamper = Volatile.Read(ref tampers[(int)role]);
+                var (output, cutHere) = tamper is null ? (buffer.AsMemory(0, read), false) : tamper.Pass(buffer.AsSpan(0, read));
+                await to.SendAsync(output, SocketFlags.None);
+                if (cutHere)
+                {
+                    cut = true;
+                    to.Shutdown(SocketShutdown.Send);
+                }
             }
 
-            to.Shutdown(SocketShutdown.Send);
+            if (!cut)
+            {
+                to.Shutdown(SocketShutdown.Send);
+            }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

@@ -1,0 +1,134 @@
+using System.Security.Cryptography;
+using CapCluster.Protocol.Lanes;
+
+namespace CapCluster.Protocol.Tests.Lanes;
+
+/// <summary>The record layer alone, writer to reader through memory: keys, nonces, key updates and limits.</summary>
+public sealed class LaneRecordLayerTests
+{
+    private readonly byte[] key = RandomNumberGenerator.GetBytes(LaneRecords.KeySize);
+
+    [Fact]
+    public void Records_UnderAKeyUpdatedEveryFewRecords_OpenInOrder()
+    {
+        var pieces = new[] { 1, 7, LaneRecords.MaxPlaintext, 100, 5, 3, 2, 9, 1, 4 }.Select(RandomNumberGenerator.GetBytes).ToList();
+        var wire = Seal(LaneRole.Client, recordsPerKey: 3, pieces);
+
+        var reader = new LaneRecordReader(wire, new LaneRecordKey(key.ToArray(), LaneRole.Client, recordsPerKey: 3));
+
+        foreach (var piece in pieces)
+        {
+            var received = new byte[piece.Length];
+            reader.ReadExactly(received);
+            Assert.Equal(piece, received);
+        }
+
+        Assert.Equal(0, reader.Read(new byte[1]));
+    }
+
+    [Fact]
+    public void Records_AfterAKeyUpdate_DoNotOpenUnderTheOldKey()
+    {
+        var wire = Seal(LaneRole.Client, recordsPerKey: 3, Enumerable.Range(0, 4).Select(_ => new byte[10]));
+        var reader = new LaneRecordReader(wire, new LaneRecordKey(key.ToArray(), LaneRole.Client));
+        var buffer = new byte[10];
+        for (var record = 0; record < 3; record++)
+        {
+            reader.ReadExactly(buffer);
+        }
+
+        var error = Assert.Throws<LaneException>(() => reader.ReadExactly(buffer));
+        Assert.Contains("record 3 failed authentication", error.Message);
+    }
+
+    [Fact]
+    public void Record_SentBackToItsSender_FailsAuthentication_EvenUnderTheSameKey()
+    {
+        // The nonce carries the sender's role: a record reflected to the end that sealed it does not open.
+        var wire = Seal(LaneRole.Engine, LaneRecords.RecordsPerKey, [new byte[10]]);
+        var reader = new LaneRecordReader(wire, new LaneRecordKey(key.ToArray(), LaneRole.Client));
+
+        var error = Assert.Throws<LaneException>(() => reader.ReadExactly(new byte[10]));
+
+        Assert.Contains("record 0 failed authentication", error.Message);
+    }
+
+    [Fact]
+    public void Record_LongerThanWhereItBelongs_IsRefused()
+    {
+        var wire = Seal(LaneRole.Client, LaneRecords.RecordsPerKey, [new byte[10]]);
+        var reader = new LaneRecordReader(wire, new LaneRecordKey(key.ToArray(), LaneRole.Client));
+
+        var error = Assert.Throws<LaneException>(() => reader.ReadExactly(new byte[5]));
+
+        Assert.Contains("record 0 carries 10 bytes where at most 5 belong", error.Message);
+    }
+
+    [Fact]
+    public void Stream_EndingBetweenTheRecordsOfOneFrame_IsReportedAsSuch()
+    {
+        var wire = Seal(LaneRole.Client, LaneRecords.RecordsPerKey, [new byte[10]]);
+        var reader = new LaneRecordReader(wire, new LaneRecordKey(key.ToArray(), LaneRole.Client));
+
+        var error = Assert.Throws<LaneException>(() => reader.ReadExactly(new byte[20]));
+
+        Assert.Contains("the stream ended before record 1, in the middle of a frame", error.Message);
+    }
+
+    [Fact]
+    public void Record_WithNoData_IsRefused()
+    {
+        var wire = new MemoryStream(new byte[LaneRecords.Overhead]);
+        var reader = new LaneRecordReader(wire, new LaneRecordKey(key.ToArray(), LaneRole.Client));
+
+        var error = Assert.Throws<LaneException>(() => reader.Read(new byte[10]));
+
+        Assert.Contains("record 0 claims 0 bytes of data", error.Message);
+    }
+
+    [Fact]
+    public void Writer_PacksSmallRecordsIntoOneWrite_AndCutsLargeOnesAtTheLimit()
+    {
+        var wire = new CountingStream();
+        using (var writer = new LaneRecordWriter(wire, new LaneRecordKey(key.ToArray(), LaneRole.Client)))
+        {
+            writer.Write(new byte[100]);
+            writer.Write(new byte[200]);
+            writer.Flush();
+            writer.Write(new byte[(2 * LaneRecords.MaxPlaintext) + 1]);
+            writer.Flush();
+        }
+
+        Assert.Equal(
+            [300 + (2 * LaneRecords.Overhead), LaneRecords.MaxRecordSize, LaneRecords.MaxRecordSize, 1 + LaneRecords.Overhead],
+            wire.Writes);
+    }
+
+    private MemoryStream Seal(LaneRole sender, long recordsPerKey, IEnumerable<byte[]> pieces)
+    {
+        var wire = new MemoryStream();
+        using (var writer = new LaneRecordWriter(wire, new LaneRecordKey(key.ToArray(), sender, recordsPerKey)))
+        {
+            foreach (var piece in pieces)
+            {
+                writer.Write(piece);
+            }
+
+            writer.Flush();
+        }
+
+        wire.Position = 0;
+        return wire;
+    }
+
+    private sealed class CountingStream : MemoryStream
+    {
+        public List<int> Writes { get; } = [];
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Writes.Add(buffer.Length);
+            base.Write(buffer);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.Net;
+using System.Net.Sockets;
+using CapCluster.Protocol.Lanes;
+
+namespace CapCluster.Protocol.Tests.Lanes;
+
+/// <summary>The socket stream under a lane: reads that stop at TLS record boundaries until the switch.</summary>
+public sealed class LaneSocketStreamTests
+{
+    [Fact]
+    public async Task Reads_StopAtTlsRecords_AndWhatFollowsTheLastStaysBuffered()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await sender.ConnectAsync(listener.LocalEndPoint!).WaitAsync(TestLanes.TimeLimit);
+        using var stream = new LaneSocketStream(await listener.AcceptAsync().WaitAsync(TestLanes.TimeLimit)) { StopAtTlsRecords = true };
+
+        // Two TLS records (10 and 3 bytes of body) and 7 bytes of something else, in one write.
+        byte[] first = [23, 3, 3, 0, 10, .. Enumerable.Repeat((byte)1, 10)];
+        byte[] second = [23, 3, 3, 0, 3, 2, 2, 2];
+        byte[] after = [0, 0, 0, 9, 9, 9, 9];
+        sender.Send([.. first, .. second, .. after]);
+
+        Assert.Equal(first, ReadRecord(stream, first.Length));
+        Assert.Equal(second, ReadRecord(stream, second.Length));
+        stream.StopAtTlsRecords = false;
+        var rest = new byte[after.Length];
+        stream.ReadExactly(rest);
+        Assert.Equal(after, rest);
+    }
+
+    /// <summary>Reads with a large buffer until <paramref name="length"/> bytes came; fails if a read went past them.</summary>
+    private static byte[] ReadRecord(Stream stream, int length)
+    {
+        var record = new List<byte>();
+        var buffer = new byte[1000];
+        while (record.Count < length)
+        {
+            var read = stream.Read(buffer);
+            Assert.InRange(read, 1, length - record.Count);
+            record.AddRange(buffer.AsSpan(0, read));
+        }
+
+        return [.. record];
+    }
+}

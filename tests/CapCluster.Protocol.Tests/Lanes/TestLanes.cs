@@ -1,0 +1,54 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CapCluster.Protocol.Data;
+using CapCluster.Protocol.Lanes;
+
+namespace CapCluster.Protocol.Tests.Lanes;
+
+/// <summary>Joining both ends of a lane through a <see cref="TestDataPort"/>, and sending on it, for the lane tests.</summary>
+internal static class TestLanes
+{
+    public static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(60);
+    public static readonly X509Certificate2 ClientCertificate = TestCertificates.Main.Client;
+    public static readonly X509Certificate2 EngineCertificate = TestCertificates.Other.Client;
+
+    /// <summary>Both ends of one lane; the engine end presents <paramref name="engineCertificate"/> (default: the one the client pins).</summary>
+    public static async Task<(LaneConnection Client, LaneConnection Engine)> ConnectPairAsync(TestDataPort port, X509Certificate2? engineCertificate = null)
+    {
+        var id = RandomNumberGenerator.GetBytes(LanePreamble.IdLength);
+        var engine = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Engine, engineCertificate ?? EngineCertificate, ClientCertificate), CancellationToken.None);
+        var client = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Client, ClientCertificate, EngineCertificate), CancellationToken.None);
+        try
+        {
+            return (await client.WaitAsync(TimeLimit), await engine.WaitAsync(TimeLimit));
+        }
+        catch
+        {
+            // Whichever end did connect must not linger.
+            foreach (var end in new[] { client, engine }.Where(t => t.IsCompletedSuccessfully))
+            {
+                await end.Result.DisposeAsync();
+            }
+
+            await Task.WhenAll(client, engine).ContinueWith(_ => { }, TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    public static LaneOptions Options(TestDataPort port, byte[] id, LaneRole role, X509Certificate2 own, X509Certificate2 peer) =>
+        new(port.Endpoints, id, role, own, LaneOptions.PinnedTo(SHA256.HashData(peer.RawData)), $"the test lane ({role})");
+
+    public static Task SendAsync(LaneConnection lane, long transfer, params (string Name, object? Value)[] values)
+    {
+        var outgoing = new OutgoingValues();
+        var named = values.Select(v => outgoing.Add(v.Name, v.Value)).ToList();
+        return lane.SendAsync(transfer, named, outgoing.Blobs, CancellationToken.None).WaitAsync(TimeLimit);
+    }
+
+    /// <summary>The one value of transfer <paramref name="transfer"/>, decoded.</summary>
+    public static async Task<object?> ReceiveOneAsync(LaneConnection lane, long transfer)
+    {
+        var received = await lane.ReceiveAsync(transfer, CancellationToken.None).WaitAsync(TimeLimit);
+        return received.Decode(Assert.Single(received.Named));
+    }
+}
