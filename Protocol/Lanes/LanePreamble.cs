@@ -18,8 +18,12 @@ public static class LanePreamble
     /// <summary>The controller's answer when it refused; a UTF-8 reason follows, then the connection closes.</summary>
     public const byte Refused = 0;
 
-    /// <summary>The TLS application protocol both ends negotiate inside the lane.</summary>
-    public const string ApplicationProtocol = "capcluster-lane/1";
+    /// <summary>
+    /// The TLS application protocol both ends negotiate inside the lane. Version 2 sends the data as lane
+    /// records after the handshake (see LaneRecords): an end of version 1 fails the handshake at once
+    /// instead of waiting for a key that never comes.
+    /// </summary>
+    public const string ApplicationProtocol = "capcluster-lane/2";
 
     private static ReadOnlySpan<byte> Magic => "CAPLANE1"u8;
 
