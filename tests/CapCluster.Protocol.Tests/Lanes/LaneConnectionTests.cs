@@ -18,9 +18,8 @@ public sealed class LaneConnectionTests
     public async Task Transfer_OfAnySize_ArrivesIntact_BothWays(int size)
     {
         await using var port = new TestDataPort();
-        var (client, engine) = await ConnectPairAsync(port);
-        await using var _ = client;
-        await using var __ = engine;
+        await using var lanes = await ConnectPairAsync(port);
+        var (client, engine) = lanes;
         var there = RandomNumberGenerator.GetBytes(size);
         var back = RandomNumberGenerator.GetBytes(size);
 
@@ -35,9 +34,8 @@ public sealed class LaneConnectionTests
     public async Task Transfer_WithBlobsOfEveryShape_AndAFrameHeaderLongerThanARecord_ArrivesIntact()
     {
         await using var port = new TestDataPort();
-        var (client, engine) = await ConnectPairAsync(port);
-        await using var _ = client;
-        await using var __ = engine;
+        await using var lanes = await ConnectPairAsync(port);
+        var (client, engine) = lanes;
         var nearlyARecord = RandomNumberGenerator.GetBytes(LaneRecords.MaxPlaintext - 1);
         var tiny = RandomNumberGenerator.GetBytes(3);
         var doubles = Enumerable.Range(0, 300_000).Select(i => i / 7.0).ToArray();
@@ -90,9 +88,8 @@ public sealed class LaneConnectionTests
     public async Task Transfers_BothWays_ArriveIntact_AndAreClaimedById()
     {
         await using var port = new TestDataPort();
-        var (client, engine) = await ConnectPairAsync(port);
-        await using var _ = client;
-        await using var __ = engine;
+        await using var lanes = await ConnectPairAsync(port);
+        var (client, engine) = lanes;
         var matrix = new double[300, 1000];
         for (var i = 0; i < matrix.Length; i++)
         {
@@ -152,8 +149,8 @@ public sealed class LaneConnectionTests
     public async Task Receive_WhenTheOtherEndCloses_FailsInsteadOfWaiting()
     {
         await using var port = new TestDataPort();
-        var (client, engine) = await ConnectPairAsync(port);
-        await using var _ = client;
+        await using var lanes = await ConnectPairAsync(port);
+        var (client, engine) = lanes;
         var waiting = client.ReceiveAsync(5, CancellationToken.None);
 
         await engine.DisposeAsync().AsTask().WaitAsync(TimeLimit);

@@ -28,55 +28,49 @@ public sealed class LaneTamperingTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task Tampering_FromClientToEngine_ClosesTheLaneNamingTheRecord(string tampering, string expected)
-    {
-        await using var port = new TestDataPort();
-        var (client, engine) = await ConnectPairAsync(port);
-        await using var _ = client;
-        await using var __ = engine;
-        port.Tamper(LaneRole.Client, Tamper(tampering));
-
-        var sending = SendAsync(client, 1, ("blob", Blob));
-
-        var error = await Assert.ThrowsAsync<LaneException>(() => engine.ReceiveAsync(1, CancellationToken.None).WaitAsync(TimeLimit));
-        Assert.Contains("the test lane (Engine) broke: " + expected, error.Message);
-        await engine.Closed.WaitAsync(TimeLimit);
-        Assert.False(engine.IsOpen);
-        await client.DisposeAsync();
-        await sending.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeLimit);
-    }
+    public Task Tampering_FromClientToEngine_ClosesTheLaneNamingTheRecord(string tampering, string expected) =>
+        AssertDetectedAsync(LaneRole.Client, tampering, expected);
 
     [Fact]
-    public async Task Tampering_FromEngineToClient_IsDetectedByTheClient()
-    {
-        await using var port = new TestDataPort();
-        var (client, engine) = await ConnectPairAsync(port);
-        await using var _ = client;
-        await using var __ = engine;
-        port.Tamper(LaneRole.Engine, Tamper("a ciphertext byte of a blob"));
-
-        var sending = SendAsync(engine, 7, ("blob", Blob));
-
-        var error = await Assert.ThrowsAsync<LaneException>(() => client.ReceiveAsync(7, CancellationToken.None).WaitAsync(TimeLimit));
-        Assert.Contains("the test lane (Client) broke: record 1 failed authentication", error.Message);
-        await engine.DisposeAsync();
-        await sending.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeLimit);
-    }
+    public Task Tampering_FromEngineToClient_IsDetectedByTheClient() =>
+        AssertDetectedAsync(LaneRole.Engine, "a ciphertext byte of a blob", "record 1 failed authentication");
 
     [Fact]
     public async Task UntouchedRecords_ThroughTheSameRelay_Arrive()
     {
         // The tamper itself passes records on intact: what the other tests detect is the change, not the relay.
         await using var port = new TestDataPort();
-        var (client, engine) = await ConnectPairAsync(port);
-        await using var _ = client;
-        await using var __ = engine;
+        await using var lanes = await ConnectPairAsync(port);
+        var (client, engine) = lanes;
         port.Tamper(LaneRole.Client, new RecordTamper((_, bytes) => [bytes]));
         var blob = Enumerable.Range(0, Blob.Length).Select(i => (byte)i).ToArray();
 
         await SendAsync(client, 1, ("blob", blob));
 
         Assert.Equal(blob, (byte[])(await ReceiveOneAsync(engine, 1))!);
+    }
+
+    /// <summary>
+    /// The end in <paramref name="from"/> sends <see cref="Blob"/> through a data port that does <paramref name="tampering"/>:
+    /// the other end's lane breaks with <paramref name="expected"/>, the transfer never arrives, and the lane is closed.
+    /// </summary>
+    private static async Task AssertDetectedAsync(LaneRole from, string tampering, string expected)
+    {
+        await using var port = new TestDataPort();
+        await using var lanes = await ConnectPairAsync(port);
+        var (sender, receiver) = from == LaneRole.Client ? (lanes.Client, lanes.Engine) : (lanes.Engine, lanes.Client);
+        port.Tamper(from, Tamper(tampering));
+
+        var sending = SendAsync(sender, 1, ("blob", Blob));
+
+        var error = await Assert.ThrowsAsync<LaneException>(() => receiver.ReceiveAsync(1, CancellationToken.None).WaitAsync(TimeLimit));
+        Assert.Contains($"{receiver.Name} broke: {expected}", error.Message);
+        await receiver.Closed.WaitAsync(TimeLimit);
+        Assert.False(receiver.IsOpen);
+
+        // The sender may or may not have finished writing before the other end closed; either way it must not hang.
+        await sender.DisposeAsync();
+        await sending.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeLimit);
     }
 
     private static RecordTamper Tamper(string tampering) => tampering switch

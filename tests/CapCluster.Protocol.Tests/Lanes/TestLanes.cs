@@ -13,14 +13,14 @@ internal static class TestLanes
     public static readonly X509Certificate2 EngineCertificate = TestCertificates.Other.Client;
 
     /// <summary>Both ends of one lane; the engine end presents <paramref name="engineCertificate"/> (default: the one the client pins).</summary>
-    public static async Task<(LaneConnection Client, LaneConnection Engine)> ConnectPairAsync(TestDataPort port, X509Certificate2? engineCertificate = null)
+    public static async Task<LanePair> ConnectPairAsync(TestDataPort port, X509Certificate2? engineCertificate = null)
     {
         var id = RandomNumberGenerator.GetBytes(LanePreamble.IdLength);
         var engine = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Engine, engineCertificate ?? EngineCertificate, ClientCertificate), CancellationToken.None);
         var client = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Client, ClientCertificate, EngineCertificate), CancellationToken.None);
         try
         {
-            return (await client.WaitAsync(TimeLimit), await engine.WaitAsync(TimeLimit));
+            return new LanePair(await client.WaitAsync(TimeLimit), await engine.WaitAsync(TimeLimit));
         }
         catch
         {

@@ -1,0 +1,13 @@
+using CapCluster.Protocol.Lanes;
+
+namespace CapCluster.Protocol.Tests.Lanes;
+
+/// <summary>Both ends of one test lane, closed together.</summary>
+internal sealed record LanePair(LaneConnection Client, LaneConnection Engine) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        await Engine.DisposeAsync();
+    }
+}
