@@ -105,10 +105,11 @@ public sealed partial class LaneConnection : IAsyncDisposable
             return;
         }
 
-        // A send still running fails at once on the closed socket; after it, nobody uses the key.
+        // A send still running fails at once on the closed socket; after it, nobody uses the key. The turn
+        // is given back, not disposed, so that a send still queued for it finds the lane closed instead of waiting.
         await writeTurn.WaitAsync().ConfigureAwait(false);
         sendKey.Dispose();
-        writeTurn.Dispose();
+        writeTurn.Release();
     }
 
     /// <summary>Closes the socket; a read or write blocked on it fails, and the reader ends saying the lane is closed.</summary>

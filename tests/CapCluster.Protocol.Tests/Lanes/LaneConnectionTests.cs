@@ -159,4 +159,16 @@ public sealed class LaneConnectionTests
         Assert.Contains("test lane (Client)", error.Message);
         await Assert.ThrowsAsync<LaneException>(() => SendAsync(client, 6, ("x", 1)));
     }
+
+    [Fact]
+    public async Task Send_AfterDispose_FailsSayingTheLaneIsClosed()
+    {
+        await using var port = new TestDataPort();
+        await using var lanes = await ConnectPairAsync(port);
+
+        await lanes.Client.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<LaneException>(() => SendAsync(lanes.Client, 1, ("x", 1)));
+        Assert.Contains("the test lane (Client) is closed", error.Message);
+    }
 }
