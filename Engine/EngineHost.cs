@@ -1,5 +1,4 @@
 using System.Net;
-using System.Threading.Channels;
 using CapCluster.Client;
 using CapCluster.Engine.Internal;
 using CapCluster.Engine.Internal.Delegates;
@@ -100,10 +99,11 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         var period = registered.HeartbeatPeriodMs > 0 ? TimeSpan.FromMilliseconds(registered.HeartbeatPeriodMs) : options.HeartbeatPeriod;
         var heartbeats = HeartbeatAsync(writer, period, session.Token);
         // Values are null for work whose pushed values come on a data lane: the worker waits for them there.
-        // The worker never runs on the thread that reads the controller's stream: while it runs a long job,
-        // that thread must still join the data lanes the controller opens, and hear Stop.
-        var work = Channel.CreateUnbounded<(Work Work, ReceivedValues? Values)>(new UnboundedChannelOptions { SingleReader = true });
-        var worker = WorkAsync(work.Reader, writer, session.Token);
+        // Work starts right after the read that brought it, on the reading thread (see WorkQueue); while it runs
+        // long, the stream lane reads on another thread, so the engine still joins data lanes and hears Stop.
+        var work = new WorkQueue<(Work Work, ReceivedValues? Values)>(
+            item => RunItemAsync(item.Work, item.Values, writer, session.Token),
+            call.ResponseStream.RunAfterThisMessage);
         var receiving = new Dictionary<long, (Work Work, ReceivedValues Values)>();
         try
         {
@@ -113,13 +113,13 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                 switch (message.KindCase)
                 {
                     case ControllerMessage.KindOneofCase.Work when message.Work.Request?.KindCase == EngineRequest.KindOneofCase.Push && !message.Work.LaneId.IsEmpty:
-                        work.Writer.TryWrite((message.Work, null));
+                        work.Add((message.Work, null));
                         break;
                     case ControllerMessage.KindOneofCase.Work:
                         var incoming = new ReceivedValues(ValuesOf(message.Work.Request), message.Work.BlobLengths);
                         if (incoming.IsComplete)
                         {
-                            work.Writer.TryWrite((message.Work, incoming));
+                            work.Add((message.Work, incoming));
                         }
                         else
                         {
@@ -131,7 +131,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                         if (receiving.TryGetValue(message.Chunk.CallId, out var pending) && pending.Values.Add(message.Chunk))
                         {
                             receiving.Remove(message.Chunk.CallId);
-                            work.Writer.TryWrite(pending);
+                            work.Add(pending);
                         }
 
                         break;
@@ -149,10 +149,10 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         }
         finally
         {
-            work.Writer.TryComplete();
+            var idle = work.CompleteAsync();
             await session.CancelAsync().ConfigureAwait(false);
             await heartbeats.ConfigureAwait(false);
-            await worker.ConfigureAwait(false);
+            await idle.ConfigureAwait(false);
         }
     }
 
@@ -164,24 +164,21 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         space.Dispose();
     }
 
-    /// <summary>Runs the engine's work one item at a time, in arrival order, answering each with its result and chunks.</summary>
-    private async Task WorkAsync(ChannelReader<(Work Work, ReceivedValues? Values)> items, SerializedWriter writer, CancellationToken cancellationToken)
+    /// <summary>Runs one item of the engine's work (see <see cref="WorkQueue{T}"/>), answering it with its result and chunks.</summary>
+    private async Task RunItemAsync(Work item, ReceivedValues? values, SerializedWriter writer, CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var (item, values) in items.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var started = UnixMicroseconds();
-                var (result, blobs) = item.KindCase == Work.KindOneofCase.Request
-                    ? await RunRequestAsync(item, values, cancellationToken).ConfigureAwait(false)
-                    : (Run(item), []);
-                result.StartedUnixUs = started;
-                result.CompletedUnixUs = UnixMicroseconds();
-                result.BlobLengths.AddRange(DataChunks.Lengths(blobs));
-                await writer.WriteUnitAsync(
-                    [new EngineMessage { Result = result }, .. DataChunks.Split(item.WorkId, blobs).Select(c => new EngineMessage { Chunk = c })],
-                    cancellationToken).ConfigureAwait(false);
-            }
+            var started = UnixMicroseconds();
+            var (result, blobs) = item.KindCase == Work.KindOneofCase.Request
+                ? await RunRequestAsync(item, values, cancellationToken).ConfigureAwait(false)
+                : (Run(item), []);
+            result.StartedUnixUs = started;
+            result.CompletedUnixUs = UnixMicroseconds();
+            result.BlobLengths.AddRange(DataChunks.Lengths(blobs));
+            await writer.WriteUnitAsync(
+                [new EngineMessage { Result = result }, .. DataChunks.Split(item.WorkId, blobs).Select(c => new EngineMessage { Chunk = c })],
+                cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or RpcException or IOException)
         {

@@ -34,7 +34,7 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
     /// <summary>Queues a batch of submissions (sent together); each task completes with its acceptance.</summary>
     public IReadOnlyList<Task<TaskAccepted>> Submit(IReadOnlyList<SubmitTask> batch)
     {
-        var unit = batch.Select(t => (t, new TaskCompletionSource<TaskAccepted>(TaskCreationOptions.RunContinuationsAsynchronously))).ToList();
+        var unit = batch.Select(t => (t, new TaskCompletionSource<TaskAccepted>())).ToList();
         EnsureStarted();
         outgoing.Writer.TryWrite(unit);
         return [.. unit.Select(u => u.Item2.Task)];
@@ -52,8 +52,7 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
     public long NextReference() => Interlocked.Increment(ref nextRef);
 
     /// <summary>The result of one of this stream's tasks, once it arrives.</summary>
-    public Task<TaskResult> ResultOf(long taskId) =>
-        results.GetOrAdd(taskId, _ => new TaskCompletionSource<TaskResult>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    public Task<TaskResult> ResultOf(long taskId) => Waiter(taskId).Task;
 
     public bool Owns(long taskId) => results.ContainsKey(taskId);
 
@@ -112,18 +111,27 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
         // The reader's error says why the stream ended; the writer's is often just its cancellation.
         failure = await reader.ConfigureAwait(false) ?? failure;
         var error = failure is RpcException rpc ? connection.Translate(rpc) : new ControllerUnreachableException("the task stream ended: " + failure?.Message, failure);
+        // On pool threads: a caller's continuation must not hold up the others' (see Waiter).
         foreach (var waiting in awaitingIds.Values)
         {
-            waiting.TrySetException(error);
+            ThreadPool.UnsafeQueueUserWorkItem(w => w.TrySetException(error), waiting, preferLocal: false);
         }
 
         foreach (var waiting in results.Values)
         {
-            waiting.TrySetException(error);
+            ThreadPool.UnsafeQueueUserWorkItem(w => w.TrySetException(error), waiting, preferLocal: false);
         }
 
         feed.Writer.TryComplete(error);
     }
+
+    /// <summary>
+    /// What waits for a task's result. Its continuations run where it is completed: right after the message that
+    /// brought the result, on the stream's reader thread (a stream lane hands its reading to another thread if a
+    /// caller's continuation runs long), or on a pool thread; never inside the reading loop itself.
+    /// </summary>
+    private TaskCompletionSource<TaskResult> Waiter(long taskId) =>
+        results.GetOrAdd(taskId, _ => new TaskCompletionSource<TaskResult>());
 
     private static void CancelQuietly(CancellationTokenSource source)
     {
@@ -146,26 +154,32 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
                 var message = call.ResponseStream.Current;
                 if (message.KindCase == TaskServerMessage.KindOneofCase.Accepted)
                 {
+                    var acceptances = new List<(TaskCompletionSource<TaskAccepted>, TaskAccepted)>(message.Accepted.Tasks.Count);
                     foreach (var accepted in message.Accepted.Tasks)
                     {
                         if (accepted.TaskId > 0)
                         {
-                            _ = ResultOf(accepted.TaskId);
+                            _ = Waiter(accepted.TaskId);
                         }
 
                         if (awaitingIds.TryRemove(accepted.ClientRef, out var waiting))
                         {
-                            waiting.TrySetResult(accepted);
+                            acceptances.Add((waiting, accepted));
                         }
                     }
+
+                    call.ResponseStream.RunAfterThisMessage(() => acceptances.ForEach(a => a.Item1.TrySetResult(a.Item2)));
                 }
                 else if (message.KindCase == TaskServerMessage.KindOneofCase.Results)
                 {
+                    var finished = new List<(TaskCompletionSource<TaskResult>, TaskResult)>(message.Results.Results.Count);
                     foreach (var result in message.Results.Results)
                     {
-                        results.GetOrAdd(result.TaskId, _ => new TaskCompletionSource<TaskResult>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(result);
+                        finished.Add((Waiter(result.TaskId), result));
                         feed.Writer.TryWrite(result);
                     }
+
+                    call.ResponseStream.RunAfterThisMessage(() => finished.ForEach(f => f.Item1.TrySetResult(f.Item2)));
                 }
             }
 

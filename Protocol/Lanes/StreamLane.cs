@@ -19,7 +19,7 @@ namespace CapCluster.Protocol.Lanes;
 /// </summary>
 /// <typeparam name="TSend">What this end writes.</typeparam>
 /// <typeparam name="TReceive">What this end reads.</typeparam>
-public sealed class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, IServerStreamWriter<TSend>, IClientStreamWriter<TSend>, IDisposable
+public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, IServerStreamWriter<TSend>, IClientStreamWriter<TSend>, IReaderThread, IDisposable
     where TSend : class, IMessage<TSend>
     where TReceive : class, IMessage<TReceive>
 {
@@ -42,7 +42,7 @@ public sealed class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, 
     private readonly Lock writeLock = new();
     private readonly CancellationTokenSource closed = new();
     private readonly CancellationTokenRegistration callCancellation;
-    private readonly Task reader;
+    private readonly TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource<bool>? waiting;
     private CancellationTokenRegistration waitingCancellation;
     private RpcException? endError;
@@ -58,7 +58,8 @@ public sealed class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, 
         this.maxSendSize = maxSendSize;
         this.isCaller = isCaller;
         Name = name;
-        reader = Task.Factory.StartNew(ReadAll, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        handOver = new Timer(static s => ((StreamLane<TSend, TReceive>)s!).HandOver(), this, Timeout.Infinite, Timeout.Infinite);
+        StartReader(0);
         callCancellation = cancellationToken.Register(Abort);
     }
 
@@ -69,7 +70,7 @@ public sealed class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, 
     public CancellationToken Closed => closed.Token;
 
     /// <summary>Completes when the reader has stopped and the connection is closed.</summary>
-    public Task Finished => reader;
+    public Task Finished => finished.Task;
 
     /// <inheritdoc />
     public TReceive Current { get; private set; } = null!;
@@ -164,7 +165,7 @@ public sealed class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, 
             return;
         }
 
-        _ = reader.WaitAsync(LingerAfterEnd).ContinueWith(static (_, s) => ((StreamLane<TSend, TReceive>)s!).Abort(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = finished.Task.WaitAsync(LingerAfterEnd).ContinueWith(static (_, s) => ((StreamLane<TSend, TReceive>)s!).Abort(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Closes the connection at once; a waiting read fails, and the other end sees the stream break.</summary>
@@ -291,7 +292,7 @@ public sealed class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, 
         }
     }
 
-    private void ReadAll()
+    private void ReadAll(long epoch)
     {
         var header = new byte[FrameHeaderSize];
         RpcException? failure = null;
@@ -299,6 +300,12 @@ public sealed class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, 
         {
             while (true)
             {
+                if (!RunPosted(epoch))
+                {
+                    // Another thread reads now (see HandOver); this one only had to finish what it ran.
+                    return;
+                }
+
                 var read = stream.ReadAtLeast(header, FrameHeaderSize, throwOnEndOfStream: false);
                 if (read < FrameHeaderSize)
                 {
@@ -320,6 +327,7 @@ public sealed class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, 
                 try
                 {
                     stream.ReadExactly(payload.AsSpan(0, size));
+                    Delivering(true);
                     if (kind == MessageFrame)
                     {
                         Deliver(parser.ParseFrom(payload.AsSpan(0, size)));
@@ -331,12 +339,14 @@ public sealed class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, 
                 }
                 finally
                 {
+                    Delivering(false);
                     ArrayPool<byte>.Shared.Return(payload);
                 }
 
                 if (isCaller)
                 {
                     // The controller ended the call: nothing more comes, and this end closes the connection.
+                    RunPosted(epoch);
                     return;
                 }
             }
@@ -347,12 +357,21 @@ public sealed class StreamLane<TSend, TReceive> : IAsyncStreamReader<TReceive>, 
         }
         finally
         {
-            EndReading(failure);
-            Abort();
-            closed.Cancel();
-            lock (readAhead)
+            if (IsReader(epoch))
             {
-                Monitor.PulseAll(readAhead);
+                Delivering(true);
+                EndReading(failure);
+                Delivering(false);
+                RunPosted(epoch);
+                Abort();
+                closed.Cancel();
+                handOver.Dispose();
+                lock (readAhead)
+                {
+                    Monitor.PulseAll(readAhead);
+                }
+
+                finished.TrySetResult();
             }
         }
     }

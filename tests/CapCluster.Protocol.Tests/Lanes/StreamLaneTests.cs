@@ -150,6 +150,45 @@ public sealed class StreamLaneTests
     }
 
     [Fact]
+    public async Task WorkRunAfterAMessage_ThatBlocks_HandsTheReadingToAnotherThread()
+    {
+        var second = new ManualResetEventSlim();
+        var readerThreads = new List<int>();
+        var posted = false;
+        await using var port = new StreamPort(async (requests, responses) =>
+        {
+            // Ready first, so that message 1 arrives while this waits for it: it is then delivered on the reader thread.
+            await responses.WriteAsync(new Pong { EngineId = 0 });
+            Assert.True(await requests.MoveNext(CancellationToken.None));
+            readerThreads.Add(Environment.CurrentManagedThreadId);
+
+            // Blocks the reader thread until message 2 has been read: only a hand-over can read it.
+            posted = ((IReaderThread)requests).TryRunAfterThisMessage(() => second.Wait(Timeout));
+            await responses.WriteAsync(new Pong { EngineId = 1 });
+            Assert.True(await requests.MoveNext(CancellationToken.None));
+            readerThreads.Add(Environment.CurrentManagedThreadId);
+            second.Set();
+            await responses.WriteAsync(new Pong { EngineId = 2 });
+        });
+        using var channel = Channel();
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+
+        for (var i = 0; i <= 2; i++)
+        {
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+            Assert.Equal(i, call.ResponseStream.Current.EngineId);
+            if (i < 2)
+            {
+                await call.RequestStream.WriteAsync(new Pong { EngineId = i + 1 });
+            }
+        }
+
+        Assert.True(posted);
+        Assert.True(second.IsSet);
+        Assert.NotEqual(readerThreads[0], readerThreads[1]);
+    }
+
+    [Fact]
     public async Task CancellingARead_ClosesTheStream_AndTheServerSeesItGo()
     {
         var serverSawEnd = new TaskCompletionSource<RpcException>(TaskCreationOptions.RunContinuationsAsynchronously);
