@@ -16,28 +16,20 @@ internal static class TaskBench
 
             for (var i = 0; i < 300; i++)
             {
-                await tc.GetResultAsync(await tc.RunAsync(DelegateTask.Of(() => 0)));
+                await RoundTripAsync(tc);
             }
 
-            var trips = new List<double>();
-            // Where a round trip goes, from the timestamps the controller (Submitted) and the engine (Started, Completed) put on the result.
-            var legs = new[] { new List<double>(), new List<double>(), new List<double>(), new List<double>() };
-            for (var i = 0; i < 2000; i++)
+            // Cold: the first round trips of fresh processes, while the JIT still tiers their code up.
+            await MeasureRoundTripsAsync(tc, 2_000, "No-op DelegateTask round trip, cold (right after start)");
+
+            // Warm: what a cluster that has been working answers.
+            for (var i = 0; i < 8_000; i++)
             {
-                var t = Stopwatch.GetTimestamp();
-                var sent = DateTimeOffset.UtcNow;
-                var outcome = await tc.GetResultAsync(await tc.RunAsync(DelegateTask.Of(() => 0)));
-                var received = DateTimeOffset.UtcNow;
-                trips.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
-                legs[0].Add((outcome.Submitted - sent).TotalMicroseconds);
-                legs[1].Add((outcome.Started!.Value - outcome.Submitted).TotalMicroseconds);
-                legs[2].Add((outcome.Completed!.Value - outcome.Started.Value).TotalMicroseconds);
-                legs[3].Add((received - outcome.Completed.Value).TotalMicroseconds);
+                await RoundTripAsync(tc);
             }
 
-            Console.WriteLine($"No-op DelegateTask round trip: {Bench.Percentiles(trips)}");
-            Console.WriteLine($"  medians: client to controller {Median(legs[0]):0} µs, controller to engine start {Median(legs[1]):0} µs, "
-                + $"run {Median(legs[2]):0} µs, engine end to client {Median(legs[3]):0} µs");
+            await MeasureRoundTripsAsync(tc, 5_000, "No-op DelegateTask round trip, warm (after 10,000)");
+            await tc.ClearAsync();
 
             foreach (var count in new[] { 20_000, 100_000 })
             {
@@ -65,6 +57,35 @@ internal static class TaskBench
     }
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    private static async Task<TaskOutcome> RoundTripAsync(TaskClient tc) =>
+        await tc.GetResultAsync(await tc.RunAsync(DelegateTask.Of(() => 0)));
+
+    /// <summary>
+    /// Times <paramref name="count"/> no-op round trips; prints the percentiles and where the median goes, from the
+    /// timestamps the controller (Submitted) and the engine (Started, Completed) put on each result.
+    /// </summary>
+    private static async Task MeasureRoundTripsAsync(TaskClient tc, int count, string title)
+    {
+        var trips = new List<double>(count);
+        var legs = new[] { new List<double>(count), new List<double>(count), new List<double>(count), new List<double>(count) };
+        for (var i = 0; i < count; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            var sent = DateTimeOffset.UtcNow;
+            var outcome = await RoundTripAsync(tc);
+            var received = DateTimeOffset.UtcNow;
+            trips.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+            legs[0].Add((outcome.Submitted - sent).TotalMicroseconds);
+            legs[1].Add((outcome.Started!.Value - outcome.Submitted).TotalMicroseconds);
+            legs[2].Add((outcome.Completed!.Value - outcome.Started.Value).TotalMicroseconds);
+            legs[3].Add((received - outcome.Completed.Value).TotalMicroseconds);
+        }
+
+        Console.WriteLine($"{title}: {Bench.Percentiles(trips)}");
+        Console.WriteLine($"  medians: client to controller {Median(legs[0]):0} µs, controller to engine start {Median(legs[1]):0} µs, "
+            + $"run {Median(legs[2]):0} µs, engine end to client {Median(legs[3]):0} µs");
+    }
 
     private static int ControllerPid(string security) => CapCluster.Security.ControllerState.TryRead(security)!.Pid;
 }
