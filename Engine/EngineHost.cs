@@ -99,11 +99,13 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         var period = registered.HeartbeatPeriodMs > 0 ? TimeSpan.FromMilliseconds(registered.HeartbeatPeriodMs) : options.HeartbeatPeriod;
         var heartbeats = HeartbeatAsync(writer, period, session.Token);
         // Values are null for work whose pushed values come on a data lane: the worker waits for them there.
-        // Work starts right after the read that brought it, on the reading thread (see WorkQueue); while it runs
-        // long, the stream lane reads on another thread, so the engine still joins data lanes and hears Stop.
+        // Shipped delegates (tasks, apply) start right after the read that brought them, on the reading thread (see
+        // WorkQueue); while one runs long, the stream lane reads on another thread, so the engine still joins data
+        // lanes and hears Stop.
         var work = new WorkQueue<(Work Work, ReceivedValues? Values)>(
             item => RunItemAsync(item.Work, item.Values, writer, session.Token),
-            call.ResponseStream.RunAfterThisMessage);
+            call.ResponseStream.RunAfterThisMessage,
+            item => item.Work.Request?.KindCase is EngineRequest.KindOneofCase.Tasks or EngineRequest.KindOneofCase.Apply);
         var receiving = new Dictionary<long, (Work Work, ReceivedValues Values)>();
         try
         {

@@ -1,14 +1,14 @@
 namespace CapCluster.Engine.Internal;
 
 /// <summary>
-/// The engine's work, run one item at a time in arrival order. An item that reaches an idle engine starts on the
-/// thread <paramref name="schedule"/> gives it: right after the read, on the thread that read it from a stream lane
-/// (no thread hop; the lane hands its reading to another thread if the item runs long), else on the thread pool.
-/// An item that has to wait (for a data lane's values, for the namespace's thread) goes on, and the queue with it,
-/// on the thread pool.
+/// The engine's work, run one item at a time in arrival order. Small work (<paramref name="startsHere"/>) that
+/// reaches an idle engine starts on the thread <paramref name="schedule"/> gives it: right after the read, on the
+/// thread that read it from a stream lane (no thread hop; the lane hands its reading to another thread if the item
+/// runs long). Other work (compiling code takes longer than a hop) starts on the thread pool. An item that has to
+/// wait (for a data lane's values) goes on, and the queue with it, on the thread pool.
 /// </summary>
 /// <typeparam name="T">An item of work.</typeparam>
-internal sealed class WorkQueue<T>(Func<T, Task> run, Action<Action> schedule)
+internal sealed class WorkQueue<T>(Func<T, Task> run, Action<Action> schedule, Func<T, bool> startsHere)
 {
     private readonly Queue<T> items = new();
     private bool running;
@@ -34,7 +34,14 @@ internal sealed class WorkQueue<T>(Func<T, Task> run, Action<Action> schedule)
             running = true;
         }
 
-        schedule(Drain);
+        if (startsHere(item))
+        {
+            schedule(Drain);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static queue => queue.Drain(), this, preferLocal: false);
+        }
     }
 
     /// <summary>Drops what waits and takes no more; completes when the item that runs, if any, has ended.</summary>

@@ -4,9 +4,10 @@ namespace CapCluster.Protocol.Lanes;
 /// Work that runs on the reader thread right after a delivery (<see cref="TryRunAfterThisMessage"/>): an engine's
 /// next job, a result a client's caller awaits. It saves the thread hop a pool thread would cost, which on a small
 /// machine is a good part of a small task's round trip. Such work may run long (an engine's job does); then the
-/// lane hands reading over to a new thread after <see cref="HandOverAfter"/>, so messages keep coming (a data lane
-/// to join, a Stop), and the old thread ends when its work is done. Posted work runs in the order posted; work
-/// posted behind a long one waits for it, as it would in one worker's queue.
+/// lane hands reading over to another thread after <see cref="HandOverAfter"/>, so messages keep coming (a data lane
+/// to join, a Stop); the old thread, its work done, waits a while as the spare that the next hand-over wakes, so
+/// long jobs one after another do not make a thread each. Posted work runs in the order posted; work posted behind
+/// a long one waits for it, as it would in one worker's queue.
 /// </summary>
 public sealed partial class StreamLane<TSend, TReceive>
 {
@@ -20,6 +21,11 @@ public sealed partial class StreamLane<TSend, TReceive>
     private bool delivering;
     private bool runningPosted;
     private long runningSince;
+    private bool spareParked;
+    private long spareEpoch = -1;
+
+    // How long a retired reader waits to be the spare before its thread ends.
+    private static readonly TimeSpan SpareFor = TimeSpan.FromSeconds(30);
 
     /// <inheritdoc />
     public bool TryRunAfterThisMessage(Action action)
@@ -41,12 +47,18 @@ public sealed partial class StreamLane<TSend, TReceive>
     {
         var thread = new Thread(() =>
         {
-            lock (posted)
+            while (true)
             {
-                readerThreadId = Environment.CurrentManagedThreadId;
-            }
+                lock (posted)
+                {
+                    readerThreadId = Environment.CurrentManagedThreadId;
+                }
 
-            ReadAll(epoch);
+                if (!ReadAll(epoch) || !TryBeSpare(out epoch))
+                {
+                    return;
+                }
+            }
         })
         {
             IsBackground = true,
@@ -136,8 +148,49 @@ public sealed partial class StreamLane<TSend, TReceive>
             runningPosted = false;
             epoch = ++readerEpoch;
             readerThreadId = -1;
+            if (spareParked && spareEpoch < 0)
+            {
+                spareEpoch = epoch;
+                Monitor.PulseAll(posted);
+                return;
+            }
         }
 
         StartReader(epoch);
+    }
+
+    /// <summary>A retired reader waits to be woken by the next hand-over; false when none came in time, or the stream ended.</summary>
+    private bool TryBeSpare(out long epoch)
+    {
+        epoch = -1;
+        lock (posted)
+        {
+            if (spareParked || Volatile.Read(ref closing) == 1)
+            {
+                return false;
+            }
+
+            spareParked = true;
+            spareEpoch = -1;
+            var until = Environment.TickCount64 + (long)SpareFor.TotalMilliseconds;
+            while (spareEpoch < 0 && Volatile.Read(ref closing) == 0 && Environment.TickCount64 < until)
+            {
+                Monitor.Wait(posted, TimeSpan.FromMilliseconds(Math.Max(1, until - Environment.TickCount64)));
+            }
+
+            spareParked = false;
+            epoch = spareEpoch;
+            spareEpoch = -1;
+            return epoch >= 0;
+        }
+    }
+
+    /// <summary>The stream has ended: a parked spare stops waiting.</summary>
+    private void WakeSpare()
+    {
+        lock (posted)
+        {
+            Monitor.PulseAll(posted);
+        }
     }
 }

@@ -292,7 +292,8 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
         }
     }
 
-    private void ReadAll(long epoch)
+    /// <summary>Reads and delivers until the stream ends (false) or another thread takes over reading (true).</summary>
+    private bool ReadAll(long epoch)
     {
         var header = new byte[FrameHeaderSize];
         RpcException? failure = null;
@@ -303,7 +304,7 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
                 if (!RunPosted(epoch))
                 {
                     // Another thread reads now (see HandOver); this one only had to finish what it ran.
-                    return;
+                    return true;
                 }
 
                 var read = stream.ReadAtLeast(header, FrameHeaderSize, throwOnEndOfStream: false);
@@ -347,7 +348,7 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
                 {
                     // The controller ended the call: nothing more comes, and this end closes the connection.
                     RunPosted(epoch);
-                    return;
+                    return false;
                 }
             }
         }
@@ -366,6 +367,7 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
                 Abort();
                 closed.Cancel();
                 handOver.Dispose();
+                WakeSpare();
                 lock (readAhead)
                 {
                     Monitor.PulseAll(readAhead);
@@ -374,5 +376,7 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
                 finished.TrySetResult();
             }
         }
+
+        return false;
     }
 }

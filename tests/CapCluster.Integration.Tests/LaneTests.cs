@@ -13,7 +13,7 @@ namespace CapCluster.Integration.Tests;
 /// Data lanes on a real controller and engines: bulk pushes and pulls travel end to end on them,
 /// the data port refuses what it did not grant, and a revocation closes them. Every verdict is audited.
 /// </summary>
-public sealed class LaneTests : IAsyncLifetime
+public sealed partial class LaneTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private RunningCluster cluster = null!;

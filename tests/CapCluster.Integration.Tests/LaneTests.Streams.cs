@@ -15,17 +15,8 @@ namespace CapCluster.Integration.Tests;
 /// Stream lanes on a real controller and engines: engine links and task streams leave HTTP/2 for connections of
 /// their own, granted only through the gate, joined only with the granted certificate, and audited either way.
 /// </summary>
-public sealed class StreamLaneTests : IAsyncLifetime
+public sealed partial class LaneTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private RunningCluster cluster = null!;
-
-    private ClusterPaths Paths => cluster.Directory.Paths();
-
-    public async Task InitializeAsync() => cluster = await RunningCluster.StartAsync(2);
-
-    public async Task DisposeAsync() => await cluster.DisposeAsync();
-
     [Fact]
     public async Task EngineLinksAndTaskStreams_TravelOnStreamLanes_AndAreAudited()
     {
