@@ -51,7 +51,9 @@ internal static class MultiEngineBench
             await TransferAsync(mec, cluster.Security);
 
             var doubles = Enumerable.Range(0, 10_000_000).Select(i => (double)i).ToArray();
-            await mec.ScatterAsync("warmup", new double[1000]);
+            // Large enough to travel on data lanes: the lanes to both engines are open, as in a cluster that has been working.
+            await mec.ScatterAsync("warmup", new double[1_000_000]);
+            await mec.GatherAsync<double[]>("warmup");
             var scatter = Stopwatch.StartNew();
             await mec.ScatterAsync("part", doubles);
             scatter.Stop();
