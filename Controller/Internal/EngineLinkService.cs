@@ -24,7 +24,7 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
     private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, StreamCaller caller)
     {
         var register = await ReadRegistrationAsync(requests, caller.CancellationToken).ConfigureAwait(false);
-        var session = registry.Register(register, caller.Peer, Convert.FromHexString(caller.Fingerprint));
+        var session = registry.Register(register, caller.Peer, caller.CertificateSha256);
         session.Send(new ControllerMessage
         {
             Registered = new EngineRegistered

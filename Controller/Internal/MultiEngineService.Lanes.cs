@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -14,15 +13,15 @@ internal sealed partial class MultiEngineService
 {
     private Task<OpenLaneReply> GrantLane(OpenLaneRequest request, ServerCallContext context)
     {
-        if (!context.Items.TryGetValue(CallItems.Capability, out var item) || item is not CapabilityRecord capability || context.ClientCertificate is not { } certificate)
+        var caller = StreamCaller.Of(context);
+        if (caller.Capability is not { } capability)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "data lanes need a capability-checked connection"));
         }
 
         var engine = registry.Find(request.EngineId)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"engine {request.EngineId} is not registered with the controller"));
-        var clientSha256 = SHA256.HashData(certificate.RawData);
-        var grant = lanes.Grant(engine, capability, context.Peer, Convert.ToHexStringLower(clientSha256));
+        var grant = lanes.Grant(engine, capability, caller.Peer, caller.Fingerprint);
         var laneId = ByteString.CopyFrom(grant.Id);
         var port = dataPort();
         engine.Send(new ControllerMessage
@@ -31,7 +30,7 @@ internal sealed partial class MultiEngineService
             {
                 LaneId = laneId,
                 DataPort = port,
-                ClientCertificateSha256 = ByteString.CopyFrom(clientSha256),
+                ClientCertificateSha256 = ByteString.CopyFrom(caller.CertificateSha256),
             },
         });
         return Task.FromResult(new OpenLaneReply

@@ -15,8 +15,11 @@ namespace CapCluster.Controller.Internal;
 /// <param name="CancellationToken">Cancelled when the stream ends or the controller stops.</param>
 internal sealed record StreamCaller(string Peer, X509Certificate2 Certificate, CapabilityRecord? Capability, CancellationToken CancellationToken)
 {
-    /// <summary>Lowercase hex SHA-256 of <see cref="Certificate"/>: what the audit log records, and what a stream lane pins.</summary>
-    public string Fingerprint { get; } = Convert.ToHexStringLower(SHA256.HashData(Certificate.RawData));
+    /// <summary>SHA-256 of <see cref="Certificate"/>: what a lane pins, and what a registered engine is known by.</summary>
+    public byte[] CertificateSha256 { get; } = SHA256.HashData(Certificate.RawData);
+
+    /// <summary><see cref="CertificateSha256"/> in lowercase hex, as the audit log records it.</summary>
+    public string Fingerprint => Convert.ToHexStringLower(CertificateSha256);
 
     /// <summary>The caller of a call that passed the gate.</summary>
     /// <exception cref="RpcException">The call has no client certificate (it did not pass the gate).</exception>

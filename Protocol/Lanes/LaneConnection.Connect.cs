@@ -1,6 +1,4 @@
 using System.Net.Security;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 
 namespace CapCluster.Protocol.Lanes;
 
@@ -36,44 +34,14 @@ public sealed partial class LaneConnection
 
     private static void Handshake(SslStream ssl, LaneOptions options)
     {
-        var rejected = false;
-        bool Validate(X509Certificate? certificate)
+        var refused = $"{options.Name}: the other end presented a certificate other than the one the controller named";
+        if (options.Role == LaneRole.Engine)
         {
-            var ok = certificate is X509Certificate2 peer && options.AcceptPeer(peer);
-            rejected = !ok;
-            return ok;
+            LaneTls.AuthenticateAsServer(ssl, options.Certificate, LaneProtocol, options.AcceptPeer, refused);
         }
-
-        try
+        else
         {
-            if (options.Role == LaneRole.Engine)
-            {
-                ssl.AuthenticateAsServer(new SslServerAuthenticationOptions
-                {
-                    ServerCertificate = options.Certificate,
-                    ClientCertificateRequired = true,
-                    EnabledSslProtocols = SslProtocols.Tls13,
-                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                    ApplicationProtocols = [LaneProtocol],
-                    RemoteCertificateValidationCallback = (_, certificate, _, _) => Validate(certificate),
-                });
-            }
-            else
-            {
-                ssl.AuthenticateAsClient(new SslClientAuthenticationOptions
-                {
-                    TargetHost = "capcluster-lane",
-                    EnabledSslProtocols = SslProtocols.Tls13,
-                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                    ApplicationProtocols = [LaneProtocol],
-                    LocalCertificateSelectionCallback = (_, _, _, _, _) => options.Certificate,
-                    RemoteCertificateValidationCallback = (_, certificate, _, _) => Validate(certificate),
-                });
-            }
-        }
-        catch (AuthenticationException e) when (rejected)
-        {
-            throw new LaneException($"{options.Name}: the other end presented a certificate other than the one the controller named", e);
+            LaneTls.AuthenticateAsClient(ssl, "capcluster-lane", options.Certificate, LaneProtocol, (peer, _, _) => options.AcceptPeer(peer), refused);
         }
     }
 }

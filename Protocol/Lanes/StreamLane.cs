@@ -27,6 +27,9 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
     private const byte EndFrame = 1;
     private const int FrameHeaderSize = 5;
 
+    private static readonly Task<bool> TrueTask = Task.FromResult(true);
+    private static readonly Task<bool> FalseTask = Task.FromResult(false);
+
     // Messages read ahead of the consumer; past this many the reader stops reading and TCP pushes back.
     private const int MaxReadAhead = 4096;
 
@@ -116,22 +119,14 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
                 $"a message of {size} bytes is larger than the limit of {maxSendSize} bytes on {Name}")));
         }
 
-        var frame = ArrayPool<byte>.Shared.Rent(FrameHeaderSize + size);
         try
         {
-            frame[0] = MessageFrame;
-            BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), size);
-            message.WriteTo(frame.AsSpan(FrameHeaderSize, size));
-            Send(frame.AsSpan(0, FrameHeaderSize + size), end: false);
+            Send(MessageFrame, message, size);
             return Task.CompletedTask;
         }
         catch (RpcException e)
         {
             return Task.FromException(e);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(frame);
         }
     }
 
@@ -182,18 +177,27 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
         callCancellation.Dispose();
     }
 
-    private static readonly Task<bool> TrueTask = Task.FromResult(true);
-    private static readonly Task<bool> FalseTask = Task.FromResult(false);
-
     private void End(Status status)
     {
         var end = new StreamEnd { Code = (int)status.StatusCode, Detail = status.Detail ?? string.Empty };
-        var size = end.CalculateSize();
-        var frame = new byte[FrameHeaderSize + size];
-        frame[0] = EndFrame;
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), size);
-        end.WriteTo(frame.AsSpan(FrameHeaderSize));
-        Send(frame, end: true);
+        Send(EndFrame, end, end.CalculateSize());
+    }
+
+    /// <summary>Writes one frame: its kind, the message's <paramref name="size"/>, then the message.</summary>
+    private void Send(byte kind, IMessage message, int size)
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(FrameHeaderSize + size);
+        try
+        {
+            frame[0] = kind;
+            BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), size);
+            message.WriteTo(frame.AsSpan(FrameHeaderSize, size));
+            Send(frame.AsSpan(0, FrameHeaderSize + size), end: kind == EndFrame);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
     }
 
     private void Send(ReadOnlySpan<byte> frame, bool end)

@@ -39,33 +39,18 @@ public static class StreamLanes
         var network = new LaneSocketStream(socket);
         network.NeverBlockWrites(name);
         var ssl = new SslStream(network, leaveInnerStreamOpen: false);
-        var rejected = false;
         try
         {
             socket.ReceiveTimeout = socket.SendTimeout = (int)ConnectTimeout.TotalMilliseconds;
-            ssl.AuthenticateAsServer(new SslServerAuthenticationOptions
-            {
-                ServerCertificate = serverCertificate,
-                ClientCertificateRequired = true,
-                EnabledSslProtocols = SslProtocols.Tls13,
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                ApplicationProtocols = [StreamProtocol],
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                {
-                    var ok = certificate is X509Certificate2 client && acceptClient(client);
-                    rejected = !ok;
-                    return ok;
-                },
-            });
+            LaneTls.AuthenticateAsServer(ssl, serverCertificate, StreamProtocol, acceptClient,
+                $"{name}: the client presented a certificate other than the one the stream was granted to");
             socket.ReceiveTimeout = socket.SendTimeout = 0;
             return new StreamLane<TResp, TReq>(ssl, method.RequestParser, maxMessageSize, maxMessageSize, name, isCaller: false, CancellationToken.None);
         }
-        catch (Exception e) when (e is AuthenticationException or IOException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is LaneException or AuthenticationException or IOException or SocketException or ObjectDisposedException)
         {
             ssl.Dispose();
-            throw new LaneException(rejected
-                ? $"{name}: the client presented a certificate other than the one the stream was granted to"
-                : $"{name}: the TLS handshake failed: {e.Message}", e);
+            throw e as LaneException ?? new LaneException($"{name}: the TLS handshake failed: {e.Message}", e);
         }
     }
 
@@ -85,28 +70,10 @@ public static class StreamLanes
             {
                 network.NeverBlockWrites(name);
                 var ssl = new SslStream(network, leaveInnerStreamOpen: false);
-                var rejected = false;
                 try
                 {
-                    ssl.AuthenticateAsClient(new SslClientAuthenticationOptions
-                    {
-                        TargetHost = dataPort[0].Host,
-                        EnabledSslProtocols = SslProtocols.Tls13,
-                        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                        ApplicationProtocols = [StreamProtocol],
-                        LocalCertificateSelectionCallback = options.ClientCertificate is { } client ? (_, _, _, _, _) => client : null,
-                        RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                        {
-                            var ok = certificate is X509Certificate2 server && options.ValidateServerCertificate(server, chain, errors);
-                            rejected = !ok;
-                            return ok;
-                        },
-                    });
-                }
-                catch (AuthenticationException e) when (rejected)
-                {
-                    ssl.Dispose();
-                    throw new LaneException($"{name}: the data port is not the controller's (its certificate does not match the pinned CA)", e);
+                    LaneTls.AuthenticateAsClient(ssl, dataPort[0].Host, options.ClientCertificate, StreamProtocol, options.ValidateServerCertificate,
+                        $"{name}: the data port is not the controller's (its certificate does not match the pinned CA)");
                 }
                 catch
                 {

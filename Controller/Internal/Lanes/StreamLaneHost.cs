@@ -53,7 +53,7 @@ internal sealed class StreamLaneHost(
         StreamLane<TResp, TReq> lane;
         try
         {
-            lane = StreamLanes.Accept(method, socket, serverCertificate, LaneOptions.PinnedTo(Convert.FromHexString(caller.Fingerprint)), maxMessageSize, grant.Describe());
+            lane = StreamLanes.Accept(method, socket, serverCertificate, LaneOptions.PinnedTo(caller.CertificateSha256), maxMessageSize, grant.Describe());
         }
         catch (LaneException e)
         {
