@@ -35,6 +35,11 @@ public sealed class ReceivedValues
         }
 
         targets = values.SelectMany(v => Enumerable.Range(0, v.Targets.Count).Select(i => v.Targets[i])).ToList();
+        foreach (var target in targets)
+        {
+            Prefault.Start(target);
+        }
+
         if (targets.Count > 0 || blobLengths.Count > 0)
         {
             assembler = new BlobAssembler(targets, blobLengths);
