@@ -29,6 +29,7 @@ public sealed partial class LaneConnection
             Handshake(tls, options);
             var (send, receive) = LaneKeyExchange.Run(tls, options.Role, options.Name);
             network.StopAtTlsRecords = false;
+            network.Unbuffered = true;
             return new LaneConnection(network, send, receive, options.Name);
         }, cancellationToken);
 

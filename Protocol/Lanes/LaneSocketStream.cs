@@ -37,6 +37,13 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
     /// <summary>While true, reads stop at the end of each TLS record (see the remarks). Set only between reads.</summary>
     public bool StopAtTlsRecords { get; set; }
 
+    /// <summary>
+    /// Once true, a read with nothing buffered goes straight from the socket into the caller's span, however
+    /// short: a data lane reads each record's bytes into their final array, and a buffered read of its 4-byte
+    /// header would first copy up to a buffer's worth of the data behind it. Set only between reads.
+    /// </summary>
+    public bool Unbuffered { get; set; }
+
     public override bool CanRead => true;
 
     public override bool CanWrite => true;
@@ -123,7 +130,7 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
     {
         if (position == filled)
         {
-            if (destination.Length >= DirectReadMinimum)
+            if (Unbuffered || destination.Length >= DirectReadMinimum)
             {
                 return socket.Receive(destination, SocketFlags.None);
             }
