@@ -9,6 +9,9 @@ namespace CapCluster.Protocol.Values;
 /// </summary>
 public static class Partition
 {
+    /// <summary>Joined results at least this large are copied a part per thread (see <see cref="CopyParts"/>).</summary>
+    private const long ParallelCopyMinimum = 8 * 1024 * 1024;
+
     /// <summary>
     /// Splits <paramref name="length"/> items into <paramref name="parts"/> contiguous
     /// blocks whose sizes differ by at most one, the larger blocks first. With more parts
@@ -159,14 +162,11 @@ public static class Partition
 
     private static Array ConcatenateVectors(IReadOnlyList<object?> parts)
     {
-        var result = Array.CreateInstance(parts[0]!.GetType().GetElementType()!, parts.Sum(p => ((Array)p!).Length));
-        int offset = 0;
-        foreach (Array part in parts.Cast<Array>())
-        {
-            Array.Copy(part, 0, result, offset, part.Length);
-            offset += part.Length;
-        }
-
+        var arrays = parts.Cast<Array>().ToList();
+        var elementType = arrays[0].GetType().GetElementType()!;
+        var result = Array.CreateInstance(elementType, arrays.Sum(p => p.Length));
+        var elementBytes = ScalarTypes.IsArrayElement(elementType) ? ScalarTypes.ElementSize(ScalarTypes.Of(elementType)) : IntPtr.Size;
+        CopyParts(arrays.ConvertAll(a => a.LongLength), result.LongLength * elementBytes, (i, offset) => Array.Copy(arrays[i], 0, result, offset, arrays[i].LongLength));
         return result;
     }
 
@@ -192,15 +192,36 @@ public static class Partition
 
         lengths[0] = parts.Sum(p => ((Array)p!).GetLength(0));
         var result = Array.CreateInstance(first.GetType().GetElementType()!, lengths);
-        var destination = Bytes(result);
-        foreach (Array part in parts.Cast<Array>())
+        var arrays = parts.Cast<Array>().ToList();
+        var sizes = arrays.ConvertAll(a => (long)Bytes(a).Length);
+        CopyParts(sizes, sizes.Sum(), (i, offset) => Bytes(arrays[i]).CopyTo(Bytes(result)[(int)offset..]));
+        return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="copy"/>(part, offset) for each part, the offsets being the running sums of
+    /// <paramref name="sizes"/>. A result of <see cref="ParallelCopyMinimum"/> bytes or more is filled a part per
+    /// thread-pool thread: its fresh pages' faults and the copying are shared by the cores, which at the end of a
+    /// gather have nothing else to do.
+    /// </summary>
+    private static void CopyParts(List<long> sizes, long totalBytes, Action<int, long> copy)
+    {
+        var offsets = new long[sizes.Count];
+        for (int i = 1; i < sizes.Count; i++)
         {
-            var source = Bytes(part);
-            source.CopyTo(destination);
-            destination = destination[source.Length..];
+            offsets[i] = offsets[i - 1] + sizes[i - 1];
         }
 
-        return result;
+        if (sizes.Count > 1 && totalBytes >= ParallelCopyMinimum)
+        {
+            Parallel.For(0, sizes.Count, i => copy(i, offsets[i]));
+            return;
+        }
+
+        for (int i = 0; i < sizes.Count; i++)
+        {
+            copy(i, offsets[i]);
+        }
     }
 
     private static long RowBytes(Array array, int[] lengths)
