@@ -54,6 +54,28 @@ public sealed class PartitionTests
     }
 
     [Fact]
+    public void LargeParts_JoinedAPartPerThread_KeepTheirOrder()
+    {
+        // Over 8 MiB joined: the parts are copied concurrently, each to its own offset.
+        var vector = Enumerable.Range(0, 3_000_001).Select(i => (double)i).ToArray();
+        var vectorParts = Partition.Blocks(vector.Length, 3).Select(b => (object?)Partition.Slice(vector, b.Start, b.Count)).ToList();
+        var rows = new long[1_000_003, 2];
+        for (int i = 0; i < rows.GetLength(0); i++)
+        {
+            rows[i, 0] = i;
+            rows[i, 1] = -i;
+        }
+
+        var rowParts = Partition.Blocks(rows.GetLength(0), 4).Select(b => (object?)Partition.Slice(rows, b.Start, b.Count)).ToList();
+        var strings = Enumerable.Range(0, 1_100_000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var stringParts = Partition.Blocks(strings.Length, 2).Select(b => (object?)Partition.Slice(strings, b.Start, b.Count)).ToList();
+
+        Assert.Equal(vector, Assert.IsType<double[]>(Partition.Concatenate(vectorParts)));
+        ValueWire.AssertArraysEqual(rows, Partition.Concatenate(rowParts));
+        Assert.Equal(strings, Assert.IsType<string[]>(Partition.Concatenate(stringParts)));
+    }
+
+    [Fact]
     public void TypedList_SlicedAndConcatenated_StaysTyped()
     {
         var source = new List<string> { "a", "b", "c", "d", "e" };
