@@ -25,11 +25,10 @@ public sealed partial class LaneConnection
             // The dialer closes the socket if this fails; TLS has done its part either way (authentication
             // and the keys), and the records take over the socket.
             using var tls = new SslStream(network, leaveInnerStreamOpen: true);
-            network.StopAtTlsRecords = true;
+            network.Reads = LaneReads.TlsRecords;
             Handshake(tls, options);
             var (send, receive) = LaneKeyExchange.Run(tls, options.Role, options.Name);
-            network.StopAtTlsRecords = false;
-            network.Unbuffered = true;
+            network.Reads = LaneReads.Direct;
             return new LaneConnection(network, send, receive, options.Name);
         }, cancellationToken);
 

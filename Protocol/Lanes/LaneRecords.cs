@@ -15,7 +15,7 @@ namespace CapCluster.Protocol.Lanes;
 /// Key exchange (<see cref="LaneKeyExchange"/>): after the handshake each end draws a random 256-bit key for
 /// what it sends and writes <see cref="KeyMessageSize"/> bytes inside TLS: the version
 /// <see cref="Version"/>, then the key. Each end reads the other's message from TLS; from then on TLS is
-/// not used again (<see cref="LaneSocketStream.StopAtTlsRecords"/> keeps the switch exact).
+/// not used again (<see cref="LaneReads.TlsRecords"/> keeps the switch exact).
 /// </para>
 /// <para>
 /// A record on the wire: the plaintext length n as 4 bytes big-endian (1 ≤ n ≤ <see cref="MaxPlaintext"/>),

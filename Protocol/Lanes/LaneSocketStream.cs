@@ -7,13 +7,11 @@ namespace CapCluster.Protocol.Lanes;
 /// The socket under a lane, used only with blocking calls (see <see cref="LaneConnection"/>): under TLS (a
 /// stream lane throughout; a data lane for its handshake and key exchange), then under a data lane's own
 /// records (<see cref="LaneRecordReader"/>).
-/// Reads are served from a large receive buffer, so small reads cost one system call per buffer instead of
-/// one each; a read at least <see cref="DirectReadMinimum"/> long with nothing buffered goes straight from
-/// the socket into the caller's span. Writes go straight to the socket. Reading and writing may happen at
-/// the same time (one reader, one writer).
+/// How reads are served is the stream's <see cref="Reads"/> mode. Writes go straight to the socket. Reading
+/// and writing may happen at the same time (one reader, one writer).
 /// </summary>
 /// <remarks>
-/// While <see cref="StopAtTlsRecords"/> is set, no read returns bytes of two TLS records: the 5-byte
+/// In <see cref="LaneReads.TlsRecords"/>, no read returns bytes of two TLS records: the 5-byte
 /// record header (type, version, 2-byte length) is parsed here and each read ends at the record's end.
 /// SslStream would otherwise read ahead into its own buffer whatever the socket had, and the lane's first
 /// records, sent by the other end right after its key, would vanish into a stream that is never read again.
@@ -22,9 +20,6 @@ namespace CapCluster.Protocol.Lanes;
 /// </remarks>
 internal sealed class LaneSocketStream(Socket socket) : Stream
 {
-    /// <summary>A read this long or longer, with nothing buffered, bypasses the buffer.</summary>
-    internal const int DirectReadMinimum = 64 * 1024;
-
     private const int ReceiveBufferSize = 256 * 1024;
     private const int TlsHeaderSize = 5;
 
@@ -34,15 +29,8 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
     private int filled;
     private int tlsRecordLeft;
 
-    /// <summary>While true, reads stop at the end of each TLS record (see the remarks). Set only between reads.</summary>
-    public bool StopAtTlsRecords { get; set; }
-
-    /// <summary>
-    /// Once true, a read with nothing buffered goes straight from the socket into the caller's span, however
-    /// short: a data lane reads each record's bytes into their final array, and a buffered read of its 4-byte
-    /// header would first copy up to a buffer's worth of the data behind it. Set only between reads.
-    /// </summary>
-    public bool Unbuffered { get; set; }
+    /// <summary>How reads are served (see <see cref="LaneReads"/>). Set only between reads.</summary>
+    public LaneReads Reads { get; set; }
 
     public override bool CanRead => true;
 
@@ -58,7 +46,7 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
 
     public override int Read(Span<byte> destination)
     {
-        if (!StopAtTlsRecords || destination.IsEmpty)
+        if (Reads != LaneReads.TlsRecords || destination.IsEmpty)
         {
             return ReadBuffered(destination);
         }
@@ -130,7 +118,7 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
     {
         if (position == filled)
         {
-            if (Unbuffered || destination.Length >= DirectReadMinimum)
+            if (Reads == LaneReads.Direct)
             {
                 return socket.Receive(destination, SocketFlags.None);
             }
@@ -172,4 +160,24 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
 
         return true;
     }
+}
+
+/// <summary>How a <see cref="LaneSocketStream"/> serves reads.</summary>
+internal enum LaneReads
+{
+    /// <summary>
+    /// From a large receive buffer, so small reads cost one system call per buffer instead of one each: TLS
+    /// (a stream lane throughout) reads a record header, then its body.
+    /// </summary>
+    Buffered,
+
+    /// <summary>Buffered, but no read returns bytes of two TLS records: a data lane's handshake and key exchange (see the remarks on <see cref="LaneSocketStream"/>).</summary>
+    TlsRecords,
+
+    /// <summary>
+    /// What is still buffered, then straight from the socket into the caller's span, however short: a data lane's
+    /// own records, read into their final arrays (a buffered read of a record's 4-byte header would first copy up
+    /// to a buffer's worth of the data behind it).
+    /// </summary>
+    Direct,
 }

@@ -15,7 +15,7 @@ public sealed class LaneSocketStreamTests
         listener.Listen();
         using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await sender.ConnectAsync(listener.LocalEndPoint!).WaitAsync(TestLanes.TimeLimit);
-        using var stream = new LaneSocketStream(await listener.AcceptAsync().WaitAsync(TestLanes.TimeLimit)) { StopAtTlsRecords = true };
+        using var stream = new LaneSocketStream(await listener.AcceptAsync().WaitAsync(TestLanes.TimeLimit)) { Reads = LaneReads.TlsRecords };
 
         // Two TLS records (10 and 3 bytes of body) and 7 bytes of something else, in one write.
         byte[] first = [23, 3, 3, 0, 10, .. Enumerable.Repeat((byte)1, 10)];
@@ -25,7 +25,7 @@ public sealed class LaneSocketStreamTests
 
         Assert.Equal(first, ReadRecord(stream, first.Length));
         Assert.Equal(second, ReadRecord(stream, second.Length));
-        stream.StopAtTlsRecords = false;
+        stream.Reads = LaneReads.Direct;
         var rest = new byte[after.Length];
         stream.ReadExactly(rest);
         Assert.Equal(after, rest);
