@@ -105,7 +105,7 @@ public sealed class ControllerConnection : IDisposable
     /// </summary>
     public LaneOptions LaneOptions(int dataPort, Google.Protobuf.ByteString laneId, LaneRole role, Google.Protobuf.ByteString peerCertificateSha256, string name) =>
         new(
-            [.. Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, dataPort))],
+            DataPort(dataPort),
             laneId.ToByteArray(),
             role,
             Capability.HolderCertificate,
@@ -125,8 +125,7 @@ public sealed class ControllerConnection : IDisposable
         try
         {
             var granted = await Channel.UnaryAsync(grant, new OpenStreamRequest(), new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
-            var dataPort = Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, granted.DataPort)).ToList();
-            return await Channel.DuplexStreamingOnLaneAsync(method, dataPort, granted.LaneId.ToByteArray(), cancellationToken).ConfigureAwait(false);
+            return await Channel.DuplexStreamingOnLaneAsync(method, DataPort(granted.DataPort), granted.LaneId.ToByteArray(), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RpcException or LaneException or OperationCanceledException)
         {
@@ -134,6 +133,9 @@ public sealed class ControllerConnection : IDisposable
             return Channel.DuplexStreaming(method, new CallOptions(CancellationToken: cancellationToken));
         }
     }
+
+    /// <summary>The controller's data port (its number from a grant) at each host the capability names, in order.</summary>
+    private List<DnsEndPoint> DataPort(int port) => [.. Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, port))];
 
     /// <summary>The CapCluster exception for a failed call.</summary>
     public CapClusterException Translate(RpcException e) => ClientErrors.FromRpc(e, Capability, CapabilityPath);

@@ -171,12 +171,12 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
     {
         try
         {
-            var started = UnixMicroseconds();
+            var started = Protocol.UnixMicroseconds.Now();
             var (result, blobs) = item.KindCase == Work.KindOneofCase.Request
                 ? await RunRequestAsync(item, values, cancellationToken).ConfigureAwait(false)
                 : (Run(item), []);
             result.StartedUnixUs = started;
-            result.CompletedUnixUs = UnixMicroseconds();
+            result.CompletedUnixUs = Protocol.UnixMicroseconds.Now();
             result.BlobLengths.AddRange(DataChunks.Lengths(blobs));
             await writer.WriteUnitAsync(
                 [new EngineMessage { Result = result }, .. DataChunks.Split(item.WorkId, blobs).Select(c => new EngineMessage { Chunk = c })],
@@ -219,8 +219,6 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
             t.Push.Concat(t.Function is null ? [] : t.Function.Function.Captured.Concat(t.Function.Arguments))),
         _ => [],
     };
-
-    private static long UnixMicroseconds() => Protocol.UnixMicroseconds.Now();
 
     private WorkResult Run(Work work) => work.KindCase switch
     {

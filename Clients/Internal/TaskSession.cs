@@ -111,16 +111,8 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
         // The reader's error says why the stream ended; the writer's is often just its cancellation.
         failure = await reader.ConfigureAwait(false) ?? failure;
         var error = failure is RpcException rpc ? connection.Translate(rpc) : new ControllerUnreachableException("the task stream ended: " + failure?.Message, failure);
-        // On pool threads: a caller's continuation must not hold up the others' (see Waiter).
-        foreach (var waiting in awaitingIds.Values)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(w => w.TrySetException(error), waiting, preferLocal: false);
-        }
-
-        foreach (var waiting in results.Values)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(w => w.TrySetException(error), waiting, preferLocal: false);
-        }
+        FailOnPool(awaitingIds.Values, error);
+        FailOnPool(results.Values, error);
 
         feed.Writer.TryComplete(error);
     }
@@ -132,6 +124,15 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
     /// </summary>
     private TaskCompletionSource<TaskResult> Waiter(long taskId) =>
         results.GetOrAdd(taskId, _ => new TaskCompletionSource<TaskResult>());
+
+    /// <summary>Fails each of <paramref name="waiting"/> on a pool thread: a caller's continuation must not hold up the others' (see Waiter).</summary>
+    private static void FailOnPool<T>(IEnumerable<TaskCompletionSource<T>> waiting, Exception error)
+    {
+        foreach (var one in waiting)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(w => w.TrySetException(error), one, preferLocal: false);
+        }
+    }
 
     private static void CancelQuietly(CancellationTokenSource source)
     {

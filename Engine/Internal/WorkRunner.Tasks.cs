@@ -25,7 +25,7 @@ internal sealed partial class WorkRunner
 
     private async Task<TaskReply> RunTaskAsync(TaskRequest task, ReceivedValues incoming, CancellationToken cancellationToken)
     {
-        var reply = new TaskReply { StartedUnixUs = Now() };
+        var reply = new TaskReply { StartedUnixUs = Protocol.UnixMicroseconds.Now() };
         try
         {
             if (task.ClearBefore)
@@ -82,7 +82,7 @@ internal sealed partial class WorkRunner
         }
         finally
         {
-            reply.CompletedUnixUs = Now();
+            reply.CompletedUnixUs = Protocol.UnixMicroseconds.Now();
         }
 
         return reply;
@@ -90,6 +90,4 @@ internal sealed partial class WorkRunner
 
     private static NamedValue Inline(string name, object? value) =>
         new() { Name = name, Tree = ValueCodec.Encode(value, name, inlineLimit: int.MaxValue).Tree.ToByteString() };
-
-    private static long Now() => Protocol.UnixMicroseconds.Now();
 }
