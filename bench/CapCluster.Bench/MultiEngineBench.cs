@@ -13,12 +13,10 @@ namespace CapCluster.Bench;
 internal static class MultiEngineBench
 {
     /// <summary>Timed rounds of a transfer after the first (cold) one; their median is the figure.</summary>
-    private const int WarmRounds = 5;
+    private const int WarmRounds = 9;
 
     public static async Task RunAsync(string app)
     {
-        Console.WriteLine($"Raw TLS 1.3 stream over loopback (SslStream, 1 GiB): {await RawTlsMegabytesPerSecondAsync():0} MB/s (the ceiling)");
-
         await using var cluster = await Bench.StartAsync(app, 2);
         {
             await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(cluster.Security, "multiengine.cap"));
@@ -53,7 +51,7 @@ internal static class MultiEngineBench
 
             await TransferAsync(mec, cluster.Security);
 
-            await ScatterGatherAsync(mec);
+            await ScatterGatherAsync(mec, cluster.Security);
             await mec.ExecuteAsync("part = null; warmup = null; GC.Collect();");
 
             for (var i = 0; i < 10_000; i++)
@@ -67,48 +65,56 @@ internal static class MultiEngineBench
     }
 
     /// <summary>
-    /// Push and pull of 128 MiB to one engine: the first round (cold: the code paths not yet optimised by the
-    /// runtime's tiered JIT in the client and controller), then the median of <see cref="WarmRounds"/> more, with
-    /// the CPU each process spent in the median round.
+    /// Push and pull of 128 MiB to one engine, each round beside the ceiling (a raw TLS stream moving 1 GiB), so
+    /// that both are measured in the same moments of a machine whose speed drifts: the first round (cold: the
+    /// code paths not yet optimised by the runtime's tiered JIT in the client and controller), then the median of
+    /// <see cref="WarmRounds"/> more, with the CPU and page faults of each process in the median round.
     /// </summary>
     public static async Task TransferAsync(MultiEngineClient mec, string security)
     {
         var array = new byte[128 * 1024 * 1024];
         Random.Shared.NextBytes(array);
-        var controller = CapCluster.Security.ControllerState.TryRead(security)!.Pid;
-        var engine = (await mec.GetEnginesAsync()).Single(e => e.Id == 0).Pid;
+        var processes = await ProcessesAsync(mec, security, [0]);
+        var ceilings = new List<(double MBps, string Note)>();
         var pushes = new List<(double MBps, string Cpu)>();
         var pulls = new List<(double MBps, string Cpu)>();
         for (var round = 0; round <= WarmRounds; round++)
         {
+            var beforeCeiling = Usage.Of(Environment.ProcessId);
+            var ceilingMBps = await RawTlsMegabytesPerSecondAsync();
+            ceilings.Add((ceilingMBps, $"CPU ms per 128 MiB {(Usage.Of(Environment.ProcessId).CpuSeconds - beforeCeiling.CpuSeconds) * 1000 / 8:0}"));
             await CollectGarbageAsync(mec);
-            var cpu = CpuNow(controller, engine);
+            var beforePush = Usage.Of(processes);
             var push = Stopwatch.StartNew();
             await mec.PushAsync("blob", array, [0]);
             push.Stop();
-            var afterPush = CpuNow(controller, engine);
+            var afterPush = Usage.Of(processes);
             await CollectGarbageAsync(mec);
+            var beforePull = Usage.Of(processes);
             var pull = Stopwatch.StartNew();
             var back = (await mec.PullAsync<byte[]>("blob", [0]))[0];
             pull.Stop();
-            var afterPull = CpuNow(controller, engine);
+            var afterPull = Usage.Of(processes);
             if (!back.AsSpan().SequenceEqual(array))
             {
                 throw new InvalidOperationException("pulled data differs");
             }
 
-            pushes.Add((134.217728 / push.Elapsed.TotalSeconds, CpuText(cpu, afterPush, push.Elapsed)));
-            pulls.Add((134.217728 / pull.Elapsed.TotalSeconds, CpuText(afterPush, afterPull, pull.Elapsed)));
+            pushes.Add((134.217728 / push.Elapsed.TotalSeconds, Usage.Text(processes, beforePush, afterPush, push.Elapsed)));
+            pulls.Add((134.217728 / pull.Elapsed.TotalSeconds, Usage.Text(processes, beforePull, afterPull, pull.Elapsed)));
         }
 
-        Console.WriteLine($"Push 128 MiB to one engine: {Summary(pushes, MegabytesPerSecond)}");
-        Console.WriteLine($"Pull 128 MiB from one engine: {Summary(pulls, MegabytesPerSecond)}");
+        var ceiling = Median(ceilings);
+        Console.WriteLine($"Raw TLS 1.3 stream over loopback (SslStream, 1 GiB), the ceiling: {Summary(ceilings, MegabytesPerSecond)}");
+        Console.WriteLine($"Push 128 MiB to one engine: {Summary(pushes, MegabytesPerSecond)}; {100 * Median(pushes) / ceiling:0} % of the ceiling");
+        Console.WriteLine($"Pull 128 MiB from one engine: {Summary(pulls, MegabytesPerSecond)}; {100 * Median(pulls) / ceiling:0} % of the ceiling");
         await mec.ExecuteAsync("blob = null; GC.Collect();", [0]);
     }
 
     /// <summary>Scatter then gather of 10M doubles over the engines: the first round, then the median of <see cref="WarmRounds"/> more.</summary>
-    private static async Task ScatterGatherAsync(MultiEngineClient mec)
+    private static async Task ScatterGatherAsync(MultiEngineClient mec, string security)
     {
+        var processes = await ProcessesAsync(mec, security, null);
         var doubles = Enumerable.Range(0, 10_000_000).Select(i => (double)i).ToArray();
         // Large enough to travel on data lanes: the lanes to both engines are open, as in a cluster that has been working.
         await mec.ScatterAsync("warmup", new double[1_000_000]);
@@ -118,13 +124,17 @@ internal static class MultiEngineBench
         for (var round = 0; round <= WarmRounds; round++)
         {
             await CollectGarbageAsync(mec);
+            var beforeScatter = Usage.Of(processes);
             var scatter = Stopwatch.StartNew();
             await mec.ScatterAsync("part", doubles);
-            scatters.Add((scatter.Elapsed.TotalSeconds, string.Empty));
+            scatter.Stop();
+            scatters.Add((scatter.Elapsed.TotalSeconds, Usage.Text(processes, beforeScatter, Usage.Of(processes), scatter.Elapsed)));
             await CollectGarbageAsync(mec);
+            var beforeGather = Usage.Of(processes);
             var gather = Stopwatch.StartNew();
             var gathered = await mec.GatherAsync<double[]>("part");
-            gathers.Add((gather.Elapsed.TotalSeconds, string.Empty));
+            gather.Stop();
+            gathers.Add((gather.Elapsed.TotalSeconds, Usage.Text(processes, beforeGather, Usage.Of(processes), gather.Elapsed)));
             if (!gathered.AsSpan().SequenceEqual(doubles))
             {
                 throw new InvalidOperationException("gathered data differs");
@@ -155,27 +165,46 @@ internal static class MultiEngineBench
         return $"warm median {show(median.Value)}{note}, range {show(warm[0].Value)}–{show(warm[^1].Value)} (n={warm.Count}); first {show(rounds[0].Value)}";
     }
 
+    /// <summary>The median of the warm rounds, as <see cref="Summary"/> gives it.</summary>
+    private static double Median(List<(double Value, string Note)> rounds) => rounds.Skip(1).Select(r => r.Value).Order().ElementAt((rounds.Count - 1) / 2);
+
     private static string MegabytesPerSecond(double value) => $"{value:0} MB/s";
 
     private static string Seconds(double value) => $"{value:0.000} s";
 
-    private static (double Client, double Controller, double Engine) CpuNow(int controller, int engine) =>
-        (Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, CpuSeconds(controller), CpuSeconds(engine));
-
-    private static string CpuText((double Client, double Controller, double Engine) before, (double Client, double Controller, double Engine) after, TimeSpan elapsed) =>
-        $"{elapsed.TotalMilliseconds:0} ms; CPU ms client {1000 * (after.Client - before.Client):0}, controller {1000 * (after.Controller - before.Controller):0}, engine {1000 * (after.Engine - before.Engine):0}";
-
-    /// <summary>User plus system CPU seconds a process has used, from /proc.</summary>
-    private static double CpuSeconds(int pid)
+    /// <summary>The processes whose CPU a round reports: this one (the client), the controller, and the engines of <paramref name="ids"/> (all when null).</summary>
+    private static async Task<List<(string Name, int Pid)>> ProcessesAsync(MultiEngineClient mec, string security, int[]? ids)
     {
-        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+        var engines = (await mec.GetEnginesAsync()).Where(e => ids is null || ids.Contains(e.Id)).OrderBy(e => e.Id);
+        return
+        [
+            ("client", Environment.ProcessId),
+            ("controller", CapCluster.Security.ControllerState.TryRead(security)!.Pid),
+            .. engines.Select(e => ($"engine {e.Id}", e.Pid)),
+        ];
+    }
+
+    /// <summary>User plus system CPU seconds a process has used, and its minor page faults, from /proc.</summary>
+    private readonly record struct Usage(double CpuSeconds, long Faults)
+    {
+        public static Usage Of(int pid)
+        {
+            var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            long Field(int i) => long.Parse(fields[i], System.Globalization.CultureInfo.InvariantCulture);
+            return new Usage((Field(11) + Field(12)) / 100.0, Field(7));
+        }
+
+        public static Usage[] Of(List<(string Name, int Pid)> processes) => processes.ConvertAll(p => Of(p.Pid)).ToArray();
+
+        /// <summary>The time taken, then each process's CPU milliseconds and page faults between the two snapshots.</summary>
+        public static string Text(List<(string Name, int Pid)> processes, Usage[] before, Usage[] after, TimeSpan elapsed) =>
+            $"{elapsed.TotalMilliseconds:0} ms; CPU ms (page faults) " + string.Join(", ", processes.Select((p, i) =>
+                $"{p.Name} {1000 * (after[i].CpuSeconds - before[i].CpuSeconds):0} ({after[i].Faults - before[i].Faults})"));
     }
 
     /// <summary>Only the transfer figures, with the ceiling, on a fresh cluster of 1 engine.</summary>
     public static async Task RunTransferAsync(string app)
     {
-        Console.WriteLine($"Raw TLS 1.3 stream over loopback (SslStream, 1 GiB): {await RawTlsMegabytesPerSecondAsync():0} MB/s (the ceiling)");
         await using var cluster = await Bench.StartAsync(app, 1);
         await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(cluster.Security, "multiengine.cap"));
         await TransferAsync(mec, cluster.Security);
