@@ -5,11 +5,13 @@ namespace CapCluster.Protocol.Data;
 /// <summary>
 /// Receives a call's chunks into their final memory: each chunk is copied once, straight
 /// into the target (for arrays, the array the receiver will hand to the user). Refuses
-/// chunks that do not fit what the header announced.
+/// chunks that do not fit what the header announced, and chunks out of order within their
+/// blob: the targets are not zeroed first, so complete must mean every byte written.
 /// </summary>
 public sealed class BlobAssembler
 {
     private readonly IReadOnlyList<Memory<byte>> targets;
+    private readonly long[] arrived;
     private long remaining;
 
     /// <summary>Assembles into <paramref name="targets"/>, whose lengths must equal the announced blob lengths.</summary>
@@ -22,6 +24,7 @@ public sealed class BlobAssembler
         }
 
         this.targets = targets;
+        arrived = new long[targets.Count];
         remaining = announced.Sum();
     }
 
@@ -37,18 +40,19 @@ public sealed class BlobAssembler
         }
 
         var target = targets[chunk.Blob];
-        if (chunk.Offset < 0 || chunk.Offset + chunk.Data.Length > target.Length)
+        if (chunk.Offset != arrived[chunk.Blob])
+        {
+            throw Invalid($"a data chunk of blob {chunk.Blob} starts at offset {chunk.Offset}, where the next byte is {arrived[chunk.Blob]} (a blob's chunks come in order)");
+        }
+
+        if (chunk.Offset + chunk.Data.Length > target.Length)
         {
             throw Invalid($"a data chunk of blob {chunk.Blob} at offset {chunk.Offset} ({chunk.Data.Length} bytes) runs past its end ({target.Length} bytes)");
         }
 
         chunk.Data.Span.CopyTo(target.Span[(int)chunk.Offset..]);
+        arrived[chunk.Blob] += chunk.Data.Length;
         remaining -= chunk.Data.Length;
-        if (remaining < 0)
-        {
-            throw Invalid("more data arrived than the call announced");
-        }
-
         return remaining == 0;
     }
 

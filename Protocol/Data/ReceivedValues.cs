@@ -70,16 +70,25 @@ public sealed class ReceivedValues
     public bool Add(DataChunk chunk) => assembler?.Add(chunk) ?? true;
 
     /// <summary>The decoded value of one of the named values given at construction.</summary>
+    /// <exception cref="InvalidOperationException">Some blob bytes have not arrived.</exception>
     public object? Decode(NamedValue named)
     {
-        var entry = values.First(v => ReferenceEquals(v.Named, named));
+        var entry = Complete(named);
         return ValueCodec.Decode(entry.Tree, entry.Targets);
     }
 
     /// <summary>The value of <paramref name="named"/> converted to <typeparamref name="T"/>.</summary>
+    /// <exception cref="InvalidOperationException">Some blob bytes have not arrived.</exception>
     public T DecodeAs<T>(NamedValue named)
     {
-        var entry = values.First(v => ReferenceEquals(v.Named, named));
+        var entry = Complete(named);
         return ValueCodec.DecodeAs<T>(entry.Tree, entry.Targets);
     }
+
+    // The arrays are allocated without zeroing (ArrayLayout.AllocateToOverwrite): until every blob byte has
+    // arrived, they hold whatever the memory held before, and no value may be built on them.
+    private (NamedValue Named, Value Tree, BlobTargets Targets) Complete(NamedValue named) =>
+        IsComplete
+            ? values.First(v => ReferenceEquals(v.Named, named))
+            : throw new InvalidOperationException($"the value '{named.Name}' cannot be decoded before all its data has arrived");
 }

@@ -164,7 +164,7 @@ public static class Partition
     {
         var arrays = parts.Cast<Array>().ToList();
         var elementType = arrays[0].GetType().GetElementType()!;
-        var result = Array.CreateInstance(elementType, arrays.Sum(p => p.Length));
+        var result = ArrayLayout.AllocateToOverwrite(elementType, arrays.Sum(p => p.Length));
         var elementBytes = ScalarTypes.IsArrayElement(elementType) ? ScalarTypes.ElementSize(ScalarTypes.Of(elementType)) : IntPtr.Size;
         CopyParts(arrays.ConvertAll(a => a.LongLength), result.LongLength * elementBytes, (i, offset) => Array.Copy(arrays[i], 0, result, offset, arrays[i].LongLength));
         return result;

@@ -36,6 +36,19 @@ public sealed class PartitionTests
     }
 
     [Fact]
+    public void Vectors_OfEnumsAndDecimals_JoinAsTheirOwnType()
+    {
+        var days = Enum.GetValues<DayOfWeek>();
+        var decimals = new[] { 1.5m, -2m, 79228162514264337593543950335m };
+
+        var joinedDays = Assert.IsType<DayOfWeek[]>(Partition.Concatenate([days[..3], days[3..]]));
+        var joinedDecimals = Assert.IsType<decimal[]>(Partition.Concatenate([decimals[..1], decimals[1..]]));
+
+        Assert.Equal(days, joinedDays);
+        Assert.Equal(decimals, joinedDecimals);
+    }
+
+    [Fact]
     public void Matrix_SlicedByRows_AndConcatenated_IsTheSame()
     {
         var source = new int[5, 3];
