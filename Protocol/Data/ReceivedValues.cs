@@ -56,11 +56,11 @@ public sealed class ReceivedValues
     /// Fills every blob, in order, straight in its final array with <paramref name="readExactly"/>; for a
     /// lane, whose records are received and decrypted in the span they belong to.
     /// </summary>
-    internal void ReadBlobs(Action<Span<byte>> readExactly)
+    internal void ReadBlobs(Action<Memory<byte>> readExactly)
     {
         foreach (var target in targets)
         {
-            readExactly(target.Span);
+            readExactly(target);
         }
 
         filled = true;

@@ -6,11 +6,17 @@ namespace CapCluster.Protocol.Lanes;
 /// <summary>
 /// Seals plaintext into lane records (see <see cref="LaneRecords"/>) in a pooled buffer and writes them to
 /// the socket when the buffer is full or on <see cref="Flush"/>: a large piece goes out a record at a time,
-/// small pieces (a frame header, small blobs) share one write. One per send; return the buffer with Dispose.
+/// small pieces (a frame header, small blobs) share one write. One per send; return the buffers with Dispose.
 /// </summary>
+/// <remarks>
+/// A piece of several records is written by a <see cref="LaneStage"/> a buffer at a time while the next buffer is
+/// sealed, so that the encryption and the copy into the kernel overlap; at most one buffer is being written.
+/// </remarks>
 internal sealed class LaneRecordWriter(Stream network, LaneRecordKey key) : IDisposable
 {
-    private readonly byte[] buffer = ArrayPool<byte>.Shared.Rent(LaneRecords.MaxRecordSize);
+    private byte[] buffer = ArrayPool<byte>.Shared.Rent(LaneRecords.MaxRecordSize);
+    private byte[]? spare;
+    private LaneStage? stage;
     private int used;
 
     /// <summary>Seals <paramref name="plaintext"/> into records of its own (none if it is empty).</summary>
@@ -21,7 +27,7 @@ internal sealed class LaneRecordWriter(Stream network, LaneRecordKey key) : IDis
             var length = Math.Min(plaintext.Length, LaneRecords.MaxPlaintext);
             if (used + length + LaneRecords.Overhead > LaneRecords.MaxRecordSize)
             {
-                Flush();
+                WriteBehind();
             }
 
             var record = buffer.AsSpan(used, length + LaneRecords.Overhead);
@@ -33,12 +39,35 @@ internal sealed class LaneRecordWriter(Stream network, LaneRecordKey key) : IDis
         }
     }
 
-    /// <summary>Writes the sealed records still in the buffer.</summary>
+    /// <summary>Writes the sealed records still in the buffer, and waits for every earlier write.</summary>
+    /// <exception cref="IOException">A write failed (here or on the stage).</exception>
     public void Flush()
     {
+        stage?.Drain();
         network.Write(buffer.AsSpan(0, used));
         used = 0;
     }
 
-    public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
+    public void Dispose()
+    {
+        stage?.Dispose();
+        ArrayPool<byte>.Shared.Return(buffer);
+        if (spare is not null)
+        {
+            ArrayPool<byte>.Shared.Return(spare);
+        }
+    }
+
+    /// <summary>Hands the full buffer to the stage to write, and seals on in the other one.</summary>
+    private void WriteBehind()
+    {
+        stage ??= new LaneStage("lane record writer");
+        stage.Drain(); // the other buffer's write is done: it may be sealed into again
+        var full = buffer;
+        var length = used;
+        stage.Post(() => network.Write(full.AsSpan(0, length)));
+        buffer = spare ?? ArrayPool<byte>.Shared.Rent(LaneRecords.MaxRecordSize);
+        spare = full;
+        used = 0;
+    }
 }

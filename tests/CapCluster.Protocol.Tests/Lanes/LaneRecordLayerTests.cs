@@ -27,6 +27,36 @@ public sealed class LaneRecordLayerTests
     }
 
     [Fact]
+    public void ALargeRead_OpensRecordsWhileTheNextAreReceived_UnderKeyUpdates()
+    {
+        var pieces = Enumerable.Range(0, 7).Select(i => RandomNumberGenerator.GetBytes(i == 6 ? 1000 : LaneRecords.MaxPlaintext)).ToList();
+        var wire = Seal(LaneRole.Client, recordsPerKey: 3, pieces);
+        var reader = Reader(wire, recordsPerKey: 3);
+
+        var received = new byte[pieces.Sum(p => p.Length)];
+        reader.ReadExactly(received.AsMemory());
+
+        Assert.Equal(pieces.SelectMany(p => p), received);
+        Assert.Equal(0, reader.Read(new byte[1]));
+    }
+
+    [Fact]
+    public void ALargeRead_WithSeveralAlteredRecords_NamesTheFirst()
+    {
+        var pieces = Enumerable.Range(0, 6).Select(_ => RandomNumberGenerator.GetBytes(LaneRecords.MaxPlaintext)).ToList();
+        var wire = Seal(LaneRole.Client, LaneRecords.RecordsPerKey, pieces).ToArray();
+        foreach (var record in new[] { 2, 4 })
+        {
+            wire[(record * LaneRecords.MaxRecordSize) + LaneRecords.HeaderSize + 10] ^= 1;
+        }
+
+        var reader = Reader(new MemoryStream(wire));
+
+        var error = Assert.Throws<LaneException>(() => reader.ReadExactly(new byte[6 * LaneRecords.MaxPlaintext].AsMemory()));
+        Assert.Contains("record 2 failed authentication", error.Message);
+    }
+
+    [Fact]
     public void Records_AfterAKeyUpdate_DoNotOpenUnderTheOldKey()
     {
         var wire = Seal(LaneRole.Client, recordsPerKey: 3, Enumerable.Range(0, 4).Select(_ => new byte[10]));
