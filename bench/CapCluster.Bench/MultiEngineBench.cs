@@ -210,6 +210,14 @@ internal static class MultiEngineBench
         await TransferAsync(mec, cluster.Security);
     }
 
+    /// <summary>Only scatter and gather, on a fresh cluster of 2 engines.</summary>
+    public static async Task RunScatterGatherAsync(string app)
+    {
+        await using var cluster = await Bench.StartAsync(app, 2);
+        await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(cluster.Security, "multiengine.cap"));
+        await ScatterGatherAsync(mec, cluster.Security);
+    }
+
     private static async Task<double> RawTlsMegabytesPerSecondAsync()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CapCluster.Bench;
 
-// Usage: bench/run [core] [multiengine] [tasks]   (default: all)
+// Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks]   (default: core, multiengine, tasks)
 var root = Bench.FindRoot();
 var app = Path.Combine(root, "artifacts", "app");
 var suites = args.Length == 0 ? ["core", "multiengine", "tasks"] : args;
@@ -18,11 +18,14 @@ foreach (var suite in suites)
         case "transfer":
             await MultiEngineBench.RunTransferAsync(app);
             break;
+        case "scatter":
+            await MultiEngineBench.RunScatterGatherAsync(app);
+            break;
         case "tasks":
             await TaskBench.RunAsync(app);
             break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, tasks");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks");
             return 2;
     }
 }
