@@ -21,19 +21,32 @@ internal static class MultiEngineBench
         {
             await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(cluster.Security, "multiengine.cap"));
             var engines = await mec.GetEnginesAsync();
-            Console.WriteLine($"Engine RSS idle: {string.Join(", ", engines.Select(e => $"{Bench.RssMiB(e.Pid):0} MiB"))}");
-
-            await mec.ExecuteAsync("var x = 1;");
-            for (var i = 0; i < 500; i++)
+            string Rss() => string.Join(", ", engines.Select(e => $"{Bench.RssMiB(e.Pid):0} MiB"));
+            var executes = 0;
+            async Task ExecuteAsync(string code)
             {
-                await mec.ExecuteAsync("x + 1");
+                await mec.ExecuteAsync(code);
+                executes++;
+            }
+
+            Console.WriteLine($"Engine RSS idle: {Rss()}");
+            await ExecuteAsync("var x = 1;");
+            while (executes < 100)
+            {
+                await ExecuteAsync("x + 1");
+            }
+
+            Console.WriteLine($"Engine RSS after 100 executes: {Rss()}");
+            for (var i = 0; i < 400; i++)
+            {
+                await ExecuteAsync("x + 1");
             }
 
             var repeated = new List<double>();
             for (var i = 0; i < 3000; i++)
             {
                 var t = Stopwatch.GetTimestamp();
-                await mec.ExecuteAsync("x + 1");
+                await ExecuteAsync("x + 1");
                 repeated.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
             }
 
@@ -43,24 +56,24 @@ internal static class MultiEngineBench
             for (var i = 0; i < 300; i++)
             {
                 var t = Stopwatch.GetTimestamp();
-                await mec.ExecuteAsync($"x + {i}");
+                await ExecuteAsync($"x + {i}");
                 fresh.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
             }
 
             Console.WriteLine($"Execute on all (2 engines), new code each time: {Bench.Percentiles(fresh)}");
 
-            await TransferAsync(mec, cluster.Security);
-
-            await ScatterGatherAsync(mec, cluster.Security);
-            await mec.ExecuteAsync("part = null; warmup = null; GC.Collect();");
-
-            for (var i = 0; i < 10_000; i++)
+            while (executes < 10_000)
             {
-                await mec.ExecuteAsync($"var v{i % 10} = {i}; v{i % 10} + x");
+                await ExecuteAsync($"var v{executes % 10} = {executes}; v{executes % 10} + x");
             }
 
             await mec.ExecuteAsync("GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();");
-            Console.WriteLine($"Engine RSS after 10,000 executes: {string.Join(", ", engines.Select(e => $"{Bench.RssMiB(e.Pid):0} MiB"))}");
+            Console.WriteLine($"Engine RSS after 10,000 executes: {Rss()}");
+
+            await TransferAsync(mec, cluster.Security);
+            await ScatterGatherAsync(mec, cluster.Security);
+            await mec.ExecuteAsync("part = null; warmup = null; GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();");
+            Console.WriteLine($"Engine RSS after the transfers, their values deleted: {Rss()}");
         }
     }
 

@@ -67,6 +67,9 @@ internal sealed partial class EngineNamespace
         }
         _chain.BaseCount = _chain.Emitted;
         old.Dispose();
+
+        // The native memory of the submissions unloaded since the last rebase is free by now, but still in the C heap.
+        NativeHeap.TrimSoon();
     }
 
     /// <summary>A variable keeps its declared type where the new chain can name it. A value of
