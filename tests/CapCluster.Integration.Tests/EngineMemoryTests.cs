@@ -1,4 +1,5 @@
 using CapCluster.Integration.Tests.Infrastructure;
+using CapCluster.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace CapCluster.Integration.Tests;
@@ -16,18 +17,11 @@ public sealed class EngineMemoryTests(ITestOutputHelper output)
     {
         await using var cluster = await RunningCluster.StartAsync(1);
         var pid = (await cluster.Client.GetEnginesAsync().WaitAsync(Timeout)).Single().Pid;
-        await cluster.Client.ExecuteAsync("var x = 0;").GetAsync(Timeout);
+        await cluster.Client.ExecuteAsync(ExecuteWorkload.Start).GetAsync(Timeout);
         long after100 = 0;
         for (var i = 1; i <= 10_000; i++)
         {
-            // A quarter are new texts (each compiled into an assembly of its own), the rest repeated ones.
-            var code = (i % 4) switch
-            {
-                0 => $"var v{i % 10} = {i}; v{i % 10} + 1",
-                1 => "x = x + 1;",
-                2 => "x + 1",
-                _ => $"x * {i % 13}",
-            };
+            var code = ExecuteWorkload.Code(i);
             await cluster.Client.ExecuteAsync(code).GetAsync(Timeout);
             if (i == 100)
             {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CapCluster.Engine.Internal.Scripting;
+using CapCluster.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace CapCluster.Engine.Tests.Scripting;
@@ -15,18 +16,11 @@ public sealed class EngineNamespaceMemoryTests(ITestOutputHelper output)
     public async Task TenThousandExecutes_KeepMemoryUnderTwiceTheEarlyLevel()
     {
         using var ns = new EngineNamespace();
-        await ns.Eval("var x = 0;");
+        await ns.Eval(ExecuteWorkload.Start);
         long after100 = 0, after5000 = 0;
         for (var i = 1; i <= 10_000; i++)
         {
-            // New texts (declarations that change the namespace) and repeated texts.
-            var code = (i % 4) switch
-            {
-                0 => $"var v{i % 10} = {i}; v{i % 10} + 1",
-                1 => "x = x + 1;",
-                2 => "x + 1",
-                _ => $"x * {i % 13}",
-            };
+            var code = ExecuteWorkload.Code(i);
             var outcome = await ns.Run(code);
             Assert.True(outcome.Succeeded, $"{code}: {outcome.Error}");
             if (i == 100)
