@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.InteropServices;
 using CapCluster.Protocol.V1;
 
@@ -72,23 +73,18 @@ internal static class ArrayLayout
     /// on the thread that is about to receive or copy into it. Other element types come zeroed as usual.
     /// </summary>
     public static Array AllocateToOverwrite(Type elementType, int length) =>
-        !elementType.IsPrimitive && elementType != typeof(decimal) ? Array.CreateInstance(elementType, length) : Type.GetTypeCode(elementType) switch
-        {
-            TypeCode.Boolean => GC.AllocateUninitializedArray<bool>(length),
-            TypeCode.Char => GC.AllocateUninitializedArray<char>(length),
-            TypeCode.SByte => GC.AllocateUninitializedArray<sbyte>(length),
-            TypeCode.Byte => GC.AllocateUninitializedArray<byte>(length),
-            TypeCode.Int16 => GC.AllocateUninitializedArray<short>(length),
-            TypeCode.UInt16 => GC.AllocateUninitializedArray<ushort>(length),
-            TypeCode.Int32 => GC.AllocateUninitializedArray<int>(length),
-            TypeCode.UInt32 => GC.AllocateUninitializedArray<uint>(length),
-            TypeCode.Int64 => GC.AllocateUninitializedArray<long>(length),
-            TypeCode.UInt64 => GC.AllocateUninitializedArray<ulong>(length),
-            TypeCode.Single => GC.AllocateUninitializedArray<float>(length),
-            TypeCode.Double => GC.AllocateUninitializedArray<double>(length),
-            TypeCode.Decimal => GC.AllocateUninitializedArray<decimal>(length),
-            _ => Array.CreateInstance(elementType, length), // nint, nuint
-        };
+        Uninitialized.TryGetValue(elementType, out var allocate) ? allocate(length) : Array.CreateInstance(elementType, length);
+
+    private static readonly Dictionary<Type, Func<int, Array>> Uninitialized = new[]
+    {
+        typeof(bool), typeof(char), typeof(sbyte), typeof(byte), typeof(short), typeof(ushort), typeof(int), typeof(uint),
+        typeof(long), typeof(ulong), typeof(float), typeof(double), typeof(decimal),
+    }.ToDictionary(
+        type => type,
+        type => typeof(ArrayLayout).GetMethod(nameof(UninitializedVector), BindingFlags.NonPublic | BindingFlags.Static)!
+            .MakeGenericMethod(type).CreateDelegate<Func<int, Array>>());
+
+    private static T[] UninitializedVector<T>(int length) => GC.AllocateUninitializedArray<T>(length);
 
     /// <summary>Bytes other than 0 and 1 in a received bool[] become 1, so every element is a proper bool.</summary>
     public static void NormalizeBooleans(Array array)
