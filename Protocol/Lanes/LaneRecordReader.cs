@@ -45,12 +45,13 @@ internal sealed class LaneRecordReader(Stream network, LaneRecordKey key)
 
     /// <summary>
     /// As <see cref="ReadExactly(Span{byte})"/>; a destination of several records is opened by a
-    /// <see cref="LaneStage"/> while the next records are received, so that the copy out of the kernel and the
-    /// decryption overlap. When several records fail, the first is named, as when read one by one.
+    /// <see cref="LaneStage"/> (when one can be had) while the next records are received, so that the copy out of
+    /// the kernel and the decryption overlap. When several records fail, the first is named, as when read one by one.
     /// </summary>
     public void ReadExactly(Memory<byte> destination)
     {
-        if (destination.Length <= LaneRecords.MaxPlaintext)
+        using var stage = destination.Length > LaneRecords.MaxPlaintext ? LaneStage.TryStart("lane record opener") : null;
+        if (stage is null)
         {
             ReadExactly(destination.Span);
             return;
@@ -58,7 +59,6 @@ internal sealed class LaneRecordReader(Stream network, LaneRecordKey key)
 
         // The stage owns the key until drained: it opens the records in order, with their nonces and key updates.
         var record = key.Record;
-        using var stage = new LaneStage("lane record opener");
         try
         {
             while (!destination.IsEmpty && !stage.Failed)

@@ -9,14 +9,16 @@ namespace CapCluster.Protocol.Lanes;
 /// small pieces (a frame header, small blobs) share one write. One per send; return the buffers with Dispose.
 /// </summary>
 /// <remarks>
-/// A piece of several records is written by a <see cref="LaneStage"/> a buffer at a time while the next buffer is
-/// sealed, so that the encryption and the copy into the kernel overlap; at most one buffer is being written.
+/// A piece of several records is written by a <see cref="LaneStage"/> (when one can be had) a buffer at a time while
+/// the next buffer is sealed, so that the encryption and the copy into the kernel overlap; at most one buffer is
+/// being written.
 /// </remarks>
 internal sealed class LaneRecordWriter(Stream network, LaneRecordKey key) : IDisposable
 {
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(LaneRecords.MaxRecordSize);
     private byte[]? spare;
     private LaneStage? stage;
+    private bool alone;
     private int used;
 
     /// <summary>Seals <paramref name="plaintext"/> into records of its own (none if it is empty).</summary>
@@ -58,10 +60,22 @@ internal sealed class LaneRecordWriter(Stream network, LaneRecordKey key) : IDis
         }
     }
 
-    /// <summary>Hands the full buffer to the stage to write, and seals on in the other one.</summary>
+    /// <summary>Hands the full buffer to the stage to write, and seals on in the other one; without a stage, writes it.</summary>
     private void WriteBehind()
     {
-        stage ??= new LaneStage("lane record writer");
+        if (stage is null && !alone)
+        {
+            stage = LaneStage.TryStart("lane record writer");
+            alone = stage is null;
+        }
+
+        if (stage is null)
+        {
+            network.Write(buffer.AsSpan(0, used));
+            used = 0;
+            return;
+        }
+
         stage.Drain(); // the other buffer's write is done: it may be sealed into again
         var full = buffer;
         var length = used;
