@@ -26,9 +26,9 @@ internal static partial class NativeHeap
                 {
                     _ = MallocTrim(0);
                 }
-                catch (EntryPointNotFoundException)
+                catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
                 {
-                    // Not glibc: nothing to trim this way.
+                    // Not glibc: nothing to trim this way (and no exception may leave a pool thread).
                 }
             },
             null);
