@@ -96,25 +96,16 @@ internal static class MultiEngineBench
             var beforeCeiling = Usage.Of(Environment.ProcessId);
             var ceilingMBps = await RawTlsMegabytesPerSecondAsync();
             ceilings.Add((ceilingMBps, $"CPU ms per 128 MiB {(Usage.Of(Environment.ProcessId).CpuSeconds - beforeCeiling.CpuSeconds) * 1000 / 8:0}"));
-            await CollectGarbageAsync(mec);
-            var beforePush = Usage.Of(processes);
-            var push = Stopwatch.StartNew();
-            await mec.PushAsync("blob", array, [0]);
-            push.Stop();
-            var afterPush = Usage.Of(processes);
-            await CollectGarbageAsync(mec);
-            var beforePull = Usage.Of(processes);
-            var pull = Stopwatch.StartNew();
-            var back = (await mec.PullAsync<byte[]>("blob", [0]))[0];
-            pull.Stop();
-            var afterPull = Usage.Of(processes);
+            var push = await MeasureAsync(mec, processes, () => mec.PushAsync("blob", array, [0]).AsTask());
+            byte[] back = [];
+            var pull = await MeasureAsync(mec, processes, async () => back = (await mec.PullAsync<byte[]>("blob", [0]))[0]);
             if (!back.AsSpan().SequenceEqual(array))
             {
                 throw new InvalidOperationException("pulled data differs");
             }
 
-            pushes.Add((134.217728 / push.Elapsed.TotalSeconds, Usage.Text(processes, beforePush, afterPush, push.Elapsed)));
-            pulls.Add((134.217728 / pull.Elapsed.TotalSeconds, Usage.Text(processes, beforePull, afterPull, pull.Elapsed)));
+            pushes.Add((134.217728 / push.Elapsed.TotalSeconds, push.Usage));
+            pulls.Add((134.217728 / pull.Elapsed.TotalSeconds, pull.Usage));
         }
 
         var ceiling = Median(ceilings);
@@ -136,18 +127,11 @@ internal static class MultiEngineBench
         var gathers = new List<(double Seconds, string Note)>();
         for (var round = 0; round <= WarmRounds; round++)
         {
-            await CollectGarbageAsync(mec);
-            var beforeScatter = Usage.Of(processes);
-            var scatter = Stopwatch.StartNew();
-            await mec.ScatterAsync("part", doubles);
-            scatter.Stop();
-            scatters.Add((scatter.Elapsed.TotalSeconds, Usage.Text(processes, beforeScatter, Usage.Of(processes), scatter.Elapsed)));
-            await CollectGarbageAsync(mec);
-            var beforeGather = Usage.Of(processes);
-            var gather = Stopwatch.StartNew();
-            var gathered = await mec.GatherAsync<double[]>("part");
-            gather.Stop();
-            gathers.Add((gather.Elapsed.TotalSeconds, Usage.Text(processes, beforeGather, Usage.Of(processes), gather.Elapsed)));
+            var scatter = await MeasureAsync(mec, processes, () => mec.ScatterAsync("part", doubles));
+            double[] gathered = [];
+            var gather = await MeasureAsync(mec, processes, async () => gathered = await mec.GatherAsync<double[]>("part"));
+            scatters.Add((scatter.Elapsed.TotalSeconds, scatter.Usage));
+            gathers.Add((gather.Elapsed.TotalSeconds, gather.Usage));
             if (!gathered.AsSpan().SequenceEqual(doubles))
             {
                 throw new InvalidOperationException("gathered data differs");
@@ -156,6 +140,20 @@ internal static class MultiEngineBench
 
         Console.WriteLine($"Scatter 10M doubles over 2 engines: {Summary(scatters, Seconds)}");
         Console.WriteLine($"Gather 10M doubles from 2 engines: {Summary(gathers, Seconds)}");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> after a full collection (see <see cref="CollectGarbageAsync"/>): the time it
+    /// took, and what each of <paramref name="processes"/> spent meanwhile (see <see cref="Usage.Text"/>).
+    /// </summary>
+    private static async Task<(TimeSpan Elapsed, string Usage)> MeasureAsync(MultiEngineClient mec, List<(string Name, int Pid)> processes, Func<Task> operation)
+    {
+        await CollectGarbageAsync(mec);
+        var before = Usage.Of(processes);
+        var clock = Stopwatch.StartNew();
+        await operation();
+        clock.Stop();
+        return (clock.Elapsed, Usage.Text(processes, before, Usage.Of(processes), clock.Elapsed));
     }
 
     /// <summary>
@@ -172,14 +170,21 @@ internal static class MultiEngineBench
     /// <summary>The median of the warm rounds (after the first) with their range, and the first round.</summary>
     private static string Summary(List<(double Value, string Note)> rounds, Func<double, string> show)
     {
-        var warm = rounds.Skip(1).OrderBy(r => r.Value).ToList();
+        var warm = Warm(rounds);
         var median = warm[warm.Count / 2];
         var note = median.Note.Length > 0 ? $" ({median.Note})" : string.Empty;
         return $"warm median {show(median.Value)}{note}, range {show(warm[0].Value)}–{show(warm[^1].Value)} (n={warm.Count}); first {show(rounds[0].Value)}";
     }
 
     /// <summary>The median of the warm rounds, as <see cref="Summary"/> gives it.</summary>
-    private static double Median(List<(double Value, string Note)> rounds) => rounds.Skip(1).Select(r => r.Value).Order().ElementAt((rounds.Count - 1) / 2);
+    private static double Median(List<(double Value, string Note)> rounds)
+    {
+        var warm = Warm(rounds);
+        return warm[warm.Count / 2].Value;
+    }
+
+    /// <summary>The rounds after the first, in order of their value.</summary>
+    private static List<(double Value, string Note)> Warm(List<(double Value, string Note)> rounds) => [.. rounds.Skip(1).OrderBy(r => r.Value)];
 
     private static string MegabytesPerSecond(double value) => $"{value:0} MB/s";
 
