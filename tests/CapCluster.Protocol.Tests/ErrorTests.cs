@@ -144,8 +144,12 @@ public sealed class ErrorTests
             await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, context.CancellationToken);
             return request;
         });
+        router.MapUnary<Pong, Pong>(TestService.Ping, (request, _) => Task.FromResult(request));
         await using var server = await TestServer.StartAsync(router);
         var channel = server.Channel();
+        // A first call connects and runs the server's dispatch once: on a loaded machine a cold first call could
+        // take longer than the deadline below, and the handler would never start (nor see its token cancelled).
+        await channel.UnaryAsync(TestService.Ping, TestService.Message(0)).WaitAsync(Timeout);
 
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
             channel.UnaryAsync(TestService.Echo, TestService.Message(1), new CallOptions(Deadline: DateTime.UtcNow.AddMilliseconds(500))).WaitAsync(Timeout));
