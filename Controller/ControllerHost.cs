@@ -87,7 +87,7 @@ public sealed class ControllerHost : IAsyncDisposable
         LaneListener lanes;
         try
         {
-            lanes = LaneListener.Start(address, dataPort, broker, time, logger);
+            lanes = LaneListener.Start(address, dataPort, options.LaneHandoff, broker, time, logger);
         }
         catch
         {
@@ -99,7 +99,7 @@ public sealed class ControllerHost : IAsyncDisposable
         var router = new GrpcRouter();
         var streams = new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, time, logger, lifetime.Token);
         new EngineLinkService(engines, options, streams, logger).Map(router);
-        new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), broker, () => lanes.EndPoint.Port, audit, time, logger).Map(router);
+        new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), broker, () => lanes.EndPoint.Port, lanes.LocalName, audit, time, logger).Map(router);
         new TaskFarmService(new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), time), streams).Map(router);
 
         GrpcServer server;

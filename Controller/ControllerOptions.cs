@@ -21,6 +21,13 @@ public sealed class ControllerOptions
     /// </summary>
     public int DataPort { get; set; }
 
+    /// <summary>
+    /// Hand an engine on this host the client's own connection for each data lane (over a local Unix socket), so
+    /// the lane's bytes skip the controller; engines elsewhere join on <see cref="DataPort"/> and are spliced.
+    /// Default true (on Linux; elsewhere every lane is spliced).
+    /// </summary>
+    public bool LaneHandoff { get; set; } = true;
+
     /// <summary>Address to listen on. Default 127.0.0.1: only this machine can connect.</summary>
     public string ListenAddress { get; set; } = "127.0.0.1";
 

@@ -15,10 +15,11 @@ var securityFolder = new Option<string?>("--security-folder") { Description = "W
 var logFolder = new Option<string?>("--log-folder") { Description = "Where the component logs and the audit log go" };
 var heartbeat = new Option<double>("--heartbeat-period") { Description = "Seconds between engine heartbeats", DefaultValueFactory = _ => 1.0 };
 var misses = new Option<int>("--heartbeat-misses") { Description = "Heartbeats an engine may miss before it is unregistered", DefaultValueFactory = _ => 5 };
+var noHandoff = new Option<bool>("--no-lane-handoff") { Description = "Splice every data lane through the controller, also for engines on its host (by default they are handed the client's connection)" };
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
-    enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses,
+    enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses, noHandoff,
 };
 
 root.SetAction(async (parse, _) =>
@@ -36,6 +37,7 @@ root.SetAction(async (parse, _) =>
         LogFolder = parse.GetValue(logFolder),
         HeartbeatPeriod = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
         AllowedHeartbeatMisses = parse.GetValue(misses),
+        LaneHandoff = !parse.GetValue(noHandoff),
     };
 
     using var shutdown = new CancellationTokenSource();

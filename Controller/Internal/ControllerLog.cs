@@ -43,11 +43,11 @@ internal static partial class ControllerLog
     [LoggerMessage(13, LogLevel.Information, "Capability registry changed on disk: re-read it")]
     public static partial void RegistryReloaded(ILogger logger);
 
-    [LoggerMessage(14, LogLevel.Information, "Data port listening on {EndPoint}")]
-    public static partial void DataPortListening(ILogger logger, string endPoint);
+    [LoggerMessage(14, LogLevel.Information, "Data port listening on {EndPoint}; local socket for engines on this host: {LocalSocket}")]
+    public static partial void DataPortListening(ILogger logger, string endPoint, string localSocket);
 
-    [LoggerMessage(15, LogLevel.Information, "Data lane {Lane} spliced: capability {CapabilityId} to engine {EngineId}")]
-    public static partial void LaneSpliced(ILogger logger, string lane, string capabilityId, int engineId);
+    [LoggerMessage(15, LogLevel.Information, "Data lane {Lane} {How}: capability {CapabilityId} to engine {EngineId}")]
+    public static partial void LaneJoined(ILogger logger, string lane, string how, string capabilityId, int engineId);
 
     [LoggerMessage(16, LogLevel.Information, "Data lane {Lane} to engine {EngineId} closed")]
     public static partial void LaneClosed(ILogger logger, string lane, int engineId);

@@ -7,7 +7,8 @@ namespace CapCluster.Controller.Internal;
 
 /// <summary>
 /// Data lanes: a client holding a MultiEngine capability that may push or pull asks for a lane
-/// to one engine; bulk values then travel end to end between the two, spliced on the data port.
+/// to one engine; bulk values then travel end to end between the two: on one connection the controller hands
+/// to an engine on its host, or spliced on the data port.
 /// </summary>
 internal sealed partial class MultiEngineService
 {
@@ -31,6 +32,7 @@ internal sealed partial class MultiEngineService
                 LaneId = laneId,
                 DataPort = port,
                 ClientCertificateSha256 = ByteString.CopyFrom(caller.CertificateSha256),
+                HandoffSocket = handoffSocket ?? "",
             },
         });
         return Task.FromResult(new OpenLaneReply

@@ -20,7 +20,8 @@ internal sealed class EngineLanes(ControllerConnection connection, ILogger logge
     public void Join(OpenLane open)
     {
         var key = Convert.ToHexStringLower(open.LaneId.Span);
-        var options = connection.LaneOptions(open.DataPort, open.LaneId, LaneRole.Engine, open.ClientCertificateSha256, $"the data lane {key[..8]} from a client");
+        var options = connection.LaneOptions(open.DataPort, open.LaneId, LaneRole.Engine, open.ClientCertificateSha256, $"the data lane {key[..8]} from a client")
+            with { HandoffSocket = open.HandoffSocket.Length > 0 ? open.HandoffSocket : null };
         var joining = LaneConnection.ConnectAsync(options, CancellationToken.None);
         lanes[key] = joining;
         _ = ForgetWhenClosedAsync(key, joining);

@@ -20,7 +20,7 @@ public sealed partial class LaneConnection
     }
 
     private static LaneConnection Connect(LaneOptions options, CancellationToken cancellationToken) =>
-        LaneDialer.Dial(options.Endpoints, options.LaneId, options.Role, options.ConnectTimeout, options.Name, network =>
+        LaneDialer.Dial(options.Endpoints, options.HandoffSocket, options.LaneId, options.Role, options.ConnectTimeout, options.Name, network =>
         {
             // The dialer closes the socket if this fails; TLS has done its part either way (authentication
             // and the keys), and the records take over the socket.

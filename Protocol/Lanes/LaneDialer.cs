@@ -7,24 +7,27 @@ using CapCluster.Protocol.Internal;
 namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
-/// Connects to the controller's data port for a lane the controller granted: tries each endpoint in order,
-/// sends the preamble, reads the answer, then lets the caller set up TLS on the connection. All of it with
-/// blocking calls on the calling thread (see <see cref="LaneConnection"/>); the timeout covers every step
-/// and, like the token, works by closing the socket.
+/// Connects to the controller for a lane the controller granted: tries its local socket (an engine on its host),
+/// then the data port at each endpoint in order; sends the preamble, reads the answer, then lets the caller set up
+/// TLS on the connection. On the local socket the answer comes with the client's own connection, which the engine
+/// then uses (see lane.proto). All of it with blocking calls on the calling thread (see <see cref="LaneConnection"/>);
+/// the timeout covers every step and, like the token, works by closing the sockets.
 /// </summary>
 internal static class LaneDialer
 {
     /// <summary>The connection, once <paramref name="setUp"/> has made it ready.</summary>
     /// <param name="endpoints">The data port at each host the capability names.</param>
+    /// <param name="handoff">The controller's local socket, tried first; null for none.</param>
     /// <param name="laneId">The lane the controller granted.</param>
     /// <param name="role">What this connection is.</param>
     /// <param name="timeout">How long connecting, the answer and <paramref name="setUp"/> may take together.</param>
     /// <param name="name">How errors name the lane.</param>
     /// <param name="setUp">Runs the TLS handshake on the accepted connection and returns what uses it.</param>
     /// <param name="cancellationToken">Closes the socket.</param>
-    /// <exception cref="LaneException">The data port cannot be reached, the controller refused, or the set-up failed or took too long.</exception>
+    /// <exception cref="LaneException">The controller cannot be reached, it refused, or the set-up failed or took too long.</exception>
     public static T Dial<T>(
         IReadOnlyList<DnsEndPoint> endpoints,
+        string? handoff,
         byte[] laneId,
         LaneRole role,
         TimeSpan timeout,
@@ -33,20 +36,35 @@ internal static class LaneDialer
         CancellationToken cancellationToken)
     {
         var failures = new List<string>();
-        foreach (var endpoint in endpoints)
+        IEnumerable<EndPoint> routes = endpoints;
+        if (handoff is not null && SocketPassing.IsAvailable)
         {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            routes = routes.Prepend(new UnixDomainSocketEndPoint("\0" + handoff));
+        }
+
+        foreach (var route in routes)
+        {
+            var local = route is UnixDomainSocketEndPoint;
+            var socket = local ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            Socket? handed = null;
             var expired = false;
-            using var timer = new Timer(_ => { expired = true; socket.Dispose(); }, null, timeout, Timeout.InfiniteTimeSpan);
-            using var cancel = cancellationToken.Register(socket.Dispose);
+            void CloseAll()
+            {
+                Close(socket);
+                Close(Volatile.Read(ref handed));
+            }
+
+            using var timer = new Timer(_ => { expired = true; CloseAll(); }, null, timeout, Timeout.InfiniteTimeSpan);
+            using var cancel = cancellationToken.Register(CloseAll);
             try
             {
-                socket.Connect(endpoint);
+                socket.Connect(route);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException && !cancellationToken.IsCancellationRequested && !expired)
             {
+                // Not on the controller's host (or in another network namespace): the data port serves.
                 socket.Dispose();
-                failures.Add($"{ChannelConnector.Format(endpoint)}: {(e as SocketException)?.SocketErrorCode.ToString() ?? e.Message}");
+                failures.Add($"{(route is DnsEndPoint endpoint ? ChannelConnector.Format(endpoint) : "the local socket")}: {(e as SocketException)?.SocketErrorCode.ToString() ?? e.Message}");
                 continue;
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -56,18 +74,36 @@ internal static class LaneDialer
                 throw NotSetUp(name, role, timeout, e);
             }
 
-            var network = new LaneSocketStream(socket);
+            LaneSocketStream? network = null;
             try
             {
-                network.Write(LanePreamble.Create(laneId, role));
-                ReadAnswer(network, name);
+                socket.Send(LanePreamble.Create(laneId, role));
+                if (local)
+                {
+                    Volatile.Write(ref handed, SocketPassing.Receive(socket, out var answer));
+                    CheckAnswer(answer, socket, name);
+                    if (expired || handed is null)
+                    {
+                        throw expired ? new IOException("timed out") : new LaneException($"{name}: the controller accepted the lane but did not hand over the connection");
+                    }
+
+                    socket.Dispose();
+                    network = new LaneSocketStream(handed);
+                }
+                else
+                {
+                    CheckAnswer(ReceiveAnswer(socket, name), socket, name);
+                    network = new LaneSocketStream(socket);
+                }
+
                 var ready = setUp(network);
                 timer.Change(Timeout.Infinite, Timeout.Infinite);
                 return ready;
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or AuthenticationException)
             {
-                network.Dispose();
+                network?.Dispose();
+                CloseAll();
                 cancellationToken.ThrowIfCancellationRequested();
                 throw e is LaneException ? e : expired ? NotSetUp(name, role, timeout, e) : new LaneException($"{name} failed: {e.Message}", e);
             }
@@ -79,21 +115,49 @@ internal static class LaneDialer
     private static LaneException NotSetUp(string name, LaneRole role, TimeSpan timeout, Exception e) =>
         new($"{name} was not set up within {timeout.TotalSeconds:0.#} s{(role == LaneRole.Stream ? "" : " (the other end never joined)")}", e);
 
-    private static void ReadAnswer(Stream network, string name)
+    private static byte ReceiveAnswer(Socket socket, string name)
     {
         Span<byte> answer = stackalloc byte[1];
-        if (network.ReadAtLeast(answer, 1, throwOnEndOfStream: false) == 0)
-        {
-            throw new LaneException($"{name}: the controller closed the connection without an answer");
-        }
+        return socket.Receive(answer) == 1
+            ? answer[0]
+            : throw new LaneException($"{name}: the controller closed the connection without an answer");
+    }
 
-        if (answer[0] == LanePreamble.Spliced)
+    /// <summary>Returns when the controller accepted; else reads its reason (until it closes) and throws it.</summary>
+    private static void CheckAnswer(byte answer, Socket socket, string name)
+    {
+        if (answer == LanePreamble.Spliced)
         {
             return;
         }
 
         var reason = new byte[1024];
-        var length = network.ReadAtLeast(reason, reason.Length, throwOnEndOfStream: false);
+        var length = 0;
+        for (int read; length < reason.Length && (read = socket.Receive(reason.AsSpan(length))) > 0;)
+        {
+            length += read;
+        }
+
         throw new LaneException($"{name} was refused by the controller: {Encoding.UTF8.GetString(reason, 0, length)}");
+    }
+
+    // Shutting down first wakes a call blocked on the socket (a recvmsg the runtime does not know of included).
+    private static void Close(Socket? socket)
+    {
+        if (socket is null)
+        {
+            return;
+        }
+
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Not connected, or closed already.
+        }
+
+        socket.Dispose();
     }
 }

@@ -23,6 +23,12 @@ public sealed record LaneOptions(
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// The controller's local socket (an abstract Unix socket name), tried before <see cref="Endpoints"/> by an engine
+    /// on the controller's host: there the controller hands it the client's own connection. Null (the default): none.
+    /// </summary>
+    public string? HandoffSocket { get; init; }
+
+    /// <summary>
     /// A peer check that accepts exactly the certificate whose SHA-256 is <paramref name="sha256"/>: the
     /// controller names it over the caller's own mutual-TLS connection, after its gate checked that capability.
     /// </summary>

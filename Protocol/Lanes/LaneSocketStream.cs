@@ -108,6 +108,17 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
         if (disposing)
         {
             sender?.Dispose();
+            try
+            {
+                // Ends the connection even where another process holds the socket too (the controller keeps the
+                // client's end of a lane it handed to an engine), and wakes a read blocked on it.
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Not connected, or closed already.
+            }
+
             socket.Dispose();
         }
 

@@ -37,8 +37,8 @@ public sealed partial class LaneTests : IAsyncLifetime
         Assert.All(pulled, p => Assert.Equal(data, p));
         Assert.All(sums, r => Assert.Equal(data.Sum(b => (long)b), Convert.ToInt64(r.Value)));
         var accepted = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted).ToList();
-        Assert.Contains(accepted, r => r.Reason == "data lane to engine 0");
-        Assert.Contains(accepted, r => r.Reason == "data lane to engine 1");
+        Assert.Contains(accepted, r => r.Reason == "data lane to engine 0, handed to the engine");
+        Assert.Contains(accepted, r => r.Reason == "data lane to engine 1, handed to the engine");
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed partial class LaneTests : IAsyncLifetime
     [Fact]
     public async Task BusyEngine_StillJoinsADataLane_WhileItRunsAJob()
     {
-        bool LaneAccepted() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted && r.Reason == "data lane to engine 1");
+        bool LaneAccepted() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted && r.Reason!.StartsWith("data lane to engine 1,", StringComparison.Ordinal));
         Assert.False(LaneAccepted());
 
         // A shipped delegate runs on the engine's worker loop itself (code runs on the namespace's own thread).

@@ -13,8 +13,10 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// with blocking calls: a socket used asynchronously once stays registered with the runtime's epoll
 /// loop, and then every packet the kernel splices wakes a thread-pool worker that finds nothing to do. A lane exists only because a gated
 /// OpenLane call granted it to one capability and one engine; an end that names an unknown,
-/// expired or already-joined lane is refused and audited. Spliced lanes are tracked by the gate
-/// under their capability (a revocation closes them) and die with their engine.
+/// expired or already-joined lane is refused and audited. When the engine's end joined on the local
+/// socket, the client's connection is handed to it (<see cref="HandedLane"/>); otherwise the two are
+/// spliced (<see cref="LaneSplice"/>). Either way the lane is tracked by the gate under its capability
+/// (a revocation closes it) and dies with its engine.
 /// </summary>
 internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvider time, ILogger logger)
 {
@@ -23,7 +25,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
 
     private readonly Lock sync = new();
     private readonly Dictionary<string, LaneGrant> grants = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LaneSplice> spliced = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ILaneRelay> spliced = new(StringComparer.Ordinal);
 
     public LaneGrant Grant(EngineSession engine, CapabilityRecord capability, string clientPeer, string? clientFingerprint)
     {
@@ -58,7 +60,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
         var key = Convert.ToHexStringLower(laneId);
         LaneGrant? grant;
         string? refusal = null;
-        LaneSplice? splice = null;
+        ILaneRelay? relay = null;
         lock (sync)
         {
             grant = grants.GetValueOrDefault(key);
@@ -83,8 +85,8 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
 
                 if (grant is { ClientEnd: { } client, EngineEnd: { } engine })
                 {
-                    splice = new LaneSplice(client, engine);
-                    spliced[key] = splice;
+                    relay = engine.AddressFamily == AddressFamily.Unix ? new HandedLane(client, engine) : new LaneSplice(client, engine);
+                    spliced[key] = relay;
                 }
             }
         }
@@ -95,9 +97,9 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
             return;
         }
 
-        if (splice is not null)
+        if (relay is not null)
         {
-            await RunAsync(grant!, splice).ConfigureAwait(false);
+            await RunAsync(grant!, relay).ConfigureAwait(false);
         }
     }
 
@@ -131,23 +133,24 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
         }
     }
 
-    private async Task RunAsync(LaneGrant grant, LaneSplice splice)
+    private async Task RunAsync(LaneGrant grant, ILaneRelay relay)
     {
-        using var engineGone = grant.Engine.Ended.Register(splice.Abort);
+        using var engineGone = grant.Engine.Ended.Register(relay.Abort);
         try
         {
-            grant.ClientEnd!.Send([LanePreamble.Spliced], SocketFlags.None);
-            grant.EngineEnd!.Send([LanePreamble.Spliced], SocketFlags.None);
+            relay.Answer();
             audit.Append(new AuditRecord(time.GetUtcNow(), grant.ClientPeer, grant.ClientFingerprint, grant.Capability.Id, grant.Capability.Label,
-                CapClusterMethods.MultiEngineService, "Lane", AuditRecord.Accepted, $"data lane to engine {grant.Engine.Id}"));
+                CapClusterMethods.MultiEngineService, "Lane", AuditRecord.Accepted, $"data lane to engine {grant.Engine.Id}, {relay.How}"));
             gate.Track(grant.Capability.Id, "lane:" + grant.IdHex, new LiveConnection(
-                grant.ClientPeer, CapClusterMethods.MultiEngineService, "Lane", grant.ClientFingerprint, () => splice.IsOpen, splice.Abort));
-            ControllerLog.LaneSpliced(logger, grant.IdHex[..8], grant.Capability.Id, grant.Engine.Id);
-            await splice.RunAsync().ConfigureAwait(false);
+                grant.ClientPeer, CapClusterMethods.MultiEngineService, "Lane", grant.ClientFingerprint, () => relay.IsOpen, relay.Abort));
+            ControllerLog.LaneJoined(logger, grant.IdHex[..8], relay.How, grant.Capability.Id, grant.Engine.Id);
+            await relay.RunAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
-            splice.Abort();
+            relay.Abort();
+            grant.ClientEnd?.Dispose();
+            grant.EngineEnd?.Dispose();
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
 using Microsoft.Extensions.Logging;
@@ -7,9 +8,9 @@ using Microsoft.Extensions.Logging;
 namespace CapCluster.Controller.Internal.Lanes;
 
 /// <summary>
-/// The controller's data port: accepts the ends of data lanes, reads each one's preamble and
-/// hands it to the <see cref="LaneBroker"/>. Anything that is not a preamble within a few
-/// seconds is refused and audited.
+/// The controller's data port, and its local socket for engines on its host: accepts the ends of data
+/// lanes, reads each one's preamble and hands it to the <see cref="LaneBroker"/>. Anything that is not a
+/// preamble within a few seconds is refused and audited; so is anything but an engine's end on the local socket.
 /// </summary>
 internal sealed class LaneListener : IAsyncDisposable
 {
@@ -21,17 +22,21 @@ internal sealed class LaneListener : IAsyncDisposable
     private int waitingPreambles;
 
     private readonly Socket listener;
+    private readonly Socket? local;
     private readonly LaneBroker broker;
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly CancellationTokenSource stopping = new();
     private readonly List<Task> running = [];
     private Task? acceptLoop;
+    private Task? localAcceptLoop;
     private Task? sweepLoop;
 
-    private LaneListener(Socket listener, LaneBroker broker, TimeProvider time, ILogger logger)
+    private LaneListener(Socket listener, Socket? local, string? localName, LaneBroker broker, TimeProvider time, ILogger logger)
     {
         this.listener = listener;
+        this.local = local;
+        LocalName = localName;
         this.broker = broker;
         this.time = time;
         this.logger = logger;
@@ -39,9 +44,12 @@ internal sealed class LaneListener : IAsyncDisposable
 
     public IPEndPoint EndPoint => (IPEndPoint)listener.LocalEndPoint!;
 
-    /// <summary>Binds the data port (0: a random free port) and starts accepting.</summary>
+    /// <summary>The name of the local socket (in the abstract namespace, so it leaves no file behind), or null when there is none.</summary>
+    public string? LocalName { get; }
+
+    /// <summary>Binds the data port (0: a random free port) and, with <paramref name="handoff"/> where sockets can be handed over, the local socket; starts accepting.</summary>
     /// <exception cref="GrpcBindException">The port cannot be bound.</exception>
-    public static LaneListener Start(IPAddress address, int port, LaneBroker broker, TimeProvider time, ILogger logger)
+    public static LaneListener Start(IPAddress address, int port, bool handoff, LaneBroker broker, TimeProvider time, ILogger logger)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -55,18 +63,41 @@ internal sealed class LaneListener : IAsyncDisposable
             throw GrpcBindException.For(new GrpcEndpoint("data", address, port), e);
         }
 
-        var lanes = new LaneListener(socket, broker, time, logger);
-        lanes.acceptLoop = lanes.AcceptAllAsync();
+        var (local, localName) = handoff && SocketPassing.IsAvailable ? BindLocal() : (null, null);
+        var lanes = new LaneListener(socket, local, localName, broker, time, logger);
+        lanes.acceptLoop = lanes.AcceptAllAsync(socket, isLocal: false);
+        lanes.localAcceptLoop = local is null ? Task.CompletedTask : lanes.AcceptAllAsync(local, isLocal: true);
         lanes.sweepLoop = lanes.SweepAllAsync();
-        ControllerLog.DataPortListening(logger, lanes.EndPoint.ToString());
+        ControllerLog.DataPortListening(logger, lanes.EndPoint.ToString(), localName ?? "none");
         return lanes;
+    }
+
+    // A random name: it is not a secret (a joining end still needs a granted lane id), only one no other process holds.
+    // Where it cannot be bound, local engines join on the data port like any other.
+    private static (Socket?, string?) BindLocal()
+    {
+        var name = $"capcluster-lanes-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}";
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint("\0" + name));
+            socket.Listen(128);
+            return (socket, name);
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return (null, null);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await stopping.CancelAsync().ConfigureAwait(false);
         listener.Dispose();
+        local?.Dispose();
         await (acceptLoop ?? Task.CompletedTask).ConfigureAwait(false);
+        await (localAcceptLoop ?? Task.CompletedTask).ConfigureAwait(false);
         await (sweepLoop ?? Task.CompletedTask).ConfigureAwait(false);
         Task[] left;
         lock (running)
@@ -78,14 +109,14 @@ internal sealed class LaneListener : IAsyncDisposable
         stopping.Dispose();
     }
 
-    private async Task AcceptAllAsync()
+    private async Task AcceptAllAsync(Socket listening, bool isLocal)
     {
         while (!stopping.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await listener.AcceptAsync(stopping.Token).ConfigureAwait(false);
+                socket = await listening.AcceptAsync(stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException && stopping.IsCancellationRequested)
             {
@@ -96,15 +127,20 @@ internal sealed class LaneListener : IAsyncDisposable
                 continue;
             }
 
-            socket.NoDelay = true;
+            var peer = isLocal ? LocalPeer(socket) : socket.RemoteEndPoint?.ToString() ?? "unknown";
+            if (!isLocal)
+            {
+                socket.NoDelay = true;
+            }
+
             if (Interlocked.Increment(ref waitingPreambles) > MaxWaitingPreambles)
             {
                 Interlocked.Decrement(ref waitingPreambles);
-                broker.Refuse(socket, socket.RemoteEndPoint?.ToString() ?? "unknown", null, null, $"more than {MaxWaitingPreambles} connections are waiting to send their preamble");
+                broker.Refuse(socket, peer, null, null, $"more than {MaxWaitingPreambles} connections are waiting to send their preamble");
                 continue;
             }
 
-            var task = Task.Factory.StartNew(() => Serve(socket), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            var task = Task.Factory.StartNew(() => Serve(socket, peer, isLocal), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             lock (running)
             {
                 running.RemoveAll(t => t.IsCompleted);
@@ -114,9 +150,8 @@ internal sealed class LaneListener : IAsyncDisposable
     }
 
     /// <summary>Reads an end's preamble with blocking calls on its own thread, then hands it to the broker.</summary>
-    private Task Serve(Socket socket)
+    private Task Serve(Socket socket, string peer, bool isLocal)
     {
-        var peer = socket.RemoteEndPoint?.ToString() ?? "unknown";
         var preamble = new byte[LanePreamble.Length];
         var read = 0;
         try
@@ -153,7 +188,30 @@ internal sealed class LaneListener : IAsyncDisposable
             return Task.CompletedTask;
         }
 
+        if (isLocal && role != LaneRole.Engine)
+        {
+            broker.Refuse(socket, peer, role, null, $"only an engine's end may join on the local socket, not a {role.ToString().ToLowerInvariant()}'s");
+            return Task.CompletedTask;
+        }
+
         return broker.JoinAsync(socket, laneId, role, peer);
+    }
+
+    /// <summary>How the audit names a process on the local socket: its pid and uid, which the kernel vouches for (SO_PEERCRED).</summary>
+    private static string LocalPeer(Socket socket)
+    {
+        const int solSocket = 1, peerCredentials = 17;
+        Span<byte> credentials = stackalloc byte[12]; // struct ucred: pid, uid, gid
+        try
+        {
+            return socket.GetRawSocketOption(solSocket, peerCredentials, credentials) == credentials.Length
+                ? $"local pid {BitConverter.ToInt32(credentials)} uid {BitConverter.ToUInt32(credentials[4..])}"
+                : "local";
+        }
+        catch (SocketException)
+        {
+            return "local";
+        }
     }
 
     private async Task SweepAllAsync()

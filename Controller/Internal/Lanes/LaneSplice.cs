@@ -8,12 +8,20 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// records between client and engine): with splice(2) inside the kernel on Linux, else through a
 /// buffer. Either end closing half-closes the other; an error or <see cref="Abort"/> shuts both down.
 /// </summary>
-internal sealed class LaneSplice(Socket client, Socket engine)
+internal sealed class LaneSplice(Socket client, Socket engine) : ILaneRelay
 {
     private const int BufferSize = 256 * 1024;
     private int aborted;
 
+    public string How => "spliced";
+
     public bool IsOpen => Volatile.Read(ref aborted) == 0;
+
+    public void Answer()
+    {
+        client.Send([Protocol.Lanes.LanePreamble.Spliced], SocketFlags.None);
+        engine.Send([Protocol.Lanes.LanePreamble.Spliced], SocketFlags.None);
+    }
 
     /// <summary>Runs until both directions have ended, then closes both sockets.</summary>
     public async Task RunAsync()

@@ -1,0 +1,84 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using CapCluster.Protocol.Lanes;
+
+namespace CapCluster.Controller.Internal.Lanes;
+
+/// <summary>
+/// A data lane whose engine joined on the local socket: the controller hands the engine the client's own
+/// connection (see <see cref="SocketPassing"/>), so the lane's bytes go from client to engine on one TCP
+/// connection and never through the controller. It keeps its own descriptor of that connection without
+/// reading it, only to end the lane on a revocation or when the engine goes (shutdown(2) acts on the
+/// connection, whoever holds it), and lets go of it once the client has hung up or either end has ended it.
+/// </summary>
+internal sealed partial class HandedLane(Socket client, Socket engineLocal) : ILaneRelay
+{
+    private const short ReadHangUp = 0x2000; // POLLRDHUP; POLLHUP, POLLERR and POLLNVAL come whether asked or not
+    private const int Interrupted = 4;
+    private int aborted;
+    private int ended;
+
+    public string How => "handed to the engine";
+
+    public bool IsOpen => Volatile.Read(ref aborted) == 0 && Volatile.Read(ref ended) == 0;
+
+    public void Answer()
+    {
+        client.Send([LanePreamble.Spliced], SocketFlags.None);
+        SocketPassing.Send(engineLocal, LanePreamble.Spliced, client);
+        engineLocal.Dispose();
+    }
+
+    public Task RunAsync() => Task.Factory.StartNew(
+        () =>
+        {
+            try
+            {
+                WaitForHangUp();
+            }
+            finally
+            {
+                Volatile.Write(ref ended, 1);
+                engineLocal.Dispose();
+                client.Dispose(); // close(2) only: the engine's descriptor keeps the connection
+            }
+        },
+        CancellationToken.None,
+        TaskCreationOptions.LongRunning,
+        TaskScheduler.Default);
+
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref aborted, 1) == 0)
+        {
+            try
+            {
+                client.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Already gone.
+            }
+        }
+    }
+
+    // Blocks in poll(2) for the hang-up alone: the client's data is the engine's to read and never wakes it.
+    private unsafe void WaitForHangUp()
+    {
+        var entry = new PollEntry { Descriptor = (int)client.SafeHandle.DangerousGetHandle(), Events = ReadHangUp };
+        while (Poll(&entry, 1, -1) < 0 && Marshal.GetLastPInvokeError() == Interrupted)
+        {
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollEntry
+    {
+        public int Descriptor;
+        public short Events;
+        public short ReturnedEvents;
+    }
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static unsafe partial int Poll(PollEntry* entries, nuint count, int timeout);
+}
