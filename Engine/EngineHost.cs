@@ -155,6 +155,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
             await session.CancelAsync().ConfigureAwait(false);
             await heartbeats.ConfigureAwait(false);
             await idle.ConfigureAwait(false);
+            await lanes.CloseAllAsync().ConfigureAwait(false);
         }
     }
 

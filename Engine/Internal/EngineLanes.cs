@@ -43,7 +43,13 @@ internal sealed class EngineLanes(ControllerConnection connection, ILogger logge
         await lane.SendAsync(work.LaneTransfer, values, blobs, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => CloseAllAsync();
+
+    /// <summary>
+    /// Closes every lane: the controller that granted them is gone. A lane the controller handed over would
+    /// otherwise outlive it, beyond the reach of a revocation the next controller reads.
+    /// </summary>
+    public async ValueTask CloseAllAsync()
     {
         foreach (var joining in lanes.Values)
         {

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using CapCluster.Client;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Protocol;
@@ -67,6 +68,30 @@ public sealed partial class LaneTests : IAsyncLifetime
         var refused = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused).ToList();
         Assert.Contains(refused, r => r.Reason == "no such data lane was granted, or it expired" && r.RemoteAddress!.Contains("127.0.0.1", StringComparison.Ordinal));
         Assert.Contains(refused, r => r.Reason == "not a data lane preamble");
+    }
+
+    [Fact]
+    public async Task LocalSocket_RefusesAClientsEndAndUnknownLanes_AndAuditsThemWithThePeersPid()
+    {
+        var log = File.ReadAllText(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single());
+        var name = Regex.Match(log, "local socket for engines on this host: (capcluster-lanes-[0-9a-f]+)").Groups[1].Value;
+        Assert.NotEmpty(name);
+
+        async Task<string> RefusalAsync(LaneRole role)
+        {
+            using var stranger = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await stranger.ConnectAsync(new UnixDomainSocketEndPoint("\0" + name)).WaitAsync(Timeout);
+            await stranger.SendAsync(LanePreamble.Create(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), role), SocketFlags.None);
+            var answer = await DataPortProbe.ReadToEndAsync(stranger, Timeout);
+            Assert.Equal(LanePreamble.Refused, answer[0]);
+            return Encoding.UTF8.GetString(answer, 1, answer.Length - 1);
+        }
+
+        Assert.Equal("only an engine's end may join on the local socket, not a client's", await RefusalAsync(LaneRole.Client));
+        Assert.Equal("no such data lane was granted, or it expired", await RefusalAsync(LaneRole.Engine));
+
+        var refused = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused).ToList();
+        Assert.Equal(2, refused.Count(r => r.RemoteAddress!.StartsWith($"local pid {Environment.ProcessId} uid ", StringComparison.Ordinal)));
     }
 
     [Fact]

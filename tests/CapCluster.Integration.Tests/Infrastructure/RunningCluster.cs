@@ -18,10 +18,10 @@ internal sealed class RunningCluster : IAsyncDisposable
 
     public MultiEngineClient Client { get; }
 
-    public static async Task<RunningCluster> StartAsync(int engines)
+    public static async Task<RunningCluster> StartAsync(int engines, params string[] controllerArguments)
     {
         var directory = new ClusterDirectory();
-        await directory.StartControllerAsync();
+        await directory.StartControllerAsync(controllerArguments);
         for (var i = 0; i < engines; i++)
         {
             directory.Start("capengine");

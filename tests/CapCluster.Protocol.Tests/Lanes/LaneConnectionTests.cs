@@ -124,6 +124,71 @@ public sealed class LaneConnectionTests
     }
 
     [Fact]
+    public async Task Transfer_OnTheClientsConnectionHandedToTheEngine_ArrivesIntact_BothWays()
+    {
+        await using var port = new TestDataPort(handoff: true);
+        await using var lanes = await ConnectPairAsync(port, handoff: port.LocalName);
+        var (client, engine) = lanes;
+        var there = RandomNumberGenerator.GetBytes(8 * 1024 * 1024 + 1);
+        var back = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
+
+        // The port closed its copy of the connection as it handed it over: nothing of it is between the ends.
+        await Task.WhenAll(SendAsync(client, 1, ("there", there)), SendAsync(engine, 2, ("back", back)));
+
+        Assert.Equal(there, (byte[])(await ReceiveOneAsync(engine, 1))!);
+        Assert.Equal(back, (byte[])(await ReceiveOneAsync(client, 2))!);
+        Assert.Equal((0, 1), port.Joined);
+    }
+
+    [Fact]
+    public async Task HandedLane_WhenTheEngineEndCloses_TheClientEndHearsIt()
+    {
+        await using var port = new TestDataPort(handoff: true);
+        await using var lanes = await ConnectPairAsync(port, handoff: port.LocalName);
+        var waiting = lanes.Client.ReceiveAsync(5, CancellationToken.None);
+
+        await lanes.Engine.DisposeAsync().AsTask().WaitAsync(TimeLimit);
+
+        await Assert.ThrowsAsync<LaneException>(() => waiting.WaitAsync(TimeLimit));
+    }
+
+    [Fact]
+    public async Task Connect_WhenTheLocalSocketCannotBeReached_JoinsOnTheDataPort()
+    {
+        // Another host, or another network namespace: the name exists nowhere here.
+        await using var port = new TestDataPort(handoff: true);
+        await using var lanes = await ConnectPairAsync(port, handoff: $"capcluster-test-{Guid.NewGuid():N}");
+
+        await SendAsync(lanes.Client, 1, ("x", 42));
+
+        Assert.Equal(42, await ReceiveOneAsync(lanes.Engine, 1));
+        Assert.Equal((1, 0), port.Joined);
+    }
+
+    [Fact]
+    public async Task Connect_WhenTheControllerRefusesOnTheLocalSocket_ReportsItsReason()
+    {
+        await using var port = new TestDataPort(refusal: "no such data lane was granted, or it expired", handoff: true);
+        var options = Options(port, RandomNumberGenerator.GetBytes(16), LaneRole.Engine, EngineCertificate, ClientCertificate) with { HandoffSocket = port.LocalName };
+
+        var error = await Assert.ThrowsAsync<LaneException>(() => LaneConnection.ConnectAsync(options, CancellationToken.None).WaitAsync(TimeLimit));
+
+        Assert.Contains("refused by the controller: no such data lane was granted", error.Message);
+    }
+
+    [Fact]
+    public async Task Connect_OnTheLocalSocket_WhenTheClientNeverJoins_TimesOutNamingTheLane()
+    {
+        await using var port = new TestDataPort(handoff: true);
+        var options = Options(port, RandomNumberGenerator.GetBytes(16), LaneRole.Engine, EngineCertificate, ClientCertificate)
+            with { HandoffSocket = port.LocalName, ConnectTimeout = TimeSpan.FromMilliseconds(300) };
+
+        var error = await Assert.ThrowsAsync<LaneException>(() => LaneConnection.ConnectAsync(options, CancellationToken.None).WaitAsync(TimeLimit));
+
+        Assert.Contains("test lane (Engine) was not set up", error.Message);
+    }
+
+    [Fact]
     public async Task Connect_WhenTheControllerRefuses_ReportsItsReason()
     {
         await using var port = new TestDataPort(refusal: "no such data lane was granted, or it expired");

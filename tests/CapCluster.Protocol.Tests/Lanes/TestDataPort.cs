@@ -9,24 +9,43 @@ namespace CapCluster.Protocol.Tests.Lanes;
 /// A stand-in for the controller's data port: pairs the two ends that send a preamble for the same
 /// lane id and copies bytes between them, or refuses every end with a given reason. A
 /// <see cref="LaneTamper"/> set for one direction sees, and may change, the bytes that follow.
+/// With a local socket, an engine's end that joins there is handed the client's connection instead.
 /// </summary>
 internal sealed class TestDataPort : IAsyncDisposable
 {
     private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+    private readonly Socket? local;
+    private readonly Task localAccepting = Task.CompletedTask;
+    private int spliced;
+    private int handed;
     private readonly Dictionary<string, (Socket Socket, LaneRole Role)> waiting = [];
     private readonly LaneTamper?[] tampers = new LaneTamper?[3];
     private readonly List<Socket> sockets = [];
     private readonly Task accepting;
     private readonly string? refusal;
 
-    public TestDataPort(string? refusal = null)
+    public TestDataPort(string? refusal = null, bool handoff = false)
     {
         this.refusal = refusal;
         listener.Start();
-        accepting = AcceptAllAsync();
+        accepting = AcceptAllAsync(() => listener.AcceptSocketAsync());
+        if (handoff)
+        {
+            LocalName = $"capcluster-test-{Guid.NewGuid():N}";
+            local = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            local.Bind(new UnixDomainSocketEndPoint("\0" + LocalName));
+            local.Listen();
+            localAccepting = AcceptAllAsync(() => local.AcceptAsync());
+        }
     }
 
     public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
+
+    /// <summary>The local socket's name (abstract namespace); null without one.</summary>
+    public string? LocalName { get; }
+
+    /// <summary>How many lanes the port spliced, and how many it handed to the engine's end.</summary>
+    public (int Spliced, int Handed) Joined => (Volatile.Read(ref spliced), Volatile.Read(ref handed));
 
     public IReadOnlyList<DnsEndPoint> Endpoints => [new DnsEndPoint("127.0.0.1", Port)];
 
@@ -36,18 +55,20 @@ internal sealed class TestDataPort : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         listener.Stop();
+        local?.Dispose();
         await accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await localAccepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         lock (sockets)
         {
             sockets.ForEach(s => s.Dispose());
         }
     }
 
-    private async Task AcceptAllAsync()
+    private async Task AcceptAllAsync(Func<Task<Socket>> accept)
     {
         while (true)
         {
-            var socket = await listener.AcceptSocketAsync();
+            var socket = await accept();
             lock (sockets)
             {
                 sockets.Add(socket);
@@ -79,8 +100,19 @@ internal sealed class TestDataPort : IAsyncDisposable
             }
         }
 
-        await socket.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None);
-        await other.Socket.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None);
+        var (client, engine) = role == LaneRole.Client ? (socket, other.Socket) : (other.Socket, socket);
+        await client.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None);
+        if (engine.AddressFamily == AddressFamily.Unix)
+        {
+            // As the controller does: the engine gets the client's connection; this copy is closed at once.
+            SocketPassing.Send(engine, LanePreamble.Spliced, client);
+            client.Dispose();
+            Interlocked.Increment(ref handed);
+            return;
+        }
+
+        await engine.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None);
+        Interlocked.Increment(ref spliced);
         await Task.WhenAll(PumpAsync(socket, role, other.Socket), PumpAsync(other.Socket, other.Role, socket));
     }
 

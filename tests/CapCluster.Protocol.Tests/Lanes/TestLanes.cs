@@ -12,11 +12,15 @@ internal static class TestLanes
     public static readonly X509Certificate2 ClientCertificate = TestCertificates.Main.Client;
     public static readonly X509Certificate2 EngineCertificate = TestCertificates.Other.Client;
 
-    /// <summary>Both ends of one lane; the engine end presents <paramref name="engineCertificate"/> (default: the one the client pins).</summary>
-    public static async Task<LanePair> ConnectPairAsync(TestDataPort port, X509Certificate2? engineCertificate = null)
+    /// <summary>
+    /// Both ends of one lane; the engine end presents <paramref name="engineCertificate"/> (default: the one the client pins)
+    /// and tries the local socket <paramref name="handoff"/> first (default: none).
+    /// </summary>
+    public static async Task<LanePair> ConnectPairAsync(TestDataPort port, X509Certificate2? engineCertificate = null, string? handoff = null)
     {
         var id = RandomNumberGenerator.GetBytes(LanePreamble.IdLength);
-        var engine = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Engine, engineCertificate ?? EngineCertificate, ClientCertificate), CancellationToken.None);
+        var engineOptions = Options(port, id, LaneRole.Engine, engineCertificate ?? EngineCertificate, ClientCertificate) with { HandoffSocket = handoff };
+        var engine = LaneConnection.ConnectAsync(engineOptions, CancellationToken.None);
         var client = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Client, ClientCertificate, EngineCertificate), CancellationToken.None);
         try
         {
