@@ -9,6 +9,7 @@ using CapCluster.Security;
 // Usage: CapCluster.Integration.Tests.Client COMMAND CAP [ARG]
 //   ids CAP [N]             "ids 0,1" (with N: once there are N engines, or after 60 s) (multiengine)
 //   execute CAP CODE        "result <engine> <value>" per engine   (multiengine)
+//   roundtrip CAP MIB       pushes MIB MiB of random bytes to every engine and pulls them back: "roundtrip <engine> equal|differs" (multiengine)
 //   tasks CAP N             "task <id> <engine> <y>" per task, y = 2x for x in 0..N-1 (task)
 //   multiengine-check CAP   raw MultiEngine GetIds with any .cap: "accepted ids ..." or "refused <StatusCode> <detail>"
 //   poll-until-refused CAP  "polling" after its first accepted call, then QueueStatus in a loop until the
@@ -17,7 +18,7 @@ using CapCluster.Security;
 var timeout = TimeSpan.FromSeconds(60);
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: CapCluster.Integration.Tests.Client ids|execute|tasks|multiengine-check|poll-until-refused CAP [ARG]");
+    Console.Error.WriteLine("usage: CapCluster.Integration.Tests.Client ids|execute|roundtrip|tasks|multiengine-check|poll-until-refused CAP [ARG]");
     return 2;
 }
 
@@ -52,6 +53,21 @@ try
             foreach (var result in await client.ExecuteAsync(args[2]).GetAsync(timeout))
             {
                 Console.WriteLine(FormattableString.Invariant($"result {result.EngineId} {result.ValueText.ReplaceLineEndings(" / ")}"));
+            }
+
+            return 0;
+        }
+
+        case "roundtrip" when args.Length == 3 && int.TryParse(args[2], CultureInfo.InvariantCulture, out var mebibytes):
+        {
+            await using var client = await MultiEngineClient.ConnectAsync(cap).WaitAsync(timeout);
+            var data = System.Security.Cryptography.RandomNumberGenerator.GetBytes(mebibytes * 1024 * 1024);
+            var ids = await client.GetIdsAsync().WaitAsync(timeout);
+            await client.PushAsync("roundtrip", data, ids).GetAsync(timeout);
+            var pulled = await client.PullAsync<byte[]>("roundtrip", ids).GetAsync(timeout);
+            foreach (var (id, value) in ids.Zip(pulled))
+            {
+                Console.WriteLine(FormattableString.Invariant($"roundtrip {id} {(value.AsSpan().SequenceEqual(data) ? "equal" : "differs")}"));
             }
 
             return 0;

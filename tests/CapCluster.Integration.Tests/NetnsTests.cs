@@ -60,6 +60,14 @@ public sealed class NetnsTests : IAsyncLifetime
         Assert.Equal(2, results.Count);
         Assert.Equal([b.Address, c.Address], results.Select(r => r.Split(' ')[2].Trim('"')).Order());
 
+        // Bulk data between hosts: the engines on B and C cannot reach the controller's local socket on A, so they
+        // join their data lanes on its data port, and the controller splices them.
+        var roundtrip = await Client(hosts, d, clientFolder, "roundtrip", multiengine, "8");
+        Assert.True(roundtrip.ExitCode == 0, roundtrip.ToString());
+        Assert.Equal(["roundtrip 0 equal", "roundtrip 1 equal"], Lines(roundtrip.Output, "roundtrip ").Order());
+        var lanes = AuditLog.ReadAll(owner.Paths().AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted).Select(r => r.Reason).Order();
+        Assert.Equal(["data lane to engine 0, spliced", "data lane to engine 1, spliced"], lanes);
+
         // The controller saw the client come from D's address.
         Assert.Contains(AuditLog.ReadAll(owner.Paths().AuditLogFile), r =>
             r.Outcome == AuditRecord.Accepted && r.Service == CapClusterMethods.MultiEngineService && (r.RemoteAddress ?? "").Contains(d.Address, StringComparison.Ordinal));
