@@ -12,7 +12,7 @@ public static class LanePreamble
     /// <summary>The preamble's length: magic, lane id, role.</summary>
     public const int Length = 8 + IdLength + 1;
 
-    /// <summary>The controller's answer when it spliced the two ends of a data lane, or accepted a stream lane.</summary>
+    /// <summary>The controller's answer when it joined the two ends of a data lane (spliced, or the client's connection handed to the engine), or accepted a stream lane.</summary>
     public const byte Spliced = 1;
 
     /// <summary>The controller's answer when it refused; a UTF-8 reason follows, then the connection closes.</summary>

@@ -25,7 +25,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
 
     private readonly Lock sync = new();
     private readonly Dictionary<string, LaneGrant> grants = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ILaneRelay> spliced = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ILaneRelay> joined = new(StringComparer.Ordinal);
 
     public LaneGrant Grant(EngineSession engine, CapabilityRecord capability, string clientPeer, string? clientFingerprint)
     {
@@ -38,7 +38,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
         return grant;
     }
 
-    /// <summary>True when <paramref name="laneId"/> is a lane granted to <paramref name="capabilityId"/> towards <paramref name="engineId"/>, joining or spliced.</summary>
+    /// <summary>True when <paramref name="laneId"/> is a lane granted to <paramref name="capabilityId"/> towards <paramref name="engineId"/>, joining or joined.</summary>
     public bool IsLaneOf(ReadOnlySpan<byte> laneId, int engineId, string capabilityId)
     {
         lock (sync)
@@ -64,11 +64,11 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
         lock (sync)
         {
             grant = grants.GetValueOrDefault(key);
-            if (grant is null || (!spliced.ContainsKey(key) && time.GetUtcNow() > grant.JoinBy))
+            if (grant is null || (!joined.ContainsKey(key) && time.GetUtcNow() > grant.JoinBy))
             {
                 refusal = "no such data lane was granted, or it expired";
             }
-            else if (spliced.ContainsKey(key) || (role == LaneRole.Client ? grant.ClientEnd : grant.EngineEnd) is not null)
+            else if (joined.ContainsKey(key) || (role == LaneRole.Client ? grant.ClientEnd : grant.EngineEnd) is not null)
             {
                 refusal = $"the {role.ToString().ToLowerInvariant()} end of {grant.Describe()} has already joined";
             }
@@ -86,7 +86,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
                 if (grant is { ClientEnd: { } client, EngineEnd: { } engine })
                 {
                     relay = engine.AddressFamily == AddressFamily.Unix ? new HandedLane(client, engine) : new LaneSplice(client, engine);
-                    spliced[key] = relay;
+                    joined[key] = relay;
                 }
             }
         }
@@ -111,7 +111,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
         lock (sync)
         {
             SweepStreams(now);
-            expired = [.. grants.Values.Where(g => now > g.JoinBy && !spliced.ContainsKey(g.IdHex))];
+            expired = [.. grants.Values.Where(g => now > g.JoinBy && !joined.ContainsKey(g.IdHex))];
             foreach (var grant in expired)
             {
                 grants.Remove(grant.IdHex);
@@ -156,7 +156,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
         {
             lock (sync)
             {
-                spliced.Remove(grant.IdHex);
+                joined.Remove(grant.IdHex);
                 grants.Remove(grant.IdHex);
             }
 
