@@ -18,6 +18,7 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
 {
     private readonly ControllerConnection connection;
     private readonly ClientSession session;
+    private int disposed;
 
     private MultiEngineClient(ControllerConnection connection)
     {
@@ -91,8 +92,14 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>A second call does nothing.</remarks>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         await session.DisposeAsync().ConfigureAwait(false);
         connection.Dispose();
     }

@@ -12,6 +12,7 @@ public sealed partial class TaskClient : IAsyncDisposable
 {
     private readonly ControllerConnection connection;
     private readonly TaskSession session;
+    private int disposed;
 
     private TaskClient(ControllerConnection connection)
     {
@@ -42,8 +43,14 @@ public sealed partial class TaskClient : IAsyncDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>A second call does nothing.</remarks>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         await session.DisposeAsync().ConfigureAwait(false);
         connection.Dispose();
     }

@@ -114,6 +114,31 @@ public sealed partial class LaneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EngineKilledWithAHandedLaneOpen_ThePushFailsInsteadOfHanging_AndTheOtherEngineKeepsWorking()
+    {
+        var pid = Convert.ToInt32((await cluster.Client.ExecuteAsync("Environment.ProcessId", [1]).GetAsync(Timeout))[0].Value);
+        await cluster.Client.PushAsync("warm", new byte[2 * 1024 * 1024], [1]).GetAsync(Timeout);
+
+        // Engine 1 is busy, so a large push fills its handed connection and the client waits to write more. The
+        // controller holds a descriptor of that connection too: when the engine dies, it must shut it down.
+        var job = cluster.Client.ApplyAsync(() => { Thread.Sleep(30_000); return 1; }, [1]);
+        await Task.Delay(500);
+        var push = cluster.Client.PushAsync("big", new byte[512 * 1024 * 1024], [1]);
+        await Task.Delay(1000);
+        Assert.False(push.Ready, "the push finished while the engine was busy");
+        using (var engine = System.Diagnostics.Process.GetProcessById(pid))
+        {
+            engine.Kill();
+        }
+
+        var lost = await Assert.ThrowsAsync<EngineLostException>(() => push.GetAsync(Timeout));
+        Assert.Contains("engine 1", lost.Message);
+        await Assert.ThrowsAsync<EngineLostException>(() => job.GetAsync(Timeout));
+        await cluster.Client.PushAsync("after", new byte[4 * 1024 * 1024], [0]).GetAsync(Timeout);
+        Assert.Equal(4 * 1024 * 1024, (await cluster.Client.PullAsync<byte[]>("after", [0]).GetAsync(Timeout))[0].Length);
+    }
+
+    [Fact]
     public async Task RevokedCapability_HasItsLanesClosed_AndCannotOpenAnother()
     {
         var bulkPath = Path.Combine(cluster.Directory.BaseFolder, "bulk.cap");

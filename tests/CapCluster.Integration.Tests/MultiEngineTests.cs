@@ -219,6 +219,9 @@ public sealed class MultiEngineTests : IAsyncLifetime
         Assert.Equal(100, log.Count);
         Assert.Equal(Enumerable.Range(0, 50).Select(i => $"a{i}"), log.Where(s => s[0] == 'a'));
         Assert.Equal(Enumerable.Range(0, 50).Select(i => $"b{i}"), log.Where(s => s[0] == 'b'));
+
+        // Disposing twice (here, and again where `await using` ends) does nothing the second time.
+        await other.DisposeAsync();
     }
 
     [Fact]

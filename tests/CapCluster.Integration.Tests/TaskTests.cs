@@ -153,6 +153,9 @@ public sealed class TaskTests : IAsyncLifetime
         Assert.Equal(42, outcome.Get<int>("answer"));
         var status = await second.QueueStatusAsync().WaitAsync(Timeout);
         Assert.True(status.Succeeded >= 1);
+
+        // Disposing twice (here, and again where `await using` ends) does nothing the second time.
+        await second.DisposeAsync();
     }
 
     [Fact]
