@@ -6,6 +6,7 @@ using CapCluster.Client;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.V1;
 using CapCluster.Security;
 
 namespace CapCluster.Integration.Tests;
@@ -114,26 +115,29 @@ public sealed partial class LaneTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task EngineKilledWithAHandedLaneOpen_ThePushFailsInsteadOfHanging_AndTheOtherEngineKeepsWorking()
+    public async Task EngineKilledWithAHandedLaneOpen_TheLaneClosesAtTheClient_CallsFailAtOnce_AndTheOtherEngineKeepsWorking()
     {
         var pid = Convert.ToInt32((await cluster.Client.ExecuteAsync("Environment.ProcessId", [1]).GetAsync(Timeout))[0].Value);
-        await cluster.Client.PushAsync("warm", new byte[2 * 1024 * 1024], [1]).GetAsync(Timeout);
 
-        // Engine 1 is busy, so a large push fills its handed connection and the client waits to write more. The
-        // controller holds a descriptor of that connection too: when the engine dies, it must shut it down.
+        // A lane held as the client library holds one. The controller keeps a descriptor of its connection, which it
+        // handed to the engine: when the engine dies, it must shut that connection down, or the client's end would
+        // stay open and wait for ever.
+        using var connection = ControllerConnection.Open(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), CapabilityInterfaces.MultiEngine);
+        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 1 }, CancellationToken.None).WaitAsync(Timeout);
+        await using var lane = await LaneConnection.ConnectAsync(
+            connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, "the test's lane to engine 1"), CancellationToken.None).WaitAsync(Timeout);
+        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Reason == "data lane to engine 1, handed to the engine");
+
         var job = cluster.Client.ApplyAsync(() => { Thread.Sleep(30_000); return 1; }, [1]);
         await Task.Delay(500);
-        var push = cluster.Client.PushAsync("big", new byte[512 * 1024 * 1024], [1]);
-        await Task.Delay(1000);
-        Assert.False(push.Ready, "the push finished while the engine was busy");
         using (var engine = System.Diagnostics.Process.GetProcessById(pid))
         {
             engine.Kill();
         }
 
-        var lost = await Assert.ThrowsAsync<EngineLostException>(() => push.GetAsync(Timeout));
+        await lane.Closed.WaitAsync(Timeout);
+        var lost = await Assert.ThrowsAsync<EngineLostException>(() => job.GetAsync(Timeout));
         Assert.Contains("engine 1", lost.Message);
-        await Assert.ThrowsAsync<EngineLostException>(() => job.GetAsync(Timeout));
         await cluster.Client.PushAsync("after", new byte[4 * 1024 * 1024], [0]).GetAsync(Timeout);
         Assert.Equal(4 * 1024 * 1024, (await cluster.Client.PullAsync<byte[]>("after", [0]).GetAsync(Timeout))[0].Length);
     }
