@@ -152,11 +152,18 @@ public sealed partial class LaneTests : IAsyncLifetime
         await bulk.PushAsync("b", new byte[4 * 1024 * 1024], [0]).GetAsync(Timeout);
         Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Label == "bulk" && r.Method == "Lane" && r.Outcome == AuditRecord.Accepted);
 
+        // A lane held as the client library holds one, to watch it close at the client's end.
+        using var connection = ControllerConnection.Open(bulkPath, CapabilityInterfaces.MultiEngine);
+        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 1 }, CancellationToken.None).WaitAsync(Timeout);
+        await using var lane = await LaneConnection.ConnectAsync(
+            connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, "the test's lane to engine 1"), CancellationToken.None).WaitAsync(Timeout);
+
         var revoke = await cluster.Directory.RunAsync("furlgen", "revoke", bulkPath);
         Assert.True(revoke.ExitCode == 0, revoke.ToString());
 
         await DataPortProbe.WaitUntilAsync(() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Label == "bulk" && r.Method == "Lane" && r.Outcome == AuditRecord.Closed), Timeout);
         var error = await Assert.ThrowsAsync<CapabilityRefusedException>(() => bulk.PushAsync("b", new byte[4 * 1024 * 1024], [0]).GetAsync(Timeout));
         Assert.Contains("was revoked", error.Message);
+        await lane.Closed.WaitAsync(Timeout);
     }
 }
