@@ -143,6 +143,25 @@ public sealed partial class LaneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ControllerKilled_TheEngineClosesTheLaneItWasHanded()
+    {
+        // A handed lane no longer passes through the controller; it must not outlive the controller that granted it
+        // (the next controller could not close it on a revocation). The engine closes it when its session ends.
+        using var connection = ControllerConnection.Open(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), CapabilityInterfaces.MultiEngine);
+        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 0 }, CancellationToken.None).WaitAsync(Timeout);
+        await using var lane = await LaneConnection.ConnectAsync(
+            connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, "the test's lane to engine 0"), CancellationToken.None).WaitAsync(Timeout);
+        Assert.True(lane.IsOpen);
+
+        using (var controller = System.Diagnostics.Process.GetProcessById(ControllerState.TryRead(Paths.SecurityFolder)!.Pid))
+        {
+            controller.Kill();
+        }
+
+        await lane.Closed.WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task RevokedCapability_HasItsLanesClosed_AndCannotOpenAnother()
     {
         var bulkPath = Path.Combine(cluster.Directory.BaseFolder, "bulk.cap");
