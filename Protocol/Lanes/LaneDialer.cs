@@ -105,7 +105,8 @@ internal static class LaneDialer
                 network?.Dispose();
                 CloseAll();
                 cancellationToken.ThrowIfCancellationRequested();
-                throw e is LaneException ? e : expired ? NotSetUp(name, role, timeout, e) : new LaneException($"{name} failed: {e.Message}", e);
+                // Expiry shuts the socket down, so a read it cut short may look like the controller closing: say it timed out.
+                throw expired ? NotSetUp(name, role, timeout, e) : e as LaneException ?? new LaneException($"{name} failed: {e.Message}", e);
             }
         }
 
