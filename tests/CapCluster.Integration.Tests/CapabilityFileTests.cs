@@ -103,6 +103,24 @@ public sealed class CapabilityFileTests
         Assert.Contains("capcluster start", error.Message);
     }
 
+    [Fact]
+    public async Task ControllerKilledDuringACall_ClientSaysTheConnectionWasLost_NotThatItCannotReachIt()
+    {
+        await using var cluster = await RunningCluster.StartAsync(1);
+        var call = cluster.Client.ExecuteAsync("System.Threading.Thread.Sleep(30_000);");
+        await Task.Delay(500);
+
+        using (var controller = System.Diagnostics.Process.GetProcessById(ControllerState.TryRead(cluster.Directory.Paths().SecurityFolder)!.Pid))
+        {
+            controller.Kill();
+        }
+
+        var error = await Assert.ThrowsAsync<ControllerUnreachableException>(() => call.GetAsync(Timeout));
+        Assert.StartsWith("lost the connection to the controller at 127.0.0.1:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("revoked", error.Message);
+        Assert.Contains("capcluster start", error.Message);
+    }
+
     [Theory]
     [InlineData("engine")]
     [InlineData("client")]
