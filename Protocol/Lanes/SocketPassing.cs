@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using CapCluster.Protocol.Internal;
 
 namespace CapCluster.Protocol.Lanes;
 
@@ -79,21 +80,13 @@ public static unsafe partial class SocketPassing
 
         var descriptor = *(int*)(control + HeaderSize);
         var handle = new SafeSocketHandle(descriptor, ownsHandle: true);
-        if (!SetBlocking(descriptor))
+        if (!Descriptors.TrySetBlocking(descriptor))
         {
             handle.Dispose();
             throw new IOException($"the handed-over socket cannot be used: {LastError(-1)}");
         }
 
         return new Socket(handle);
-    }
-
-    // The descriptor was non-blocking if the controller's runtime made it so; lanes read and write it with blocking calls.
-    private static bool SetBlocking(int descriptor)
-    {
-        const int getFlags = 3, setFlags = 4, nonBlocking = 0x800;
-        var flags = Fcntl(descriptor, getFlags, 0);
-        return flags >= 0 && ((flags & nonBlocking) == 0 || Fcntl(descriptor, setFlags, flags & ~nonBlocking) >= 0);
     }
 
     private static string LastError(nint result) =>
@@ -124,7 +117,4 @@ public static unsafe partial class SocketPassing
 
     [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
     private static partial nint ReceiveMessage(int socket, MessageHeader* message, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int Fcntl(int descriptor, int command, int argument);
 }

@@ -39,7 +39,6 @@ internal sealed partial class HandedLane(Socket client, Socket engineLocal) : IL
             finally
             {
                 Volatile.Write(ref ended, 1);
-                engineLocal.Dispose();
                 client.Dispose(); // close(2) only: the engine's descriptor keeps the connection
             }
         },

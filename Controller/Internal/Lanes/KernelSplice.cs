@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using CapCluster.Protocol.Internal;
 
 namespace CapCluster.Controller.Internal.Lanes;
 
@@ -31,7 +32,7 @@ internal static partial class KernelSplice
 
         try
         {
-            _ = Fcntl(pipe[1], SetPipeSize, PipeBytes); // a larger pipe means fewer calls; the default 64 KiB still works
+            _ = Descriptors.Fcntl(pipe[1], SetPipeSize, PipeBytes); // a larger pipe means fewer calls; the default 64 KiB still works
             var source = (int)from.SafeHandle.DangerousGetHandle();
             var target = (int)to.SafeHandle.DangerousGetHandle();
             SetBlocking(source);
@@ -82,9 +83,7 @@ internal static partial class KernelSplice
     // The accepted sockets were used asynchronously (non-blocking); these threads block in the kernel instead.
     private static void SetBlocking(int fd)
     {
-        const int getFlags = 3, setFlags = 4, nonBlocking = 0x800;
-        var flags = Fcntl(fd, getFlags, 0);
-        if (flags < 0 || Fcntl(fd, setFlags, flags & ~nonBlocking) < 0)
+        if (!Descriptors.TrySetBlocking(fd))
         {
             throw Failure("fcntl");
         }
@@ -98,9 +97,6 @@ internal static partial class KernelSplice
 
     [LibraryImport("libc", EntryPoint = "splice", SetLastError = true)]
     private static partial nint Splice(int fdIn, nint offIn, int fdOut, nint offOut, nuint length, uint flags);
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using CapCluster.Protocol.Lanes;
 
 namespace CapCluster.Controller.Internal.Lanes;
 
@@ -19,8 +20,8 @@ internal sealed class LaneSplice(Socket client, Socket engine) : ILaneRelay
 
     public void Answer()
     {
-        client.Send([Protocol.Lanes.LanePreamble.Spliced], SocketFlags.None);
-        engine.Send([Protocol.Lanes.LanePreamble.Spliced], SocketFlags.None);
+        client.Send([LanePreamble.Spliced], SocketFlags.None);
+        engine.Send([LanePreamble.Spliced], SocketFlags.None);
     }
 
     /// <summary>Runs until both directions have ended, then closes both sockets.</summary>

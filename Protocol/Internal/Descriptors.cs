@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+
+namespace CapCluster.Protocol.Internal;
+
+/// <summary>
+/// fcntl(2) on a socket's or pipe's descriptor, for the lane code that calls the kernel directly (the controller's
+/// splice, a socket handed over between processes).
+/// </summary>
+internal static partial class Descriptors
+{
+    private const int GetFlags = 3;
+    private const int SetFlags = 4;
+    private const int NonBlocking = 0x800;
+
+    /// <summary>
+    /// Puts <paramref name="descriptor"/> in blocking mode; false (with the error in the last P/Invoke error) when it
+    /// cannot be. A socket the runtime used asynchronously is non-blocking, and the mode belongs to the open file, so
+    /// it is shared with every process that holds the socket.
+    /// </summary>
+    public static bool TrySetBlocking(int descriptor)
+    {
+        var flags = Fcntl(descriptor, GetFlags, 0);
+        return flags >= 0 && ((flags & NonBlocking) == 0 || Fcntl(descriptor, SetFlags, flags & ~NonBlocking) >= 0);
+    }
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int descriptor, int command, int argument);
+}
