@@ -119,13 +119,9 @@ public sealed partial class LaneTests : IAsyncLifetime
     {
         var pid = Convert.ToInt32((await cluster.Client.ExecuteAsync("Environment.ProcessId", [1]).GetAsync(Timeout))[0].Value);
 
-        // A lane held as the client library holds one. The controller keeps a descriptor of its connection, which it
-        // handed to the engine: when the engine dies, it must shut that connection down, or the client's end would
+        // The controller keeps a descriptor of the lane's connection, which it handed to the engine: when the engine dies, it must shut that connection down, or the client's end would
         // stay open and wait for ever.
-        using var connection = ControllerConnection.Open(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), CapabilityInterfaces.MultiEngine);
-        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 1 }, CancellationToken.None).WaitAsync(Timeout);
-        await using var lane = await LaneConnection.ConnectAsync(
-            connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, "the test's lane to engine 1"), CancellationToken.None).WaitAsync(Timeout);
+        await using var lane = await HoldLaneAsync(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), 1);
         Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Reason == "data lane to engine 1, handed to the engine");
 
         var job = cluster.Client.ApplyAsync(() => { Thread.Sleep(30_000); return 1; }, [1]);
@@ -147,10 +143,7 @@ public sealed partial class LaneTests : IAsyncLifetime
     {
         // A handed lane no longer passes through the controller; it must not outlive the controller that granted it
         // (the next controller could not close it on a revocation). The engine closes it when its session ends.
-        using var connection = ControllerConnection.Open(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), CapabilityInterfaces.MultiEngine);
-        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 0 }, CancellationToken.None).WaitAsync(Timeout);
-        await using var lane = await LaneConnection.ConnectAsync(
-            connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, "the test's lane to engine 0"), CancellationToken.None).WaitAsync(Timeout);
+        await using var lane = await HoldLaneAsync(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), 0);
         Assert.True(lane.IsOpen);
 
         using (var controller = System.Diagnostics.Process.GetProcessById(ControllerState.TryRead(Paths.SecurityFolder)!.Pid))
@@ -171,11 +164,7 @@ public sealed partial class LaneTests : IAsyncLifetime
         await bulk.PushAsync("b", new byte[4 * 1024 * 1024], [0]).GetAsync(Timeout);
         Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Label == "bulk" && r.Method == "Lane" && r.Outcome == AuditRecord.Accepted);
 
-        // A lane held as the client library holds one, to watch it close at the client's end.
-        using var connection = ControllerConnection.Open(bulkPath, CapabilityInterfaces.MultiEngine);
-        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 1 }, CancellationToken.None).WaitAsync(Timeout);
-        await using var lane = await LaneConnection.ConnectAsync(
-            connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, "the test's lane to engine 1"), CancellationToken.None).WaitAsync(Timeout);
+        await using var lane = await HoldLaneAsync(bulkPath, 1);
 
         var revoke = await cluster.Directory.RunAsync("furlgen", "revoke", bulkPath);
         Assert.True(revoke.ExitCode == 0, revoke.ToString());
@@ -205,5 +194,14 @@ public sealed partial class LaneTests : IAsyncLifetime
         Assert.NotNull(refused);
         Assert.Contains("was revoked", refused.Message);
         await lane.Closed.WaitAsync(Timeout);
+    }
+
+    /// <summary>A data lane to <paramref name="engineId"/> held as the client library holds one (granted, then joined), to watch it close.</summary>
+    private static async Task<LaneConnection> HoldLaneAsync(string capabilityPath, int engineId)
+    {
+        using var connection = ControllerConnection.Open(capabilityPath, CapabilityInterfaces.MultiEngine);
+        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = engineId }, CancellationToken.None).WaitAsync(Timeout);
+        return await LaneConnection.ConnectAsync(
+            connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, $"the test's lane to engine {engineId}"), CancellationToken.None).WaitAsync(Timeout);
     }
 }
