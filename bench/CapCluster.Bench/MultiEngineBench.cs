@@ -83,7 +83,8 @@ internal static class MultiEngineBench
     /// code paths not yet optimised by the runtime's tiered JIT in the client and controller), then the median of
     /// <see cref="WarmRounds"/> more, with the CPU and page faults of each process in the median round.
     /// </summary>
-    public static async Task TransferAsync(MultiEngineClient mec, string security)
+    /// <returns>The warm medians of push and pull, in MB/s.</returns>
+    public static async Task<(double PushMBps, double PullMBps)> TransferAsync(MultiEngineClient mec, string security)
     {
         var array = new byte[128 * 1024 * 1024];
         Random.Shared.NextBytes(array);
@@ -113,10 +114,12 @@ internal static class MultiEngineBench
         Console.WriteLine($"Push 128 MiB to one engine: {Summary(pushes, MegabytesPerSecond)}; {100 * Median(pushes) / ceiling:0} % of the ceiling");
         Console.WriteLine($"Pull 128 MiB from one engine: {Summary(pulls, MegabytesPerSecond)}; {100 * Median(pulls) / ceiling:0} % of the ceiling");
         await mec.ExecuteAsync("blob = null; GC.Collect();", [0]);
+        return (Median(pushes), Median(pulls));
     }
 
     /// <summary>Scatter then gather of 10M doubles over the engines: the first round, then the median of <see cref="WarmRounds"/> more.</summary>
-    private static async Task ScatterGatherAsync(MultiEngineClient mec, string security)
+    /// <returns>The warm medians of scatter and gather, in seconds.</returns>
+    public static async Task<(double ScatterSeconds, double GatherSeconds)> ScatterGatherAsync(MultiEngineClient mec, string security)
     {
         var processes = await ProcessesAsync(mec, security, null);
         var doubles = Enumerable.Range(0, 10_000_000).Select(i => (double)i).ToArray();
@@ -140,6 +143,7 @@ internal static class MultiEngineBench
 
         Console.WriteLine($"Scatter 10M doubles over 2 engines: {Summary(scatters, Seconds)}");
         Console.WriteLine($"Gather 10M doubles from 2 engines: {Summary(gathers, Seconds)}");
+        return (Median(scatters), Median(gathers));
     }
 
     /// <summary>

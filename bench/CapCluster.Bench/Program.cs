@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using CapCluster.Bench;
 
-// Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks]   (default: core, multiengine, tasks)
+// Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks] [compare [--quick]]   (default: core, multiengine, tasks)
 var root = Bench.FindRoot();
 var app = Path.Combine(root, "artifacts", "app");
-var suites = args.Length == 0 ? ["core", "multiengine", "tasks"] : args;
+var quick = args.Contains("--quick");
+var suites = args.Where(a => a != "--quick").ToArray() is { Length: > 0 } named ? named : ["core", "multiengine", "tasks"];
 foreach (var suite in suites)
 {
     switch (suite)
@@ -24,8 +25,11 @@ foreach (var suite in suites)
         case "tasks":
             await TaskBench.RunAsync(app);
             break;
+        case "compare":
+            await CompareBench.RunAsync(app, root, quick);
+            break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, compare [--quick]");
             return 2;
     }
 }

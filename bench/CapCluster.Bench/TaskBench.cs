@@ -58,7 +58,7 @@ internal static class TaskBench
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
-    private static async Task<TaskOutcome> RoundTripAsync(TaskClient tc) =>
+    public static async Task<TaskOutcome> RoundTripAsync(TaskClient tc) =>
         await tc.GetResultAsync(await tc.RunAsync(DelegateTask.Of(() => 0)));
 
     /// <summary>
