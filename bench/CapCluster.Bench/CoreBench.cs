@@ -73,7 +73,7 @@ internal static class CoreBench
 
     /// <summary>
     /// Seconds from `capcluster start -n <paramref name="n"/>` to its return, or with <paramref name="runOnEachEngine"/>
-    /// to a first execute answered by every engine (as dask's figure is taken: until each worker ran a task), in order.
+    /// to a first no-op function answered by every engine (as dask's figure is taken: until each worker ran a task), in order.
     /// </summary>
     public static async Task<List<double>> StartTimesAsync(string app, int n, int runs, bool runOnEachEngine)
     {
@@ -97,7 +97,7 @@ internal static class CoreBench
                 if (runOnEachEngine)
                 {
                     await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(folder, "security", "multiengine.cap"));
-                    var answers = await mec.ExecuteAsync("0");
+                    var answers = await mec.ApplyAsync(() => 0);
                     if (answers.Count != n)
                     {
                         throw new InvalidOperationException($"{answers.Count} of {n} engines answered");
