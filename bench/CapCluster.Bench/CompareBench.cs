@@ -30,7 +30,7 @@ internal static class CompareBench
         new("rss_loaded_mib", "engines' RSS after the transfers", "MiB", false),
     ];
 
-    public static async Task<int> RunAsync(string app, string root, bool quick)
+    public static async Task RunAsync(string app, string root, bool quick)
     {
         Console.WriteLine($"Side-by-side comparison on {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(quick ? " (--quick: fewer rounds, no 100,000-task run)" : string.Empty)}");
         Console.WriteLine("CapCluster...");
@@ -39,7 +39,6 @@ internal static class CompareBench
         var peers = await PeerFiguresAsync(root, quick);
         Console.WriteLine();
         PrintTable(ours, peers);
-        return 0;
     }
 
     private static async Task<Dictionary<string, double>> CapClusterFiguresAsync(string app, bool quick)
@@ -73,8 +72,8 @@ internal static class CompareBench
         }
 
         trips.Sort();
-        figures["roundtrip_median_us"] = trips[trips.Count / 2];
-        figures["roundtrip_p99_us"] = trips[Math.Min(trips.Count - 1, (int)(0.99 * trips.Count))];
+        figures["roundtrip_median_us"] = Bench.Percentile(trips, 0.5);
+        figures["roundtrip_p99_us"] = Bench.Percentile(trips, 0.99);
         await tc.ClearAsync();
         foreach (var count in quick ? new[] { 20_000 } : [20_000, 100_000])
         {

@@ -101,8 +101,10 @@ namespace CapCluster.Bench
         public static string Percentiles(List<double> microseconds)
         {
             microseconds.Sort();
-            double At(double q) => microseconds[Math.Min(microseconds.Count - 1, (int)(q * microseconds.Count))];
-            return $"median {At(0.5):0} µs, p99 {At(0.99):0} µs (n={microseconds.Count})";
+            return $"median {Percentile(microseconds, 0.5):0} µs, p99 {Percentile(microseconds, 0.99):0} µs (n={microseconds.Count})";
         }
+
+        /// <summary>The value at quantile <paramref name="q"/> of <paramref name="sorted"/>, a list in ascending order.</summary>
+        public static double Percentile(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)(q * sorted.Count))];
     }
 }

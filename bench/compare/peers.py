@@ -40,6 +40,19 @@ def warm_median(rounds):
     return statistics.median(rounds[1:])
 
 
+def timed_pairs(rounds, first, second):
+    """Runs first() then second(result of first) for each round; the warm medians of both durations, in seconds."""
+    firsts, seconds = [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        value = first()
+        firsts.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        second(value)
+        seconds.append(time.perf_counter() - t)
+    return warm_median(firsts), warm_median(seconds)
+
+
 def dask_figures(quick):
     import numpy as np
     from distributed import Client, LocalCluster
@@ -86,31 +99,21 @@ def dask_figures(quick):
 
         worker = list(client.scheduler_info()["workers"])[0]
         array = np.frombuffer(os.urandom(128 * 1024 * 1024), dtype=np.uint8)
-        pushes, pulls = [], []
-        for _ in range(4 if quick else 10):
-            t = time.perf_counter()
-            future = client.scatter(array, workers=[worker], direct=True, hash=False)
-            pushes.append(134.217728 / (time.perf_counter() - t))
-            t = time.perf_counter()
-            back = client.gather(future, direct=True)
-            pulls.append(134.217728 / (time.perf_counter() - t))
-            assert back.nbytes == array.nbytes
-            del future, back
-        figures["push_mbps"], figures["pull_mbps"] = warm_median(pushes), warm_median(pulls)
+
+        def pull(future):
+            assert client.gather(future, direct=True).nbytes == array.nbytes
+
+        push_s, pull_s = timed_pairs(4 if quick else 10, lambda: client.scatter(array, workers=[worker], direct=True, hash=False), pull)
+        figures["push_mbps"], figures["pull_mbps"] = 134.217728 / push_s, 134.217728 / pull_s
         log(f"dask push {figures['push_mbps']:.0f} MB/s, pull {figures['pull_mbps']:.0f} MB/s")
 
         doubles = np.arange(10_000_000, dtype=np.float64)
-        scatters, gathers = [], []
-        for _ in range(4 if quick else 10):
-            t = time.perf_counter()
-            parts = client.scatter(np.array_split(doubles, 2), direct=True, hash=False)
-            scatters.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            gathered = np.concatenate(client.gather(parts, direct=True))
-            gathers.append(time.perf_counter() - t)
-            assert gathered.shape == doubles.shape
-            del parts, gathered
-        figures["scatter_s"], figures["gather_s"] = warm_median(scatters), warm_median(gathers)
+
+        def gather(parts):
+            assert np.concatenate(client.gather(parts, direct=True)).shape == doubles.shape
+
+        figures["scatter_s"], figures["gather_s"] = timed_pairs(
+            4 if quick else 10, lambda: client.scatter(np.array_split(doubles, 2), direct=True, hash=False), gather)
         figures["rss_loaded_mib"] = sum(rss_mib(p) for p in pids)
         log(f"dask scatter {figures['scatter_s']:.3f} s, gather {figures['gather_s']:.3f} s")
     finally:
@@ -163,30 +166,21 @@ def ipyparallel_figures(quick):
 
         array = np.frombuffer(os.urandom(128 * 1024 * 1024), dtype=np.uint8)
         one = rc[0]
-        pushes, pulls = [], []
-        for _ in range(4 if quick else 10):
-            t = time.perf_counter()
-            one.push({"blob": array}, block=True)
-            pushes.append(134.217728 / (time.perf_counter() - t))
-            t = time.perf_counter()
-            back = one.pull("blob", block=True)
-            pulls.append(134.217728 / (time.perf_counter() - t))
-            assert back.nbytes == array.nbytes
-        figures["push_mbps"], figures["pull_mbps"] = warm_median(pushes), warm_median(pulls)
+        def pull(_):
+            assert one.pull("blob", block=True).nbytes == array.nbytes
+
+        push_s, pull_s = timed_pairs(4 if quick else 10, lambda: one.push({"blob": array}, block=True), pull)
+        figures["push_mbps"], figures["pull_mbps"] = 134.217728 / push_s, 134.217728 / pull_s
         log(f"ipyparallel push {figures['push_mbps']:.0f} MB/s, pull {figures['pull_mbps']:.0f} MB/s")
         one.execute("blob = None", block=True)
 
         doubles = np.arange(10_000_000, dtype=np.float64)
-        scatters, gathers = [], []
-        for _ in range(4 if quick else 10):
-            t = time.perf_counter()
-            direct.scatter("part", doubles, block=True)
-            scatters.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            gathered = direct.gather("part", block=True)
-            gathers.append(time.perf_counter() - t)
-            assert len(gathered) == len(doubles)
-        figures["scatter_s"], figures["gather_s"] = warm_median(scatters), warm_median(gathers)
+
+        def gather(_):
+            assert len(direct.gather("part", block=True)) == len(doubles)
+
+        figures["scatter_s"], figures["gather_s"] = timed_pairs(
+            4 if quick else 10, lambda: direct.scatter("part", doubles, block=True), gather)
         figures["rss_loaded_mib"] = sum(rss_mib(p) for p in pids)
         log(f"ipyparallel scatter {figures['scatter_s']:.3f} s, gather {figures['gather_s']:.3f} s")
     finally:
