@@ -65,7 +65,7 @@ public sealed class ControllerHost : IAsyncDisposable
 
         var authority = CertificateAuthority.LoadOrCreate(paths.SecurityFolder, time);
         var registry = CapabilityRegistry.LoadOrCreate(paths.SecurityFolder, time);
-        var audit = AuditLog.Open(paths.AuditLogFile, time);
+        var audit = AuditLog.Open(paths.AuditLogFile, paths.SecurityFolder, time, options.AuditLog());
         var hosts = LocationHosts(options);
         var started = time.GetUtcNow();
         var lifetime = new CancellationTokenSource();

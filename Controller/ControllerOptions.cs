@@ -67,6 +67,16 @@ public sealed class ControllerOptions
     /// <summary>Largest message accepted from a client or engine. Default 64 MiB.</summary>
     public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Refusals from one peer address for one reason are written to the audit log once per interval, with their
+    /// count, instead of once each (the first at once, the rest when the interval ends). Default 10 s; zero writes
+    /// each refusal. See <see cref="AuditLogOptions.RefusalInterval"/>.
+    /// </summary>
+    public TimeSpan AuditRefusalInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Peer and reason pairs the audit log aggregates per interval; refusals beyond them are counted together. Default 1024.</summary>
+    public int AuditMaxRefusalKeys { get; set; } = 1024;
+
     /// <summary>Checks the options and says what is wrong.</summary>
     /// <exception cref="CapClusterException">An option is out of range.</exception>
     public void Validate()
@@ -98,7 +108,24 @@ public sealed class ControllerOptions
         {
             throw new CapClusterException("the heartbeat period must be positive and at least one miss allowed");
         }
+
+        try
+        {
+            AuditLog().Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CapClusterException($"--audit-refusal-interval: {e.Message}", e);
+        }
     }
+
+    /// <summary>How the controller writes its audit log, from these options.</summary>
+    internal AuditLogOptions AuditLog() => new()
+    {
+        RefusalInterval = AuditRefusalInterval,
+        MaxRefusalKeys = AuditMaxRefusalKeys,
+        PendingPoll = RegistryPollPeriod,
+    };
 
     private static void CheckPort(int port, string name)
     {

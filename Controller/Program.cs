@@ -15,11 +15,12 @@ var securityFolder = new Option<string?>("--security-folder") { Description = "W
 var logFolder = new Option<string?>("--log-folder") { Description = "Where the component logs and the audit log go" };
 var heartbeat = new Option<double>("--heartbeat-period") { Description = "Seconds between engine heartbeats", DefaultValueFactory = _ => 1.0 };
 var misses = new Option<int>("--heartbeat-misses") { Description = "Heartbeats an engine may miss before it is unregistered", DefaultValueFactory = _ => 5 };
+var auditRefusalInterval = new Option<double>("--audit-refusal-interval") { Description = "Seconds over which refusals from one peer for one reason become one audit record with a count (0: one record each)", DefaultValueFactory = _ => 10.0 };
 var noHandoff = new Option<bool>("--no-lane-handoff") { Description = "Splice every data lane through the controller, also for engines on its host (by default they are handed the client's connection)" };
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
-    enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses, noHandoff,
+    enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses, noHandoff, auditRefusalInterval,
 };
 
 root.SetAction(async (parse, _) =>
@@ -38,6 +39,7 @@ root.SetAction(async (parse, _) =>
         HeartbeatPeriod = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
         AllowedHeartbeatMisses = parse.GetValue(misses),
         LaneHandoff = !parse.GetValue(noHandoff),
+        AuditRefusalInterval = TimeSpan.FromSeconds(parse.GetValue(auditRefusalInterval)),
     };
 
     using var shutdown = new CancellationTokenSource();

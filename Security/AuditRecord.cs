@@ -12,6 +12,8 @@ namespace CapCluster.Security;
 /// <param name="Method">The method called.</param>
 /// <param name="Outcome"><see cref="Accepted"/>, <see cref="Refused"/> or <see cref="Closed"/>.</param>
 /// <param name="Reason">Why it was refused, when it was.</param>
+/// <param name="Count">How many events this record stands for: refusals from one peer for one reason are aggregated
+/// over an interval into one record with their count (1 for everything else).</param>
 public sealed record AuditRecord(
     DateTimeOffset Time,
     string? RemoteAddress,
@@ -21,7 +23,8 @@ public sealed record AuditRecord(
     string? Service,
     string? Method,
     string Outcome,
-    string? Reason)
+    string? Reason,
+    long Count = 1)
 {
     /// <summary>The outcome of an accepted connection or call: "accepted".</summary>
     public const string Accepted = "accepted";
@@ -31,4 +34,10 @@ public sealed record AuditRecord(
 
     /// <summary>The outcome when the controller closed an open connection of a revoked or expired capability: "closed".</summary>
     public const string Closed = "closed";
+
+    /// <summary>The outcome of a record about the log itself (a log moved aside at start, an unreadable admin record): "notice".</summary>
+    public const string Notice = "notice";
+
+    /// <summary>The service of records of admin actions taken with furlgen (issue, attenuate, revoke, rotate): "furlgen".</summary>
+    public const string AdminService = "furlgen";
 }

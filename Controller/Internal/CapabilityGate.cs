@@ -26,6 +26,9 @@ internal sealed class CapabilityGate(
     private readonly ConditionalWeakTable<object, CertificateCheck> certificateChecks = new();
     private readonly ConditionalWeakTable<object, object> acceptedConnections = new();
 
+    // Calls that change or end what others run or hold are audited every time, not only as a connection's first call.
+    private static readonly HashSet<string> PrivilegedMethods = new(StringComparer.Ordinal) { "Kill", "ClearQueue", "Abort", "Clear", CapabilityMethods.OpenLane };
+
     // The open connections each capability was accepted on, so that a revocation can close them.
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, LiveConnection>> liveConnections = new(StringComparer.Ordinal);
 
@@ -90,10 +93,17 @@ internal sealed class CapabilityGate(
         context.Items[CallItems.Capability] = record;
         Track(record.Id, context.ConnectionId, new LiveConnection(
             context.Peer, context.ServiceName, context.MethodName, check.CertificateFingerprint, () => context.ConnectionOpen, context.AbortConnection));
-        if (!acceptedConnections.TryGetValue(certificate, out _))
+        var firstOfConnection = !acceptedConnections.TryGetValue(certificate, out _);
+        if (firstOfConnection || PrivilegedMethods.Contains(context.MethodName))
+        {
+            // A call that cannot be recorded does not happen: the connection stays unaccepted, so its next call tries again.
+            Record(new AuditRecord(time.GetUtcNow(), context.Peer, check.CertificateFingerprint, record.Id, record.Label, service, context.MethodName,
+                AuditRecord.Accepted, firstOfConnection ? null : "privileged call"));
+        }
+
+        if (firstOfConnection)
         {
             acceptedConnections.AddOrUpdate(certificate, record);
-            audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, check.CertificateFingerprint, record.Id, record.Label, service, context.MethodName, "accepted", null));
             ControllerLog.ConnectionAccepted(logger, context.Peer, record.Id, record.Label ?? "-");
         }
 
@@ -140,8 +150,17 @@ internal sealed class CapabilityGate(
             liveConnections.TryRemove(capabilityId, out _);
             foreach (var live in connections.Values)
             {
-                audit.Append(new AuditRecord(now, live.Peer, live.CertificateFingerprint, capabilityId, record?.Label,
-                    live.Service, live.Method, AuditRecord.Closed, reason + "; its connection was closed"));
+                try
+                {
+                    audit.Append(new AuditRecord(now, live.Peer, live.CertificateFingerprint, capabilityId, record?.Label,
+                        live.Service, live.Method, AuditRecord.Closed, reason + "; its connection was closed"));
+                }
+                catch (AuditWriteException e)
+                {
+                    // The connection is closed all the same: a revoked capability must not keep it for want of disk space.
+                    ControllerLog.AuditWriteFailed(logger, e.Message);
+                }
+
                 ControllerLog.ConnectionClosed(logger, live.Peer, capabilityId, reason);
                 live.Abort();
                 closed++;
@@ -149,6 +168,20 @@ internal sealed class CapabilityGate(
         }
 
         return closed;
+    }
+
+    /// <summary>Writes <paramref name="record"/>, or fails the call it records with UNAVAILABLE naming the audit log.</summary>
+    private void Record(AuditRecord record)
+    {
+        try
+        {
+            audit.Append(record);
+        }
+        catch (AuditWriteException e)
+        {
+            ControllerLog.AuditWriteFailed(logger, e.Message);
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+        }
     }
 
     private RpcException Refuse(ServerCallContext context, CertificateCheck? check, CapabilityRecord? record, StatusCode code, string reason)

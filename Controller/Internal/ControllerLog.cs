@@ -60,4 +60,7 @@ internal static partial class ControllerLog
 
     [LoggerMessage(19, LogLevel.Error, "Stream lane {Lane} for {Method} failed")]
     public static partial void StreamLaneFailed(ILogger logger, Exception exception, string lane, string method);
+
+    [LoggerMessage(40, LogLevel.Error, "Audit record not written: {Detail}")]
+    public static partial void AuditWriteFailed(ILogger logger, string detail);
 }

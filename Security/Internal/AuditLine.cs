@@ -7,39 +7,43 @@ using System.Text.Json;
 namespace CapCluster.Security.Internal;
 
 /// <summary>
-/// One line of the audit log: the record's fields and seq in a fixed order (the canonical JSON that is hashed),
-/// followed by "prev" and "hash". Verification rebuilds the canonical JSON from the parsed values, so the
-/// hash covers the field values, not incidental formatting.
+/// One line of the audit log: the record's fields and seq in a fixed order (the canonical JSON that is MACed),
+/// followed by "prev" (the previous line's MAC) and "mac" (HMAC-SHA256 under the audit key of prev followed by the
+/// canonical JSON). Verification rebuilds the canonical JSON from the parsed values, so the MAC covers the field
+/// values, not incidental formatting.
 /// </summary>
 internal sealed record AuditLine(long Seq, string Time, string? RemoteAddress, string? CertificateFingerprint,
-    string? CapabilityId, string? Label, string? Service, string? Method, string Outcome, string? Reason,
-    string Prev, string Hash)
+    string? CapabilityId, string? Label, string? Service, string? Method, string Outcome, string? Reason, long Count,
+    string Prev, string Mac)
 {
     public const string Genesis = "0000000000000000000000000000000000000000000000000000000000000000";
 
+    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
     private static readonly string[] Fields =
-        ["seq", "time", "remoteAddress", "certificateFingerprint", "capabilityId", "label", "service", "method", "outcome", "reason", "prev", "hash"];
+        ["seq", "time", "remoteAddress", "certificateFingerprint", "capabilityId", "label", "service", "method", "outcome", "reason", "count", "prev", "mac"];
 
-    public static AuditLine Create(long seq, AuditRecord record, string prev)
+    /// <summary>The line for <paramref name="record"/>, its fields capped and escaped (<see cref="AuditText"/>).</summary>
+    public static AuditLine Create(long seq, AuditRecord record, string prev, AuditKey key)
     {
-        var time = record.Time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-        var line = new AuditLine(seq, time, record.RemoteAddress, record.CertificateFingerprint, record.CapabilityId,
-            record.Label, record.Service, record.Method, record.Outcome, record.Reason, prev, "");
-        return line with { Hash = line.ComputeHash() };
+        var time = record.Time.ToUniversalTime().ToString(TimeFormat, CultureInfo.InvariantCulture);
+        var line = new AuditLine(seq, time, AuditText.Clean(record.RemoteAddress), AuditText.Clean(record.CertificateFingerprint),
+            AuditText.Clean(record.CapabilityId), AuditText.Clean(record.Label), AuditText.Clean(record.Service),
+            AuditText.Clean(record.Method), AuditText.Clean(record.Outcome)!, AuditText.Clean(record.Reason), record.Count, prev, "");
+        return line with { Mac = line.ComputeMac(key) };
     }
 
-    public string ComputeHash()
-    {
-        var canonical = Write(includeChain: false);
-        var input = Encoding.UTF8.GetBytes(Prev + canonical);
-        return Convert.ToHexStringLower(SHA256.HashData(input));
-    }
+    public string ComputeMac(AuditKey key) => key.Mac(Prev + Write(includeChain: false));
+
+    /// <summary>The unkeyed SHA-256 a forger without the key would put where the MAC belongs.</summary>
+    public string ComputeUnkeyedHash() =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Prev + Write(includeChain: false))));
 
     public string ToJson() => Write(includeChain: true);
 
     public AuditRecord ToRecord() => new(
-        DateTimeOffset.ParseExact(Time, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
-        RemoteAddress, CertificateFingerprint, CapabilityId, Label, Service, Method, Outcome, Reason);
+        DateTimeOffset.ParseExact(Time, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+        RemoteAddress, CertificateFingerprint, CapabilityId, Label, Service, Method, Outcome, Reason, Count);
 
     private string Write(bool includeChain)
     {
@@ -57,10 +61,11 @@ internal sealed record AuditLine(long Seq, string Time, string? RemoteAddress, s
             json.WriteString("method", Method);
             json.WriteString("outcome", Outcome);
             json.WriteString("reason", Reason);
+            json.WriteNumber("count", Count);
             if (includeChain)
             {
                 json.WriteString("prev", Prev);
-                json.WriteString("hash", Hash);
+                json.WriteString("mac", Mac);
             }
             json.WriteEndObject();
         }
@@ -89,21 +94,28 @@ internal sealed record AuditLine(long Seq, string Time, string? RemoteAddress, s
             foreach (var property in root.EnumerateObject())
             {
                 if (Array.IndexOf(Fields, property.Name) < 0)
-                    throw new FormatException($"unexpected field '{property.Name}'");
+                    throw new FormatException($"unexpected field '{AuditText.Clean(property.Name)}'");
                 count++;
             }
             if (count != Fields.Length)
                 throw new FormatException($"expected {Fields.Length} fields, found {count}");
-            var seq = root.GetProperty("seq");
-            if (seq.ValueKind != JsonValueKind.Number || !seq.TryGetInt64(out var seqValue))
-                throw new FormatException("'seq' is not an integer");
+            var seqValue = Integer(root, "seq");
+            var countValue = Integer(root, "count");
             var time = Required(root, "time");
-            if (!DateTimeOffset.TryParseExact(time, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
+            if (!DateTimeOffset.TryParseExact(time, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
                 throw new FormatException("'time' is not an ISO UTC time");
             return new AuditLine(seqValue, time, Optional(root, "remoteAddress"), Optional(root, "certificateFingerprint"),
                 Optional(root, "capabilityId"), Optional(root, "label"), Optional(root, "service"), Optional(root, "method"),
-                Required(root, "outcome"), Optional(root, "reason"), Required(root, "prev"), Required(root, "hash"));
+                Required(root, "outcome"), Optional(root, "reason"), countValue, Required(root, "prev"), Required(root, "mac"));
         }
+    }
+
+    private static long Integer(JsonElement root, string name)
+    {
+        var value = root.GetProperty(name);
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var result))
+            throw new FormatException($"'{name}' is not an integer");
+        return result;
     }
 
     private static string Required(JsonElement root, string name) =>

@@ -79,6 +79,14 @@ internal static class SecurityErrors
 
     // Audit log.
     public static CapClusterException AuditDamaged(string path, int line, string detail) =>
-        new($"{path}: line {line} of the audit log is damaged ({detail}); check it with 'furlgen audit verify' " +
+        new($"{path}: line {line} of the audit log is damaged ({detail}); check it with 'furlgen audit --verify' " +
             "and move the file aside to start a new chain");
+
+    public static CapClusterException AuditKeyUnusable(string path, string detail, Exception? inner = null) =>
+        new($"{path}: the audit key is unusable: {detail}. Restore it from a backup; deleting it makes every existing " +
+            "audit log unverifiable and the controller starts a new chain", inner);
+
+    public static CapClusterException AuditLogInUse(string folder, int? pid) =>
+        new($"{folder}: the audit log is already written by another process{(pid is { } p ? $" (pid {p})" : "")}; " +
+            "stop that controller first (capcluster stop) or use another --profile or --log-folder");
 }

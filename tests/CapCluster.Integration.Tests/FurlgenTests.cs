@@ -233,7 +233,7 @@ public sealed class FurlgenTests : IAsyncLifetime
     {
         var path = cluster.Paths().AuditLogFile;
         cluster.Paths().EnsureCreated();
-        using (var log = AuditLog.Open(path))
+        using (var log = AuditLog.Open(path, cluster.Paths().SecurityFolder))
         {
             for (var i = 1; i <= 5; i++)
             {
@@ -244,7 +244,7 @@ public sealed class FurlgenTests : IAsyncLifetime
 
         var intact = await Furlgen("audit", "--verify");
         Assert.True(intact.ExitCode == 0, intact.ToString());
-        Assert.Contains("intact, 5 records", intact.Output);
+        Assert.Contains("intact: 5 record(s)", intact.Output);
         var original = await File.ReadAllLinesAsync(path);
 
         var edited = original.ToArray();
@@ -252,12 +252,12 @@ public sealed class FurlgenTests : IAsyncLifetime
         await File.WriteAllLinesAsync(path, edited);
         var afterEdit = await Furlgen("audit", "--verify");
         Assert.Equal(1, afterEdit.ExitCode);
-        Assert.Contains("line 3", afterEdit.Output);
+        Assert.Contains("DAMAGED: line 3", afterEdit.Output);
 
         await File.WriteAllLinesAsync(path, original.Where((_, i) => i != 3));
         var afterDelete = await Furlgen("audit", "--verify");
         Assert.Equal(1, afterDelete.ExitCode);
-        Assert.Contains("line 4", afterDelete.Output);
+        Assert.Contains("REORDERED: line 4", afterDelete.Output);
         Assert.Contains("deleted", afterDelete.Output);
 
         await File.WriteAllLinesAsync(path, original);
@@ -266,21 +266,23 @@ public sealed class FurlgenTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AuditFollow_PrintsEachRecordAsItIsAppended()
+    public async Task AuditFollow_PrintsEachRecordAsItIsAppended_WithControlCharactersEscaped()
     {
         var path = cluster.Paths().AuditLogFile;
         cluster.Paths().EnsureCreated();
-        using var log = AuditLog.Open(path);
+        using var log = AuditLog.Open(path, cluster.Paths().SecurityFolder);
         log.Append(new AuditRecord(DateTimeOffset.UtcNow, "ipv4:10.0.0.1:1", null, "cap_aaaaaaaaaaaaaaaa", "alice", CapClusterMethods.TaskFarmService, "Tasks", AuditRecord.Accepted, null));
         var follow = cluster.Start("furlgen", "audit", "--follow", "--label", "alice");
         await follow.WaitForLineAsync("10.0.0.1", Timeout);
 
         log.Append(new AuditRecord(DateTimeOffset.UtcNow, "ipv4:10.0.0.2:2", null, "cap_bbbbbbbbbbbbbbbb", "bob", CapClusterMethods.TaskFarmService, "Tasks", AuditRecord.Accepted, null));
-        log.Append(new AuditRecord(DateTimeOffset.UtcNow, "ipv4:10.0.0.3:3", null, "cap_aaaaaaaaaaaaaaaa", "alice", CapClusterMethods.TaskFarmService, "Tasks", AuditRecord.Refused, "was revoked"));
+        log.Append(new AuditRecord(DateTimeOffset.UtcNow, "ipv4:10.0.0.3:3", null, "cap_aaaaaaaaaaaaaaaa", "alice", CapClusterMethods.TaskFarmService, "Tasks\u001b[2J", AuditRecord.Refused, "was revoked\u001b]0;pwned\u0007"));
         var line = await follow.WaitForLineAsync("10.0.0.3", Timeout);
 
         Assert.Contains("refused", line);
-        Assert.Contains("was revoked", line);
+        Assert.Contains("was revoked\\u001b]0;pwned\\u0007", line);
+        Assert.DoesNotContain('\u001b', follow.Output);
+        Assert.DoesNotContain('\u0007', follow.Output);
         Assert.DoesNotContain("10.0.0.2", follow.Output);
         Assert.False(follow.Process.HasExited);
     }

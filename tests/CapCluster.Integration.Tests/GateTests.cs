@@ -158,7 +158,7 @@ public sealed class GateTests : IAsyncLifetime
 
         var records = AuditLog.ReadAll(cluster.Paths().AuditLogFile);
         Assert.Contains(records, r => r.Outcome == "accepted" && r.CapabilityId == multiEngine.CapabilityId);
-        Assert.True(AuditLog.Verify(cluster.Paths().AuditLogFile).IsIntact);
+        Assert.True(AuditLog.Verify(cluster.Paths().AuditLogFile, cluster.Paths().SecurityFolder).IsIntact);
     }
 
     private async Task AssertRefusedAsync(X509Certificate2? certificate, string? secret, StatusCode expected, string reason)

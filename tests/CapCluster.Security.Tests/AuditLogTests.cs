@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using CapCluster.Security.Tests.Infrastructure;
 
 namespace CapCluster.Security.Tests;
@@ -11,22 +14,28 @@ public sealed class AuditLogTests : IDisposable
 
     private string LogPath => _folder.File(Path.Combine("log", "audit.jsonl"));
 
-    private static AuditRecord Record(int i, string outcome = AuditRecord.Accepted) => new(
-        new DateTimeOffset(2026, 3, 1, 12, 0, i, TimeSpan.Zero), "10.0.0." + i, new string('f', 64), "cap_" + i,
+    private string Security => _folder.File("security");
+
+    internal static AuditRecord Record(int i, string outcome = AuditRecord.Accepted) => new(
+        new DateTimeOffset(2026, 3, 1, 12, 0, i % 60, TimeSpan.Zero), "10.0.0." + i, new string('f', 64), "cap_" + i,
         i % 2 == 0 ? "label \"quoted\" ünïcode" : null, "capcluster.v1.TaskFarm", "Submit", outcome,
-        outcome == AuditRecord.Refused ? "the capability secret does not match" : null);
+        outcome == AuditRecord.Refused ? "the capability secret does not match " + i : null);
+
+    private AuditLog Open(AuditLogOptions? options = null) => AuditLog.Open(LogPath, Security, options: options);
 
     private void WriteRecords(int count)
     {
-        using var log = AuditLog.Open(LogPath);
+        using var log = Open();
         for (var i = 1; i <= count; i++)
             log.Append(Record(i, i % 3 == 0 ? AuditRecord.Refused : AuditRecord.Accepted));
     }
 
     private string[] Lines() => File.ReadAllLines(LogPath);
 
+    private AuditVerification Verify() => AuditLog.Verify(LogPath, Security);
+
     [Fact]
-    public void Append_ThenReadAll_ReturnsRecordsInOrderAndFileIsOwnerOnly()
+    public void Append_ThenReadAll_ReturnsRecordsInOrder_LogKeyAndAnchorAreOwnerOnly()
     {
         WriteRecords(5);
 
@@ -34,168 +43,289 @@ public sealed class AuditLogTests : IDisposable
 
         Assert.Equal(Enumerable.Range(1, 5).Select(i => Record(i, i % 3 == 0 ? AuditRecord.Refused : AuditRecord.Accepted)), records);
         Assert.Equal(FileModes.OwnerReadWrite, FileModes.Of(LogPath, FileModes.OwnerReadWrite));
+        Assert.Equal(FileModes.OwnerReadWrite, FileModes.Of(AuditKey.PathIn(Security), FileModes.OwnerReadWrite));
+        Assert.Equal(FileModes.OwnerReadWrite, FileModes.Of(AuditAnchor.PathIn(Security), FileModes.OwnerReadWrite));
     }
 
     [Fact]
-    public void Append_WritesCamelCaseLinesWithSeqPrevAndHash()
+    public void Append_WritesSeqPrevAndAMacKeyedWithTheSecurityFoldersKey_AndMovesTheAnchor()
     {
         WriteRecords(2);
         var lines = Lines();
         Assert.Equal(2, lines.Length);
 
-        using var first = JsonDocument.Parse(lines[0]);
-        using var second = JsonDocument.Parse(lines[1]);
-        Assert.Equal(1, first.RootElement.GetProperty("seq").GetInt64());
-        Assert.Equal(new string('0', 64), first.RootElement.GetProperty("prev").GetString());
-        Assert.Equal("cap_1", first.RootElement.GetProperty("capabilityId").GetString());
-        Assert.Equal("accepted", first.RootElement.GetProperty("outcome").GetString());
-        Assert.Equal(2, second.RootElement.GetProperty("seq").GetInt64());
-        Assert.Equal(first.RootElement.GetProperty("hash").GetString(), second.RootElement.GetProperty("prev").GetString());
-        Assert.Matches("^[0-9a-f]{64}$", second.RootElement.GetProperty("hash").GetString());
+        var first = JsonNode.Parse(lines[0])!.AsObject();
+        var second = JsonNode.Parse(lines[1])!.AsObject();
+        Assert.Equal(1, (long)first["seq"]!);
+        Assert.Equal(new string('0', 64), (string?)first["prev"]);
+        Assert.Equal(2, (long)second["seq"]!);
+        Assert.Equal((string?)first["mac"], (string?)second["prev"]);
+
+        var key = Convert.FromHexString(File.ReadAllText(AuditKey.PathIn(Security)).Trim());
+        var mac = (string)second["mac"]!;
+        second.Remove("prev");
+        second.Remove("mac");
+        var expected = Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes((string)first["mac"]! + second.ToJsonString())));
+        Assert.Equal(expected, mac);
+
+        var anchor = AuditAnchor.TryRead(Security)!;
+        Assert.Equal(2, anchor.Seq);
+        Assert.Equal(mac, anchor.Mac);
+        Assert.Equal(Path.GetFullPath(LogPath), anchor.LogPath);
     }
 
     [Fact]
     public void Verify_UntouchedLog_IsIntact()
     {
         WriteRecords(6);
-        var result = AuditLog.Verify(LogPath);
+        var result = Verify();
         Assert.True(result.IsIntact, result.Message);
+        Assert.Equal(AuditFinding.Intact, result.Finding);
         Assert.Equal(6, result.RecordCount);
         Assert.Null(result.FirstBadLine);
     }
 
     [Fact]
-    public void Verify_EditedRecord_BreaksAtThatLine()
+    public void Verify_EditedRecord_IsDamagedAtThatLine()
     {
         WriteRecords(5);
         var lines = Lines();
-        lines[2] = lines[2].Replace("\"refused\"", "\"accepted\"");
+        lines[2] = lines[2].Replace("\"refused\"", "\"accepted\"", StringComparison.Ordinal);
         File.WriteAllLines(LogPath, lines);
 
-        var result = AuditLog.Verify(LogPath);
+        var result = Verify();
 
-        Assert.False(result.IsIntact);
+        Assert.Equal(AuditFinding.Damaged, result.Finding);
         Assert.Equal(3, result.FirstBadLine);
         Assert.Equal(2, result.RecordCount);
-        Assert.Contains("line 3", result.Message);
-        Assert.Contains("edited", result.Message);
+        Assert.StartsWith("DAMAGED: line 3", result.Message, StringComparison.Ordinal);
+        Assert.Contains("edited", result.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Verify_EditedRecordWithRecomputedLookingHash_BreaksAtNextLine()
+    public void Verify_ChainRecomputedWithPlainSha256_IsRewrittenAtLineOne()
     {
         WriteRecords(4);
-        var lines = Lines();
-        // A forger who rebuilds line 2 with a correct hash (same line 1, edited record 2) still breaks line 3's link.
-        using (var forged = AuditLog.Open(_folder.File("forged.jsonl")))
-        {
-            forged.Append(Record(1));
-            forged.Append(Record(2, AuditRecord.Refused));
-        }
-        lines[1] = File.ReadAllLines(_folder.File("forged.jsonl"))[1];
-        File.WriteAllLines(LogPath, lines);
+        File.WriteAllLines(LogPath, ForgeWithSha256(Lines(), dropLine: 2));
 
-        var result = AuditLog.Verify(LogPath);
+        var result = Verify();
 
-        Assert.False(result.IsIntact);
-        Assert.Equal(3, result.FirstBadLine);
-        Assert.Contains("does not continue the chain", result.Message);
+        Assert.Equal(AuditFinding.Rewritten, result.Finding);
+        Assert.Equal(1, result.FirstBadLine);
+        Assert.Contains("without the audit key", result.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Verify_DeletedRecord_BreaksAtTheGap()
+    public void Verify_ChainWrittenWithAnotherKey_IsDamagedAtLineOne()
+    {
+        WriteRecords(3);
+        File.Move(AuditKey.PathIn(Security), AuditKey.PathIn(Security) + ".old");
+        AuditKey.LoadOrCreate(Security);
+
+        var result = Verify();
+
+        Assert.Equal(AuditFinding.Damaged, result.Finding);
+        Assert.Equal(1, result.FirstBadLine);
+    }
+
+    [Fact]
+    public void Verify_DeletedRecord_IsReorderedAtTheGap()
     {
         WriteRecords(5);
         var lines = Lines().ToList();
         lines.RemoveAt(1);
         File.WriteAllLines(LogPath, lines);
 
-        var result = AuditLog.Verify(LogPath);
+        var result = Verify();
 
-        Assert.False(result.IsIntact);
+        Assert.Equal(AuditFinding.Reordered, result.Finding);
         Assert.Equal(2, result.FirstBadLine);
-        Assert.Contains("seq 3 where seq 2 belongs", result.Message);
+        Assert.Contains("seq 3 where seq 2 belongs", result.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Verify_SwappedRecords_BreaksAtTheFirstSwappedLine()
+    public void Verify_RepeatedAndSwappedRecords_AreReordered()
     {
         WriteRecords(5);
         var lines = Lines();
+        File.WriteAllLines(LogPath, [.. lines[..3], lines[2], .. lines[3..]]);
+        var repeated = Verify();
         (lines[3], lines[2]) = (lines[2], lines[3]);
         File.WriteAllLines(LogPath, lines);
+        var swapped = Verify();
 
-        var result = AuditLog.Verify(LogPath);
-
-        Assert.False(result.IsIntact);
-        Assert.Equal(3, result.FirstBadLine);
+        Assert.Equal((AuditFinding.Reordered, 4), (repeated.Finding, repeated.FirstBadLine));
+        Assert.Equal((AuditFinding.Reordered, 3), (swapped.Finding, swapped.FirstBadLine));
     }
 
     [Fact]
-    public void Verify_GarbageLine_IsReported()
+    public void Verify_LastLineCut_IsCutNamingTheSeqs()
+    {
+        WriteRecords(5);
+        File.WriteAllLines(LogPath, Lines()[..4]);
+
+        var result = Verify();
+
+        Assert.Equal(AuditFinding.Cut, result.Finding);
+        Assert.Contains("ends at seq 4", result.Message, StringComparison.Ordinal);
+        Assert.Contains("up to seq 5", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_FileReplacedByAnOlderCopy_IsReplaced()
+    {
+        WriteRecords(3);
+        File.Copy(LogPath, _folder.File("older.jsonl"));
+        using (var log = Open())
+            log.Append(Record(4));
+        File.Move(_folder.File("older.jsonl"), LogPath, overwrite: true);
+
+        var result = Verify();
+
+        Assert.Equal(AuditFinding.Replaced, result.Finding);
+        Assert.Contains("not the file the controller wrote", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_WithoutTheKey_SaysNoKey()
     {
         WriteRecords(2);
-        File.AppendAllText(LogPath, "{\"seq\": 3\n");
+        File.Delete(AuditKey.PathIn(Security));
 
-        var result = AuditLog.Verify(LogPath);
+        var result = Verify();
 
-        Assert.False(result.IsIntact);
-        Assert.Equal(3, result.FirstBadLine);
-        Assert.Contains("not an audit record", result.Message);
+        Assert.Equal(AuditFinding.NoKey, result.Finding);
+        Assert.StartsWith("NO KEY", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_IncompleteOrGarbageLastLine_IsDamaged()
+    {
+        WriteRecords(2);
+        File.AppendAllText(LogPath, "{\"seq\": 3");
+
+        var result = Verify();
+
+        Assert.Equal((AuditFinding.Damaged, 3), (result.Finding, result.FirstBadLine));
+        Assert.Contains("incomplete", result.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Open_ExistingLog_ContinuesTheChain()
     {
         WriteRecords(3);
-        using (var reopened = AuditLog.Open(LogPath))
+        using (var reopened = Open())
         {
             Assert.Equal(3, reopened.LastSeq);
             reopened.Append(Record(4));
         }
 
-        var result = AuditLog.Verify(LogPath);
+        var result = Verify();
         Assert.True(result.IsIntact, result.Message);
         Assert.Equal(4, result.RecordCount);
-        using var last = JsonDocument.Parse(Lines()[3]);
-        Assert.Equal(4, last.RootElement.GetProperty("seq").GetInt64());
     }
 
     [Fact]
-    public void Open_LogWithEditedLastLine_Refuses()
+    public void Open_LogThatDoesNotVerify_IsMovedAsideAndTheNewChainStartsWithANotice()
     {
-        WriteRecords(2);
-        var lines = Lines();
-        lines[1] = lines[1].Replace("cap_2", "cap_9");
-        File.WriteAllLines(LogPath, lines);
+        WriteRecords(3);
+        File.WriteAllLines(LogPath, Lines()[..2]);
 
-        var error = Assert.Throws<CapClusterException>(() => AuditLog.Open(LogPath));
-        Assert.Contains("line 2", error.Message);
+        using (var log = Open())
+        {
+            Assert.Equal(1, log.LastSeq);
+        }
+
+        var rejected = Assert.Single(Directory.GetFiles(Path.GetDirectoryName(LogPath)!, "audit.*.rejected.jsonl"));
+        Assert.Equal(2, File.ReadAllLines(rejected).Length);
+        var notice = Assert.Single(AuditLog.ReadAll(LogPath));
+        Assert.Equal(AuditRecord.Notice, notice.Outcome);
+        Assert.Contains("CUT", notice.Reason, StringComparison.Ordinal);
+        Assert.Contains(rejected, notice.Reason, StringComparison.Ordinal);
+        Assert.True(Verify().IsIntact);
+    }
+
+    [Fact]
+    public void Open_SecondWriterOfTheFolder_IsRefusedNamingTheHoldersPid()
+    {
+        using var first = Open();
+
+        var error = Assert.Throws<CapClusterException>(() => AuditLog.Open(LogPath, _folder.File("other-security")));
+
+        Assert.Contains($"pid {Environment.ProcessId}", error.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.GetDirectoryName(LogPath)!, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_AfterTheWriterClosed_Succeeds()
+    {
+        Open().Dispose();
+        using var second = Open();
+        Assert.Equal(0, second.LastSeq);
     }
 
     [Fact]
     public async Task Append_FromManyThreads_KeepsTheChainIntact()
     {
-        using (var log = AuditLog.Open(LogPath))
+        using (var log = Open())
         {
             var writers = Enumerable.Range(0, 4).Select(t => Task.Run(() =>
             {
                 for (var i = 0; i < 25; i++)
-                    log.Append(Record(i % 60));
+                    log.Append(Record(i));
             }));
             await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
         }
 
-        var result = AuditLog.Verify(LogPath);
+        var result = Verify();
         Assert.True(result.IsIntact, result.Message);
         Assert.Equal(100, result.RecordCount);
     }
 
     [Fact]
-    public void Verify_MissingFile_IsNotIntact()
+    public void Append_PeerChosenControlCharactersAndLongFields_AreStoredEscapedAndCapped()
     {
-        var result = AuditLog.Verify(_folder.File("absent.jsonl"));
-        Assert.False(result.IsIntact);
-        Assert.Contains("does not exist", result.Message);
+        using (var log = Open())
+            log.Append(Record(1) with { Label = "\u001b[2J\u001b]0;owned\u0007", Reason = new string('x', 5000) });
+
+        var text = File.ReadAllText(LogPath);
+        var record = AuditLog.ReadAll(LogPath)[0];
+        Assert.DoesNotContain("\\u001b", text.Replace("\\\\u001b", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Equal("\\u001b[2J\\u001b]0;owned\\u0007", record.Label);
+        Assert.Equal(AuditText.MaxFieldLength + "...(+4488)".Length, record.Reason!.Length);
+        Assert.True(Verify().IsIntact);
+    }
+
+    [Fact]
+    public void Verify_MissingFile_IsMissing()
+    {
+        AuditKey.LoadOrCreate(Security);
+        var result = AuditLog.Verify(_folder.File("absent.jsonl"), Security);
+        Assert.Equal(AuditFinding.Missing, result.Finding);
+        Assert.Contains("does not exist", result.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>What a forger without the key can do: drop a line and relink the rest with plain SHA-256.</summary>
+    private static string[] ForgeWithSha256(string[] lines, int dropLine)
+    {
+        var prev = new string('0', 64);
+        var forged = new List<string>();
+        var seq = 0;
+        foreach (var (line, index) in lines.Select((l, i) => (l, i)))
+        {
+            if (index == dropLine)
+                continue;
+            var node = JsonNode.Parse(line)!.AsObject();
+            node["seq"] = ++seq;
+            node.Remove("prev");
+            node.Remove("mac");
+            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prev + node.ToJsonString())));
+            node["prev"] = prev;
+            node["mac"] = hash;
+            forged.Add(node.ToJsonString());
+            prev = hash;
+        }
+
+        return [.. forged];
     }
 }

@@ -42,7 +42,7 @@ rotateInterface.AcceptOnlyFromAmong([.. CapabilityInterfaces.All]);
 var rotate = new Command("rotate", "Issue a new capability for INTERFACE over the security folder's .cap file and revoke the old one") { rotateInterface };
 rotate.SetAction(parse => Run(parse, () => new AdminCommands(AnsiConsole.Console, Paths(parse)).Rotate(parse.GetValue(rotateInterface)!)));
 
-var verifyChain = new Option<bool>("--verify") { Description = "Check the hash chain and say where it breaks" };
+var verifyChain = new Option<bool>("--verify") { Description = "Check the keyed chain against the audit key and anchor: say whether lines were edited, removed, reordered, the tail cut or the file replaced, and where" };
 var denied = new Option<bool>("--denied") { Description = "Only refusals (and closed connections)" };
 var label = new Option<string?>("--label") { Description = "Only records of capabilities with this label" };
 var since = new Option<DateTimeOffset?>("--since") { Description = "Only records at or after this time (ISO 8601)" };
@@ -50,7 +50,7 @@ var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing n
 var json = new Option<bool>("--json") { Description = "Print the raw JSON lines" };
 var audit = new Command("audit", "The audit log: who connected, when, with what, and what was refused") { verifyChain, denied, label, since, follow, json };
 audit.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse, () => new AuditCommands(AnsiConsole.Console).Run(
-    Paths(parse).AuditLogFile, parse.GetValue(verifyChain), new AuditFilter(parse.GetValue(denied), parse.GetValue(label), parse.GetValue(since)),
+    Paths(parse).AuditLogFile, Paths(parse).SecurityFolder, parse.GetValue(verifyChain), new AuditFilter(parse.GetValue(denied), parse.GetValue(label), parse.GetValue(since)),
     parse.GetValue(json), parse.GetValue(follow), cancellationToken))));
 
 var root = new RootCommand("furlgen: inspect, attenuate, share, rotate and revoke CapCluster capabilities, and read the audit log")

@@ -34,11 +34,14 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
         }
         catch (ArgumentException e)
         {
+            Audit("attenuate", AuditRecord.Refused, parent.Id, label, $"deriving from {parent.Id} refused: {StripParameter(e.Message)}");
             throw new CapClusterException($"refused: {StripParameter(e.Message)}");
         }
 
         issued.File.Write(output, issued.Record.Label, issued.Record.Expires);
         var r = issued.Record;
+        Audit("attenuate", AuditRecord.Accepted, r.Id, r.Label,
+            $"derived from {parent.Id}; expires {Describe(r.Expires)}; methods {(r.AllowedMethods is { } listed ? string.Join(",", listed) : "all")}; task quota {r.MaxTasks?.ToString(Invariant) ?? "none"}");
         console.WriteLine($"{output}: {r.Interface} capability {r.Id} for \"{r.Label}\", derived from {parent.Id}");
         console.WriteLine($"  expires {Describe(r.Expires)}; methods {(r.AllowedMethods is { } m ? string.Join(",", m) : "all")}; task quota {r.MaxTasks?.ToString(Invariant) ?? "none"}");
         console.WriteLine($"  revoke it with: furlgen revoke {r.Id}");
@@ -96,6 +99,10 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
             console.WriteLine($"revoked {r.Id} ({r.Interface}{(r.Label is null ? string.Empty : ", " + r.Label)}){(r.Id == id ? string.Empty : ", derived from it")}");
         }
 
+        var target = registry.Find(id);
+        Audit("revoke", AuditRecord.Accepted, id, target?.Label,
+            $"revoked {string.Join(", ", now.Select(r => r.Id))} ({now.Count} capabilit{(now.Count == 1 ? "y" : "ies")}, derived ones included)");
+
         console.WriteLine("a running controller refuses it within 1 s and closes its connections");
         return 0;
     }
@@ -116,6 +123,8 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
         var issued = registry.Issue(authority, iface, old.Url.Locations, oldRecord?.Label);
         issued.File.Write(path, issued.Record.Label, issued.Record.Expires);
         registry.Revoke(old.CapabilityId);
+        Audit("rotate", AuditRecord.Accepted, issued.Record.Id, issued.Record.Label,
+            $"new {iface} capability {issued.Record.Id} written to {path}; the old one, {old.CapabilityId}, and those derived from it revoked");
         console.WriteLine($"{path}: new {iface} capability {issued.Record.Id}; the old one, {old.CapabilityId}, and every capability derived from it are revoked");
         if (iface == CapabilityInterfaces.Engine)
         {
@@ -123,6 +132,23 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
         }
 
         return 0;
+    }
+
+    // The action is done whatever happens here: an admin who can write the registry must be able to revoke even when
+    // the log folder is full; the failure is said, not hidden.
+    private void Audit(string action, string outcome, string? capabilityId, string? label, string detail)
+    {
+        try
+        {
+            if (!AuditLog.SubmitAdmin(paths.AuditLogFile, paths.SecurityFolder, action, outcome, capabilityId, label, detail))
+            {
+                console.WriteLine("audited: the running controller adds the record to its audit log");
+            }
+        }
+        catch (CapClusterException e)
+        {
+            Console.Error.WriteLine($"furlgen {action}: warning: not recorded in the audit log: {e.Message}");
+        }
     }
 
     private static Dictionary<string, DateTimeOffset> LastUsed(string auditLogPath)

@@ -22,7 +22,7 @@ internal sealed class AuditCommands(IAnsiConsole console)
 {
     private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(200);
 
-    public int Run(string path, bool verify, AuditFilter filter, bool json, bool follow, CancellationToken cancellationToken)
+    public int Run(string path, string securityFolder, bool verify, AuditFilter filter, bool json, bool follow, CancellationToken cancellationToken)
     {
         if (!File.Exists(path) && !follow)
         {
@@ -31,10 +31,8 @@ internal sealed class AuditCommands(IAnsiConsole console)
 
         if (verify)
         {
-            var result = AuditLog.Verify(path);
-            console.WriteLine(result.IsIntact
-                ? $"{path}: intact, {result.RecordCount} records"
-                : $"{path}: {result.Message}");
+            var result = AuditLog.Verify(path, securityFolder);
+            Console.Out.WriteLine(AuditText.Clean($"{path}: {result.Message}"));
             return result.IsIntact ? 0 : 1;
         }
 
@@ -45,9 +43,10 @@ internal sealed class AuditCommands(IAnsiConsole console)
 
         if (json)
         {
+            // JSON escapes control characters itself, but a forged line may carry them raw.
             foreach (var line in File.ReadLines(path).Where(l => l.Length > 0 && filter.Matches(AuditLog.ParseLine(l))))
             {
-                Console.Out.WriteLine(line);
+                Console.Out.WriteLine(Printable(line));
             }
 
             return 0;
@@ -64,12 +63,12 @@ internal sealed class AuditCommands(IAnsiConsole console)
         {
             table.AddRow(
                 Time(r),
-                Markup.Escape(r.RemoteAddress ?? "-"),
-                Markup.Escape(r.CapabilityId ?? "-"),
-                Markup.Escape(r.Label ?? "-"),
-                Markup.Escape($"{r.Service}/{r.Method}"),
-                r.Outcome == AuditRecord.Accepted ? "accepted" : $"[red]{Markup.Escape(r.Outcome)}[/]",
-                Markup.Escape(r.Reason ?? string.Empty));
+                Cell(r.RemoteAddress ?? "-"),
+                Cell(r.CapabilityId ?? "-"),
+                Cell(r.Label ?? "-"),
+                Cell($"{r.Service}/{r.Method}"),
+                r.Outcome == AuditRecord.Accepted ? "accepted" : $"[red]{Cell(r.Outcome)}[/]",
+                Cell(Counted(r)));
         }
 
         console.Write(table);
@@ -134,7 +133,7 @@ internal sealed class AuditCommands(IAnsiConsole console)
         }
         catch (FormatException e)
         {
-            Console.Out.WriteLine($"(a damaged line: {e.Message})");
+            Console.Out.WriteLine(Printable($"(a damaged line: {e.Message})"));
             return;
         }
 
@@ -144,10 +143,30 @@ internal sealed class AuditCommands(IAnsiConsole console)
         }
 
         Console.Out.WriteLine(json
-            ? line
-            : $"{Time(record)}  {record.Outcome,-8}  {record.CapabilityId ?? "-"}  {record.Label ?? "-"}  {record.Service}/{record.Method}  {record.RemoteAddress ?? "-"}  {record.Reason}".TrimEnd());
+            ? Printable(line)
+            : $"{Time(record)}  {P(record.Outcome),-8}  {P(record.CapabilityId ?? "-")}  {P(record.Label ?? "-")}  {P(record.Service)}/{P(record.Method)}  {P(record.RemoteAddress ?? "-")}  {P(Counted(record))}".TrimEnd());
         Console.Out.Flush();
     }
+
+    // Every field is escaped again when printed: a line written by something other than the controller may hold raw
+    // control characters, and a terminal must never be driven by what a peer chose.
+    private static string P(string? text) => AuditText.Clean(text) ?? string.Empty;
+
+    private static string Cell(string? text) => Markup.Escape(P(text));
+
+    // A line can be long (a JSON record): it is escaped, not cut.
+    private static string Printable(string line)
+    {
+        var builder = new StringBuilder(line.Length);
+        for (var i = 0; i < line.Length; i += AuditText.MaxFieldLength)
+        {
+            builder.Append(AuditText.Clean(line.Substring(i, Math.Min(AuditText.MaxFieldLength, line.Length - i))));
+        }
+
+        return builder.ToString();
+    }
+
+    private static string Counted(AuditRecord r) => r.Count > 1 ? $"{r.Reason} [x{r.Count.ToString(CultureInfo.InvariantCulture)}]" : r.Reason ?? string.Empty;
 
     private static string Time(AuditRecord r) => r.Time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 }
