@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using CapCluster.Integration.Tests.Infrastructure;
+using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
+using CapCluster.Security;
+
+namespace CapCluster.Integration.Tests;
+
+/// <summary>
+/// The audit log of a real controller: what <c>furlgen audit --verify</c> finds after the log was cut, rewritten
+/// without the key or swapped for an older copy; one writer per log folder; calls failing with UNAVAILABLE while the
+/// log folder (a tiny tmpfs) is full, and a chain that verifies once space returns; refusals aggregated.
+/// </summary>
+public sealed class AuditTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly ClusterDirectory cluster = new();
+    private string? mounted;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await cluster.DisposeAsync();
+        if (mounted is not null)
+        {
+            await Run("umount", "-l", mounted);
+        }
+    }
+
+    [Fact]
+    public async Task Verify_OnARealControllersLog_ReportsACutTail_AChainRewrittenWithSha256_AndAnOlderCopy_AndTheControllerSetsSuchALogAside()
+    {
+        await cluster.StartControllerAsync();
+        var paths = cluster.Paths();
+        var path = paths.AuditLogFile;
+        var owner = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine));
+        await CallWith(owner, CapClusterMethods.Ping, new PingRequest());
+        var older = Path.Combine(cluster.BaseFolder, "older.jsonl");
+        File.Copy(path, older);
+
+        // A privileged call is audited every time, not only as its connection's first.
+        using (var channel = Channel(owner))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await channel.UnaryAsync(CapClusterMethods.ClearQueue, new ClearQueueRequest(), Options());
+            }
+        }
+
+        // An admin action by furlgen reaches the running controller's log, naming the uid.
+        var attenuate = await Furlgen("attenuate", cluster.CapFile(CapabilityInterfaces.Task), "--label", "bob", "-o", Path.Combine(cluster.BaseFolder, "bob.cap"));
+        Assert.True(attenuate.ExitCode == 0, attenuate.ToString());
+        await DataPortProbe.WaitUntilAsync(() => AuditLog.ReadAll(path).Any(r => r.Service == AuditRecord.AdminService && r.Method == "attenuate"), Timeout);
+        await Stop();
+
+        var records = AuditLog.ReadAll(path);
+        Assert.Equal(3, records.Count(r => r.Method == "ClearQueue" && r.Outcome == AuditRecord.Accepted));
+        var admin = Assert.Single(records, r => r.Method == "attenuate");
+        Assert.Equal("bob", admin.Label);
+        Assert.Matches(@"^local uid \d+ pid \d+$", admin.RemoteAddress);
+        var intact = await Furlgen("audit", "--verify");
+        Assert.True(intact.ExitCode == 0, intact.ToString());
+        Assert.Contains("intact", intact.Output);
+        var original = await File.ReadAllLinesAsync(path);
+
+        await File.WriteAllLinesAsync(path, original[..^1]);
+        var cut = await Furlgen("audit", "--verify");
+        Assert.Equal(1, cut.ExitCode);
+        Assert.Contains($"CUT: the log ends at seq {original.Length - 1}", cut.Output);
+
+        await File.WriteAllLinesAsync(path, RewriteWithSha256(original, drop: 1));
+        var rewritten = await Furlgen("audit", "--verify");
+        Assert.Equal(1, rewritten.ExitCode);
+        Assert.Contains("REWRITTEN: line 1", rewritten.Output);
+        Assert.Contains("without the audit key", rewritten.Output);
+
+        await File.WriteAllLinesAsync(path, original);
+        Assert.Equal(0, (await Furlgen("audit", "--verify")).ExitCode);
+        File.Move(older, path, overwrite: true);
+        var replaced = await Furlgen("audit", "--verify");
+        Assert.Equal(1, replaced.ExitCode);
+        Assert.Contains("REPLACED", replaced.Output);
+
+        // Started on the swapped file, the controller does not continue it: aside, with a notice, a new chain.
+        await cluster.StartControllerAsync();
+        await CallWith(CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine)), CapClusterMethods.Ping, new PingRequest());
+        await Stop();
+        var aside = Assert.Single(Directory.GetFiles(paths.LogFolder, "audit.*.rejected.jsonl"));
+        var fresh = AuditLog.ReadAll(path);
+        Assert.Equal(AuditRecord.Notice, fresh[0].Outcome);
+        Assert.Contains("REPLACED", fresh[0].Reason);
+        Assert.Contains(aside, fresh[0].Reason);
+        Assert.Equal(0, (await Furlgen("audit", "--verify")).ExitCode);
+    }
+
+    [Fact]
+    public async Task SecondController_OnTheSameLogFolder_IsRefusedAtStartNamingTheFirstsPid()
+    {
+        await cluster.StartControllerAsync();
+        var first = ControllerState.TryRead(cluster.Paths().SecurityFolder)!.Pid;
+
+        var second = await cluster.RunAsync("capcontroller", "--security-folder", Path.Combine(cluster.BaseFolder, "other-security"),
+            "--log-folder", cluster.Paths().LogFolder);
+
+        Assert.NotEqual(0, second.ExitCode);
+        Assert.Contains($"pid {first}", second.Output + second.Error);
+        Assert.Contains("audit log", second.Output + second.Error);
+        Assert.DoesNotContain("   at ", second.Output + second.Error);
+    }
+
+    [Fact]
+    public async Task FullLogFolder_FailsCallsWithUnavailableNamingTheAuditLog_AndAfterSpaceReturnsTheChainVerifies()
+    {
+        var logFolder = Path.Combine(cluster.BaseFolder, "tiny-log");
+        Directory.CreateDirectory(logFolder);
+        var mount = await Run("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", logFolder);
+        Assert.True(mount.ExitCode == 0, "this test mounts a tmpfs and needs root: " + mount);
+        mounted = logFolder;
+        await cluster.StartControllerAsync("--log-folder", logFolder);
+        var owner = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine));
+        await CallWith(owner, CapClusterMethods.Ping, new PingRequest());
+        var logPath = Path.Combine(logFolder, "audit.jsonl");
+
+        var filler = Path.Combine(logFolder, "filler");
+        Fill(filler);
+        // tmpfs hands out whole pages: the log's last page may still hold a few records.
+        RpcException? refused = null;
+        for (var call = 0; call < 50 && refused is null; call++)
+        {
+            var count = AuditLog.ReadAll(logPath).Count;
+            try
+            {
+                await CallWith(owner, CapClusterMethods.Ping, new PingRequest());
+            }
+            catch (RpcException e)
+            {
+                refused = e;
+                Assert.Equal(count, AuditLog.ReadAll(logPath).Count);
+            }
+        }
+
+        Assert.NotNull(refused);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Contains($"audit log not writable: {logPath}", refused.Status.Detail);
+        using (var channel = Channel(owner))
+        {
+            var privileged = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(CapClusterMethods.ClearQueue, new ClearQueueRequest(), Options()));
+            Assert.Equal(StatusCode.Unavailable, privileged.StatusCode);
+        }
+
+        var before = AuditLog.ReadAll(logPath).Count;
+        File.Delete(filler);
+        await CallWith(owner, CapClusterMethods.Ping, new PingRequest());
+        await Stop();
+
+        var result = AuditLog.Verify(logPath, cluster.Paths().SecurityFolder);
+        Assert.True(result.IsIntact, result.Message);
+        Assert.True(result.RecordCount > before, result.Message);
+        var seqs = File.ReadAllLines(logPath).Select(l => (long)JsonNode.Parse(l)!["seq"]!).ToList();
+        Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
+    }
+
+    [Fact]
+    public async Task ThousandRefusedConnections_GiveAFewAggregatedRecordsCountingThemAll()
+    {
+        await cluster.StartControllerAsync("--audit-refusal-interval", "2");
+        var owner = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine));
+        var location = owner.Url.Locations[0];
+        var path = cluster.Paths().AuditLogFile;
+        using var throttle = new SemaphoreSlim(16);
+        var clock = Stopwatch.StartNew();
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 1000).Select(async _ =>
+        {
+            await throttle.WaitAsync();
+            try
+            {
+                return await Attempt(owner, location.Host, location.Port);
+            }
+            finally
+            {
+                throttle.Release();
+            }
+        })).WaitAsync(TimeSpan.FromMinutes(5));
+        Assert.All(outcomes, refusedAtGate => Assert.True(refusedAtGate));
+
+        long Counted() => AuditLog.ReadAll(path).Where(r => r.Outcome == AuditRecord.Refused).Sum(r => r.Count);
+        await DataPortProbe.WaitUntilAsync(() => Counted() == 1000, Timeout);
+        var refusals = AuditLog.ReadAll(path).Where(r => r.Outcome == AuditRecord.Refused).ToList();
+        var seconds = clock.Elapsed.TotalSeconds;
+        Assert.True(refusals.Count <= 2 + (2 * ((int)(seconds / 2) + 1)), $"{refusals.Count} records for 1000 refusals in {seconds:0.0} s");
+        Assert.Contains(refusals, r => r.Count > 1 && r.RemoteAddress == "ipv4:127.0.0.1");
+        Assert.True(AuditLog.Verify(path, cluster.Paths().SecurityFolder).IsIntact);
+    }
+
+    private static async Task<bool> Attempt(CapabilityFile owner, string host, int port)
+    {
+        // No client certificate: refused at the gate, audited.
+        using var channel = new GrpcChannel(
+            [new DnsEndPoint(host, port)],
+            new GrpcChannelOptions { ValidateServerCertificate = ControllerCertificateValidator.For(owner.CaCertificate) });
+        try
+        {
+            await channel.UnaryAsync(CapClusterMethods.GetIds, new GetIdsRequest(), Options());
+            return false;
+        }
+        catch (RpcException e)
+        {
+            return e.StatusCode == StatusCode.Unauthenticated;
+        }
+    }
+
+    /// <summary>What a forger without the key can do: drop a record and relink the rest with plain SHA-256.</summary>
+    private static string[] RewriteWithSha256(string[] lines, int drop)
+    {
+        var prev = new string('0', 64);
+        var forged = new List<string>();
+        var seq = 0L;
+        foreach (var line in lines.Where((_, i) => i != drop))
+        {
+            var node = JsonNode.Parse(line)!.AsObject();
+            node["seq"] = ++seq;
+            node.Remove("prev");
+            node.Remove("mac");
+            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prev + node.ToJsonString())));
+            node["prev"] = prev;
+            node["mac"] = hash;
+            forged.Add(node.ToJsonString());
+            prev = hash;
+        }
+
+        return [.. forged];
+    }
+
+    private static void Fill(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+        var block = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                stream.Write(block);
+                stream.Flush();
+            }
+        }
+        catch (IOException)
+        {
+            // Full. Also the last bytes: a record is shorter than a block.
+        }
+
+        try
+        {
+            while (true)
+            {
+                stream.Write(block.AsSpan(0, 16));
+                stream.Flush();
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task Stop()
+    {
+        var stop = await cluster.RunAsync("capcluster", "stop");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+    }
+
+    private static CallOptions Options() => new(Deadline: DateTime.UtcNow.Add(Timeout));
+
+    private static GrpcChannel Channel(CapabilityFile file) => new(
+        [new DnsEndPoint(file.Url.Locations[0].Host, file.Url.Locations[0].Port)],
+        new GrpcChannelOptions
+        {
+            ClientCertificate = file.HolderCertificate,
+            ValidateServerCertificate = ControllerCertificateValidator.For(file.CaCertificate),
+            DefaultHeaders = [CapabilityMetadata.For(file.Url.Secret)],
+        });
+
+    private static async Task<TResponse> CallWith<TRequest, TResponse>(CapabilityFile file, Method<TRequest, TResponse> method, TRequest request)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
+        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new()
+    {
+        using var channel = Channel(file);
+        return await channel.UnaryAsync(method, request, Options());
+    }
+
+    private Task<ProcessResult> Furlgen(params string[] arguments) => cluster.RunAsync("furlgen", arguments);
+
+    private static async Task<ProcessResult> Run(string program, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(Timeout);
+        return new ProcessResult(process.ExitCode, await output, await error);
+    }
+}
