@@ -110,6 +110,25 @@ public sealed partial class AuditLog : IDisposable
                 ? Verify(full, key, anchor)
                 : new AuditVerification(true, 0, null, "new", AuditFinding.Intact);
             string? notice = null;
+            if (!check.IsIntact && UnfinishedLastRecord(full, check, anchor) is { } unfinished)
+            {
+                // A crash in the middle of a write: that record was never anchored, so its call never went ahead.
+                string removed;
+                using (var truncate = new FileStream(full, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
+                {
+                    var tail = new byte[Math.Min(unfinished, 256)];
+                    truncate.Position = check.GoodLength;
+                    truncate.ReadExactly(tail);
+                    removed = Encoding.UTF8.GetString(tail);
+                    truncate.SetLength(check.GoodLength);
+                    truncate.Flush(flushToDisk: true);
+                }
+
+                notice = $"line {check.FirstBadLine} was a record cut short ({unfinished} byte(s), never completed or anchored) and was removed; " +
+                    $"the chain continues from seq {check.LastSeq}; it began: {removed}";
+                check = check with { IsIntact = true, Finding = AuditFinding.Intact };
+            }
+
             if (!check.IsIntact)
             {
                 notice = SetAside(full, check, time);
@@ -305,6 +324,16 @@ public sealed partial class AuditLog : IDisposable
         {
             _truncatePending = true;
         }
+    }
+
+    private static long? UnfinishedLastRecord(string path, AuditVerification check, AuditAnchor? anchor)
+    {
+        if (check.Finding != AuditFinding.Damaged || anchor is not null && anchor.LogPath == path && anchor.Seq > check.LastSeq)
+            return null;
+        var bytes = File.ReadAllBytes(path);
+        return bytes.Length > check.GoodLength && Array.IndexOf(bytes, (byte)'\n', (int)check.GoodLength) < 0
+            ? bytes.Length - check.GoodLength
+            : null;
     }
 
     private static string SetAside(string path, AuditVerification check, TimeProvider time)

@@ -246,6 +246,25 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
+    public void Open_LogEndingInARecordCutShortByACrash_RemovesItWithANoticeAndContinuesTheChain()
+    {
+        WriteRecords(3);
+        File.AppendAllText(LogPath, "{\"seq\":4,\"time\":\"2026-03-01T12:");
+
+        using (var log = Open())
+        {
+            Assert.Equal(4, log.LastSeq);
+        }
+
+        var records = AuditLog.ReadAll(LogPath);
+        Assert.Equal(4, records.Count);
+        Assert.Equal(AuditRecord.Notice, records[3].Outcome);
+        Assert.Contains("line 4 was a record cut short", records[3].Reason, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(LogPath)!, "*.rejected.jsonl"));
+        Assert.True(Verify().IsIntact, Verify().Message);
+    }
+
+    [Fact]
     public void Open_SecondWriterOfTheFolder_IsRefusedNamingTheHoldersPid()
     {
         using var first = Open();

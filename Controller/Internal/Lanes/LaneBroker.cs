@@ -138,16 +138,22 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
         using var engineGone = grant.Engine.Ended.Register(relay.Abort);
         try
         {
-            relay.Answer();
+            // Recorded before the ends are told: a lane the audit log cannot record is not opened.
             audit.Append(new AuditRecord(time.GetUtcNow(), grant.ClientPeer, grant.ClientFingerprint, grant.Capability.Id, grant.Capability.Label,
                 CapClusterMethods.MultiEngineService, "Lane", AuditRecord.Accepted, $"data lane to engine {grant.Engine.Id}, {relay.How}"));
+            relay.Answer();
             gate.Track(grant.Capability.Id, "lane:" + grant.IdHex, new LiveConnection(
                 grant.ClientPeer, CapClusterMethods.MultiEngineService, "Lane", grant.ClientFingerprint, () => relay.IsOpen, relay.Abort));
             ControllerLog.LaneJoined(logger, grant.IdHex[..8], relay.How, grant.Capability.Id, grant.Engine.Id);
             await relay.RunAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or AuditWriteException)
         {
+            if (e is AuditWriteException)
+            {
+                ControllerLog.AuditWriteFailed(logger, e.Message);
+            }
+
             relay.Abort();
             grant.ClientEnd?.Dispose();
             grant.EngineEnd?.Dispose();

@@ -62,7 +62,18 @@ internal sealed class StreamLaneHost(
             return;
         }
 
-        Audit(grant, AuditRecord.Accepted, $"stream lane for {method.Name}");
+        try
+        {
+            Audit(grant, AuditRecord.Accepted, $"stream lane for {method.Name}");
+        }
+        catch (AuditWriteException e)
+        {
+            // A stream the audit log cannot record is not served.
+            ControllerLog.AuditWriteFailed(logger, e.Message);
+            lane.Finish(new Status(StatusCode.Unavailable, e.Message));
+            return;
+        }
+
         ControllerLog.StreamLaneOpened(logger, grant.IdHex[..8], method.FullName, caller.Peer);
         if (caller.Capability is { } capability)
         {
