@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using CapCluster.Security.Internal;
@@ -74,8 +75,16 @@ public sealed partial class AuditLog : IDisposable
     public static AuditLog Open(string path, string securityFolder, TimeProvider? time = null, AuditLogOptions? options = null)
     {
         var full = Path.GetFullPath(path);
-        return TryOpen(full, securityFolder, time, options, out var holder)
-            ?? throw SecurityErrors.AuditLogInUse(Path.GetDirectoryName(full)!, holder);
+        // furlgen holds the lock for a moment when it appends an admin record with no controller running.
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            if (TryOpen(full, securityFolder, time, options, out var holder) is { } log)
+                return log;
+            if (waited.Elapsed >= (options ?? new AuditLogOptions()).LockWait)
+                throw SecurityErrors.AuditLogInUse(Path.GetDirectoryName(full)!, holder);
+            Thread.Sleep(50);
+        }
     }
 
     /// <summary>As <see cref="Open"/>, but null (with the holder's pid, when known) when another process writes the folder.</summary>

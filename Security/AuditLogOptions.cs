@@ -19,6 +19,12 @@ public sealed class AuditLogOptions
     /// <summary>How often admin records furlgen left pending are folded in; null (the default) only when the log is opened.</summary>
     public TimeSpan? PendingPoll { get; set; }
 
+    /// <summary>
+    /// How long <see cref="AuditLog.Open"/> waits for another process to release the log folder's writer lock before
+    /// refusing (furlgen holds it for a moment when it appends an admin record). Default 3 s.
+    /// </summary>
+    public TimeSpan LockWait { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
@@ -27,6 +33,8 @@ public sealed class AuditLogOptions
             throw new ArgumentException($"the refusal aggregation interval must be between 0 and 1 hour, not {RefusalInterval}");
         if (MaxRefusalKeys < 1)
             throw new ArgumentException($"the number of aggregated refusal keys must be at least 1, not {MaxRefusalKeys}");
+        if (LockWait < TimeSpan.Zero)
+            throw new ArgumentException($"the audit lock wait must not be negative, not {LockWait}");
         if (PendingPoll is { } poll && poll <= TimeSpan.Zero)
             throw new ArgumentException($"the pending admin record poll must be positive, not {poll}");
     }
