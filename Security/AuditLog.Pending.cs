@@ -42,14 +42,37 @@ public sealed partial class AuditLog
             throw new CapClusterException($"{folder}: cannot record the admin action for the audit log ({e.Message})", e);
         }
 
-        using var log = TryOpen(logPath, securityFolder, null, null, out _);
-        return log is not null;
+        try
+        {
+            using var log = TryOpen(logPath, securityFolder, null, null, out _);
+            return log is not null;
+        }
+        catch (CapClusterException)
+        {
+            // The record waits in audit.pending for the next writer that can append it.
+            return false;
+        }
     }
 
     /// <summary>Appends the admin records waiting in <c>audit.pending</c>, oldest first, and deletes each once written.</summary>
     /// <returns>How many were appended.</returns>
     /// <exception cref="AuditWriteException">The log could not be written (the rest stay pending).</exception>
     public int FoldPending()
+    {
+        // The poll's timer may fire again before a slow fold ends: one fold at a time, or a record is appended twice.
+        if (Interlocked.Exchange(ref _folding, 1) == 1)
+            return 0;
+        try
+        {
+            return FoldPendingOnce();
+        }
+        finally
+        {
+            Volatile.Write(ref _folding, 0);
+        }
+    }
+
+    private int FoldPendingOnce()
     {
         var folder = Path.Combine(_securityFolder, PendingFolderName);
         if (!Directory.Exists(folder))

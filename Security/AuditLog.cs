@@ -28,6 +28,7 @@ public sealed partial class AuditLog : IDisposable
     private long _droppedRefusals;
     private ITimer? _pendingTimer;
     private ITimer? _refusalTimer;
+    private int _folding;
     private long _length;
     private long _seq;
     private string _mac;
@@ -189,6 +190,21 @@ public sealed partial class AuditLog : IDisposable
     public void Append(AuditRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        if (_refusals is null && record.Outcome == AuditRecord.Refused)
+        {
+            try
+            {
+                Write(record);
+            }
+            catch (AuditWriteException)
+            {
+                lock (_gate)
+                    _droppedRefusals += record.Count;
+            }
+
+            return;
+        }
+
         if (_refusals is not null && record.Outcome == AuditRecord.Refused && record.Count == 1)
         {
             if (_refusals.Count(record))
@@ -275,6 +291,21 @@ public sealed partial class AuditLog : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_refusals is null && _droppedRefusals > 0)
+            {
+                // Without aggregation there is no flush to report them: the first record that can be written does.
+                WriteLocked(new AuditRecord(_time.GetUtcNow(), null, null, null, null, "audit", "refusals", AuditRecord.Notice,
+                    $"{_droppedRefusals} refusal record(s) were lost while the audit log was not writable", _droppedRefusals));
+                _droppedRefusals = 0;
+            }
+
+            WriteLocked(record);
+        }
+    }
+
+    private void WriteLocked(AuditRecord record)
+    {
+        {
             var line = AuditLine.Create(_seq + 1, record, _mac, _key);
             var bytes = Encoding.UTF8.GetBytes(line.ToJson() + "\n");
             try

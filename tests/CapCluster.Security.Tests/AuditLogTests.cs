@@ -316,6 +316,55 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
+    public void Append_ThatCannotBeWritten_ThrowsNamingTheLog_LeavesNothing_AndTheNextRecordTakesTheNextSeq()
+    {
+        using (var log = Open())
+        {
+            log.Append(Record(1));
+            log.Append(Record(2));
+            var length = new FileInfo(LogPath).Length;
+            // The anchor cannot be replaced: the record reached the log but must not stay there.
+            Directory.Move(Security, Security + ".away");
+            File.WriteAllText(Security, "not a folder");
+
+            var error = Assert.Throws<AuditWriteException>(() => log.Append(Record(3)));
+
+            Assert.StartsWith($"audit log not writable: {Path.GetFullPath(LogPath)}", error.Message, StringComparison.Ordinal);
+            Assert.Equal(length, new FileInfo(LogPath).Length);
+            Assert.Equal(2, log.LastSeq);
+            File.Delete(Security);
+            Directory.Move(Security + ".away", Security);
+            log.Append(Record(4));
+        }
+
+        Assert.Equal([1L, 2L, 3L], File.ReadAllLines(LogPath).Select(l => (long)JsonNode.Parse(l)!["seq"]!));
+        Assert.Equal("cap_4", AuditLog.ReadAll(LogPath)[2].CapabilityId);
+        Assert.True(Verify().IsIntact, Verify().Message);
+    }
+
+    [Fact]
+    public void Refusal_ThatCannotBeWritten_DoesNotThrow_AndIsCountedInANoticeOnceTheLogTakesRecordsAgain()
+    {
+        using (var log = Open(new AuditLogOptions { RefusalInterval = TimeSpan.Zero }))
+        {
+            log.Append(Record(1));
+            Directory.Move(Security, Security + ".away");
+            File.WriteAllText(Security, "not a folder");
+            log.Append(Record(2, AuditRecord.Refused));
+            log.Append(Record(3, AuditRecord.Refused));
+            File.Delete(Security);
+            Directory.Move(Security + ".away", Security);
+            log.Append(Record(4));
+        }
+
+        var records = AuditLog.ReadAll(LogPath);
+        Assert.Equal(3, records.Count);
+        Assert.Equal((AuditRecord.Notice, 2L), (records[1].Outcome, records[1].Count));
+        Assert.Contains("2 refusal record(s) were lost", records[1].Reason, StringComparison.Ordinal);
+        Assert.True(Verify().IsIntact, Verify().Message);
+    }
+
+    [Fact]
     public void Verify_MissingFile_IsMissing()
     {
         AuditKey.LoadOrCreate(Security);

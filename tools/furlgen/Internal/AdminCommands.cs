@@ -142,7 +142,7 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
         {
             if (!AuditLog.SubmitAdmin(paths.AuditLogFile, paths.SecurityFolder, action, outcome, capabilityId, label, detail))
             {
-                console.WriteLine("audited: the running controller adds the record to its audit log");
+                console.WriteLine($"audit record left in {Path.Combine(paths.SecurityFolder, AuditLog.PendingFolderName)} for the controller to append");
             }
         }
         catch (CapClusterException e)
