@@ -74,8 +74,8 @@ public sealed class ControllerOptions
     /// </summary>
     public TimeSpan AuditRefusalInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Peer and reason pairs the audit log aggregates per interval; refusals beyond them are counted together. Default 1024.</summary>
-    public int AuditMaxRefusalKeys { get; set; } = 1024;
+    /// <summary>Peer and reason pairs the audit log aggregates per interval; refusals beyond them are counted together. Default 256.</summary>
+    public int AuditMaxRefusalKeys { get; set; } = 256;
 
     /// <summary>Checks the options and says what is wrong.</summary>
     /// <exception cref="CapClusterException">An option is out of range.</exception>

@@ -11,10 +11,10 @@ public sealed class AuditLogOptions
     public TimeSpan RefusalInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Peer and reason pairs tracked in one interval (default 1024); refusals beyond them are counted together in one
+    /// Peer and reason pairs tracked in one interval (default 256); refusals beyond them are counted together in one
     /// record, so many addresses cannot make the log or the controller's memory grow without bound.
     /// </summary>
-    public int MaxRefusalKeys { get; set; } = 1024;
+    public int MaxRefusalKeys { get; set; } = 256;
 
     /// <summary>How often admin records furlgen left pending are folded in; null (the default) only when the log is opened.</summary>
     public TimeSpan? PendingPoll { get; set; }
