@@ -137,6 +137,7 @@ public sealed class ControllerHost : IAsyncDisposable
             registry,
             [.. hosts.Select(h => new CapabilityLocation(h, engineEndPoint.Port))],
             [.. hosts.Select(h => new CapabilityLocation(h, clientEndPoint.Port))],
+            audit,
             time,
             logger);
         var state = new ControllerState(Environment.ProcessId, controllerInfo.Host, options.ListenAddress, engineEndPoint.Port, clientEndPoint.Port, hosts, started, lanes.EndPoint.Port);

@@ -17,6 +17,7 @@ internal static class CapabilityFiles
         CapabilityRegistry registry,
         IReadOnlyList<CapabilityLocation> engineLocations,
         IReadOnlyList<CapabilityLocation> clientLocations,
+        AuditLog audit,
         TimeProvider time,
         ILogger logger)
     {
@@ -30,6 +31,8 @@ internal static class CapabilityFiles
             {
                 var issued = registry.Issue(authority, iface, locations);
                 issued.File.Write(path);
+                audit.Append(new AuditRecord(time.GetUtcNow(), $"controller pid {Environment.ProcessId}", null, issued.Record.Id, issued.Record.Label,
+                    "capcontroller", "issue", AuditRecord.Accepted, $"new {iface} capability written to {path}"));
                 ControllerLog.CapabilityWritten(logger, issued.Record.Id, iface, path);
             }
             else if (!existing.Url.Locations.SequenceEqual(locations))

@@ -60,6 +60,7 @@ public sealed class AuditTests : IAsyncLifetime
 
         var records = AuditLog.ReadAll(path);
         Assert.Equal(3, records.Count(r => r.Method == "ClearQueue" && r.Outcome == AuditRecord.Accepted));
+        Assert.Equal(CapabilityInterfaces.All.Count, records.Count(r => r.Service == "capcontroller" && r.Method == "issue"));
         var admin = Assert.Single(records, r => r.Method == "attenuate");
         Assert.Equal("bob", admin.Label);
         Assert.Matches(@"^local uid \d+ pid \d+$", admin.RemoteAddress);
