@@ -187,6 +187,41 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
+    public void Verify_AnotherChainUnderTheSameKeyCopiedInPlace_IsReplacedAtTheAnchoredSeq()
+    {
+        WriteRecords(4);
+        var other = _folder.File("other-security");
+        Directory.CreateDirectory(other);
+        File.Copy(AuditKey.PathIn(Security), AuditKey.PathIn(other));
+        var otherLog = _folder.File(Path.Combine("other-log", "audit.jsonl"));
+        using (var log = AuditLog.Open(otherLog, other))
+        {
+            for (var i = 11; i <= 15; i++)
+                log.Append(Record(i));
+        }
+
+        File.WriteAllBytes(LogPath, File.ReadAllBytes(otherLog));
+
+        var result = Verify();
+
+        Assert.Equal((AuditFinding.Replaced, 4), (result.Finding, result.FirstBadLine));
+        Assert.Contains("not the record the controller wrote with that seq", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_AFileTheAnchorDoesNotName_ChecksTheKeyedChainAndSaysWhatItCannotCheck()
+    {
+        WriteRecords(3);
+        var copy = _folder.File("copy.jsonl");
+        File.Copy(LogPath, copy);
+
+        var result = AuditLog.Verify(copy, Security);
+
+        Assert.True(result.IsIntact, result.Message);
+        Assert.Contains("no anchor names this file", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Verify_WithoutTheKey_SaysNoKey()
     {
         WriteRecords(2);
