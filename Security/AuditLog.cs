@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using CapCluster.Security.Internal;
 
@@ -65,122 +63,6 @@ public sealed partial class AuditLog : IDisposable
     }
 
     /// <summary>
-    /// Opens <paramref name="path"/> for appending as the only writer of its folder, with the key and anchor of
-    /// <paramref name="securityFolder"/> (the key is created there, 0600, when missing). A log that does not verify
-    /// against the key and anchor is never continued: it is moved aside (<c>audit.&lt;time&gt;.rejected.jsonl</c>) and
-    /// the new chain starts with a notice record saying what was found. Admin records furlgen left pending are folded
-    /// in, at once and then every <see cref="AuditLogOptions.PendingPoll"/> when one is given. Refusals are aggregated
-    /// as <see cref="AuditLogOptions.RefusalInterval"/> says (default options when <paramref name="options"/> is null).
-    /// </summary>
-    /// <exception cref="CapClusterException">Another process writes this log folder (its pid is named), or the files cannot be used.</exception>
-    public static AuditLog Open(string path, string securityFolder, TimeProvider? time = null, AuditLogOptions? options = null)
-    {
-        var full = Path.GetFullPath(path);
-        // furlgen holds the lock for a moment when it appends an admin record with no controller running.
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            if (TryOpen(full, securityFolder, time, options, out var holder) is { } log)
-                return log;
-            if (waited.Elapsed >= (options ?? new AuditLogOptions()).LockWait)
-                throw SecurityErrors.AuditLogInUse(Path.GetDirectoryName(full)!, holder);
-            Thread.Sleep(50);
-        }
-    }
-
-    /// <summary>As <see cref="Open"/>, but null (with the holder's pid, when known) when another process writes the folder.</summary>
-    /// <exception cref="CapClusterException">The files cannot be used.</exception>
-    public static AuditLog? TryOpen(string path, string securityFolder, TimeProvider? time, AuditLogOptions? options, out int? holderPid)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(securityFolder);
-        time ??= TimeProvider.System;
-        options ??= new AuditLogOptions();
-        options.Validate();
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full)!;
-        AuditLock? writerLock;
-        try
-        {
-            SecureFile.CreateFolder(folder);
-            writerLock = AuditLock.TryTake(folder, out holderPid);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new AuditWriteException(full, e.Message, e);
-        }
-
-        if (writerLock is null)
-            return null;
-        try
-        {
-            var key = AuditKey.LoadOrCreate(securityFolder);
-            var anchor = AuditAnchor.TryRead(securityFolder);
-            var check = File.Exists(full) || anchor is { Seq: > 0 } && anchor.LogPath == full
-                ? Verify(full, key, anchor)
-                : new AuditVerification(true, 0, null, "new", AuditFinding.Intact);
-            string? notice = null;
-            if (!check.IsIntact && UnfinishedLastRecord(full, check, anchor) is { } unfinished)
-            {
-                // A crash in the middle of a write: that record was never anchored, so its call never went ahead.
-                string removed;
-                using (var truncate = new FileStream(full, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
-                {
-                    var tail = new byte[Math.Min(unfinished, 256)];
-                    truncate.Position = check.GoodLength;
-                    truncate.ReadExactly(tail);
-                    removed = Encoding.UTF8.GetString(tail);
-                    truncate.SetLength(check.GoodLength);
-                    truncate.Flush(flushToDisk: true);
-                }
-
-                notice = $"line {check.FirstBadLine} was a record cut short ({unfinished} byte(s), never completed or anchored) and was removed; " +
-                    $"the chain continues from seq {check.LastSeq}; it began: {removed}";
-                check = check with { IsIntact = true, Finding = AuditFinding.Intact };
-            }
-
-            if (!check.IsIntact)
-            {
-                notice = SetAside(full, check, time);
-                check = new AuditVerification(true, 0, null, "new", AuditFinding.Intact);
-            }
-
-            var fileOptions = SecureFile.CreateOptions(FileMode.OpenOrCreate, FileShare.Read);
-            fileOptions.BufferSize = 0;
-            var stream = new FileStream(full, fileOptions);
-            var log = new AuditLog(full, stream, writerLock, key, Path.GetFullPath(securityFolder), time, options, check);
-            try
-            {
-                if (notice is not null)
-                    log.Append(new AuditRecord(time.GetUtcNow(), null, null, null, null, "audit", "open", AuditRecord.Notice, notice));
-                else
-                    log.WriteAnchor(log._seq, log._mac);
-                log.FoldPending();
-                if (options.PendingPoll is { } period)
-                    log._pendingTimer = time.CreateTimer(_ => log.FoldPendingQuietly(), null, period, period);
-                if (log._refusals is not null)
-                    log._refusalTimer = time.CreateTimer(_ => log.FlushRefusalsQuietly(), null, options.RefusalInterval, options.RefusalInterval);
-                return log;
-            }
-            catch
-            {
-                log.Dispose();
-                throw;
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            writerLock.Dispose();
-            throw new AuditWriteException(full, e.Message, e);
-        }
-        catch
-        {
-            writerLock.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>
     /// Appends <paramref name="record"/> (fields capped and escaped, see <see cref="AuditText"/>), flushes it to disk
     /// and moves the anchor, before returning. Thread-safe. A refusal is aggregated (see
     /// <see cref="AuditLogOptions.RefusalInterval"/>) and never throws: the call it records fails anyway, and one
@@ -225,67 +107,6 @@ public sealed partial class AuditLog : IDisposable
         Write(record);
     }
 
-    /// <summary>
-    /// Ends the current aggregation interval: writes one record per peer and reason that counted more refusals than
-    /// the first (this happens every <see cref="AuditLogOptions.RefusalInterval"/> and on <see cref="Dispose"/>).
-    /// </summary>
-    /// <exception cref="AuditWriteException">Some could not be written; they are kept for the next flush.</exception>
-    public void FlushRefusals()
-    {
-        if (_refusals is null)
-            return;
-        var drained = _refusals.Drain(_time.GetUtcNow(), _options.RefusalInterval);
-        List<AuditRecord> pending;
-        long dropped;
-        lock (_gate)
-        {
-            pending = [.. _unwrittenRefusals, .. drained];
-            _unwrittenRefusals.Clear();
-            dropped = _droppedRefusals;
-            _droppedRefusals = 0;
-        }
-
-        if (dropped > 0)
-            pending.Add(new AuditRecord(_time.GetUtcNow(), null, null, null, null, "audit", "aggregate", AuditRecord.Notice,
-                $"{dropped} aggregated refusal record(s) were lost while the audit log was not writable", dropped));
-        for (var i = 0; i < pending.Count; i++)
-        {
-            try
-            {
-                Write(pending[i]);
-            }
-            catch (AuditWriteException)
-            {
-                lock (_gate)
-                {
-                    foreach (var record in pending.Skip(i))
-                    {
-                        if (record.Outcome == AuditRecord.Notice)
-                            _droppedRefusals += record.Count;
-                        else if (_unwrittenRefusals.Count < 4 * _options.MaxRefusalKeys)
-                            _unwrittenRefusals.Add(record);
-                        else
-                            _droppedRefusals++;
-                    }
-                }
-
-                throw;
-            }
-        }
-    }
-
-    private void FlushRefusalsQuietly()
-    {
-        try
-        {
-            FlushRefusals();
-        }
-        catch (Exception e) when (e is CapClusterException or ObjectDisposedException)
-        {
-            // Kept for the next interval.
-        }
-    }
-
     private void Write(AuditRecord record)
     {
         lock (_gate)
@@ -305,32 +126,30 @@ public sealed partial class AuditLog : IDisposable
 
     private void WriteLocked(AuditRecord record)
     {
+        var line = AuditLine.Create(_seq + 1, record, _mac, _key);
+        var bytes = Encoding.UTF8.GetBytes(line.ToJson() + "\n");
+        try
         {
-            var line = AuditLine.Create(_seq + 1, record, _mac, _key);
-            var bytes = Encoding.UTF8.GetBytes(line.ToJson() + "\n");
-            try
+            if (_truncatePending)
             {
-                if (_truncatePending)
-                {
-                    _stream.SetLength(_length);
-                    _truncatePending = false;
-                }
-
-                _stream.Position = _length;
-                _stream.Write(bytes);
-                _stream.Flush(flushToDisk: true);
-                WriteAnchor(line.Seq, line.Mac);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                TruncateToLastRecord();
-                throw new AuditWriteException(FilePath, e.Message, e);
+                _stream.SetLength(_length);
+                _truncatePending = false;
             }
 
-            _length += bytes.Length;
-            _seq = line.Seq;
-            _mac = line.Mac;
+            _stream.Position = _length;
+            _stream.Write(bytes);
+            _stream.Flush(flushToDisk: true);
+            WriteAnchor(line.Seq, line.Mac);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TruncateToLastRecord();
+            throw new AuditWriteException(FilePath, e.Message, e);
+        }
+
+        _length += bytes.Length;
+        _seq = line.Seq;
+        _mac = line.Mac;
     }
 
     /// <summary>Closes the file and releases the folder's writer lock.</summary>
@@ -364,25 +183,5 @@ public sealed partial class AuditLog : IDisposable
         {
             _truncatePending = true;
         }
-    }
-
-    private static long? UnfinishedLastRecord(string path, AuditVerification check, AuditAnchor? anchor)
-    {
-        if (check.Finding != AuditFinding.Damaged || anchor is not null && anchor.LogPath == path && anchor.Seq > check.LastSeq)
-            return null;
-        var bytes = File.ReadAllBytes(path);
-        return bytes.Length > check.GoodLength && Array.IndexOf(bytes, (byte)'\n', (int)check.GoodLength) < 0
-            ? bytes.Length - check.GoodLength
-            : null;
-    }
-
-    private static string SetAside(string path, AuditVerification check, TimeProvider time)
-    {
-        var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
-        if (!File.Exists(path))
-            return $"the audit log did not match its anchor at start ({check.Message}); a new chain starts here";
-        var aside = Path.Combine(Path.GetDirectoryName(path)!, $"{Path.GetFileNameWithoutExtension(path)}.{stamp}.rejected{Path.GetExtension(path)}");
-        File.Move(path, aside);
-        return $"the audit log did not verify at start ({check.Message}); it was moved aside to {aside} and a new chain starts here";
     }
 }
