@@ -56,6 +56,10 @@ public sealed class AuditTests : IAsyncLifetime
         var attenuate = await Furlgen("attenuate", cluster.CapFile(CapabilityInterfaces.Task), "--label", "bob", "-o", Path.Combine(cluster.BaseFolder, "bob.cap"));
         Assert.True(attenuate.ExitCode == 0, attenuate.ToString());
         await DataPortProbe.WaitUntilAsync(() => AuditLog.ReadAll(path).Any(r => r.Service == AuditRecord.AdminService && r.Method == "attenuate"), Timeout);
+        var bob = CapabilityFile.Read(Path.Combine(cluster.BaseFolder, "bob.cap")).CapabilityId;
+        var revoke = await Furlgen("revoke", bob);
+        Assert.True(revoke.ExitCode == 0, revoke.ToString());
+        await DataPortProbe.WaitUntilAsync(() => AuditLog.ReadAll(path).Any(r => r.Method == "revoke" && r.CapabilityId == bob), Timeout);
         await Stop();
 
         var records = AuditLog.ReadAll(path);
