@@ -127,9 +127,10 @@ public sealed partial class AuditLog
     {
         if (check.Finding != AuditFinding.Damaged || anchor is not null && anchor.LogPath == path && anchor.Seq > check.LastSeq)
             return null;
-        var bytes = File.ReadAllBytes(path);
-        return bytes.Length > check.GoodLength && Array.IndexOf(bytes, (byte)'\n', (int)check.GoodLength) < 0
-            ? bytes.Length - check.GoodLength
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        stream.Position = check.GoodLength;
+        return new AuditLineReader(stream).TryRead(out var tail) && !tail.Complete
+            ? tail.Next - tail.Start
             : null;
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using CapCluster.Security.Internal;
 
 namespace CapCluster.Security;
@@ -66,21 +65,22 @@ public sealed partial class AuditLog
                 $"REPLACED: {path} is not the file the controller wrote (file id {fileId}, the anchor says {expectedId}): another file or an older copy was put in its place",
                 AuditFinding.Replaced);
 
-        var bytes = File.ReadAllBytes(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        var reader = new AuditLineReader(stream);
         var count = 0;
         var number = 0;
         var prev = AuditLine.Genesis;
         long good = 0;
         long lastSeq = 0;
-        while (good < bytes.Length)
+        while (reader.TryRead(out var raw))
         {
             number++;
-            var end = Array.IndexOf(bytes, (byte)'\n', (int)good);
             AuditVerification Bad(AuditFinding finding, string problem) =>
                 new(false, count, number, $"{finding.ToString().ToUpperInvariant()}: line {number} {problem}", finding, lastSeq, prev, good);
-            if (end < 0)
+            if (!raw.Complete)
                 return Bad(AuditFinding.Damaged, "is incomplete (no newline at the end of the file): a write was cut short");
-            var text = Encoding.UTF8.GetString(bytes, (int)good, end - (int)good);
+            if (raw.Text is not { } text)
+                return Bad(AuditFinding.Damaged, $"is longer than any record ({AuditLineReader.MaxLineBytes} bytes and more)");
             if (text.Length == 0)
                 return Bad(AuditFinding.Damaged, "is empty (lines are never blank)");
             AuditLine line;
@@ -106,7 +106,7 @@ public sealed partial class AuditLog
                 return Bad(AuditFinding.Replaced, $"(seq {line.Seq}) is not the record the controller wrote with that seq: the file was replaced by another chain");
             prev = line.Mac;
             lastSeq = line.Seq;
-            good = end + 1;
+            good = raw.Next;
             count++;
         }
 

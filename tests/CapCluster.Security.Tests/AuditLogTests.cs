@@ -246,6 +246,19 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
+    public void Verify_ALineLongerThanAnyRecord_IsDamagedWithoutReadingItWhole()
+    {
+        WriteRecords(2);
+        File.AppendAllText(LogPath, new string('x', 1 << 20) + "\n");
+
+        var result = Verify();
+
+        Assert.Equal((AuditFinding.Damaged, 3), (result.Finding, result.FirstBadLine));
+        Assert.Contains("longer than any record", result.Message, StringComparison.Ordinal);
+        Assert.Equal(2, result.LastSeq);
+    }
+
+    [Fact]
     public void Open_ExistingLog_ContinuesTheChain()
     {
         WriteRecords(3);
