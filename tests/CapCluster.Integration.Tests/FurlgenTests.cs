@@ -281,8 +281,16 @@ public sealed class FurlgenTests : IAsyncLifetime
 
         Assert.Contains("refused", line);
         Assert.Contains("was revoked\\u001b]0;pwned\\u0007", line);
+        // A line written by something other than the controller may carry raw control characters: printed escaped too.
+        var forged = File.ReadLines(path).Last().Replace("\"ipv4:10.0.0.3:3\"", "\"ipv4:10.0.0.4\\u001b[2J:4\"", StringComparison.Ordinal);
+        await File.AppendAllTextAsync(path, forged + "\n");
+        var forgedLine = await follow.WaitForLineAsync("10.0.0.4", Timeout);
+        Assert.Contains("10.0.0.4\\u001b[2J:4", forgedLine);
         Assert.DoesNotContain('\u001b', follow.Output);
         Assert.DoesNotContain('\u0007', follow.Output);
+        var table = await Furlgen("audit");
+        Assert.Contains("10.0.0.4\\u001b[2J:4", table.Output);
+        Assert.DoesNotContain('\u001b', table.Output);
         Assert.DoesNotContain("10.0.0.2", follow.Output);
         Assert.False(follow.Process.HasExited);
     }
