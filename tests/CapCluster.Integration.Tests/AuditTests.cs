@@ -118,13 +118,13 @@ public sealed class AuditTests : IAsyncLifetime
         Assert.DoesNotContain("   at ", second.Output + second.Error);
     }
 
-    [Fact]
+    [RootFact]
     public async Task FullLogFolder_FailsCallsWithUnavailableNamingTheAuditLog_AndAfterSpaceReturnsTheChainVerifies()
     {
         var logFolder = Path.Combine(cluster.BaseFolder, "tiny-log");
         Directory.CreateDirectory(logFolder);
         var mount = await Run("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", logFolder);
-        Assert.True(mount.ExitCode == 0, "this test mounts a tmpfs and needs root: " + mount);
+        Assert.True(mount.ExitCode == 0, "mounting a tmpfs failed: " + mount);
         mounted = logFolder;
         await cluster.StartControllerAsync("--log-folder", logFolder);
         var owner = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine));
