@@ -77,6 +77,21 @@ public sealed class AuditAggregationTests : IDisposable
     }
 
     [Fact]
+    public async Task TheIntervalsEnd_WritesTheCountWithoutBeingAsked()
+    {
+        using var log = AuditLog.Open(LogPath, Security, options: new AuditLogOptions { RefusalInterval = TimeSpan.FromMilliseconds(200) });
+        for (var i = 0; i < 5; i++)
+            log.Append(Refusal("ipv4:10.9.9.9:" + i));
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (log.LastSeq < 2 && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+
+        Assert.Equal(2, log.LastSeq);
+        Assert.Equal(4, AuditLog.ReadAll(LogPath)[1].Count);
+    }
+
+    [Fact]
     public void ZeroInterval_WritesEveryRefusal()
     {
         using (var log = AuditLog.Open(LogPath, Security, options: new AuditLogOptions { RefusalInterval = TimeSpan.Zero }))
