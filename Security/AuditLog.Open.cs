@@ -88,6 +88,13 @@ public sealed partial class AuditLog
                 check = new AuditVerification(true, 0, null, "new", AuditFinding.Intact);
             }
 
+            if (anchor is { Seq: > 0 } && anchor.LogPath != full)
+            {
+                // Another log folder than last time: say so, since the old log loses the anchor that guarded its tail.
+                notice = (notice is null ? "" : notice + "; ") +
+                    $"the anchor moves here from {anchor.LogPath} (seq {anchor.Seq}), so a cut or swap of that log can no longer be detected";
+            }
+
             var fileOptions = SecureFile.CreateOptions(FileMode.OpenOrCreate, FileShare.Read);
             fileOptions.BufferSize = 0;
             var stream = new FileStream(full, fileOptions);

@@ -313,6 +313,23 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
+    public void Open_AnotherLogFolderThanLastTime_SaysTheAnchorMovedFromTheOldLog()
+    {
+        WriteRecords(2);
+        var moved = _folder.File(Path.Combine("log2", "audit.jsonl"));
+
+        using (var log = AuditLog.Open(moved, Security))
+        {
+            Assert.Equal(1, log.LastSeq);
+        }
+
+        var notice = Assert.Single(AuditLog.ReadAll(moved));
+        Assert.Equal(AuditRecord.Notice, notice.Outcome);
+        Assert.Contains($"the anchor moves here from {Path.GetFullPath(LogPath)} (seq 2)", notice.Reason, StringComparison.Ordinal);
+        Assert.True(AuditLog.Verify(moved, Security).IsIntact);
+    }
+
+    [Fact]
     public void Open_SecondWriterOfTheFolder_IsRefusedNamingTheHoldersPid()
     {
         using var first = Open();
