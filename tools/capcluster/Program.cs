@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CapCluster.Launcher.Internal;
 using CapCluster.Launcher.Internal.Launchers;
+using CapCluster.Launcher.Internal.Repl;
 using CapCluster.Security;
 using Spectre.Console;
 
@@ -55,8 +56,15 @@ var lineCount = new Option<int>("--lines") { Description = "How many of the last
 var logs = new Command("logs", "Show the controller's log, or an engine's, from the log folder") { engineId, lineCount };
 logs.SetAction((parse, ct) => Run(parse, () => new ClusterLogs(Paths(parse), Console.Out).ShowAsync(parse.GetValue(engineId), parse.GetValue(lineCount), ct)));
 
-var root = new RootCommand("capcluster: start, inspect and stop a CapCluster controller and its engines") { profile, start, mpirun, stop, status, logs };
-return await root.Parse(args).InvokeAsync();
+var consoleCapFile = new Option<string?>("--cap-file") { Description = "The multiengine.cap to connect with (default: the profile's); task.cap beside it gives tc" };
+var console = new Command("console", "An interactive C# console on the cluster: mec and tc defined, %px, %%px, %autopx, %result (%help lists them)") { consoleCapFile };
+console.SetAction((parse, ct) => Run(parse, () => new ClusterConsole(Paths(parse), ConsoleTerminal.Create(), new ConsoleOptions()).RunAsync(parse.GetValue(profile), parse.GetValue(consoleCapFile), ct)));
+
+var root = new RootCommand("capcluster: start, inspect and stop a CapCluster controller and its engines") { profile, start, mpirun, stop, status, logs, console };
+var parsed = root.Parse(args);
+
+// The console handles Ctrl-C itself (it stops a wait, not the console); System.CommandLine would end the process.
+return await parsed.InvokeAsync(parsed.CommandResult.Command == console ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null);
 
 ClusterPaths Paths(ParseResult parse) => ClusterPaths.Resolve(parse.GetValue(profile));
 

@@ -17,11 +17,34 @@ internal sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, Te
         }
 
         await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), cancellationToken).ConfigureAwait(false);
+        await ShowAsync(client, state, cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>The same through a client already connected (<c>%status</c> in the console); the controller line when its state is here.</summary>
+    public async Task ShowAsync(MultiEngineClient client, CancellationToken cancellationToken)
+    {
+        ControllerState? state = null;
+        try
+        {
+            state = ControllerState.TryRead(paths.SecurityFolder);
+        }
+        catch (CapClusterException)
+        {
+            // Unreadable state: the table alone still says what the controller knows.
+        }
+
+        await ShowAsync(client, state, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ShowAsync(MultiEngineClient client, ControllerState? state, CancellationToken cancellationToken)
+    {
         var engines = await client.GetEnginesAsync(cancellationToken).ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow;
-        output.WriteLine(
-            $"Controller pid {state.Pid} on {state.Host}: engines {state.ListenAddress}:{state.EnginePort}, " +
-            $"clients {state.ListenAddress}:{state.ClientPort}, data lanes {state.ListenAddress}:{state.DataPort}, up {Ago(now - state.Started)}; {engines.Count} engine(s)");
+        output.WriteLine(state is null
+            ? $"Controller at {client.CapabilityPath}; {engines.Count} engine(s)"
+            : $"Controller pid {state.Pid} on {state.Host}: engines {state.ListenAddress}:{state.EnginePort}, " +
+              $"clients {state.ListenAddress}:{state.ClientPort}, data lanes {state.ListenAddress}:{state.DataPort}, up {Ago(now - state.Started)}; {engines.Count} engine(s)");
 
         var table = new Table().Border(TableBorder.Square);
         foreach (var column in new[] { "Id", "Host", "Pid", "State", "Last heartbeat", "Queue", "Done", "Properties" })
@@ -43,7 +66,6 @@ internal sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, Te
         }
 
         console.Write(table);
-        return 0;
     }
 
     private static string Ago(TimeSpan span) =>

@@ -1,0 +1,116 @@
+using CapCluster.Client;
+using CapCluster.Security;
+using Spectre.Console;
+
+namespace CapCluster.Launcher.Internal.Repl;
+
+/// <summary>
+/// <c>capcluster console</c>: connects to the controller, defines <c>mec</c> and <c>tc</c>, and reads inputs
+/// until Ctrl-D, with RadLine in a terminal and plain lines when stdin is redirected.
+/// </summary>
+internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, ConsoleOptions options)
+{
+    public async Task<int> RunAsync(string? profile, string? capFile, CancellationToken cancellationToken)
+    {
+        var multiEngineCap = capFile ?? paths.CapFile(CapabilityInterfaces.MultiEngine);
+        if (capFile is null)
+        {
+            var state = ControllerState.TryRead(paths.SecurityFolder);
+            var running = state is not null && DetachedProcess.IsRunning(state.Pid, "capcontroller");
+
+            // A multiengine.cap copied from another host has no controller state beside it: connect anyway.
+            if (!running && (state is not null || !File.Exists(multiEngineCap)))
+            {
+                throw new CapClusterException(
+                    $"no controller is running for {ClusterStarter.ProfileName(profile)} (looked in {paths.SecurityFolder}); " +
+                    $"start one with `capcluster start -n 4{ClusterStarter.ProfileFlag(profile)}`, or give --cap-file PATH to reach one elsewhere");
+            }
+        }
+
+        var writer = new ConsoleWriter(console);
+        await using var mec = await MultiEngineClient.ConnectAsync(multiEngineCap, cancellationToken).ConfigureAwait(false);
+        var tc = await ConnectTaskClientAsync(multiEngineCap, writer, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var ids = await mec.GetIdsAsync(cancellationToken).ConfigureAwait(false);
+            writer.Note(
+                $"CapCluster console, connected with {mec.CapabilityPath}: {ids.Count} engine(s) [{string.Join(", ", ids)}]. " +
+                $"{(tc is null ? "mec is" : "mec and tc are")} ready; %help lists the magics; Ctrl-D leaves.");
+
+            var calls = new ClusterCalls(mec, ct => new ClusterStatus(paths, console, Console.Out).ShowAsync(mec, ct));
+            var session = new ConsoleSession(calls, new LocalScript(new ConsoleGlobals(mec, tc)), writer, options, TimeProvider.System);
+            ILineReader reader = RadLineReader.IsSupported(console) ? new RadLineReader(console) : new PlainLineReader(Console.In, Console.Out);
+            using var interrupts = new Interrupts();
+            await LoopAsync(reader, session, interrupts).ConfigureAwait(false);
+            return 0;
+        }
+        finally
+        {
+            if (tc is not null)
+            {
+                await tc.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    internal static async Task LoopAsync(ILineReader reader, ConsoleSession session, Interrupts interrupts)
+    {
+        while (true)
+        {
+            string? input;
+            try
+            {
+                input = await ReadInputAsync(reader, session, interrupts.Next()).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                continue; // Ctrl-C at the prompt drops what was typed
+            }
+
+            if (input is null)
+            {
+                return;
+            }
+
+            await session.RunAsync(input, interrupts.Next()).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One input: a line, and more lines while <see cref="MagicParser.NeedsMore"/> says it is unfinished.</summary>
+    internal static async Task<string?> ReadInputAsync(ILineReader reader, ConsoleSession session, CancellationToken cancellationToken)
+    {
+        var text = await reader.ReadLineAsync(session.Prompt, cancellationToken).ConfigureAwait(false);
+        while (text is not null && MagicParser.NeedsMore(text))
+        {
+            var next = await reader.ReadLineAsync(session.ContinuationPrompt, cancellationToken).ConfigureAwait(false);
+            if (next is null)
+            {
+                break; // the end of input ends the last input too
+            }
+
+            text += "\n" + next;
+        }
+
+        return text;
+    }
+
+    private static async Task<TaskClient?> ConnectTaskClientAsync(string multiEngineCap, ConsoleWriter writer, CancellationToken cancellationToken)
+    {
+        var taskCap = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(multiEngineCap)) ?? ".", CapabilityInterfaces.Task + ".cap");
+        if (!File.Exists(taskCap))
+        {
+            writer.Note($"tc is null: there is no {taskCap}.");
+            return null;
+        }
+
+        try
+        {
+            return await TaskClient.ConnectAsync(taskCap, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CapClusterException e)
+        {
+            writer.Note($"tc is null: {e.Message}");
+            return null;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+namespace CapCluster.Launcher.Internal.Repl;
+
+/// <summary>Settings of <c>capcluster console</c>.</summary>
+internal sealed record ConsoleOptions
+{
+    /// <summary>How long a %px or %result wait runs before the console says what it waits for and that Ctrl-C stops it (default 1 s).</summary>
+    public TimeSpan WaitNoticeAfter { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether %px waits for the engines at start-up (default true, like <c>%block on</c>).</summary>
+    public bool Block { get; init; } = true;
+}
