@@ -24,6 +24,9 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         ? new NamespaceOptions { Usings = [.. new NamespaceOptions().Usings, "CapCluster.Mpi"] }
         : null);
     private int? engineId;
+
+    // Set when the current session's registration was confirmed: the controller was there, whatever happened next.
+    private bool registered;
     private WorkRunner? runner;
 
     /// <summary>The id the controller gave this engine, once registered.</summary>
@@ -31,6 +34,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
 
     /// <summary>Runs until told to stop by the controller or until <paramref name="cancellationToken"/> fires.</summary>
     /// <exception cref="EngineRefusedException">The controller refused the engine's capability.</exception>
+    /// <exception cref="ControllerGoneException">No controller answered for <see cref="EngineOptions.ControllerTimeout"/>.</exception>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         EngineLog.Connecting(logger, string.Join(", ", connection.Capability.Url.Locations), connection.Capability.CapabilityId);
@@ -39,9 +43,13 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         // The compiler warms up while the engine registers, so the first execute is fast.
         _ = Task.Run(() => space.WarmUpAsync(cancellationToken), cancellationToken);
         var delay = options.FirstReconnectDelay;
+
+        // Since when the engine has had no controller: from start until it first registers, and from each loss.
+        var lostAt = time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
             string reason;
+            registered = false;
             try
             {
                 if (await RunSessionAsync(cancellationToken).ConfigureAwait(false))
@@ -50,7 +58,6 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                 }
 
                 reason = "the controller closed the stream";
-                delay = options.FirstReconnectDelay;
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
             {
@@ -66,6 +73,24 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                 reason = e is RpcException rpc ? rpc.Status.Detail : e.Message;
             }
 
+            if (registered)
+            {
+                lostAt = time.GetTimestamp();
+                delay = options.FirstReconnectDelay;
+            }
+
+            var gone = time.GetElapsedTime(lostAt);
+            if (gone >= options.ControllerTimeout)
+            {
+                var locations = string.Join(", ", connection.Capability.Url.Locations);
+                EngineLog.GaveUp(logger, locations, gone, options.ControllerTimeout, reason);
+                throw new ControllerGoneException(
+                    $"gave up on the controller at {locations}: no answer for {gone.TotalSeconds:0} s " +
+                    $"(--controller-timeout {options.ControllerTimeout.TotalSeconds:0} s); last error: {reason}");
+            }
+
+            // The last wait ends at the deadline, so the engine gives up on time rather than up to a delay late.
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks, (options.ControllerTimeout - gone).Ticks));
             EngineLog.Disconnected(logger, reason, delay);
             try
             {
@@ -93,10 +118,11 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
             throw new IOException("the controller did not confirm the registration");
         }
 
-        var registered = call.ResponseStream.Current.Registered;
-        engineId = registered.EngineId;
-        EngineLog.Registered(logger, registered.EngineId);
-        var period = registered.HeartbeatPeriodMs > 0 ? TimeSpan.FromMilliseconds(registered.HeartbeatPeriodMs) : options.HeartbeatPeriod;
+        var confirmed = call.ResponseStream.Current.Registered;
+        engineId = confirmed.EngineId;
+        registered = true;
+        EngineLog.Registered(logger, confirmed.EngineId);
+        var period = confirmed.HeartbeatPeriodMs > 0 ? TimeSpan.FromMilliseconds(confirmed.HeartbeatPeriodMs) : options.HeartbeatPeriod;
         var heartbeats = HeartbeatAsync(writer, period, session.Token);
         // Values are null for work whose pushed values come on a data lane: the worker waits for them there.
         // Shipped delegates (tasks, apply) start right after the read that brought them, on the reading thread (see

@@ -1,3 +1,5 @@
+using CapCluster.Security;
+
 namespace CapCluster.Engine;
 
 /// <summary>What <c>capengine</c> can be told; defaults are the values below.</summary>
@@ -18,6 +20,13 @@ public sealed class EngineOptions
     /// <summary>Longest wait between reconnection attempts. Default 2 s.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long an engine keeps trying to reach a controller it cannot reach (at start, or after losing it) before it
+    /// gives up and exits with <see cref="ControllerGoneException.ExitCode"/>. Default 5 minutes: long enough for a
+    /// controller to be restarted on its pinned ports, short enough that engines left behind by a dead one go away.
+    /// </summary>
+    public TimeSpan ControllerTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Heartbeat period used until the controller says its own. Default 1 s.</summary>
     public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -29,4 +38,19 @@ public sealed class EngineOptions
 
     /// <summary>Engine properties announced at registration (e.g. mpi.rank).</summary>
     public IDictionary<string, string> Properties { get; } = new Dictionary<string, string>();
+
+    /// <summary>Checks the options; a bad value gets an error naming the option.</summary>
+    /// <exception cref="CapClusterException">An option is out of range.</exception>
+    public void Validate()
+    {
+        if (ControllerTimeout <= TimeSpan.Zero)
+        {
+            throw new CapClusterException($"--controller-timeout must be positive (it is {ControllerTimeout.TotalSeconds} s)");
+        }
+
+        if (FirstReconnectDelay <= TimeSpan.Zero || MaxReconnectDelay < FirstReconnectDelay)
+        {
+            throw new CapClusterException("the reconnect delays must be positive, the longest at least the first");
+        }
+    }
 }

@@ -8,7 +8,12 @@ var capFile = new Option<string?>("--cap-file") { Description = "The engine capa
 var profile = new Option<string?>("--profile") { Description = "Use ~/.capcluster/profile_NAME" };
 var logFolder = new Option<string?>("--log-folder") { Description = "Where the engine writes its log" };
 var mpi = new Option<bool>("--mpi") { Description = "Initialise MPI before any user code (start under mpirun); code can then use CapCluster.Mpi" };
-var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder, mpi };
+var controllerTimeout = new Option<double>("--controller-timeout")
+{
+    Description = "Seconds to keep trying to reach a controller that is gone before exiting with code 4",
+    DefaultValueFactory = _ => new EngineOptions().ControllerTimeout.TotalSeconds,
+};
+var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder, mpi, controllerTimeout };
 
 root.SetAction(async (parse, _) =>
 {
@@ -18,6 +23,7 @@ root.SetAction(async (parse, _) =>
         Profile = parse.GetValue(profile),
         LogFolder = parse.GetValue(logFolder),
         Mpi = parse.GetValue(mpi),
+        ControllerTimeout = TimeSpan.FromSeconds(parse.GetValue(controllerTimeout)),
     };
 
     using var shutdown = new CancellationTokenSource();
@@ -25,6 +31,7 @@ root.SetAction(async (parse, _) =>
     var cancellationToken = shutdown.Token;
     try
     {
+        options.Validate();
         var paths = ClusterPaths.Resolve(options.Profile, logFolder: options.LogFolder);
         Directory.CreateDirectory(paths.LogFolder);
         using var loggerFactory = ComponentLogging.Create("capengine", paths.LogFolder);
@@ -60,7 +67,12 @@ root.SetAction(async (parse, _) =>
     {
         Console.Error.WriteLine($"capengine: {e.Message}");
         Console.Error.Flush();
-        return e is EngineRefusedException ? 3 : 2;
+        return e switch
+        {
+            EngineRefusedException => 3,
+            ControllerGoneException => ControllerGoneException.ExitCode,
+            _ => 2,
+        };
     }
 });
 
