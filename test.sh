@@ -13,6 +13,7 @@ command -v mpirun >/dev/null || missing+=(openmpi-bin)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v sbatch >/dev/null || missing+=(slurm-wlm munge)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v tmux >/dev/null || missing+=(tmux)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${missing[*]}"

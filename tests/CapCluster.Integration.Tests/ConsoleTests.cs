@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using CapCluster.Integration.Tests.Infrastructure;
+
+namespace CapCluster.Integration.Tests;
+
+/// <summary><c>capcluster console</c> in a real terminal (tmux) against a real 2-engine cluster.</summary>
+public sealed class ConsoleTests
+{
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Console_UnderTmux_RunsMagicsOnBothEngines_SurvivesErrorsAndCtrlC_LeavesOnCtrlD()
+    {
+        await using var cluster = new ClusterDirectory();
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "2");
+        Assert.True(start.ExitCode == 0, start.ToString());
+
+        await using var terminal = await TmuxTerminal.StartAsync(
+            Repository.App("capcluster"), ["console"], new Dictionary<string, string> { ["CAPCLUSTER_DIR"] = cluster.BaseFolder });
+        var screen = await terminal.WaitForAsync(s => HasPrompt(s, 1), "the banner and the first prompt", StepTimeout);
+        Assert.Contains("2 engine(s) [0, 1]", screen, StringComparison.Ordinal);
+
+        var prompt = 1;
+        async Task<string> Enter(string line)
+        {
+            await terminal.TypeLineAsync(line);
+            var next = ++prompt;
+            return await terminal.WaitForAsync(s => HasPrompt(s, next), $"the prompt In [{next}] after `{line}`", StepTimeout);
+        }
+
+        await Enter("%px var x = 21;");
+        screen = await Enter("%px x * 2");
+        Assert.Equal(1, Count(screen, 0, "Out", "42"));
+        Assert.Equal(1, Count(screen, 1, "Out", "42"));
+
+        // Up recalls the last input from RadLine's history: the same call again.
+        await terminal.PressAsync("Up");
+        await terminal.PressAsync("Enter");
+        screen = await terminal.WaitForAsync(s => HasPrompt(s, prompt + 1), "the prompt after Up, Enter", StepTimeout);
+        prompt++;
+        Assert.Equal(2, Count(screen, 0, "Out", "42"));
+        Assert.Equal(2, Count(screen, 1, "Out", "42"));
+
+        screen = await Enter("%autopx");
+        Assert.Contains("%autopx on", screen, StringComparison.Ordinal);
+        await Enter("var y = x + 1;");
+        screen = await Enter("y * 10");
+        Assert.Equal(1, Count(screen, 0, "Out", "220"));
+        Assert.Equal(1, Count(screen, 1, "Out", "220"));
+        screen = await Enter("%autopx");
+        Assert.Contains("%autopx off", screen, StringComparison.Ordinal);
+
+        // Off again: this runs in the console itself, where x was never defined.
+        screen = await Enter("\"local \" + (40 + 2)");
+        Assert.Matches(LocalOut("local 42"), screen);
+        Assert.Equal(0, Count(screen, 0, "Out", "local 42"));
+
+        screen = await Enter("%result");
+        Assert.Equal(2, Count(screen, 0, "Out", "220"));
+        Assert.Equal(2, Count(screen, 1, "Out", "220"));
+        screen = await Enter("%result 2");
+        Assert.Contains("[0] In [2]: x * 2", screen, StringComparison.Ordinal);
+        Assert.Contains("[1] In [2]: x * 2", screen, StringComparison.Ordinal);
+
+        screen = await Enter("%px throw new InvalidOperationException(\"boom\");");
+        Assert.Contains("[0] Error: System.InvalidOperationException at line 1", screen, StringComparison.Ordinal);
+        Assert.Contains("[1] Error: System.InvalidOperationException at line 1", screen, StringComparison.Ordinal);
+        Assert.Contains(": boom", screen, StringComparison.Ordinal);
+        screen = await Enter("%px x + 1");
+        Assert.Equal(1, Count(screen, 0, "Out", "22"));
+        Assert.Equal(1, Count(screen, 1, "Out", "22"));
+
+        // Ctrl-C stops the wait for a minute-long call and gives the prompt back at once.
+        await terminal.TypeLineAsync("%px System.Threading.Thread.Sleep(60000);");
+        await terminal.WaitForAsync(s => s.Contains("Waiting for engine(s) 0, 1", StringComparison.Ordinal), "the wait notice", StepTimeout);
+        var clock = Stopwatch.StartNew();
+        await terminal.PressAsync("C-c");
+        var back = ++prompt;
+        screen = await terminal.WaitForAsync(s => HasPrompt(s, back), "the prompt after Ctrl-C", StepTimeout);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"Ctrl-C took {clock.Elapsed} to give the prompt back");
+        Assert.Contains("Interrupted: stopped waiting for engine(s) 0, 1", screen, StringComparison.Ordinal);
+        screen = await Enter("6 * 7");
+        Assert.Matches(LocalOut("42"), screen);
+
+        await terminal.PressAsync("C-d");
+        Assert.Equal(0, await terminal.WaitForExitAsync(StepTimeout));
+    }
+
+    private static bool HasPrompt(string screen, int number) =>
+        screen.Split('\n').Any(l => l.StartsWith($"In [{number}]:", StringComparison.Ordinal) || l.StartsWith($"[px] In [{number}]:", StringComparison.Ordinal));
+
+    private static int Count(string screen, int engine, string label, string value) =>
+        Regex.Matches(screen, $@"^\[{engine}\] {label}\[\d+\]: {Regex.Escape(value)}\s*$", RegexOptions.Multiline).Count;
+
+    private static Regex LocalOut(string value) => new($@"^Out\[\d+\]: {Regex.Escape(value)}\s*$", RegexOptions.Multiline);
+}

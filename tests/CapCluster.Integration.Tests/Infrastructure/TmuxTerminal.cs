@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace CapCluster.Integration.Tests.Infrastructure;
+
+/// <summary>
+/// A program running in a real terminal: a private tmux server (its own socket in a temp folder) with one
+/// pane, driven with send-keys and read with capture-pane. Killed on dispose.
+/// </summary>
+internal sealed class TmuxTerminal : IAsyncDisposable
+{
+    private const string Target = "console";
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private readonly string tmux;
+    private readonly string folder;
+    private readonly string socket;
+
+    private TmuxTerminal(string tmux, string folder)
+    {
+        this.tmux = tmux;
+        this.folder = folder;
+        socket = Path.Combine(folder, "tmux.sock");
+    }
+
+    /// <summary>Starts <paramref name="program"/> in a <paramref name="width"/> x <paramref name="height"/> pane with this extra environment.</summary>
+    public static async Task<TmuxTerminal> StartAsync(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, int width = 200, int height = 50)
+    {
+        var tmux = HostCommand.Find("tmux")
+            ?? throw new InvalidOperationException("tmux is not installed; ./test.sh installs it (apt-get install tmux)");
+        var terminal = new TmuxTerminal(tmux, Directory.CreateTempSubdirectory("capcluster-tmux-").FullName);
+        var command = new List<string> { "-f", "/dev/null", "new-session", "-d", "-s", Target, "-x", $"{width}", "-y", $"{height}" };
+        foreach (var (name, value) in environment)
+        {
+            command.AddRange(["-e", $"{name}={value}"]);
+        }
+
+        // The pane stays after the program exits, so that its last screen and exit status can be read.
+        command.AddRange([program, .. arguments, ";", "set-option", "-t", Target, "remain-on-exit", "on", ";", "set-option", "-t", Target, "history-limit", "10000"]);
+        await terminal.TmuxAsync(command);
+        return terminal;
+    }
+
+    /// <summary>Types <paramref name="text"/> (as bytes, so no character is read as a tmux key name or separator) and presses Enter.</summary>
+    public async Task TypeLineAsync(string text)
+    {
+        if (text.Length > 0)
+        {
+            await TmuxAsync(["send-keys", "-t", Target, "-H", .. Encoding.UTF8.GetBytes(text).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))]);
+        }
+
+        await PressAsync("Enter");
+    }
+
+    /// <summary>Presses a key by its tmux name: Enter, Up, C-c, C-d.</summary>
+    public Task PressAsync(string key) => TmuxAsync(["send-keys", "-t", Target, key]);
+
+    /// <summary>The whole pane, its scrollback included, wrapped lines joined.</summary>
+    public async Task<string> CaptureAsync() => (await TmuxAsync(["capture-pane", "-p", "-J", "-S", "-", "-t", Target])).Output;
+
+    /// <summary>Polls the pane until <paramref name="condition"/> holds; on timeout fails with the screen in the message.</summary>
+    public async Task<string> WaitForAsync(Func<string, bool> condition, string what, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var screen = await CaptureAsync();
+            if (condition(screen))
+            {
+                return screen;
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"{what} did not appear within {timeout}; the terminal shows:\n{screen}");
+            }
+
+            await Task.Delay(PollInterval);
+        }
+    }
+
+    /// <summary>The exit status once the program has exited, or null while it runs.</summary>
+    public async Task<int?> ExitStatusAsync()
+    {
+        var state = (await TmuxAsync(["display-message", "-p", "-t", Target, "#{pane_dead} #{pane_dead_status}"])).Output.Trim().Split(' ');
+        return state[0] == "1" && state.Length > 1 && int.TryParse(state[1], out var status) ? status : null;
+    }
+
+    /// <summary>Polls until the program has exited; its exit status.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (await ExitStatusAsync() is int status)
+            {
+                return status;
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"the program still runs after {timeout}; the terminal shows:\n{await CaptureAsync()}");
+            }
+
+            await Task.Delay(PollInterval);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await HostCommand.RunAsync(tmux, ["-S", socket, "kill-server"]);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+        }
+
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task<ProcessResult> TmuxAsync(IEnumerable<string> arguments)
+    {
+        var result = await HostCommand.RunAsync(tmux, ["-S", socket, .. arguments]);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"tmux {string.Join(' ', arguments)} failed: {result}");
+        }
+
+        return result;
+    }
+}
