@@ -32,6 +32,16 @@ public sealed class ControllerConnection : IDisposable
     public GrpcChannel Channel { get; }
 
     /// <summary>
+    /// How calls that cannot reach the controller are tried again. <see cref="ReconnectOptions.Never"/> until a client
+    /// connected (see <see cref="ConnectAsync{TClient}(string?, string, Func{ControllerConnection, TClient}, Func{TClient, CancellationToken, Task}, ReconnectOptions, CancellationToken)"/>),
+    /// so that a first connection to a controller that is not running fails at once.
+    /// </summary>
+    public ReconnectOptions Reconnect { get; private set; } = ReconnectOptions.Never;
+
+    /// <summary>Where the reconnection backoff takes its time; the system clock unless a test says otherwise.</summary>
+    internal TimeProvider Time { get; set; } = TimeProvider.System;
+
+    /// <summary>
     /// Opens a connection with the capability file at <paramref name="capabilityPath"/>, or, when it is null,
     /// the <paramref name="iface"/>.cap of the default security folder (under CAPCLUSTER_DIR when set).
     /// </summary>
@@ -63,18 +73,34 @@ public sealed class ControllerConnection : IDisposable
     /// Opens a connection (see <see cref="Open"/>), wraps it in a client, and makes one call through the
     /// client so that an unreachable controller or a refused capability shows at connect time.
     /// </summary>
+    public static Task<TClient> ConnectAsync<TClient>(
+        string? capabilityPath,
+        string iface,
+        Func<ControllerConnection, TClient> create,
+        Func<TClient, CancellationToken, Task> probe,
+        CancellationToken cancellationToken) =>
+        ConnectAsync(capabilityPath, iface, create, probe, new ReconnectOptions(), cancellationToken);
+
+    /// <summary>
+    /// As the other overload; once the probe succeeded, calls that cannot reach the controller are tried again as
+    /// <paramref name="reconnect"/> says.
+    /// </summary>
     public static async Task<TClient> ConnectAsync<TClient>(
         string? capabilityPath,
         string iface,
         Func<ControllerConnection, TClient> create,
         Func<TClient, CancellationToken, Task> probe,
+        ReconnectOptions reconnect,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(reconnect);
+        reconnect.Validate();
         var connection = Open(capabilityPath, iface);
         try
         {
             var client = create(connection);
             await probe(client, cancellationToken).ConfigureAwait(false);
+            connection.Reconnect = reconnect;
             return client;
         }
         catch
@@ -84,8 +110,37 @@ public sealed class ControllerConnection : IDisposable
         }
     }
 
-    /// <summary>A unary call whose failures become CapCluster exceptions.</summary>
-    public async Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// A unary call whose failures become CapCluster exceptions. While the controller cannot be reached it is tried
+    /// again as <see cref="Reconnect"/> says; a call that reached it and lost the connection fails at once.
+    /// </summary>
+    public Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
+        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new() =>
+        ReconnectingAsync(ct => CallOnceAsync(method, request, ct), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/>, and again with backoff while it fails because the controller cannot be reached
+    /// (nothing was sent), until <see cref="ReconnectOptions.Timeout"/> has passed since the first such failure.
+    /// </summary>
+    internal async Task<T> ReconnectingAsync<T>(Func<CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
+    {
+        var backoff = new Backoff(Reconnect, Time);
+        while (true)
+        {
+            try
+            {
+                return await attempt(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ControllerUnreachableException e) when (Reconnect.Timeout > TimeSpan.Zero && ClientErrors.NeverReached(e))
+            {
+                var delay = backoff.Next() ?? throw backoff.GaveUp(e, this);
+                await Task.Delay(delay, Time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<TResponse> CallOnceAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
         where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
         where TResponse : class, Google.Protobuf.IMessage<TResponse>, new()
     {
@@ -116,6 +171,8 @@ public sealed class ControllerConnection : IDisposable
     /// Opens the long-lived stream <paramref name="method"/> on a stream lane (granted by <paramref name="grant"/>), a
     /// connection of its own to the controller's data port that skips HTTP/2; when no lane can be had (an older
     /// controller, a data port out of reach) the same stream opens over HTTP/2, whose errors then say what is wrong.
+    /// With <see cref="Reconnect"/> on, a controller out of reach is waited for, and when it stays out of reach this
+    /// throws <see cref="ControllerUnreachableException"/>.
     /// </summary>
     public async Task<AsyncDuplexStreamingCall<TRequest, TResponse>> OpenStreamAsync<TRequest, TResponse>(
         Method<OpenStreamRequest, OpenStreamReply> grant, Method<TRequest, TResponse> method, CancellationToken cancellationToken)
@@ -124,10 +181,12 @@ public sealed class ControllerConnection : IDisposable
     {
         try
         {
-            var granted = await Channel.UnaryAsync(grant, new OpenStreamRequest(), new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
+            // The grant waits for a controller that is out of reach, as Reconnect says; having waited in vain it fails.
+            var granted = await CallAsync(grant, new OpenStreamRequest(), cancellationToken).ConfigureAwait(false);
             return await Channel.DuplexStreamingOnLaneAsync(method, DataPort(granted.DataPort), granted.LaneId.ToByteArray(), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RpcException or LaneException or OperationCanceledException)
+        catch (Exception e) when ((e is CapClusterException or LaneException or OperationCanceledException)
+            && !(e is ControllerUnreachableException && Reconnect.Timeout > TimeSpan.Zero && !cancellationToken.IsCancellationRequested))
         {
             // Cancelled, the HTTP/2 call fails at once, as a cancelled stream always has.
             return Channel.DuplexStreaming(method, new CallOptions(CancellationToken: cancellationToken));

@@ -41,8 +41,15 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
     /// <exception cref="ControllerUnreachableException">No controller answers at the file's locations.</exception>
     /// <exception cref="CapabilityRefusedException">The controller refused the capability, with the gate's reason.</exception>
     public static Task<MultiEngineClient> ConnectAsync(string? capFile = null, CancellationToken cancellationToken = default)
+        => ConnectAsync(capFile, new ReconnectOptions(), cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ConnectAsync(string?, CancellationToken)"/>, with how to reconnect when the controller goes away
+    /// (the other overload uses the defaults of <see cref="ReconnectOptions"/>: keep trying for 2 minutes).
+    /// </summary>
+    public static Task<MultiEngineClient> ConnectAsync(string? capFile, ReconnectOptions reconnect, CancellationToken cancellationToken = default)
         => ControllerConnection.ConnectAsync(
-            capFile, CapabilityInterfaces.MultiEngine, c => new MultiEngineClient(c), (client, ct) => client.GetIdsAsync(ct), cancellationToken);
+            capFile, CapabilityInterfaces.MultiEngine, c => new MultiEngineClient(c), (client, ct) => client.GetIdsAsync(ct), reconnect, cancellationToken);
 
     /// <summary>The ids of the registered engines, ascending.</summary>
     public async Task<IReadOnlyList<int>> GetIdsAsync(CancellationToken cancellationToken = default)

@@ -32,8 +32,15 @@ public sealed partial class TaskClient : IAsyncDisposable
     /// <exception cref="ControllerUnreachableException">No controller answers at the file's locations.</exception>
     /// <exception cref="CapabilityRefusedException">The controller refused the capability, with the gate's reason.</exception>
     public static Task<TaskClient> ConnectAsync(string? capFile = null, CancellationToken cancellationToken = default)
+        => ConnectAsync(capFile, new ReconnectOptions(), cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ConnectAsync(string?, CancellationToken)"/>, with how to reconnect when the controller goes away
+    /// (the other overload uses the defaults of <see cref="ReconnectOptions"/>: keep trying for 2 minutes).
+    /// </summary>
+    public static Task<TaskClient> ConnectAsync(string? capFile, ReconnectOptions reconnect, CancellationToken cancellationToken = default)
         => ControllerConnection.ConnectAsync(
-            capFile, CapabilityInterfaces.Task, c => new TaskClient(c), (client, ct) => client.QueueStatusAsync(ct), cancellationToken);
+            capFile, CapabilityInterfaces.Task, c => new TaskClient(c), (client, ct) => client.QueueStatusAsync(ct), reconnect, cancellationToken);
 
     /// <summary>Queued, running, succeeded and failed task counts, and the number of engines.</summary>
     public async Task<TaskQueueStatus> QueueStatusAsync(CancellationToken cancellationToken = default)

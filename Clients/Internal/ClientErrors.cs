@@ -29,6 +29,47 @@ internal static class ClientErrors
         };
     }
 
+    /// <summary>
+    /// True when <paramref name="e"/> is a failure to open a connection at all (refused, or no answer): nothing reached
+    /// the controller, so the call can be tried again. A refused certificate or a server that is not the controller is
+    /// not such a failure: trying again cannot help.
+    /// </summary>
+    public static bool NeverReached(Exception e)
+    {
+        Protocol.Internal.ConnectFailureException? innermost = null;
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is Protocol.Internal.ConnectFailureException connect)
+            {
+                innermost = connect;
+            }
+        }
+
+        return innermost?.InnerException is System.Net.Sockets.SocketException or OperationCanceledException;
+    }
+
+    /// <summary>A long-lived stream to the controller broke with a transport error rather than a gRPC status.</summary>
+    public static ControllerUnreachableException SessionLost(Exception failure, CapabilityFile capability, string capabilityPath) =>
+        new($"lost the connection to the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: " +
+            $"{failure.Message}. The next call reconnects when the controller is back.", failure);
+
+    /// <summary>A task the controller no longer knows after a reconnection.</summary>
+    public static TaskLostException TaskLost(long taskId, ControllerCallException answer, CapabilityFile capability) =>
+        new(taskId,
+            $"task {taskId} was lost with the controller: after the connection to {string.Join(", ", capability.Url.Locations)} was lost, " +
+            $"the controller no longer knows it ({answer.Message}). A restarted controller keeps no queued task or result; submit it again.",
+            answer);
+
+    /// <summary>A submission written to a stream that broke before the controller acknowledged it.</summary>
+    public static TaskLostException Unacknowledged(Exception error) =>
+        new(0, $"the task was sent but not acknowledged before the connection to the controller was lost; it may not have been queued " +
+            $"and is not sent again (that could run it twice): {error.Message}", error);
+
+    /// <summary>The controller stayed out of reach for the whole reconnection timeout.</summary>
+    public static ControllerUnreachableException GaveUp(Exception last, TimeSpan waited, CapabilityFile capability, string capabilityPath) =>
+        new($"the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath} has been out of reach for " +
+            $"{waited.TotalSeconds:0.#} s (ReconnectOptions.Timeout); last error: {last.Message}", last);
+
     /// <summary>True when the call had a connection and lost it (a transport error that is not a failure to connect).</summary>
     private static bool LostDuringCall(RpcException e)
     {

@@ -28,9 +28,19 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
 
     /// <summary>
     /// Sends a call to <paramref name="targets"/> (all engines when empty) and returns every engine's outcome,
-    /// in the order they arrived. <paramref name="sent"/> runs once the blobs have been written out.
+    /// in the order they arrived. <paramref name="sent"/> runs once the blobs have been written out. A call that could
+    /// not reach the controller (the session's connection could not be opened) is tried again as the connection's
+    /// <see cref="ControllerConnection.Reconnect"/> says; one that was sent and lost its connection fails at once.
     /// </summary>
-    public async Task<IReadOnlyList<CallOutcome>> CallAsync(
+    public Task<IReadOnlyList<CallOutcome>> CallAsync(
+        IReadOnlyList<int>? targets,
+        EngineRequest request,
+        IReadOnlyList<ReadOnlyMemory<byte>> blobs,
+        Action? sent,
+        CancellationToken cancellationToken) =>
+        connection.ReconnectingAsync(ct => CallOnceAsync(targets, request, blobs, sent, ct), cancellationToken);
+
+    private async Task<IReadOnlyList<CallOutcome>> CallOnceAsync(
         IReadOnlyList<int>? targets,
         EngineRequest request,
         IReadOnlyList<ReadOnlyMemory<byte>> blobs,
@@ -182,7 +192,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
             writeTurn.Release();
         }
 
-        var error = failure is RpcException rpc ? connection.Translate(rpc) : (Exception)new ControllerUnreachableException($"the session with the controller ended: {failure.Message}", failure);
+        var error = failure is RpcException rpc ? connection.Translate(rpc) : ClientErrors.SessionLost(failure, connection.Capability, connection.CapabilityPath);
         foreach (var call in pending.Values)
         {
             call.Completion.TrySetException(error);

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
+using CapCluster.Security;
 
 namespace CapCluster.Client.Internal;
 
@@ -9,8 +11,11 @@ namespace CapCluster.Client.Internal;
 /// A task client's long-lived stream. Submissions queue up and leave in batches (everything waiting
 /// when the writer gets its turn goes in one message); results of this client's tasks arrive in
 /// batches and are kept for <see cref="TaskClient.GetResultAsync"/> and the results feed.
+/// When the stream breaks it is opened again, as the connection's <see cref="ControllerConnection.Reconnect"/>
+/// says: submissions made meanwhile wait for it, and the results still awaited are asked for by id
+/// (see TaskSession.Resync.cs). Every wait ends: with a result, or with an error saying why.
 /// </summary>
-internal sealed class TaskSession(ControllerConnection connection) : IAsyncDisposable
+internal sealed partial class TaskSession(ControllerConnection connection) : IAsyncDisposable
 {
     // A unit is one RunAsync batch: it is never split across messages, so references within it resolve.
     // Synchronous continuations: when the writer is idle, the submitting thread batches and writes at once
@@ -19,12 +24,13 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
     private readonly Channel<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> outgoing =
         Channel.CreateUnbounded<IReadOnlyList<(SubmitTask, TaskCompletionSource<TaskAccepted>)>>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly ConcurrentDictionary<long, TaskCompletionSource<TaskAccepted>> awaitingIds = new();
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<TaskResult>> results = new();
+    private readonly ConcurrentDictionary<long, Awaited> results = new();
     private readonly Channel<TaskResult> feed = Channel.CreateUnbounded<TaskResult>();
     private readonly CancellationTokenSource lifetime = new();
     private readonly Lock startLock = new();
     private Task? pump;
     private long nextRef;
+    private int generation;
 
     /// <summary>Hashes of shipped assemblies already sent on this stream (the controller keeps them).</summary>
     public ConcurrentDictionary<string, bool> SentAssemblies { get; } = new();
@@ -70,22 +76,110 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
     {
         lock (startLock)
         {
-            pump ??= RunAsync();
+            pump ??= PumpAsync();
         }
     }
 
-    private async Task RunAsync()
+    /// <summary>
+    /// Keeps a stream open while the client lives: when one breaks after the controller was reached, the next opens
+    /// (with backoff while they keep breaking) and first asks for the results still awaited. When the controller stays
+    /// out of reach for the reconnection timeout, or refuses the capability, every wait fails with that error and the
+    /// next submission tries afresh.
+    /// </summary>
+    private async Task PumpAsync()
+    {
+        var resync = false;
+        var backoff = new Backoff(connection.Reconnect, connection.Time);
+        while (true)
+        {
+            Exception error;
+            var final = false;
+            try
+            {
+                var (ended, healthy) = await RunStreamAsync(resync).ConfigureAwait(false);
+                error = ended;
+                if (healthy)
+                {
+                    backoff.Reset();
+                }
+            }
+            catch (CapClusterException e)
+            {
+                // Opening failed after the reconnection timeout (or a refusal): nothing will answer these waits.
+                error = e;
+                final = true;
+            }
+            catch (Exception e) when (lifetime.IsCancellationRequested && e is OperationCanceledException or RpcException)
+            {
+                // Disposed while a stream was opening: the open ends as a cancelled call.
+                error = new ObjectDisposedException(nameof(TaskClient), "the task client was disposed");
+            }
+
+            if (lifetime.IsCancellationRequested)
+            {
+                FailEverything(new ObjectDisposedException(nameof(TaskClient), "the task client was disposed"));
+                return;
+            }
+
+            // What was written but never acknowledged may or may not have been queued: say so, never send it twice.
+            FailOnPool(Drain(awaitingIds), ClientErrors.Unacknowledged(error));
+            // Only a lost connection is worth another stream; a refusal or an error the controller answered is not.
+            var lost = !final && error is ControllerUnreachableException;
+            if (lost && backoff.Next() is { } delay)
+            {
+                resync = true;
+                try
+                {
+                    await Task.Delay(delay, connection.Time, lifetime.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                continue;
+            }
+
+            FailEverything(lost ? backoff.GaveUp(error, connection) : error);
+            resync = false;
+            backoff.Reset();
+            try
+            {
+                if (!await outgoing.Reader.WaitToReadAsync(lifetime.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One stream, from opening to its end: returns why it ended, and whether it was healthy (it lived a while or
+    /// carried answers), which resets the backoff. Throws when it could not be opened at all.
+    /// </summary>
+    private async Task<(Exception Error, bool Healthy)> RunStreamAsync(bool resync)
     {
         using var call = await connection.OpenStreamAsync(CapClusterMethods.TasksOpenStream, CapClusterMethods.Tasks, lifetime.Token).ConfigureAwait(false);
-        var reader = ReadAsync(call);
+        var opened = connection.Time.GetTimestamp();
+        var answered = new StrongBox<bool>();
+        var reader = ReadAsync(call, Interlocked.Increment(ref generation), answered);
 
-        // When the controller ends the stream (e.g. it closed the connection of a revoked capability), stop
-        // waiting for submissions at once, so that waiting callers and the results feed learn it now.
+        // When the controller ends the stream (it was killed, or it closed the connection of a revoked capability),
+        // stop waiting for submissions at once, so that waiting callers and the results feed learn it now.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
         _ = reader.ContinueWith(_ => CancelQuietly(ended), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         Exception? failure = null;
         try
         {
+            if (resync)
+            {
+                // Before anything new is sent, so that no new task's id is taken for an old one's.
+                await ResyncAsync(ended.Token).ConfigureAwait(false);
+            }
+
             while (await outgoing.Reader.WaitToReadAsync(ended.Token).ConfigureAwait(false))
             {
                 var batch = new SubmitTasks();
@@ -103,18 +197,27 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
 
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException or CapClusterException)
         {
             failure = e;
+            if (!reader.IsCompleted)
+            {
+                // The stream itself may be fine (a resync call failed): end it, so the reader returns.
+                call.Dispose();
+            }
         }
 
         // The reader's error says why the stream ended; the writer's is often just its cancellation.
         failure = await reader.ConfigureAwait(false) ?? failure;
-        var error = failure is RpcException rpc ? connection.Translate(rpc) : new ControllerUnreachableException("the task stream ended: " + failure?.Message, failure);
-        FailOnPool(awaitingIds.Values, error);
-        FailOnPool(results.Values, error);
-
-        feed.Writer.TryComplete(error);
+        var healthy = answered.Value || connection.Time.GetElapsedTime(opened) >= connection.Reconnect.MaxDelay;
+        Exception error = failure switch
+        {
+            RpcException rpc => connection.Translate(rpc),
+            CapClusterException known => known,
+            OperationCanceledException when lifetime.IsCancellationRequested => failure,
+            _ => ClientErrors.SessionLost(failure ?? new IOException("the controller ended the task stream"), connection.Capability, connection.CapabilityPath),
+        };
+        return (error, healthy);
     }
 
     /// <summary>
@@ -122,8 +225,37 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
     /// brought the result, on the stream's reader thread (a stream lane hands its reading to another thread if a
     /// caller's continuation runs long), or on a pool thread; never inside the reading loop itself.
     /// </summary>
-    private TaskCompletionSource<TaskResult> Waiter(long taskId) =>
-        results.GetOrAdd(taskId, _ => new TaskCompletionSource<TaskResult>());
+    private Awaited Waiter(long taskId) =>
+        results.GetOrAdd(taskId, _ => new Awaited(Volatile.Read(ref generation)));
+
+    /// <summary>Every wait ends with <paramref name="error"/>: queued submissions, acceptances, results, the feed.</summary>
+    private void FailEverything(Exception error)
+    {
+        var queued = new List<TaskCompletionSource<TaskAccepted>>();
+        while (outgoing.Reader.TryRead(out var unit))
+        {
+            queued.AddRange(unit.Select(u => u.Accepted));
+        }
+
+        FailOnPool(queued, error);
+        FailOnPool(Drain(awaitingIds), error);
+        FailOnPool<TaskResult>(results.Values.Where(r => !r.Task.IsCompleted), error);
+        feed.Writer.TryComplete(error);
+    }
+
+    private static List<TaskCompletionSource<T>> Drain<T>(ConcurrentDictionary<long, TaskCompletionSource<T>> waiting)
+    {
+        var drained = new List<TaskCompletionSource<T>>();
+        foreach (var key in waiting.Keys)
+        {
+            if (waiting.TryRemove(key, out var one))
+            {
+                drained.Add(one);
+            }
+        }
+
+        return drained;
+    }
 
     /// <summary>Fails each of <paramref name="waiting"/> on a pool thread: a caller's continuation must not hold up the others' (see Waiter).</summary>
     private static void FailOnPool<T>(IEnumerable<TaskCompletionSource<T>> waiting, Exception error)
@@ -146,12 +278,13 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
         }
     }
 
-    private async Task<Exception?> ReadAsync(AsyncDuplexStreamingCall<TaskClientMessage, TaskServerMessage> call)
+    private async Task<Exception?> ReadAsync(AsyncDuplexStreamingCall<TaskClientMessage, TaskServerMessage> call, int current, StrongBox<bool> answered)
     {
         try
         {
             while (await call.ResponseStream.MoveNext(lifetime.Token).ConfigureAwait(false))
             {
+                answered.Value = true;
                 var message = call.ResponseStream.Current;
                 if (message.KindCase == TaskServerMessage.KindOneofCase.Accepted)
                 {
@@ -160,7 +293,10 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
                     {
                         if (accepted.TaskId > 0)
                         {
-                            _ = Waiter(accepted.TaskId);
+                            // A restarted controller that keeps no journal gives out ids again: a wait from an earlier
+                            // stream is an old task's, not this one's. (A result may come before its acceptance: keep
+                            // what this stream made.)
+                            results.AddOrUpdate(accepted.TaskId, _ => new(current), (_, old) => old.Generation < current ? new(current) : old);
                         }
 
                         if (awaitingIds.TryRemove(accepted.ClientRef, out var waiting))
@@ -173,7 +309,7 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
                 }
                 else if (message.KindCase == TaskServerMessage.KindOneofCase.Results)
                 {
-                    var finished = new List<(TaskCompletionSource<TaskResult>, TaskResult)>(message.Results.Results.Count);
+                    var finished = new List<(Awaited, TaskResult)>(message.Results.Results.Count);
                     foreach (var result in message.Results.Results)
                     {
                         finished.Add((Waiter(result.TaskId), result));
@@ -186,9 +322,15 @@ internal sealed class TaskSession(ControllerConnection connection) : IAsyncDispo
 
             return null;
         }
-        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException or ObjectDisposedException)
         {
             return e;
         }
+    }
+
+    /// <summary>A wait for a task's result, marked with the stream (counted from 1) whose task it is.</summary>
+    private sealed class Awaited(int generation) : TaskCompletionSource<TaskResult>
+    {
+        public int Generation { get; } = generation;
     }
 }

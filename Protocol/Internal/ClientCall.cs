@@ -102,6 +102,9 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
         }
     }
 
+    /// <summary>The local failure that ended the call, if one did: later reads and writes carry it as their cause.</summary>
+    private Exception? _failure;
+
     /// <summary>The final status once known; setting it the first time completes <see cref="_finished"/>.</summary>
     private Status? _final
     {
@@ -123,7 +126,7 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_final is { } done)
         {
-            return done.StatusCode == StatusCode.OK ? false : throw new RpcException(done);
+            return done.StatusCode == StatusCode.OK ? false : throw new RpcException(done, _failure);
         }
 
         using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cts.Token) : null;
@@ -204,7 +207,7 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
 
         if (_final is { StatusCode: not StatusCode.OK } failed)
         {
-            throw new RpcException(failed);
+            throw new RpcException(failed, _failure);
         }
 
         if (Interlocked.Exchange(ref _writing, 1) != 0)
@@ -387,6 +390,7 @@ internal sealed class ClientCall<TReq, TResp> : IAsyncStreamReader<TResp>, IClie
     private RpcException Fail(Exception ex)
     {
         var status = MapFailure(ex);
+        _failure ??= ex;
         _final = status;
         GrpcLog.ClientCallFailed(_channel.Logger, _method.FullName, status.StatusCode, ex);
         return new RpcException(status, ex);

@@ -1,0 +1,40 @@
+using CapCluster.Security;
+
+namespace CapCluster.Client;
+
+/// <summary>
+/// How a client whose controller went away reconnects: a call that cannot reach the controller is tried again with
+/// backoff (the delay doubling from <see cref="FirstDelay"/> up to <see cref="MaxDelay"/>) until
+/// <see cref="Timeout"/> has passed since the first failure, then fails with <see cref="ControllerUnreachableException"/>.
+/// Only calls that never reached the controller are tried again; one that was sent and lost its connection fails at
+/// once, saying the connection was lost, since the controller may have acted on it.
+/// </summary>
+public sealed class ReconnectOptions
+{
+    /// <summary>How long to keep trying to reach the controller. Default 2 minutes; <see cref="TimeSpan.Zero"/> never retries.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The first wait between attempts. Default 100 ms.</summary>
+    public TimeSpan FirstDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest wait between attempts. Default 2 s.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Fail at once when the controller cannot be reached (the behaviour before reconnection existed).</summary>
+    public static ReconnectOptions Never => new() { Timeout = TimeSpan.Zero };
+
+    /// <summary>Checks the values; a bad one gets an error naming it.</summary>
+    /// <exception cref="CapClusterException">A value is out of range.</exception>
+    public void Validate()
+    {
+        if (Timeout < TimeSpan.Zero)
+        {
+            throw new CapClusterException($"ReconnectOptions.Timeout must not be negative (it is {Timeout})");
+        }
+
+        if (FirstDelay <= TimeSpan.Zero || MaxDelay < FirstDelay)
+        {
+            throw new CapClusterException($"ReconnectOptions: FirstDelay ({FirstDelay}) must be positive and MaxDelay ({MaxDelay}) at least FirstDelay");
+        }
+    }
+}
