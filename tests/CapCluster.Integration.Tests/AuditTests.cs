@@ -7,6 +7,7 @@ using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
+using CapCluster.Tests.Shared;
 
 namespace CapCluster.Integration.Tests;
 
@@ -78,7 +79,7 @@ public sealed class AuditTests : IAsyncLifetime
         Assert.Equal(1, cut.ExitCode);
         Assert.Contains($"CUT: the log ends at seq {original.Length - 1}", cut.Output);
 
-        await File.WriteAllLinesAsync(path, RewriteWithSha256(original, drop: 1));
+        await File.WriteAllLinesAsync(path, AuditForgery.RewriteWithSha256(original, drop: 1));
         var rewritten = await Furlgen("audit", "--verify");
         Assert.Equal(1, rewritten.ExitCode);
         Assert.Contains("REWRITTEN: line 1", rewritten.Output);
@@ -217,28 +218,6 @@ public sealed class AuditTests : IAsyncLifetime
         {
             return e.StatusCode == StatusCode.Unauthenticated;
         }
-    }
-
-    /// <summary>What a forger without the key can do: drop a record and relink the rest with plain SHA-256.</summary>
-    private static string[] RewriteWithSha256(string[] lines, int drop)
-    {
-        var prev = new string('0', 64);
-        var forged = new List<string>();
-        var seq = 0L;
-        foreach (var line in lines.Where((_, i) => i != drop))
-        {
-            var node = JsonNode.Parse(line)!.AsObject();
-            node["seq"] = ++seq;
-            node.Remove("prev");
-            node.Remove("mac");
-            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prev + node.ToJsonString())));
-            node["prev"] = prev;
-            node["mac"] = hash;
-            forged.Add(node.ToJsonString());
-            prev = hash;
-        }
-
-        return [.. forged];
     }
 
     private static void Fill(string path)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CapCluster.Security.Tests.Infrastructure;
+using CapCluster.Tests.Shared;
 
 namespace CapCluster.Security.Tests;
 
@@ -106,7 +107,7 @@ public sealed class AuditLogTests : IDisposable
     public void Verify_ChainRecomputedWithPlainSha256_IsRewrittenAtLineOne()
     {
         WriteRecords(4);
-        File.WriteAllLines(LogPath, ForgeWithSha256(Lines(), dropLine: 2));
+        File.WriteAllLines(LogPath, AuditForgery.RewriteWithSha256(Lines(), drop: 2));
 
         var result = Verify();
 
@@ -436,29 +437,5 @@ public sealed class AuditLogTests : IDisposable
         var result = AuditLog.Verify(_folder.File("absent.jsonl"), Security);
         Assert.Equal(AuditFinding.Missing, result.Finding);
         Assert.Contains("does not exist", result.Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>What a forger without the key can do: drop a line and relink the rest with plain SHA-256.</summary>
-    private static string[] ForgeWithSha256(string[] lines, int dropLine)
-    {
-        var prev = new string('0', 64);
-        var forged = new List<string>();
-        var seq = 0;
-        foreach (var (line, index) in lines.Select((l, i) => (l, i)))
-        {
-            if (index == dropLine)
-                continue;
-            var node = JsonNode.Parse(line)!.AsObject();
-            node["seq"] = ++seq;
-            node.Remove("prev");
-            node.Remove("mac");
-            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prev + node.ToJsonString())));
-            node["prev"] = prev;
-            node["mac"] = hash;
-            forged.Add(node.ToJsonString());
-            prev = hash;
-        }
-
-        return [.. forged];
     }
 }
