@@ -3,7 +3,7 @@ namespace CapCluster.Security;
 public sealed partial class AuditLog
 {
     /// <summary>
-    /// Ends the current aggregation interval: writes one record per peer and reason that counted more refusals than
+    /// Ends the current aggregation interval: writes one record per peer, call and reason that counted more refusals than
     /// the first (this happens every <see cref="AuditLogOptions.RefusalInterval"/> and on <see cref="Dispose"/>).
     /// </summary>
     /// <exception cref="AuditWriteException">Some could not be written; they are kept for the next flush.</exception>

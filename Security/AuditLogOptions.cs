@@ -11,7 +11,7 @@ public sealed class AuditLogOptions
     public TimeSpan RefusalInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Peer and reason pairs tracked in one interval (default 256); refusals beyond them are counted together in one
+    /// Peer, call and reason keys tracked in one interval (default 256); refusals beyond them are counted together in one
     /// record, so many addresses cannot make the log or the controller's memory grow without bound.
     /// </summary>
     public int MaxRefusalKeys { get; set; } = 256;

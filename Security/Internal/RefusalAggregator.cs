@@ -3,21 +3,21 @@ using System.Globalization;
 namespace CapCluster.Security.Internal;
 
 /// <summary>
-/// Turns a flood of refusals into a bounded number of records: per peer address (without its port) and reason, the
-/// first refusal of an interval is written at once and the others are counted; when the interval ends each count
-/// becomes one record. Keys are bounded; refusals beyond them share one overflow count. A refusal that could not be
+/// Turns a flood of refusals into a bounded number of records: per peer address (without its port), call (service and
+/// method) and reason, the first refusal of an interval is written at once and the others are counted; when the
+/// interval ends each count becomes one record. Keys are bounded; refusals beyond them share one overflow count. A refusal that could not be
 /// written (disk full) stays counted and is written with the next flush, so none is lost while the controller runs.
 /// </summary>
 internal sealed class RefusalAggregator(int maxKeys)
 {
     private readonly object sync = new();
-    private Dictionary<(string Peer, string Reason), Bucket> buckets = [];
+    private Dictionary<(string Peer, string Call, string Reason), Bucket> buckets = [];
     private Bucket? overflow;
 
     /// <summary>Whether <paramref name="record"/> opens a new key (write it now) or was counted in an existing one.</summary>
     public bool Count(AuditRecord record)
     {
-        var key = (PeerAddress(record.RemoteAddress), record.Reason ?? "");
+        var key = Key(record);
         lock (sync)
         {
             if (buckets.TryGetValue(key, out var bucket))
@@ -40,7 +40,7 @@ internal sealed class RefusalAggregator(int maxKeys)
     /// <summary>A refusal that opened a key but could not be written: counted for the next flush.</summary>
     public void Unwritten(AuditRecord record)
     {
-        var key = (PeerAddress(record.RemoteAddress), record.Reason ?? "");
+        var key = Key(record);
         lock (sync)
         {
             if (buckets.TryGetValue(key, out var bucket))
@@ -48,10 +48,13 @@ internal sealed class RefusalAggregator(int maxKeys)
         }
     }
 
+    private static (string Peer, string Call, string Reason) Key(AuditRecord record) =>
+        (PeerAddress(record.RemoteAddress), record.Service + "/" + record.Method, record.Reason ?? "");
+
     /// <summary>Ends the interval: one record per key that counted more than its first refusal.</summary>
     public List<AuditRecord> Drain(DateTimeOffset now, TimeSpan interval)
     {
-        Dictionary<(string, string), Bucket> ended;
+        Dictionary<(string, string, string), Bucket> ended;
         Bucket? spilled;
         lock (sync)
         {
@@ -60,7 +63,7 @@ internal sealed class RefusalAggregator(int maxKeys)
         }
 
         var records = new List<AuditRecord>();
-        foreach (var ((peer, reason), bucket) in ended)
+        foreach (var ((peer, _, reason), bucket) in ended)
         {
             if (bucket.Extra > 0)
                 records.Add(bucket.Latest with
