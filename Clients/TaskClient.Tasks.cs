@@ -42,12 +42,13 @@ public sealed partial class TaskClient
     }
 
     /// <summary>
-    /// The result of task <paramref name="taskId"/> (submitted by this or any other client of the controller), waiting
+    /// The result of task <paramref name="taskId"/> (submitted by any client with this capability or one derived from it), waiting
     /// for it at most <paramref name="timeout"/> (default: until it finishes). With <paramref name="block"/> false it
     /// answers at once, possibly with a queued or running task.
     /// </summary>
     /// <exception cref="TimeoutException">It did not finish in time.</exception>
-    /// <exception cref="ControllerCallException">NOT_FOUND: no such task, or its result was cleared or evicted (the message says which).</exception>
+    /// <exception cref="ControllerCallException">NOT_FOUND: not one of this capability's tasks, or its result was cleared or evicted
+    /// (another holder's task gets the same answer as one that never existed).</exception>
     public async Task<TaskOutcome> GetResultAsync(long taskId, bool block = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         if (session.Owns(taskId) && (block || session.ResultOf(taskId).IsCompleted))
@@ -82,13 +83,18 @@ public sealed partial class TaskClient
         await Task.WhenAll(taskIds.Select(id => GetResultAsync(id, true, timeout, cancellationToken))).ConfigureAwait(false);
 
     /// <summary>Aborts a task: queued, it never runs; running, it is reported aborted. True when it was not finished yet.</summary>
+    /// <exception cref="ControllerCallException">NOT_FOUND: not one of this capability's tasks held by the controller.</exception>
     public async Task<bool> AbortAsync(long taskId, CancellationToken cancellationToken = default)
     {
         var reply = await connection.CallAsync(CapClusterMethods.Abort, new AbortRequest { TaskIds = { taskId } }, cancellationToken).ConfigureAwait(false);
         return reply.Aborted.Contains(taskId);
     }
 
-    /// <summary>Forgets finished results (all when <paramref name="taskIds"/> is null); returns how many.</summary>
+    /// <summary>
+    /// Forgets finished results: those named (this capability's or its descendants'), or when <paramref name="taskIds"/> is
+    /// null every finished result submitted with this capability itself; returns how many.
+    /// </summary>
+    /// <exception cref="ControllerCallException">NOT_FOUND: a named id is not one of this capability's tasks; nothing was cleared.</exception>
     public async Task<int> ClearAsync(IEnumerable<long>? taskIds = null, CancellationToken cancellationToken = default)
     {
         var ids = taskIds?.ToList() ?? [];

@@ -42,11 +42,15 @@ public sealed partial class TaskClient : IAsyncDisposable
         => ControllerConnection.ConnectAsync(
             capFile, CapabilityInterfaces.Task, c => new TaskClient(c), (client, ct) => client.QueueStatusAsync(ct), reconnect, cancellationToken);
 
-    /// <summary>Queued, running, succeeded and failed task counts, and the number of engines.</summary>
+    /// <summary>
+    /// Queued, running, succeeded and failed counts of this capability's tasks (and its descendants'), the number of
+    /// engines, and for a capability that is not derived the cluster's totals.
+    /// </summary>
     public async Task<TaskQueueStatus> QueueStatusAsync(CancellationToken cancellationToken = default)
     {
         var r = await connection.CallAsync(CapClusterMethods.QueueStatus, new QueueStatusRequest(), cancellationToken).ConfigureAwait(false);
-        return new TaskQueueStatus(r.Queued, r.Running, r.Succeeded, r.Failed, r.Engines, r.RunningPerEngine.ToDictionary(), r.Aborted);
+        var cluster = r.Cluster is { } c ? new TaskQueueTotals(c.Queued, c.Running, c.Succeeded, c.Failed, c.Aborted) : null;
+        return new TaskQueueStatus(r.Queued, r.Running, r.Succeeded, r.Failed, r.Engines, r.RunningPerEngine.ToDictionary(), r.Aborted, cluster);
     }
 
     /// <inheritdoc />

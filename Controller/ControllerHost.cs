@@ -65,6 +65,7 @@ public sealed class ControllerHost : IAsyncDisposable
 
         var authority = CertificateAuthority.LoadOrCreate(paths.SecurityFolder, time);
         var registry = CapabilityRegistry.LoadOrCreate(paths.SecurityFolder, time);
+        var ledger = TaskLedger.Open(paths.SecurityFolder);
         var audit = AuditLog.Open(paths.AuditLogFile, paths.SecurityFolder, time, options.AuditLog());
         var hosts = LocationHosts(options);
         var started = time.GetUtcNow();
@@ -100,7 +101,8 @@ public sealed class ControllerHost : IAsyncDisposable
         var streams = new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, time, logger, lifetime.Token);
         new EngineLinkService(engines, options, streams, logger).Map(router);
         new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), broker, () => lanes.EndPoint.Port, lanes.LocalName, audit, time, logger).Map(router);
-        new TaskFarmService(new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), time), streams).Map(router);
+        var farm = new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), ledger, registry.Find, time);
+        new TaskFarmService(farm, streams, audit, time, logger).Map(router);
 
         GrpcServer server;
         try

@@ -3,27 +3,62 @@ using CapCluster.Controller.Internal.Tasks;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
+using Microsoft.Extensions.Logging;
 
 namespace CapCluster.Controller.Internal;
 
 /// <summary>
 /// The load-balanced task interface: submissions arrive in batches on a client's long-lived stream,
-/// and the results of its tasks go back on it in batches as they finish. Any client holding a task
-/// capability of this controller can fetch results by id.
+/// and the results of its tasks go back on it in batches as they finish. A caller fetches, waits on,
+/// aborts and clears only its own tasks and those of capabilities derived from its capability; any
+/// other id is refused as not found, and audited.
 /// </summary>
-internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams)
+internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, AuditLog audit, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
 
     public void Map(GrpcRouter router)
     {
-        router.MapUnary(CapClusterMethods.QueueStatus, (_, _) => Task.FromResult(farm.Status()));
+        router.MapUnary(CapClusterMethods.QueueStatus, (_, context) => Task.FromResult(farm.Status(CallerOf(context))));
         router.MapDuplex(CapClusterMethods.Tasks, (requests, responses, context) => TasksAsync(requests, responses, StreamCaller.Of(context)));
         router.MapUnary(CapClusterMethods.TasksOpenStream, (_, context) => Task.FromResult(streams.Grant(context, CapClusterMethods.Tasks, TasksAsync)));
         router.MapUnary(CapClusterMethods.GetResults, GetResultsAsync);
-        router.MapUnary(CapClusterMethods.Abort, (request, _) => Task.FromResult(new AbortReply { Aborted = { farm.Abort(request.TaskIds) } }));
+        router.MapUnary(CapClusterMethods.Abort, (request, context) =>
+            GuardedAsync(context, () => Task.FromResult(new AbortReply { Aborted = { farm.Abort(CallerOf(context), request.TaskIds) } })));
         CapabilityCheckHandler.Map(router, CapClusterMethods.TaskFarmCheck);
-        router.MapUnary(CapClusterMethods.ClearResults, (request, _) => Task.FromResult(new ClearReply { Cleared = farm.Clear(request.TaskIds) }));
+        router.MapUnary(CapClusterMethods.ClearResults, (request, context) =>
+            GuardedAsync(context, () => Task.FromResult(new ClearReply { Cleared = farm.Clear(CallerOf(context), request.TaskIds) })));
+    }
+
+    private static CapabilityRecord CallerOf(ServerCallContext context) =>
+        context.Items.TryGetValue(CallItems.Capability, out var item) && item is CapabilityRecord record
+            ? record
+            : throw new RpcException(new Status(StatusCode.PermissionDenied, "the call carries no task capability"));
+
+    private static CapabilityRecord CallerOf(StreamCaller caller) =>
+        caller.Capability ?? throw new RpcException(new Status(StatusCode.PermissionDenied, "the stream carries no task capability"));
+
+    /// <summary>Runs <paramref name="call"/>; an id the caller may not use becomes NOT_FOUND, with an audit record saying whose it was.</summary>
+    private async Task<T> GuardedAsync<T>(ServerCallContext context, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (TaskNotHeldException e)
+        {
+            var caller = StreamCaller.Of(context);
+            Refused(caller.Peer, caller.Fingerprint, CallerOf(context), context.MethodName, [e.AuditReason]);
+            throw new RpcException(new Status(StatusCode.NotFound, e.Message));
+        }
+    }
+
+    /// <summary>One audit record for a call's refusals (aggregated per peer and reason by the audit log).</summary>
+    private void Refused(string peer, string? fingerprint, CapabilityRecord caller, string method, IReadOnlyList<string> reasons)
+    {
+        var reason = reasons.Count == 1 ? reasons[0] : $"{reasons.Count} refusals: {string.Join("; ", reasons.Take(8))}{(reasons.Count > 8 ? "; ..." : "")}";
+        audit.Append(new AuditRecord(time.GetUtcNow(), peer, fingerprint, caller.Id, caller.Label, CapClusterMethods.TaskFarmService, method, AuditRecord.Refused, reason));
+        ControllerLog.CallRefused(logger, CapClusterMethods.TaskFarmService, method, peer, caller.Id, reason);
     }
 
     private async Task TasksAsync(IAsyncStreamReader<TaskClientMessage> requests, IServerStreamWriter<TaskServerMessage> responses, StreamCaller caller)
@@ -41,11 +76,16 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams)
                     throw new RpcException(new Status(StatusCode.InvalidArgument, $"a task stream does not take {message.KindCase}"));
                 }
 
-                var accepted = farm.Submit(message.Submit.Tasks, subscriber, caller.Capability);
+                var outcome = farm.Submit(message.Submit.Tasks, subscriber, CallerOf(caller));
+                if (outcome.AuditedRefusals.Count > 0)
+                {
+                    Refused(caller.Peer, caller.Fingerprint, CallerOf(caller), "Tasks", outcome.AuditedRefusals);
+                }
+
                 await writeTurn.WaitAsync(caller.CancellationToken).ConfigureAwait(false);
                 try
                 {
-                    await responses.WriteAsync(new TaskServerMessage { Accepted = new TaskAcceptedBatch { Tasks = { accepted } } }, caller.CancellationToken).ConfigureAwait(false);
+                    await responses.WriteAsync(new TaskServerMessage { Accepted = new TaskAcceptedBatch { Tasks = { outcome.Accepted } } }, caller.CancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -93,7 +133,7 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams)
     private async Task<GetResultsReply> GetResultsAsync(GetResultsRequest request, ServerCallContext context)
     {
         var wait = TimeSpan.FromMilliseconds(Math.Clamp(request.WaitMs, 0, (long)MaxWait.TotalMilliseconds));
-        var results = await farm.GetResultsAsync(request.TaskIds, wait, context.CancellationToken).ConfigureAwait(false);
+        var results = await GuardedAsync(context, () => farm.GetResultsAsync(CallerOf(context), request.TaskIds, wait, context.CancellationToken)).ConfigureAwait(false);
         return new GetResultsReply { Results = { results } };
     }
 }

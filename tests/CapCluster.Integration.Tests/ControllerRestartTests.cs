@@ -1,4 +1,3 @@
-using System.Globalization;
 using CapCluster.Client;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Security;
@@ -14,7 +13,7 @@ public sealed class ControllerRestartTests
     public async Task ControllerKilled_InFlightCallFailsNamingTheLostController_AndTheSameClientsWorkAfterTheRestart()
     {
         await using var cluster = new ClusterDirectory();
-        var ports = PinnedPorts();
+        var ports = ClusterDirectory.PinnedPorts();
         var controller = await cluster.StartControllerAsync(ports);
         cluster.Start("capengine");
         cluster.Start("capengine");
@@ -92,11 +91,4 @@ public sealed class ControllerRestartTests
         var submit = await Assert.ThrowsAsync<ControllerUnreachableException>(() => tasks.RunAsync(new CodeTask("1")).WaitAsync(Timeout));
         Assert.Contains("out of reach for", submit.Message, StringComparison.Ordinal);
     }
-
-    private static string[] PinnedPorts() =>
-    [
-        "--engine-port", ClusterDirectory.FreePort().ToString(CultureInfo.InvariantCulture),
-        "--client-port", ClusterDirectory.FreePort().ToString(CultureInfo.InvariantCulture),
-        "--data-port", ClusterDirectory.FreePort().ToString(CultureInfo.InvariantCulture),
-    ];
 }

@@ -172,7 +172,7 @@ public sealed class TaskTests : IAsyncLifetime
         await tasks.GetResultAsync(id, timeout: Timeout);
         Assert.True(await tasks.ClearAsync([id]).WaitAsync(Timeout) == 1);
         var gone = await Assert.ThrowsAsync<ControllerCallException>(() => tasks.GetResultAsync(id, timeout: Timeout));
-        Assert.Contains("no longer held", gone.Message);
+        Assert.Contains("cleared or evicted", gone.Message);
     }
 
     [Fact]

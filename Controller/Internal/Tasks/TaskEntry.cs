@@ -9,7 +9,7 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// its spec is dropped, its result is held as its encoded bytes (a fraction of the message's object graph),
 /// and the completion signal is created only if somebody waits for it. Touched only under the farm's lock.
 /// </summary>
-internal sealed class TaskEntry(long id, TaskSpec spec, TaskSubscriber? owner, long submittedUnixUs)
+internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSubscriber? subscriber, long submittedUnixUs)
 {
     private static readonly TaskSpec FinishedSpec = new();
 
@@ -21,8 +21,11 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskSubscriber? owner, l
     /// <summary>What the task runs; dropped once it finished (only the result is kept).</summary>
     public TaskSpec Spec { get; private set; } = spec;
 
+    /// <summary>The capability that submitted it: who may see it, and whose counts it is in.</summary>
+    public TaskOwner Owner { get; } = owner;
+
     /// <summary>The submitting client's stream; let go once the task finished.</summary>
-    public TaskSubscriber? Owner { get; private set; } = owner;
+    public TaskSubscriber? Subscriber { get; private set; } = subscriber;
 
     public long SubmittedUnixUs { get; } = submittedUnixUs;
 
@@ -54,7 +57,7 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskSubscriber? owner, l
         result = outcome.ToByteArray();
         State = outcome.State;
         Spec = FinishedSpec;
-        Owner = null;
+        Subscriber = null;
         finished?.TrySetResult();
         finished = null;
     }

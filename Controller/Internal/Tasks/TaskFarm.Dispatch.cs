@@ -14,12 +14,12 @@ internal sealed partial class TaskFarm
     }
 
     /// <summary>
-    /// Gives the owners the results finished since the last call, outside the lock, one list per owner:
-    /// its stream writes them at once, on this thread, as one message.
+    /// Gives the submitting streams the results finished since the last call, outside the lock, one list per
+    /// stream: it writes them at once, on this thread, as one message.
     /// </summary>
     private void DeliverFinished()
     {
-        List<(TaskSubscriber Owner, TaskResult Result)> finished;
+        List<(TaskSubscriber Subscriber, TaskResult Result)> finished;
         lock (sync)
         {
             if (toDeliver.Count == 0)
@@ -31,9 +31,9 @@ internal sealed partial class TaskFarm
             toDeliver.Clear();
         }
 
-        foreach (var owner in finished.GroupBy(f => f.Owner))
+        foreach (var stream in finished.GroupBy(f => f.Subscriber))
         {
-            owner.Key.Deliver([.. owner.Select(f => f.Result)]);
+            stream.Key.Deliver([.. stream.Select(f => f.Result)]);
         }
     }
 
@@ -111,7 +111,7 @@ internal sealed partial class TaskFarm
         foreach (var entry in batch)
         {
             entry.State = TaskState.Running;
-            running++;
+            Tally(entry, static c => c.Running++);
             entry.Engine = engine.Id;
             entry.Attempts++;
             request.Tasks.Add(ToRequest(CurrentSpec(entry), load.Assemblies));
@@ -197,7 +197,7 @@ internal sealed partial class TaskFarm
     /// <summary>A running task's result arrived. (Called only for running tasks.)</summary>
     private void Succeed(TaskEntry entry, int engine, TaskReply reply)
     {
-        running--;
+        Tally(entry, static c => c.Running--);
         if (entry.AbortRequested)
         {
             Finish(entry, TaskState.Aborted, null, "aborted while it ran; its result was discarded");
@@ -218,7 +218,7 @@ internal sealed partial class TaskFarm
     /// <summary>A running task failed, lost its engine or timed out. (Called only for running tasks.)</summary>
     private void RetryOrFail(TaskEntry entry, RemoteError? error, string? failure)
     {
-        running--;
+        Tally(entry, static c => c.Running--);
         if (entry.AbortRequested)
         {
             Finish(entry, TaskState.Aborted, error, failure ?? "aborted while it ran");
@@ -260,24 +260,24 @@ internal sealed partial class TaskFarm
 
     private void Complete(TaskEntry entry, TaskResult result)
     {
-        var owner = entry.Owner;
+        var subscriber = entry.Subscriber;
         entry.Finish(result);
         switch (result.State)
         {
             case TaskState.Succeeded:
-                succeeded++;
+                Tally(entry, static c => c.Succeeded++);
                 break;
             case TaskState.Aborted:
-                aborted++;
+                Tally(entry, static c => c.Aborted++);
                 break;
             default:
-                failed++;
+                Tally(entry, static c => c.Failed++);
                 break;
         }
 
-        if (owner is not null)
+        if (subscriber is not null)
         {
-            toDeliver.Add((owner, result));
+            toDeliver.Add((subscriber, result));
         }
 
         finishedOrder.Enqueue(entry.Id);
@@ -309,6 +309,13 @@ internal sealed partial class TaskFarm
                 Finish(dependent, TaskState.Failed, null, $"dependency {entry.Id} did not succeed ({result.State.ToString().ToLowerInvariant()}: {Describe(result)})");
             }
         }
+    }
+
+    /// <summary>Counts a change of <paramref name="entry"/>'s state in the cluster's totals and in its submitter's.</summary>
+    private void Tally(TaskEntry entry, Action<TaskCounts> change)
+    {
+        change(totals);
+        change(entry.Owner.Counts);
     }
 
     private void WatchTimeout(TaskEntry entry, int attempt, TimeSpan timeout) =>

@@ -3,13 +3,14 @@ using CapCluster.Protocol.V1;
 namespace CapCluster.Controller.Internal.Tasks;
 
 /// <summary>
-/// Dependencies are checked at submission: an id must name a task this controller holds, a negative
-/// number names another task of the same batch by its client reference, and a cycle among a batch's
-/// tasks is refused. A task depending on a refused one is refused too.
+/// Dependencies are checked at submission: an id must name a task this controller holds that the
+/// submitter may see (its own or a descendant's), a negative number names another task of the same batch
+/// by its client reference, and a cycle among a batch's tasks is refused. A task depending on a refused
+/// one is refused too.
 /// </summary>
 internal sealed partial class TaskFarm
 {
-    private Dictionary<long, string> Validate(IReadOnlyList<SubmitTask> batch)
+    private Dictionary<long, string> Validate(IReadOnlyList<SubmitTask> batch, TaskOwner owner, List<string> audited)
     {
         var refusals = new Dictionary<long, string>();
         var byRef = new Dictionary<long, SubmitTask>();
@@ -29,11 +30,11 @@ internal sealed partial class TaskFarm
         {
             foreach (var after in submission.Spec?.After ?? [])
             {
-                if (after > 0 && !tasks.ContainsKey(after))
+                if (after > 0 && !(tasks.GetValueOrDefault(after) is { } required && owner.CanSee(required.Owner)))
                 {
-                    refusals.TryAdd(submission.ClientRef, after <= nextId
-                        ? $"dependency {after} is no longer held (cleared or evicted)"
-                        : $"dependency {after} is not a task of this controller");
+                    var notHeld = NotHeld(after, owner);
+                    refusals.TryAdd(submission.ClientRef, $"dependency {notHeld.Message}");
+                    audited.Add(notHeld.AuditReason);
                 }
                 else if (after < 0 && !byRef.ContainsKey(-after))
                 {
@@ -55,7 +56,13 @@ internal sealed partial class TaskFarm
             }
         }
 
-        // Refusal spreads to everything in the batch that depends on a refused task.
+        Spread(batch, refusals);
+        return refusals;
+    }
+
+    /// <summary>Refuses everything in the batch that depends on a refused task.</summary>
+    private static void Spread(IReadOnlyList<SubmitTask> batch, Dictionary<long, string> refusals)
+    {
         bool spread;
         do
         {
@@ -71,8 +78,6 @@ internal sealed partial class TaskFarm
             }
         }
         while (spread);
-
-        return refusals;
     }
 
     private static List<List<long>> FindCycles(Dictionary<long, SubmitTask> byRef)

@@ -22,58 +22,89 @@ internal sealed partial class TaskFarm
     private readonly Dictionary<long, List<TaskEntry>> dependents = [];
     private readonly Queue<long> finishedOrder = new();
 
-    // Results finished under the lock, for their owners' streams; delivered after it (see DeliverFinished).
-    private readonly List<(TaskSubscriber Owner, TaskResult Result)> toDeliver = [];
+    // Results finished under the lock, for their submitters' streams; delivered after it (see DeliverFinished).
+    private readonly List<(TaskSubscriber Subscriber, TaskResult Result)> toDeliver = [];
     private readonly Dictionary<int, EngineLoad> loads = [];
-    private readonly Dictionary<string, long> submittedPerCapability = [];
     private readonly AssemblyStore assemblies = new();
+    private readonly TaskLedger ledger;
+    private readonly Func<string, CapabilityRecord?> findCapability;
+    private readonly Dictionary<string, TaskOwner> owners = new(StringComparer.Ordinal);
+
+    // Every task of the cluster, whoever submitted it.
+    private readonly TaskCounts totals = new();
+
+    // The last id handed out; ids continue after the ledger's last reserved block, so none is ever reused.
     private long nextId;
-    private long succeeded;
-    private long failed;
-    private long aborted;
 
-    // Tasks on an engine now; every accepted task that is neither finished nor running is queued.
-    private long running;
-
-    public TaskFarm(EngineRegistry registry, TaskFarmOptions options, TimeProvider time)
+    public TaskFarm(EngineRegistry registry, TaskFarmOptions options, TaskLedger ledger, Func<string, CapabilityRecord?> findCapability, TimeProvider time)
     {
         this.registry = registry;
         this.options = options;
+        this.ledger = ledger;
+        this.findCapability = findCapability;
         this.time = time;
+        nextId = ledger.ReservedThrough;
         registry.Changed += Pump;
     }
 
-    public QueueStatusReply Status()
+    /// <summary>
+    /// The caller's tasks (its own and its descendants') by state; for a capability that is not derived, the
+    /// cluster's totals and the tasks running on each engine as well.
+    /// </summary>
+    public QueueStatusReply Status(CapabilityRecord caller)
     {
         lock (sync)
         {
+            var owner = OwnerOf(caller);
+            var family = new TaskCounts();
+            foreach (var other in owners.Values.Where(owner.CanSee))
+            {
+                family.Add(other.Counts);
+            }
+
             var reply = new QueueStatusReply
             {
-                Queued = nextId - succeeded - failed - aborted - running,
-                Running = running,
-                Succeeded = succeeded,
-                Failed = failed,
-                Aborted = aborted,
+                Queued = family.Queued,
+                Running = family.Running,
+                Succeeded = family.Succeeded,
+                Failed = family.Failed,
+                Aborted = family.Aborted,
                 Engines = registry.Ids().Count,
             };
-            foreach (var (engine, load) in loads.Where(l => l.Value.Tasks > 0))
+            if (!owner.IsDerived)
             {
-                reply.RunningPerEngine[engine] = load.Tasks;
+                reply.Cluster = new QueueTotals
+                {
+                    Queued = totals.Queued,
+                    Running = totals.Running,
+                    Succeeded = totals.Succeeded,
+                    Failed = totals.Failed,
+                    Aborted = totals.Aborted,
+                };
+                foreach (var (engine, load) in loads.Where(l => l.Value.Tasks > 0))
+                {
+                    reply.RunningPerEngine[engine] = load.Tasks;
+                }
             }
 
             return reply;
         }
     }
 
-    /// <summary>Accepts a batch of submissions; each gets an id, or a refusal saying why.</summary>
-    public IReadOnlyList<TaskAccepted> Submit(IReadOnlyList<SubmitTask> batch, TaskSubscriber owner, CapabilityRecord? capability)
+    /// <summary>
+    /// Accepts a batch of submissions from <paramref name="caller"/>; each gets an id, or a refusal saying why. The
+    /// ids and the quota charges are durable in the ledger before any id is handed out.
+    /// </summary>
+    public SubmitOutcome Submit(IReadOnlyList<SubmitTask> batch, TaskSubscriber subscriber, CapabilityRecord caller)
     {
         var now = UnixMicroseconds();
         var accepted = new List<TaskAccepted>(batch.Count);
+        var audited = new List<string>();
         lock (sync)
         {
-            var refusals = Validate(batch);
-            var quotaLeft = QuotaLeft(capability);
+            var owner = OwnerOf(caller);
+            var refusals = Validate(batch, owner, audited);
+            ChargeQuotas(batch, owner, refusals, audited);
             var idsByRef = new Dictionary<long, long>();
             foreach (var submission in batch)
             {
@@ -83,19 +114,8 @@ internal sealed partial class TaskFarm
                     continue;
                 }
 
-                if (quotaLeft <= 0)
-                {
-                    accepted.Add(new TaskAccepted { ClientRef = submission.ClientRef, Refused = $"capability {capability!.Id} allows at most {capability.MaxTasks} tasks, and they are used up" });
-                    continue;
-                }
-
-                quotaLeft--;
-                if (capability is not null)
-                {
-                    submittedPerCapability[capability.Id] = submittedPerCapability.GetValueOrDefault(capability.Id) + 1;
-                }
-
-                var entry = new TaskEntry(++nextId, assemblies.Strip(submission.Spec), owner, now);
+                var entry = new TaskEntry(++nextId, assemblies.Strip(submission.Spec), owner, subscriber, now);
+                Tally(entry, static c => c.Submitted++);
                 idsByRef[submission.ClientRef] = entry.Id;
                 tasks[entry.Id] = entry;
                 accepted.Add(new TaskAccepted { ClientRef = submission.ClientRef, TaskId = entry.Id });
@@ -108,21 +128,18 @@ internal sealed partial class TaskFarm
         }
 
         Pump();
-        return accepted;
+        return new SubmitOutcome(accepted, audited);
     }
 
     /// <summary>Results by id: finished ones at once; unfinished ones after waiting at most <paramref name="wait"/>.</summary>
-    public async Task<IReadOnlyList<TaskResult>> GetResultsAsync(IReadOnlyList<long> ids, TimeSpan wait, CancellationToken cancellationToken)
+    /// <exception cref="TaskNotHeldException">An id is not one of the caller's tasks held here.</exception>
+    public async Task<IReadOnlyList<TaskResult>> GetResultsAsync(CapabilityRecord caller, IReadOnlyList<long> ids, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var entries = new List<TaskEntry>(ids.Count);
+        List<TaskEntry> entries;
         Task finished;
         lock (sync)
         {
-            foreach (var id in ids)
-            {
-                entries.Add(tasks.GetValueOrDefault(id) ?? throw Unknown(id));
-            }
-
+            entries = Visible(OwnerOf(caller), ids);
             finished = wait > TimeSpan.Zero ? Task.WhenAll(entries.Select(e => e.Finished)) : Task.CompletedTask;
         }
 
@@ -145,21 +162,16 @@ internal sealed partial class TaskFarm
     }
 
     /// <summary>Aborts tasks: queued ones never run; running ones are reported aborted when they end.</summary>
-    public IReadOnlyList<long> Abort(IReadOnlyList<long> ids)
+    /// <exception cref="TaskNotHeldException">An id is not one of the caller's tasks held here; nothing was aborted.</exception>
+    public IReadOnlyList<long> Abort(CapabilityRecord caller, IReadOnlyList<long> ids)
     {
         var done = new List<long>();
         lock (sync)
         {
-            foreach (var id in ids)
+            foreach (var entry in Visible(OwnerOf(caller), ids).Where(e => !e.IsFinished))
             {
-                var entry = tasks.GetValueOrDefault(id) ?? throw Unknown(id);
-                if (entry.IsFinished)
-                {
-                    continue;
-                }
-
                 entry.AbortRequested = true;
-                done.Add(id);
+                done.Add(entry.Id);
                 if (entry.State == TaskState.Queued)
                 {
                     ready.Remove(entry);
@@ -172,13 +184,18 @@ internal sealed partial class TaskFarm
         return done;
     }
 
-    /// <summary>Forgets finished results (all of them when <paramref name="ids"/> is empty).</summary>
-    public int Clear(IReadOnlyList<long> ids)
+    /// <summary>
+    /// Forgets finished results: those named (the caller's or its descendants'), or with no ids every finished
+    /// result the caller itself submitted. Unfinished tasks named are left alone.
+    /// </summary>
+    /// <exception cref="TaskNotHeldException">An id is not one of the caller's tasks held here; nothing was cleared.</exception>
+    public int Clear(CapabilityRecord caller, IReadOnlyList<long> ids)
     {
         lock (sync)
         {
-            var chosen = ids.Count == 0 ? tasks.Values.Where(t => t.IsFinished).Select(t => t.Id).ToList() : [.. ids];
-            return chosen.Count(id => tasks.TryGetValue(id, out var t) && t.IsFinished && tasks.Remove(id));
+            var owner = OwnerOf(caller);
+            var chosen = ids.Count == 0 ? [.. tasks.Values.Where(t => t.IsFinished && ReferenceEquals(t.Owner, owner))] : Visible(owner, ids);
+            return chosen.Count(t => t.IsFinished && tasks.Remove(t.Id));
         }
     }
 
@@ -213,14 +230,51 @@ internal sealed partial class TaskFarm
         }
     }
 
-    private long QuotaLeft(CapabilityRecord? capability) =>
-        capability?.MaxTasks is long max ? max - submittedPerCapability.GetValueOrDefault(capability.Id) : long.MaxValue;
+    /// <summary>The entries of <paramref name="ids"/>, each of which the caller may see.</summary>
+    private List<TaskEntry> Visible(TaskOwner caller, IReadOnlyList<long> ids)
+    {
+        var entries = new List<TaskEntry>(ids.Count);
+        foreach (var id in ids)
+        {
+            entries.Add(tasks.GetValueOrDefault(id) is { } entry && caller.CanSee(entry.Owner) ? entry : throw NotHeld(id, caller));
+        }
 
-    private RpcException Unknown(long id) => new(new Status(
-        StatusCode.NotFound,
-        id > 0 && id <= nextId
-            ? $"task {id} is no longer held: its result was cleared, or evicted (the controller keeps the last {options.MaxFinishedResults} finished results)"
-            : $"no task {id} was submitted to this controller"));
+        return entries;
+    }
+
+    /// <summary>
+    /// The one answer for an id the caller may not use, whether it is another holder's, cleared, evicted or never
+    /// issued: the caller learns nothing of other holders' tasks. The audit record says which it was.
+    /// </summary>
+    private TaskNotHeldException NotHeld(long id, TaskOwner caller)
+    {
+        var why = tasks.GetValueOrDefault(id) is { } other
+            ? $"it belongs to capability {other.Owner.CapabilityId}"
+            : id > 0 && id <= nextId ? "it was cleared, evicted or held by an earlier run" : "no such id was issued";
+        return new TaskNotHeldException(
+            $"task {id} is not one of this capability's tasks held by the controller: {NotHeldHint}",
+            $"task {id} refused to capability {caller.CapabilityId}: {why}");
+    }
+
+    private string NotHeldHint =>
+        $"it was not submitted with this capability or one derived from it, or its result was cleared or evicted (the controller keeps the last {options.MaxFinishedResults} finished results)";
+
+    /// <summary>The farm's view of a capability, made once per capability from its chain of parents in the registry.</summary>
+    private TaskOwner OwnerOf(CapabilityRecord capability)
+    {
+        if (owners.TryGetValue(capability.Id, out var owner))
+        {
+            return owner;
+        }
+
+        var chain = new List<CapabilityRecord> { capability };
+        while (chain[^1].ParentId is { } parent && findCapability(parent) is { } record && chain.Count < 64)
+        {
+            chain.Add(record);
+        }
+
+        return owners[capability.Id] = new TaskOwner(chain);
+    }
 
     private static string Describe(TaskResult result) =>
         result.Error is { } e ? $"{e.Type}: {e.Message}" : result.Failure;

@@ -14,4 +14,10 @@ internal sealed record TaskFarmOptions
     /// asking for one says so. Default 100,000.
     /// </summary>
     public int MaxFinishedResults { get; init; } = 100_000;
+
+    /// <summary>
+    /// Task ids reserved in the ledger at a time: one durable write per this many tasks, and a restarted controller
+    /// continues after the last reserved block. Default 100,000.
+    /// </summary>
+    public long IdBlock { get; init; } = 100_000;
 }

@@ -129,6 +129,14 @@ internal sealed class ClusterDirectory : IAsyncDisposable
         }
     }
 
+    /// <summary>Controller arguments that pin its three ports to free ones, so that a restart keeps them.</summary>
+    public static string[] PinnedPorts() =>
+    [
+        "--engine-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--client-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--data-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+    ];
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -1,0 +1,138 @@
+using System.Globalization;
+using CapCluster.Client;
+using CapCluster.Integration.Tests.Infrastructure;
+using CapCluster.Protocol;
+using CapCluster.Security;
+
+namespace CapCluster.Integration.Tests;
+
+/// <summary>
+/// Tasks belong to the capability that submitted them: a collaborator sees her own tasks and nothing of the owner's,
+/// the owner sees hers, ids are never reused across a restart, and a family's task quota holds across one.
+/// </summary>
+public sealed class OwnershipTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly ClusterDirectory cluster = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await cluster.DisposeAsync();
+
+    [Fact]
+    public async Task Collaborator_SeesOnlyHerTasks_TheOwnerSeesHers_ForeignIdsAreNotFoundAndAudited_AndNoIdIsReusedAfterARestart()
+    {
+        var ports = ClusterDirectory.PinnedPorts();
+        var controller = await cluster.StartControllerAsync(ports);
+        cluster.Start("capengine");
+        cluster.Start("capengine");
+        var ownerCap = cluster.CapFile(CapabilityInterfaces.Task);
+        var alicePath = await AttenuateAsync(ownerCap, "alice");
+        var owner = await TaskClient.ConnectAsync(ownerCap).WaitAsync(Timeout);
+        var alice = await TaskClient.ConnectAsync(alicePath).WaitAsync(Timeout);
+
+        var ownersTask = await owner.RunAsync(new CodeTask("var secret = 41;") { Pull = ["secret"] }).WaitAsync(Timeout);
+        Assert.Equal(41, (await owner.GetResultAsync(ownersTask).WaitAsync(Timeout)).Get<int>("secret"));
+        var alicesTask = await alice.RunAsync(new CodeTask("var mine = 7;") { Pull = ["mine"] }).WaitAsync(Timeout);
+        Assert.Equal(7, (await alice.GetResultAsync(alicesTask).WaitAsync(Timeout)).Get<int>("mine"));
+        var ownersSlow = await owner.RunAsync(new CodeTask("System.Threading.Thread.Sleep(20000);")).WaitAsync(Timeout);
+
+        // Alice learns nothing of the owner's tasks: each answer is the one for an id that never existed.
+        var neverIssued = ownersSlow + 1_000_000;
+        var unknown = Masked(await NotFoundAsync(() => alice.GetResultAsync(neverIssued, block: false)), neverIssued);
+        Assert.Equal(unknown, Masked(await NotFoundAsync(() => alice.GetResultAsync(ownersTask, block: false)), ownersTask));
+        Assert.Equal(unknown, Masked(await NotFoundAsync(() => alice.GetResultAsync(ownersSlow)), ownersSlow));
+        await NotFoundAsync(() => alice.AbortAsync(ownersSlow));
+        await NotFoundAsync(() => alice.ClearAsync([ownersTask]));
+        var dependent = await Assert.ThrowsAsync<TaskRefusedException>(() => alice.RunAsync(new CodeTask("1") { After = [ownersTask] }).WaitAsync(Timeout));
+        Assert.Contains($"task {ownersTask} is not one of this capability's tasks", dependent.Message);
+
+        // Her queue status counts her tasks only; the cluster's totals are the owner's to see.
+        var hers = await alice.QueueStatusAsync().WaitAsync(Timeout);
+        Assert.Equal((1, 0, 0L), (hers.Succeeded, hers.Failed, hers.Running));
+        Assert.Null(hers.Cluster);
+        var theirs = await owner.QueueStatusAsync().WaitAsync(Timeout);
+        Assert.Equal(2, theirs.Succeeded);
+        Assert.Equal(2, theirs.Cluster!.Succeeded);
+        Assert.Equal(1, theirs.Cluster.Queued + theirs.Cluster.Running);
+
+        // The owner sees Alice's task; Alice's Clear() forgets her results, never the owner's.
+        Assert.Equal(7, (await owner.GetResultAsync(alicesTask).WaitAsync(Timeout)).Get<int>("mine"));
+        Assert.Equal(1, await alice.ClearAsync().WaitAsync(Timeout));
+        Assert.Equal(41, (await owner.GetResultAsync(ownersTask).WaitAsync(Timeout)).Get<int>("secret"));
+        Assert.True(await owner.AbortAsync(ownersSlow).WaitAsync(Timeout));
+
+        var audit = await cluster.RunAsync("furlgen", "audit", "--label", "alice", "--json");
+        Assert.True(audit.ExitCode == 0, audit.ToString());
+        var refusals = audit.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(AuditLog.ParseLine)
+            .Where(r => r.Outcome == AuditRecord.Refused && r.Service == CapClusterMethods.TaskFarmService).ToList();
+        var ownerId = CapabilityFile.Read(ownerCap).CapabilityId;
+        Assert.Contains(refusals, r => r.Method == "GetResults" && r.Reason == $"task {ownersTask} refused to capability {CapabilityFile.Read(alicePath).CapabilityId}: it belongs to capability {ownerId}");
+        Assert.Contains(refusals, r => r.Method == "Abort" && r.Reason!.Contains($"task {ownersSlow} refused", StringComparison.Ordinal));
+        Assert.Contains(refusals, r => r.Method == "GetResults" && r.Reason!.EndsWith("no such id was issued", StringComparison.Ordinal));
+
+        // After a restart on the same folder, no old id names a new task, and new ids come after every old one.
+        await alice.DisposeAsync();
+        await owner.DisposeAsync();
+        controller.Process.Kill();
+        await controller.Process.WaitForExitAsync().WaitAsync(Timeout);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(cluster.Paths().SecurityFolder, TaskLedger.FileName)));
+        await cluster.StartControllerAsync(ports);
+        await using var again = await TaskClient.ConnectAsync(ownerCap).WaitAsync(Timeout);
+        var fresh = await again.RunAsync(new CodeTask("var n = 1;") { Pull = ["n"] }).WaitAsync(Timeout);
+        Assert.True(fresh > ownersSlow, $"new id {fresh} is not after the old ones (up to {ownersSlow})");
+        foreach (var old in new[] { ownersTask, ownersSlow, alicesTask })
+        {
+            await NotFoundAsync(() => again.GetResultAsync(old, block: false));
+        }
+
+        Assert.Equal(1, (await again.GetResultAsync(fresh).WaitAsync(Timeout)).Get<int>("n"));
+    }
+
+    [Fact]
+    public async Task ChildOfAHundredTaskCapability_CannotRunTheFamilysTask101_EvenAfterARestart()
+    {
+        var ports = ClusterDirectory.PinnedPorts();
+        var controller = await cluster.StartControllerAsync(ports);
+        cluster.Start("capengine");
+        var teamPath = await AttenuateAsync(cluster.CapFile(CapabilityInterfaces.Task), "team", "--max-tasks", "100");
+        var bobPath = await AttenuateAsync(teamPath, "bob");
+        var teamId = CapabilityFile.Read(teamPath).CapabilityId;
+
+        await using (var bob = await TaskClient.ConnectAsync(bobPath).WaitAsync(Timeout))
+        await using (var team = await TaskClient.ConnectAsync(teamPath).WaitAsync(Timeout))
+        {
+            await bob.BarrierAsync(await bob.RunAsync([.. Enumerable.Range(0, 60).Select(_ => (TaskDefinition)new CodeTask("1"))]).WaitAsync(Timeout)).WaitAsync(Timeout);
+            await team.BarrierAsync(await team.RunAsync([.. Enumerable.Range(0, 40).Select(_ => (TaskDefinition)new CodeTask("1"))]).WaitAsync(Timeout)).WaitAsync(Timeout);
+            var over = await Assert.ThrowsAsync<TaskRefusedException>(() => bob.RunAsync(new CodeTask("1")).WaitAsync(Timeout));
+            Assert.Contains($"capability {teamId} allows at most 100 tasks for itself and the capabilities derived from it", over.Message);
+        }
+
+        controller.Process.Kill();
+        await controller.Process.WaitForExitAsync().WaitAsync(Timeout);
+        await cluster.StartControllerAsync(ports);
+        await using var bobAgain = await TaskClient.ConnectAsync(bobPath).WaitAsync(Timeout);
+        await using var teamAgain = await TaskClient.ConnectAsync(teamPath).WaitAsync(Timeout);
+        await Assert.ThrowsAsync<TaskRefusedException>(() => bobAgain.RunAsync(new CodeTask("1")).WaitAsync(Timeout));
+        var teamOver = await Assert.ThrowsAsync<TaskRefusedException>(() => teamAgain.RunAsync(new CodeTask("1")).WaitAsync(Timeout));
+        Assert.Contains($"capability {teamId} allows at most 100 tasks, and they are used up", teamOver.Message);
+    }
+
+    private async Task<string> AttenuateAsync(string parent, string label, params string[] more)
+    {
+        var path = Path.Combine(cluster.BaseFolder, label + ".cap");
+        var made = await cluster.RunAsync("furlgen", ["attenuate", parent, "--label", label, "-o", path, .. more]);
+        Assert.True(made.ExitCode == 0, made.ToString());
+        return path;
+    }
+
+    private static string Masked(string message, long id) =>
+        message.Replace($"task {id.ToString(CultureInfo.InvariantCulture)} ", "task N ", StringComparison.Ordinal);
+
+    private static async Task<string> NotFoundAsync(Func<Task> call)
+    {
+        var refused = await Assert.ThrowsAsync<ControllerCallException>(() => call().WaitAsync(Timeout));
+        Assert.Equal(StatusCode.NotFound, refused.StatusCode);
+        return refused.Message;
+    }
+}
