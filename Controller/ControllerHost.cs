@@ -21,11 +21,13 @@ public sealed class ControllerHost : IAsyncDisposable
     private readonly CancellationTokenSource lifetime;
     private readonly Task heartbeats;
     private readonly Task registryWatch;
+    private readonly Internal.Tasks.TaskJournal? journal;
     private readonly TaskCompletionSource stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ControllerHost(GrpcServer server, LaneListener lanes, AuditLog audit, CancellationTokenSource lifetime, Task heartbeats, Task registryWatch, ControllerState state, ClusterPaths paths, IReadOnlyDictionary<string, string> capabilityFiles)
+    private ControllerHost(GrpcServer server, LaneListener lanes, AuditLog audit, Internal.Tasks.TaskJournal? journal, CancellationTokenSource lifetime, Task heartbeats, Task registryWatch, ControllerState state, ClusterPaths paths, IReadOnlyDictionary<string, string> capabilityFiles)
     {
         this.server = server;
+        this.journal = journal;
         this.lanes = lanes;
         this.audit = audit;
         this.lifetime = lifetime;
@@ -67,6 +69,19 @@ public sealed class ControllerHost : IAsyncDisposable
         var registry = CapabilityRegistry.LoadOrCreate(paths.SecurityFolder, time);
         var ledger = TaskLedger.Open(paths.SecurityFolder);
         var audit = AuditLog.Open(paths.AuditLogFile, paths.SecurityFolder, time, options.AuditLog());
+        Internal.Tasks.TaskJournal? journal;
+        Internal.Tasks.TaskFarm farm;
+        try
+        {
+            journal = options.Journal
+                ? Internal.Tasks.TaskJournal.Open(options.JournalFolder ?? Path.Combine(paths.BaseFolder, "tasks"), new() { SyncEveryCommit = options.JournalSyncEveryCommit }, logger)
+                : null;
+        }
+        catch
+        {
+            audit.Dispose();
+            throw;
+        }
         var hosts = LocationHosts(options);
         var started = time.GetUtcNow();
         var lifetime = new CancellationTokenSource();
@@ -92,6 +107,7 @@ public sealed class ControllerHost : IAsyncDisposable
         }
         catch
         {
+            journal?.Dispose();
             audit.Dispose();
             lifetime.Dispose();
             throw;
@@ -101,12 +117,18 @@ public sealed class ControllerHost : IAsyncDisposable
         var streams = new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, time, logger, lifetime.Token);
         new EngineLinkService(engines, options, streams, logger).Map(router);
         new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), broker, () => lanes.EndPoint.Port, lanes.LocalName, audit, time, logger).Map(router);
-        var farm = new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), ledger, registry.Find, time);
+        farm = new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), ledger, journal, registry.Find, time);
         new TaskFarmService(farm, streams, audit, time, logger).Map(router);
 
         GrpcServer server;
         try
         {
+            var (queued, finished) = farm.Restore();
+            if (queued + finished > 0)
+            {
+                ControllerLog.JournalResumed(logger, queued, finished);
+            }
+
             server = await GrpcServer.StartAsync(
                 [new GrpcEndpoint("engine", address, enginePort), new GrpcEndpoint("client", address, clientPort)],
                 router,
@@ -123,6 +145,7 @@ public sealed class ControllerHost : IAsyncDisposable
         catch
         {
             await lanes.DisposeAsync().ConfigureAwait(false);
+            journal?.Dispose();
             audit.Dispose();
             lifetime.Dispose();
             throw;
@@ -147,7 +170,7 @@ public sealed class ControllerHost : IAsyncDisposable
 
         var heartbeats = new HeartbeatMonitor(engines, options, time, logger).RunAsync(lifetime.Token);
         var registryWatch = new RegistryWatcher(registry, gate, options.RegistryPollPeriod, time, logger).RunAsync(lifetime.Token);
-        host = new ControllerHost(server, lanes, audit, lifetime, heartbeats, registryWatch, state, paths, files);
+        host = new ControllerHost(server, lanes, audit, journal, lifetime, heartbeats, registryWatch, state, paths, files);
         return host;
     }
 
@@ -166,6 +189,7 @@ public sealed class ControllerHost : IAsyncDisposable
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         await server.DisposeAsync().ConfigureAwait(false);
+        journal?.Dispose();
         audit.Dispose();
         lifetime.Dispose();
     }

@@ -77,6 +77,22 @@ public sealed class ControllerOptions
     /// <summary>Peer and reason pairs the audit log aggregates per interval; refusals beyond them are counted together. Default 256.</summary>
     public int AuditMaxRefusalKeys { get; set; } = 256;
 
+    /// <summary>
+    /// Keep the task farm's tasks and results in a journal (SQLite, WAL) so that a controller restarted on the same
+    /// folders resumes them. Default true; false keeps them in memory only (they are lost with the controller).
+    /// </summary>
+    public bool Journal { get; set; } = true;
+
+    /// <summary>Folder of the task journal; null (the default) is <c>&lt;profile&gt;/tasks</c>.</summary>
+    public string? JournalFolder { get; set; }
+
+    /// <summary>
+    /// fsync the journal at every commit, so that accepted tasks survive a power loss too, at the cost of a disk
+    /// flush per group commit. Default false: the journal survives a killed controller (what it was made for) and
+    /// a power loss may take the last commits.
+    /// </summary>
+    public bool JournalSyncEveryCommit { get; set; }
+
     /// <summary>Checks the options and says what is wrong.</summary>
     /// <exception cref="CapClusterException">An option is out of range.</exception>
     public void Validate()

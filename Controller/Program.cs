@@ -16,11 +16,15 @@ var logFolder = new Option<string?>("--log-folder") { Description = "Where the c
 var heartbeat = new Option<double>("--heartbeat-period") { Description = "Seconds between engine heartbeats", DefaultValueFactory = _ => 1.0 };
 var misses = new Option<int>("--heartbeat-misses") { Description = "Heartbeats an engine may miss before it is unregistered", DefaultValueFactory = _ => 5 };
 var auditRefusalInterval = new Option<double>("--audit-refusal-interval") { Description = "Seconds over which refusals from one peer for one reason become one audit record with a count (0: one record each)", DefaultValueFactory = _ => 10.0 };
+var noJournal = new Option<bool>("--no-journal") { Description = "Keep tasks and results in memory only: they are lost with the controller (by default they are journaled and a restart resumes them)" };
+var journalFolder = new Option<string?>("--journal-folder") { Description = "Where the task journal lives (default: <profile>/tasks)" };
+var journalSync = new Option<bool>("--journal-sync") { Description = "fsync the task journal at every commit, so accepted tasks survive a power loss too (slower)" };
 var noHandoff = new Option<bool>("--no-lane-handoff") { Description = "Splice every data lane through the controller, also for engines on its host (by default they are handed the client's connection)" };
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
     enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses, noHandoff, auditRefusalInterval,
+    noJournal, journalFolder, journalSync,
 };
 
 root.SetAction(async (parse, _) =>
@@ -40,6 +44,9 @@ root.SetAction(async (parse, _) =>
         AllowedHeartbeatMisses = parse.GetValue(misses),
         LaneHandoff = !parse.GetValue(noHandoff),
         AuditRefusalInterval = TimeSpan.FromSeconds(parse.GetValue(auditRefusalInterval)),
+        Journal = !parse.GetValue(noJournal),
+        JournalFolder = parse.GetValue(journalFolder),
+        JournalSyncEveryCommit = parse.GetValue(journalSync),
     };
 
     using var shutdown = new CancellationTokenSource();

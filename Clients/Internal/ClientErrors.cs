@@ -57,7 +57,7 @@ internal static class ClientErrors
     public static TaskLostException TaskLost(long taskId, ControllerCallException answer, CapabilityFile capability) =>
         new(taskId,
             $"task {taskId} was lost with the controller: after the connection to {string.Join(", ", capability.Url.Locations)} was lost, " +
-            $"the controller no longer knows it ({answer.Message}). A restarted controller keeps no queued task or result; submit it again.",
+            $"the controller no longer knows it ({answer.Message}). It was cleared or evicted, or the controller was restarted without its task journal (--no-journal, or another --journal-folder); submit it again.",
             answer);
 
     /// <summary>A submission written to a stream that broke before the controller acknowledged it.</summary>

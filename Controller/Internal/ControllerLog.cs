@@ -63,4 +63,13 @@ internal static partial class ControllerLog
 
     [LoggerMessage(40, LogLevel.Error, "Audit record not written: {Detail}")]
     public static partial void AuditWriteFailed(ILogger logger, string detail);
+
+    [LoggerMessage(41, LogLevel.Error, "{Detail}")]
+    public static partial void JournalWriteFailed(ILogger logger, string detail);
+
+    [LoggerMessage(42, LogLevel.Information, "The task journal in {Folder} is written again")]
+    public static partial void JournalWritable(ILogger logger, string folder);
+
+    [LoggerMessage(43, LogLevel.Information, "Resumed from the task journal: {Queued} task(s) to run, {Finished} result(s) held")]
+    public static partial void JournalResumed(ILogger logger, int queued, int finished);
 }

@@ -77,6 +77,13 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
                 }
 
                 var outcome = farm.Submit(message.Submit.Tasks, subscriber, CallerOf(caller));
+                var accepted = outcome.Accepted;
+                if (await outcome.Durable.ConfigureAwait(false) is { } notDurable)
+                {
+                    // Not journaled, so not accepted: the client is told, and may submit again.
+                    accepted = [.. accepted.Select(a => a.TaskId == 0 ? a : new TaskAccepted { ClientRef = a.ClientRef, Refused = $"the controller could not journal the task: {notDurable}" })];
+                }
+
                 if (outcome.AuditedRefusals.Count > 0)
                 {
                     Refused(caller.Peer, caller.Fingerprint, CallerOf(caller), "Tasks", outcome.AuditedRefusals);
@@ -85,7 +92,7 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
                 await writeTurn.WaitAsync(caller.CancellationToken).ConfigureAwait(false);
                 try
                 {
-                    await responses.WriteAsync(new TaskServerMessage { Accepted = new TaskAcceptedBatch { Tasks = { outcome.Accepted } } }, caller.CancellationToken).ConfigureAwait(false);
+                    await responses.WriteAsync(new TaskServerMessage { Accepted = new TaskAcceptedBatch { Tasks = { accepted } } }, caller.CancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -20,16 +20,16 @@ public sealed class AuditTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private readonly ClusterDirectory cluster = new();
-    private string? mounted;
+    private TinyDisk? disk;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
         await cluster.DisposeAsync();
-        if (mounted is not null)
+        if (disk is not null)
         {
-            await Run("umount", "-l", mounted);
+            await disk.DisposeAsync();
         }
     }
 
@@ -123,17 +123,13 @@ public sealed class AuditTests : IAsyncLifetime
     public async Task FullLogFolder_FailsCallsWithUnavailableNamingTheAuditLog_AndAfterSpaceReturnsTheChainVerifies()
     {
         var logFolder = Path.Combine(cluster.BaseFolder, "tiny-log");
-        Directory.CreateDirectory(logFolder);
-        var mount = await Run("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", logFolder);
-        Assert.True(mount.ExitCode == 0, "mounting a tmpfs failed: " + mount);
-        mounted = logFolder;
+        disk = await TinyDisk.MountAsync(logFolder, "2m");
         await cluster.StartControllerAsync("--log-folder", logFolder);
         var owner = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine));
         await CallWith(owner, CapClusterMethods.Ping, new PingRequest());
         var logPath = Path.Combine(logFolder, "audit.jsonl");
 
-        var filler = Path.Combine(logFolder, "filler");
-        Fill(filler);
+        disk.Fill();
         // tmpfs hands out whole pages: the log's last page may still hold a few records.
         RpcException? refused = null;
         for (var call = 0; call < 50 && refused is null; call++)
@@ -160,7 +156,7 @@ public sealed class AuditTests : IAsyncLifetime
         }
 
         var before = AuditLog.ReadAll(logPath).Count;
-        File.Delete(filler);
+        disk.Free();
         await CallWith(owner, CapClusterMethods.Ping, new PingRequest());
         await Stop();
 
@@ -220,36 +216,6 @@ public sealed class AuditTests : IAsyncLifetime
         }
     }
 
-    private static void Fill(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
-        var block = new byte[64 * 1024];
-        try
-        {
-            while (true)
-            {
-                stream.Write(block);
-                stream.Flush();
-            }
-        }
-        catch (IOException)
-        {
-            // Full. Also the last bytes: a record is shorter than a block.
-        }
-
-        try
-        {
-            while (true)
-            {
-                stream.Write(block.AsSpan(0, 16));
-                stream.Flush();
-            }
-        }
-        catch (IOException)
-        {
-        }
-    }
-
     private async Task Stop()
     {
         var stop = await cluster.RunAsync("capcluster", "stop");
@@ -276,13 +242,4 @@ public sealed class AuditTests : IAsyncLifetime
     }
 
     private Task<ProcessResult> Furlgen(params string[] arguments) => cluster.RunAsync("furlgen", arguments);
-
-    private static async Task<ProcessResult> Run(string program, params string[] arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(Timeout);
-        return new ProcessResult(process.ExitCode, await output, await error);
-    }
 }

@@ -52,6 +52,38 @@ public sealed class EngineLifecycleTests
     }
 
     [Fact]
+    public async Task TaskRunning120HeartbeatPeriods_ItsEngineStaysRegistered_WhileAStoppedEngineIsUnregistered()
+    {
+        await using var cluster = new ClusterDirectory();
+        await cluster.StartControllerAsync("--heartbeat-period", "0.1", "--heartbeat-misses", "5");
+        var busy = cluster.Start("capengine");
+        await using var client = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout);
+        await using var tasks = await TaskClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.Task)).WaitAsync(Timeout);
+        var busyId = (await ClusterDirectory.WaitForEnginesAsync(client, 1, Timeout)).Single();
+
+        // 12 s of a spinning core: 120 heartbeat periods, where 0.6 s of silence unregisters an engine.
+        var spin = await tasks.RunAsync(new CodeTask("var end = System.DateTime.UtcNow.AddSeconds(12); long spins = 0; while (System.DateTime.UtcNow < end) spins++;")).WaitAsync(Timeout);
+        var stopped = cluster.Start("capengine");
+        await ClusterDirectory.WaitForEnginesAsync(client, 2, Timeout);
+        var stoppedId = (await client.GetEnginesAsync().WaitAsync(Timeout)).Single(e => e.Pid == stopped.Process.Id).Id;
+        Signal(stopped.Process.Id, "STOP");
+        try
+        {
+            var remaining = await ClusterDirectory.WaitForEnginesAsync(client, 1, Timeout);
+            Assert.Equal([busyId], remaining);
+            var outcome = await tasks.GetResultAsync(spin).WaitAsync(Timeout);
+            Assert.Equal(CapCluster.Client.TaskStatus.Succeeded, outcome.Status);
+            Assert.Equal((busyId, 1), (outcome.EngineId, outcome.Attempts));
+            Assert.DoesNotContain(stoppedId, await client.GetIdsAsync().WaitAsync(Timeout));
+            Assert.Contains(busyId, await client.GetIdsAsync().WaitAsync(Timeout));
+        }
+        finally
+        {
+            Signal(stopped.Process.Id, "CONT");
+        }
+    }
+
+    [Fact]
     public async Task KillOneEngine_OthersAndTheControllerKeepWorking()
     {
         await using var cluster = new ClusterDirectory();

@@ -25,7 +25,9 @@ internal sealed class AssemblyStore
     /// such tasks share one description of it. The spec is changed in place (it was just parsed from a
     /// submission and belongs to the farm); what is shared is never changed afterwards (see <see cref="Attach"/>).
     /// </summary>
-    public TaskSpec Strip(TaskSpec spec)
+    /// <param name="spec">The submitted spec.</param>
+    /// <param name="added">Receives the images this store had not seen before (for the journal), or null.</param>
+    public TaskSpec Strip(TaskSpec spec, List<(string Hash, ByteString Image)>? added = null)
     {
         if (spec.Function is { Function: { } function } apply)
         {
@@ -35,7 +37,10 @@ internal sealed class AssemblyStore
                 var reference = assemblies[i];
                 if (!reference.Image.IsEmpty)
                 {
-                    images[reference.Hash] = reference.Image;
+                    if (images.TryAdd(reference.Hash, reference.Image))
+                    {
+                        added?.Add((reference.Hash, reference.Image));
+                    }
                 }
 
                 assemblies[i] = Shared(reference);
@@ -50,11 +55,14 @@ internal sealed class AssemblyStore
 
         if (spec.Recovery is not null)
         {
-            spec.Recovery = Strip(spec.Recovery);
+            spec.Recovery = Strip(spec.Recovery, added);
         }
 
         return spec;
     }
+
+    /// <summary>An image read back from the journal at a restart.</summary>
+    public void Restore(string hash, ByteString image) => images[hash] = image;
 
     /// <summary>The apply request with images attached for the assemblies <paramref name="sent"/> does not list yet.</summary>
     public ApplyRequest Attach(ApplyRequest apply, HashSet<string> sent)

@@ -52,7 +52,8 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSub
         ? Task.CompletedTask
         : (finished ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
-    public void Finish(TaskResult outcome)
+    /// <summary>Holds the result (as its encoded bytes, which it returns) and wakes whoever waits.</summary>
+    public byte[] Finish(TaskResult outcome)
     {
         result = outcome.ToByteArray();
         State = outcome.State;
@@ -60,5 +61,6 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSub
         Subscriber = null;
         finished?.TrySetResult();
         finished = null;
+        return result;
     }
 }

@@ -261,7 +261,8 @@ internal sealed partial class TaskFarm
     private void Complete(TaskEntry entry, TaskResult result)
     {
         var subscriber = entry.Subscriber;
-        entry.Finish(result);
+        var encoded = entry.Finish(result);
+        journal?.Finish(entry.Id, encoded);
         switch (result.State)
         {
             case TaskState.Succeeded:
@@ -280,15 +281,7 @@ internal sealed partial class TaskFarm
             toDeliver.Add((subscriber, result));
         }
 
-        finishedOrder.Enqueue(entry.Id);
-        while (finishedOrder.Count > options.MaxFinishedResults)
-        {
-            var old = finishedOrder.Dequeue();
-            if (tasks.TryGetValue(old, out var evicted) && evicted.IsFinished)
-            {
-                tasks.Remove(old);
-            }
-        }
+        Held(entry);
 
         if (!dependents.Remove(entry.Id, out var waiting))
         {
@@ -308,6 +301,27 @@ internal sealed partial class TaskFarm
             {
                 Finish(dependent, TaskState.Failed, null, $"dependency {entry.Id} did not succeed ({result.State.ToString().ToLowerInvariant()}: {Describe(result)})");
             }
+        }
+    }
+
+    /// <summary>Keeps a finished entry's result, evicting (and forgetting in the journal) the oldest beyond the limit.</summary>
+    private void Held(TaskEntry entry)
+    {
+        finishedOrder.Enqueue(entry.Id);
+        List<long>? evictedIds = null;
+        while (finishedOrder.Count > options.MaxFinishedResults)
+        {
+            var old = finishedOrder.Dequeue();
+            if (tasks.TryGetValue(old, out var evicted) && evicted.IsFinished)
+            {
+                tasks.Remove(old);
+                (evictedIds ??= []).Add(old);
+            }
+        }
+
+        if (evictedIds is not null)
+        {
+            journal?.Forget(evictedIds);
         }
     }
 

@@ -27,6 +27,7 @@ internal sealed partial class TaskFarm
     private readonly Dictionary<int, EngineLoad> loads = [];
     private readonly AssemblyStore assemblies = new();
     private readonly TaskLedger ledger;
+    private readonly TaskJournal? journal;
     private readonly Func<string, CapabilityRecord?> findCapability;
     private readonly Dictionary<string, TaskOwner> owners = new(StringComparer.Ordinal);
 
@@ -36,11 +37,12 @@ internal sealed partial class TaskFarm
     // The last id handed out; ids continue after the ledger's last reserved block, so none is ever reused.
     private long nextId;
 
-    public TaskFarm(EngineRegistry registry, TaskFarmOptions options, TaskLedger ledger, Func<string, CapabilityRecord?> findCapability, TimeProvider time)
+    public TaskFarm(EngineRegistry registry, TaskFarmOptions options, TaskLedger ledger, TaskJournal? journal, Func<string, CapabilityRecord?> findCapability, TimeProvider time)
     {
         this.registry = registry;
         this.options = options;
         this.ledger = ledger;
+        this.journal = journal;
         this.findCapability = findCapability;
         this.time = time;
         nextId = ledger.ReservedThrough;
@@ -100,12 +102,15 @@ internal sealed partial class TaskFarm
         var now = UnixMicroseconds();
         var accepted = new List<TaskAccepted>(batch.Count);
         var audited = new List<string>();
+        Task<string?> durable;
         lock (sync)
         {
             var owner = OwnerOf(caller);
             var refusals = Validate(batch, owner, audited);
             ChargeQuotas(batch, owner, refusals, audited);
             var idsByRef = new Dictionary<long, long>();
+            var admitted = new List<TaskEntry>();
+            var images = journal is null ? null : new List<(string, Google.Protobuf.ByteString)>();
             foreach (var submission in batch)
             {
                 if (refusals.TryGetValue(submission.ClientRef, out var refusal))
@@ -114,21 +119,37 @@ internal sealed partial class TaskFarm
                     continue;
                 }
 
-                var entry = new TaskEntry(++nextId, assemblies.Strip(submission.Spec), owner, subscriber, now);
+                var entry = new TaskEntry(++nextId, assemblies.Strip(submission.Spec, images), owner, subscriber, now);
                 Tally(entry, static c => c.Submitted++);
                 idsByRef[submission.ClientRef] = entry.Id;
                 tasks[entry.Id] = entry;
                 accepted.Add(new TaskAccepted { ClientRef = submission.ClientRef, TaskId = entry.Id });
+                admitted.Add(entry);
             }
 
-            foreach (var submission in batch.Where(s => idsByRef.ContainsKey(s.ClientRef)))
+            foreach (var entry in admitted)
             {
-                Admit(tasks[idsByRef[submission.ClientRef]], submission.Spec.After.Select(a => a < 0 ? idsByRef[-a] : a));
+                // Dependencies on tasks of the same batch become their ids, as the journal keeps them.
+                var after = entry.Spec.After;
+                for (var i = 0; i < after.Count; i++)
+                {
+                    after[i] = after[i] < 0 ? idsByRef[-after[i]] : after[i];
+                }
+            }
+
+            if (journal is null || admitted.Count == 0)
+            {
+                Admit(admitted);
+                durable = Task.FromResult<string?>(null);
+            }
+            else
+            {
+                durable = Journal(admitted, images!);
             }
         }
 
         Pump();
-        return new SubmitOutcome(accepted, audited);
+        return new SubmitOutcome(accepted, audited, durable);
     }
 
     /// <summary>Results by id: finished ones at once; unfinished ones after waiting at most <paramref name="wait"/>.</summary>
@@ -195,16 +216,28 @@ internal sealed partial class TaskFarm
         {
             var owner = OwnerOf(caller);
             var chosen = ids.Count == 0 ? [.. tasks.Values.Where(t => t.IsFinished && ReferenceEquals(t.Owner, owner))] : Visible(owner, ids);
-            return chosen.Count(t => t.IsFinished && tasks.Remove(t.Id));
+            var cleared = chosen.Where(t => t.IsFinished && tasks.Remove(t.Id)).Select(t => t.Id).ToList();
+            journal?.Forget(cleared);
+            return cleared.Count;
         }
     }
 
-    private void Admit(TaskEntry entry, IEnumerable<long> after)
+    /// <summary>Admits accepted tasks in order (under the lock).</summary>
+    private void Admit(List<TaskEntry> admitted)
     {
-        foreach (var dependency in after.Distinct())
+        foreach (var entry in admitted)
         {
-            var required = tasks[dependency];
-            if (required.State == TaskState.Succeeded)
+            Admit(entry);
+        }
+    }
+
+    /// <summary>Queues a task to run once its dependencies (ids by now) have succeeded, or fails it if one did not.</summary>
+    private void Admit(TaskEntry entry)
+    {
+        foreach (var dependency in entry.Spec.After.Distinct())
+        {
+            // A dependency cleared since it was checked had finished, and succeeded, or this task would have failed.
+            if (!tasks.TryGetValue(dependency, out var required) || required.State == TaskState.Succeeded)
             {
                 continue;
             }

@@ -1,0 +1,322 @@
+using CapCluster.Protocol.V1;
+using CapCluster.Security;
+using Google.Protobuf;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace CapCluster.Controller.Internal.Tasks;
+
+/// <summary>
+/// The task farm's journal: every accepted task (its spec, owner and submission time), the shipped assemblies specs
+/// name by hash, and every result until it is cleared or evicted, in SQLite (WAL) in the journal folder, so that a
+/// controller restarted on the same folder resumes. Writes are group-committed on one thread of its own: whatever
+/// arrived while the last transaction ran goes in the next, so the farm's lock never waits for the disk. A submission
+/// is answered only once its transaction committed (<see cref="Submit"/>); results and deletions are written behind
+/// (a result lost with the controller means its task runs again, and a client takes the first result it gets).
+/// Results larger than <see cref="TaskJournalOptions.LargeResult"/> are files beside the database.
+/// </summary>
+internal sealed partial class TaskJournal : IDisposable
+{
+    public const string DatabaseName = "journal.db";
+    private const int SchemaVersion = 1;
+
+    private readonly SqliteConnection connection;
+    private readonly TaskJournalOptions options;
+    private readonly ILogger logger;
+    private readonly Thread writer;
+    private readonly object gate = new();
+    private List<Op> pending = [];
+    private List<Op> spare = [];
+    private bool stopping;
+    private bool failing;
+
+    private TaskJournal(string folder, SqliteConnection connection, TaskJournalOptions options, ILogger logger)
+    {
+        Folder = folder;
+        this.connection = connection;
+        this.options = options;
+        this.logger = logger;
+        writer = new Thread(WriteLoop) { IsBackground = true, Name = "task journal" };
+        writer.Start();
+    }
+
+    /// <summary>The folder holding the database and the large results.</summary>
+    public string Folder { get; }
+
+    private string ResultsFolder => Path.Combine(Folder, "results");
+
+    /// <summary>Opens (or creates) the journal in <paramref name="folder"/> (created 0700).</summary>
+    /// <exception cref="CapClusterException">It cannot be opened or is not a journal; the message names the path.</exception>
+    public static TaskJournal Open(string folder, TaskJournalOptions options, ILogger logger)
+    {
+        var path = Path.Combine(folder, DatabaseName);
+        SqliteConnection? connection = null;
+        try
+        {
+            CreatePrivateFolder(folder);
+            CreatePrivateFolder(Path.Combine(folder, "results"));
+            connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+            connection.Open();
+            Execute(connection, $"""
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = {(options.SyncEveryCommit ? "FULL" : "NORMAL")};
+                CREATE TABLE IF NOT EXISTS tasks (
+                    id INTEGER PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    submitted_us INTEGER NOT NULL,
+                    spec BLOB NOT NULL,
+                    result BLOB,
+                    result_file INTEGER NOT NULL DEFAULT 0);
+                CREATE TABLE IF NOT EXISTS assemblies (hash TEXT PRIMARY KEY, image BLOB NOT NULL);
+                """);
+            var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+            if (version == 0)
+            {
+                Execute(connection, $"PRAGMA user_version = {SchemaVersion}");
+            }
+            else if (version != SchemaVersion)
+            {
+                throw new CapClusterException($"{path}: the task journal has schema version {version}, this controller reads {SchemaVersion}; start it with another --journal-folder");
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            return new TaskJournal(folder, connection, options, logger);
+        }
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            connection?.Dispose();
+            throw new CapClusterException($"{path}: the task journal cannot be opened ({Reason(e)}). Free space or fix the folder's permissions, or start with --journal-folder elsewhere", e);
+        }
+    }
+
+    /// <summary>Journals newly accepted tasks (and assembly images seen for the first time); completes once they are durable.</summary>
+    public Task Submit(IReadOnlyList<(long Id, string Owner, long SubmittedUs, TaskSpec Spec)> tasks, IReadOnlyList<(string Hash, ByteString Image)> images)
+    {
+        var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(new Op(OpKind.Submit, tasks, images, durable));
+        return durable.Task;
+    }
+
+    /// <summary>Journals a task's result, behind.</summary>
+    public void Finish(long id, byte[] result) => Enqueue(new Op(OpKind.Finish, null, null, null, id, result));
+
+    /// <summary>Forgets tasks (cleared or evicted results, or tasks never acknowledged), behind.</summary>
+    public void Forget(IReadOnlyList<long> ids)
+    {
+        if (ids.Count > 0)
+        {
+            Enqueue(new Op(OpKind.Forget, null, null, null, Ids: ids));
+        }
+    }
+
+    /// <summary>Writes what is pending and stops the writer.</summary>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            stopping = true;
+            Monitor.Pulse(gate);
+        }
+
+        writer.Join();
+        connection.Dispose();
+    }
+
+    private void Enqueue(Op op)
+    {
+        lock (gate)
+        {
+            if (stopping)
+            {
+                op.Durable?.TrySetException(new CapClusterException("the controller is stopping"));
+                return;
+            }
+
+            pending.Add(op);
+            if (pending.Count == 1)
+            {
+                Monitor.Pulse(gate);
+            }
+        }
+    }
+
+    private void WriteLoop()
+    {
+        using var commands = new Commands(connection);
+        while (true)
+        {
+            List<Op> batch;
+            lock (gate)
+            {
+                while (pending.Count == 0 && !stopping)
+                {
+                    Monitor.Wait(gate);
+                }
+
+                if (pending.Count == 0)
+                {
+                    return;
+                }
+
+                (batch, pending, spare) = (pending, spare, []);
+            }
+
+            Write(batch, commands);
+            batch.Clear();
+            lock (gate)
+            {
+                spare = batch;
+            }
+        }
+    }
+
+    private void Write(List<Op> batch, Commands commands)
+    {
+        try
+        {
+            using (var transaction = connection.BeginTransaction())
+            {
+                commands.Enlist(transaction);
+                foreach (var op in batch)
+                {
+                    Apply(op, commands);
+                }
+
+                transaction.Commit();
+            }
+
+            if (failing)
+            {
+                failing = false;
+                ControllerLog.JournalWritable(logger, Folder);
+            }
+
+            foreach (var op in batch)
+            {
+                op.Durable?.TrySetResult();
+            }
+        }
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            var error = new CapClusterException(
+                $"{Path.Combine(Folder, DatabaseName)}: the task journal could not be written ({Reason(e)}); tasks are accepted again once it can. Free space or fix the folder's permissions",
+                e);
+            if (!failing)
+            {
+                failing = true;
+                ControllerLog.JournalWriteFailed(logger, error.Message);
+            }
+
+            foreach (var op in batch)
+            {
+                op.Durable?.TrySetException(error);
+            }
+        }
+    }
+
+    private void Apply(Op op, Commands commands)
+    {
+        switch (op.Kind)
+        {
+            case OpKind.Submit:
+                foreach (var (hash, image) in op.Images!)
+                {
+                    commands.AddAssembly(hash, image.ToByteArray());
+                }
+
+                foreach (var (id, owner, submittedUs, spec) in op.Tasks!)
+                {
+                    commands.Insert(id, owner, submittedUs, spec.ToByteArray());
+                }
+
+                break;
+            case OpKind.Finish when op.Result!.Length > options.LargeResult:
+                var file = ResultFile(op.Id);
+                var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                using (var stream = new FileStream(file, create))
+                {
+                    stream.Write(op.Result);
+                    if (options.SyncEveryCommit)
+                    {
+                        stream.Flush(flushToDisk: true);
+                    }
+                }
+
+                commands.Finish(op.Id, null);
+                break;
+            case OpKind.Finish:
+                commands.Finish(op.Id, op.Result);
+                break;
+            case OpKind.Forget:
+                foreach (var id in op.Ids!)
+                {
+                    if (commands.Forget(id))
+                    {
+                        File.Delete(ResultFile(id));
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private string ResultFile(long id) => Path.Combine(ResultsFolder, id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".result");
+
+    private static string Reason(Exception e) => e is SqliteException sqlite ? sqlite.SqliteErrorCode switch
+    {
+        13 => "the disk is full",
+        8 or 23 => "the folder or file is not writable",
+        _ => sqlite.Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal),
+    } : e.Message;
+
+    private static void CreatePrivateFolder(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private enum OpKind
+    {
+        Submit,
+        Finish,
+        Forget,
+    }
+
+    private sealed record Op(
+        OpKind Kind,
+        IReadOnlyList<(long Id, string Owner, long SubmittedUs, TaskSpec Spec)>? Tasks,
+        IReadOnlyList<(string Hash, ByteString Image)>? Images,
+        TaskCompletionSource? Durable,
+        long Id = 0,
+        byte[]? Result = null,
+        IReadOnlyList<long>? Ids = null);
+}
