@@ -79,6 +79,49 @@ public sealed class JournalTests : IAsyncLifetime
         Assert.Equal(-1, (await fresh.GetResultAsync(next).WaitAsync(Timeout)).Get<int>("y"));
     }
 
+    [Fact]
+    public async Task ControllerKilledDuringA50000TaskSubmission_RestartsWithEveryAcknowledgedTask()
+    {
+        var ports = ClusterDirectory.PinnedPorts();
+        var controller = await cluster.StartControllerAsync(ports);
+        var capFile = cluster.CapFile(CapabilityInterfaces.Task);
+        var acknowledged = new ConcurrentQueue<long>();
+        var killed = new TaskCompletionSource();
+        await using (var tasks = await TaskClient.ConnectAsync(capFile, new ReconnectOptions { Timeout = TimeSpan.FromSeconds(1) }).WaitAsync(Timeout))
+        {
+            // Submissions of 2,500 follow each other, so that one is being journaled when the controller dies.
+            var submitting = Task.Run(async () =>
+            {
+                for (var part = 0; part < 20; part++)
+                {
+                    foreach (var id in await tasks.RunAsync([.. Enumerable.Range(0, 2500).Select(i => (TaskDefinition)new CodeTask("var y = 1;"))]))
+                    {
+                        acknowledged.Enqueue(id);
+                    }
+                }
+            });
+            while (acknowledged.Count < 10_000 && !submitting.IsCompleted)
+            {
+                await Task.Delay(1);
+            }
+
+            controller.Process.Kill();
+            await controller.Process.WaitForExitAsync().WaitAsync(Timeout);
+            await Assert.ThrowsAnyAsync<CapClusterException>(() => submitting.WaitAsync(Timeout));
+        }
+
+        Assert.InRange(acknowledged.Count, 10_000, 47_500);
+        await cluster.StartControllerAsync(ports);
+        await using var again = await TaskClient.ConnectAsync(capFile).WaitAsync(Timeout);
+        foreach (var id in acknowledged)
+        {
+            Assert.Equal(CapCluster.Client.TaskStatus.Queued, (await again.GetResultAsync(id, block: false).WaitAsync(Timeout)).Status);
+        }
+
+        var status = await again.QueueStatusAsync().WaitAsync(Timeout);
+        Assert.InRange(status.Queued, acknowledged.Count, acknowledged.Count + 2500);
+    }
+
     [RootFact]
     public async Task FullJournalFolder_RefusesSubmissionsNamingTheJournal_AndLosesNothingItAcknowledged()
     {

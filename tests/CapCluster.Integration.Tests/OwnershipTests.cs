@@ -71,7 +71,8 @@ public sealed class OwnershipTests : IAsyncLifetime
         Assert.Contains(refusals, r => r.Method == "Abort" && r.Reason!.Contains($"task {ownersSlow} refused", StringComparison.Ordinal));
         Assert.Contains(refusals, r => r.Method == "GetResults" && r.Reason!.EndsWith("no such id was issued", StringComparison.Ordinal));
 
-        // After a restart on the same folder, no old id names a new task, and new ids come after every old one.
+        // After a restart on the same folder, old ids name the same tasks (the journal kept them), cleared ones stay
+        // gone, and new ids come after every old one.
         await alice.DisposeAsync();
         await owner.DisposeAsync();
         controller.Process.Kill();
@@ -81,10 +82,9 @@ public sealed class OwnershipTests : IAsyncLifetime
         await using var again = await TaskClient.ConnectAsync(ownerCap).WaitAsync(Timeout);
         var fresh = await again.RunAsync(new CodeTask("var n = 1;") { Pull = ["n"] }).WaitAsync(Timeout);
         Assert.True(fresh > ownersSlow, $"new id {fresh} is not after the old ones (up to {ownersSlow})");
-        foreach (var old in new[] { ownersTask, ownersSlow, alicesTask })
-        {
-            await NotFoundAsync(() => again.GetResultAsync(old, block: false));
-        }
+        Assert.Equal(41, (await again.GetResultAsync(ownersTask).WaitAsync(Timeout)).Get<int>("secret"));
+        Assert.Equal(CapCluster.Client.TaskStatus.Aborted, (await again.GetResultAsync(ownersSlow).WaitAsync(Timeout)).Status);
+        await NotFoundAsync(() => again.GetResultAsync(alicesTask, block: false));
 
         Assert.Equal(1, (await again.GetResultAsync(fresh).WaitAsync(Timeout)).Get<int>("n"));
     }

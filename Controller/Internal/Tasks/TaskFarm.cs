@@ -1,6 +1,7 @@
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
+using Google.Protobuf;
 
 namespace CapCluster.Controller.Internal.Tasks;
 
@@ -197,6 +198,13 @@ internal sealed partial class TaskFarm
                 {
                     ready.Remove(entry);
                     Finish(entry, TaskState.Aborted, null, "aborted before it ran");
+                }
+                else
+                {
+                    // Journaled as aborted now, so that a controller restarted before the engine answers does not run it again.
+                    var aborted = NewResult(entry, TaskState.Aborted);
+                    aborted.Failure = "aborted while it ran";
+                    journal?.Finish(entry.Id, aborted.ToByteArray());
                 }
             }
         }
