@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using CapCluster.Bench;
 
-// Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks] [compare [--quick]]   (default: core, multiengine, tasks)
+// Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks] [compare [--quick]] [--no-journal]   (default: core, multiengine, tasks)
 var root = Bench.FindRoot();
 var app = Path.Combine(root, "artifacts", "app");
 var quick = args.Contains("--quick");
-var suites = args.Where(a => a != "--quick").ToArray() is { Length: > 0 } named ? named : ["core", "multiengine", "tasks"];
+string[] clusterOptions = args.Contains("--no-journal") ? ["--no-journal"] : [];
+var suites = args.Where(a => a is not ("--quick" or "--no-journal")).ToArray() is { Length: > 0 } named ? named : ["core", "multiengine", "tasks"];
 foreach (var suite in suites)
 {
     switch (suite)
@@ -23,13 +24,13 @@ foreach (var suite in suites)
             await MultiEngineBench.RunScatterGatherAsync(app);
             break;
         case "tasks":
-            await TaskBench.RunAsync(app);
+            await TaskBench.RunAsync(app, clusterOptions);
             break;
         case "compare":
             await CompareBench.RunAsync(app, root, quick);
             break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, compare [--quick]");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, compare [--quick]; --no-journal starts the controller without its task journal");
             return 2;
     }
 }
@@ -78,10 +79,10 @@ namespace CapCluster.Bench
         }
 
         /// <summary>Starts a cluster of <paramref name="engines"/> under a throwaway folder; dispose stops it and deletes the folder.</summary>
-        public static async Task<BenchCluster> StartAsync(string app, int engines)
+        public static async Task<BenchCluster> StartAsync(string app, int engines, params string[] more)
         {
             var folder = Directory.CreateTempSubdirectory("capcluster-bench-").FullName;
-            var (exit, output) = await RunAsync(Path.Combine(app, "capcluster"), folder, "start", "-n", engines.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var (exit, output) = await RunAsync(Path.Combine(app, "capcluster"), folder, ["start", "-n", engines.ToString(System.Globalization.CultureInfo.InvariantCulture), .. more]);
             var cluster = new BenchCluster(app, folder);
             if (exit != 0)
             {

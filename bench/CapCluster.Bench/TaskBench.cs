@@ -6,9 +6,10 @@ namespace CapCluster.Bench;
 /// <summary>Issue 4's figures on 2 engines: no-op round trip, throughput of delegate and code tasks, RSS after 100,000.</summary>
 internal static class TaskBench
 {
-    public static async Task RunAsync(string app)
+    public static async Task RunAsync(string app, string[] clusterOptions)
     {
-        await using var cluster = await Bench.StartAsync(app, 2);
+        await using var cluster = await Bench.StartAsync(app, 2, clusterOptions);
+        Console.WriteLine(clusterOptions.Contains("--no-journal") ? "Task journal: off (--no-journal)" : "Task journal: on");
         {
             var security = cluster.Security;
             await using var tc = await TaskClient.ConnectAsync(Path.Combine(security, "task.cap"));

@@ -13,6 +13,7 @@ var clientPort = new Option<int>("--client-port") { Description = "Pin the clien
 var dataPort = new Option<int>("--data-port") { Description = "Pin the data lanes' port, for bulk pushes and pulls (default: random)" };
 var ip = new Option<string?>("--ip") { Description = "Address the controller listens on (default 127.0.0.1)" };
 var locations = new Option<string[]>("--location") { Description = "Host or address written into the .cap files (repeatable)", Arity = ArgumentArity.ZeroOrMore };
+var noJournal = new Option<bool>("--no-journal") { Description = "Keep the controller's tasks in memory only (by default they are journaled, so a restarted controller resumes them)" };
 var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for every engine to register", DefaultValueFactory = _ => 60 };
 
 var launcher = new Option<string>("--launcher")
@@ -37,7 +38,7 @@ var sshOptions = new Option<string[]>("--ssh-option") { Description = "ssh: an -
 
 var start = new Command("start", "Start a controller and N engines, in the background")
 {
-    engines, enginePort, clientPort, dataPort, ip, locations, timeout, launcher, mpirunArgs,
+    engines, enginePort, clientPort, dataPort, ip, locations, noJournal, timeout, launcher, mpirunArgs,
     partition, timeLimit, account, batchTemplate, hosts, remoteEngine, sharedFolder, sshOptions,
 };
 start.SetAction((parse, ct) => Start(parse, parse.GetValue(launcher)!, ct));
@@ -89,6 +90,7 @@ Task<int> Start(ParseResult parse, string how, CancellationToken ct) => Run(pars
             parse.GetValue(hosts), parse.GetValue(remoteEngine), parse.GetValue(sharedFolder)) { SshOptions = parse.GetValue(sshOptions) ?? [] })
     {
         DataPort = parse.GetValue(dataPort),
+        NoJournal = parse.GetValue(noJournal),
     };
     return new ClusterStarter(Paths(parse), Console.Out).StartAsync(options, ct);
 });

@@ -16,6 +16,9 @@ internal sealed record StartOptions(
     /// <summary>The data lanes' port to pin; 0 (the default) lets the controller pick a free one.</summary>
     public int DataPort { get; init; }
 
+    /// <summary>Start the controller with <c>--no-journal</c>: tasks in memory only, lost with the controller.</summary>
+    public bool NoJournal { get; init; }
+
     /// <summary>The ssh, slurm and pbs options (all defaults when none were given).</summary>
     public LaunchOptions Launch => LaunchOptions ?? new LaunchOptions();
 
@@ -54,6 +57,11 @@ internal sealed record StartOptions(
         {
             yield return "--location";
             yield return location;
+        }
+
+        if (NoJournal)
+        {
+            yield return "--no-journal";
         }
     }
 
