@@ -24,10 +24,10 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
         router.MapUnary(CapClusterMethods.TasksOpenStream, (_, context) => Task.FromResult(streams.Grant(context, CapClusterMethods.Tasks, TasksAsync)));
         router.MapUnary(CapClusterMethods.GetResults, GetResultsAsync);
         router.MapUnary(CapClusterMethods.Abort, (request, context) =>
-            GuardedAsync(context, () => Task.FromResult(new AbortReply { Aborted = { farm.Abort(CallerOf(context), request.TaskIds) } })));
+            GuardedAsync(context, async () => new AbortReply { Aborted = { await farm.AbortAsync(CallerOf(context), request.TaskIds).ConfigureAwait(false) } }));
         CapabilityCheckHandler.Map(router, CapClusterMethods.TaskFarmCheck);
         router.MapUnary(CapClusterMethods.ClearResults, (request, context) =>
-            GuardedAsync(context, () => Task.FromResult(new ClearReply { Cleared = farm.Clear(CallerOf(context), request.TaskIds) })));
+            GuardedAsync(context, async () => new ClearReply { Cleared = await farm.ClearAsync(CallerOf(context), request.TaskIds).ConfigureAwait(false) }));
     }
 
     private static CapabilityRecord CallerOf(ServerCallContext context) =>

@@ -1,12 +1,17 @@
 using System.Diagnostics;
 using CapCluster.Bench;
 
-// Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks] [compare [--quick]] [--no-journal]   (default: core, multiengine, tasks)
+// Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks] [compare [--quick]] [chaos [--minutes N] [--controller]] [memory] [--no-journal]
+// (default: core, multiengine, tasks)
 var root = Bench.FindRoot();
 var app = Path.Combine(root, "artifacts", "app");
 var quick = args.Contains("--quick");
 string[] clusterOptions = args.Contains("--no-journal") ? ["--no-journal"] : [];
-var suites = args.Where(a => a is not ("--quick" or "--no-journal")).ToArray() is { Length: > 0 } named ? named : ["core", "multiengine", "tasks"];
+var minutesAt = Array.IndexOf(args, "--minutes");
+var minutes = minutesAt >= 0 && minutesAt + 1 < args.Length ? double.Parse(args[minutesAt + 1], System.Globalization.CultureInfo.InvariantCulture) : 2;
+var suites = args.Where((a, i) => a is not ("--quick" or "--no-journal" or "--controller" or "--minutes") && !(minutesAt >= 0 && i == minutesAt + 1)).ToArray() is { Length: > 0 } named
+    ? named
+    : ["core", "multiengine", "tasks"];
 foreach (var suite in suites)
 {
     switch (suite)
@@ -29,8 +34,18 @@ foreach (var suite in suites)
         case "compare":
             await CompareBench.RunAsync(app, root, quick);
             break;
+        case "memory":
+            await MemoryBench.RunAsync(app, clusterOptions);
+            break;
+        case "chaos":
+            if (await ChaosBench.RunAsync(app, TimeSpan.FromMinutes(minutes), args.Contains("--controller")) != 0)
+            {
+                return 1;
+            }
+
+            break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, compare [--quick]; --no-journal starts the controller without its task journal");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, compare [--quick], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
             return 2;
     }
 }

@@ -12,14 +12,27 @@ namespace CapCluster.Controller.Internal.Tasks;
 internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSubscriber? subscriber, long submittedUnixUs)
 {
     private static readonly TaskSpec FinishedSpec = new();
+    private static readonly TaskSpec SpilledSpec = new();
 
     private TaskCompletionSource? finished;
     private byte[]? result;
 
     public long Id { get; } = id;
 
-    /// <summary>What the task runs; dropped once it finished (only the result is kept).</summary>
+    /// <summary>What the task runs; dropped once it finished (only the result is kept), or while it waits in the journal.</summary>
     public TaskSpec Spec { get; private set; } = spec;
+
+    /// <summary>Its spec waits in the journal (see <see cref="Spill"/>), to be read back before it runs.</summary>
+    public bool IsSpilled => ReferenceEquals(Spec, SpilledSpec);
+
+    /// <summary>Whether its spec may wait in the journal: nothing the farm reads before dispatch (requirements, a recovery task) is in it.</summary>
+    public bool CanSpill => !IsFinished && !IsSpilled && !RunningRecovery && Spec.Requires.Count == 0 && Spec.Recovery is null;
+
+    /// <summary>Drops the spec from memory; the journal holds it (call only once it is durable).</summary>
+    public void Spill() => Spec = SpilledSpec;
+
+    /// <summary>Takes the spec back, read from the journal.</summary>
+    public void Unspill(TaskSpec spec) => Spec = spec;
 
     /// <summary>The capability that submitted it: who may see it, and whose counts it is in.</summary>
     public TaskOwner Owner { get; } = owner;

@@ -106,6 +106,7 @@ internal sealed partial class TaskFarm
 
     private void Dispatch(EngineSession engine, List<TaskEntry> batch)
     {
+        Unspill(batch);
         var load = LoadOf(engine.Id);
         var request = new TaskBatch();
         foreach (var entry in batch)

@@ -1,3 +1,4 @@
+using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
 using Google.Protobuf;
@@ -5,9 +6,9 @@ using Google.Protobuf;
 namespace CapCluster.Controller.Internal.Tasks;
 
 /// <summary>
-/// With a journal, accepted tasks wait (holding their ids) until the journal's next group commit has made them
-/// durable; only then are they admitted to run and answered. A restart reads the journal back: finished tasks
-/// keep their results, every other task is queued again (its retries not charged for the lost controller).
+/// With a journal, accepted tasks are answered only once the journal's next group commit has made them durable; they
+/// run meanwhile. A restart reads the journal back: finished tasks keep their results, every other task is queued
+/// again (its retries not charged for the lost controller).
 /// </summary>
 internal sealed partial class TaskFarm
 {
@@ -59,6 +60,8 @@ internal sealed partial class TaskFarm
             {
                 Admit(entry);
             }
+
+            SpillBeyondLimit(queued);
         }
 
         DeliverFinished();
@@ -66,43 +69,133 @@ internal sealed partial class TaskFarm
         return (queued.Count, finished);
     }
 
-    /// <summary>Hands accepted tasks to the journal; admits them once durable, or drops them saying why not.</summary>
+    /// <summary>
+    /// Hands accepted tasks to the journal. They run meanwhile; if the journal cannot keep them they are aborted
+    /// (their submission is answered refused, saying why), so that nothing runs that a restart would not know of.
+    /// </summary>
     private Task<string?> Journal(List<TaskEntry> admitted, List<(string Hash, ByteString Image)> images)
     {
         var records = admitted.Select(e => (e.Id, e.Owner.CapabilityId, e.SubmittedUnixUs, e.Spec)).ToList();
         return journal!.Submit(records, images).ContinueWith(
             written =>
             {
+                if (written.IsCompletedSuccessfully)
+                {
+                    lock (sync)
+                    {
+                        SpillBeyondLimit(admitted);
+                    }
+
+                    return (string?)null;
+                }
+
+                var reason = written.Exception?.InnerException?.Message ?? "the task journal could not be written";
                 lock (sync)
                 {
-                    if (written.IsCompletedSuccessfully)
+                    var unwritten = admitted.Where(e => !e.IsFinished).ToHashSet();
+                    for (var node = ready.First; node is not null;)
                     {
-                        Admit(admitted);
-                    }
-                    else
-                    {
-                        foreach (var entry in admitted)
+                        var next = node.Next;
+                        if (unwritten.Contains(node.Value))
                         {
-                            tasks.Remove(entry.Id);
-                            Tally(entry, static c => c.Submitted--);
+                            ready.Remove(node);
+                        }
+
+                        node = next;
+                    }
+
+                    foreach (var entry in unwritten)
+                    {
+                        entry.AbortRequested = true;
+                        if (entry.State == TaskState.Queued)
+                        {
+                            Finish(entry, TaskState.Aborted, null, "not journaled: " + reason);
                         }
                     }
                 }
 
-                if (!written.IsCompletedSuccessfully)
-                {
-                    journal.Forget([.. admitted.Select(e => e.Id)]);
-                    return written.Exception?.InnerException?.Message ?? "the task journal could not be written";
-                }
-
                 DeliverFinished();
-                Pump();
-                return (string?)null;
+                return reason;
             },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             System.Threading.Tasks.TaskScheduler.Default);
     }
+
+    /// <summary>Completes once the journal holds everything handed to it so far.</summary>
+    private async Task Recorded(string what)
+    {
+        if (journal is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await journal.Flush().ConfigureAwait(false);
+        }
+        catch (CapClusterException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"{what}, but the controller could not journal it, so a restart may not know: {e.Message}"));
+        }
+    }
+
+    /// <summary>Drops from memory the specs of durable queued <paramref name="candidates"/> while more than the limit are queued.</summary>
+    private void SpillBeyondLimit(List<TaskEntry> candidates)
+    {
+        if (journal is null || ready.Count <= options.MaxQueuedSpecsInMemory)
+        {
+            return;
+        }
+
+        foreach (var entry in candidates)
+        {
+            if (entry.State == TaskState.Queued && entry.CanSpill)
+            {
+                entry.Spill();
+            }
+        }
+    }
+
+    /// <summary>Reads back the specs of spilled tasks about to run, in one query.</summary>
+    private void Unspill(List<TaskEntry> batch)
+    {
+        List<TaskEntry>? spilled = null;
+        foreach (var entry in batch)
+        {
+            if (entry.IsSpilled)
+            {
+                (spilled ??= []).Add(entry);
+            }
+        }
+
+        if (spilled is null)
+        {
+            return;
+        }
+
+        Dictionary<long, TaskSpec> specs;
+        var problem = "it is missing from the journal";
+        try
+        {
+            specs = journal!.ReadSpecs([.. spilled.Select(e => e.Id)]);
+        }
+        catch (CapClusterException e)
+        {
+            specs = [];
+            problem = e.Message;
+        }
+
+        foreach (var entry in spilled)
+        {
+            // A spec that cannot be read back (short of the journal being damaged, it cannot happen) fails its task, saying why.
+            entry.Unspill(specs.TryGetValue(entry.Id, out var spec)
+                ? assemblies.Strip(spec)
+                : new TaskSpec { Code = new CodeTaskSpec { Code = $"throw new System.InvalidOperationException({QuotedFailure(problem)});" } });
+        }
+    }
+
+    private static string QuotedFailure(string text) => "\"the task's spec could not be read back: " + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>The farm's view of a journaled task's owner, which may since have left the registry.</summary>
     private TaskOwner OwnerOf(string capabilityId) =>

@@ -138,15 +138,9 @@ internal sealed partial class TaskFarm
                 }
             }
 
-            if (journal is null || admitted.Count == 0)
-            {
-                Admit(admitted);
-                durable = Task.FromResult<string?>(null);
-            }
-            else
-            {
-                durable = Journal(admitted, images!);
-            }
+            // Tasks run while the journal writes them; only the answer to the client waits for it.
+            durable = journal is null || admitted.Count == 0 ? Task.FromResult<string?>(null) : Journal(admitted, images!);
+            Admit(admitted);
         }
 
         Pump();
@@ -183,9 +177,20 @@ internal sealed partial class TaskFarm
         }
     }
 
-    /// <summary>Aborts tasks: queued ones never run; running ones are reported aborted when they end.</summary>
+    /// <summary>
+    /// Aborts tasks: queued ones never run; running ones are reported aborted when they end. Answers once the journal
+    /// holds the aborts, so that a restarted controller does not run them again.
+    /// </summary>
     /// <exception cref="TaskNotHeldException">An id is not one of the caller's tasks held here; nothing was aborted.</exception>
-    public IReadOnlyList<long> Abort(CapabilityRecord caller, IReadOnlyList<long> ids)
+    /// <exception cref="RpcException">UNAVAILABLE: aborted, but the journal could not record it.</exception>
+    public async Task<IReadOnlyList<long>> AbortAsync(CapabilityRecord caller, IReadOnlyList<long> ids)
+    {
+        var done = Abort(caller, ids);
+        await Recorded("aborted").ConfigureAwait(false);
+        return done;
+    }
+
+    private IReadOnlyList<long> Abort(CapabilityRecord caller, IReadOnlyList<long> ids)
     {
         var done = new List<long>();
         lock (sync)
@@ -218,7 +223,15 @@ internal sealed partial class TaskFarm
     /// result the caller itself submitted. Unfinished tasks named are left alone.
     /// </summary>
     /// <exception cref="TaskNotHeldException">An id is not one of the caller's tasks held here; nothing was cleared.</exception>
-    public int Clear(CapabilityRecord caller, IReadOnlyList<long> ids)
+    /// <exception cref="RpcException">UNAVAILABLE: cleared, but the journal could not record it.</exception>
+    public async Task<int> ClearAsync(CapabilityRecord caller, IReadOnlyList<long> ids)
+    {
+        var cleared = Clear(caller, ids);
+        await Recorded("cleared").ConfigureAwait(false);
+        return cleared;
+    }
+
+    private int Clear(CapabilityRecord caller, IReadOnlyList<long> ids)
     {
         lock (sync)
         {
@@ -226,6 +239,13 @@ internal sealed partial class TaskFarm
             var chosen = ids.Count == 0 ? [.. tasks.Values.Where(t => t.IsFinished && ReferenceEquals(t.Owner, owner))] : Visible(owner, ids);
             var cleared = chosen.Where(t => t.IsFinished && tasks.Remove(t.Id)).Select(t => t.Id).ToList();
             journal?.Forget(cleared);
+            if (tasks.Count < tasks.EnsureCapacity(0) / 4)
+            {
+                // A million tasks done and cleared should not keep a million slots.
+                tasks.TrimExcess();
+                finishedOrder.TrimExcess();
+            }
+
             return cleared.Count;
         }
     }

@@ -20,4 +20,11 @@ internal sealed record TaskFarmOptions
     /// continues after the last reserved block. Default 100,000.
     /// </summary>
     public long IdBlock { get; init; } = 100_000;
+
+    /// <summary>
+    /// Queued tasks whose specs stay in memory. With a journal, the specs of tasks queued beyond this (without
+    /// requirements or a recovery task) are dropped from memory once durable and read back just before they run,
+    /// so a million queued tasks cost the controller an entry each, not their specs. Default 50,000.
+    /// </summary>
+    public int MaxQueuedSpecsInMemory { get; init; } = 50_000;
 }

@@ -4,50 +4,64 @@ namespace CapCluster.Controller.Internal.Tasks;
 
 internal sealed partial class TaskJournal
 {
-    /// <summary>The writer's prepared statements, made once and enlisted in each transaction.</summary>
+    /// <summary>
+    /// The writer's prepared statements, made once and enlisted in each transaction. Rows go in many to a statement
+    /// (16, 4 or 1 at a time): a statement's own cost is much of what a small row costs, and binding grows faster than
+    /// linearly with a statement's parameters (16 rows measured faster than 64).
+    /// </summary>
     private sealed class Commands : IDisposable
     {
-        private readonly SqliteCommand insert;
-        private readonly SqliteCommand finish;
-        private readonly SqliteCommand forget;
+        private static readonly int[] Sizes = [16, 4, 1];
+
+        private readonly Dictionary<int, SqliteCommand> insertTasks = [];
+        private readonly Dictionary<int, SqliteCommand> insertResults = [];
+        private readonly Dictionary<int, SqliteCommand> forgetTasks = [];
+        private readonly Dictionary<int, SqliteCommand> forgetResults = [];
         private readonly SqliteCommand addAssembly;
 
         public Commands(SqliteConnection connection)
         {
-            insert = Prepare(connection, "INSERT OR REPLACE INTO tasks (id, owner, submitted_us, spec) VALUES ($id, $owner, $submitted, $spec)", "$id", "$owner", "$submitted", "$spec");
-            finish = Prepare(connection, "UPDATE tasks SET result = $result, result_file = $file, spec = x'' WHERE id = $id", "$id", "$result", "$file");
-            forget = Prepare(connection, "DELETE FROM tasks WHERE id = $id RETURNING result_file", "$id");
-            addAssembly = Prepare(connection, "INSERT OR IGNORE INTO assemblies (hash, image) VALUES ($hash, $image)", "$hash", "$image");
+            foreach (var n in Sizes)
+            {
+                insertTasks[n] = Prepare(connection, $"INSERT OR REPLACE INTO tasks (id, owner, submitted_us, spec) VALUES {Rows(n, 4)}", n * 4);
+                insertResults[n] = Prepare(connection, $"INSERT OR REPLACE INTO results (id, result, in_file) VALUES {Rows(n, 3)}", n * 3);
+                forgetTasks[n] = Prepare(connection, $"DELETE FROM tasks WHERE id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"$p{i}"))})", n);
+                forgetResults[n] = Prepare(connection, $"DELETE FROM results WHERE id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"$p{i}"))})", n);
+            }
+
+            addAssembly = Prepare(connection, "INSERT OR IGNORE INTO assemblies (hash, image) VALUES ($p0, $p1)", 2);
         }
 
         public void Enlist(SqliteTransaction transaction)
         {
-            insert.Transaction = finish.Transaction = forget.Transaction = addAssembly.Transaction = transaction;
+            foreach (var command in insertTasks.Values.Concat(insertResults.Values).Concat(forgetTasks.Values).Concat(forgetResults.Values).Append(addAssembly))
+            {
+                command.Transaction = transaction;
+            }
         }
 
-        public void Insert(long id, string owner, long submittedUs, byte[] spec)
-        {
-            insert.Parameters[0].Value = id;
-            insert.Parameters[1].Value = owner;
-            insert.Parameters[2].Value = submittedUs;
-            insert.Parameters[3].Value = spec;
-            insert.ExecuteNonQuery();
-        }
+        public void InsertTasks(List<(long Id, string Owner, long SubmittedUs, byte[] Spec)> rows) =>
+            Run(insertTasks, rows, static (parameters, at, row) =>
+            {
+                parameters[at].Value = row.Id;
+                parameters[at + 1].Value = row.Owner;
+                parameters[at + 2].Value = row.SubmittedUs;
+                parameters[at + 3].Value = row.Spec;
+            }, 4);
 
-        /// <summary>Stores the result, or with <paramref name="result"/> null notes that it is in its file.</summary>
-        public void Finish(long id, byte[]? result)
-        {
-            finish.Parameters[0].Value = id;
-            finish.Parameters[1].Value = (object?)result ?? DBNull.Value;
-            finish.Parameters[2].Value = result is null ? 1 : 0;
-            finish.ExecuteNonQuery();
-        }
+        /// <summary>Stores results; a null result notes that it is in its file.</summary>
+        public void InsertResults(List<(long Id, byte[]? Result)> rows) =>
+            Run(insertResults, rows, static (parameters, at, row) =>
+            {
+                parameters[at].Value = row.Id;
+                parameters[at + 1].Value = (object?)row.Result ?? DBNull.Value;
+                parameters[at + 2].Value = row.Result is null ? 1 : 0;
+            }, 3);
 
-        /// <summary>Deletes a task; true when its result was in a file (which the caller deletes).</summary>
-        public bool Forget(long id)
+        public void Forget(List<long> ids)
         {
-            forget.Parameters[0].Value = id;
-            return forget.ExecuteScalar() is long file && file == 1;
+            Run(forgetTasks, ids, static (parameters, at, id) => parameters[at].Value = id, 1);
+            Run(forgetResults, ids, static (parameters, at, id) => parameters[at].Value = id, 1);
         }
 
         public void AddAssembly(string hash, byte[] image)
@@ -59,19 +73,42 @@ internal sealed partial class TaskJournal
 
         public void Dispose()
         {
-            insert.Dispose();
-            finish.Dispose();
-            forget.Dispose();
-            addAssembly.Dispose();
+            foreach (var command in insertTasks.Values.Concat(insertResults.Values).Concat(forgetTasks.Values).Concat(forgetResults.Values).Append(addAssembly))
+            {
+                command.Dispose();
+            }
         }
 
-        private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] names)
+        /// <summary>Runs <paramref name="rows"/> through the largest statements that fit, then the smaller ones.</summary>
+        private static void Run<T>(Dictionary<int, SqliteCommand> bySize, List<T> rows, Action<SqliteParameterCollection, int, T> bind, int width)
+        {
+            var done = 0;
+            foreach (var size in Sizes)
+            {
+                var command = bySize[size];
+                while (rows.Count - done >= size)
+                {
+                    for (var i = 0; i < size; i++)
+                    {
+                        bind(command.Parameters, i * width, rows[done + i]);
+                    }
+
+                    command.ExecuteNonQuery();
+                    done += size;
+                }
+            }
+        }
+
+        private static string Rows(int rows, int width) =>
+            string.Join(", ", Enumerable.Range(0, rows).Select(r => "(" + string.Join(", ", Enumerable.Range(0, width).Select(c => $"$p{(r * width) + c}")) + ")"));
+
+        private static SqliteCommand Prepare(SqliteConnection connection, string sql, int parameters)
         {
             var command = connection.CreateCommand();
             command.CommandText = sql;
-            foreach (var name in names)
+            for (var i = 0; i < parameters; i++)
             {
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+                command.Parameters.Add(new SqliteParameter { ParameterName = $"$p{i}" });
             }
 
             return command;

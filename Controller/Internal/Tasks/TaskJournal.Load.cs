@@ -32,12 +32,18 @@ internal sealed partial class TaskJournal
 
             using (var command = connection.CreateCommand())
             {
-                command.CommandText = "SELECT id, owner, submitted_us, spec, result, result_file FROM tasks ORDER BY id";
+                command.CommandText = "SELECT t.id, t.owner, t.submitted_us, t.spec, r.result, r.in_file FROM tasks t LEFT JOIN results r ON r.id = t.id ORDER BY t.id";
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
                     current = reader.GetInt64(0);
-                    var result = reader.GetInt64(5) == 1
+                    var inFile = !reader.IsDBNull(5) && reader.GetInt64(5) == 1;
+                    if (inFile)
+                    {
+                        filed.Add(current);
+                    }
+
+                    var result = inFile
                         ? TaskResult.Parser.ParseFrom(File.ReadAllBytes(ResultFile(current)))
                         : reader.IsDBNull(4) ? null : TaskResult.Parser.ParseFrom((byte[])reader[4]);
                     var spec = result is null ? TaskSpec.Parser.ParseFrom((byte[])reader[3]) : null;
@@ -53,5 +59,44 @@ internal sealed partial class TaskJournal
         }
 
         return (tasks, images);
+    }
+
+    /// <summary>The specs of queued tasks whose specs were dropped from memory, by id (on a reading connection of its own).</summary>
+    /// <exception cref="CapClusterException">They cannot be read.</exception>
+    public Dictionary<long, TaskSpec> ReadSpecs(IReadOnlyList<long> ids)
+    {
+        var specs = new Dictionary<long, TaskSpec>(ids.Count);
+        lock (readerGate)
+        {
+            try
+            {
+                reader ??= OpenReader();
+                using var command = reader.CreateCommand();
+                command.CommandText = $"SELECT id, spec FROM tasks WHERE id IN ({string.Join(", ", ids.Select((_, i) => $"$p{i}"))})";
+                for (var i = 0; i < ids.Count; i++)
+                {
+                    command.Parameters.AddWithValue($"$p{i}", ids[i]);
+                }
+
+                using var rows = command.ExecuteReader();
+                while (rows.Read())
+                {
+                    specs[rows.GetInt64(0)] = TaskSpec.Parser.ParseFrom((byte[])rows[1]);
+                }
+            }
+            catch (Exception e) when (e is SqliteException or InvalidProtocolBufferException)
+            {
+                throw new CapClusterException($"{Path.Combine(Folder, DatabaseName)}: queued tasks cannot be read back from the task journal ({Reason(e)})", e);
+            }
+        }
+
+        return specs;
+    }
+
+    private SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Folder, DatabaseName), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
     }
 }

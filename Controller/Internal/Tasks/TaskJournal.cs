@@ -25,8 +25,14 @@ internal sealed partial class TaskJournal : IDisposable
     private readonly ILogger logger;
     private readonly Thread writer;
     private readonly object gate = new();
+    private readonly object readerGate = new();
+
+    // Ids whose result is a file in results/ (touched by the writer thread, and by Load before any write).
+    private readonly HashSet<long> filed = [];
     private List<Op> pending = [];
     private List<Op> spare = [];
+    private SqliteConnection? reader;
+    private bool waited;
     private bool stopping;
     private bool failing;
 
@@ -64,9 +70,8 @@ internal sealed partial class TaskJournal : IDisposable
                     id INTEGER PRIMARY KEY,
                     owner TEXT NOT NULL,
                     submitted_us INTEGER NOT NULL,
-                    spec BLOB NOT NULL,
-                    result BLOB,
-                    result_file INTEGER NOT NULL DEFAULT 0);
+                    spec BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, result BLOB, in_file INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS assemblies (hash TEXT PRIMARY KEY, image BLOB NOT NULL);
                 """);
             var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
@@ -96,8 +101,17 @@ internal sealed partial class TaskJournal : IDisposable
     /// <summary>Journals newly accepted tasks (and assembly images seen for the first time); completes once they are durable.</summary>
     public Task Submit(IReadOnlyList<(long Id, string Owner, long SubmittedUs, TaskSpec Spec)> tasks, IReadOnlyList<(string Hash, ByteString Image)> images)
     {
-        var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed on the writer thread, which then answers the client itself: no thread hop on a task's way.
+        var durable = new TaskCompletionSource();
         Enqueue(new Op(OpKind.Submit, tasks, images, durable));
+        return durable.Task;
+    }
+
+    /// <summary>Completes once everything handed to the journal before it is durable.</summary>
+    public Task Flush()
+    {
+        var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(new Op(OpKind.Flush, null, null, durable));
         return durable.Task;
     }
 
@@ -124,6 +138,10 @@ internal sealed partial class TaskJournal : IDisposable
 
         writer.Join();
         connection.Dispose();
+        lock (readerGate)
+        {
+            reader?.Dispose();
+        }
     }
 
     private void Enqueue(Op op)
@@ -137,13 +155,24 @@ internal sealed partial class TaskJournal : IDisposable
             }
 
             pending.Add(op);
-            if (pending.Count == 1)
+            if (op.Durable is not null && !waited)
             {
+                // Somebody waits for this one: write now.
+                waited = true;
+                Monitor.Pulse(gate);
+            }
+            else if (pending.Count == 1 || pending.Count == options.FlushCount)
+            {
+                // The first starts the writer's short wait for more; a full batch ends it.
                 Monitor.Pulse(gate);
             }
         }
     }
 
+    /// <summary>
+    /// Writes what is pending: at once when a submission waits for it, otherwise (results, forgetting) once
+    /// <see cref="TaskJournalOptions.FlushCount"/> ops are pending or <see cref="TaskJournalOptions.FlushDelay"/> passed.
+    /// </summary>
     private void WriteLoop()
     {
         using var commands = new Commands(connection);
@@ -152,17 +181,30 @@ internal sealed partial class TaskJournal : IDisposable
             List<Op> batch;
             lock (gate)
             {
-                while (pending.Count == 0 && !stopping)
+                while (!stopping && !waited && pending.Count < options.FlushCount)
                 {
-                    Monitor.Wait(gate);
+                    if (pending.Count == 0)
+                    {
+                        Monitor.Wait(gate);
+                    }
+                    else if (!Monitor.Wait(gate, options.FlushDelay))
+                    {
+                        break;
+                    }
                 }
 
                 if (pending.Count == 0)
                 {
-                    return;
+                    if (stopping)
+                    {
+                        return;
+                    }
+
+                    continue;
                 }
 
-                (batch, pending, spare) = (pending, spare, []);
+                waited = false;
+                (batch, pending) = (pending, spare);
             }
 
             Write(batch, commands);
@@ -181,11 +223,7 @@ internal sealed partial class TaskJournal : IDisposable
             using (var transaction = connection.BeginTransaction())
             {
                 commands.Enlist(transaction);
-                foreach (var op in batch)
-                {
-                    Apply(op, commands);
-                }
-
+                Apply(batch, commands);
                 transaction.Commit();
             }
 
@@ -218,55 +256,71 @@ internal sealed partial class TaskJournal : IDisposable
         }
     }
 
-    private void Apply(Op op, Commands commands)
+    /// <summary>
+    /// One transaction's rows, by table: the tasks, then the results, then what is forgotten (a task is forgotten only
+    /// after its result was journaled, so within a transaction this order keeps every id's history).
+    /// </summary>
+    private void Apply(List<Op> batch, Commands commands)
     {
-        switch (op.Kind)
+        var inserted = new List<(long, string, long, byte[])>();
+        var results = new List<(long, byte[]?)>();
+        var forgotten = new List<long>();
+        foreach (var op in batch)
         {
-            case OpKind.Submit:
-                foreach (var (hash, image) in op.Images!)
-                {
-                    commands.AddAssembly(hash, image.ToByteArray());
-                }
-
-                foreach (var (id, owner, submittedUs, spec) in op.Tasks!)
-                {
-                    commands.Insert(id, owner, submittedUs, spec.ToByteArray());
-                }
-
-                break;
-            case OpKind.Finish when op.Result!.Length > options.LargeResult:
-                var file = ResultFile(op.Id);
-                var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-                if (!OperatingSystem.IsWindows())
-                {
-                    create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                }
-
-                using (var stream = new FileStream(file, create))
-                {
-                    stream.Write(op.Result);
-                    if (options.SyncEveryCommit)
+            switch (op.Kind)
+            {
+                case OpKind.Submit:
+                    foreach (var (hash, image) in op.Images!)
                     {
-                        stream.Flush(flushToDisk: true);
+                        commands.AddAssembly(hash, image.ToByteArray());
                     }
-                }
 
-                commands.Finish(op.Id, null);
-                break;
-            case OpKind.Finish:
-                commands.Finish(op.Id, op.Result);
-                break;
-            case OpKind.Forget:
-                foreach (var id in op.Ids!)
-                {
-                    if (commands.Forget(id))
+                    foreach (var (id, owner, submittedUs, spec) in op.Tasks!)
                     {
-                        File.Delete(ResultFile(id));
+                        inserted.Add((id, owner, submittedUs, spec.ToByteArray()));
                     }
-                }
 
-                break;
+                    break;
+                case OpKind.Finish when op.Result!.Length > options.LargeResult:
+                    WriteResultFile(op.Id, op.Result);
+                    results.Add((op.Id, null));
+                    break;
+                case OpKind.Finish:
+                    results.Add((op.Id, op.Result));
+                    break;
+                case OpKind.Forget:
+                    forgotten.AddRange(op.Ids!);
+                    break;
+            }
         }
+
+        commands.InsertTasks(inserted);
+        commands.InsertResults(results);
+        commands.Forget(forgotten);
+        foreach (var id in forgotten.Where(filed.Remove))
+        {
+            File.Delete(ResultFile(id));
+        }
+    }
+
+    private void WriteResultFile(long id, byte[] result)
+    {
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(ResultFile(id), create))
+        {
+            stream.Write(result);
+            if (options.SyncEveryCommit)
+            {
+                stream.Flush(flushToDisk: true);
+            }
+        }
+
+        filed.Add(id);
     }
 
     private string ResultFile(long id) => Path.Combine(ResultsFolder, id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".result");
@@ -309,6 +363,7 @@ internal sealed partial class TaskJournal : IDisposable
         Submit,
         Finish,
         Forget,
+        Flush,
     }
 
     private sealed record Op(
