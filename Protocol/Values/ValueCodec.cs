@@ -18,8 +18,9 @@ namespace CapCluster.Protocol.Values;
 /// the exact element type and rank; lists as <see cref="List{T}"/> when the sender's list
 /// had a scalar element type, else <c>List&lt;object?&gt;</c>; dictionaries as
 /// <see cref="Dictionary{TKey,TValue}"/> likewise (else of object keys and values); tuples
-/// as the same tuple kind and arity; JSON as the sender's type when it is loaded here,
-/// else <see cref="System.Text.Json.JsonElement"/>.</para>
+/// as the same tuple kind and arity; JSON as the sender's type when this program agreed to
+/// it (<see cref="ValueTypes"/>), else <see cref="System.Text.Json.JsonElement"/> (at most 16 MiB
+/// and 64 levels deep).</para>
 /// </remarks>
 public static class ValueCodec
 {
@@ -35,7 +36,8 @@ public static class ValueCodec
     /// <summary>
     /// Resolves an assembly-qualified type name of a JSON value that is not in an assembly
     /// already loaded in this process (for example a type defined in an engine's script
-    /// load context). Null by default. Assemblies are never loaded because a peer named them.
+    /// load context); a type it returns counts as agreed (<see cref="ValueTypes"/>). Null by
+    /// default. Assemblies are never loaded because a peer named them.
     /// </summary>
     public static Func<string, Type?>? TypeResolver { get; set; }
 

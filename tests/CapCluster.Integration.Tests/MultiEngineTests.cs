@@ -52,6 +52,20 @@ public sealed class MultiEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JsonValueNamingATypeTheReceiverDidNotAgreeTo_ArrivesAsJsonElement_BothWays()
+    {
+        // The client sends a StringBuilder's JSON under its type name: the engine does not build one.
+        await Mec.PushAsync("sb", new System.Text.StringBuilder("hi", 64)).GetAsync(Timeout);
+        Assert.All(await Mec.ExecuteAsync("sb.GetType().Name").GetAsync(Timeout), r => Assert.Equal("JsonElement", r.ValueText));
+
+        // The engine's values, typed by its own code, reach the client as JSON unless the client asks for a type.
+        await Mec.ExecuteAsync("record Spot(int X); var spot = new Spot(5); var builder = new System.Text.StringBuilder(\"x\");").GetAsync(Timeout);
+        Assert.All(await Mec.PullAsync<object?>("builder").GetAsync(Timeout), v => Assert.IsType<System.Text.Json.JsonElement>(v));
+        Assert.All(await Mec.ExecuteAsync("spot.X + 1").GetAsync(Timeout), r => Assert.Equal("6", r.ValueText));
+        Assert.All(await Mec.PullAsync<Spot>("spot").GetAsync(Timeout), v => Assert.Equal(new Spot(5), v));
+    }
+
+    [Fact]
     public async Task PushPull_EveryValueKind_RoundTrips()
     {
         var matrix = new double[,] { { 1.5, 2.5, 3.5 }, { 4.5, 5.5, double.NaN } };
@@ -272,3 +286,5 @@ public sealed class MultiEngineTests : IAsyncLifetime
         Assert.Equal([5, 5], await Mec.PullAsync<int>("fromFile", [0, 1]).GetAsync(Timeout));
     }
 }
+
+public sealed record Spot(int X);

@@ -48,6 +48,10 @@ internal sealed partial class EngineNamespace : IDisposable
         if (_options.RebaseEvery < 1)
             throw new ArgumentOutOfRangeException(nameof(options), _options.RebaseEvery, "RebaseEvery must be at least 1.");
         _chain = new SubmissionChain(0, _options.Usings, _options.Optimize);
+
+        // Values from clients are rebuilt as types this engine's own compiled code declares; any other stays JSON.
+        CapCluster.Protocol.Values.ValueTypes.AgreedWhen ??= static type =>
+            System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(type.Assembly) is SubmissionLoadContext;
     }
 
     /// <summary>Submissions compiled so far (cache hits compile nothing).</summary>

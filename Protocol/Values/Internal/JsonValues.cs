@@ -12,6 +12,12 @@ namespace CapCluster.Protocol.Values.Internal;
 /// </summary>
 internal static class JsonValues
 {
+    /// <summary>Largest JSON value decoded: 16 MiB (large data travels as arrays).</summary>
+    public const int MaxBytes = 16 << 20;
+
+    /// <summary>Deepest JSON nesting decoded.</summary>
+    public const int MaxDepth = 64;
+
     private const int MaxProbeDepth = 8;
 
     // Namespaces whose types are handles on the running process or the machine, not data.
@@ -25,6 +31,7 @@ internal static class JsonValues
     {
         IncludeFields = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        MaxDepth = MaxDepth,
     };
 
     /// <summary>Why <paramref name="type"/> cannot travel as JSON, or null when it may.</summary>
@@ -142,7 +149,8 @@ internal static class JsonValues
     /// here (never loading one from disk because a peer named it), then through
     /// <see cref="ValueCodec.TypeResolver"/>.
     /// </summary>
-    public static Type? Resolve(string typeName)
+    /// <returns>The type, and whether <see cref="ValueCodec.TypeResolver"/> named it (which counts as agreeing to it).</returns>
+    public static (Type? Type, bool FromResolver) Resolve(string typeName)
     {
         Type? type = null;
         try
@@ -153,7 +161,7 @@ internal static class JsonValues
         {
         }
 
-        return type ?? ValueCodec.TypeResolver?.Invoke(typeName);
+        return type is not null ? (type, false) : (ValueCodec.TypeResolver?.Invoke(typeName), true);
     }
 
     private static Assembly? LoadedAssembly(AssemblyName name)

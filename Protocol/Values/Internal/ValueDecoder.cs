@@ -185,23 +185,24 @@ internal static class ValueDecoder
 
     private static object DecodeJson(JsonObject json)
     {
-        var type = JsonValues.Resolve(json.TypeName);
-        if (type is null)
+        if (json.Utf8Json.Length > JsonValues.MaxBytes)
+        {
+            throw ValueErrors.Malformed($"a JSON value of {json.Utf8Json.Length:N0} bytes is over the limit of {JsonValues.MaxBytes:N0}; send large data as arrays");
+        }
+
+        // Only a type this program agreed to is rebuilt (see ValueTypes); any other stays JSON.
+        var (type, fromResolver) = JsonValues.Resolve(json.TypeName);
+        if (type is null || !(fromResolver || ValueTypes.IsAgreed(type)) || JsonValues.Refusal(type) is not null)
         {
             try
             {
-                using var document = JsonDocument.Parse(json.Utf8Json.Memory);
+                using var document = JsonDocument.Parse(json.Utf8Json.Memory, new JsonDocumentOptions { MaxDepth = JsonValues.MaxDepth });
                 return document.RootElement.Clone();
             }
             catch (JsonException e)
             {
-                throw ValueErrors.Malformed($"the JSON of a {json.TypeName} is not valid JSON", e);
+                throw ValueErrors.Malformed($"the JSON of a {json.TypeName} is not valid JSON, or nested deeper than {JsonValues.MaxDepth}", e);
             }
-        }
-
-        if (JsonValues.Refusal(type) is { } reason)
-        {
-            throw ValueErrors.Malformed($"the tree asks for {ValueErrors.TypeName(type)}, which is never sent: {reason}");
         }
 
         try

@@ -7,6 +7,8 @@ namespace CapCluster.Protocol.Tests.Values;
 
 public sealed record Point(double X, double Y);
 
+public sealed record Unregistered(int N);
+
 public sealed record Shape(string Name, List<Point> Corners, Dictionary<string, int> Tags);
 
 public sealed class MutableThing
@@ -20,6 +22,13 @@ public sealed class MutableThing
 
 public sealed class JsonFallbackTests
 {
+    static JsonFallbackTests()
+    {
+        ValueTypes.Register<Point>();
+        ValueTypes.Register<Shape>();
+        ValueTypes.Register<MutableThing>();
+    }
+
     [Fact]
     public void Record_RoundTrips_ToTheSameType()
     {
@@ -102,12 +111,43 @@ public sealed class JsonFallbackTests
         }
     }
 
-    [Fact]
-    public void TreeNamingARefusedType_IsMalformed()
+    [Theory]
+    [InlineData(typeof(FileInfo))]
+    [InlineData(typeof(System.Text.StringBuilder))]
+    [InlineData(typeof(Unregistered))]
+    public void TreeNamingATypeNotAgreedTo_DecodesAsJsonElement_WithoutCreatingIt(Type named)
     {
-        var tree = ValueCodec.Encode(new Point(3, 4), "p").Tree;
-        tree.Json.TypeName = typeof(FileInfo).AssemblyQualifiedName;
+        // 60 bytes naming StringBuilder with a huge Capacity once grew a receiver to 1.9 GB.
+        var tree = new Value { Json = new JsonObject { TypeName = named.AssemblyQualifiedName, Utf8Json = ByteString.CopyFromUtf8("{\"Capacity\":2000000000,\"X\":1}") } };
 
-        Assert.Throws<MalformedValueException>(() => ValueCodec.Decode(tree));
+        var element = Assert.IsType<JsonElement>(ValueCodec.Decode(tree));
+
+        Assert.Equal(2000000000, element.GetProperty("Capacity").GetInt32());
     }
+
+    [Fact]
+    public void UnregisteredRecord_DecodesAsJsonElement_AndAsTheTypeWhenAskedForIt()
+    {
+        var tree = ValueCodec.Encode(new Unregistered(7), "u").Tree;
+
+        Assert.IsType<JsonElement>(ValueCodec.Decode(tree));
+        Assert.Equal(new Unregistered(7), ValueCodec.DecodeAs<Unregistered>(tree));
+        Assert.False(ValueTypes.IsAgreed(typeof(Unregistered)));
+        Assert.True(ValueTypes.IsAgreed(typeof(Dictionary<string, List<Point>>)));
+        Assert.False(ValueTypes.IsAgreed(typeof(List<Unregistered>)));
+    }
+
+    [Fact]
+    public void JsonOverTheSizeOrDepthLimit_IsMalformed()
+    {
+        var large = new Value { Json = new JsonObject { TypeName = "X, Y", Utf8Json = ByteString.CopyFromUtf8("\"" + new string('a', (16 << 20) + 1) + "\"") } };
+        var deep = new Value { Json = new JsonObject { TypeName = "X, Y", Utf8Json = ByteString.CopyFromUtf8(new string('[', 100) + new string(']', 100)) } };
+
+        Assert.Contains("over the limit", Assert.Throws<MalformedValueException>(() => ValueCodec.Decode(large)).Message);
+        Assert.Contains("nested deeper than 64", Assert.Throws<MalformedValueException>(() => ValueCodec.Decode(deep)).Message);
+    }
+
+    [Fact]
+    public void RegisteringATypeWithNoJsonForm_IsRefusedSayingWhy() =>
+        Assert.Contains("cannot travel as a value", Assert.Throws<ArgumentException>(() => ValueTypes.Register<FileInfo>()).Message);
 }
