@@ -216,19 +216,11 @@ public sealed class ControllerHost : IAsyncDisposable
             return;
         }
 
-        try
+        if (LiveProcess.IsRunning(last.Pid, "capcontroller"))
         {
-            using var process = Process.GetProcessById(last.Pid);
-            if (!process.HasExited && process.ProcessName == "capcontroller")
-            {
-                throw new CapClusterException(
-                    $"a controller (pid {last.Pid}) is already running with the security folder {paths.SecurityFolder}; " +
-                    "stop it first (capcluster stop) or use another --profile");
-            }
-        }
-        catch (ArgumentException)
-        {
-            // Not running any more.
+            throw new CapClusterException(
+                $"a controller (pid {last.Pid}) is already running with the security folder {paths.SecurityFolder}; " +
+                "stop it first (capcluster stop) or use another --profile");
         }
     }
 }

@@ -88,7 +88,7 @@ public sealed class GrpcServer : IAsyncDisposable
                     listen.UseHttps(new HttpsConnectionAdapterOptions
                     {
                         ServerCertificate = options.ServerCertificate,
-                        SslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
+                        SslProtocols = SslProtocols.Tls13,
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
 
                         // The authorizer does the real chain check, so a refusal is a clear gRPC status.

@@ -87,23 +87,29 @@ public sealed partial class CapabilityFile
 
     private static CapabilityUrl ParseUrl(string text, string sourceName)
     {
+        string? found = null;
         foreach (var raw in text.Split('\n'))
         {
             var line = raw.Trim();
             if (line.StartsWith("-----BEGIN", StringComparison.Ordinal))
                 break;
-            if (line.Length == 0 || line.StartsWith('#'))
+            if (line.Length == 0 || line.StartsWith('#') || line == found)
                 continue;
-            try
-            {
-                return CapabilityUrl.Parse(line);
-            }
-            catch (FormatException e)
-            {
-                throw SecurityErrors.CapFile(sourceName, SecurityErrors.CapFileBadUrl(e.Message), e);
-            }
+            if (found is null)
+                found = line;
+            else if (line.StartsWith(CapabilityUrl.Prefix, StringComparison.OrdinalIgnoreCase))
+                throw SecurityErrors.CapFile(sourceName, SecurityErrors.CapFileTwoUrls);
         }
-        throw SecurityErrors.CapFile(sourceName, SecurityErrors.CapFileNoUrl);
+        if (found is null)
+            throw SecurityErrors.CapFile(sourceName, SecurityErrors.CapFileNoUrl);
+        try
+        {
+            return CapabilityUrl.Parse(found);
+        }
+        catch (FormatException e)
+        {
+            throw SecurityErrors.CapFile(sourceName, SecurityErrors.CapFileBadUrl(e.Message), e);
+        }
     }
 
     private static List<(string Label, byte[] Der)> FindPemBlocks(string text)

@@ -10,6 +10,13 @@ namespace CapCluster.Security;
 /// </summary>
 public sealed partial class CapabilityFile
 {
+    /// <summary>The largest capability file read: 64 KiB (one is a few KiB).</summary>
+    public const int MaxFileBytes = 64 * 1024;
+
+    // Any access for the group or others: a capability file is a secret, as an SSH private key is.
+    private const UnixFileMode SharedModes = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
     /// <summary>Creates a capability file from its parts (nothing is checked here; <see cref="Parse"/> checks everything).</summary>
     /// <param name="url">The capability URL.</param>
     /// <param name="holderCertificate">The holder certificate, with its private key.</param>
@@ -45,15 +52,25 @@ public sealed partial class CapabilityFile
     /// <summary>The interface granted, from the URL.</summary>
     public string Interface => Url.Interface;
 
-    /// <summary>Reads and fully checks a capability file.</summary>
-    /// <exception cref="CapabilityFileException">The file is missing, malformed or tampered with; the message names the file and the problem.</exception>
+    /// <summary>
+    /// Reads and fully checks a capability file. Refused before it is parsed: a file the group or others may read (the
+    /// fix, <c>chmod 600</c>, is in the message) and one over <see cref="MaxFileBytes"/>.
+    /// </summary>
+    /// <exception cref="CapabilityFileException">The file is missing, shared, too large, malformed or tampered with; the message names the file and the problem.</exception>
     public static CapabilityFile Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & SharedModes) != 0)
+                throw SecurityErrors.CapFile(path, SecurityErrors.CapFileShared(path, File.GetUnixFileMode(path)));
+            using var stream = File.OpenRead(path);
+            var buffer = new byte[MaxFileBytes + 1];
+            var length = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            if (length > MaxFileBytes)
+                throw SecurityErrors.CapFile(path, SecurityErrors.CapFileTooLarge(MaxFileBytes));
+            text = Encoding.UTF8.GetString(buffer, 0, length);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

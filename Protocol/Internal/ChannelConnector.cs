@@ -84,7 +84,7 @@ internal sealed class ChannelConnector(IReadOnlyList<DnsEndPoint> endpoints, Grp
         {
             TargetHost = endpoint.Host,
             ApplicationProtocols = [SslApplicationProtocol.Http2],
-            EnabledSslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
+            EnabledSslProtocols = SslProtocols.Tls13,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
             {

@@ -186,17 +186,24 @@ internal static class ChaosBench
 
     private static async Task<Process> StartControllerAsync(string app, string folder)
     {
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var controller = Start(Path.Combine(app, "capcontroller"), folder, "--reuse");
-        while (await controller.StandardOutput.ReadLineAsync() is { } line)
+        controller.ErrorDataReceived += (_, line) =>
         {
-            if (line.Contains("ready", StringComparison.Ordinal))
+            if (line.Data is { Length: > 0 } text)
             {
-                break;
+                ready.TrySetException(new InvalidOperationException("the restarted controller said: " + text));
             }
-        }
-
-        controller.OutputDataReceived += (_, _) => { };
+        };
+        controller.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data?.Contains("ready", StringComparison.Ordinal) == true)
+            {
+                ready.TrySetResult();
+            }
+        };
         controller.BeginOutputReadLine();
+        await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
         return controller;
     }
 

@@ -48,7 +48,7 @@ public sealed class CapabilityFileTests
     {
         await using var cluster = new ClusterDirectory();
         var bad = Path.Combine(cluster.BaseFolder, "broken.cap");
-        await File.WriteAllTextAsync(bad, "# not a capability\ncapcluster://nothing-here\n");
+        CapCluster.Tests.Shared.PrivateFile.Write(bad, "# not a capability\ncapcluster://nothing-here\n");
 
         var result = await cluster.RunAsync("capengine", "--cap-file", bad);
 
@@ -67,7 +67,7 @@ public sealed class CapabilityFileTests
         var url = text.Split('\n').First(l => l.StartsWith("capcluster://", StringComparison.Ordinal));
         var fingerprint = url["capcluster://".Length..url.IndexOf('@', StringComparison.Ordinal)];
         var forged = fingerprint[..^1] + (fingerprint[^1] == 'a' ? 'b' : 'a');
-        await File.WriteAllTextAsync(edited, text.Replace(fingerprint, forged, StringComparison.Ordinal));
+        CapCluster.Tests.Shared.PrivateFile.Write(edited, text.Replace(fingerprint, forged, StringComparison.Ordinal));
 
         var error = await Assert.ThrowsAsync<CapabilityFileException>(() => MultiEngineClient.ConnectAsync(edited).WaitAsync(Timeout));
 

@@ -49,6 +49,29 @@ public sealed class GateTests : IAsyncLifetime
         await cluster.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData("engine")]
+    [InlineData("client")]
+    [InlineData("data")]
+    public async Task Tls12Client_IsRefusedAtTheHandshake_OnEveryPort(string which)
+    {
+        // Under TLS 1.2 a client certificate, which names the capability id, would travel in clear.
+        var port = which switch { "engine" => state.EnginePort, "client" => state.ClientPort, _ => state.DataPort };
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, port).WaitAsync(Timeout);
+        await using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        var options = new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "127.0.0.1",
+            EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12,
+            ClientCertificates = [multiEngine.HolderCertificate],
+        };
+
+        var refused = await Record.ExceptionAsync(() => ssl.AuthenticateAsClientAsync(options).WaitAsync(Timeout));
+        Assert.True(refused is System.Security.Authentication.AuthenticationException or IOException, $"a TLS 1.2 handshake on the {which} port ended with {refused?.GetType().Name ?? "success"}");
+        Assert.False(ssl.IsAuthenticated);
+    }
+
     [Fact]
     public async Task NoClientCertificate_IsUnauthenticated()
     {
@@ -133,7 +156,7 @@ public sealed class GateTests : IAsyncLifetime
     {
         var text = await File.ReadAllTextAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine));
         var edited = Path.Combine(cluster.BaseFolder, "edited-secret.cap");
-        await File.WriteAllTextAsync(edited, text.Replace(multiEngine.Url.Secret, CapabilitySecret.Create(), StringComparison.Ordinal));
+        CapCluster.Tests.Shared.PrivateFile.Write(edited, text.Replace(multiEngine.Url.Secret, CapabilitySecret.Create(), StringComparison.Ordinal));
 
         var error = await Assert.ThrowsAsync<CapabilityRefusedException>(() => MultiEngineClient.ConnectAsync(edited).WaitAsync(Timeout));
 

@@ -82,7 +82,7 @@ public sealed class NetnsTests : IAsyncLifetime
         var forged = Path.Combine(eFolder.BaseFolder, "forged.cap");
         var real = CapabilityFile.Read(multiengine);
         var secret = real.Url.Secret;
-        File.WriteAllText(forged, File.ReadAllText(multiengine).Replace(secret, (secret[0] == 'a' ? 'b' : 'a') + secret[1..], StringComparison.Ordinal));
+        CapCluster.Tests.Shared.PrivateFile.Write(forged, File.ReadAllText(multiengine).Replace(secret, (secret[0] == 'a' ? 'b' : 'a') + secret[1..], StringComparison.Ordinal));
         var refusedForged = await Client(hosts, e, eFolder, "ids", forged);
         Assert.True(refusedForged.ExitCode == 1, refusedForged.ToString());
         Assert.Contains("refused", refusedForged.Error);

@@ -32,7 +32,7 @@ public sealed class CapabilityFileTests : IDisposable
 
     private static CapabilityFileException ReadFails(string path, string text)
     {
-        File.WriteAllText(path, text);
+        CapCluster.Tests.Shared.PrivateFile.Write(path, text);
         return Assert.Throws<CapabilityFileException>(() => CapabilityFile.Read(path));
     }
 
@@ -121,6 +121,46 @@ public sealed class CapabilityFileTests : IDisposable
         Assert.Equal(path, error.FilePath);
         Assert.Equal("no such file", error.Problem);
         Assert.StartsWith(path + ": no such file", error.Message);
+    }
+
+    [Theory]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, "644")]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.GroupRead, "440")]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherWrite, "602")]
+    public void Read_FileOthersMayRead_IsRefusedWithTheChmodThatFixesIt(UnixFileMode mode, string octal)
+    {
+        var path = WriteFile(NewFile());
+        File.SetUnixFileMode(path, mode);
+
+        var error = Assert.Throws<CapabilityFileException>(() => CapabilityFile.Read(path));
+
+        Assert.Contains($"mode {octal}", error.Problem);
+        Assert.Contains($"run `chmod 600 {path}`", error.Problem);
+    }
+
+    [Fact]
+    public void Read_FileOver64KiB_IsRefusedBeforeParsing()
+    {
+        var path = WriteFile(NewFile());
+        CapCluster.Tests.Shared.PrivateFile.Write(path, File.ReadAllText(path) + new string('#', 70_000));
+
+        var error = Assert.Throws<CapabilityFileException>(() => CapabilityFile.Read(path));
+
+        Assert.Contains("larger than 64 KiB", error.Problem);
+    }
+
+    [Fact]
+    public void Read_TwoDifferentUrlLines_IsRefused_TheSameLineTwiceIsNot()
+    {
+        var file = NewFile();
+        var path = WriteFile(file);
+        var text = File.ReadAllText(path);
+        var url = file.Url.ToString();
+        var other = url.Replace(file.Url.Secret, CapabilitySecret.Create(), StringComparison.Ordinal);
+
+        Assert.Contains("two different capability URL lines", ReadFails(path, text.Replace(url, url + "\n" + other, StringComparison.Ordinal)).Problem);
+        CapCluster.Tests.Shared.PrivateFile.Write(path, text.Replace(url, url + "\n" + url, StringComparison.Ordinal));
+        Assert.Equal(file.CapabilityId, CapabilityFile.Read(path).CapabilityId);
     }
 
     [Fact]

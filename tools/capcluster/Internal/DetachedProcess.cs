@@ -34,16 +34,5 @@ internal static class DetachedProcess
     public static string OutputFile(string logFolder, string executable, int pid) =>
         Path.Combine(logFolder, $"{Path.GetFileName(executable)}-{pid}.out");
 
-    public static bool IsRunning(int pid, params string[] expectedNames)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited && expectedNames.Contains(process.ProcessName);
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
+    public static bool IsRunning(int pid, params string[] expectedNames) => CapCluster.Security.LiveProcess.IsRunning(pid, expectedNames);
 }
