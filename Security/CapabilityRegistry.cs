@@ -103,8 +103,9 @@ public sealed partial class CapabilityRegistry
     }
 
     /// <summary>
-    /// The gate's check, in this order: unknown id, revoked, expired, wrong interface, method not allowed,
-    /// secret mismatch (compared in constant time). Reasons never contain the secret.
+    /// The gate's check, in this order: unknown id, secret missing or mismatched (compared in constant time), revoked,
+    /// expired, wrong interface, method not allowed. The secret comes before the capability's state, so a stolen
+    /// certificate without its secret learns nothing of it. Reasons never contain the secret.
     /// </summary>
     /// <param name="capabilityId">The id from the client certificate.</param>
     /// <param name="iface">The interface of the service being called.</param>
@@ -116,6 +117,10 @@ public sealed partial class CapabilityRegistry
         var record = Find(capabilityId);
         if (record is null)
             return new(CapabilityRefusal.Unknown, SecurityErrors.UnknownCapability(capabilityId), null);
+        if (presentedSecret is null)
+            return new(CapabilityRefusal.SecretMismatch, SecurityErrors.SecretMissing, record);
+        if (!CapabilitySecret.Matches(presentedSecret, record.SecretHash))
+            return new(CapabilityRefusal.SecretMismatch, SecurityErrors.SecretMismatch, record);
         if (record.Revoked)
             return new(CapabilityRefusal.Revoked, SecurityErrors.Revoked(record.Id, record.RevokedAt), record);
         if (record.Expires is { } expires && _time.GetUtcNow() >= expires)
@@ -127,10 +132,6 @@ public sealed partial class CapabilityRegistry
         }
         if (methodName is not null && record.AllowedMethods is { } allowed && !CapabilityMethods.Allows(iface, allowed, methodName))
             return new(CapabilityRefusal.MethodNotAllowed, SecurityErrors.MethodNotAllowed(record.Id, methodName), record);
-        if (presentedSecret is null)
-            return new(CapabilityRefusal.SecretMismatch, SecurityErrors.SecretMissing, record);
-        if (!CapabilitySecret.Matches(presentedSecret, record.SecretHash))
-            return new(CapabilityRefusal.SecretMismatch, SecurityErrors.SecretMismatch, record);
         return new(CapabilityRefusal.None, null, record);
     }
 }

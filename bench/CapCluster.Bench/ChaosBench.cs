@@ -52,8 +52,15 @@ internal static class ChaosBench
                 var next = 0;
                 while (!stop.IsCancellationRequested)
                 {
-                    var batch = Enumerable.Range(next, 200).Select(i => (TaskDefinition)new CodeTask($"System.Threading.Thread.Sleep({i % 7}); var y = {i};")
+                    // At most ~2,000 unanswered at a time, so the run ends soon after the submitting does.
+                    while (submitted.Count - seen.Count > 2000 && !stop.IsCancellationRequested)
                     {
+                        await Task.Delay(20);
+                    }
+
+                    var batch = Enumerable.Range(next, 200).Select(i => (TaskDefinition)new CodeTask("System.Threading.Thread.Sleep(x % 7); var y = x;")
+                    {
+                        Push = new Dictionary<string, object?> { ["x"] = i },
                         Pull = ["y"],
                         Retries = 5,
                     }).ToList();

@@ -111,6 +111,26 @@ public sealed class CapabilityRegistryTests : IDisposable
     }
 
     [Fact]
+    public void Check_WithoutTheSecret_LearnsNothingOfTheCapabilitysState()
+    {
+        var revoked = Issue();
+        Assert.True(_registry.Revoke(revoked.Record.Id));
+        var expired = Issue(expires: _time.GetUtcNow().AddMinutes(1));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        var other = Issue(iface: CapabilityInterfaces.Engine);
+
+        foreach (var stolen in new[] { revoked, expired, other })
+        {
+            var wrong = _registry.Check(stolen.Record.Id, CapabilityInterfaces.Task, "Submit", CapabilitySecret.Create());
+            var none = _registry.Check(stolen.Record.Id, CapabilityInterfaces.Task, "Submit", null);
+
+            Assert.Equal((CapabilityRefusal.SecretMismatch, CapabilityRefusal.SecretMismatch), (wrong.Refusal, none.Refusal));
+            Assert.DoesNotContain("revoked", wrong.Reason);
+            Assert.DoesNotContain("expired", wrong.Reason);
+        }
+    }
+
+    [Fact]
     public void Check_Expired_IsRefusedWithTime()
     {
         var issued = Issue(expires: _time.GetUtcNow().AddHours(1));
