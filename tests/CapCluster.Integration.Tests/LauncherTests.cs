@@ -121,16 +121,6 @@ public sealed class LauncherTests
         Assert.False(IsAlive(state.Pid), "the controller of a failed start is still running");
     }
 
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
+    // A process that exited but is not reaped yet (its parent, capcluster start, is gone) runs no more.
+    private static bool IsAlive(int pid) => LiveProcess.IsRunning(pid, "capengine", "capcontroller");
 }
