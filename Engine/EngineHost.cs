@@ -28,6 +28,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
     // Set when the current session's registration was confirmed: the controller was there, whatever happened next.
     private bool registered;
     private WorkRunner? runner;
+    private bool warming;
 
     /// <summary>The id the controller gave this engine, once registered.</summary>
     public int? EngineId => engineId;
@@ -40,8 +41,6 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         EngineLog.Connecting(logger, string.Join(", ", connection.Capability.Url.Locations), connection.Capability.CapabilityId);
         runner ??= new WorkRunner(space, new DelegateRunner(), () => engineId ?? -1);
 
-        // The compiler warms up while the engine registers, so the first execute is fast.
-        _ = Task.Run(() => space.WarmUpAsync(cancellationToken), cancellationToken);
         var delay = options.FirstReconnectDelay;
 
         // Since when the engine has had no controller: from start until it first registers, and from each loss.
@@ -122,6 +121,15 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         engineId = confirmed.EngineId;
         registered = true;
         EngineLog.Registered(logger, confirmed.EngineId);
+        if (!warming)
+        {
+            // The compiler warms up once the engine is registered, not while it registers: with many engines starting on
+            // few cores, their registrations no longer wait behind each other's compilers. Work that comes first waits
+            // for the warm-up's compilation lock, no longer than it would have compiled alone.
+            warming = true;
+            _ = Task.Run(() => space.WarmUpAsync(cancellationToken), cancellationToken);
+        }
+
         var period = confirmed.HeartbeatPeriodMs > 0 ? TimeSpan.FromMilliseconds(confirmed.HeartbeatPeriodMs) : options.HeartbeatPeriod;
         var heartbeats = HeartbeatAsync(writer, period, session.Token);
         // Values are null for work whose pushed values come on a data lane: the worker waits for them there.
