@@ -20,18 +20,10 @@ public sealed class AuditTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private readonly ClusterDirectory cluster = new();
-    private TinyDisk? disk;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await cluster.DisposeAsync();
-        if (disk is not null)
-        {
-            await disk.DisposeAsync();
-        }
-    }
+    public async Task DisposeAsync() => await cluster.DisposeAsync();
 
     [Fact]
     public async Task Verify_OnARealControllersLog_ReportsACutTail_AChainRewrittenWithSha256_AndAnOlderCopy_AndTheControllerSetsSuchALogAside()
@@ -122,8 +114,8 @@ public sealed class AuditTests : IAsyncLifetime
     [RootFact]
     public async Task FullLogFolder_FailsCallsWithUnavailableNamingTheAuditLog_AndAfterSpaceReturnsTheChainVerifies()
     {
-        var logFolder = Path.Combine(cluster.BaseFolder, "tiny-log");
-        disk = await TinyDisk.MountAsync(logFolder, "2m");
+        var disk = await cluster.MountTinyDiskAsync("tiny-log", "2m");
+        var logFolder = disk.Folder;
         await cluster.StartControllerAsync("--log-folder", logFolder);
         var owner = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine));
         await CallWith(owner, CapClusterMethods.Ping, new PingRequest());

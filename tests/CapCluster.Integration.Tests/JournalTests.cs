@@ -14,18 +14,10 @@ public sealed class JournalTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
     private readonly ClusterDirectory cluster = new();
-    private TinyDisk? disk;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await cluster.DisposeAsync();
-        if (disk is not null)
-        {
-            await disk.DisposeAsync();
-        }
-    }
+    public async Task DisposeAsync() => await cluster.DisposeAsync();
 
     [Fact]
     public async Task ControllerKilledWith5000Tasks_RestartedOnItsPorts_TheSameClientGetsEveryResultOnce_AndANewClientFetchesThemById()
@@ -125,8 +117,8 @@ public sealed class JournalTests : IAsyncLifetime
     [RootFact]
     public async Task FullJournalFolder_RefusesSubmissionsNamingTheJournal_AndLosesNothingItAcknowledged()
     {
-        var journalFolder = Path.Combine(cluster.BaseFolder, "tiny-journal");
-        disk = await TinyDisk.MountAsync(journalFolder, "4m");
+        var disk = await cluster.MountTinyDiskAsync("tiny-journal", "4m");
+        var journalFolder = disk.Folder;
         var ports = ClusterDirectory.PinnedPorts();
         var controller = await cluster.StartControllerAsync([.. ports, "--journal-folder", journalFolder]);
         var capFile = cluster.CapFile(CapabilityInterfaces.Task);

@@ -14,6 +14,7 @@ internal sealed class ClusterDirectory : IAsyncDisposable
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
     private readonly List<Process> started = [];
     private readonly HashSet<string?> profiles = [null];
+    private readonly List<TinyDisk> disks = [];
 
     public ClusterDirectory()
     {
@@ -120,6 +121,11 @@ internal sealed class ClusterDirectory : IAsyncDisposable
             process.Dispose();
         }
 
+        foreach (var disk in disks)
+        {
+            await disk.DisposeAsync();
+        }
+
         try
         {
             Directory.Delete(BaseFolder, recursive: true);
@@ -127,6 +133,14 @@ internal sealed class ClusterDirectory : IAsyncDisposable
         catch (IOException)
         {
         }
+    }
+
+    /// <summary>A tmpfs of <paramref name="size"/> on the folder <paramref name="name"/> here (root only), unmounted on dispose once every process is stopped.</summary>
+    public async Task<TinyDisk> MountTinyDiskAsync(string name, string size)
+    {
+        var disk = await TinyDisk.MountAsync(Path.Combine(BaseFolder, name), size);
+        disks.Add(disk);
+        return disk;
     }
 
     /// <summary>Controller arguments that pin its three ports to free ones, so that a restart keeps them.</summary>
