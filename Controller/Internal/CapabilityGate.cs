@@ -133,10 +133,7 @@ internal sealed class CapabilityGate(
             }
 
             var record = registry.Find(capabilityId);
-            string? reason = record is null ? $"capability {capabilityId} is no longer registered"
-                : record.Revoked ? $"capability {capabilityId} was revoked at {record.RevokedAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"
-                : record.Expires is { } expires && now >= expires ? $"capability {capabilityId} expired at {expires.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"
-                : null;
+            var reason = WhyNotLive(capabilityId);
             if (reason is null)
             {
                 if (connections.IsEmpty)
@@ -168,6 +165,16 @@ internal sealed class CapabilityGate(
         }
 
         return closed;
+    }
+
+    /// <summary>Why <paramref name="capabilityId"/> may no longer act (gone from the registry, revoked or expired), or null while it may.</summary>
+    public string? WhyNotLive(string capabilityId)
+    {
+        var record = registry.Find(capabilityId);
+        return record is null ? $"capability {capabilityId} is no longer registered"
+            : record.Revoked ? $"capability {capabilityId} was revoked at {record.RevokedAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"
+            : record.Expires is { } expires && time.GetUtcNow() >= expires ? $"capability {capabilityId} expired at {expires.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"
+            : null;
     }
 
     /// <summary>Writes <paramref name="record"/>, or fails the call it records with UNAVAILABLE naming the audit log.</summary>

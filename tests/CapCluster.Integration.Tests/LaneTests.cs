@@ -196,6 +196,30 @@ public sealed partial class LaneTests : IAsyncLifetime
         await lane.Closed.WaitAsync(Timeout);
     }
 
+    [Fact]
+    public async Task LaneGrantedBeforeARevocation_IsRefusedWhenJoinedAfterIt_AndAudited()
+    {
+        var latePath = Path.Combine(cluster.Directory.BaseFolder, "late.cap");
+        var attenuate = await cluster.Directory.RunAsync("furlgen", "attenuate", cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), "--label", "late", "-o", latePath);
+        Assert.True(attenuate.ExitCode == 0, attenuate.ToString());
+        using var connection = ControllerConnection.Open(latePath, CapabilityInterfaces.MultiEngine);
+        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 0 }, CancellationToken.None).WaitAsync(Timeout);
+
+        var revoke = await cluster.Directory.RunAsync("furlgen", "revoke", latePath);
+        Assert.True(revoke.ExitCode == 0, revoke.ToString());
+        // The controller has taken the revocation in once it closed the connection the grant came on.
+        await DataPortProbe.WaitUntilAsync(() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Label == "late" && r.Outcome == AuditRecord.Closed), Timeout);
+
+        using var late = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await late.ConnectAsync("127.0.0.1", grant.DataPort).WaitAsync(Timeout);
+        await late.SendAsync(LanePreamble.Create(grant.LaneId.ToByteArray(), LaneRole.Client), SocketFlags.None);
+        var answer = await DataPortProbe.ReadToEndAsync(late, Timeout);
+
+        Assert.Equal(LanePreamble.Refused, answer[0]);
+        Assert.Contains("was revoked", Encoding.UTF8.GetString(answer, 1, answer.Length - 1));
+        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused && r.Reason!.Contains("was revoked", StringComparison.Ordinal));
+    }
+
     /// <summary>A data lane to <paramref name="engineId"/> held as the client library holds one (granted, then joined), to watch it close.</summary>
     private static async Task<LaneConnection> HoldLaneAsync(string capabilityPath, int engineId)
     {

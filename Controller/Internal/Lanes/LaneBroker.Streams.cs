@@ -43,6 +43,14 @@ internal sealed partial class LaneBroker
             return Task.CompletedTask;
         }
 
+        if (grant.Caller.Capability is { } capability && gate.WhyNotLive(capability.Id) is { } dead)
+        {
+            // Revoked or expired between the grant and the join: the grant went with it.
+            Refuse(socket, new AuditRecord(time.GetUtcNow(), peer, grant.Caller.Fingerprint, capability.Id, capability.Label, grant.Service, "Stream", AuditRecord.Refused,
+                $"{dead}; the stream lane for {grant.Method} was granted to it"));
+            return Task.CompletedTask;
+        }
+
         try
         {
             socket.Send([LanePreamble.Spliced], SocketFlags.None);

@@ -72,6 +72,11 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
             {
                 refusal = $"the {role.ToString().ToLowerInvariant()} end of {grant.Describe()} has already joined";
             }
+            else if (gate.WhyNotLive(grant.Capability.Id) is { } dead)
+            {
+                // Revoked or expired between the grant and the join: the grant went with it.
+                refusal = $"{dead}; {grant.Describe()} was granted to it";
+            }
             else
             {
                 if (role == LaneRole.Client)
