@@ -112,18 +112,21 @@ public sealed class ControllerConnection : IDisposable
 
     /// <summary>
     /// A unary call whose failures become CapCluster exceptions. While the controller cannot be reached it is tried
-    /// again as <see cref="Reconnect"/> says; a call that reached it and lost the connection fails at once.
+    /// again as <see cref="Reconnect"/> says; a call that reached it and lost the connection fails at once, unless it
+    /// is <paramref name="idempotent"/> (asking it twice does no harm), when it too is tried again.
     /// </summary>
-    public Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
+    public Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, bool idempotent = false)
         where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
         where TResponse : class, Google.Protobuf.IMessage<TResponse>, new() =>
-        ReconnectingAsync(ct => CallOnceAsync(method, request, ct), cancellationToken);
+        ReconnectingAsync(ct => CallOnceAsync(method, request, ct), cancellationToken, idempotent);
 
     /// <summary>
     /// Runs <paramref name="attempt"/>, and again with backoff while it fails because the controller cannot be reached
-    /// (nothing was sent), until <see cref="ReconnectOptions.Timeout"/> has passed since the first such failure.
+    /// (nothing was sent), or for an <paramref name="idempotent"/> attempt also because the connection broke under it
+    /// (a controller killed while the pool still held its connection), until <see cref="ReconnectOptions.Timeout"/>
+    /// has passed since the first such failure.
     /// </summary>
-    internal async Task<T> ReconnectingAsync<T>(Func<CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
+    internal async Task<T> ReconnectingAsync<T>(Func<CancellationToken, Task<T>> attempt, CancellationToken cancellationToken, bool idempotent = false)
     {
         var backoff = new Backoff(Reconnect, Time);
         while (true)
@@ -132,7 +135,7 @@ public sealed class ControllerConnection : IDisposable
             {
                 return await attempt(cancellationToken).ConfigureAwait(false);
             }
-            catch (ControllerUnreachableException e) when (Reconnect.Timeout > TimeSpan.Zero && ClientErrors.NeverReached(e))
+            catch (ControllerUnreachableException e) when (Reconnect.Timeout > TimeSpan.Zero && (idempotent || ClientErrors.NeverReached(e)))
             {
                 var delay = backoff.Next() ?? throw backoff.GaveUp(e, this);
                 await Task.Delay(delay, Time, cancellationToken).ConfigureAwait(false);
@@ -182,7 +185,8 @@ public sealed class ControllerConnection : IDisposable
         try
         {
             // The grant waits for a controller that is out of reach, as Reconnect says; having waited in vain it fails.
-            var granted = await CallAsync(grant, new OpenStreamRequest(), cancellationToken).ConfigureAwait(false);
+            // A grant not taken up expires, so asking again after a broken connection does no harm.
+            var granted = await CallAsync(grant, new OpenStreamRequest(), cancellationToken, idempotent: true).ConfigureAwait(false);
             return await Channel.DuplexStreamingOnLaneAsync(method, DataPort(granted.DataPort), granted.LaneId.ToByteArray(), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when ((e is CapClusterException or LaneException or OperationCanceledException)

@@ -10,7 +10,7 @@ public sealed partial class MultiEngineClient
     public async Task<IReadOnlyList<EngineQueueStatus>> QueueStatusAsync(IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
     {
         var request = new EngineQueuesRequest { Targets = ToTargets(targets ?? Targets) };
-        var reply = await connection.CallAsync(CapClusterMethods.EngineQueues, request, cancellationToken).ConfigureAwait(false);
+        var reply = await connection.CallAsync(CapClusterMethods.EngineQueues, request, cancellationToken, idempotent: true).ConfigureAwait(false);
         return [.. reply.Queues.Select(q => new EngineQueueStatus(q.EngineId, q.Queued, q.Running, q.Completed))];
     }
 

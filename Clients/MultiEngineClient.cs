@@ -54,14 +54,14 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
     /// <summary>The ids of the registered engines, ascending.</summary>
     public async Task<IReadOnlyList<int>> GetIdsAsync(CancellationToken cancellationToken = default)
     {
-        var reply = await connection.CallAsync(CapClusterMethods.GetIds, new GetIdsRequest(), cancellationToken).ConfigureAwait(false);
+        var reply = await connection.CallAsync(CapClusterMethods.GetIds, new GetIdsRequest(), cancellationToken, idempotent: true).ConfigureAwait(false);
         return [.. reply.Ids];
     }
 
     /// <summary>Every registered engine with its host, pid, state and last heartbeat.</summary>
     public async Task<IReadOnlyList<EngineStatus>> GetEnginesAsync(CancellationToken cancellationToken = default)
     {
-        var reply = await connection.CallAsync(CapClusterMethods.ListEngines, new ListEnginesRequest(), cancellationToken).ConfigureAwait(false);
+        var reply = await connection.CallAsync(CapClusterMethods.ListEngines, new ListEnginesRequest(), cancellationToken, idempotent: true).ConfigureAwait(false);
         return [.. reply.Engines.Select(e => new EngineStatus(
             e.Id,
             e.Host,

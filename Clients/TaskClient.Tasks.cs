@@ -64,7 +64,7 @@ public sealed partial class TaskClient
             var remaining = deadline - DateTime.UtcNow;
             var chunk = remaining > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : remaining;
             var request = new GetResultsRequest { TaskIds = { taskId }, WaitMs = (long)Math.Max(0, chunk.TotalMilliseconds) };
-            var reply = await connection.CallAsync(CapClusterMethods.GetResults, request, cancellationToken).ConfigureAwait(false);
+            var reply = await connection.CallAsync(CapClusterMethods.GetResults, request, cancellationToken, idempotent: true).ConfigureAwait(false);
             var outcome = new TaskOutcome(reply.Results[0]);
             if (outcome.IsFinished || !block)
             {

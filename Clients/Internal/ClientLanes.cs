@@ -67,7 +67,7 @@ internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDispo
     {
         try
         {
-            var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = engineId }, lifetime.Token).ConfigureAwait(false);
+            var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = engineId }, lifetime.Token, idempotent: true).ConfigureAwait(false);
             var options = connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, $"the data lane to engine {engineId}");
             return new GrantedLane(options.LaneId, await LaneConnection.ConnectAsync(options, lifetime.Token).ConfigureAwait(false));
         }

@@ -20,7 +20,7 @@ internal sealed partial class ClientSession
             return (targets, null);
         }
 
-        var chosen = targets ?? [.. (await connection.CallAsync(CapClusterMethods.GetIds, new GetIdsRequest(), cancellationToken).ConfigureAwait(false)).Ids];
+        var chosen = targets ?? [.. (await connection.CallAsync(CapClusterMethods.GetIds, new GetIdsRequest(), cancellationToken, idempotent: true).ConfigureAwait(false)).Ids];
         var granted = await Task.WhenAll(chosen.Distinct().Select(async id => (Id: id, Lane: await lanes.GetAsync(id, cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
         var usable = granted.Where(g => g.Lane is not null).ToDictionary(g => g.Id, g => g.Lane!);
         if (usable.Count == 0 || (push && usable.Count < granted.Length))
