@@ -98,12 +98,12 @@ public sealed class ControllerHost : IAsyncDisposable
         var enginePortBound = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new CapabilityGate(authority, registry, audit, enginePortBound.Task, time, logger);
         var address = IPAddress.Parse(options.ListenAddress);
-        var broker = new LaneBroker(gate, audit, time, logger);
+        var broker = new LaneBroker(gate, audit, options.MaxLanesPerCapability, options.MaxLanes, time, logger);
         var serverCertificate = authority.IssueServerCertificate([options.ListenAddress, .. hosts, Dns.GetHostName()], options.ServerCertificateLifetime);
         LaneListener lanes;
         try
         {
-            lanes = LaneListener.Start(address, dataPort, options.LaneHandoff, broker, time, logger);
+            lanes = LaneListener.Start(address, dataPort, options, broker, time, logger);
         }
         catch
         {
@@ -138,6 +138,10 @@ public sealed class ControllerHost : IAsyncDisposable
                     ServerCertificate = serverCertificate,
                     MaxReceiveMessageSize = options.MaxMessageSize,
                     MaxSendMessageSize = options.MaxMessageSize,
+                    Limits = options.Limits,
+                    ConnectionRefused = refusal => audit.Append(new AuditRecord(
+                        time.GetUtcNow(), refusal.Peer, null, null, null,
+                        refusal.Endpoint == "engine" ? CapClusterMethods.EngineLinkService : null, "Connect", AuditRecord.Refused, refusal.Reason)),
                 },
                 loggerFactory,
                 cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Net;
+using CapCluster.Protocol;
 using CapCluster.Security;
 
 namespace CapCluster.Controller;
@@ -93,6 +94,24 @@ public sealed class ControllerOptions
     /// </summary>
     public bool JournalSyncEveryCommit { get; set; }
 
+    /// <summary>
+    /// Connections admitted on each port (per remote address and in all), and how long a peer has to complete its TLS
+    /// handshake, present a client certificate, or send a data lane's preamble. See <see cref="ConnectionLimits"/> for each default.
+    /// </summary>
+    public ConnectionLimits Limits { get; set; } = new();
+
+    /// <summary>Data lanes granted and open at once per capability (a lane per engine it pushes to or pulls from). Default 256.</summary>
+    public int MaxLanesPerCapability { get; set; } = 256;
+
+    /// <summary>Data lanes granted and open at once in all. Default 4096.</summary>
+    public int MaxLanes { get; set; } = 4096;
+
+    /// <summary>
+    /// User ids, besides the controller's own, whose engines may join lanes on the local hand-over socket (the
+    /// kernel vouches for a peer's uid). Default none: only engines running as the controller's user.
+    /// </summary>
+    public IList<uint> HandoffUids { get; set; } = [];
+
     /// <summary>Checks the options and says what is wrong.</summary>
     /// <exception cref="CapClusterException">An option is out of range.</exception>
     public void Validate()
@@ -123,6 +142,25 @@ public sealed class ControllerOptions
         if (HeartbeatPeriod <= TimeSpan.Zero || AllowedHeartbeatMisses < 1)
         {
             throw new CapClusterException("the heartbeat period must be positive and at least one miss allowed");
+        }
+
+        if (Limits.MaxPerAddress < 1 || Limits.MaxTotal < 1)
+        {
+            throw new CapClusterException($"--max-connections ({Limits.MaxTotal}) and --max-connections-per-address ({Limits.MaxPerAddress}) must be at least 1");
+        }
+
+        if (MaxLanesPerCapability < 1 || MaxLanes < 1)
+        {
+            throw new CapClusterException($"--max-lanes ({MaxLanes}) and --max-lanes-per-capability ({MaxLanesPerCapability}) must be at least 1");
+        }
+
+        try
+        {
+            Limits.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CapClusterException($"connection limits: {e.Message}", e);
         }
 
         try

@@ -20,11 +20,16 @@ var noJournal = new Option<bool>("--no-journal") { Description = "Keep tasks and
 var journalFolder = new Option<string?>("--journal-folder") { Description = "Where the task journal lives (default: <profile>/tasks)" };
 var journalSync = new Option<bool>("--journal-sync") { Description = "fsync the task journal at every commit, so accepted tasks survive a power loss too (slower)" };
 var noHandoff = new Option<bool>("--no-lane-handoff") { Description = "Splice every data lane through the controller, also for engines on its host (by default they are handed the client's connection)" };
+var maxConnections = new Option<int>("--max-connections") { Description = "Open connections allowed on each port", DefaultValueFactory = _ => new ConnectionLimits().MaxTotal };
+var maxPerAddress = new Option<int>("--max-connections-per-address") { Description = "Open connections allowed from one remote address on each port", DefaultValueFactory = _ => new ConnectionLimits().MaxPerAddress };
+var maxLanes = new Option<int>("--max-lanes") { Description = "Data lanes granted or open at once in all", DefaultValueFactory = _ => new ControllerOptions().MaxLanes };
+var maxLanesPer = new Option<int>("--max-lanes-per-capability") { Description = "Data lanes granted or open at once per capability", DefaultValueFactory = _ => new ControllerOptions().MaxLanesPerCapability };
+var handoffUids = new Option<uint[]>("--handoff-uid") { Description = "A user id, besides the controller's own, whose engines may join on the local hand-over socket (repeatable)", Arity = ArgumentArity.ZeroOrMore };
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
     enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses, noHandoff, auditRefusalInterval,
-    noJournal, journalFolder, journalSync,
+    noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, handoffUids,
 };
 
 root.SetAction(async (parse, _) =>
@@ -47,6 +52,10 @@ root.SetAction(async (parse, _) =>
         Journal = !parse.GetValue(noJournal),
         JournalFolder = parse.GetValue(journalFolder),
         JournalSyncEveryCommit = parse.GetValue(journalSync),
+        Limits = new ConnectionLimits { MaxTotal = parse.GetValue(maxConnections), MaxPerAddress = parse.GetValue(maxPerAddress) },
+        MaxLanes = parse.GetValue(maxLanes),
+        MaxLanesPerCapability = parse.GetValue(maxLanesPer),
+        HandoffUids = parse.GetValue(handoffUids) ?? [],
     };
 
     using var shutdown = new CancellationTokenSource();

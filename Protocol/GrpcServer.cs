@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CapCluster.Protocol;
 
 /// <summary>
-/// A gRPC server over Kestrel: HTTP/2 over TLS 1.3 or 1.2 on every endpoint, client certificates
+/// A gRPC server over Kestrel: HTTP/2 over TLS 1.3 on every endpoint, client certificates
 /// requested but not required (the <see cref="ICallAuthorizer"/> checks them and refuses with a
 /// gRPC status, instead of the handshake closing the connection).
 /// </summary>
@@ -84,17 +84,19 @@ public sealed class GrpcServer : IAsyncDisposable
                 {
                     listenOptions.Add((endpoint, listen));
                     listen.Protocols = HttpProtocols.Http2;
-                    listen.Use(runtime.Connections.Track);
+                    listen.Use(runtime.Connections.Track(endpoint));
                     listen.UseHttps(new HttpsConnectionAdapterOptions
                     {
                         ServerCertificate = options.ServerCertificate,
                         SslProtocols = SslProtocols.Tls13,
+                        HandshakeTimeout = options.Limits.HandshakeTimeout,
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
 
                         // The authorizer does the real chain check, so a refusal is a clear gRPC status.
                         ClientCertificateValidation = static (_, _, _) => true,
                         CheckCertificateRevocation = false,
                     });
+                    listen.Use(runtime.Connections.LimitCertificateLess(endpoint));
                 });
             }
         });

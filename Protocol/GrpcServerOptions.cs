@@ -32,6 +32,15 @@ public sealed class GrpcServerOptions
     /// <summary>How long a ping may go unanswered before the connection is closed. Default 20 seconds.</summary>
     public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>Connections admitted per port and per remote address, and the time a peer has to present a certificate.</summary>
+    public ConnectionLimits Limits { get; set; } = new();
+
+    /// <summary>
+    /// Told of every connection closed before any call could be made on it: over a <see cref="Limits"/> limit, or
+    /// without a client certificate when <see cref="ConnectionLimits.CertificateLessTimeout"/> passed. Null: not told.
+    /// </summary>
+    public Action<ConnectionRefusal>? ConnectionRefused { get; set; }
+
     /// <summary>The server's TLS certificate, with its private key. Required.</summary>
     public X509Certificate2 ServerCertificate { get; set; } = null!;
 
@@ -49,6 +58,8 @@ public sealed class GrpcServerOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxFrameSize, (16 * 1024 * 1024) - 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialStreamWindowSize, 65535);
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialConnectionWindowSize, InitialStreamWindowSize);
+        ArgumentNullException.ThrowIfNull(Limits);
+        Limits.Validate();
     }
 
     /// <summary>How much Kestrel buffers per connection for responses and requests before writers wait. Default 16 MiB.</summary>

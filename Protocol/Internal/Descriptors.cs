@@ -23,6 +23,12 @@ internal static partial class Descriptors
         return flags >= 0 && ((flags & NonBlocking) == 0 || Fcntl(descriptor, SetFlags, flags & ~NonBlocking) >= 0);
     }
 
+    /// <summary>This process's effective user id (geteuid(2)), which a local socket's peer credentials are compared with.</summary>
+    public static uint EffectiveUserId => GetEffectiveUserId();
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEffectiveUserId();
+
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int descriptor, int command, int argument);
 }

@@ -71,6 +71,17 @@ internal sealed class GrpcDispatcher(GrpcRouter router, ServerRuntime runtime)
                 catch (RpcException ex)
                 {
                     GrpcLog.AuthorizerRefused(runtime.Logger, path, context.Peer, ex.StatusCode);
+                    if (runtime.Connections.IsCertificateLess(context.ConnectionId))
+                    {
+                        // Nothing on a connection without a certificate can be allowed: close it once the refusal is out.
+                        var connectionId = context.ConnectionId;
+                        http.Response.OnCompleted(() =>
+                        {
+                            runtime.Connections.RequestClose(connectionId);
+                            return Task.CompletedTask;
+                        });
+                    }
+
                     return ex.Status;
                 }
             }

@@ -13,5 +13,5 @@ internal sealed class ServerRuntime(GrpcServerOptions options, ICallAuthorizer? 
 
     public CancellationToken Stopping { get; } = stopping;
 
-    public ConnectionRegistry Connections { get; } = new();
+    public ConnectionRegistry Connections { get; } = new(options);
 }

@@ -96,6 +96,25 @@ public sealed partial class LaneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LocalSocket_RefusesAPeerOfAnotherUser_NamingItsUidAndTheOption_AndAuditsIt()
+    {
+        var log = File.ReadAllText(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single());
+        var name = Regex.Match(log, "local socket for engines on this host: (capcluster-lanes-[0-9a-f]+)").Groups[1].Value;
+        var preamble = Convert.ToHexString(LanePreamble.Create(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), LaneRole.Engine));
+
+        // A process of user 65534 (nobody) on this host: the kernel tells the controller its uid.
+        var script = $"import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); s.sendall(bytes.fromhex('{preamble}')); " +
+            "d=b''\nwhile True:\n c=s.recv(4096)\n if not c: break\n d+=c\nsys.stdout.write(d[1:].decode())";
+        var result = await HostCommand.RunAsync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script]);
+
+        Assert.True(result.ExitCode == 0, $"setpriv (this test runs as root, as CI does): {result.Error}");
+        Assert.StartsWith("uid 65534 may not join on the local hand-over socket", result.Output, StringComparison.Ordinal);
+        Assert.Contains("--handoff-uid", result.Output, StringComparison.Ordinal);
+        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused
+            && r.RemoteAddress!.EndsWith(" uid 65534", StringComparison.Ordinal) && r.Reason!.StartsWith("uid 65534 may not join", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task BusyEngine_StillJoinsADataLane_WhileItRunsAJob()
     {
         bool LaneAccepted() => AuditLog.ReadAll(Paths.AuditLogFile).Any(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted && r.Reason!.StartsWith("data lane to engine 1,", StringComparison.Ordinal));

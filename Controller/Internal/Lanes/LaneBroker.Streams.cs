@@ -19,6 +19,7 @@ internal sealed partial class LaneBroker
         var grant = new StreamGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), caller, service, method, time.GetUtcNow() + JoinTimeout, serve);
         lock (sync)
         {
+            RefuseOverBudget(caller.Capability, caller.Peer, caller.Fingerprint, service, "OpenStream");
             streamGrants[grant.IdHex] = grant;
         }
 

@@ -16,9 +16,10 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// expired or already-joined lane is refused and audited. When the engine's end joined on the local
 /// socket, the client's connection is handed to it (<see cref="HandedLane"/>); otherwise the two are
 /// spliced (<see cref="LaneSplice"/>). Either way the lane is tracked by the gate under its capability
-/// (a revocation closes it) and dies with its engine.
+/// (a revocation closes it) and dies with its engine. Lanes granted or open (data and stream lanes alike) are
+/// limited per capability and in all, so one holder cannot make the controller hold sockets and threads for ever more.
 /// </summary>
-internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, TimeProvider time, ILogger logger)
+internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, int maxPerCapability, int maxTotal, TimeProvider time, ILogger logger)
 {
     /// <summary>How long the two ends have to join a granted lane.</summary>
     public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(10);
@@ -32,10 +33,31 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, Ti
         var grant = new LaneGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), engine, capability, clientPeer, clientFingerprint, time.GetUtcNow() + JoinTimeout);
         lock (sync)
         {
+            RefuseOverBudget(capability, clientPeer, clientFingerprint, CapClusterMethods.MultiEngineService, "OpenLane");
             grants[grant.IdHex] = grant;
         }
 
         return grant;
+    }
+
+    /// <summary>
+    /// Throws RESOURCE_EXHAUSTED (audited) when <paramref name="capability"/>, or the controller, holds as many lanes
+    /// granted or open as allowed. Called under <see cref="sync"/>.
+    /// </summary>
+    private void RefuseOverBudget(CapabilityRecord? capability, string peer, string? fingerprint, string service, string method)
+    {
+        var total = grants.Count + streamGrants.Count;
+        var held = capability is null ? 0 : grants.Values.Count(g => g.Capability.Id == capability.Id) + streamGrants.Values.Count(g => g.Caller.Capability?.Id == capability.Id);
+        var reason = total >= maxTotal ? $"{maxTotal} lanes are granted or open on this controller, the most allowed (--max-lanes)"
+            : held >= maxPerCapability ? $"capability {capability!.Id} holds {maxPerCapability} lanes granted or open, the most allowed (--max-lanes-per-capability); dispose clients it no longer needs"
+            : null;
+        if (reason is null)
+        {
+            return;
+        }
+
+        audit.Append(new AuditRecord(time.GetUtcNow(), peer, fingerprint, capability?.Id, capability?.Label, service, method, AuditRecord.Refused, reason));
+        throw new RpcException(new Status(StatusCode.ResourceExhausted, reason));
     }
 
     /// <summary>True when <paramref name="laneId"/> is a lane granted to <paramref name="capabilityId"/> towards <paramref name="engineId"/>, joining or joined.</summary>

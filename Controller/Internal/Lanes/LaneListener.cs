@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using CapCluster.Protocol;
+using CapCluster.Protocol.Internal;
 using CapCluster.Protocol.Lanes;
 using Microsoft.Extensions.Logging;
 
@@ -14,30 +15,36 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// </summary>
 internal sealed class LaneListener : IAsyncDisposable
 {
-    private static readonly TimeSpan PreambleTimeout = TimeSpan.FromSeconds(5);
-
-    // Each connection waiting for its preamble holds a thread (blocking reads, see LaneBroker); beyond this many, new ones are refused.
-    private const int MaxWaitingPreambles = 64;
-
-    private int waitingPreambles;
-
     private readonly Socket listener;
     private readonly Socket? local;
     private readonly LaneBroker broker;
+    private readonly ConnectionLimits limits;
+    private readonly IReadOnlySet<uint> localUids;
     private readonly TimeProvider time;
     private readonly ILogger logger;
+
+    // Each connection waiting for its preamble holds a thread (blocking reads, see LaneBroker): few are allowed per
+    // address and in all, and the local socket, where engines join, has a budget of its own that no remote peer can use up.
+    private readonly ConnectionBudget waiting;
+    private readonly ConnectionBudget waitingLocal;
     private readonly CancellationTokenSource stopping = new();
     private readonly List<Task> running = [];
     private Task? acceptLoop;
     private Task? localAcceptLoop;
     private Task? sweepLoop;
 
-    private LaneListener(Socket listener, Socket? local, string? localName, LaneBroker broker, TimeProvider time, ILogger logger)
+    private LaneListener(Socket listener, Socket? local, string? localName, LaneBroker broker, ControllerOptions options, TimeProvider time, ILogger logger)
     {
         this.listener = listener;
         this.local = local;
         LocalName = localName;
         this.broker = broker;
+        limits = options.Limits;
+        localUids = new HashSet<uint>([Descriptors.EffectiveUserId, .. options.HandoffUids]);
+        waiting = new ConnectionBudget("data-port connections still waiting for their lane preamble", limits.MaxWaitingPerAddress, limits.MaxWaiting,
+            "ConnectionLimits.MaxWaitingPerAddress", "ConnectionLimits.MaxWaiting");
+        waitingLocal = new ConnectionBudget("local-socket connections still waiting for their lane preamble", limits.MaxWaitingLocal, limits.MaxWaitingLocal,
+            "ConnectionLimits.MaxWaitingLocal", "ConnectionLimits.MaxWaitingLocal");
         this.time = time;
         this.logger = logger;
     }
@@ -47,9 +54,9 @@ internal sealed class LaneListener : IAsyncDisposable
     /// <summary>The name of the local socket (in the abstract namespace, so it leaves no file behind), or null when there is none.</summary>
     public string? LocalName { get; }
 
-    /// <summary>Binds the data port (0: a random free port) and, with <paramref name="handoff"/> where sockets can be handed over, the local socket; starts accepting.</summary>
+    /// <summary>Binds the data port (0: a random free port) and, with <see cref="ControllerOptions.LaneHandoff"/> where sockets can be handed over, the local socket; starts accepting.</summary>
     /// <exception cref="GrpcBindException">The port cannot be bound.</exception>
-    public static LaneListener Start(IPAddress address, int port, bool handoff, LaneBroker broker, TimeProvider time, ILogger logger)
+    public static LaneListener Start(IPAddress address, int port, ControllerOptions options, LaneBroker broker, TimeProvider time, ILogger logger)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -63,8 +70,8 @@ internal sealed class LaneListener : IAsyncDisposable
             throw GrpcBindException.For(new GrpcEndpoint("data", address, port), e);
         }
 
-        var (local, localName) = handoff && SocketPassing.IsAvailable ? BindLocal() : (null, null);
-        var lanes = new LaneListener(socket, local, localName, broker, time, logger);
+        var (local, localName) = options.LaneHandoff && SocketPassing.IsAvailable ? BindLocal() : (null, null);
+        var lanes = new LaneListener(socket, local, localName, broker, options, time, logger);
         lanes.acceptLoop = lanes.AcceptAllAsync(socket, isLocal: false);
         lanes.localAcceptLoop = local is null ? Task.CompletedTask : lanes.AcceptAllAsync(local, isLocal: true);
         lanes.sweepLoop = lanes.SweepAllAsync();
@@ -127,20 +134,28 @@ internal sealed class LaneListener : IAsyncDisposable
                 continue;
             }
 
-            var peer = isLocal ? LocalPeer(socket) : socket.RemoteEndPoint?.ToString() ?? "unknown";
+            var (peer, address, uid) = isLocal ? LocalPeer(socket) : (socket.RemoteEndPoint?.ToString() ?? "unknown", (socket.RemoteEndPoint as IPEndPoint)?.Address, null);
             if (!isLocal)
             {
                 socket.NoDelay = true;
             }
 
-            if (Interlocked.Increment(ref waitingPreambles) > MaxWaitingPreambles)
+            if (isLocal && (uid is not { } known || !localUids.Contains(known)))
             {
-                Interlocked.Decrement(ref waitingPreambles);
-                broker.Refuse(socket, peer, null, null, $"more than {MaxWaitingPreambles} connections are waiting to send their preamble");
+                broker.Refuse(socket, peer, null, null, uid is null
+                    ? "the local socket could not tell this peer's user id"
+                    : $"uid {uid} may not join on the local hand-over socket (allowed: {string.Join(", ", localUids)}; the controller's owner adds more with --handoff-uid)");
                 continue;
             }
 
-            var task = Task.Factory.StartNew(() => Serve(socket, peer, isLocal), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            var budget = isLocal ? waitingLocal : waiting;
+            if (budget.TryTake(address) is { } full)
+            {
+                broker.Refuse(socket, peer, null, null, full);
+                continue;
+            }
+
+            var task = Task.Factory.StartNew(() => Serve(socket, peer, isLocal, () => budget.Release(address)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             lock (running)
             {
                 running.RemoveAll(t => t.IsCompleted);
@@ -149,17 +164,28 @@ internal sealed class LaneListener : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads an end's preamble with blocking calls on its own thread, then hands it to the broker.</summary>
-    private Task Serve(Socket socket, string peer, bool isLocal)
+    /// <summary>
+    /// Reads an end's preamble with blocking calls on its own thread, all of it within the preamble deadline (each
+    /// read waits only for what is left of it, so a peer sending a byte at a time gains nothing), then hands it to the broker.
+    /// </summary>
+    private Task Serve(Socket socket, string peer, bool isLocal, Action release)
     {
         var preamble = new byte[LanePreamble.Length];
         var read = 0;
+        var started = time.GetTimestamp();
         try
         {
-            socket.ReceiveTimeout = (int)PreambleTimeout.TotalMilliseconds;
-            socket.SendTimeout = (int)PreambleTimeout.TotalMilliseconds;
+            socket.SendTimeout = (int)limits.PreambleTimeout.TotalMilliseconds;
             while (read < preamble.Length)
             {
+                var left = limits.PreambleTimeout - time.GetElapsedTime(started);
+                if (left <= TimeSpan.Zero)
+                {
+                    read = -1;
+                    break;
+                }
+
+                socket.ReceiveTimeout = Math.Max(1, (int)Math.Ceiling(left.TotalMilliseconds));
                 var n = socket.Receive(preamble.AsSpan(read), SocketFlags.None);
                 if (n == 0)
                 {
@@ -178,12 +204,12 @@ internal sealed class LaneListener : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref waitingPreambles);
+            release();
         }
 
         if (!LanePreamble.TryParse(preamble.AsSpan(0, Math.Max(read, 0)), out var laneId, out var role))
         {
-            var reason = read < 0 ? $"no lane preamble within {PreambleTimeout.TotalSeconds:0} s" : "not a data lane preamble";
+            var reason = read < 0 ? $"no whole lane preamble within {limits.PreambleTimeout.TotalSeconds:0.#} s" : "not a data lane preamble";
             broker.Refuse(socket, peer, null, null, reason);
             return Task.CompletedTask;
         }
@@ -197,21 +223,24 @@ internal sealed class LaneListener : IAsyncDisposable
         return broker.JoinAsync(socket, laneId, role, peer);
     }
 
-    /// <summary>How the audit names a process on the local socket: its pid and uid, which the kernel vouches for (SO_PEERCRED).</summary>
-    private static string LocalPeer(Socket socket)
+    /// <summary>How the audit names a process on the local socket, and its uid: the kernel vouches for both (SO_PEERCRED).</summary>
+    private static (string Peer, IPAddress? Address, uint? Uid) LocalPeer(Socket socket)
     {
         const int solSocket = 1, peerCredentials = 17;
         Span<byte> credentials = stackalloc byte[12]; // struct ucred: pid, uid, gid
         try
         {
-            return socket.GetRawSocketOption(solSocket, peerCredentials, credentials) == credentials.Length
-                ? $"local pid {BitConverter.ToInt32(credentials)} uid {BitConverter.ToUInt32(credentials[4..])}"
-                : "local";
+            if (socket.GetRawSocketOption(solSocket, peerCredentials, credentials) == credentials.Length)
+            {
+                var uid = BitConverter.ToUInt32(credentials[4..]);
+                return ($"local pid {BitConverter.ToInt32(credentials)} uid {uid}", null, uid);
+            }
         }
         catch (SocketException)
         {
-            return "local";
         }
+
+        return ("local", null, null);
     }
 
     private async Task SweepAllAsync()
