@@ -112,6 +112,18 @@ public sealed class ControllerOptions
     /// </summary>
     public IList<uint> HandoffUids { get; set; } = [];
 
+    /// <summary>The most data one MultiEngine call may carry (a push's values). Default 4 GiB.</summary>
+    public long MaxCallBytes { get; set; } = 4L << 30;
+
+    /// <summary>
+    /// The most call data one client session may have the controller hold at once (a call's chunks are held until every
+    /// target engine was sent them; data on lanes does not pass the controller). Default 4 GiB.
+    /// </summary>
+    public long MaxSessionBytes { get; set; } = 4L << 30;
+
+    /// <summary>The most call data the controller holds for all sessions at once. Default 8 GiB.</summary>
+    public long MaxBufferedBytes { get; set; } = 8L << 30;
+
     /// <summary>Checks the options and says what is wrong.</summary>
     /// <exception cref="CapClusterException">An option is out of range.</exception>
     public void Validate()
@@ -147,6 +159,11 @@ public sealed class ControllerOptions
         if (Limits.MaxPerAddress < 1 || Limits.MaxTotal < 1)
         {
             throw new CapClusterException($"--max-connections ({Limits.MaxTotal}) and --max-connections-per-address ({Limits.MaxPerAddress}) must be at least 1");
+        }
+
+        if (MaxCallBytes < 1 || MaxSessionBytes < 1 || MaxBufferedBytes < 1)
+        {
+            throw new CapClusterException($"--max-call-bytes ({MaxCallBytes}), --max-session-bytes ({MaxSessionBytes}) and --max-buffered-bytes ({MaxBufferedBytes}) must be at least 1");
         }
 
         if (MaxLanesPerCapability < 1 || MaxLanes < 1)

@@ -25,11 +25,15 @@ var maxPerAddress = new Option<int>("--max-connections-per-address") { Descripti
 var maxLanes = new Option<int>("--max-lanes") { Description = "Data lanes granted or open at once in all", DefaultValueFactory = _ => new ControllerOptions().MaxLanes };
 var maxLanesPer = new Option<int>("--max-lanes-per-capability") { Description = "Data lanes granted or open at once per capability", DefaultValueFactory = _ => new ControllerOptions().MaxLanesPerCapability };
 var handoffUids = new Option<uint[]>("--handoff-uid") { Description = "A user id, besides the controller's own, whose engines may join on the local hand-over socket (repeatable)", Arity = ArgumentArity.ZeroOrMore };
+var maxCallBytes = new Option<long>("--max-call-bytes") { Description = "The most data one MultiEngine call may carry", DefaultValueFactory = _ => new ControllerOptions().MaxCallBytes };
+var maxSessionBytes = new Option<long>("--max-session-bytes") { Description = "The most call data one client session may have the controller hold at once", DefaultValueFactory = _ => new ControllerOptions().MaxSessionBytes };
+var maxBufferedBytes = new Option<long>("--max-buffered-bytes") { Description = "The most call data the controller holds for all sessions at once", DefaultValueFactory = _ => new ControllerOptions().MaxBufferedBytes };
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
     enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses, noHandoff, auditRefusalInterval,
     noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, handoffUids,
+    maxCallBytes, maxSessionBytes, maxBufferedBytes,
 };
 
 root.SetAction(async (parse, _) =>
@@ -56,6 +60,9 @@ root.SetAction(async (parse, _) =>
         MaxLanes = parse.GetValue(maxLanes),
         MaxLanesPerCapability = parse.GetValue(maxLanesPer),
         HandoffUids = parse.GetValue(handoffUids) ?? [],
+        MaxCallBytes = parse.GetValue(maxCallBytes),
+        MaxSessionBytes = parse.GetValue(maxSessionBytes),
+        MaxBufferedBytes = parse.GetValue(maxBufferedBytes),
     };
 
     using var shutdown = new CancellationTokenSource();

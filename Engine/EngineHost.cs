@@ -152,7 +152,18 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                         work.Add((message.Work, null));
                         break;
                     case ControllerMessage.KindOneofCase.Work:
-                        var incoming = new ReceivedValues(ValuesOf(message.Work.Request), message.Work.BlobLengths);
+                        ReceivedValues incoming;
+                        try
+                        {
+                            incoming = new ReceivedValues(ValuesOf(message.Work.Request), message.Work.BlobLengths);
+                        }
+                        catch (RpcException e)
+                        {
+                            // Values a client sent malformed fail that call alone (their chunks, if any, are dropped), never the link.
+                            await writer.WriteAsync(Failed(message.Work.WorkId, e), session.Token).ConfigureAwait(false);
+                            break;
+                        }
+
                         if (incoming.IsComplete)
                         {
                             work.Add((message.Work, incoming));
@@ -173,6 +184,9 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                         break;
                     case ControllerMessage.KindOneofCase.OpenLane:
                         lanes.Join(message.OpenLane);
+                        break;
+                    case ControllerMessage.KindOneofCase.Expect:
+                        lanes.Expect(message.Expect);
                         break;
                     case ControllerMessage.KindOneofCase.Stop:
                         EngineLog.Stopping(logger, message.Stop.Reason);
@@ -245,6 +259,15 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
             return (new WorkResult { WorkId = item.WorkId, Reply = new EngineReply { Error = error } }, []);
         }
     }
+
+    private EngineMessage Failed(long workId, RpcException e) => new()
+    {
+        Result = new WorkResult
+        {
+            WorkId = workId,
+            Error = new RemoteError { EngineId = engineId ?? -1, Type = e.StatusCode.ToString(), Message = e.Status.Detail },
+        },
+    };
 
     private static IEnumerable<NamedValue> ValuesOf(EngineRequest? request) => request?.KindCase switch
     {

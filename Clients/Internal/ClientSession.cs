@@ -75,6 +75,19 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
                 if (lanesOf is not null)
                 {
                     header.Lanes.Add(lanesOf.ToDictionary(l => l.Key, l => ByteString.CopyFrom(l.Value.Id)));
+                    if (pushOnLanes)
+                    {
+                        // What the controller admits, and tells each engine to expect on its lane.
+                        header.LaneBytes = blobs.Sum(b => (long)b.Length);
+                    }
+                    else
+                    {
+                        // An engine may answer on its lane with this call's transfer, and with no other.
+                        foreach (var lane in lanesOf.Values)
+                        {
+                            lane.Connection.Expect(id, long.MaxValue);
+                        }
+                    }
                 }
 
                 await current.RequestStream.WriteAsync(new SessionMessage { Call = header }, cancellationToken).ConfigureAwait(false);
@@ -95,7 +108,17 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
 
             if (pushOnLanes)
             {
-                await Task.WhenAll(lanesOf!.Select(l => SendOnLaneAsync(l.Key, l.Value, id, request.Push.Values, blobs, cancellationToken))).ConfigureAwait(false);
+                // A push the controller refused (a method the capability lacks, a budget) is never announced to the engines,
+                // which close the lane on its data: the refusal is the answer, not the lane's end.
+                var sending = Task.WhenAll(lanesOf!.Select(l => SendOnLaneAsync(l.Key, l.Value, id, request.Push.Values, blobs, cancellationToken)));
+                if (await Task.WhenAny(sending, call.Completion.Task).ConfigureAwait(false) == sending)
+                {
+                    await sending.ConfigureAwait(false);
+                }
+                else
+                {
+                    _ = sending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                }
             }
 
             sent?.Invoke();
@@ -105,6 +128,14 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         finally
         {
             pending.TryRemove(id, out _);
+            if (lanesOf is not null && !pushOnLanes)
+            {
+                // An engine that answered in the call (no blobs) sends nothing on its lane.
+                foreach (var lane in lanesOf.Values)
+                {
+                    lane.Connection.Forget(id);
+                }
+            }
         }
     }
 

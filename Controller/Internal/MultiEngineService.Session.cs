@@ -13,15 +13,13 @@ namespace CapCluster.Controller.Internal;
 /// </summary>
 internal sealed partial class MultiEngineService
 {
-    /// <summary>The most data one call may carry (store and forward keeps it until every target has it). Default 4 GiB.</summary>
-    internal const long MaxCallBytes = 4L << 30;
-
     private async Task SessionAsync(IAsyncStreamReader<SessionMessage> requests, IServerStreamWriter<SessionMessage> responses, ServerCallContext context)
     {
         var outbox = Channel.CreateUnbounded<IReadOnlyList<SessionMessage>>(new UnboundedChannelOptions { SingleReader = true });
         var writer = WriteAllAsync(outbox.Reader, responses, context.CancellationToken);
         var pending = new Dictionary<long, (EngineCall Call, ChunkBuffer Buffer, bool Refused)>();
         var capability = context.Items.TryGetValue(CallItems.Capability, out var item) ? item as CapabilityRecord : null;
+        var held = new ByteBudget(budgets.MaxSessionBytes);
         var outstanding = new List<Task>();
         try
         {
@@ -31,21 +29,17 @@ internal sealed partial class MultiEngineService
                 switch (message.KindCase)
                 {
                     case SessionMessage.KindOneofCase.Call when message.Call.BlobLengths.Count == 0:
-                        if (Admit(message.Call, capability, context, outbox.Writer))
+                        if (Admit(message.Call, capability, context, outbox.Writer) && AdmitLaneBytes(message.Call, capability, context, outbox.Writer))
                         {
                             outstanding.Add(DispatchAsync(message.Call, [], capability, outbox.Writer));
                         }
 
                         break;
                     case SessionMessage.KindOneofCase.Call:
-                        var buffer = new ChunkBuffer(message.Call.BlobLengths);
-                        if (buffer.TotalBytes > MaxCallBytes)
-                        {
-                            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"call {message.Call.CallId} carries {buffer.TotalBytes} bytes; one call may carry at most {MaxCallBytes}"));
-                        }
-
-                        // A refused call's data is still read (and dropped), so the stream stays in step.
-                        pending[message.Call.CallId] = (message.Call, buffer, !Admit(message.Call, capability, context, outbox.Writer));
+                        // A refused call's data is still read, so the stream stays in step, but it is dropped, not kept.
+                        var bytes = ChunkBuffer.Total(message.Call.BlobLengths);
+                        var admitted = Admit(message.Call, capability, context, outbox.Writer) && Reserve(message.Call, bytes, held, capability, context, outbox.Writer);
+                        pending[message.Call.CallId] = (message.Call, new ChunkBuffer(message.Call.BlobLengths, keep: admitted), !admitted);
                         break;
                     case SessionMessage.KindOneofCase.Chunk:
                         if (!pending.TryGetValue(message.Chunk.CallId, out var entry))
@@ -58,7 +52,10 @@ internal sealed partial class MultiEngineService
                             pending.Remove(message.Chunk.CallId);
                             if (!entry.Refused)
                             {
-                                outstanding.Add(DispatchAsync(entry.Call, entry.Buffer.Chunks, capability, outbox.Writer));
+                                // Held until every target engine was sent them.
+                                var reserved = entry.Buffer.TotalBytes;
+                                outstanding.Add(DispatchAsync(entry.Call, entry.Buffer.Chunks, capability, outbox.Writer)
+                                    .ContinueWith(_ => Release(held, reserved), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
                             }
                         }
 
@@ -75,9 +72,53 @@ internal sealed partial class MultiEngineService
         }
         finally
         {
+            foreach (var (_, buffer, refused) in pending.Values)
+            {
+                if (!refused)
+                {
+                    Release(held, buffer.TotalBytes);
+                }
+            }
+
             outbox.Writer.TryComplete();
             await writer.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Reserves a call's <paramref name="bytes"/> of data, which the controller holds until every target engine was
+    /// sent them, within the call's, this session's and the controller's budgets; refuses the call (audited) when they
+    /// do not fit.
+    /// </summary>
+    private bool Reserve(EngineCall call, long bytes, ByteBudget session, CapabilityRecord? capability, ServerCallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    {
+        string? reason = null;
+        if (bytes > budgets.MaxCallBytes)
+        {
+            reason = $"call {call.CallId} carries {bytes} bytes; one call may carry at most {budgets.MaxCallBytes} (--max-call-bytes)";
+        }
+        else if (!session.TryReserve(bytes))
+        {
+            reason = $"this session holds {session.Used} bytes of call data not yet sent to its engines, and {bytes} more would pass its budget of {session.Limit} (--max-session-bytes); wait for calls to finish";
+        }
+        else if (!budgets.Controller.TryReserve(bytes))
+        {
+            session.Release(bytes);
+            reason = $"the controller holds {budgets.Controller.Used} bytes of call data not yet sent to engines, and {bytes} more would pass its budget of {budgets.Controller.Limit} (--max-buffered-bytes); try again when calls have finished";
+        }
+
+        return reason is null || Refuse(call, capability, context, outbox, reason);
+    }
+
+    /// <summary>A push whose values travel on lanes announces their bytes: within the call budget, and never negative.</summary>
+    private bool AdmitLaneBytes(EngineCall call, CapabilityRecord? capability, ServerCallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox) =>
+        call.LaneBytes is >= 0 && call.LaneBytes <= budgets.MaxCallBytes
+        || Refuse(call, capability, context, outbox, $"call {call.CallId} announces {call.LaneBytes} bytes on its lanes; one call may carry 0 to {budgets.MaxCallBytes} (--max-call-bytes)");
+
+    private void Release(ByteBudget session, long bytes)
+    {
+        session.Release(bytes);
+        budgets.Controller.Release(bytes);
     }
 
     /// <summary>
@@ -97,10 +138,16 @@ internal sealed partial class MultiEngineService
             return true;
         }
 
-        var reason = $"capability {capability.Id} (label {capability.Label ?? "none"}) does not allow {operation}";
-        audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, null, capability.Id, capability.Label,
+        return Refuse(call, capability, context, outbox, $"capability {capability.Id} (label {capability.Label ?? "none"}) does not allow {operation}");
+    }
+
+    /// <summary>Refuses one call of the session: audited, and answered with a failure naming <paramref name="reason"/>. Always false.</summary>
+    private bool Refuse(EngineCall call, CapabilityRecord? capability, ServerCallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox, string reason)
+    {
+        var operation = OperationName(call.Request);
+        audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, null, capability?.Id, capability?.Label,
             context.ServiceName, operation, AuditRecord.Refused, reason));
-        ControllerLog.CallRefused(logger, context.ServiceName, operation, context.Peer, capability.Id, reason);
+        ControllerLog.CallRefused(logger, context.ServiceName, operation, context.Peer, capability?.Id ?? "none", reason);
         outbox.TryWrite([Failure(call, -1, "refused by the controller: " + reason, 1, UnixMicroseconds.Now())]);
         return false;
     }
@@ -148,6 +195,12 @@ internal sealed partial class MultiEngineService
         try
         {
             var lane = LaneFor(call, session, capability);
+            if (!lane.IsEmpty && call.Request?.KindCase == EngineRequest.KindOneofCase.Push)
+            {
+                // Ahead of the queue: the engine reads this transfer off the lane, and no other, of no more bytes.
+                session.Send(new ControllerMessage { Expect = new ExpectTransfer { LaneId = lane, Transfer = call.CallId, MaxBytes = call.LaneBytes } });
+            }
+
             result = await session.Enqueue(id => new Work
             {
                 WorkId = id,

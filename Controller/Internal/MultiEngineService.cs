@@ -7,7 +7,8 @@ namespace CapCluster.Controller.Internal;
 
 /// <summary>Explicit control of every engine.</summary>
 internal sealed partial class MultiEngineService(
-    EngineRegistry registry, ControllerInfo controller, Action requestStop, Lanes.LaneBroker lanes, Func<int> dataPort, string? handoffSocket, AuditLog audit, TimeProvider time, ILogger logger)
+    EngineRegistry registry, ControllerInfo controller, Action requestStop, Lanes.LaneBroker lanes, Func<int> dataPort, string? handoffSocket, CallBudgets budgets,
+    AuditLog audit, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
 

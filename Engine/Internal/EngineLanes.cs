@@ -27,6 +27,22 @@ internal sealed class EngineLanes(ControllerConnection connection, ILogger logge
         _ = ForgetWhenClosedAsync(key, joining);
     }
 
+    /// <summary>
+    /// Lets the lane the controller named receive one push's values, of at most the bytes it admitted; a frame nobody
+    /// announced closes its lane unread. The announcement may come before the engine has joined the lane.
+    /// </summary>
+    public void Expect(ExpectTransfer expect)
+    {
+        if (lanes.TryGetValue(Convert.ToHexStringLower(expect.LaneId.Span), out var joining))
+        {
+            _ = joining.ContinueWith(
+                joined => joined.Result.Expect(expect.Transfer, expect.MaxBytes),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
     /// <summary>The values a push sent on its lane.</summary>
     /// <exception cref="LaneException">The lane is unknown, could not be joined, or closed first.</exception>
     public async Task<ReceivedValues> ReceiveAsync(Work work, CancellationToken cancellationToken)
@@ -76,6 +92,7 @@ internal sealed class EngineLanes(ControllerConnection connection, ILogger logge
             var lane = await joining.ConfigureAwait(false);
             EngineLog.LaneJoined(logger, key[..8]);
             await lane.Closed.ConfigureAwait(false);
+            EngineLog.LaneClosed(logger, key[..8], lane.CloseReason?.Message ?? "closed");
             await lane.DisposeAsync().ConfigureAwait(false);
         }
         catch (LaneException e)

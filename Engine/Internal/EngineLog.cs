@@ -25,6 +25,9 @@ internal static partial class EngineLog
     [LoggerMessage(7, LogLevel.Warning, "Data lane {Lane} failed: {Reason}")]
     public static partial void LaneFailed(ILogger logger, string lane, string reason);
 
+    [LoggerMessage(23, LogLevel.Information, "Data lane {Lane} closed: {Reason}")]
+    public static partial void LaneClosed(ILogger logger, string lane, string reason);
+
     [LoggerMessage(8, LogLevel.Error, "Giving up on the controller at {Locations}: no answer for {Elapsed} (controller timeout {Timeout}); last error: {Reason}. Exiting")]
     public static partial void GaveUp(ILogger logger, string locations, TimeSpan elapsed, TimeSpan timeout, string reason);
 }

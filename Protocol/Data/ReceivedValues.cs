@@ -15,10 +15,23 @@ public sealed class ReceivedValues
     private readonly BlobAssembler? assembler;
     private bool filled;
 
-    /// <summary>Prepares to receive <paramref name="named"/>, whose blobs have the announced lengths.</summary>
-    /// <exception cref="RpcException">INVALID_ARGUMENT when a tree is malformed or the lengths do not match it.</exception>
-    public ReceivedValues(IEnumerable<NamedValue> named, IReadOnlyList<long> blobLengths)
+    /// <summary>
+    /// Prepares to receive <paramref name="named"/>, whose blobs have the announced lengths: no more is allocated than
+    /// the lengths announce, and they may announce at most <paramref name="maxBytes"/> (what the sender was admitted for).
+    /// </summary>
+    /// <exception cref="RpcException">
+    /// INVALID_ARGUMENT when a tree is malformed, a length negative, or the lengths do not match the trees;
+    /// RESOURCE_EXHAUSTED when they announce more than <paramref name="maxBytes"/>.
+    /// </exception>
+    public ReceivedValues(IEnumerable<NamedValue> named, IReadOnlyList<long> blobLengths, long maxBytes = long.MaxValue)
     {
+        var announced = ChunkBuffer.Total(blobLengths);
+        if (announced > maxBytes)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"the values announce {announced} blob bytes, more than the {maxBytes} admitted for them"));
+        }
+
+        var left = announced;
         foreach (var value in named)
         {
             Value tree;
@@ -31,7 +44,19 @@ public sealed class ReceivedValues
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"the value '{value.Name}' is malformed: {e.Message}"));
             }
 
-            values.Add((value, tree, ValueCodec.AllocateTargets(tree)));
+            BlobTargets targets;
+            try
+            {
+                // The trees may not allocate more than the lengths announce: they must match exactly in the end.
+                targets = ValueCodec.AllocateTargets(tree, left);
+            }
+            catch (MalformedValueException e)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"the value '{value.Name}' is malformed: {e.Message}"));
+            }
+
+            left -= targets.TotalBytes;
+            values.Add((value, tree, targets));
         }
 
         targets = values.SelectMany(v => Enumerable.Range(0, v.Targets.Count).Select(i => v.Targets[i])).ToList();

@@ -12,12 +12,13 @@ public sealed partial class LaneConnection
     /// <summary>The reader thread: frames, in order, into the inbox, until the lane closes or breaks.</summary>
     private void ReadAll()
     {
-        Exception reason;
+        LaneException reason;
         try
         {
-            while (ReadFrame() is { } frame)
+            while (ReadFrame(out var allowed) is { } frame)
             {
-                var values = new ReceivedValues(frame.Values, frame.BlobLengths);
+                // Allocated only within what was announced for this transfer: a frame announcing more closes the lane.
+                var values = new ReceivedValues(frame.Values, frame.BlobLengths, allowed);
                 values.ReadBlobs(records.ReadExactly);
                 inbox.Deliver(frame.Transfer, values);
             }
@@ -33,17 +34,22 @@ public sealed partial class LaneConnection
             reason = new LaneException($"{Name} broke: {(e is RpcException rpc ? rpc.Status.Detail : e.Message)}", e);
         }
 
+        CloseReason = reason;
         inbox.Close(reason);
         Close();
         receiveKey.Dispose();
     }
 
     /// <summary>
-    /// The next frame's header (its 4-byte length and the LaneFrame), from the records before its blobs;
-    /// null when the other end closed the lane between frames.
+    /// The next frame's header (its 4-byte length and the LaneFrame), from the records before its blobs, and in
+    /// <paramref name="allowed"/> the most blob bytes its transfer may carry; null when the other end closed the lane
+    /// between frames. The transfer is read from the frame's first bytes and must have been expected before anything
+    /// more of the frame is read or allocated.
     /// </summary>
-    private LaneFrame? ReadFrame()
+    /// <exception cref="LaneException">The frame is malformed, or its transfer was not expected.</exception>
+    private LaneFrame? ReadFrame(out long allowed)
     {
+        allowed = 0;
         var first = ArrayPool<byte>.Shared.Rent(LaneRecords.MaxPlaintext);
         try
         {
@@ -60,9 +66,13 @@ public sealed partial class LaneConnection
                 throw new LaneException($"record {record} does not start a frame header (a frame header has at most {MaxFrameHeaderSize} bytes)");
             }
 
+            var transfer = PeekTransfer(first.AsSpan(4, length - 4));
+            allowed = inbox.TakeExpected(transfer, ExpectTimeout)
+                ?? throw new LaneException($"transfer {transfer} arrived on {Name}, but nothing announced it within {ExpectTimeout.TotalSeconds:0} s " +
+                    "(a call this lane's holder may make announces each transfer)");
             if (length - 4 == size)
             {
-                return LaneFrame.Parser.ParseFrom(first, 4, size);
+                return Checked(LaneFrame.Parser.ParseFrom(first, 4, size), transfer);
             }
 
             // A header larger than a record continues in the records that follow.
@@ -71,7 +81,7 @@ public sealed partial class LaneConnection
             {
                 first.AsSpan(4, length - 4).CopyTo(header);
                 records.ReadExactly(header.AsSpan(length - 4, size - (length - 4)));
-                return LaneFrame.Parser.ParseFrom(header, 0, size);
+                return Checked(LaneFrame.Parser.ParseFrom(header, 0, size), transfer);
             }
             finally
             {
@@ -83,4 +93,30 @@ public sealed partial class LaneConnection
             ArrayPool<byte>.Shared.Return(first);
         }
     }
+
+    /// <summary>The transfer a frame header starts with (field 1, which a LaneFrame writes first); 0 when it does not start with one.</summary>
+    private static long PeekTransfer(ReadOnlySpan<byte> header)
+    {
+        const byte transferTag = (1 << 3) | 0; // field 1, varint
+        if (header.Length < 2 || header[0] != transferTag)
+        {
+            return 0;
+        }
+
+        long value = 0;
+        for (var i = 1; i < Math.Min(header.Length, 11); i++)
+        {
+            value |= (long)(header[i] & 0x7f) << (7 * (i - 1));
+            if ((header[i] & 0x80) == 0)
+            {
+                return value;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The frame, when its transfer is the one its first bytes named (a later repeat of the field would override it).</summary>
+    private LaneFrame Checked(LaneFrame frame, long transfer) =>
+        frame.Transfer == transfer ? frame : throw new LaneException($"a frame on {Name} named transfer {transfer} first and {frame.Transfer} after");
 }

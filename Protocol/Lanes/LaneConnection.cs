@@ -23,6 +23,9 @@ public sealed partial class LaneConnection : IAsyncDisposable
     /// <summary>Largest frame header (value trees) accepted. Blob bytes are not counted.</summary>
     public const int MaxFrameHeaderSize = 16 * 1024 * 1024;
 
+    /// <summary>How long a frame's transfer may wait for its announcement, which travels another way (the controller's link).</summary>
+    public static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(10);
+
     private readonly LaneSocketStream network;
     private readonly LaneRecordKey sendKey;
     private readonly LaneRecordReader records;
@@ -48,6 +51,9 @@ public sealed partial class LaneConnection : IAsyncDisposable
 
     /// <summary>Completes (never faults) when the lane has closed, for whatever reason.</summary>
     public Task Closed => reader;
+
+    /// <summary>Why the lane closed (the other end closed it, it broke, a frame was refused), once <see cref="Closed"/> has completed.</summary>
+    public LaneException? CloseReason { get; private set; }
 
     /// <summary>False once the lane has closed.</summary>
     public bool IsOpen => !reader.IsCompleted;
@@ -94,6 +100,15 @@ public sealed partial class LaneConnection : IAsyncDisposable
     /// <exception cref="LaneException">The lane closed before the transfer arrived.</exception>
     public Task<ReceivedValues> ReceiveAsync(long transfer, CancellationToken cancellationToken) =>
         inbox.ClaimAsync(transfer, cancellationToken);
+
+    /// <summary>
+    /// Lets transfer <paramref name="transfer"/> arrive on this lane, with at most <paramref name="maxBytes"/> blob
+    /// bytes: a frame of any other transfer, or with more bytes, closes the lane before anything of it is allocated.
+    /// </summary>
+    public void Expect(long transfer, long maxBytes) => inbox.Expect(transfer, maxBytes);
+
+    /// <summary>Takes back <see cref="Expect"/> for a transfer that will not come (its call ended).</summary>
+    public void Forget(long transfer) => inbox.Forget(transfer);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -113,6 +113,25 @@ public sealed class BudgetTests
         Assert.Contains(refused, r => r.Reason!.Contains("lanes granted or open, the most allowed (--max-lanes-per-capability)", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task CallsOverTheByteBudget_AreRefusedNamingTheLimit_ByChunksOrOnLanes_AndAudited_AndTheSessionGoesOn()
+    {
+        await using var cluster = await RunningCluster.StartAsync(1, "--max-call-bytes", "300000");
+
+        // Below the lane threshold a push travels in the call; above it, on a lane. Either way it is refused at the controller.
+        var inCall = await Assert.ThrowsAnyAsync<CapClusterException>(() => cluster.Client.PushAsync("x", new byte[400_000]).GetAsync(Timeout));
+        Assert.Contains("carries 400", inCall.Message, StringComparison.Ordinal);
+        Assert.Contains("(--max-call-bytes)", inCall.Message, StringComparison.Ordinal);
+        var onLane = await Assert.ThrowsAnyAsync<CapClusterException>(() => cluster.Client.PushAsync("y", new byte[2 * 1024 * 1024]).GetAsync(Timeout));
+        Assert.Contains("on its lanes", onLane.Message, StringComparison.Ordinal);
+        Assert.Contains("(--max-call-bytes)", onLane.Message, StringComparison.Ordinal);
+
+        // The same session goes on.
+        await cluster.Client.PushAsync("z", new byte[1000]).GetAsync(Timeout);
+        Assert.Equal(1000, Convert.ToInt32((await cluster.Client.ExecuteAsync("z.Length").GetAsync(Timeout)).Single().Value));
+        Assert.Equal(2, AuditLog.ReadAll(cluster.Directory.Paths().AuditLogFile).Count(r => r.Method == "Push" && r.Outcome == AuditRecord.Refused && r.Reason!.EndsWith("(--max-call-bytes)", StringComparison.Ordinal)));
+    }
+
     private static async Task<Socket> ConnectFromAttackerAsync(int port)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

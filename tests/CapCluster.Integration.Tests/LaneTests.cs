@@ -100,10 +100,9 @@ public sealed partial class LaneTests : IAsyncLifetime
     {
         var log = File.ReadAllText(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single());
         var name = Regex.Match(log, "local socket for engines on this host: (capcluster-lanes-[0-9a-f]+)").Groups[1].Value;
-        var preamble = Convert.ToHexString(LanePreamble.Create(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), LaneRole.Engine));
 
-        // A process of user 65534 (nobody) on this host: the kernel tells the controller its uid.
-        var script = $"import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); s.sendall(bytes.fromhex('{preamble}')); " +
+        // A process of user 65534 (nobody) on this host: the kernel tells the controller its uid, and it is refused before it sends anything.
+        var script = $"import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); " +
             "d=b''\nwhile True:\n c=s.recv(4096)\n if not c: break\n d+=c\nsys.stdout.write(d[1:].decode())";
         var result = await HostCommand.RunAsync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script]);
 
@@ -237,6 +236,41 @@ public sealed partial class LaneTests : IAsyncLifetime
         Assert.Equal(LanePreamble.Refused, answer[0]);
         Assert.Contains("was revoked", Encoding.UTF8.GetString(answer, 1, answer.Length - 1));
         Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused && r.Reason!.Contains("was revoked", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PullOnlyCapability_CannotMakeAnEngineAllocate_ACraftedFrameOnItsLaneIsRefusedAndTheLaneClosed()
+    {
+        var pullOnly = Path.Combine(cluster.Directory.BaseFolder, "puller.cap");
+        var attenuate = await cluster.Directory.RunAsync("furlgen", "attenuate", cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine),
+            "--label", "puller", "--methods", "Pull", "-o", pullOnly);
+        Assert.True(attenuate.ExitCode == 0, attenuate.Error);
+        var engine = (await cluster.Client.GetEnginesAsync().WaitAsync(Timeout)).Single(e => e.Id == 0);
+        var before = ResidentBytes(engine.Pid);
+
+        // The lane is granted (pulls use it), but no push was admitted: a frame of 512 MiB on it is not read.
+        await using var lane = await HoldLaneAsync(pullOnly, 0);
+        var values = new Protocol.Data.OutgoingValues();
+        var named = values.Add("flood", new byte[512 * 1024 * 1024]);
+        var sending = lane.SendAsync(1, [named], values.Blobs, CancellationToken.None);
+
+        await lane.Closed.WaitAsync(Timeout);
+        await Assert.ThrowsAsync<LaneException>(() => sending.WaitAsync(Timeout));
+        var after = ResidentBytes(engine.Pid);
+        Assert.True(after < before * 1.1, $"the engine grew from {before >> 20} MiB to {after >> 20} MiB");
+        var log = File.ReadAllText(Path.Combine(Paths.LogFolder, $"capengine-{engine.Pid}.log"));
+        Assert.Contains("transfer 1 arrived on", log, StringComparison.Ordinal);
+        Assert.Contains("nothing announced it", log, StringComparison.Ordinal);
+
+        // The engine is unharmed, and a capability that may push still pushes on lanes.
+        await cluster.Client.PushAsync("after", new byte[2 * 1024 * 1024], [0]).GetAsync(Timeout);
+        Assert.Equal(2 * 1024 * 1024, Convert.ToInt32((await cluster.Client.ExecuteAsync("after.Length", [0]).GetAsync(Timeout)).Single().Value));
+    }
+
+    private static long ResidentBytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
     /// <summary>A data lane to <paramref name="engineId"/> held as the client library holds one (granted, then joined), to watch it close.</summary>

@@ -78,7 +78,7 @@ public sealed class LaneConnectionTests
 
         static async Task<LaneConnection> SendOnJoinAsync(LaneOptions options, int value)
         {
-            var lane = await LaneConnection.ConnectAsync(options, CancellationToken.None).WaitAsync(TimeLimit);
+            var lane = ExpectingTheTestTransfers(await LaneConnection.ConnectAsync(options, CancellationToken.None).WaitAsync(TimeLimit));
             await SendAsync(lane, 1, ("value", value));
             return lane;
         }

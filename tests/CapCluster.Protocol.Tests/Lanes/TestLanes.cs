@@ -24,7 +24,7 @@ internal static class TestLanes
         var client = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Client, ClientCertificate, EngineCertificate), CancellationToken.None);
         try
         {
-            return new LanePair(await client.WaitAsync(TimeLimit), await engine.WaitAsync(TimeLimit));
+            return new LanePair(ExpectingTheTestTransfers(await client.WaitAsync(TimeLimit)), ExpectingTheTestTransfers(await engine.WaitAsync(TimeLimit)));
         }
         catch
         {
@@ -37,6 +37,20 @@ internal static class TestLanes
             await Task.WhenAll(client, engine).ContinueWith(_ => { }, TaskScheduler.Default);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Announces transfers 1 to 16, which the tests use, on <paramref name="lane"/>: in a cluster the controller announces
+    /// each push to the engine, and a client the pulls it asks for. Tests of what is not announced use other ids.
+    /// </summary>
+    public static LaneConnection ExpectingTheTestTransfers(LaneConnection lane)
+    {
+        for (var transfer = 1; transfer <= 16; transfer++)
+        {
+            lane.Expect(transfer, long.MaxValue);
+        }
+
+        return lane;
     }
 
     public static LaneOptions Options(TestDataPort port, byte[] id, LaneRole role, X509Certificate2 own, X509Certificate2 peer) =>
