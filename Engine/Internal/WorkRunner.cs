@@ -177,7 +177,7 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
     // Called on the engine's worker loop, a thread-pool thread given over to user code: no Task.Run, which
     // would cost a thread hop per call (a delegate that waits blocks the loop either way).
     private object? Invoke(DelegateCall function, IReadOnlyList<(string, object?)> captured, IReadOnlyList<object?> arguments) =>
-        delegates.Invoke(function.Assemblies[0].Hash, function.DeclaringType, function.MethodToken, function.IsStatic, captured, arguments, ValueCodec.ConvertTo);
+        delegates.Invoke([.. function.Assemblies.Select(a => a.Hash)], function.DeclaringType, function.MethodToken, function.IsStatic, captured, arguments, ValueCodec.ConvertTo);
 
     private EngineReply Properties(PropertiesRequest request)
     {

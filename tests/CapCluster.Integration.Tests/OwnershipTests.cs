@@ -118,6 +118,29 @@ public sealed class OwnershipTests : IAsyncLifetime
         Assert.Contains($"capability {teamId} allows at most 100 tasks, and they are used up", teamOver.Message);
     }
 
+    [Fact]
+    public async Task AnImageSentUnderAHashItDoesNotHaveTo_IsRefusedAndAudited_AndNeverReachesAnEngine()
+    {
+        await cluster.StartControllerAsync();
+        var capFile = cluster.CapFile(CapabilityInterfaces.Task);
+        using var connection = Client.ControllerConnection.Open(capFile, CapabilityInterfaces.Task);
+        using var call = connection.Channel.DuplexStreaming(CapClusterMethods.Tasks, new CallOptions());
+        var claimed = new string('a', 64);
+        var function = new Protocol.V1.DelegateCall { DeclaringType = "Evil.T", MethodToken = 0x06000001, IsStatic = true };
+        function.Assemblies.Add(new Protocol.V1.AssemblyRef { Hash = claimed, Name = "AliceLib", Image = Google.Protobuf.ByteString.CopyFrom(new byte[] { 1, 2, 3 }) });
+        var submit = new Protocol.V1.SubmitTasks();
+        submit.Tasks.Add(new Protocol.V1.SubmitTask { ClientRef = 1, Spec = new Protocol.V1.TaskSpec { Function = new Protocol.V1.ApplyRequest { Function = function } } });
+
+        await call.RequestStream.WriteAsync(new Protocol.V1.TaskClientMessage { Submit = submit }).WaitAsync(Timeout);
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+        var accepted = Assert.Single(call.ResponseStream.Current.Accepted.Tasks);
+
+        Assert.Equal(0, accepted.TaskId);
+        Assert.StartsWith("the image sent as assembly AliceLib hashes to ", accepted.Refused, StringComparison.Ordinal);
+        Assert.EndsWith($"not to the {claimed} it claims", accepted.Refused, StringComparison.Ordinal);
+        Assert.Contains(AuditLog.ReadAll(cluster.Paths().AuditLogFile), r => r.Outcome == AuditRecord.Refused && r.Reason!.Contains("hashes to", StringComparison.Ordinal));
+    }
+
     private async Task<string> AttenuateAsync(string parent, string label, params string[] more)
     {
         var path = Path.Combine(cluster.BaseFolder, label + ".cap");

@@ -61,6 +61,29 @@ internal sealed class AssemblyStore
         return spec;
     }
 
+    /// <summary>
+    /// Why a spec's shipped images cannot be kept: one does not hash (SHA-256) to the hash it is sent under, which
+    /// would let its sender stand in for whoever ships the assembly with that hash. Null when all match.
+    /// </summary>
+    public static string? WrongImage(TaskSpec spec)
+    {
+        foreach (var reference in spec.Function?.Function?.Assemblies ?? [])
+        {
+            if (!reference.Image.IsEmpty)
+            {
+                var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(reference.Image.Span));
+                if (!string.Equals(actual, reference.Hash, StringComparison.OrdinalIgnoreCase))
+                {
+                    return $"the image sent as assembly {(reference.Name.Length > 0 ? reference.Name : "(unnamed)")} hashes to {actual}, not to the {AuditText(reference.Hash)} it claims";
+                }
+            }
+        }
+
+        return spec.Recovery is { } recovery ? WrongImage(recovery) : null;
+    }
+
+    private static string AuditText(string hash) => hash.Length <= 64 ? hash : hash[..64] + "...";
+
     /// <summary>An image read back from the journal at a restart.</summary>
     public void Restore(string hash, ByteString image) => images[hash] = image;
 

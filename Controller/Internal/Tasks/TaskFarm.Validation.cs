@@ -24,6 +24,12 @@ internal sealed partial class TaskFarm
             {
                 refusals[submission.ClientRef] = "the task has neither code nor a function to run";
             }
+            else if (AssemblyStore.WrongImage(submission.Spec) is { } wrong)
+            {
+                // Kept under the hash it claims, an image would be sent to engines for every holder who names that hash.
+                refusals[submission.ClientRef] = wrong;
+                audited.Add(wrong);
+            }
         }
 
         foreach (var submission in batch)

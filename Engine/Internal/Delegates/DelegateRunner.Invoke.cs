@@ -5,7 +5,8 @@ namespace CapCluster.Engine.Internal.Delegates;
 internal sealed partial class DelegateRunner
 {
     /// <summary>
-    /// Invokes method <paramref name="methodToken"/> of the shipped assembly <paramref name="assemblyHash"/>.
+    /// Invokes method <paramref name="methodToken"/> of the shipped assembly named first in <paramref name="assemblyHashes"/>,
+    /// whose dependencies resolve to the images the others name.
     /// Instance methods run on a rebuilt closure: each captured field path ("a.b" reaches through a nested
     /// closure) is set to its value converted by <paramref name="convert"/> to the field's type; a "&lt;&gt;c"
     /// singleton with nothing captured is taken from its "&lt;&gt;9" field. A returned Task or ValueTask is
@@ -13,7 +14,7 @@ internal sealed partial class DelegateRunner
     /// propagate unwrapped, with their stack trace.
     /// </summary>
     public object? Invoke(
-        string assemblyHash,
+        IReadOnlyList<string> assemblyHashes,
         string declaringTypeName,
         int methodToken,
         bool isStatic,
@@ -21,8 +22,8 @@ internal sealed partial class DelegateRunner
         IReadOnlyList<object?> arguments,
         Func<object?, Type, object?> convert)
     {
-        var assembly = LoadShipped(assemblyHash);
-        var method = ResolveMethod(assembly, assemblyHash, declaringTypeName, methodToken, isStatic);
+        var assembly = LoadShipped(assemblyHashes);
+        var method = ResolveMethod(assembly, assemblyHashes[0], declaringTypeName, methodToken, isStatic);
         var target = isStatic ? null : BuildTarget(method.DeclaringType!, captured, convert);
 
         var parameters = method.GetParameters();

@@ -19,6 +19,8 @@ internal sealed partial class DelegateRunner : IDisposable
     private readonly Dictionary<string, ShippedImage> _images = new(StringComparer.Ordinal);
     // Assemblies of the current context, by image hash; cleared before that context is unloaded.
     private readonly Dictionary<string, Assembly> _loaded = new(StringComparer.Ordinal);
+    // The image each simple name resolves to in the current context: the one a call loading into it named (by hash).
+    private readonly Dictionary<string, string> _bindings = new(StringComparer.OrdinalIgnoreCase);
     private ShippedLoadContext? _context;
 
     public DelegateRunner() => _context = new ShippedLoadContext(FindImage);
@@ -61,46 +63,60 @@ internal sealed partial class DelegateRunner : IDisposable
         lock (_gate)
         {
             _loaded.Clear();
+            _bindings.Clear();
             _images.Clear();
             _context?.Release();
             _context = null;
         }
     }
 
-    /// <summary>The declaring assembly of a call, loaded into the current context.</summary>
-    private Assembly LoadShipped(string hash)
+    /// <summary>
+    /// The declaring assembly of a call (the first of <paramref name="hashes"/>), loaded into a context where every
+    /// shipped assembly the call names resolves to exactly the image it names: a dependency resolves by hash, never
+    /// by simple name among all images sent, so one holder's upload cannot stand in for another's.
+    /// </summary>
+    private Assembly LoadShipped(IReadOnlyList<string> hashes)
     {
-        hash = hash.ToLowerInvariant();
+        var hash = hashes[0].ToLowerInvariant();
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_context is null, this);
-            if (_loaded.TryGetValue(hash, out var assembly))
-                return assembly;
             var image = _images.GetValueOrDefault(hash) ?? throw DelegateRunnerErrors.UnknownAssembly(hash);
+            var named = hashes.Select(h => _images.GetValueOrDefault(h.ToLowerInvariant())).OfType<ShippedImage>().ToList();
 
-            // A rebuilt client assembly usually keeps its name and version, and one context cannot hold two
-            // assemblies of the same name: start a new context. The old one unloads when the last object
-            // created by its code dies.
-            if (_context.Assemblies.Any(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), image.Name)))
+            // One context holds one assembly per name: a call naming another image for a name bound here (a rebuilt
+            // client assembly keeps its name and version, or another holder's library) starts a new context. The old
+            // one unloads when the last object created by its code dies.
+            if (named.Any(i => _bindings.TryGetValue(i.Name.Name!, out var bound) && bound != i.Hash))
             {
                 _loaded.Clear();
+                _bindings.Clear();
                 _context.Release();
                 _context = new ShippedLoadContext(FindImage);
             }
+
+            foreach (var each in named)
+            {
+                _bindings[each.Name.Name!] = each.Hash;
+            }
+
+            if (_loaded.TryGetValue(hash, out var assembly))
+                return assembly;
             assembly = _context.LoadImage(image);
             _loaded.Add(hash, assembly);
             return assembly;
         }
     }
 
-    /// <summary>A shipped image for a reference, by simple name and version; the latest sent wins a tie.</summary>
+    /// <summary>The shipped image a reference resolves to in the current context: the one bound to its name, of its version.</summary>
     private ShippedImage? FindImage(AssemblyName reference)
     {
         lock (_gate)
         {
-            return _images.Values.LastOrDefault(i =>
-                string.Equals(i.Name.Name, reference.Name, StringComparison.OrdinalIgnoreCase) &&
-                (reference.Version is null || i.Name.Version == reference.Version));
+            return reference.Name is { } name && _bindings.TryGetValue(name, out var hash) && _images.TryGetValue(hash, out var image)
+                && (reference.Version is null || image.Name.Version == reference.Version)
+                ? image
+                : null;
         }
     }
 

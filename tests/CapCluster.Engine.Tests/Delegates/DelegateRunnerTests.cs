@@ -124,7 +124,7 @@ public sealed class DelegateRunnerTests
         var hash = new string('a', 64);
 
         var e = Assert.Throws<CapClusterException>(
-            () => runner.Invoke(hash, "T", 0x06000001, true, [], [], Shipping.Identity));
+            () => runner.Invoke([hash], "T", 0x06000001, true, [], [], Shipping.Identity));
 
         Assert.Contains(hash, e.Message, StringComparison.Ordinal);
     }

@@ -17,9 +17,9 @@ public sealed class RebuiltAssemblyTests
         runner.AddAssembly(first.Hash, first.Bytes);
         runner.AddAssembly(second.Hash, second.Bytes);
 
-        Assert.Equal(1, runner.Invoke(first.Hash, "User.F", first.Token, true, [], [], Shipping.Identity));
-        Assert.Equal(2, runner.Invoke(second.Hash, "User.F", second.Token, true, [], [], Shipping.Identity));
-        Assert.Equal(1, runner.Invoke(first.Hash, "User.F", first.Token, true, [], [], Shipping.Identity));
+        Assert.Equal(1, runner.Invoke([first.Hash], "User.F", first.Token, true, [], [], Shipping.Identity));
+        Assert.Equal(2, runner.Invoke([second.Hash], "User.F", second.Token, true, [], [], Shipping.Identity));
+        Assert.Equal(1, runner.Invoke([first.Hash], "User.F", first.Token, true, [], [], Shipping.Identity));
     }
 
     [Fact]
@@ -31,8 +31,42 @@ public sealed class RebuiltAssemblyTests
         runner.AddAssembly(Hash(library), library);
         runner.AddAssembly(user.Hash, user.Bytes);
 
-        Assert.Equal(42, runner.Invoke(user.Hash, "User.F", user.Token, true, [], [], Shipping.Identity));
+        Assert.Equal(42, runner.Invoke([user.Hash, Hash(library)], "User.F", user.Token, true, [], [], Shipping.Identity));
         Assert.Contains(runner.Context.Assemblies, a => a.GetName().Name == "UserLibrary");
+    }
+
+    [Fact]
+    public void ALibraryOfTheSameNameShippedLater_ByAnotherHolder_DoesNotReplaceTheOneACallNames()
+    {
+        using var runner = new DelegateRunner();
+        var library = Emit("UserLibrary", "namespace Lib; public static class L { public static int Forty() { return 40; } }", []);
+        var impostor = Emit("UserLibrary", "namespace Lib; public static class L { public static int Forty() { return -1000; } }", []);
+        var user = Compile("return Lib.L.Forty() + 2;", MetadataReference.CreateFromImage(library));
+        runner.AddAssembly(Hash(library), library);
+        runner.AddAssembly(user.Hash, user.Bytes);
+        runner.AddAssembly(Hash(impostor), impostor);
+
+        // The impostor came last, and the user's code first needs the library now: it gets the one its call names.
+        Assert.Equal(42, runner.Invoke([user.Hash, Hash(library)], "User.F", user.Token, true, [], [], Shipping.Identity));
+
+        // Another holder's call binds the name to its own image in a context of its own; the user's next call is unaffected.
+        var other = Compile("return Lib.L.Forty();", MetadataReference.CreateFromImage(impostor));
+        runner.AddAssembly(other.Hash, other.Bytes);
+        Assert.Equal(-1000, runner.Invoke([other.Hash, Hash(impostor)], "User.F", other.Token, true, [], [], Shipping.Identity));
+        Assert.Equal(42, runner.Invoke([user.Hash, Hash(library)], "User.F", user.Token, true, [], [], Shipping.Identity));
+    }
+
+    [Fact]
+    public void ADependencyTheCallDoesNotName_IsNotTakenFromAnotherHoldersImages()
+    {
+        using var runner = new DelegateRunner();
+        var library = Emit("UserLibrary", "namespace Lib; public static class L { public static int Forty() { return 40; } }", []);
+        var user = Compile("return Lib.L.Forty() + 2;", MetadataReference.CreateFromImage(library));
+        runner.AddAssembly(Hash(library), library);
+        runner.AddAssembly(user.Hash, user.Bytes);
+
+        // Sent by someone, but not named by this call: resolution fails rather than picking it by name.
+        Assert.ThrowsAny<System.IO.FileNotFoundException>(() => runner.Invoke([user.Hash], "User.F", user.Token, true, [], [], Shipping.Identity));
     }
 
     private static (string Hash, byte[] Bytes, int Token) Compile(string body, params MetadataReference[] references)

@@ -13,7 +13,7 @@ internal static class Shipping
         foreach (var hash in runner.MissingAssemblies(package.Assemblies.Select(a => a.Hash)))
             runner.AddAssembly(hash, package.Assemblies.Single(a => a.Hash == hash).Bytes);
         return runner.Invoke(
-            package.Assemblies[0].Hash,
+            [.. package.Assemblies.Select(a => a.Hash)],
             package.DeclaringTypeName,
             package.MethodToken,
             package.IsStatic,
