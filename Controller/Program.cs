@@ -92,6 +92,11 @@ root.SetAction(async (parse, _) =>
         Console.Error.WriteLine($"capcontroller: {e.Message}");
         return 2;
     }
+    catch (Exception e) when (FolderErrors.IsFolderError(e))
+    {
+        Console.Error.WriteLine($"capcontroller: {FolderErrors.Describe(e)}");
+        return 2;
+    }
 });
 
 return await root.Parse(args).InvokeAsync();

@@ -63,6 +63,11 @@ root.SetAction(async (parse, _) =>
 
         return 0;
     }
+    catch (Exception e) when (FolderErrors.IsFolderError(e))
+    {
+        Console.Error.WriteLine($"capengine: {FolderErrors.Describe(e)}");
+        return 2;
+    }
     catch (CapClusterException e)
     {
         Console.Error.WriteLine($"capengine: {e.Message}");

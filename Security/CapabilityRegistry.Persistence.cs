@@ -103,6 +103,9 @@ public sealed partial class CapabilityRegistry
         SecureFile.WriteAtomic(FilePath, json + "\n");
     }
 
+    // Another process holds the lock file open: what .NET reports for a lock (FileShare.None) it cannot take.
+    private bool IsHeldByAnother(IOException e) => e.HResult == unchecked((int)0x80070020) && File.Exists(LockPath);
+
     private FileStream AcquireFileLock()
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -113,13 +116,18 @@ public sealed partial class CapabilityRegistry
             {
                 return new FileStream(LockPath, options);
             }
-            catch (IOException) when (File.Exists(LockPath) && System.Diagnostics.Stopwatch.GetElapsedTime(started) < LockTimeout)
+            catch (IOException e) when (IsHeldByAnother(e) && System.Diagnostics.Stopwatch.GetElapsedTime(started) < LockTimeout)
             {
                 Thread.Sleep(20);
             }
-            catch (IOException) when (File.Exists(LockPath))
+            catch (IOException e) when (IsHeldByAnother(e))
             {
                 throw SecurityErrors.RegistryBusy(FilePath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A read-only or full disk, a folder of another user: waiting cannot help.
+                throw SecurityErrors.RegistryUnwritable(FilePath, e);
             }
         }
     }

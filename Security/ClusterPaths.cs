@@ -62,4 +62,19 @@ public sealed record ClusterPaths(string BaseFolder, string SecurityFolder, stri
         SecureFile.CreateFolder(SecurityFolder);
         SecureFile.CreateFolder(LogFolder);
     }
+
+    /// <summary>Creates both folders and checks that a file can be written in each (and is removed again).</summary>
+    /// <exception cref="IOException">One of them is read-only or full; the message names the file tried.</exception>
+    /// <exception cref="UnauthorizedAccessException">This user may not write one of them.</exception>
+    public void EnsureWritable()
+    {
+        EnsureCreated();
+        foreach (var folder in new[] { SecurityFolder, LogFolder })
+        {
+            var probe = Path.Combine(folder, $".writable-{Environment.ProcessId}");
+            using (new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+    }
 }

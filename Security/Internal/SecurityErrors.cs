@@ -78,6 +78,10 @@ internal static class SecurityErrors
         new($"{path}: the capability registry is unreadable: {detail}. Restore it from a backup; without it the " +
             "controller accepts no capability", inner);
 
+    public static CapClusterException RegistryUnwritable(string path, Exception cause) =>
+        new($"{path}: the capability registry cannot be locked for a change: {cause.Message.TrimEnd('.', ' ')}. Check that the security " +
+            "folder is writable by this user and its disk is not full: issuing, attenuating, revoking and starting a controller all need it", cause);
+
     public static CapClusterException RegistryBusy(string path) =>
         new($"{path}: another process kept the capability registry locked for too long; try again");
 

@@ -14,8 +14,13 @@ internal static class ComponentLogging
     public static string FileFor(string logFolder, string component, int processId) =>
         Path.Combine(logFolder, $"{component}-{processId}.log");
 
+    /// <exception cref="IOException">The log file cannot be written (Serilog would otherwise drop every line in silence).</exception>
     public static ILoggerFactory Create(string component, string logFolder)
     {
+        using (new FileStream(FileFor(logFolder, component, Environment.ProcessId), FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+        {
+        }
+
         var logger = new LoggerConfiguration()
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)

@@ -106,4 +106,9 @@ static async Task<int> Run(ParseResult parse, Func<Task<int>> action)
         Console.Error.WriteLine($"capcluster {parse.CommandResult.Command.Name}: {e.Message}");
         return 2;
     }
+    catch (Exception e) when (CapCluster.Hosting.FolderErrors.IsFolderError(e))
+    {
+        Console.Error.WriteLine($"capcluster {parse.CommandResult.Command.Name}: {CapCluster.Hosting.FolderErrors.Describe(e)}");
+        return 2;
+    }
 }

@@ -72,4 +72,9 @@ static int Run(ParseResult parse, Func<int> action)
         Console.Error.WriteLine($"furlgen {parse.CommandResult.Command.Name}: {e.Message}");
         return 2;
     }
+    catch (Exception e) when (CapCluster.Hosting.FolderErrors.IsFolderError(e))
+    {
+        Console.Error.WriteLine($"furlgen {parse.CommandResult.Command.Name}: {CapCluster.Hosting.FolderErrors.Describe(e)}");
+        return 2;
+    }
 }

@@ -59,6 +59,13 @@ internal sealed class TinyDisk : IAsyncDisposable
     /// <summary>Gives the space back.</summary>
     public void Free() => File.Delete(Filler);
 
+    /// <summary>Remounts the disk read-only (root is refused writes there too, unlike on a folder of mode 0500).</summary>
+    public async Task MakeReadOnlyAsync()
+    {
+        var remount = await RunAsync("mount", "-o", "remount,ro", Folder);
+        Assert.True(remount.ExitCode == 0, "remounting read-only failed: " + remount);
+    }
+
     public async ValueTask DisposeAsync() => await RunAsync("umount", "-l", Folder);
 
     private static async Task<ProcessResult> RunAsync(string program, params string[] arguments)

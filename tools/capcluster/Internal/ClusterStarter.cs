@@ -18,7 +18,8 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
     public async Task<int> StartAsync(StartOptions options, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        paths.EnsureCreated();
+        // Said here in one line: a controller started on a folder it cannot write would fail with only a shell's complaint.
+        paths.EnsureWritable();
         var last = ControllerState.TryRead(paths.SecurityFolder);
         if (last is not null && DetachedProcess.IsRunning(last.Pid, "capcontroller"))
         {
