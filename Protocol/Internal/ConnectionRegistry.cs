@@ -13,6 +13,9 @@ namespace CapCluster.Protocol.Internal;
 /// </summary>
 internal sealed class ConnectionRegistry(GrpcServerOptions options)
 {
+    /// <summary>How long after its first refused call a connection without a certificate is closed.</summary>
+    public static readonly TimeSpan RefusedCloseDelay = TimeSpan.FromMilliseconds(500);
+
     private readonly ConcurrentDictionary<string, Entry> _connections = new(StringComparer.Ordinal);
 
     /// <summary>The first middleware of <paramref name="endpoint"/>'s connections, before TLS: counts them against its budget.</summary>

@@ -73,11 +73,13 @@ internal sealed class GrpcDispatcher(GrpcRouter router, ServerRuntime runtime)
                     GrpcLog.AuthorizerRefused(runtime.Logger, path, context.Peer, ex.StatusCode);
                     if (runtime.Connections.IsCertificateLess(context.ConnectionId))
                     {
-                        // Nothing on a connection without a certificate can be allowed: close it once the refusal is out.
+                        // Nothing on a connection without a certificate can be allowed: close it once the refusal is out
+                        // (a moment later: a completed response may still sit in the connection's output).
                         var connectionId = context.ConnectionId;
                         http.Response.OnCompleted(() =>
                         {
-                            runtime.Connections.RequestClose(connectionId);
+                            _ = Task.Delay(ConnectionRegistry.RefusedCloseDelay).ContinueWith(
+                                _ => runtime.Connections.RequestClose(connectionId), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
                             return Task.CompletedTask;
                         });
                     }
