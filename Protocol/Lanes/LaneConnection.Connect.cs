@@ -27,7 +27,7 @@ public sealed partial class LaneConnection
             using var tls = new SslStream(network, leaveInnerStreamOpen: true);
             network.Reads = LaneReads.TlsRecords;
             Handshake(tls, options);
-            var (send, receive) = LaneKeyExchange.Run(tls, options.Role, options.Name);
+            var (send, receive) = LaneKeyExchange.Run(tls, options.Role, options.LaneId, System.Security.Cryptography.SHA256.HashData(options.Certificate.RawData), options.Name);
             network.Reads = LaneReads.Direct;
             return new LaneConnection(network, send, receive, options.Name);
         }, cancellationToken);

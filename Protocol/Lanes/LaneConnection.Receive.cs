@@ -37,7 +37,7 @@ public sealed partial class LaneConnection
         CloseReason = reason;
         inbox.Close(reason);
         Close();
-        receiveKey.Dispose();
+        receiveKey.Destroy();
     }
 
     /// <summary>

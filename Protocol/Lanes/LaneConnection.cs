@@ -23,6 +23,8 @@ public sealed partial class LaneConnection : IAsyncDisposable
     /// <summary>Largest frame header (value trees) accepted. Blob bytes are not counted.</summary>
     public const int MaxFrameHeaderSize = 16 * 1024 * 1024;
 
+    private static readonly TimeSpan EndWait = TimeSpan.FromSeconds(1);
+
     /// <summary>How long a frame's transfer may wait for its announcement, which travels another way (the controller's link).</summary>
     public static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(10);
 
@@ -113,6 +115,7 @@ public sealed partial class LaneConnection : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        await EndAsync().ConfigureAwait(false);
         Close();
         await reader.ConfigureAwait(false);
         if (Interlocked.Exchange(ref disposed, 1) == 1)
@@ -123,8 +126,38 @@ public sealed partial class LaneConnection : IAsyncDisposable
         // A send still running fails at once on the closed socket; after it, nobody uses the key. The turn
         // is given back, not disposed, so that a send still queued for it finds the lane closed instead of waiting.
         await writeTurn.WaitAsync().ConfigureAwait(false);
-        sendKey.Dispose();
+        sendKey.Destroy();
         writeTurn.Release();
+    }
+
+    /// <summary>
+    /// Sends the end-of-stream record, so that the other end tells this close from a cut; skipped when a send holds
+    /// the lane for more than a moment (the close then cuts it mid-frame, which the other end reports as a cut).
+    /// </summary>
+    private async Task EndAsync()
+    {
+        if (!IsOpen || Volatile.Read(ref disposed) == 1 || !await writeTurn.WaitAsync(EndWait).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        try
+        {
+            if (IsOpen)
+            {
+                using var writer = new LaneRecordWriter(network, sendKey);
+                writer.WriteEnd();
+                writer.Flush();
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The other end went first: there is nobody to tell.
+        }
+        finally
+        {
+            writeTurn.Release();
+        }
     }
 
     /// <summary>Closes the socket; a read or write blocked on it fails, and the reader ends saying the lane is closed.</summary>

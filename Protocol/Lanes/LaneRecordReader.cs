@@ -6,25 +6,35 @@ namespace CapCluster.Protocol.Lanes;
 /// Reads lane records (see <see cref="LaneRecords"/>) from the socket: each record's ciphertext goes
 /// straight into the span it belongs to and is authenticated and decrypted there. Any fault (an altered,
 /// dropped or reordered record, a length out of bounds, a stream cut inside a record) throws a
-/// <see cref="LaneException"/> naming the record, and the span's bytes are not valid data.
+/// <see cref="LaneException"/> naming the record, and the span's bytes are not valid data. So does a stream that
+/// ends without the end-of-stream record: it was cut, or the other end died.
 /// </summary>
 internal sealed class LaneRecordReader(Stream network, LaneRecordKey key)
 {
+    private bool ended;
+
     /// <summary>
     /// Reads the next record into the start of <paramref name="destination"/>, which it must fit; returns its
-    /// plaintext length, or 0 when the stream ended cleanly before the record began.
+    /// plaintext length, or 0 once the other end sent the end-of-stream record.
     /// </summary>
+    /// <exception cref="LaneException">A record failed, or the stream ended without the end-of-stream record.</exception>
     public int Read(Span<byte> destination)
     {
+        if (ended)
+        {
+            return 0;
+        }
+
         var record = key.Record;
         Span<byte> header = stackalloc byte[LaneRecords.HeaderSize];
         Span<byte> tag = stackalloc byte[LaneRecords.TagSize];
         var length = ReadSealed(destination, record, header, tag);
-        if (length > 0 && !key.TryOpen(header, destination[..length], tag))
+        if (!key.TryOpen(header, destination[..length], tag))
         {
             throw AuthenticationFailed(record);
         }
 
+        ended = length == 0;
         return length;
     }
 
@@ -33,10 +43,11 @@ internal sealed class LaneRecordReader(Stream network, LaneRecordKey key)
     {
         while (!destination.IsEmpty)
         {
+            var record = key.Record;
             var length = Read(destination);
             if (length == 0)
             {
-                throw EndedBefore(key.Record);
+                throw EndedBefore(record);
             }
 
             destination = destination[length..];
@@ -98,14 +109,14 @@ internal sealed class LaneRecordReader(Stream network, LaneRecordKey key)
     /// <summary>
     /// Reads record <paramref name="record"/>'s length into <paramref name="header"/>, its ciphertext into the start
     /// of <paramref name="destination"/> and its tag into <paramref name="tag"/>, without opening it; returns its
-    /// length, or 0 when the stream ended cleanly before the record began.
+    /// length, 0 for the end-of-stream record (not yet authenticated).
     /// </summary>
     private int ReadSealed(Span<byte> destination, long record, Span<byte> header, Span<byte> tag)
     {
         var got = network.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
         if (got == 0)
         {
-            return 0;
+            throw new LaneException($"the stream ended at record {record} without the end-of-stream record: it was cut, or the other end died");
         }
 
         if (got < header.Length)
@@ -114,9 +125,9 @@ internal sealed class LaneRecordReader(Stream network, LaneRecordKey key)
         }
 
         var length = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (length is < 1 or > LaneRecords.MaxPlaintext)
+        if (length is < 0 or > LaneRecords.MaxPlaintext)
         {
-            throw new LaneException($"record {record} claims {length} bytes of data (a record carries 1 to {LaneRecords.MaxPlaintext})");
+            throw new LaneException($"record {record} claims {length} bytes of data (a record carries 1 to {LaneRecords.MaxPlaintext}, the end-of-stream record 0)");
         }
 
         if (length > destination.Length)

@@ -41,6 +41,20 @@ internal sealed class LaneRecordWriter(Stream network, LaneRecordKey key) : IDis
         }
     }
 
+    /// <summary>Seals the end-of-stream record (length 0, a tag alone): nothing may be written after it.</summary>
+    public void WriteEnd()
+    {
+        if (used + LaneRecords.Overhead > LaneRecords.MaxRecordSize)
+        {
+            WriteBehind();
+        }
+
+        var record = buffer.AsSpan(used, LaneRecords.Overhead);
+        BinaryPrimitives.WriteInt32BigEndian(record, 0);
+        key.Seal(record[..LaneRecords.HeaderSize], [], [], record[LaneRecords.HeaderSize..]);
+        used += record.Length;
+    }
+
     /// <summary>Writes the sealed records still in the buffer, and waits for every earlier write.</summary>
     /// <exception cref="IOException">A write failed (here or on the stage).</exception>
     public void Flush()

@@ -12,15 +12,19 @@ namespace CapCluster.Protocol.Lanes;
 /// then the data travels as large AES-GCM records on the raw socket.
 /// </para>
 /// <para>
-/// Key exchange (<see cref="LaneKeyExchange"/>): after the handshake each end draws a random 256-bit key for
-/// what it sends and writes <see cref="KeyMessageSize"/> bytes inside TLS: the version
-/// <see cref="Version"/>, then the key. Each end reads the other's message from TLS; from then on TLS is
-/// not used again (<see cref="LaneReads.TlsRecords"/> keeps the switch exact).
+/// Key exchange (<see cref="LaneKeyExchange"/>): after the handshake each end draws a random 256-bit value and
+/// writes <see cref="KeyMessageSize"/> bytes inside TLS: the version <see cref="Version"/>, then the value. Each end
+/// reads the other's message from TLS; from then on TLS is not used again (<see cref="LaneReads.TlsRecords"/>
+/// keeps the switch exact). Both derive secret = HKDF-Extract(SHA-256, salt = lane id, client value || engine
+/// value), and each direction's 32-byte key and 12-byte IV = HKDF-Expand(secret, "capcluster lane v2" || direction
+/// || SHA-256 of the client's certificate || SHA-256 of the engine's): bound to this lane and these two ends.
 /// </para>
 /// <para>
 /// A record on the wire: the plaintext length n as 4 bytes big-endian (1 ≤ n ≤ <see cref="MaxPlaintext"/>),
-/// n bytes of AES-256-GCM ciphertext, a 16-byte tag. The length is the associated data, so it is
-/// authenticated; nonces come from the record counter (<see cref="LaneRecordKey"/>).
+/// n bytes of AES-256-GCM ciphertext, a 16-byte tag. The length, the record type, the direction and the lane id are
+/// the associated data, so they are authenticated; nonces are the IV XOR the record counter (<see cref="LaneRecordKey"/>).
+/// An end that closes the lane sends the end-of-stream record, of length 0 (a tag alone): a stream that ends
+/// without it was cut (or the other end died), and the reader says so instead of taking it for a close.
 /// </para>
 /// <para>
 /// Frames keep their format (4-byte length, LaneFrame, blobs) as the plaintext, cut into records so that no
@@ -31,7 +35,7 @@ namespace CapCluster.Protocol.Lanes;
 internal static class LaneRecords
 {
     /// <summary>The key message's version byte.</summary>
-    public const byte Version = 1;
+    public const byte Version = 2;
 
     /// <summary>AES-256: 32 bytes of key.</summary>
     public const int KeySize = 32;

@@ -77,6 +77,7 @@ public sealed class LaneRecordLayerTests
     [InlineData(LaneRole.Engine, 10, "record 0 failed authentication")]
     [InlineData(LaneRole.Client, 5, "record 0 carries 10 bytes where at most 5 belong")]
     [InlineData(LaneRole.Client, 20, "the stream ended before record 1, in the middle of a frame")]
+    [InlineData(LaneRole.Client, 30, "the stream ended before record 1, in the middle of a frame")]
     public void Record_ThatDoesNotBelongWhereItIsRead_IsRefusedSayingWhy(LaneRole sender, int destination, string expected)
     {
         var reader = Reader(Seal(sender, LaneRecords.RecordsPerKey, [new byte[10]]));
@@ -87,14 +88,51 @@ public sealed class LaneRecordLayerTests
     }
 
     [Fact]
-    public void Record_WithNoData_IsRefused()
+    public void AnEndOfStreamRecord_NotSealedWithTheKey_IsRefused()
     {
         var wire = new MemoryStream(new byte[LaneRecords.Overhead]);
         var reader = Reader(wire);
 
         var error = Assert.Throws<LaneException>(() => reader.Read(new byte[10]));
 
-        Assert.Contains("record 0 claims 0 bytes of data", error.Message);
+        Assert.Contains("record 0 failed authentication", error.Message);
+    }
+
+    [Fact]
+    public void AStreamCutBetweenRecords_IsToldFromOneThatWasClosed()
+    {
+        var pieces = new[] { RandomNumberGenerator.GetBytes(100), RandomNumberGenerator.GetBytes(50) };
+        var closed = Reader(Seal(LaneRole.Client, LaneRecords.RecordsPerKey, pieces));
+        var cutWire = Seal(LaneRole.Client, LaneRecords.RecordsPerKey, pieces, end: false);
+        var cut = Reader(cutWire);
+
+        foreach (var reader in new[] { closed, cut })
+        {
+            reader.ReadExactly(new byte[100]);
+            reader.ReadExactly(new byte[50]);
+        }
+
+        Assert.Equal(0, closed.Read(new byte[1]));
+        Assert.Equal(0, closed.Read(new byte[1]));
+        var error = Assert.Throws<LaneException>(() => cut.Read(new byte[1]));
+        Assert.Equal("the stream ended at record 2 without the end-of-stream record: it was cut, or the other end died", error.Message);
+    }
+
+    [Fact]
+    public void RecordsOfAnotherLane_UnderTheSameKeyAndIv_DoNotOpen()
+    {
+        var iv = RandomNumberGenerator.GetBytes(LaneRecords.NonceSize);
+        var wire = new MemoryStream();
+        using (var writer = new LaneRecordWriter(wire, new LaneRecordKey(key.ToArray(), LaneRole.Client, iv: iv, laneId: RandomNumberGenerator.GetBytes(16))))
+        {
+            writer.Write(new byte[10]);
+            writer.Flush();
+        }
+
+        wire.Position = 0;
+        var reader = new LaneRecordReader(wire, new LaneRecordKey(key.ToArray(), LaneRole.Client, iv: iv, laneId: RandomNumberGenerator.GetBytes(16)));
+
+        Assert.Contains("record 0 failed authentication", Assert.Throws<LaneException>(() => reader.Read(new byte[10])).Message);
     }
 
     [Fact]
@@ -119,7 +157,7 @@ public sealed class LaneRecordLayerTests
     private LaneRecordReader Reader(Stream wire, long recordsPerKey = LaneRecords.RecordsPerKey) =>
         new(wire, new LaneRecordKey(key.ToArray(), LaneRole.Client, recordsPerKey));
 
-    private MemoryStream Seal(LaneRole sender, long recordsPerKey, IEnumerable<byte[]> pieces)
+    private MemoryStream Seal(LaneRole sender, long recordsPerKey, IEnumerable<byte[]> pieces, bool end = true)
     {
         var wire = new MemoryStream();
         using (var writer = new LaneRecordWriter(wire, new LaneRecordKey(key.ToArray(), sender, recordsPerKey)))
@@ -127,6 +165,11 @@ public sealed class LaneRecordLayerTests
             foreach (var piece in pieces)
             {
                 writer.Write(piece);
+            }
+
+            if (end)
+            {
+                writer.WriteEnd();
             }
 
             writer.Flush();
