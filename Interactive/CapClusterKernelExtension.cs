@@ -1,13 +1,15 @@
+using CapCluster.Client;
 using CapCluster.Interactive.Internal;
 using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.CSharp;
 using Microsoft.DotNet.Interactive.Directives;
 
 namespace CapCluster.Interactive;
 
 /// <summary>
 /// Loaded by dotnet-interactive from the package's interactive-extensions/dotnet folder: adds
-/// <c>#!connect-cluster [--cap FILE]</c>, which connects with a multiengine capability and gives the
-/// C# kernel the connected client as <c>mec</c>.
+/// <c>#!connect-cluster</c>, <c>#!px</c>, <c>#!autopx</c>, <c>#!pxconfig</c> and <c>#!result</c>, and the
+/// formatters that show execute results and remote errors as text and as HTML tables.
 /// </summary>
 public sealed class CapClusterKernelExtension : IKernelExtension
 {
@@ -16,12 +18,56 @@ public sealed class CapClusterKernelExtension : IKernelExtension
     {
         ArgumentNullException.ThrowIfNull(kernel);
         var session = new NotebookCluster(kernel);
-        var connect = new KernelActionDirective("#!connect-cluster")
+        var magics = new ParallelMagics(session);
+        PxFormatting.Register();
+
+        kernel.AddDirective<ConnectClusterCommand>(
+            new KernelActionDirective("#!connect-cluster")
+            {
+                Description = "Connect to a CapCluster controller and define mec (and tc when task.cap is there)",
+                Parameters =
+                {
+                    new KernelDirectiveParameter("--cap", "The multiengine .cap file (default: the security folder's multiengine.cap)"),
+                    new KernelDirectiveParameter("--profile", "Use the security folder of this profile (~/.capcluster/profile_NAME)"),
+                },
+            },
+            session.ConnectAsync);
+        kernel.AddDirective<PxCommand>(
+            new KernelActionDirective("#!px")
+            {
+                Description = "Run the rest of the cell on the engines",
+                Parameters =
+                {
+                    new KernelDirectiveParameter("--targets", "Engine ids such as 0,2, or all (default: #!pxconfig's targets, all engines)"),
+                    new KernelDirectiveParameter("--noblock", "Return at once; #!result shows the output") { Flag = true },
+                },
+            },
+            magics.PxAsync);
+        kernel.AddDirective<AutoPxCommand>(
+            new KernelActionDirective("#!autopx") { Description = "Toggle running every following C# cell on the engines" },
+            magics.AutoPxAsync);
+        kernel.AddDirective<PxConfigCommand>(
+            new KernelActionDirective("#!pxconfig")
+            {
+                Description = "Set the default targets of #!px",
+                Parameters = { new KernelDirectiveParameter("--targets", "Engine ids such as 0,2, or all") },
+            },
+            magics.PxConfigAsync);
+        kernel.AddDirective<ResultCommand>(
+            new KernelActionDirective("#!result")
+            {
+                Description = "Show the last #!px call again, or execution ID (the N of Out[N]) from the engines",
+                Parameters = { new KernelDirectiveParameter("--id", "The execution number") { AllowImplicitName = true } },
+            },
+            magics.ResultAsync);
+
+        if (kernel.FindKernelByName("csharp") is CSharpKernel csharp)
         {
-            Description = "Connect to a CapCluster controller with a multiengine capability and define mec",
-            Parameters = { new KernelDirectiveParameter("--cap", "The multiengine .cap file (default: the security folder's multiengine.cap)") },
-        };
-        kernel.AddDirective<ConnectClusterCommand>(connect, session.ConnectAsync);
+            // mec and tc are typed: the C# kernel must reference the client wherever the extension came from.
+            csharp.AddAssemblyReferences([typeof(MultiEngineClient).Assembly.Location, typeof(CapClusterKernelExtension).Assembly.Location]);
+            csharp.AddMiddleware(magics.InterceptAsync);
+        }
+
         return Task.CompletedTask;
     }
 }
