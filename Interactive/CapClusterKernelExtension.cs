@@ -8,7 +8,7 @@ namespace CapCluster.Interactive;
 
 /// <summary>
 /// Loaded by dotnet-interactive from the package's interactive-extensions/dotnet folder: adds
-/// <c>#!connect-cluster</c>, <c>#!px</c>, <c>#!autopx</c>, <c>#!pxconfig</c> and <c>#!result</c>, and the
+/// <c>#!connect-cluster</c>, <c>#!px</c>, <c>#!autopx</c>, <c>#!pxconfig</c>, <c>#!result</c> and <c>#!cluster</c>, and the
 /// formatters that show execute results and remote errors as text and as HTML tables.
 /// </summary>
 public sealed class CapClusterKernelExtension : IKernelExtension
@@ -19,6 +19,7 @@ public sealed class CapClusterKernelExtension : IKernelExtension
         ArgumentNullException.ThrowIfNull(kernel);
         var session = new NotebookCluster(kernel);
         var magics = new ParallelMagics(session);
+        var monitor = new ClusterMonitor(session, TimeProvider.System);
         PxFormatting.Register();
 
         kernel.AddDirective<ConnectClusterCommand>(
@@ -61,10 +62,19 @@ public sealed class CapClusterKernelExtension : IKernelExtension
             },
             magics.ResultAsync);
 
+        kernel.AddDirective<ClusterCommand>(
+            new KernelActionDirective("#!cluster")
+            {
+                Description = "Show the engines and queues; refreshed in place while the rest of the cell runs",
+                Parameters = { new KernelDirectiveParameter("--refresh", "Seconds between refreshes (default 1)") },
+            },
+            monitor.ShowAsync);
+
         if (kernel.FindKernelByName("csharp") is CSharpKernel csharp)
         {
             // mec and tc are typed: the C# kernel must reference the client wherever the extension came from.
             csharp.AddAssemblyReferences([typeof(MultiEngineClient).Assembly.Location, typeof(CapClusterKernelExtension).Assembly.Location]);
+            csharp.AddMiddleware(monitor.InterceptAsync);
             csharp.AddMiddleware(magics.InterceptAsync);
         }
 

@@ -28,3 +28,10 @@ internal sealed class PxConfigCommand : KernelDirectiveCommand
     /// <summary>The new default targets, or null to show the current ones.</summary>
     public string? Targets { get; set; }
 }
+
+/// <summary><c>#!cluster [--refresh SECONDS]</c>: the engines and queues, refreshed in place while the rest of the cell runs.</summary>
+internal sealed class ClusterCommand : KernelDirectiveCommand
+{
+    /// <summary>Seconds between refreshes, or null for <see cref="NotebookOptions.ClusterRefreshPeriod"/>.</summary>
+    public string? Refresh { get; set; }
+}

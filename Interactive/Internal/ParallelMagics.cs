@@ -191,7 +191,8 @@ internal sealed class ParallelMagics(NotebookCluster cluster)
         }
     }
 
-    private static KernelCommand Cell(KernelCommand command)
+    /// <summary>The cell a command came from: the SubmitCode at the root of its parents.</summary>
+    public static KernelCommand Cell(KernelCommand command)
     {
         var cell = command;
         while (cell.Parent is { } parent)

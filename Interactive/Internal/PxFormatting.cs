@@ -18,10 +18,51 @@ internal static class PxFormatting
         Both<ExecuteResults>(r => PxView.Of(r).ToPlainText(), r => PxView.Of(r).ToHtml());
         Both<ExecuteResult>(r => PxView.Of(new ExecuteResults([r])).ToPlainText(), r => PxView.Of(new ExecuteResults([r])).ToHtml());
         Both<RemoteException>(e => PxView.DescribeError(e.EngineId, e) + (e.RemoteStackTrace.Length > 0 ? "\n" + e.RemoteStackTrace : string.Empty), PxView.ErrorHtml);
+        Both<ClusterView>(v => v.ToPlainText(), v => v.ToHtml());
+        Both<TaskQueueStatus>(ClusterView.TaskQueueText, ClusterView.TaskQueueHtml);
+        Both<EngineQueueStatus>(
+            q => $"[{q.EngineId}] {q.Queued} queued, {q.Running} running, {q.Completed} done",
+            q => $"<table><thead><tr><th>engine</th><th>queued</th><th>running</th><th>done</th></tr></thead><tbody><tr><td>{q.EngineId}</td><td>{q.Queued}</td><td>{q.Running}</td><td>{q.Completed}</td></tr></tbody></table>");
+        Both<EngineStatus>(
+            e => new ClusterView(DateTimeOffset.UtcNow, [e], [], null, []).ToPlainText(),
+            e => new ClusterView(DateTimeOffset.UtcNow, [e], [], null, []).ToHtml());
+        Both<TaskOutcome>(TaskOutcomeText, TaskOutcomeHtml);
         Both<CompositeRemoteException>(
             e => $"{e.Errors.Count} engines failed:\n" + string.Join('\n', e.Errors.Select(x => PxView.DescribeError(-1, x))),
             e => "<div>" + System.Net.WebUtility.HtmlEncode($"{e.Errors.Count} engines failed:") + "</div><ul>" + string.Concat(e.Errors.Select(x => "<li>" + PxView.ErrorHtml(x) + "</li>")) + "</ul>");
     }
+
+    private static string TaskOutcomeText(TaskOutcome o)
+    {
+        var text = o.ToString();
+        if (o.Error is { } e)
+        {
+            text = $"task {o.TaskId} {o.Status.ToString().ToLowerInvariant()}: {PxView.DescribeError(e.EngineId, e)}";
+        }
+
+        if (o.Status == Client.TaskStatus.Succeeded && o.Values.Count > 0)
+        {
+            text += ": " + string.Join(", ", o.Values.Select(v => $"{v.Key} = {Formatter.ToDisplayString(v.Value, PlainText)}"));
+        }
+
+        return o.Stdout.Length > 0 ? text + "\n" + o.Stdout.TrimEnd('\n', '\r') : text;
+    }
+
+    private static string TaskOutcomeHtml(TaskOutcome o)
+    {
+        var html = new System.Text.StringBuilder("<table><thead><tr><th>task</th><th>status</th><th>engine</th><th>attempts</th><th>values</th><th>stdout</th><th>error</th></tr></thead><tbody><tr>");
+        html.Append(System.Globalization.CultureInfo.InvariantCulture, $"<td>{o.TaskId}</td><td>{o.Status.ToString().ToLowerInvariant()}</td><td>{o.EngineId}</td><td>{o.Attempts}</td><td>");
+        foreach (var (name, value) in o.Values)
+        {
+            html.Append("<div>").Append(Encode(name)).Append(" = ").Append(Encode(Formatter.ToDisplayString(value, PlainText))).Append("</div>");
+        }
+
+        html.Append("</td><td><pre>").Append(Encode(o.Stdout.TrimEnd('\n', '\r'))).Append("</pre></td><td>");
+        html.Append(o.Error is { } e ? PxView.ErrorHtml(e) : Encode(o.Failure ?? string.Empty));
+        return html.Append("</td></tr></tbody></table>").ToString();
+    }
+
+    private static string Encode(string text) => System.Net.WebUtility.HtmlEncode(text);
 
     /// <summary>Registers both formatters of <typeparamref name="T"/> and prefers HTML where the front end can show it.</summary>
     public static void Both<T>(Func<T, string> plain, Func<T, string> html)
