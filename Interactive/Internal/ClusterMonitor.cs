@@ -88,9 +88,10 @@ internal sealed class ClusterMonitor(NotebookCluster cluster, TimeProvider time)
         {
             watch.Shown?.Update(watch.View(await ReadAsync(watch.Client, watch.Tasks, cancellationToken).ConfigureAwait(false)));
         }
-        catch (CapClusterException)
+        catch (Exception e) when (e is CapClusterException || cancellationToken.IsCancellationRequested)
         {
-            // A controller that does not answer one refresh (restarting, say) is shown again at the next one.
+            // A controller that does not answer one refresh (restarting, say) is shown again at the next one; a refresh
+            // cut short because the cell finished (a cancelled call, whatever its exception) is followed by the last one.
         }
     }
 

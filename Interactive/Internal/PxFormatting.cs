@@ -8,6 +8,7 @@ internal static class PxFormatting
 {
     public const string PlainText = "text/plain";
     public const string Html = "text/html";
+    public const string Svg = "image/svg+xml";
 
     /// <summary>Both, so that a notebook shows the table and a saved notebook (or a terminal) still reads the text.</summary>
     public static readonly string[] MimeTypes = [PlainText, Html];
@@ -27,6 +28,9 @@ internal static class PxFormatting
             e => new ClusterView(DateTimeOffset.UtcNow, [e], [], null, []).ToPlainText(),
             e => new ClusterView(DateTimeOffset.UtcNow, [e], [], null, []).ToHtml());
         Both<TaskOutcome>(TaskOutcomeText, TaskOutcomeHtml);
+        Formatter.Register<TaskTimeline>((t, writer) => writer.Write(t.ToSvg()), Svg);
+        Formatter.Register<TaskTimeline>((t, writer) => writer.Write(t.ToString()), PlainText);
+        Formatter.SetPreferredMimeTypesFor(typeof(TaskTimeline), Svg, PlainText);
         Both<CompositeRemoteException>(
             e => $"{e.Errors.Count} engines failed:\n" + string.Join('\n', e.Errors.Select(x => PxView.DescribeError(-1, x))),
             e => "<div>" + System.Net.WebUtility.HtmlEncode($"{e.Errors.Count} engines failed:") + "</div><ul>" + string.Concat(e.Errors.Select(x => "<li>" + PxView.ErrorHtml(x) + "</li>")) + "</ul>");
