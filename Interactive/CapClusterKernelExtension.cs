@@ -28,7 +28,8 @@ public sealed class CapClusterKernelExtension : IKernelExtension
                 Description = "Connect to a CapCluster controller and define mec (and tc when task.cap is there)",
                 Parameters =
                 {
-                    new KernelDirectiveParameter("--cap", "The multiengine .cap file (default: the security folder's multiengine.cap)"),
+                    new KernelDirectiveParameter("--cap-file", "The multiengine .cap file (default: the security folder's multiengine.cap)"),
+                    new KernelDirectiveParameter("--cap", "The same as --cap-file"),
                     new KernelDirectiveParameter("--profile", "Use the security folder of this profile (~/.capcluster/profile_NAME)"),
                 },
             },

@@ -25,7 +25,13 @@ internal sealed class NotebookCluster(Kernel root)
 
     public async Task ConnectAsync(ConnectClusterCommand command, KernelInvocationContext context)
     {
-        var capFile = command.Cap ?? (command.Profile is null ? null : ClusterPaths.Resolve(command.Profile).CapFile(CapabilityInterfaces.MultiEngine));
+        if (new[] { command.Cap, command.CapFile, command.Profile }.Count(o => o is not null) > 1)
+        {
+            context.Fail(command, message: "#!connect-cluster: give one of --cap-file, --cap and --profile");
+            return;
+        }
+
+        var capFile = command.CapFile ?? command.Cap ?? (command.Profile is null ? null : ClusterPaths.Resolve(command.Profile).CapFile(CapabilityInterfaces.MultiEngine));
         await ConnectAsync("#!connect-cluster", capFile, command, context).ConfigureAwait(false);
     }
 

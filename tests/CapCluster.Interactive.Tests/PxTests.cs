@@ -109,5 +109,53 @@ public sealed partial class PxTests(NotebookClusterFixture fixture)
         Assert.Matches(Out(1, "late"), Notebook.Shown(result));
     }
 
+    [Fact]
+    public async Task ResultN_ShowsThatExecutionFromTheEnginesHistory()
+    {
+        using var kernel = await fixture.NotebookAsync();
+        Notebook.AssertSucceeded(await Notebook.RunAsync(kernel, "#!pxconfig --targets 0"));
+        var marked = Notebook.Shown(await Notebook.RunAsync(kernel, "#!px\n\"mark \" + 7"));
+        var n = Regex.Match(marked, @"^\[0\] Out\[(\d+)\]: ""?mark 7").Groups[1].Value;
+        Assert.NotEmpty(n);
+        Notebook.AssertSucceeded(await Notebook.RunAsync(kernel, "#!px\n\"later\""));
+
+        var again = await Notebook.RunAsync(kernel, $"#!result {n}");
+
+        Notebook.AssertSucceeded(again);
+        Assert.Matches(Out(0, "\"?mark 7\"?"), Notebook.Shown(again));
+        Assert.DoesNotContain("later", Notebook.Shown(again), StringComparison.Ordinal);
+        var bad = Notebook.Failure(await Notebook.RunAsync(kernel, "#!result seven"));
+        Assert.Equal("#!result: 'seven' is not an execution number (the N of Out[N], 1 or more)", bad);
+    }
+
+    [Fact]
+    public async Task Px_EngineOutput_IsEscapedInTheHtmlTable()
+    {
+        using var kernel = await fixture.NotebookAsync();
+
+        var result = await Notebook.RunAsync(kernel, "#!px\nConsole.Write(\"<script>alert(1)</script>\");\n\"<b>value</b>\"");
+
+        Notebook.AssertSucceeded(result);
+        var html = Notebook.Shown(result, "text/html");
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<b>value", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectCluster_WithCapFile_DefinesMecAndTc_AndRefusesTwoSources()
+    {
+        using var kernel = new Microsoft.DotNet.Interactive.CompositeKernel { new Microsoft.DotNet.Interactive.CSharp.CSharpKernel() };
+        kernel.DefaultKernelName = "csharp";
+        await new CapClusterKernelExtension().OnLoadAsync(kernel);
+
+        var connected = await Notebook.RunAsync(kernel, $"#!connect-cluster --cap-file {fixture.MultiEngineCap}");
+
+        Notebook.AssertSucceeded(connected);
+        Assert.Contains("2 engine(s) [0, 1]; the client is mec, the task client tc", Notebook.Shown(connected), StringComparison.Ordinal);
+        var both = Notebook.Failure(await Notebook.RunAsync(kernel, $"#!connect-cluster --cap-file {fixture.MultiEngineCap} --profile other"));
+        Assert.Equal("#!connect-cluster: give one of --cap-file, --cap and --profile", both);
+    }
+
     private static Regex Out(int engine, string value) => new($@"(?m)^\[{engine}\] Out\[\d+\]: {value}$");
 }
