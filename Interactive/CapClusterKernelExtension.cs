@@ -33,7 +33,7 @@ public sealed class CapClusterKernelExtension : IKernelExtension
                     new KernelDirectiveParameter("--profile", "Use the security folder of this profile (~/.capcluster/profile_NAME)"),
                 },
             },
-            session.ConnectAsync);
+            Guard.Handler<ConnectClusterCommand>("#!connect-cluster", session.ConnectAsync));
         kernel.AddDirective<PxCommand>(
             new KernelActionDirective("#!px")
             {
@@ -44,24 +44,24 @@ public sealed class CapClusterKernelExtension : IKernelExtension
                     new KernelDirectiveParameter("--noblock", "Return at once; #!result shows the output") { Flag = true },
                 },
             },
-            magics.PxAsync);
+            Guard.Handler<PxCommand>("#!px", magics.PxAsync));
         kernel.AddDirective<AutoPxCommand>(
             new KernelActionDirective("#!autopx") { Description = "Toggle running every following C# cell on the engines" },
-            magics.AutoPxAsync);
+            Guard.Handler<AutoPxCommand>("#!autopx", magics.AutoPxAsync));
         kernel.AddDirective<PxConfigCommand>(
             new KernelActionDirective("#!pxconfig")
             {
                 Description = "Set the default targets of #!px",
                 Parameters = { new KernelDirectiveParameter("--targets", "Engine ids such as 0,2, or all") },
             },
-            magics.PxConfigAsync);
+            Guard.Handler<PxConfigCommand>("#!pxconfig", magics.PxConfigAsync));
         kernel.AddDirective<ResultCommand>(
             new KernelActionDirective("#!result")
             {
                 Description = "Show the last #!px call again, or execution ID (the N of Out[N]) from the engines",
                 Parameters = { new KernelDirectiveParameter("--id", "The execution number") { AllowImplicitName = true } },
             },
-            magics.ResultAsync);
+            Guard.Handler<ResultCommand>("#!result", magics.ResultAsync));
 
         kernel.AddDirective<ClusterCommand>(
             new KernelActionDirective("#!cluster")
@@ -69,7 +69,7 @@ public sealed class CapClusterKernelExtension : IKernelExtension
                 Description = "Show the engines and queues; refreshed in place while the rest of the cell runs",
                 Parameters = { new KernelDirectiveParameter("--refresh", "Seconds between refreshes (default 1)") },
             },
-            monitor.ShowAsync);
+            Guard.Handler<ClusterCommand>("#!cluster", monitor.ShowAsync));
 
         if (kernel.FindKernelByName("csharp") is CSharpKernel csharp)
         {

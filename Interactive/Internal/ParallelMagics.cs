@@ -128,7 +128,7 @@ internal sealed class ParallelMagics(NotebookCluster cluster)
             return;
         }
 
-        await RunAsync(submit, px, context).ConfigureAwait(false);
+        await Guard.RunAsync("#!px", submit, context, () => RunAsync(submit, px, context)).ConfigureAwait(false);
     }
 
     private async Task RunAsync(SubmitCode submit, PxCommand? px, KernelInvocationContext context)
