@@ -22,11 +22,17 @@ internal static class PxFormatting
         Both<ClusterView>(v => v.ToPlainText(), v => v.ToHtml());
         Both<TaskQueueStatus>(ClusterView.TaskQueueText, ClusterView.TaskQueueHtml);
         Both<EngineQueueStatus>(
-            q => $"[{q.EngineId}] {q.Queued} queued, {q.Running} running, {q.Completed} done",
-            q => $"<table><thead><tr><th>engine</th><th>queued</th><th>running</th><th>done</th></tr></thead><tbody><tr><td>{q.EngineId}</td><td>{q.Queued}</td><td>{q.Running}</td><td>{q.Completed}</td></tr></tbody></table>");
+            QueueText,
+            q => "<table><thead><tr><th>engine</th><th>queued</th><th>running</th><th>done</th></tr></thead><tbody>" + QueueRow(q) + "</tbody></table>");
         Both<EngineStatus>(
             e => new ClusterView(DateTimeOffset.UtcNow, [e], [], null, []).ToPlainText(),
             e => new ClusterView(DateTimeOffset.UtcNow, [e], [], null, []).ToHtml());
+        Both<IEnumerable<EngineStatus>>(
+            e => new ClusterView(DateTimeOffset.UtcNow, [.. e], [], null, []).ToPlainText(),
+            e => new ClusterView(DateTimeOffset.UtcNow, [.. e], [], null, []).ToHtml());
+        Both<IEnumerable<EngineQueueStatus>>(
+            q => string.Join('\n', q.Select(QueueText)),
+            q => "<table><thead><tr><th>engine</th><th>queued</th><th>running</th><th>done</th></tr></thead><tbody>" + string.Concat(q.Select(QueueRow)) + "</tbody></table>");
         Both<TaskOutcome>(TaskOutcomeText, TaskOutcomeHtml);
         Formatter.Register<TaskTimeline>((t, writer) => writer.Write(t.ToSvg()), Svg);
         Formatter.Register<TaskTimeline>((t, writer) => writer.Write(t.ToString()), PlainText);
@@ -35,6 +41,10 @@ internal static class PxFormatting
             e => $"{e.Errors.Count} engines failed:\n" + string.Join('\n', e.Errors.Select(x => PxView.DescribeError(-1, x))),
             e => "<div>" + System.Net.WebUtility.HtmlEncode($"{e.Errors.Count} engines failed:") + "</div><ul>" + string.Concat(e.Errors.Select(x => "<li>" + PxView.ErrorHtml(x) + "</li>")) + "</ul>");
     }
+
+    private static string QueueText(EngineQueueStatus q) => $"[{q.EngineId}] {q.Queued} queued, {q.Running} running, {q.Completed} done";
+
+    private static string QueueRow(EngineQueueStatus q) => $"<tr><td>{q.EngineId}</td><td>{q.Queued}</td><td>{q.Running}</td><td>{q.Completed}</td></tr>";
 
     private static string TaskOutcomeText(TaskOutcome o)
     {

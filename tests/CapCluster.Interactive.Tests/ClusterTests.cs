@@ -65,6 +65,11 @@ public sealed class ClusterTests(NotebookClusterFixture fixture)
         Notebook.AssertSucceeded(failed);
         Assert.Matches(@"task \d+ failed: \[\d\] System.ArgumentException at line 2, column 1: no", Notebook.Shown(failed));
 
+        var engines = await Notebook.RunAsync(kernel, "await mec.GetEnginesAsync()");
+        Assert.Matches(@"(?m)^Id  Host +Pid +State +Last heartbeat +Queued +Running +Done\n0 +\S+ +\d+ .*\n1 +\S+ +\d+ ", Notebook.Shown(engines));
+        var queues = await Notebook.RunAsync(kernel, "await mec.QueueStatusAsync()");
+        Assert.Matches(@"^\[0\] \d+ queued, \d+ running, \d+ done\n\[1\] \d+ queued, \d+ running, \d+ done$", Notebook.Shown(queues));
+
         var status = await Notebook.RunAsync(kernel, "await tc.QueueStatusAsync()");
         Assert.Matches(@"Tasks: 0 queued, 0 running, \d+ succeeded, \d+ failed, 0 aborted on 2 engine\(s\)", Notebook.Shown(status));
     }
