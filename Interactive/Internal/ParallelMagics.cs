@@ -31,6 +31,13 @@ internal sealed class ParallelMagics(NotebookCluster cluster)
             return Task.CompletedTask;
         }
 
+        // A cell of directives only sends no code to the C# kernel: say so rather than do nothing.
+        if (context.Command is SubmitCode cell && cell.Code.Split('\n').All(l => l.Trim().Length == 0 || l.TrimStart().StartsWith("#!", StringComparison.Ordinal)))
+        {
+            context.Fail(command, message: "#!px: the cell has no code to run on the engines (put it on the lines after #!px)");
+            return Task.CompletedTask;
+        }
+
         pending.AddOrUpdate(Cell(context.Command), command);
         return Task.CompletedTask;
     }

@@ -51,6 +51,8 @@ public sealed partial class PxTests(NotebookClusterFixture fixture)
 
         var unknown = Notebook.Failure(await Notebook.RunAsync(kernel, "#!pxconfig --targets 0,7"));
         Assert.Equal("#!pxconfig: no engine 7 (the engines are 0, 1); the targets stay engine(s) 0", unknown);
+        var empty = Notebook.Failure(await Notebook.RunAsync(kernel, "#!px --targets 1\n\n"));
+        Assert.Equal("#!px: the cell has no code to run on the engines (put it on the lines after #!px)", empty);
         var bad = Notebook.Failure(await Notebook.RunAsync(kernel, "#!px --targets zero\n1"));
         Assert.StartsWith("#!px: --targets 'zero' is not `all` or engine ids", bad, StringComparison.Ordinal);
     }
