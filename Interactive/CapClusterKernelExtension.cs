@@ -18,6 +18,7 @@ public sealed class CapClusterKernelExtension : IKernelExtension
     {
         ArgumentNullException.ThrowIfNull(kernel);
         var session = new NotebookCluster(kernel);
+        kernel.RegisterForDisposal(session);
         var magics = new ParallelMagics(session);
         var monitor = new ClusterMonitor(session, TimeProvider.System);
         PxFormatting.Register();

@@ -10,8 +10,11 @@ namespace CapCluster.Interactive.Internal;
 /// The notebook's one connection to a cluster: <c>mec</c>, and <c>tc</c> when a task.cap lies next to the
 /// multiengine.cap. Replaced by each successful #!connect-cluster; made on first use by the other magics.
 /// </summary>
-internal sealed class NotebookCluster(Kernel root)
+internal sealed class NotebookCluster(Kernel root) : IDisposable
 {
+    /// <summary>How long disposing the kernel waits for the clients to close their connections.</summary>
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>How to start a cluster, appended when no capability file was found.</summary>
     internal const string StartHint = "Start a cluster with `capcluster start -n 4`, or pass --cap with the path of a multiengine.cap.";
 
@@ -109,6 +112,31 @@ internal sealed class NotebookCluster(Kernel root)
             + (tasks is null ? " (no task.cap beside it, so no tc)." : $", the task client tc ({tasks.CapabilityPath})."),
             "text/plain");
         return true;
+    }
+
+    /// <summary>Closes the clients when the kernel is disposed (the notebook shut down), waiting at most <see cref="CloseTimeout"/>.</summary>
+    public void Dispose()
+    {
+        var closing = new List<Task>();
+        if (Client is { } client)
+        {
+            closing.Add(client.DisposeAsync().AsTask());
+        }
+
+        if (Tasks is { } tasks)
+        {
+            closing.Add(tasks.DisposeAsync().AsTask());
+        }
+
+        (Client, Tasks) = (null, null);
+        try
+        {
+            Task.WhenAll(closing).Wait(CloseTimeout);
+        }
+        catch (AggregateException)
+        {
+            // Closing is best effort: the process is going away, and the controller drops dead connections.
+        }
     }
 
     /// <summary>The task client from the task.cap in the same folder, when there is one; a failure there is a note, not an error.</summary>
