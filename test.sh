@@ -14,6 +14,10 @@ command -v ip >/dev/null || missing+=(iproute2)
 command -v sbatch >/dev/null || missing+=(slurm-wlm munge)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v tmux >/dev/null || missing+=(tmux)
+# Notebook tests: Jupyter runs them headless (nbconvert --execute); dotnet-interactive itself comes from NuGet.
+/usr/bin/python3 -c 'import nbclient, nbformat, jupyter_client, ipykernel' 2>/dev/null \
+  || missing+=(python3-nbclient python3-nbformat jupyter-client python3-ipykernel)
+[ -x /usr/bin/jupyter-nbconvert ] || missing+=(jupyter-nbconvert)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${missing[*]}"

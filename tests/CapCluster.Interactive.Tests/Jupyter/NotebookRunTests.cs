@@ -1,0 +1,107 @@
+using System.Text.RegularExpressions;
+using CapCluster.Integration.Tests.Infrastructure;
+
+namespace CapCluster.Interactive.Tests.Jupyter;
+
+/// <summary>
+/// Notebooks run headless by Jupyter itself (nbconvert --execute, the real dotnet-interactive kernel, the extension
+/// loaded from the local feed) against a real 2-engine cluster started with `capcluster start -n 2`.
+/// </summary>
+public sealed class NotebookRunTests
+{
+    private const string Load = "#r \"nuget: CapCluster.Interactive, 0.1.0-preview\"";
+
+    [Fact]
+    public async Task Notebook_AgainstATwoEngineCluster_ShowsEveryMagicInItsSavedOutputs()
+    {
+        await using var cluster = await StartClusterAsync();
+        var notebook = NotebookFile.Of(
+            $"#i \"nuget: {JupyterTools.Feed}\"\n{Load}",
+            "#!connect-cluster",
+            "#!px\nvar x = 21;",
+            "#!px\nx * 2",
+            "#!autopx",
+            "var y = x + 1;",
+            "y * 10",
+            "#!autopx",
+            "#!result",
+            "var pulled = await mec.PullAsync<int>(\"x\");\nstring.Join(\", \", pulled)",
+            "!raises\n#!px\nvar a = 1;\nthrow new InvalidOperationException(\"boom\");",
+            "#!cluster --refresh 0.2\nawait tc.MapAsync<int, int>(\"((Func<int>)(() => { System.Threading.Thread.Sleep(50); return x * x; }))()\", Enumerable.Range(0, 40), chunkSize: 2)",
+            "using CapCluster.Client;\nusing CapCluster.Interactive;\nvar ids = await tc.RunAsync([.. Enumerable.Range(0, 6).Select(i => (TaskDefinition)new CodeTask($\"System.Threading.Thread.Sleep(100); var r = {i};\"))]);\nawait tc.Timeline(ids)");
+        var path = Path.Combine(cluster.BaseFolder, "must-show.ipynb");
+        notebook.Write(path);
+
+        var run = NotebookFile.Execute(path, cluster.BaseFolder, cluster.BaseFolder);
+
+        Assert.Empty(run.UnexpectedErrors());
+        Assert.Contains("2 engine(s) [0, 1]", run.Shown(1), StringComparison.Ordinal);
+        Assert.Matches(Out(0, "42"), run.Shown(3));
+        Assert.Matches(Out(1, "42"), run.Shown(3));
+        Assert.Contains("<th>engine</th>", run.Shown(3, "text/html"), StringComparison.Ordinal);
+        Assert.Contains("#!autopx on", run.Shown(4), StringComparison.Ordinal);
+        Assert.Matches(Out(0, "220"), run.Shown(6));
+        Assert.Matches(Out(1, "220"), run.Shown(6));
+        Assert.Contains("#!autopx off", run.Shown(7), StringComparison.Ordinal);
+        Assert.Matches(Out(0, "220"), run.Shown(8));
+        Assert.Matches(Out(1, "220"), run.Shown(8));
+        Assert.Equal("21, 21", run.Shown(9));
+        var error = run.Shown(10, "error");
+        Assert.Contains("[0] System.InvalidOperationException at line 2", error, StringComparison.Ordinal);
+        Assert.Contains("[1] System.InvalidOperationException at line 2", error, StringComparison.Ordinal);
+        Assert.Contains("boom", error, StringComparison.Ordinal);
+        Assert.Contains("tasks: 20/20 done", run.Shown(11), StringComparison.Ordinal);
+        Assert.Contains("<progress value=\"20\" max=\"20\">", run.Shown(11, "text/html"), StringComparison.Ordinal);
+        var svg = run.Shown(12, "image/svg+xml");
+        Assert.StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"", svg, StringComparison.Ordinal);
+        Assert.Equal(6, Regex.Count(svg, "<rect class=\"task\""));
+    }
+
+    [Fact]
+    public async Task ExampleNotebook_RunsClean()
+    {
+        await using var cluster = await StartClusterAsync();
+        var example = Path.Combine(Repository.Root, "examples", "getting-started.ipynb");
+        _ = JupyterTools.Feed;
+
+        var run = NotebookFile.Execute(example, cluster.BaseFolder, cluster.BaseFolder);
+
+        Assert.Empty(run.UnexpectedErrors());
+        Assert.Matches(Out(1, "42"), run.Shown(run.IndexOf("#!px\nx * 2")));
+        Assert.Equal("total: 360 (expected 360)", run.Shown(run.IndexOf("var partials")));
+        Assert.Contains("tasks: 20/20 done", run.Shown(run.IndexOf("#!cluster")), StringComparison.Ordinal);
+        Assert.StartsWith("<svg", run.Shown(run.IndexOf("using CapCluster.Client;"), "image/svg+xml"), StringComparison.Ordinal);
+        Assert.Contains("[0] System.FormatException at line 2", run.Shown(run.IndexOf("#!px\nvar parts"), "error"), StringComparison.Ordinal);
+        Assert.Matches(Out(0, "23"), run.Shown(run.IndexOf("#!px\nx + parts.Length")));
+    }
+
+    [Fact]
+    public async Task Notebook_WithNoClusterRunning_SaysWhereItLookedAndHowToStartOne()
+    {
+        await using var nowhere = new ClusterDirectory();
+        var notebook = NotebookFile.Of($"#i \"nuget: {JupyterTools.Feed}\"\n{Load}", "!raises\n#!connect-cluster", "!raises\n#!px\n1 + 1");
+        var path = Path.Combine(nowhere.BaseFolder, "no-cluster.ipynb");
+        notebook.Write(path);
+
+        var run = NotebookFile.Execute(path, nowhere.BaseFolder, nowhere.BaseFolder);
+
+        var expected = Path.Combine(nowhere.BaseFolder, "security", "multiengine.cap");
+        foreach (var (cell, directive) in new[] { (1, "#!connect-cluster"), (2, "#!px") })
+        {
+            var error = run.Shown(cell, "error");
+            Assert.StartsWith($"{directive}: no cluster:", error, StringComparison.Ordinal);
+            Assert.Contains(expected, error, StringComparison.Ordinal);
+            Assert.Contains("capcluster start -n 4", error, StringComparison.Ordinal);
+        }
+    }
+
+    private static async Task<ClusterDirectory> StartClusterAsync()
+    {
+        var cluster = new ClusterDirectory();
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "2");
+        Assert.True(start.ExitCode == 0, start.ToString());
+        return cluster;
+    }
+
+    private static Regex Out(int engine, string value) => new($@"(?m)^\[{engine}\] Out\[\d+\]: {value}$");
+}
