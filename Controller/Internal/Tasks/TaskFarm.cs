@@ -228,6 +228,7 @@ internal sealed partial class TaskFarm
     {
         var cleared = Clear(caller, ids);
         await Recorded("cleared").ConfigureAwait(false);
+        MemoryGiveBack.After(cleared);
         return cleared;
     }
 
