@@ -21,6 +21,8 @@ internal sealed partial class DelegateRunner : IDisposable
     private readonly Dictionary<string, Assembly> _loaded = new(StringComparer.Ordinal);
     // The image each simple name resolves to in the current context: the one a call loading into it named (by hash).
     private readonly Dictionary<string, string> _bindings = new(StringComparer.OrdinalIgnoreCase);
+    // The assembly hashes of the last call that bound names in the current context (null after a new context).
+    private string[]? _lastCall;
     private ShippedLoadContext? _context;
 
     public DelegateRunner() => _context = new ShippedLoadContext(FindImage);
@@ -64,6 +66,7 @@ internal sealed partial class DelegateRunner : IDisposable
         {
             _loaded.Clear();
             _bindings.Clear();
+            _lastCall = null;
             _images.Clear();
             _context?.Release();
             _context = null;
@@ -81,6 +84,10 @@ internal sealed partial class DelegateRunner : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_context is null, this);
+
+            // The common case, a task like the last one: its assembly is loaded and its names bound to the same images.
+            if (_loaded.TryGetValue(hash, out var known) && _lastCall is { } last && last.SequenceEqual(hashes, StringComparer.OrdinalIgnoreCase))
+                return known;
             var image = _images.GetValueOrDefault(hash) ?? throw DelegateRunnerErrors.UnknownAssembly(hash);
             var named = hashes.Select(h => _images.GetValueOrDefault(h.ToLowerInvariant())).OfType<ShippedImage>().ToList();
 
@@ -91,6 +98,7 @@ internal sealed partial class DelegateRunner : IDisposable
             {
                 _loaded.Clear();
                 _bindings.Clear();
+                _lastCall = null;
                 _context.Release();
                 _context = new ShippedLoadContext(FindImage);
             }
@@ -100,6 +108,7 @@ internal sealed partial class DelegateRunner : IDisposable
                 _bindings[each.Name.Name!] = each.Hash;
             }
 
+            _lastCall = [.. hashes];
             if (_loaded.TryGetValue(hash, out var assembly))
                 return assembly;
             assembly = _context.LoadImage(image);
