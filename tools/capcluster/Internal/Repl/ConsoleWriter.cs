@@ -49,7 +49,9 @@ internal sealed class ConsoleWriter(IAnsiConsole console)
         switch (error)
         {
             case RemoteException remote:
-                Engine(engineId, "Error:", remote.Summary, "red");
+                var where = remote.Line is int line ? $" at line {line}" + (remote.Column is int c ? $", column {c}" : string.Empty) : string.Empty;
+                var what = remote.IsCompileError ? $"the code did not compile{where}" : $"{remote.RemoteType}{where}";
+                Engine(engineId, "Error:", $"{what}: {remote.RemoteMessage}", "red");
                 var trace = UserFrames(remote.RemoteStackTrace);
                 if (trace.Length > 0)
                 {
