@@ -149,7 +149,7 @@ public sealed class ControllerConnection : IDisposable
     {
         try
         {
-            return await Channel.UnaryAsync(method, request, new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
+            return await Channel.UnaryAsync(method, request, new CallOptions(cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled || !cancellationToken.IsCancellationRequested)
         {
@@ -193,7 +193,7 @@ public sealed class ControllerConnection : IDisposable
             && !(e is ControllerUnreachableException && Reconnect.Timeout > TimeSpan.Zero && !cancellationToken.IsCancellationRequested))
         {
             // Cancelled, the HTTP/2 call fails at once, as a cancelled stream always has.
-            return Channel.DuplexStreaming(method, new CallOptions(CancellationToken: cancellationToken));
+            return Channel.DuplexStreaming(method, new CallOptions(cancellationToken: cancellationToken));
         }
     }
 

@@ -8,11 +8,16 @@ namespace CapCluster.Protocol;
 
 /// <summary>
 /// A client connection pool to one gRPC server over HTTP/2 and TLS (1.3 or 1.2), with mutual TLS when
-/// <see cref="GrpcChannelOptions.ClientCertificate"/> is set. Thread-safe; make one per server and share it.
+/// <see cref="GrpcChannelOptions.ClientCertificate"/> is set: grpc-dotnet's channel over a handler whose connections
+/// this class makes (endpoint order, TLS, the server's certificate check), with failures turned into statuses that
+/// say what happened. Thread-safe; make one per server and share it.
 /// </summary>
 public sealed class GrpcChannel : IDisposable
 {
     private readonly string _baseUri;
+    private readonly Grpc.Net.Client.GrpcChannel _channel;
+    private readonly CallInvoker _invoker;
+    private readonly Metadata? _defaultHeaders;
 
     /// <summary>Creates a channel; nothing connects until the first call.</summary>
     /// <param name="endpoints">
@@ -53,7 +58,23 @@ public sealed class GrpcChannel : IDisposable
             UseCookies = false,
             UseProxy = false,
         };
-        Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        _channel = Grpc.Net.Client.GrpcChannel.ForAddress(_baseUri, new Grpc.Net.Client.GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = options.MaxReceiveMessageSize,
+            MaxSendMessageSize = options.MaxSendMessageSize,
+            LoggerFactory = options.LoggerFactory,
+        });
+        _invoker = _channel.CreateCallInvoker();
+        if (options.DefaultHeaders.Count > 0)
+        {
+            _defaultHeaders = [];
+            foreach (var (name, value) in options.DefaultHeaders)
+            {
+                _defaultHeaders.Add(name, value);
+            }
+        }
     }
 
     /// <summary>The endpoints as <c>host:port</c>, comma-separated, for messages.</summary>
@@ -63,8 +84,6 @@ public sealed class GrpcChannel : IDisposable
 
     internal ILogger Logger { get; }
 
-    internal HttpMessageInvoker Invoker { get; }
-
     /// <summary>Makes a unary call.</summary>
     /// <exception cref="RpcException">The call ended with a status other than OK.</exception>
     public async Task<TResp> UnaryAsync<TReq, TResp>(Method<TReq, TResp> method, TReq request, CallOptions options = default)
@@ -73,8 +92,8 @@ public sealed class GrpcChannel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(request);
-        using var call = new ClientCall<TReq, TResp>(this, method, options, request);
-        return await call.ReadSingleResponseAsync().ConfigureAwait(false);
+        using var call = _invoker.AsyncUnaryCall(method, null, WithDefaults(options), request);
+        return await Translated(call.ResponseAsync, method.FullName).ConfigureAwait(false);
     }
 
     /// <summary>Starts a server-streaming call.</summary>
@@ -84,8 +103,10 @@ public sealed class GrpcChannel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(request);
-        var call = new ClientCall<TReq, TResp>(this, method, options, request);
-        return new AsyncServerStreamingCall<TResp>(call, call);
+        var call = _invoker.AsyncServerStreamingCall(method, null, WithDefaults(options), request);
+        return new AsyncServerStreamingCall<TResp>(
+            new TranslatingReader<TResp>(call.ResponseStream, method.FullName, Target),
+            call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
     /// <summary>Starts a client-streaming call.</summary>
@@ -94,8 +115,11 @@ public sealed class GrpcChannel : IDisposable
         where TResp : class, IMessage<TResp>, new()
     {
         ArgumentNullException.ThrowIfNull(method);
-        var call = new ClientCall<TReq, TResp>(this, method, options, null);
-        return new AsyncClientStreamingCall<TReq, TResp>(call, call.ReadSingleResponseAsync(), call);
+        var call = _invoker.AsyncClientStreamingCall(method, null, WithDefaults(options));
+        return new AsyncClientStreamingCall<TReq, TResp>(
+            new TranslatingWriter<TReq>(call.RequestStream, method.FullName, Target, call.GetStatus),
+            Translated(call.ResponseAsync, method.FullName),
+            call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
     /// <summary>Starts a duplex (bidirectional) streaming call.</summary>
@@ -104,8 +128,11 @@ public sealed class GrpcChannel : IDisposable
         where TResp : class, IMessage<TResp>, new()
     {
         ArgumentNullException.ThrowIfNull(method);
-        var call = new ClientCall<TReq, TResp>(this, method, options, null);
-        return new AsyncDuplexStreamingCall<TReq, TResp>(call, call, call);
+        var call = _invoker.AsyncDuplexStreamingCall(method, null, WithDefaults(options));
+        return new AsyncDuplexStreamingCall<TReq, TResp>(
+            new TranslatingWriter<TReq>(call.RequestStream, method.FullName, Target, call.GetStatus),
+            new TranslatingReader<TResp>(call.ResponseStream, method.FullName, Target),
+            call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
     /// <summary>
@@ -125,7 +152,43 @@ public sealed class GrpcChannel : IDisposable
     }
 
     /// <summary>Closes every connection; calls still running fail.</summary>
-    public void Dispose() => Invoker.Dispose();
+    public void Dispose() => _channel.Dispose();
 
-    internal Uri MethodUri(string fullName) => new(_baseUri + fullName);
+    private async Task<T> Translated<T>(Task<T> response, string method)
+    {
+        try
+        {
+            return await response.ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            throw ChannelErrors.Translate(e, method, Target);
+        }
+    }
+
+    private CallOptions WithDefaults(CallOptions options)
+    {
+        if (_defaultHeaders is null)
+        {
+            return options;
+        }
+
+        if (options.Headers is not { Count: > 0 } extra)
+        {
+            return options.WithHeaders(_defaultHeaders);
+        }
+
+        var headers = new Metadata();
+        foreach (var entry in _defaultHeaders)
+        {
+            headers.Add(entry);
+        }
+
+        foreach (var entry in extra)
+        {
+            headers.Add(entry);
+        }
+
+        return options.WithHeaders(headers);
+    }
 }

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -101,9 +103,20 @@ public sealed class GrpcServer : IAsyncDisposable
             }
         });
 
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
+            grpc.MaxSendMessageSize = options.MaxSendMessageSize;
+            grpc.EnableDetailedErrors = false;
+        });
+        builder.Services.AddSingleton<RoutedService>();
+        builder.Services.AddSingleton<IServiceMethodProvider<RoutedService>>(new RoutedMethodProvider(router, runtime));
+
         var app = builder.Build();
-        var dispatcher = new GrpcDispatcher(router, runtime);
-        ((IApplicationBuilder)app).Run(dispatcher.InvokeAsync);
+        var gate = new GrpcGate(runtime);
+        app.Use(gate.InvokeAsync);
+        app.UseRouting();
+        app.MapGrpcService<RoutedService>();
 
         try
         {
@@ -129,7 +142,7 @@ public sealed class GrpcServer : IAsyncDisposable
 
     /// <summary>
     /// Stops listening, cancels every running call (their handlers see
-    /// <see cref="ServerCallContext.CancellationToken"/> cancelled and callers get UNAVAILABLE),
+    /// <see cref="CallContext.CancellationToken"/> cancelled and callers get UNAVAILABLE),
     /// and waits for the calls to end.
     /// </summary>
     /// <param name="cancellationToken">Stops waiting for calls to end.</param>

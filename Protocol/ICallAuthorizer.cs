@@ -9,8 +9,8 @@ public interface ICallAuthorizer
     /// <summary>
     /// Returns to allow the call; throws <see cref="RpcException"/> to refuse it, which the
     /// caller receives as a Trailers-Only response with that status and detail. What the
-    /// authorizer learned can be stored in <see cref="ServerCallContext.Items"/> for the handler.
+    /// authorizer learned can be stored in <see cref="CallContext.Items"/> for the handler.
     /// </summary>
-    /// <param name="context">The call; its <see cref="ServerCallContext.CancellationToken"/> applies.</param>
-    ValueTask AuthorizeAsync(ServerCallContext context);
+    /// <param name="context">The call; its <see cref="CallContext.CancellationToken"/> applies.</param>
+    ValueTask AuthorizeAsync(CallContext context);
 }

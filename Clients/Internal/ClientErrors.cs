@@ -37,7 +37,7 @@ internal static class ClientErrors
     public static bool NeverReached(Exception e)
     {
         Protocol.Internal.ConnectFailureException? innermost = null;
-        for (var inner = e; inner is not null; inner = inner.InnerException)
+        foreach (var inner in Causes(e))
         {
             if (inner is Protocol.Internal.ConnectFailureException connect)
             {
@@ -71,17 +71,19 @@ internal static class ClientErrors
             $"{waited.TotalSeconds:0.#} s (ReconnectOptions.Timeout); last error: {last.Message}", last);
 
     /// <summary>True when the call had a connection and lost it (a transport error that is not a failure to connect).</summary>
-    private static bool LostDuringCall(RpcException e)
-    {
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is Protocol.Internal.ConnectFailureException)
-            {
-                return false;
-            }
-        }
+    private static bool LostDuringCall(RpcException e) =>
+        e.Status.DebugException is not null && !Causes(e).Any(inner => inner is Protocol.Internal.ConnectFailureException);
 
-        return e.InnerException is not null;
+    /// <summary>
+    /// <paramref name="e"/> and its causes, innermost last: inner exceptions, and the client-side failure a gRPC
+    /// status carries as its debug exception (the server's statuses carry none).
+    /// </summary>
+    private static IEnumerable<Exception> Causes(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner is RpcException rpc ? rpc.Status.DebugException ?? rpc.InnerException : inner.InnerException)
+        {
+            yield return inner;
+        }
     }
 
     private static string Reason(string detail)

@@ -158,7 +158,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
             return stream;
         }
 
-        stream = connection.Channel.DuplexStreaming(CapClusterMethods.Session, new CallOptions(CancellationToken: lifetime.Token));
+        stream = connection.Channel.DuplexStreaming(CapClusterMethods.Session, new CallOptions(cancellationToken: lifetime.Token));
         reader = ReadAsync(stream);
         return stream;
     }

@@ -12,7 +12,7 @@ internal static class CapabilityCheckHandler
 {
     public static void Map(GrpcRouter router, Method<CheckRequest, CheckReply> method) => router.MapUnary(method, Handle);
 
-    private static Task<CheckReply> Handle(CheckRequest request, ServerCallContext context)
+    private static Task<CheckReply> Handle(CheckRequest request, CallContext context)
     {
         if (!context.Items.TryGetValue(CallItems.Capability, out var item) || item is not CapabilityRecord record)
         {

@@ -32,7 +32,7 @@ internal sealed class CapabilityGate(
     // The open connections each capability was accepted on, so that a revocation can close them.
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, LiveConnection>> liveConnections = new(StringComparer.Ordinal);
 
-    public async ValueTask AuthorizeAsync(ServerCallContext context)
+    public async ValueTask AuthorizeAsync(CallContext context)
     {
         // Who is calling comes first, so that strangers learn nothing about services or ports.
         var certificate = context.ClientCertificate;
@@ -191,7 +191,7 @@ internal sealed class CapabilityGate(
         }
     }
 
-    private RpcException Refuse(ServerCallContext context, CertificateCheck? check, CapabilityRecord? record, StatusCode code, string reason)
+    private RpcException Refuse(CallContext context, CertificateCheck? check, CapabilityRecord? record, StatusCode code, string reason)
     {
         var capabilityId = record?.Id ?? check?.CapabilityId;
         audit.Append(new AuditRecord(

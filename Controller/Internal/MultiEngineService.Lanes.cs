@@ -12,7 +12,7 @@ namespace CapCluster.Controller.Internal;
 /// </summary>
 internal sealed partial class MultiEngineService
 {
-    private Task<OpenLaneReply> GrantLane(OpenLaneRequest request, ServerCallContext context)
+    private Task<OpenLaneReply> GrantLane(OpenLaneRequest request, CallContext context)
     {
         var caller = StreamCaller.Of(context);
         if (caller.Capability is not { } capability)

@@ -13,7 +13,7 @@ namespace CapCluster.Controller.Internal;
 /// </summary>
 internal sealed partial class MultiEngineService
 {
-    private async Task SessionAsync(IAsyncStreamReader<SessionMessage> requests, IServerStreamWriter<SessionMessage> responses, ServerCallContext context)
+    private async Task SessionAsync(IAsyncStreamReader<SessionMessage> requests, IServerStreamWriter<SessionMessage> responses, CallContext context)
     {
         var outbox = Channel.CreateUnbounded<IReadOnlyList<SessionMessage>>(new UnboundedChannelOptions { SingleReader = true });
         var writer = WriteAllAsync(outbox.Reader, responses, context.CancellationToken);
@@ -90,7 +90,7 @@ internal sealed partial class MultiEngineService
     /// sent them, within the call's, this session's and the controller's budgets; refuses the call (audited) when they
     /// do not fit.
     /// </summary>
-    private bool Reserve(EngineCall call, long bytes, ByteBudget session, CapabilityRecord? capability, ServerCallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private bool Reserve(EngineCall call, long bytes, ByteBudget session, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
     {
         string? reason = null;
         if (bytes > budgets.MaxCallBytes)
@@ -111,7 +111,7 @@ internal sealed partial class MultiEngineService
     }
 
     /// <summary>A push whose values travel on lanes announces their bytes: within the call budget, and never negative.</summary>
-    private bool AdmitLaneBytes(EngineCall call, CapabilityRecord? capability, ServerCallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox) =>
+    private bool AdmitLaneBytes(EngineCall call, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox) =>
         call.LaneBytes is >= 0 && call.LaneBytes <= budgets.MaxCallBytes
         || Refuse(call, capability, context, outbox, $"call {call.CallId} announces {call.LaneBytes} bytes on its lanes; one call may carry 0 to {budgets.MaxCallBytes} (--max-call-bytes)");
 
@@ -125,7 +125,7 @@ internal sealed partial class MultiEngineService
     /// The gate admitted the session because the capability allows some session operation; each call's own
     /// operation is checked here. A refused call gets a failure result and an audit record; the session goes on.
     /// </summary>
-    private bool Admit(EngineCall call, CapabilityRecord? capability, ServerCallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private bool Admit(EngineCall call, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
     {
         if (capability?.AllowedMethods is not { } allowed)
         {
@@ -142,7 +142,7 @@ internal sealed partial class MultiEngineService
     }
 
     /// <summary>Refuses one call of the session: audited, and answered with a failure naming <paramref name="reason"/>. Always false.</summary>
-    private bool Refuse(EngineCall call, CapabilityRecord? capability, ServerCallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox, string reason)
+    private bool Refuse(EngineCall call, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox, string reason)
     {
         var operation = OperationName(call.Request);
         audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, null, capability?.Id, capability?.Label,

@@ -25,7 +25,7 @@ internal sealed partial class MultiEngineService(
         CapabilityCheckHandler.Map(router, CapClusterMethods.MultiEngineCheck);
     }
 
-    private Task<EngineQueuesReply> EngineQueues(EngineQueuesRequest request, ServerCallContext context) =>
+    private Task<EngineQueuesReply> EngineQueues(EngineQueuesRequest request, CallContext context) =>
         Task.FromResult(new EngineQueuesReply
         {
             Queues =
@@ -40,16 +40,16 @@ internal sealed partial class MultiEngineService(
             },
         });
 
-    private Task<ClearQueueReply> ClearQueue(ClearQueueRequest request, ServerCallContext context) =>
+    private Task<ClearQueueReply> ClearQueue(ClearQueueRequest request, CallContext context) =>
         Task.FromResult(new ClearQueueReply
         {
             Cleared = TargetResolver.Resolve(registry, request.Targets).Sum(s => s.ClearQueue($"a ClearQueue call from {context.Peer}")),
         });
 
-    private Task<GetIdsReply> GetIds(GetIdsRequest request, ServerCallContext context) =>
+    private Task<GetIdsReply> GetIds(GetIdsRequest request, CallContext context) =>
         Task.FromResult(new GetIdsReply { Ids = { registry.Ids() } });
 
-    private Task<ListEnginesReply> ListEngines(ListEnginesRequest request, ServerCallContext context)
+    private Task<ListEnginesReply> ListEngines(ListEnginesRequest request, CallContext context)
     {
         var reply = new ListEnginesReply { Controller = controller };
         foreach (var engine in registry.Snapshot())
@@ -73,7 +73,7 @@ internal sealed partial class MultiEngineService(
         return Task.FromResult(reply);
     }
 
-    private async Task<PingReply> PingAsync(PingRequest request, ServerCallContext context)
+    private async Task<PingReply> PingAsync(PingRequest request, CallContext context)
     {
         var sessions = TargetResolver.Resolve(registry, request.Targets);
         var results = await Task.WhenAll(sessions.Select(s => s.Enqueue(id => new Work { WorkId = id, Ping = new Ping { Payload = request.Payload } })))
@@ -92,7 +92,7 @@ internal sealed partial class MultiEngineService(
         return reply;
     }
 
-    private async Task<KillReply> KillAsync(KillRequest request, ServerCallContext context)
+    private async Task<KillReply> KillAsync(KillRequest request, CallContext context)
     {
         var sessions = TargetResolver.Resolve(registry, request.Targets);
         foreach (var session in sessions)

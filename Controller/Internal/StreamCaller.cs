@@ -23,7 +23,7 @@ internal sealed record StreamCaller(string Peer, X509Certificate2 Certificate, C
 
     /// <summary>The caller of a call that passed the gate.</summary>
     /// <exception cref="RpcException">The call has no client certificate (it did not pass the gate).</exception>
-    public static StreamCaller Of(ServerCallContext context) => new(
+    public static StreamCaller Of(CallContext context) => new(
         context.Peer,
         context.ClientCertificate ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "the call presented no client certificate")),
         context.Items.TryGetValue(CallItems.Capability, out var item) ? item as CapabilityRecord : null,

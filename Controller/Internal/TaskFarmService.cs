@@ -30,7 +30,7 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
             GuardedAsync(context, async () => new ClearReply { Cleared = await farm.ClearAsync(CallerOf(context), request.TaskIds).ConfigureAwait(false) }));
     }
 
-    private static CapabilityRecord CallerOf(ServerCallContext context) =>
+    private static CapabilityRecord CallerOf(CallContext context) =>
         context.Items.TryGetValue(CallItems.Capability, out var item) && item is CapabilityRecord record
             ? record
             : throw new RpcException(new Status(StatusCode.PermissionDenied, "the call carries no task capability"));
@@ -39,7 +39,7 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
         caller.Capability ?? throw new RpcException(new Status(StatusCode.PermissionDenied, "the stream carries no task capability"));
 
     /// <summary>Runs <paramref name="call"/>; an id the caller may not use becomes NOT_FOUND, with an audit record saying whose it was.</summary>
-    private async Task<T> GuardedAsync<T>(ServerCallContext context, Func<Task<T>> call)
+    private async Task<T> GuardedAsync<T>(CallContext context, Func<Task<T>> call)
     {
         try
         {
@@ -137,7 +137,7 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
         }
     }
 
-    private async Task<GetResultsReply> GetResultsAsync(GetResultsRequest request, ServerCallContext context)
+    private async Task<GetResultsReply> GetResultsAsync(GetResultsRequest request, CallContext context)
     {
         var wait = TimeSpan.FromMilliseconds(Math.Clamp(request.WaitMs, 0, (long)MaxWait.TotalMilliseconds));
         var results = await GuardedAsync(context, () => farm.GetResultsAsync(CallerOf(context), request.TaskIds, wait, context.CancellationToken)).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using CapCluster.Protocol;
 using CapCluster.Security;
+using Grpc.Core;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 

@@ -1,8 +1,9 @@
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace CapCluster.Protocol.Internal;
 
-/// <summary>Every log message of the framing layer, with stable event ids.</summary>
+/// <summary>Every log message of the server and channel around grpc-dotnet, with stable event ids.</summary>
 internal static partial class GrpcLog
 {
     [LoggerMessage(1, LogLevel.Information, "Listening for gRPC on {Endpoint} for the {Name} port")]
@@ -14,20 +15,11 @@ internal static partial class GrpcLog
     [LoggerMessage(3, LogLevel.Debug, "Call {Method} from {Peer} was refused by the authorizer: {StatusCode}")]
     public static partial void AuthorizerRefused(ILogger logger, string method, string peer, StatusCode statusCode);
 
-    [LoggerMessage(4, LogLevel.Debug, "Call {Method} from {Peer}: method is not implemented")]
-    public static partial void UnknownMethod(ILogger logger, string method, string peer);
-
     [LoggerMessage(5, LogLevel.Error, "Call {Method} from {Peer} failed with an unexpected exception; the caller sees UNKNOWN")]
     public static partial void HandlerFailed(ILogger logger, string method, string peer, Exception exception);
 
-    [LoggerMessage(6, LogLevel.Debug, "Call {Method} from {Peer} ended with {StatusCode}")]
-    public static partial void CallFailed(ILogger logger, string method, string peer, StatusCode statusCode);
-
     [LoggerMessage(7, LogLevel.Debug, "Call {Method} from {Peer} was cancelled by the client")]
     public static partial void CallCancelled(ILogger logger, string method, string peer);
-
-    [LoggerMessage(8, LogLevel.Debug, "Call {Method} from {Peer} exceeded its deadline")]
-    public static partial void DeadlineExceeded(ILogger logger, string method, string peer);
 
     [LoggerMessage(9, LogLevel.Information, "Aborting connection {ConnectionId} from {Peer} at the server's request")]
     public static partial void AbortingConnection(ILogger logger, string connectionId, string peer);
@@ -37,9 +29,6 @@ internal static partial class GrpcLog
 
     [LoggerMessage(11, LogLevel.Debug, "Connected to {Endpoint} ({Protocol})")]
     public static partial void Connected(ILogger logger, string endpoint, string protocol);
-
-    [LoggerMessage(12, LogLevel.Debug, "Client call {Method} failed with {StatusCode}")]
-    public static partial void ClientCallFailed(ILogger logger, string method, StatusCode statusCode, Exception? exception);
 
     [LoggerMessage(13, LogLevel.Information, "Stopping the gRPC server")]
     public static partial void Stopping(ILogger logger);

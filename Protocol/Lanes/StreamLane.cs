@@ -13,7 +13,7 @@ namespace CapCluster.Protocol.Lanes;
 /// round trip crosses four such streams, and on HTTP/2 each crossing cost 60–140 µs of framing, flow control
 /// and thread-pool hops at both ends. Here the bytes move with blocking calls: a reader thread of its own
 /// parses each message and hands it to the waiting <see cref="MoveNext"/>, whose continuation runs right
-/// there, on that thread; <see cref="WriteAsync"/> encrypts and sends on the caller's thread, and never
+/// there, on that thread; <see cref="WriteAsync(TSend)"/> encrypts and sends on the caller's thread, and never
 /// blocks it (what the peer does not take at once waits for a sender thread, see <see cref="LaneSender"/>).
 /// Like <see cref="LaneConnection"/>, the socket is never used asynchronously (see its remarks).
 /// </summary>
@@ -108,8 +108,24 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
         return next.Task;
     }
 
+    /// <summary>The call's status once the other end has ended it: OK, or the failure that ended it.</summary>
+    /// <exception cref="InvalidOperationException">The call has not ended yet.</exception>
+    public Status GetStatus()
+    {
+        lock (readAhead)
+        {
+            return !ended ? throw new InvalidOperationException($"{Name} has not ended yet") : endError?.Status ?? Status.DefaultSuccess;
+        }
+    }
+
+    /// <summary>Not used: a lane sends each message as it is written.</summary>
+    public WriteOptions? WriteOptions { get; set; }
+
     /// <inheritdoc />
-    public Task WriteAsync(TSend message, CancellationToken cancellationToken = default)
+    public Task WriteAsync(TSend message) => WriteAsync(message, CancellationToken.None);
+
+    /// <inheritdoc />
+    public Task WriteAsync(TSend message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         var size = message.CalculateSize();
@@ -222,7 +238,7 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or NotSupportedException)
             {
                 Abort();
-                throw new RpcException(new Status(StatusCode.Unavailable, Volatile.Read(ref closing) == 1 ? $"{Name} is closed" : $"{Name} broke while sending: {e.Message}"), e);
+                throw new RpcException(new Status(StatusCode.Unavailable, Volatile.Read(ref closing) == 1 ? $"{Name} is closed" : $"{Name} broke while sending: {e.Message}", e));
             }
         }
     }
@@ -358,7 +374,7 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidProtocolBufferException or EndOfStreamException)
         {
-            failure = new RpcException(new Status(StatusCode.Unavailable, Volatile.Read(ref closing) == 1 ? $"{Name} is closed" : $"{Name} broke: {e.Message}"), e);
+            failure = new RpcException(new Status(StatusCode.Unavailable, Volatile.Read(ref closing) == 1 ? $"{Name} is closed" : $"{Name} broke: {e.Message}", e));
         }
         finally
         {

@@ -103,7 +103,7 @@ try
                 });
             try
             {
-                var reply = await channel.UnaryAsync(CapClusterMethods.GetIds, new GetIdsRequest(), new CallOptions(Deadline: DateTime.UtcNow.Add(timeout)));
+                var reply = await channel.UnaryAsync(CapClusterMethods.GetIds, new GetIdsRequest(), new CallOptions(deadline: DateTime.UtcNow.Add(timeout)));
                 Console.WriteLine("accepted ids " + string.Join(",", reply.Ids));
                 return 0;
             }

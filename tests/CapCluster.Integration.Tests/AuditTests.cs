@@ -214,7 +214,7 @@ public sealed class AuditTests : IAsyncLifetime
         Assert.True(stop.ExitCode == 0, stop.ToString());
     }
 
-    private static CallOptions Options() => new(Deadline: DateTime.UtcNow.Add(Timeout));
+    private static CallOptions Options() => new(deadline: DateTime.UtcNow.Add(Timeout));
 
     private static GrpcChannel Channel(CapabilityFile file) => new(
         [new DnsEndPoint(file.Url.Locations[0].Host, file.Url.Locations[0].Port)],

@@ -337,6 +337,6 @@ public sealed class FurlgenTests : IAsyncLifetime
                 ValidateServerCertificate = ControllerCertificateValidator.For(file.CaCertificate),
                 DefaultHeaders = [CapabilityMetadata.For(file.Url.Secret)],
             });
-        return await channel.UnaryAsync(method, request, new CallOptions(Deadline: DateTime.UtcNow.Add(Timeout)));
+        return await channel.UnaryAsync(method, request, new CallOptions(deadline: DateTime.UtcNow.Add(Timeout)));
     }
 }

@@ -196,7 +196,7 @@ public sealed class GateTests : IAsyncLifetime
             });
 
         var error = await Assert.ThrowsAsync<RpcException>(
-            () => channel.UnaryAsync(CapClusterMethods.Ping, new PingRequest(), new CallOptions(Deadline: DateTime.UtcNow.Add(Timeout))));
+            () => channel.UnaryAsync(CapClusterMethods.Ping, new PingRequest(), new CallOptions(deadline: DateTime.UtcNow.Add(Timeout))));
 
         Assert.Equal(expected, error.StatusCode);
         Assert.Contains(reason, error.Status.Detail, StringComparison.OrdinalIgnoreCase);

@@ -10,7 +10,7 @@ public sealed class CallTests
     [Fact]
     public async Task Unary_Roundtrip_ReturnsHandlerResponseAndServerSeesClientCertificate()
     {
-        ServerCallContext? seen = null;
+        CallContext? seen = null;
         string? authorization = null;
         var router = new GrpcRouter();
         router.MapUnary(TestService.Echo, (request, context) =>

@@ -55,7 +55,7 @@ internal sealed class TestServer : IAsyncDisposable
 }
 
 /// <summary>An authorizer that runs a delegate.</summary>
-internal sealed class DelegateAuthorizer(Func<ServerCallContext, ValueTask> authorize) : ICallAuthorizer
+internal sealed class DelegateAuthorizer(Func<CallContext, ValueTask> authorize) : ICallAuthorizer
 {
-    public ValueTask AuthorizeAsync(ServerCallContext context) => authorize(context);
+    public ValueTask AuthorizeAsync(CallContext context) => authorize(context);
 }

@@ -8,17 +8,17 @@ internal static class TestService
 {
     public const string Service = "capcluster.test.Echo";
 
-    public static readonly Method<Pong, Pong> Echo = new(MethodType.Unary, Service, "Echo");
-    public static readonly Method<Pong, Pong> Count = new(MethodType.ServerStreaming, Service, "Count");
-    public static readonly Method<Pong, Pong> Sum = new(MethodType.ClientStreaming, Service, "Sum");
-    public static readonly Method<Pong, Pong> Chat = new(MethodType.DuplexStreaming, Service, "Chat");
-    public static readonly Method<Pong, Pong> Missing = new(MethodType.Unary, Service, "Missing");
+    public static readonly Method<Pong, Pong> Echo = ProtoMethods.Create<Pong, Pong>(MethodType.Unary, Service, "Echo");
+    public static readonly Method<Pong, Pong> Count = ProtoMethods.Create<Pong, Pong>(MethodType.ServerStreaming, Service, "Count");
+    public static readonly Method<Pong, Pong> Sum = ProtoMethods.Create<Pong, Pong>(MethodType.ClientStreaming, Service, "Sum");
+    public static readonly Method<Pong, Pong> Chat = ProtoMethods.Create<Pong, Pong>(MethodType.DuplexStreaming, Service, "Chat");
+    public static readonly Method<Pong, Pong> Missing = ProtoMethods.Create<Pong, Pong>(MethodType.Unary, Service, "Missing");
 
     /// <summary>The path the python interop scripts use.</summary>
-    public static readonly Method<Pong, Pong> Ping = new(MethodType.Unary, "capcluster.v1.MultiEngine", "Ping");
-    public static readonly Method<Pong, Pong> PingStream = new(MethodType.DuplexStreaming, "capcluster.v1.MultiEngine", "PingStream");
-    public static readonly Method<Pong, Pong> PingMany = new(MethodType.ServerStreaming, "capcluster.v1.MultiEngine", "PingMany");
-    public static readonly Method<Pong, Pong> PingFail = new(MethodType.Unary, "capcluster.v1.MultiEngine", "PingFail");
+    public static readonly Method<Pong, Pong> Ping = ProtoMethods.Create<Pong, Pong>(MethodType.Unary, "capcluster.v1.MultiEngine", "Ping");
+    public static readonly Method<Pong, Pong> PingStream = ProtoMethods.Create<Pong, Pong>(MethodType.DuplexStreaming, "capcluster.v1.MultiEngine", "PingStream");
+    public static readonly Method<Pong, Pong> PingMany = ProtoMethods.Create<Pong, Pong>(MethodType.ServerStreaming, "capcluster.v1.MultiEngine", "PingMany");
+    public static readonly Method<Pong, Pong> PingFail = ProtoMethods.Create<Pong, Pong>(MethodType.Unary, "capcluster.v1.MultiEngine", "PingFail");
 
     public static Pong Message(int id, int payloadSize = 0) => new()
     {

@@ -31,7 +31,7 @@ internal sealed class StreamLaneHost(
 
     /// <summary>Grants the caller of <paramref name="context"/> a stream lane for <paramref name="method"/>, served by <paramref name="handler"/>.</summary>
     public OpenStreamReply Grant<TReq, TResp>(
-        ServerCallContext context,
+        CallContext context,
         Method<TReq, TResp> method,
         Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, StreamCaller, Task> handler)
         where TReq : class, IMessage<TReq>, new()

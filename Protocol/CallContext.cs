@@ -6,17 +6,20 @@ using Microsoft.AspNetCore.Http;
 
 namespace CapCluster.Protocol;
 
-/// <summary>What a server handler or <see cref="ICallAuthorizer"/> knows about the call it serves.</summary>
-public sealed partial class ServerCallContext
+/// <summary>
+/// What a server handler or <see cref="ICallAuthorizer"/> knows about the call it serves: who called (address,
+/// certificate, connection), on which port, and what the authorizer learned. The same for a call on HTTP/2 and on a
+/// stream lane.
+/// </summary>
+public sealed partial class CallContext
 {
     private readonly HttpContext _http;
     private readonly ServerRuntime _runtime;
     private readonly CancellationTokenSource _callCts;
-    private readonly CancellationTokenSource? _deadlineCts;
+    private CancellationTokenRegistration? _binding;
     private Dictionary<object, object?>? _items;
-    private volatile bool _clientGone;
 
-    internal ServerCallContext(HttpContext http, ServerRuntime runtime, string path)
+    internal CallContext(HttpContext http, ServerRuntime runtime, string path)
     {
         _http = http;
         _runtime = runtime;
@@ -46,16 +49,6 @@ public sealed partial class ServerCallContext
         }
 
         _callCts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, runtime.Stopping);
-        Deadline = DateTime.MaxValue;
-        if (GrpcProtocol.TryParseTimeout(http.Request.Headers[GrpcProtocol.TimeoutHeader], out var timeout))
-        {
-            Deadline = timeout.Ticks >= (DateTime.MaxValue - DateTime.UtcNow).Ticks ? DateTime.MaxValue : DateTime.UtcNow + timeout;
-            if (Deadline != DateTime.MaxValue)
-            {
-                _deadlineCts = new CancellationTokenSource(timeout);
-                _deadlineCts.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _callCts);
-            }
-        }
     }
 
     /// <summary>The method path, e.g. <c>/capcluster.v1.MultiEngine/GetIds</c>.</summary>
@@ -85,21 +78,14 @@ public sealed partial class ServerCallContext
     /// </summary>
     public X509Certificate2? ClientCertificate { get; }
 
-    /// <summary>When the call must be finished (UTC), from <c>grpc-timeout</c>; <see cref="DateTime.MaxValue"/> when none.</summary>
-    public DateTime Deadline { get; }
+    /// <summary>When the call must be finished (UTC), from the caller's deadline; <see cref="DateTime.MaxValue"/> when none.</summary>
+    public DateTime Deadline { get; private set; } = DateTime.MaxValue;
 
     /// <summary>Cancelled when the client cancels or resets the call, the deadline passes, or the server stops.</summary>
     public CancellationToken CancellationToken => _callCts.Token;
 
     /// <summary>Per-call state, e.g. what the authorizer learned about the caller.</summary>
     public IDictionary<object, object?> Items => _items ??= [];
-
-    /// <summary>Set once a response message is written (possibly not flushed yet): the status must then go in trailers.</summary>
-    internal bool ResponseStarted { get; set; }
-
-    internal bool DeadlineExceeded => _deadlineCts?.IsCancellationRequested == true;
-
-    internal bool ClientGone => _clientGone || _http.RequestAborted.IsCancellationRequested;
 
     internal bool ServerStopping => _runtime.Stopping.IsCancellationRequested;
 
@@ -128,10 +114,18 @@ public sealed partial class ServerCallContext
         }
     }
 
-    /// <summary>The request body failed (the client reset the stream): Kestrel may signal RequestAborted only later.</summary>
-    internal void MarkClientGone()
+    /// <summary>Ties the call to the gRPC layer's own view of it: its cancellation (client gone, deadline passed) cancels this one.</summary>
+    internal void Bind(DateTime deadline, CancellationToken grpcCall)
     {
-        _clientGone = true;
+        Deadline = deadline;
+        if (grpcCall.CanBeCanceled && _binding is null)
+        {
+            _binding = grpcCall.UnsafeRegister(static s => ((CallContext)s!).Cancel(), this);
+        }
+    }
+
+    private void Cancel()
+    {
         try
         {
             _callCts.Cancel();
@@ -144,7 +138,7 @@ public sealed partial class ServerCallContext
 
     internal void Release()
     {
-        _deadlineCts?.Dispose();
+        _binding?.Dispose();
         _callCts.Dispose();
     }
 }

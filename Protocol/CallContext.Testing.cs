@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CapCluster.Protocol;
 
-public sealed partial class ServerCallContext
+public sealed partial class CallContext
 {
     /// <summary>
     /// Creates a context without a server, for unit tests of handlers and authorizers.
@@ -18,7 +18,7 @@ public sealed partial class ServerCallContext
     /// <param name="remoteEndPoint">The caller's address; default 127.0.0.1:50000.</param>
     /// <param name="localPort">The local port the call arrived on; default 0.</param>
     /// <param name="cancellationToken">Becomes the call's <see cref="CancellationToken"/> (with the server stopping).</param>
-    public static ServerCallContext CreateForTest(
+    public static CallContext CreateForTest(
         string method,
         X509Certificate2? clientCertificate = null,
         IEnumerable<KeyValuePair<string, string>>? headers = null,
@@ -41,6 +41,6 @@ public sealed partial class ServerCallContext
         }
 
         var runtime = new ServerRuntime(new GrpcServerOptions(), null, NullLogger.Instance, CancellationToken.None);
-        return new ServerCallContext(http, runtime, method);
+        return new CallContext(http, runtime, method);
     }
 }

@@ -1,0 +1,126 @@
+using System.Net.Http;
+
+namespace CapCluster.Protocol.Internal;
+
+/// <summary>
+/// Statuses that say what happened to a call that failed on the client's side (grpc-dotnet reports those as
+/// "Error starting gRPC call. HttpRequestException: ..."), with the failure kept as the status's debug exception.
+/// Statuses the server sent pass unchanged.
+/// </summary>
+internal static class ChannelErrors
+{
+    public static RpcException Translate(RpcException e, string method, string target)
+    {
+        if (e.Status.DebugException is not { } cause || e.StatusCode is StatusCode.DeadlineExceeded or StatusCode.Cancelled)
+        {
+            return e;
+        }
+
+        return new RpcException(Map(cause, method, target), e.Trailers);
+    }
+
+    private static Status Map(Exception cause, string method, string target)
+    {
+        for (var e = cause; e is not null; e = e.InnerException)
+        {
+            if (e is ConnectFailureException connect)
+            {
+                return new Status(connect.Status.StatusCode, connect.Status.Detail, cause);
+            }
+
+            if (e is HttpProtocolException protocol)
+            {
+                return protocol.ErrorCode switch
+                {
+                    0x8 => new Status(StatusCode.Cancelled, $"the server cancelled {method}", cause),
+                    0x7 => new Status(StatusCode.Unavailable, $"the server refused the stream for {method}; retry", cause),
+                    0xb => new Status(StatusCode.ResourceExhausted, $"the server asked to slow down (ENHANCE_YOUR_CALM) on {method}", cause),
+                    _ => new Status(StatusCode.Unavailable, $"the connection to {target} failed during {method}: HTTP/2 error code {protocol.ErrorCode}", cause),
+                };
+            }
+        }
+
+        if (cause is HttpRequestException or IOException or OperationCanceledException)
+        {
+            var innermost = cause;
+            while (innermost.InnerException is not null)
+            {
+                innermost = innermost.InnerException;
+            }
+
+            return new Status(StatusCode.Unavailable, $"the connection to {target} was lost during {method} ({innermost.Message})", cause);
+        }
+
+        return new Status(StatusCode.Unknown, $"{method} failed on the client: {cause.GetType().Name}: {cause.Message}", cause);
+    }
+}
+
+/// <summary>A call's response stream whose failures say what happened (<see cref="ChannelErrors"/>).</summary>
+internal sealed class TranslatingReader<T>(IAsyncStreamReader<T> inner, string method, string target) : IAsyncStreamReader<T>
+{
+    public T Current => inner.Current;
+
+    public Task<bool> MoveNext(CancellationToken cancellationToken)
+    {
+        var next = inner.MoveNext(cancellationToken);
+        return next.IsCompletedSuccessfully ? next : Await(next);
+    }
+
+    private async Task<bool> Await(Task<bool> next)
+    {
+        try
+        {
+            return await next.ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            throw ChannelErrors.Translate(e, method, target);
+        }
+    }
+}
+
+/// <summary>
+/// A call's request stream whose failures say what happened (<see cref="ChannelErrors"/>): when the server has
+/// already ended the call, a write fails with the server's status, as reading the response does.
+/// </summary>
+internal sealed class TranslatingWriter<T>(IClientStreamWriter<T> inner, string method, string target, Func<Status> finalStatus) : IClientStreamWriter<T>
+{
+    public WriteOptions? WriteOptions
+    {
+        get => inner.WriteOptions;
+        set => inner.WriteOptions = value;
+    }
+
+    public Task WriteAsync(T message) => Check(inner.WriteAsync(message));
+
+    public Task WriteAsync(T message, CancellationToken cancellationToken) => Check(inner.WriteAsync(message, cancellationToken));
+
+    public Task CompleteAsync() => Check(inner.CompleteAsync());
+
+    private Task Check(Task task) => task.IsCompletedSuccessfully ? task : Await(task);
+
+    private async Task Await(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            throw ServerStatus() is { } status ? new RpcException(status) : ChannelErrors.Translate(e, method, target);
+        }
+    }
+
+    private Status? ServerStatus()
+    {
+        try
+        {
+            var status = finalStatus();
+            return status.StatusCode == StatusCode.OK || status.DebugException is not null ? null : status;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+}

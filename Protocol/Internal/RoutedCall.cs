@@ -1,0 +1,75 @@
+using Grpc.AspNetCore.Server.Model;
+using Grpc.Core;
+using Microsoft.AspNetCore.Http;
+
+namespace CapCluster.Protocol.Internal;
+
+/// <summary>The one gRPC service every <see cref="GrpcRouter"/> method belongs to (its handlers are the router's delegates).</summary>
+public sealed class RoutedService
+{
+}
+
+/// <summary>Adds the router's methods to grpc-dotnet's model of <see cref="RoutedService"/>.</summary>
+internal sealed class RoutedMethodProvider(GrpcRouter router, ServerRuntime runtime) : IServiceMethodProvider<RoutedService>
+{
+    public void OnServiceMethodDiscovery(ServiceMethodProviderContext<RoutedService> context) => router.AddTo(context, runtime);
+}
+
+/// <summary>Runs a routed handler with the <see cref="CallContext"/> the gate made, and gives its failures a status.</summary>
+internal static class RoutedCall
+{
+    private const string GenericHandlerError = "the server failed to process the call (see the server log)";
+
+    public static async Task<T> RunAsync<T>(ServerRuntime runtime, ServerCallContext grpc, Func<CallContext, Task<T>> handler)
+    {
+        var call = Bind(grpc);
+        try
+        {
+            return await handler(call).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Failure(runtime, call, ex);
+        }
+    }
+
+    public static async Task RunAsync(ServerRuntime runtime, ServerCallContext grpc, Func<CallContext, Task> handler)
+    {
+        var call = Bind(grpc);
+        try
+        {
+            await handler(call).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Failure(runtime, call, ex);
+        }
+    }
+
+    private static CallContext Bind(ServerCallContext grpc)
+    {
+        // The gate made it for every call it let through; a call the gate did not see cannot be served.
+        var call = grpc.GetHttpContext().Items[GrpcGate.CallKey] as CallContext
+            ?? throw new RpcException(new Status(StatusCode.Internal, "the call was not authorized"));
+        call.Bind(grpc.Deadline, grpc.CancellationToken);
+        return call;
+    }
+
+    private static RpcException Failure(ServerRuntime runtime, CallContext call, Exception ex)
+    {
+        if (ex is OperationCanceledException && call.ServerStopping)
+        {
+            return new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down"));
+        }
+
+        if (ex is OperationCanceledException && call.CancellationToken.IsCancellationRequested)
+        {
+            // The client went away or the deadline passed: grpc-dotnet reports which.
+            GrpcLog.CallCancelled(runtime.Logger, call.Method, call.Peer);
+            return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
+        }
+
+        GrpcLog.HandlerFailed(runtime.Logger, call.Method, call.Peer, ex);
+        return new RpcException(new Status(StatusCode.Unknown, GenericHandlerError));
+    }
+}
