@@ -120,6 +120,7 @@ public sealed class ControllerHost : IAsyncDisposable
             new CallBudgets(options.MaxCallBytes, options.MaxSessionBytes, new ByteBudget(options.MaxBufferedBytes)), audit, time, logger).Map(router);
         farm = new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), ledger, journal, registry.Find, time);
         new TaskFarmService(farm, streams, audit, time, logger).Map(router);
+        router.Describe(V1.EngineLinkReflection.Descriptor.Services[0], V1.MultiengineReflection.Descriptor.Services[0], V1.TaskfarmReflection.Descriptor.Services[0]);
 
         GrpcServer server;
         try

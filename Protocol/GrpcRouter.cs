@@ -1,5 +1,6 @@
 using CapCluster.Protocol.Internal;
 using Google.Protobuf;
+using Google.Protobuf.Reflection;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 
@@ -13,8 +14,23 @@ public sealed class GrpcRouter
 {
     private readonly Dictionary<string, Action<ServiceMethodProviderContext<RoutedService>, ServerRuntime>> _methods = new(StringComparer.Ordinal);
 
+    private readonly List<ServiceDescriptor> _described = [];
+
     /// <summary>The paths mapped so far, e.g. <c>/capcluster.v1.MultiEngine/GetIds</c>.</summary>
     public IReadOnlyCollection<string> Paths => _methods.Keys;
+
+    /// <summary>The services described so far, which reflection lists and health reports.</summary>
+    public IReadOnlyList<ServiceDescriptor> Described => _described;
+
+    /// <summary>
+    /// Names the .proto description of services whose methods are mapped here: reflection then lists them with their
+    /// messages, and health reports each as SERVING.
+    /// </summary>
+    public void Describe(params ServiceDescriptor[] services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        _described.AddRange(services);
+    }
 
     /// <summary>Maps a unary method.</summary>
     public void MapUnary<TReq, TResp>(Method<TReq, TResp> method, Func<TReq, CallContext, Task<TResp>> handler)

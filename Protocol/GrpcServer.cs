@@ -6,6 +6,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Grpc.AspNetCore.Server.Model;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+using Grpc.Reflection;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -23,10 +26,14 @@ public sealed class GrpcServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping;
     private readonly ILogger _logger;
+    private readonly HealthServiceImpl _health;
+    private readonly string[] _healthServices;
     private int _stopped;
 
-    private GrpcServer(WebApplication app, CancellationTokenSource stopping, ILogger logger, IReadOnlyDictionary<string, IPEndPoint> bound)
+    private GrpcServer(WebApplication app, CancellationTokenSource stopping, ILogger logger, IReadOnlyDictionary<string, IPEndPoint> bound, HealthServiceImpl health, string[] healthServices)
     {
+        _health = health;
+        _healthServices = healthServices;
         _app = app;
         _stopping = stopping;
         _logger = logger;
@@ -110,6 +117,10 @@ public sealed class GrpcServer : IAsyncDisposable
             grpc.EnableDetailedErrors = false;
         });
         builder.Services.AddSingleton<RoutedService>();
+        var health = new HealthServiceImpl();
+        builder.Services.AddSingleton(health);
+        builder.Services.AddSingleton(new ReflectionServiceImpl(router.Described));
+        builder.Services.AddSingleton(new ReflectionV1ServiceImpl(router.Described));
         builder.Services.AddSingleton<IServiceMethodProvider<RoutedService>>(new RoutedMethodProvider(router, runtime));
 
         var app = builder.Build();
@@ -117,6 +128,9 @@ public sealed class GrpcServer : IAsyncDisposable
         app.Use(gate.InvokeAsync);
         app.UseRouting();
         app.MapGrpcService<RoutedService>();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcService<ReflectionServiceImpl>();
+        app.MapGrpcService<ReflectionV1ServiceImpl>();
 
         try
         {
@@ -137,7 +151,13 @@ public sealed class GrpcServer : IAsyncDisposable
             GrpcLog.Listening(logger, endpoint.Name, actual.ToString());
         }
 
-        return new GrpcServer(app, stopping, logger, bound);
+        string[] healthServices = [string.Empty, .. router.Described.Select(d => d.FullName)];
+        foreach (var service in healthServices)
+        {
+            health.SetStatus(service, HealthCheckResponse.Types.ServingStatus.Serving);
+        }
+
+        return new GrpcServer(app, stopping, logger, bound, health, healthServices);
     }
 
     /// <summary>
@@ -154,6 +174,10 @@ public sealed class GrpcServer : IAsyncDisposable
         }
 
         GrpcLog.Stopping(_logger);
+        foreach (var service in _healthServices)
+        {
+            _health.SetStatus(service, HealthCheckResponse.Types.ServingStatus.NotServing);
+        }
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -51,6 +51,14 @@ internal sealed class CapabilityGate(
 
         var service = context.ServiceName;
         var iface = CapabilityInterfaces.InterfaceForService(service);
+        var standard = iface is null && StandardServices.IsStandard(service);
+        if (standard && registry.Find(check.CapabilityId!) is { } holder)
+        {
+            // Reflection and health answer any live capability on its own port, as Check does: they tell a holder
+            // what the port serves and whether it is up, nothing of what others run or hold.
+            iface = holder.Interface;
+        }
+
         if (iface is null)
         {
             throw Refuse(context, check, null, StatusCode.Unimplemented, $"unknown service {service}");
@@ -65,7 +73,7 @@ internal sealed class CapabilityGate(
 
         var secret = CapabilityMetadata.ParseSecret(context.GetRequestHeader(CapabilityMetadata.HeaderName));
         // Check answers whether the capability is still accepted, so any live capability may call it.
-        var method = context.MethodName == CapabilityMethods.Check ? null : context.MethodName;
+        var method = standard || context.MethodName == CapabilityMethods.Check ? null : context.MethodName;
         var decision = registry.Check(check.CapabilityId!, iface, method, secret);
         if (decision.Refusal == CapabilityRefusal.Unknown && registry.ReloadIfChanged())
         {

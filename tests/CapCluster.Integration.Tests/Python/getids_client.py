@@ -68,4 +68,5 @@ def main():
         print(json.dumps({"ids": decode_ids(reply)}))
 
 
-main()
+if __name__ == "__main__":
+    main()
