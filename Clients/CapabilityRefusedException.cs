@@ -1,15 +1,21 @@
-using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
 using CapCluster.Security;
 
 namespace CapCluster.Client;
 
-/// <summary>The controller's gate refused the capability; <see cref="Reason"/> is the gate's reason.</summary>
-public sealed class CapabilityRefusedException(string message, StatusCode statusCode, string reason, Exception? inner = null)
+/// <summary>
+/// The controller refused the capability, or what it asked: <see cref="Kind"/> says which part (certificate,
+/// capability, method, budget), <see cref="Reason"/> says why in words.
+/// </summary>
+public sealed class CapabilityRefusedException(string message, StatusCode statusCode, string reason, Exception? inner = null, RefusalKind kind = RefusalKind.Unspecified)
     : CapClusterException(message, inner)
 {
-    /// <summary>UNAUTHENTICATED or PERMISSION_DENIED.</summary>
+    /// <summary>UNAUTHENTICATED, PERMISSION_DENIED, or RESOURCE_EXHAUSTED for a budget.</summary>
     public StatusCode StatusCode { get; } = statusCode;
 
-    /// <summary>What the gate said.</summary>
+    /// <summary>What the controller said.</summary>
     public string Reason { get; } = reason;
+
+    /// <summary>What was refused, as the controller sent it (<see cref="RefusalKind.Unspecified"/> from a controller that does not say).</summary>
+    public RefusalKind Kind { get; } = kind;
 }

@@ -61,17 +61,15 @@ public sealed partial class MultiEngineClient
         return [.. outcomes.OrderBy(o => Array.IndexOf(order, o.EngineId) is var i && i < 0 ? int.MaxValue : i)];
     }
 
-    private const string RefusedPrefix = "refused by the controller: ";
-
     private static void ThrowIfFailed(IReadOnlyList<CallOutcome> outcomes)
     {
         var errors = new List<CapClusterException>();
         foreach (var outcome in outcomes)
         {
-            if (outcome.Failure is { } refusal && refusal.StartsWith(RefusedPrefix, StringComparison.Ordinal))
+            if (outcome.Refusal is { } refusal)
             {
-                // The controller refused this operation for the capability (its allowed methods), not an engine failure.
-                errors.Add(new CapabilityRefusedException(refusal, StatusCode.PermissionDenied, refusal[RefusedPrefix.Length..]));
+                // The controller refused this operation for the capability (its allowed methods, its budgets), not an engine failure.
+                errors.Add(ClientErrors.Refused(outcome.Failure ?? refusal.Reason, refusal));
             }
             else if (outcome.Failure is { } failure)
             {

@@ -11,4 +11,5 @@ internal sealed record CallOutcome(
     ReceivedValues? Values,
     DateTimeOffset Submitted,
     DateTimeOffset? Started,
-    DateTimeOffset? Completed);
+    DateTimeOffset? Completed,
+    Refusal? Refusal = null);

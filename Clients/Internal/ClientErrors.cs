@@ -1,4 +1,5 @@
 using CapCluster.Protocol;
+using CapCluster.Protocol.V1;
 using CapCluster.Security;
 
 namespace CapCluster.Client.Internal;
@@ -14,10 +15,15 @@ internal static class ClientErrors
     public static CapClusterException FromRpc(RpcException e, CapabilityFile capability, string capabilityPath)
     {
         var detail = e.Status.Detail;
+        if (Refusals.Read(e) is { } refusal)
+        {
+            return Refused($"the controller refused {capabilityPath}: {refusal.Reason}", refusal, e);
+        }
+
         return e.StatusCode switch
         {
             StatusCode.Unauthenticated or StatusCode.PermissionDenied => new CapabilityRefusedException(
-                $"the controller refused {capabilityPath}: {Reason(detail)}", e.StatusCode, Reason(detail), e),
+                $"the controller refused {capabilityPath}: {detail}", e.StatusCode, detail, e),
             StatusCode.Unavailable when LostDuringCall(e) => new ControllerUnreachableException(
                 $"lost the connection to the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: {detail}. " +
                 "The controller stopped, or closed the connection: it does so at once when a capability is revoked or expires, " +
@@ -28,6 +34,15 @@ internal static class ClientErrors
             _ => new ControllerCallException($"the controller answered {e.StatusCode}: {detail}", e.StatusCode, e),
         };
     }
+
+    /// <summary>What the controller refused, as it said it (a call's trailer, or a session call's result).</summary>
+    public static CapabilityRefusedException Refused(string message, Refusal refusal, Exception? inner = null) =>
+        new(message, refusal.Kind switch
+        {
+            RefusalKind.Certificate or RefusalKind.Capability => StatusCode.Unauthenticated,
+            RefusalKind.Budget => StatusCode.ResourceExhausted,
+            _ => StatusCode.PermissionDenied,
+        }, refusal.Reason, inner, refusal.Kind);
 
     /// <summary>
     /// True when <paramref name="e"/> is a failure to open a connection at all (refused, or no answer): nothing reached
@@ -84,11 +99,5 @@ internal static class ClientErrors
         {
             yield return inner;
         }
-    }
-
-    private static string Reason(string detail)
-    {
-        const string prefix = "refused by the controller: ";
-        return detail.StartsWith(prefix, StringComparison.Ordinal) ? detail[prefix.Length..] : detail;
     }
 }

@@ -244,7 +244,8 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
             values,
             UnixMicroseconds.ToTime(result.SubmittedUnixUs)!.Value,
             UnixMicroseconds.ToTime(result.StartedUnixUs),
-            UnixMicroseconds.ToTime(result.CompletedUnixUs));
+            UnixMicroseconds.ToTime(result.CompletedUnixUs),
+            result.Refusal);
         call.Add(outcome, result.Expected);
     }
 

@@ -46,7 +46,7 @@ internal sealed class CapabilityGate(
 
         if (!check.IsValid)
         {
-            throw Refuse(context, check, null, StatusCode.Unauthenticated, check.Reason ?? "the client certificate was not accepted");
+            throw Refuse(context, check, null, ControllerErrors.CertificateRefused(check.Reason ?? "the client certificate was not accepted"));
         }
 
         var service = context.ServiceName;
@@ -61,14 +61,14 @@ internal sealed class CapabilityGate(
 
         if (iface is null)
         {
-            throw Refuse(context, check, null, StatusCode.Unimplemented, $"unknown service {service}");
+            throw Refuse(context, check, null, ControllerErrors.ServiceRefused(StatusCode.Unimplemented, $"unknown service {service}", check.CapabilityId));
         }
 
         var onEnginePort = context.LocalPort == await enginePort.ConfigureAwait(false);
         if (onEnginePort != (iface == CapabilityInterfaces.Engine))
         {
             var port = onEnginePort ? "engine" : "client";
-            throw Refuse(context, check, null, StatusCode.PermissionDenied, $"{service} is not served on the {port} port");
+            throw Refuse(context, check, null, ControllerErrors.ServiceRefused(StatusCode.PermissionDenied, $"{service} is not served on the {port} port", check.CapabilityId));
         }
 
         var secret = CapabilityMetadata.ParseSecret(context.GetRequestHeader(CapabilityMetadata.HeaderName));
@@ -83,19 +83,16 @@ internal sealed class CapabilityGate(
 
         if (!decision.Allowed)
         {
-            var code = decision.Refusal is CapabilityRefusal.Unknown or CapabilityRefusal.SecretMismatch
-                ? StatusCode.Unauthenticated
-                : StatusCode.PermissionDenied;
             var reason = secret is null
                 ? $"no capability secret was presented (metadata '{CapabilityMetadata.HeaderName}: {CapabilityMetadata.Scheme} <secret>')"
                 : decision.Reason ?? decision.Refusal.ToString();
-            throw Refuse(context, check, decision.Record, code, reason);
+            throw Refuse(context, check, decision.Record, ControllerErrors.CapabilityRefused(decision.Refusal, reason, decision.Record?.Id ?? check.CapabilityId));
         }
 
         var record = decision.Record!;
         if (!string.Equals(record.CertificateSerial, certificate!.SerialNumber, StringComparison.OrdinalIgnoreCase))
         {
-            throw Refuse(context, check, record, StatusCode.Unauthenticated, $"the client certificate is not the one issued for capability {record.Id}");
+            throw Refuse(context, check, record, ControllerErrors.WrongCertificate($"the client certificate is not the one issued for capability {record.Id}", record.Id));
         }
 
         context.Items[CallItems.Capability] = record;
@@ -199,14 +196,15 @@ internal sealed class CapabilityGate(
         }
     }
 
-    private RpcException Refuse(CallContext context, CertificateCheck? check, CapabilityRecord? record, StatusCode code, string reason)
+    private RpcException Refuse(CallContext context, CertificateCheck? check, CapabilityRecord? record, RpcException refusal)
     {
+        var reason = Refusals.Read(refusal)!.Reason;
         var capabilityId = record?.Id ?? check?.CapabilityId;
         audit.Append(new AuditRecord(
             time.GetUtcNow(), context.Peer, check?.CertificateFingerprint, capabilityId, record?.Label,
             context.ServiceName, context.MethodName, "refused", reason));
         ControllerLog.CallRefused(logger, context.ServiceName, context.MethodName, context.Peer, capabilityId, reason);
-        return new RpcException(new Status(code, "refused by the controller: " + reason));
+        return refusal;
     }
 }
 

@@ -53,6 +53,6 @@ internal sealed partial class MultiEngineService
 
         return capability is not null && lanes.IsLaneOf(lane.Span, engine.Id, capability.Id)
             ? lane
-            : throw new RpcException(new Status(StatusCode.PermissionDenied, $"the data lane the call names for engine {engine.Id} was not granted to this capability"));
+            : throw ControllerErrors.NotAllowed($"the data lane the call names for engine {engine.Id} was not granted to this capability", capability?.Id);
     }
 }

@@ -107,13 +107,13 @@ internal sealed partial class MultiEngineService
             reason = $"the controller holds {budgets.Controller.Used} bytes of call data not yet sent to engines, and {bytes} more would pass its budget of {budgets.Controller.Limit} (--max-buffered-bytes); try again when calls have finished";
         }
 
-        return reason is null || Refuse(call, capability, context, outbox, reason);
+        return reason is null || Refuse(call, capability, context, outbox, reason, RefusalKind.Budget);
     }
 
     /// <summary>A push whose values travel on lanes announces their bytes: within the call budget, and never negative.</summary>
     private bool AdmitLaneBytes(EngineCall call, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox) =>
         call.LaneBytes is >= 0 && call.LaneBytes <= budgets.MaxCallBytes
-        || Refuse(call, capability, context, outbox, $"call {call.CallId} announces {call.LaneBytes} bytes on its lanes; one call may carry 0 to {budgets.MaxCallBytes} (--max-call-bytes)");
+        || Refuse(call, capability, context, outbox, $"call {call.CallId} announces {call.LaneBytes} bytes on its lanes; one call may carry 0 to {budgets.MaxCallBytes} (--max-call-bytes)", RefusalKind.Budget);
 
     private void Release(ByteBudget session, long bytes)
     {
@@ -142,13 +142,13 @@ internal sealed partial class MultiEngineService
     }
 
     /// <summary>Refuses one call of the session: audited, and answered with a failure naming <paramref name="reason"/>. Always false.</summary>
-    private bool Refuse(EngineCall call, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox, string reason)
+    private bool Refuse(EngineCall call, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox, string reason, RefusalKind kind = RefusalKind.NotAllowed)
     {
         var operation = OperationName(call.Request);
         audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, null, capability?.Id, capability?.Label,
             context.ServiceName, operation, AuditRecord.Refused, reason));
         ControllerLog.CallRefused(logger, context.ServiceName, operation, context.Peer, capability?.Id ?? "none", reason);
-        outbox.TryWrite([Failure(call, -1, "refused by the controller: " + reason, 1, UnixMicroseconds.Now())]);
+        outbox.TryWrite([new SessionMessage { Result = ControllerErrors.SessionRefusal(call.CallId, kind, reason, capability?.Id, UnixMicroseconds.Now()) }]);
         return false;
     }
 

@@ -33,10 +33,10 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
     private static CapabilityRecord CallerOf(CallContext context) =>
         context.Items.TryGetValue(CallItems.Capability, out var item) && item is CapabilityRecord record
             ? record
-            : throw new RpcException(new Status(StatusCode.PermissionDenied, "the call carries no task capability"));
+            : throw ControllerErrors.NotAllowed("the call carries no task capability", null);
 
     private static CapabilityRecord CallerOf(StreamCaller caller) =>
-        caller.Capability ?? throw new RpcException(new Status(StatusCode.PermissionDenied, "the stream carries no task capability"));
+        caller.Capability ?? throw ControllerErrors.NotAllowed("the stream carries no task capability", null);
 
     /// <summary>Runs <paramref name="call"/>; an id the caller may not use becomes NOT_FOUND, with an audit record saying whose it was.</summary>
     private async Task<T> GuardedAsync<T>(CallContext context, Func<Task<T>> call)

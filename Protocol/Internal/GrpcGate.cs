@@ -33,7 +33,7 @@ internal sealed class GrpcGate(ServerRuntime runtime)
                 }
                 catch (RpcException ex)
                 {
-                    Refuse(http, call, ex.Status);
+                    Refuse(http, call, ex.Status, ex.Trailers);
                     return;
                 }
             }
@@ -47,7 +47,7 @@ internal sealed class GrpcGate(ServerRuntime runtime)
         }
     }
 
-    private void Refuse(HttpContext http, CallContext call, Status status)
+    private void Refuse(HttpContext http, CallContext call, Status status, Metadata trailers)
     {
         GrpcLog.AuthorizerRefused(runtime.Logger, call.Method, call.Peer, status.StatusCode);
         if (runtime.Connections.IsCertificateLess(call.ConnectionId))
@@ -71,6 +71,12 @@ internal sealed class GrpcGate(ServerRuntime runtime)
         if (!string.IsNullOrEmpty(status.Detail))
         {
             response.Headers[GrpcProtocol.MessageHeader] = GrpcProtocol.EncodeMessage(status.Detail);
+        }
+
+        foreach (var entry in trailers)
+        {
+            // Binary entries ("-bin") travel base64-encoded, as gRPC says.
+            response.Headers.Append(entry.Key, entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value);
         }
     }
 }

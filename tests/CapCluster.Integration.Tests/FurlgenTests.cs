@@ -189,10 +189,12 @@ public sealed class FurlgenTests : IAsyncLifetime
         var execute = await Assert.ThrowsAsync<CapabilityRefusedException>(() => reader.ExecuteAsync("answer = 0;").GetAsync(Timeout));
         Assert.Contains($"does not allow Execute", execute.Message);
         Assert.Contains("(label reader)", execute.Message);
+        Assert.Equal(CapCluster.Protocol.V1.RefusalKind.NotAllowed, execute.Kind);
         var push = await Assert.ThrowsAsync<CapabilityRefusedException>(() => reader.PushAsync("answer", new byte[100_000]).GetAsync(Timeout));
         Assert.Contains("does not allow Push", push.Message);
         var kill = await Assert.ThrowsAsync<CapabilityRefusedException>(() => reader.KillAsync().WaitAsync(Timeout));
         Assert.Contains("does not allow method Kill", kill.Reason);
+        Assert.Equal(CapCluster.Protocol.V1.RefusalKind.NotAllowed, kill.Kind);
 
         // The session survives refused operations, and nothing changed on the engine.
         Assert.Equal([42], await reader.PullAsync<int>("answer").GetAsync(Timeout));
@@ -223,6 +225,7 @@ public sealed class FurlgenTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<CapabilityRefusedException>(() => TaskClient.ConnectAsync(expiredPath).WaitAsync(Timeout));
 
         Assert.Contains("expired at " + expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture), error.Reason);
+        Assert.Equal(CapCluster.Protocol.V1.RefusalKind.Certificate, error.Kind); // its holder certificate expires with it
         Assert.Contains(AuditLog.ReadAll(paths.AuditLogFile), r => r.Label is null or "late" && r.Outcome == AuditRecord.Refused && r.Reason!.Contains("expired at", StringComparison.Ordinal));
         var verify = await Furlgen("verify", expiredPath, "--online");
         Assert.Equal(1, verify.ExitCode);

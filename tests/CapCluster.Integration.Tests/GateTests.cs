@@ -161,6 +161,7 @@ public sealed class GateTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<CapabilityRefusedException>(() => MultiEngineClient.ConnectAsync(edited).WaitAsync(Timeout));
 
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+        Assert.Equal(CapCluster.Protocol.V1.RefusalKind.Capability, error.Kind);
         Assert.Contains("secret does not match", error.Reason);
         Assert.Contains(edited, error.Message);
         await AssertAuditedAndUntouchedAsync("secret does not match");
@@ -200,6 +201,12 @@ public sealed class GateTests : IAsyncLifetime
 
         Assert.Equal(expected, error.StatusCode);
         Assert.Contains(reason, error.Status.Detail, StringComparison.OrdinalIgnoreCase);
+
+        // The same reason travels as a typed refusal (the capcluster-refusal-bin trailer), which clients read.
+        var refusal = Refusals.Read(error);
+        Assert.NotNull(refusal);
+        Assert.NotEqual(RefusalKind.Unspecified, refusal.Kind);
+        Assert.Contains(reason, refusal.Reason, StringComparison.OrdinalIgnoreCase);
         await AssertAuditedAndUntouchedAsync(reason);
     }
 

@@ -57,7 +57,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, in
         }
 
         audit.Append(new AuditRecord(time.GetUtcNow(), peer, fingerprint, capability?.Id, capability?.Label, service, method, AuditRecord.Refused, reason));
-        throw new RpcException(new Status(StatusCode.ResourceExhausted, reason));
+        throw ControllerErrors.OverBudget(reason, capability?.Id);
     }
 
     /// <summary>True when <paramref name="laneId"/> is a lane granted to <paramref name="capabilityId"/> towards <paramref name="engineId"/>, joining or joined.</summary>
