@@ -7,8 +7,11 @@ namespace CapCluster.Client;
 /// remote stack trace (with line numbers in the submitted code), or the compile error's position.
 /// </summary>
 public sealed class RemoteException(int engineId, string remoteType, string remoteMessage, string remoteStackTrace, bool isCompileError, int? line, int? column)
-    : CapClusterException(Describe(engineId, remoteType, remoteMessage, isCompileError, line, column))
+    : CapClusterException($"[engine {engineId}] {Summarize(remoteType, remoteMessage, isCompileError, line, column)}")
 {
+    /// <summary>What failed, where and why, without the engine: <c>System.X at line 2, column 1: message</c>, or <c>the code did not compile at line 2: ...</c>.</summary>
+    public string Summary { get; } = Summarize(remoteType, remoteMessage, isCompileError, line, column);
+
     /// <summary>The engine that raised it.</summary>
     public int EngineId { get; } = engineId;
 
@@ -33,11 +36,9 @@ public sealed class RemoteException(int engineId, string remoteType, string remo
     /// <inheritdoc />
     public override string ToString() => Message + (RemoteStackTrace.Length > 0 ? Environment.NewLine + RemoteStackTrace : string.Empty);
 
-    private static string Describe(int engineId, string type, string message, bool compile, int? line, int? column)
+    private static string Summarize(string type, string message, bool compile, int? line, int? column)
     {
         var where = line is int l ? $" at line {l}" + (column is int c ? $", column {c}" : string.Empty) : string.Empty;
-        return compile
-            ? $"[engine {engineId}] the code did not compile{where}: {message}"
-            : $"[engine {engineId}] {type}{where}: {message}";
+        return compile ? $"the code did not compile{where}: {message}" : $"{type}{where}: {message}";
     }
 }

@@ -68,6 +68,14 @@ internal static class ClientErrors
         new($"lost the connection to the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: " +
             $"{failure.Message}. The next call reconnects when the controller is back.", failure);
 
+    /// <summary>
+    /// A call made on, or still waiting on, a client that was disposed. The engines go on with a call already sent: leaving
+    /// never waits for their work.
+    /// </summary>
+    public static ObjectDisposedException Disposed(string client, IReadOnlyList<int>? engines) =>
+        new(client, $"the {client} was disposed: no answer from {Engines(engines)} will come to it. " +
+            "A call already sent goes on there; another client's GetResultAsync (or %result in a new console) shows its output.");
+
     /// <summary>A task the controller no longer knows after a reconnection.</summary>
     public static TaskLostException TaskLost(long taskId, ControllerCallException answer, CapabilityFile capability) =>
         new(taskId,
@@ -100,4 +108,7 @@ internal static class ClientErrors
             yield return inner;
         }
     }
+
+    private static string Engines(IReadOnlyList<int>? engines) =>
+        engines is null ? "the engines" : $"engine(s) {string.Join(", ", engines)}";
 }

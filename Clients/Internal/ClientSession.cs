@@ -12,11 +12,20 @@ namespace CapCluster.Client.Internal;
 /// answered. The stream is opened on first use and again after it broke. Bulk pushes and all
 /// pulls go by the engines' data lanes when they can be had: a push's values then travel on
 /// each target's lane, and a pull's large values come back on it.
+/// Disposal never waits on the engines: every call still waiting fails at once with
+/// <see cref="ObjectDisposedException"/>, and the stream and lanes get <see cref="GoodbyeTimeout"/> to close
+/// before they are abandoned (their sockets close with the channel).
 /// </summary>
 internal sealed partial class ClientSession(ControllerConnection connection) : IAsyncDisposable
 {
     /// <summary>Pushes carrying at least this many blob bytes go by data lanes. 1 MiB.</summary>
     internal const long LaneThreshold = 1 << 20;
+
+    /// <summary>
+    /// How long disposal waits for the session's stream reader and its data lanes to close before it abandons them. 2 s.
+    /// The calls in flight do not wait even that long: they fail as disposal starts.
+    /// </summary>
+    internal static readonly TimeSpan GoodbyeTimeout = TimeSpan.FromSeconds(2);
 
     private readonly ClientLanes lanes = new(connection);
     private readonly SemaphoreSlim writeTurn = new(1, 1);
@@ -25,6 +34,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
     private AsyncDuplexStreamingCall<SessionMessage, SessionMessage>? stream;
     private Task? reader;
     private long nextCallId;
+    private int disposed;
 
     /// <summary>
     /// Sends a call to <paramref name="targets"/> (all engines when empty) and returns every engine's outcome,
@@ -47,9 +57,10 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         Action? sent,
         CancellationToken cancellationToken)
     {
+        ThrowIfDisposed(targets);
         var (chosen, lanesOf) = await ChooseLanesAsync(targets, request, blobs, cancellationToken).ConfigureAwait(false);
         var pushOnLanes = lanesOf is not null && request.KindCase == EngineRequest.KindOneofCase.Push;
-        var call = new PendingCall(lanesOf);
+        var call = new PendingCall(chosen, lanesOf);
         long id = 0;
         try
         {
@@ -59,6 +70,9 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
                 // Ids are taken in the order calls are written: each engine then meets a lane's transfers in id order.
                 id = ++nextCallId;
                 pending[id] = call;
+
+                // After the entry, so that a disposal either sees this call (and fails it) or this sees the disposal.
+                ThrowIfDisposed(chosen);
                 var current = EnsureStream();
                 // A push on lanes carries its values there, not in the request.
                 var header = new EngineCall { CallId = id, Request = pushOnLanes ? new EngineRequest { Push = new PushRequest() } : request };
@@ -141,14 +155,60 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
 
     public async ValueTask DisposeAsync()
     {
-        await lifetime.CancelAsync().ConfigureAwait(false);
-        stream?.Dispose();
-        if (reader is not null)
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
         {
-            await reader.ConfigureAwait(false);
+            return;
+        }
+
+        // Leaving never waits on the engines' work: whoever awaits a call learns now that no answer will come here.
+        foreach (var call in pending.Values)
+        {
+            call.Completion.TrySetException(ClientErrors.Disposed(nameof(MultiEngineClient), call.Targets));
+        }
+
+        var goodbye = Task.Run(CloseAsync);
+        try
+        {
+            await goodbye.WaitAsync(GoodbyeTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Abandoned: the channel's disposal (next, in the client) closes the connection under it.
+            _ = goodbye.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Ends the stream (RST_STREAM) and the lanes, and waits for the reader to see it.</summary>
+    private async Task CloseAsync()
+    {
+        await lifetime.CancelAsync().ConfigureAwait(false);
+        Task? ending;
+        await writeTurn.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            // Under the write turn: a call being written finishes its write (or fails it) first, and no stream opens after.
+            ending = reader;
+            Broken();
+        }
+        finally
+        {
+            writeTurn.Release();
+        }
+
+        if (ending is not null)
+        {
+            await ending.ConfigureAwait(false);
         }
 
         await lanes.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void ThrowIfDisposed(IReadOnlyList<int>? targets)
+    {
+        if (Volatile.Read(ref disposed) == 1)
+        {
+            throw ClientErrors.Disposed(nameof(MultiEngineClient), targets);
+        }
     }
 
     private AsyncDuplexStreamingCall<SessionMessage, SessionMessage> EnsureStream()
@@ -204,8 +264,9 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
 
             failure = new RpcException(new Status(StatusCode.Unavailable, "the controller closed the session"));
         }
-        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException or ObjectDisposedException)
         {
+            // ObjectDisposedException: the stream was disposed (the client closing) between two reads.
             failure = e;
         }
 
@@ -253,9 +314,12 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
     private static IEnumerable<NamedValue> ValuesOf(EngineReply? reply) =>
         reply?.KindCase == EngineReply.KindOneofCase.Values ? reply.Values.Values : [];
 
-    private sealed class PendingCall(IReadOnlyDictionary<int, GrantedLane>? lanes)
+    private sealed class PendingCall(IReadOnlyList<int>? targets, IReadOnlyDictionary<int, GrantedLane>? lanes)
     {
         private readonly List<CallOutcome> outcomes = [];
+
+        /// <summary>The engines the call went to; null for every engine.</summary>
+        public IReadOnlyList<int>? Targets { get; } = targets;
 
         /// <summary>The lane each target engine's bulk data travels on, when the call uses lanes.</summary>
         public IReadOnlyDictionary<int, GrantedLane>? Lanes { get; } = lanes;

@@ -62,13 +62,29 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
 
     public bool Owns(long taskId) => results.ContainsKey(taskId);
 
+    /// <summary>
+    /// Ends the stream. The pump fails every wait as it stops; one that has not stopped within
+    /// <see cref="ClientSession.GoodbyeTimeout"/> is abandoned, and the waits fail here: leaving never waits on the engines.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         outgoing.Writer.TryComplete();
-        await lifetime.CancelAsync().ConfigureAwait(false);
-        if (pump is not null)
+        var goodbye = Task.Run(async () =>
         {
-            await pump.ConfigureAwait(false);
+            await lifetime.CancelAsync().ConfigureAwait(false);
+            if (pump is not null)
+            {
+                await pump.ConfigureAwait(false);
+            }
+        });
+        try
+        {
+            await goodbye.WaitAsync(ClientSession.GoodbyeTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _ = goodbye.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            FailEverything(new ObjectDisposedException(nameof(TaskClient), "the task client was disposed"));
         }
     }
 

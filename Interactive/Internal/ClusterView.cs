@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using CapCluster.Client;
+using CapCluster.Hosting;
 using static System.Net.WebUtility;
 
 namespace CapCluster.Interactive.Internal;
@@ -24,12 +25,12 @@ internal sealed record ClusterView(
         foreach (var e in Engines)
         {
             var queue = Queues.FirstOrDefault(q => q.EngineId == e.Id);
-            text.Append(CultureInfo.InvariantCulture, $"{e.Id,-3} {Clip(e.Host, 16),-16} {e.Pid,-8} {e.State,-9} {Ago(At - e.LastHeartbeat),-15} {queue?.Queued ?? e.QueueLength,-7} {queue?.Running ?? 0,-8} {queue?.Completed ?? e.Completed}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{e.Id,-3} {Clip(e.Host, 16),-16} {e.Pid,-8} {e.State,-9} {Durations.Ago(At - e.LastHeartbeat),-15} {queue?.Queued ?? e.QueueLength,-7} {queue?.Running ?? 0,-8} {queue?.Completed ?? e.Completed}\n");
         }
 
         if (Tasks is { } t)
         {
-            text.Append(CultureInfo.InvariantCulture, $"Tasks: {t.Queued} queued, {t.Running} running, {t.Succeeded} succeeded, {t.Failed} failed, {t.Aborted} aborted\n");
+            text.Append(TaskQueueText(t)).Append('\n');
         }
 
         foreach (var p in Progress)
@@ -55,7 +56,7 @@ internal sealed record ClusterView(
         foreach (var e in Engines)
         {
             var queue = Queues.FirstOrDefault(q => q.EngineId == e.Id);
-            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{e.Id}</td><td>{HtmlEncode(e.Host)}</td><td>{e.Pid}</td><td>{HtmlEncode(e.State)}</td><td>{Ago(At - e.LastHeartbeat)} ago</td>")
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{e.Id}</td><td>{HtmlEncode(e.Host)}</td><td>{e.Pid}</td><td>{HtmlEncode(e.State)}</td><td>{Durations.Ago(At - e.LastHeartbeat)} ago</td>")
                 .Append(CultureInfo.InvariantCulture, $"<td>{queue?.Queued ?? e.QueueLength}</td><td>{queue?.Running ?? 0}</td><td>{queue?.Completed ?? e.Completed}</td>")
                 .Append("<td>").Append(HtmlEncode(string.Join(" ", e.Properties.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")))).Append("</td></tr>");
         }
@@ -76,12 +77,6 @@ internal sealed record ClusterView(
         string.Create(
             CultureInfo.InvariantCulture,
             $"<table><caption style=\"text-align:left\">Tasks on {t.Engines} engine(s)</caption><thead><tr><th>queued</th><th>running</th><th>succeeded</th><th>failed</th><th>aborted</th></tr></thead><tbody><tr><td>{t.Queued}</td><td>{t.Running}</td><td>{t.Succeeded}</td><td>{t.Failed}</td><td>{t.Aborted}</td></tr></tbody></table>");
-
-    public static string Ago(TimeSpan span) =>
-        span < TimeSpan.Zero ? "0.0s"
-        : span.TotalSeconds < 60 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.0}s")
-        : span.TotalMinutes < 60 ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalMinutes}m{span.Seconds:00}s")
-        : string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h{span.Minutes:00}m");
 
     private static string Clip(string text, int length) => text.Length <= length ? text : text[..length];
 }

@@ -74,8 +74,7 @@ internal sealed record PxView(string Title, IReadOnlyList<PxRow> Rows)
     /// <summary>One line for an engine's failure: engine id, type, line and message (a compile error says so).</summary>
     public static string DescribeError(int engineId, Exception error) => error switch
     {
-        RemoteException r when r.IsCompileError => $"[{r.EngineId}] the code did not compile{Where(r)}: {r.RemoteMessage}",
-        RemoteException r => $"[{r.EngineId}] {r.RemoteType}{Where(r)}: {r.RemoteMessage}",
+        RemoteException r => $"[{r.EngineId}] {r.Summary}",
         _ => $"[{engineId}] {error.Message}",
     };
 
@@ -91,9 +90,6 @@ internal sealed record PxView(string Title, IReadOnlyList<PxRow> Rows)
         return html.ToString();
     }
 
-    private static string Where(RemoteException r) =>
-        r.Line is int l ? $" at line {l}" + (r.Column is int c ? $", column {c}" : string.Empty) : string.Empty;
-
     private static string PlainText(PxRow row)
     {
         if (row.Error is { } e)
@@ -106,20 +102,6 @@ internal sealed record PxView(string Title, IReadOnlyList<PxRow> Rows)
             return $"[{row.EngineId}] running...";
         }
 
-        var id = $"[{r.EngineId}]";
-        var n = r.ExecutionCount.ToString(CultureInfo.InvariantCulture);
-        var lines = new List<string>();
-        var output = string.Join('\n', new[] { r.Stdout.TrimEnd('\n', '\r'), r.HasValue ? r.ValueText : string.Empty }.Where(s => s.Length > 0));
-        if (output.Length > 0)
-        {
-            lines.Add($"{id} Out[{n}]: {output}");
-        }
-
-        if (r.Stderr.Length > 0)
-        {
-            lines.Add($"{id} Err[{n}]: {r.Stderr.TrimEnd('\n', '\r')}");
-        }
-
-        return lines.Count > 0 ? string.Join('\n', lines) : $"{id} In [{n}]: done";
+        return r.OutputText is { Length: > 0 } output ? output : $"[{r.EngineId}] In [{r.ExecutionCount.ToString(CultureInfo.InvariantCulture)}]: done";
     }
 }

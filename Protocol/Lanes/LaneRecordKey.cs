@@ -60,7 +60,7 @@ internal sealed class LaneRecordKey : IDisposable
     private ReadOnlySpan<byte> Associated(ReadOnlySpan<byte> header, Span<byte> associated)
     {
         header.CopyTo(associated);
-        associated[LaneRecords.HeaderSize] = header.SequenceEqual(stackalloc byte[LaneRecords.HeaderSize]) ? (byte)2 : (byte)1;
+        associated[LaneRecords.HeaderSize] = BinaryPrimitives.ReadInt32BigEndian(header) == 0 ? (byte)2 : (byte)1;
         associated[LaneRecords.HeaderSize + 1] = direction;
         laneId.CopyTo(associated[(LaneRecords.HeaderSize + 2)..]);
         return associated;

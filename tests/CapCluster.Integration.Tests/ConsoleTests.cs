@@ -83,8 +83,12 @@ public sealed class ConsoleTests
         screen = await Enter("6 * 7");
         Assert.Matches(LocalOut("42"), screen);
 
+        // Ctrl-D leaves at once: the engines go on with the interrupted minute-long call, and leaving does not wait for it.
         await terminal.PressAsync("C-d");
+        await terminal.WaitForAsync(s => s.Contains("Leaving; engine(s) 0, 1 go on with the last %px call.", StringComparison.Ordinal), "the goodbye after Ctrl-D", StepTimeout);
+        clock.Restart();
         Assert.Equal(0, await terminal.WaitForExitAsync(StepTimeout));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the console took {clock.Elapsed} to exit after its goodbye");
     }
 
     private static bool HasPrompt(string screen, int number) =>

@@ -10,7 +10,7 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// </summary>
 internal sealed partial class TaskFarm
 {
-    private Dictionary<long, string> Validate(IReadOnlyList<SubmitTask> batch, TaskOwner owner, List<string> audited)
+    private Dictionary<long, string> Validate(IReadOnlyList<SubmitTask> batch, TaskOwner owner, IReadOnlyDictionary<long, string> wrongImages, List<string> audited)
     {
         var refusals = new Dictionary<long, string>();
         var byRef = new Dictionary<long, SubmitTask>();
@@ -24,7 +24,7 @@ internal sealed partial class TaskFarm
             {
                 refusals[submission.ClientRef] = "the task has neither code nor a function to run";
             }
-            else if (AssemblyStore.WrongImage(submission.Spec) is { } wrong)
+            else if (wrongImages.TryGetValue(submission.ClientRef, out var wrong))
             {
                 // Kept under the hash it claims, an image would be sent to engines for every holder who names that hash.
                 refusals[submission.ClientRef] = wrong;

@@ -104,10 +104,21 @@ internal sealed partial class TaskFarm
         var accepted = new List<TaskAccepted>(batch.Count);
         var audited = new List<string>();
         Task<string?> durable;
+
+        // Hashing shipped images (megabytes each) is done before the lock, not while every dispatch waits for it.
+        var wrongImages = new Dictionary<long, string>();
+        foreach (var submission in batch)
+        {
+            if (submission.Spec is { } spec && AssemblyStore.WrongImage(spec) is { } wrong)
+            {
+                wrongImages.TryAdd(submission.ClientRef, wrong);
+            }
+        }
+
         lock (sync)
         {
             var owner = OwnerOf(caller);
-            var refusals = Validate(batch, owner, audited);
+            var refusals = Validate(batch, owner, wrongImages, audited);
             ChargeQuotas(batch, owner, refusals, audited);
             var idsByRef = new Dictionary<long, long>();
             var admitted = new List<TaskEntry>();

@@ -98,10 +98,35 @@ internal sealed class TmuxTerminal : IAsyncDisposable
 
             if (clock.Elapsed > timeout)
             {
-                throw new TimeoutException($"the program still runs after {timeout}; the terminal shows:\n{await CaptureAsync()}");
+                throw new TimeoutException($"the program still runs after {timeout} ({await DescribeProgramAsync()}); the terminal shows:\n{await CaptureAsync()}");
             }
 
             await Task.Delay(PollInterval);
+        }
+    }
+
+    /// <summary>
+    /// Where the pane's program is, for a failure message: its pid, state and kernel wait channel, or that it is gone
+    /// (then another process holds the terminal open, and tmux does not see the pane die).
+    /// </summary>
+    private async Task<string> DescribeProgramAsync()
+    {
+        var pid = (await TmuxAsync(["display-message", "-p", "-t", Target, "#{pane_pid}"])).Output.Trim();
+        var proc = $"/proc/{pid}";
+        if (!Directory.Exists(proc))
+        {
+            return $"pid {pid} has exited, yet the pane is not dead: another process holds its terminal";
+        }
+
+        try
+        {
+            var state = File.ReadLines($"{proc}/status").FirstOrDefault(l => l.StartsWith("State:", StringComparison.Ordinal))?.Trim();
+            var threads = Directory.GetDirectories($"{proc}/task").Length;
+            return $"pid {pid}, {state}, {threads} threads, waiting in {File.ReadAllText($"{proc}/wchan")}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"pid {pid}: {e.Message}";
         }
     }
 

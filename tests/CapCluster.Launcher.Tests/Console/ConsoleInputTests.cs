@@ -39,6 +39,18 @@ public sealed class ConsoleInputTests
     }
 
     [Fact]
+    public async Task Leave_AClientWhoseDisposalNeverEnds_IsAbandonedAfterTheLeaveTimeout_AndTheOthersAreDisposed()
+    {
+        var stuck = new Disposable(new TaskCompletionSource().Task);
+        var quick = new Disposable(Task.CompletedTask);
+
+        await ClusterConsole.LeaveAsync([stuck, quick], TimeSpan.FromMilliseconds(200)).WaitAsync(Timeout);
+
+        Assert.True(stuck.Disposed);
+        Assert.True(quick.Disposed);
+    }
+
+    [Fact]
     public async Task Console_WithNoControllerRunning_SaysWhereItLookedAndHowToStartOne()
     {
         var folder = Directory.CreateTempSubdirectory("capcluster-console-").FullName;
@@ -69,6 +81,17 @@ public sealed class ConsoleInputTests
         {
             Prompts.Add(prompt);
             return Task.FromResult(lines.TryDequeue(out var line) ? line : null);
+        }
+    }
+
+    private sealed class Disposable(Task disposal) : IAsyncDisposable
+    {
+        public bool Disposed { get; private set; }
+
+        public ValueTask DisposeAsync()
+        {
+            Disposed = true;
+            return new ValueTask(disposal);
         }
     }
 }

@@ -89,6 +89,23 @@ public sealed class ConsoleSessionTests
     }
 
     [Fact]
+    public async Task StillRunning_NamesTheEnginesOfTheLastPxCallThatHaveNotAnswered()
+    {
+        var session = Session();
+        Assert.Empty(session.StillRunning);
+        using var interrupt = new CancellationTokenSource();
+        cluster.Pending(1, "Sleep()").SetResult(FakeCluster.Results(FakeCluster.Value(1, 1, "Sleep()", 1)));
+
+        var run = session.RunAsync("%px Sleep()", interrupt.Token);
+        await interrupt.CancelAsync();
+        await run.WaitAsync(Timeout);
+
+        Assert.Equal([0], session.StillRunning);
+        cluster.Pending(0, "Sleep()").SetResult(FakeCluster.Results(FakeCluster.Value(0, 1, "Sleep()", 0)));
+        Assert.Empty(session.StillRunning);
+    }
+
+    [Fact]
     public async Task WaitNotice_NamesTheEnginesStillRunning()
     {
         var session = Session(new ConsoleOptions { WaitNoticeAfter = TimeSpan.Zero });

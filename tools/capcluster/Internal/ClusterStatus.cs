@@ -1,4 +1,5 @@
 using CapCluster.Client;
+using CapCluster.Hosting;
 using CapCluster.Security;
 using Spectre.Console;
 
@@ -44,7 +45,7 @@ internal sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, Te
         output.WriteLine(state is null
             ? $"Controller at {client.CapabilityPath}; {engines.Count} engine(s)"
             : $"Controller pid {state.Pid} on {state.Host}: engines {state.ListenAddress}:{state.EnginePort}, " +
-              $"clients {state.ListenAddress}:{state.ClientPort}, data lanes {state.ListenAddress}:{state.DataPort}, up {Ago(now - state.Started)}; {engines.Count} engine(s)");
+              $"clients {state.ListenAddress}:{state.ClientPort}, data lanes {state.ListenAddress}:{state.DataPort}, up {Durations.Ago(now - state.Started)}; {engines.Count} engine(s)");
 
         var table = new Table().Border(TableBorder.Square);
         foreach (var column in new[] { "Id", "Host", "Pid", "State", "Last heartbeat", "Queue", "Done", "Properties" })
@@ -59,7 +60,7 @@ internal sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, Te
                 Markup.Escape(e.Host),
                 e.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 e.State,
-                Ago(now - e.LastHeartbeat) + " ago",
+                Durations.Ago(now - e.LastHeartbeat) + " ago",
                 e.QueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 e.Completed.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(string.Join(" ", e.Properties.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))));
@@ -67,10 +68,4 @@ internal sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, Te
 
         console.Write(table);
     }
-
-    private static string Ago(TimeSpan span) =>
-        span < TimeSpan.Zero ? "0.0s"
-        : span.TotalSeconds < 60 ? $"{span.TotalSeconds:0.0}s"
-        : span.TotalMinutes < 60 ? $"{(int)span.TotalMinutes}m{span.Seconds:00}s"
-        : $"{(int)span.TotalHours}h{span.Minutes:00}m";
 }

@@ -28,10 +28,11 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
         }
 
         var writer = new ConsoleWriter(console);
-        await using var mec = await MultiEngineClient.ConnectAsync(multiEngineCap, cancellationToken).ConfigureAwait(false);
-        var tc = await ConnectTaskClientAsync(multiEngineCap, writer, cancellationToken).ConfigureAwait(false);
+        var mec = await MultiEngineClient.ConnectAsync(multiEngineCap, cancellationToken).ConfigureAwait(false);
+        TaskClient? tc = null;
         try
         {
+            tc = await ConnectTaskClientAsync(multiEngineCap, writer, cancellationToken).ConfigureAwait(false);
             var ids = await mec.GetIdsAsync(cancellationToken).ConfigureAwait(false);
             writer.Note(
                 $"CapCluster console, connected with {mec.CapabilityPath}: {ids.Count} engine(s) [{string.Join(", ", ids)}]. " +
@@ -42,14 +43,32 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
             ILineReader reader = RadLineReader.IsSupported(console) ? new RadLineReader(console) : new PlainLineReader(Console.In, Console.Out);
             using var interrupts = new Interrupts();
             await LoopAsync(reader, session, interrupts).ConfigureAwait(false);
+            writer.Note(session.StillRunning is { Count: > 0 } running
+                ? $"Leaving; engine(s) {string.Join(", ", running)} go on with the last %px call."
+                : "Leaving.");
             return 0;
         }
         finally
         {
-            if (tc is not null)
-            {
-                await tc.DisposeAsync().ConfigureAwait(false);
-            }
+            await LeaveAsync(tc is null ? [mec] : [mec, tc], options.LeaveTimeout).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Disposes the clients, waiting at most <paramref name="timeout"/>: the process exits next, and the system closes
+    /// whatever connection did not close in time. Calls still running on the engines are never waited for.
+    /// </summary>
+    internal static async Task LeaveAsync(IReadOnlyList<IAsyncDisposable> clients, TimeSpan timeout)
+    {
+        // On the pool, so that no client's disposal holds up the clock even for its synchronous part.
+        var closing = Task.WhenAll(clients.Select(c => Task.Run(async () => await c.DisposeAsync().ConfigureAwait(false))));
+        try
+        {
+            await closing.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _ = closing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 

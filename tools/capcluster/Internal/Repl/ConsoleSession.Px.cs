@@ -5,6 +5,9 @@ namespace CapCluster.Launcher.Internal.Repl;
 /// <summary>%px and %result: calls on several engines, each engine's answer printed as it arrives.</summary>
 internal sealed partial class ConsoleSession
 {
+    /// <summary>The engines still running the last %px call, ascending; empty when it finished or there was none.</summary>
+    public IReadOnlyList<int> StillRunning => last is null ? [] : [.. last.Calls.Where(c => !c.Answer.IsCompleted).Select(c => c.EngineId).Order()];
+
     private async Task PxAsync(ConsoleCommand.Px px, CancellationToken cancellationToken)
     {
         var ids = await TargetIdsAsync(px.TargetOverride, cancellationToken).ConfigureAwait(false);

@@ -49,9 +49,7 @@ internal sealed class ConsoleWriter(IAnsiConsole console)
         switch (error)
         {
             case RemoteException remote:
-                var where = remote.Line is int line ? $" at line {line}" + (remote.Column is int c ? $", column {c}" : string.Empty) : string.Empty;
-                var what = remote.IsCompileError ? $"the code did not compile{where}" : $"{remote.RemoteType}{where}";
-                Engine(engineId, "Error:", $"{what}: {remote.RemoteMessage}", "red");
+                Engine(engineId, "Error:", remote.Summary, "red");
                 var trace = UserFrames(remote.RemoteStackTrace);
                 if (trace.Length > 0)
                 {
