@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
+using CapCluster.Client;
 using CapCluster.Integration.Tests.Infrastructure;
+using CapCluster.Security;
+using TaskStatus = CapCluster.Client.TaskStatus;
 
 namespace CapCluster.Integration.Tests;
 
@@ -8,6 +11,9 @@ namespace CapCluster.Integration.Tests;
 public sealed class LogTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+
+    // An event is in the file within milliseconds of happening (the file sink is not buffered).
+    private static readonly TimeSpan LogWait = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task JsonLog_HasACompactJsonLineForEachEngineRegistration_WithTheEnginesIdAndPid()
@@ -28,6 +34,37 @@ public sealed class LogTests
             Assert.Equal(controllerPid, registered.GetProperty("Pid").GetInt32());
             Assert.InRange(registered.GetProperty("@t").GetDateTimeOffset(), DateTimeOffset.UtcNow - Timeout, DateTimeOffset.UtcNow);
         }
+    }
+
+    [Fact]
+    public async Task TaskRetryAndTimeout_AreInTheControllersLog_WithTheTaskIdAndOwner()
+    {
+        await using var cluster = await RunningCluster.StartAsync(1);
+        var capFile = cluster.Directory.CapFile(CapabilityInterfaces.Task);
+        var owner = CapabilityFile.Read(capFile).CapabilityId;
+        await using var tasks = await TaskClient.ConnectAsync(capFile).WaitAsync(Timeout);
+
+        var failing = await tasks.RunAsync(new CodeTask("throw new InvalidOperationException(\"a secret the log must not show\");") { Retries = 1 });
+        var outcome = await tasks.GetResultAsync(failing, timeout: Timeout);
+        Assert.Equal(TaskStatus.Failed, outcome.Status);
+        Assert.Equal(2, outcome.Attempts);
+
+        var file = ControllerLog(cluster);
+        var retry = await WaitForEventAsync(file, e => EventName(e) == "Retrying" && e.GetProperty("TaskId").GetInt64() == failing);
+        Assert.Equal(owner, retry.GetProperty("Owner").GetString());
+        Assert.Equal(outcome.EngineId, retry.GetProperty("EngineId").GetInt32());
+        Assert.Equal(1, retry.GetProperty("Attempt").GetInt32());
+        Assert.Equal("raised System.InvalidOperationException", retry.GetProperty("Reason").GetString());
+        Assert.Equal("Warning", retry.GetProperty("@l").GetString());
+        var failed = await WaitForEventAsync(file, e => EventName(e) == "Failed" && e.GetProperty("TaskId").GetInt64() == failing);
+        Assert.Equal(2, failed.GetProperty("Attempts").GetInt32());
+        Assert.DoesNotContain("a secret the log must not show", File.ReadAllText(file), StringComparison.Ordinal);
+
+        var slow = await tasks.RunAsync(new CodeTask("System.Threading.Thread.Sleep(3000);") { Timeout = TimeSpan.FromMilliseconds(300) });
+        Assert.Equal(TaskStatus.Failed, (await tasks.GetResultAsync(slow, timeout: Timeout)).Status);
+        var timedOut = await WaitForEventAsync(file, e => EventName(e) == "TimedOut" && e.GetProperty("TaskId").GetInt64() == slow);
+        Assert.Equal(owner, timedOut.GetProperty("Owner").GetString());
+        Assert.Equal(0.3, timedOut.GetProperty("TimeoutSeconds").GetDouble());
     }
 
     private static string ControllerLog(RunningCluster cluster) =>
@@ -54,9 +91,9 @@ public sealed class LogTests
                 }
             }
 
-            if (clock.Elapsed > Timeout)
+            if (clock.Elapsed > LogWait)
             {
-                throw new TimeoutException($"no such event in {file} within {Timeout}:\n{File.ReadAllText(file)}");
+                throw new TimeoutException($"no such event in {file} within {LogWait}:\n{File.ReadAllText(file)}");
             }
 
             await Task.Delay(50);
