@@ -3,6 +3,7 @@ using System.Text.Json;
 using CapCluster.Client;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Security;
+using Microsoft.Extensions.Logging;
 using TaskStatus = CapCluster.Client.TaskStatus;
 
 namespace CapCluster.Integration.Tests;
@@ -65,6 +66,45 @@ public sealed class LogTests
         var timedOut = await WaitForEventAsync(file, e => EventName(e) == "TimedOut" && e.GetProperty("TaskId").GetInt64() == slow);
         Assert.Equal(owner, timedOut.GetProperty("Owner").GetString());
         Assert.Equal(0.3, timedOut.GetProperty("TimeoutSeconds").GetDouble());
+    }
+
+    [Fact]
+    public async Task Client_ControllerKilledAndRestarted_LogsTheLossTheAttemptsAndTheReconnection_ThroughItsLoggerFactory()
+    {
+        await using var cluster = new ClusterDirectory();
+        var ports = ClusterDirectory.PinnedPorts();
+        var controller = await cluster.StartControllerAsync(ports);
+        var logs = new ListLoggerFactory();
+        var reconnect = new ReconnectOptions { Timeout = Timeout, LoggerFactory = logs };
+        var meCap = cluster.CapFile(CapabilityInterfaces.MultiEngine);
+        var taskCap = cluster.CapFile(CapabilityInterfaces.Task);
+        await using var engines = await MultiEngineClient.ConnectAsync(meCap, reconnect).WaitAsync(Timeout);
+        await using var tasks = await TaskClient.ConnectAsync(taskCap, reconnect).WaitAsync(Timeout);
+        // No engine: the task stays queued, journaled, and its result awaited across the restart.
+        var queued = await tasks.RunAsync(new CodeTask("var y = 1;")).WaitAsync(Timeout);
+        var awaited = tasks.GetResultAsync(queued);
+
+        controller.Process.Kill();
+        await controller.Process.WaitForExitAsync().WaitAsync(Timeout);
+        var taskCapId = CapabilityFile.Read(taskCap).CapabilityId;
+        var lost = await logs.WaitForAsync(e => e.Name == "TaskStreamLost", LogWait);
+        Assert.Equal(taskCapId, lost["CapabilityId"]);
+        Assert.Equal(LogLevel.Warning, lost.Level);
+        Assert.Equal("CapCluster.Client", lost.Category);
+
+        var meCapId = CapabilityFile.Read(meCap).CapabilityId;
+        var ids = engines.GetIdsAsync();
+        var unreachable = await logs.WaitForAsync(e => e.Name == "Unreachable" && (string?)e["CapabilityId"] == meCapId, LogWait);
+        Assert.Equal(Timeout, unreachable["Timeout"]);
+
+        await cluster.StartControllerAsync(ports);
+        Assert.Empty(await ids.WaitAsync(Timeout));
+        await logs.WaitForAsync(e => e.Name == "Reconnected" && (string?)e["CapabilityId"] == meCapId, LogWait);
+        var reopened = await logs.WaitForAsync(e => e.Name == "TaskStreamReopened", LogWait);
+        Assert.Equal(taskCapId, reopened["CapabilityId"]);
+        Assert.Equal(1, reopened["Awaited"]);
+        Assert.False(awaited.IsCompleted);
+        Assert.DoesNotContain(logs.Events, e => e.Message.Contains(CapabilityFile.Read(meCap).Url.Secret, StringComparison.Ordinal));
     }
 
     private static string ControllerLog(RunningCluster cluster) =>
