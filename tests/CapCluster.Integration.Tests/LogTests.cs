@@ -60,6 +60,7 @@ public sealed class LogTests
         var failed = await WaitForEventAsync(file, e => EventName(e) == "Failed" && e.GetProperty("TaskId").GetInt64() == failing);
         Assert.Equal(2, failed.GetProperty("Attempts").GetInt32());
         Assert.DoesNotContain("a secret the log must not show", File.ReadAllText(file), StringComparison.Ordinal);
+        Assert.DoesNotContain(CapabilityFile.Read(capFile).Url.Secret, File.ReadAllText(file), StringComparison.Ordinal);
 
         var slow = await tasks.RunAsync(new CodeTask("System.Threading.Thread.Sleep(3000);") { Timeout = TimeSpan.FromMilliseconds(300) });
         Assert.Equal(TaskStatus.Failed, (await tasks.GetResultAsync(slow, timeout: Timeout)).Status);
