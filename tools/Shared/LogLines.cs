@@ -6,8 +6,8 @@ namespace CapCluster.Hosting;
 
 /// <summary>
 /// Component log lines for people. A compact JSON line (<c>--log-format json</c>) becomes the line the text format
-/// would have written: time, level, source and the message with its properties filled in, then the exception, if any,
-/// on the lines below. Any other line (the text format, or a line that is not whole JSON) is left as it is.
+/// would have written: local time (JSON lines carry UTC), level, source and the message with its properties filled in,
+/// then the exception, if any, on the lines below. Any other line (the text format, or a line that is not whole JSON) is left as it is.
 /// </summary>
 internal static class LogLines
 {
@@ -31,7 +31,7 @@ internal static class LogLines
             }
 
             var text = new StringBuilder()
-                .Append(DateTimeOffset.Parse(time.GetString()!, CultureInfo.InvariantCulture).ToString("yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture))
+                .Append(DateTimeOffset.Parse(time.GetString()!, CultureInfo.InvariantCulture).ToLocalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture))
                 .Append(" [").Append(Level(root)).Append("] ")
                 .Append(Text(root, "SourceContext") ?? "?").Append(": ");
             if (Text(root, "@m") is { } message)

@@ -55,14 +55,21 @@ public sealed partial class ComponentLoggingTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"@t":"2026-12-04T08:00:00.1234567+00:00","@mt":"Took {Elapsed:0.0} s for {{braces}} and {Missing}","@r":["1.5"],"@l":"Error","@x":"System.Exception: boom\n   at Here()","Elapsed":1.4999,"SourceContext":"S"}""",
-        "2026-12-04T08:00:00.123+00:00 [ERR] S: Took 1.5 s for {braces} and {Missing}\nSystem.Exception: boom\n   at Here()")]
-    [InlineData("""{"@t":"2026-12-04T08:00:00.5+02:00","@m":"Already rendered","Values":[1,2]}""", "2026-12-04T08:00:00.500+02:00 [INF] ?: Already rendered")]
+    [InlineData("""{"@t":"2026-12-04T08:00:00.1234567Z","@mt":"Took {Elapsed:0.0} s for {{braces}} and {Missing}","@r":["1.5"],"@l":"Error","@x":"System.Exception: boom\n   at Here()","Elapsed":1.4999,"SourceContext":"S"}""",
+        "<2026-12-04T08:00:00.1234567Z> [ERR] S: Took 1.5 s for {braces} and {Missing}\nSystem.Exception: boom\n   at Here()")]
+    [InlineData("""{"@t":"2026-12-04T08:00:00.5+02:00","@m":"Already rendered","Values":[1,2]}""", "<2026-12-04T08:00:00.5+02:00> [INF] ?: Already rendered")]
     [InlineData("""{"@mt":"no time"}""", """{"@mt":"no time"}""")]
     [InlineData("{not json", "{not json")]
     [InlineData("   at Some.Stack.Frame()", "   at Some.Stack.Frame()")]
     public void Readable_RendersCompactJson_AndLeavesEverythingElseAlone(string line, string expected) =>
-        Assert.Equal(expected, LogLines.Readable(line));
+        Assert.Equal(InLocalTime(expected), LogLines.Readable(line));
+
+    /// <summary>A leading <c>&lt;time&gt;</c> as the text format writes it: in this machine's time zone, to the millisecond.</summary>
+    private static string InLocalTime(string expected) =>
+        expected.StartsWith('<') && expected.IndexOf('>', StringComparison.Ordinal) is var end and > 0
+            ? DateTimeOffset.Parse(expected[1..end], System.Globalization.CultureInfo.InvariantCulture).ToLocalTime()
+                .ToString("yyyy-MM-ddTHH:mm:ss.fffzzz", System.Globalization.CultureInfo.InvariantCulture) + expected[(end + 1)..]
+            : expected;
 
     [Fact]
     public void LogFormatOption_AChoice_IsThatFormat()
