@@ -70,6 +70,46 @@ public sealed class LogTests
     }
 
     [Fact]
+    public async Task EngineKilledUnderATask_ItsBatchLossAndTheRetryAreInTheControllersLog_AndTheTaskRunsAgainElsewhere()
+    {
+        await using var cluster = await RunningCluster.StartAsync(1);
+        var capFile = cluster.Directory.CapFile(CapabilityInterfaces.Task);
+        await using var tasks = await TaskClient.ConnectAsync(capFile).WaitAsync(Timeout);
+        var first = (await cluster.Client.GetEnginesAsync().WaitAsync(Timeout)).Single();
+
+        // The first attempt marks that it started, then runs until its engine is killed; the retry finds the mark and ends.
+        var mark = Path.Combine(cluster.Directory.BaseFolder, "started-" + Guid.NewGuid().ToString("N"));
+        var code = $"if (!System.IO.File.Exists(@\"{mark}\")) {{ System.IO.File.WriteAllText(@\"{mark}\", \"\"); System.Threading.Thread.Sleep(600_000); }} var done = 1;";
+        var id = await tasks.RunAsync(new CodeTask(code) { Retries = 1, Pull = ["done"] }).WaitAsync(Timeout);
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(mark))
+        {
+            Assert.True(clock.Elapsed < Timeout, "the task never started");
+            await Task.Delay(50);
+        }
+
+        using (var engine = Process.GetProcessById(first.Pid))
+        {
+            engine.Kill();
+            await engine.WaitForExitAsync().WaitAsync(Timeout);
+        }
+
+        var file = ControllerLog(cluster);
+        var lost = await WaitForEventAsync(file, e => EventName(e) == "BatchLost");
+        Assert.Equal(first.Id, lost.GetProperty("EngineId").GetInt32());
+        Assert.Equal(id.ToString(System.Globalization.CultureInfo.InvariantCulture), lost.GetProperty("TaskIds").GetString());
+        var retry = await WaitForEventAsync(file, e => EventName(e) == "Retrying" && e.GetProperty("TaskId").GetInt64() == id);
+        Assert.Equal(first.Id, retry.GetProperty("EngineId").GetInt32());
+        Assert.Contains($"engine {first.Id}", retry.GetProperty("Reason").GetString(), StringComparison.Ordinal);
+
+        cluster.Directory.Start("capengine");
+        var outcome = await tasks.GetResultAsync(id, timeout: Timeout);
+        Assert.Equal(TaskStatus.Succeeded, outcome.Status);
+        Assert.Equal(2, outcome.Attempts);
+        Assert.NotEqual(first.Id, outcome.EngineId);
+    }
+
+    [Fact]
     public async Task Client_ControllerKilledAndRestarted_LogsTheLossTheAttemptsAndTheReconnection_ThroughItsLoggerFactory()
     {
         await using var cluster = new ClusterDirectory();
