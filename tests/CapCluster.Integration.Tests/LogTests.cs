@@ -148,6 +148,22 @@ public sealed class LogTests
         Assert.DoesNotContain(logs.Events, e => e.Message.Contains(CapabilityFile.Read(meCap).Url.Secret, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("capcontroller")]
+    [InlineData("capengine")]
+    [InlineData("capcluster", "start")]
+    public async Task ABadLogFormat_IsOneLineNamingTheOptionAndTheChoices_AndStartsNothing(string program, params string[] command)
+    {
+        await using var cluster = new ClusterDirectory();
+
+        var result = await cluster.RunAsync(program, [.. command, "--log-format", "xml"]);
+
+        Assert.Equal(2, result.ExitCode);
+        var name = command.Length == 0 ? program : $"{program} {command[0]}";
+        Assert.Equal($"{name}: --log-format xml: not a log format; choose json or text", result.Error.Trim());
+        Assert.False(Directory.Exists(cluster.Paths().LogFolder) && Directory.EnumerateFiles(cluster.Paths().LogFolder).Any());
+    }
+
     private static string ControllerLog(RunningCluster cluster) =>
         Directory.GetFiles(cluster.Directory.Paths().LogFolder, "capcontroller-*.log").Single();
 
