@@ -4,6 +4,8 @@ using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CapCluster.Client;
 
@@ -37,6 +39,9 @@ public sealed class ControllerConnection : IDisposable
     /// so that a first connection to a controller that is not running fails at once.
     /// </summary>
     public ReconnectOptions Reconnect { get; private set; } = ReconnectOptions.Never;
+
+    /// <summary>Where the connection's events go: <see cref="ReconnectOptions.LoggerFactory"/>'s, once a client connected.</summary>
+    internal ILogger Logger { get; private set; } = NullLogger.Instance;
 
     /// <summary>Where the reconnection backoff takes its time; the system clock unless a test says otherwise.</summary>
     internal TimeProvider Time { get; set; } = TimeProvider.System;
@@ -96,6 +101,7 @@ public sealed class ControllerConnection : IDisposable
         ArgumentNullException.ThrowIfNull(reconnect);
         reconnect.Validate();
         var connection = Open(capabilityPath, iface);
+        connection.Logger = reconnect.LoggerFactory.CreateLogger(ClientLog.Category);
         try
         {
             var client = create(connection);
@@ -133,11 +139,29 @@ public sealed class ControllerConnection : IDisposable
         {
             try
             {
-                return await attempt(cancellationToken).ConfigureAwait(false);
+                var result = await attempt(cancellationToken).ConfigureAwait(false);
+                if (backoff.Waited > TimeSpan.Zero)
+                {
+                    ClientLog.Reconnected(Logger, Controller, Capability.CapabilityId, backoff.Waited);
+                }
+
+                return result;
             }
             catch (ControllerUnreachableException e) when (Reconnect.Timeout > TimeSpan.Zero && (idempotent || ClientErrors.NeverReached(e)))
             {
-                var delay = backoff.Next() ?? throw backoff.GaveUp(e, this);
+                var first = backoff.Waited == TimeSpan.Zero;
+                if (backoff.Next() is not { } delay)
+                {
+                    ClientLog.GaveUp(Logger, Controller, Capability.CapabilityId, backoff.Waited, e.Message);
+                    throw backoff.GaveUp(e, this);
+                }
+
+                if (first)
+                {
+                    ClientLog.Unreachable(Logger, Controller, Capability.CapabilityId, e.Message, Reconnect.Timeout);
+                }
+
+                ClientLog.Retrying(Logger, delay, backoff.Waited);
                 await Task.Delay(delay, Time, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -196,6 +220,9 @@ public sealed class ControllerConnection : IDisposable
             return Channel.DuplexStreaming(method, new CallOptions(cancellationToken: cancellationToken));
         }
     }
+
+    /// <summary>The controller's addresses as the capability names them, for log lines.</summary>
+    internal string Controller => string.Join(",", Capability.Url.Locations.Select(l => $"{l.Host}:{l.Port}"));
 
     /// <summary>The controller's data port (its number from a grant) at each host the capability names, in order.</summary>
     private List<DnsEndPoint> DataPort(int port) => [.. Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, port))];

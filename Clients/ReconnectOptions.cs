@@ -1,4 +1,6 @@
 using CapCluster.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CapCluster.Client;
 
@@ -20,6 +22,13 @@ public sealed class ReconnectOptions
     /// <summary>The longest wait between attempts. Default 2 s.</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Where the client logs what happens to its connection (category <c>CapCluster.Client</c>): the controller out of
+    /// reach, each attempt to reach it again (debug level), reaching it again or giving up, task streams and sessions
+    /// lost and reopened. Default <see cref="NullLoggerFactory.Instance"/>: no logging.
+    /// </summary>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+
     /// <summary>Fail at once when the controller cannot be reached (the behaviour before reconnection existed).</summary>
     public static ReconnectOptions Never => new() { Timeout = TimeSpan.Zero };
 
@@ -27,6 +36,11 @@ public sealed class ReconnectOptions
     /// <exception cref="CapClusterException">A value is out of range.</exception>
     public void Validate()
     {
+        if (LoggerFactory is null)
+        {
+            throw new CapClusterException("ReconnectOptions.LoggerFactory must not be null (NullLoggerFactory.Instance logs nothing)");
+        }
+
         if (Timeout < TimeSpan.Zero)
         {
             throw new CapClusterException($"ReconnectOptions.Timeout must not be negative (it is {Timeout})");

@@ -13,6 +13,7 @@ var profile = new Option<string?>("--profile") { Description = "Use ~/.capcluste
 var reuse = new Option<bool>("--reuse") { Description = "Reuse the last run's ports (and its capability files, which always outlive restarts)" };
 var securityFolder = new Option<string?>("--security-folder") { Description = "Where the CA, registry and .cap files live" };
 var logFolder = new Option<string?>("--log-folder") { Description = "Where the component logs and the audit log go" };
+var logFormat = new Option<string>(LogFormatOption.Name) { Description = LogFormatOption.Description, DefaultValueFactory = _ => LogFormatOption.Choices[0] };
 var heartbeat = new Option<double>("--heartbeat-period") { Description = "Seconds between engine heartbeats", DefaultValueFactory = _ => 1.0 };
 var misses = new Option<int>("--heartbeat-misses") { Description = "Heartbeats an engine may miss before it is unregistered", DefaultValueFactory = _ => 5 };
 var auditRefusalInterval = new Option<double>("--audit-refusal-interval") { Description = "Seconds over which refusals from one peer for one reason become one audit record with a count (0: one record each)", DefaultValueFactory = _ => 10.0 };
@@ -31,7 +32,7 @@ var maxBufferedBytes = new Option<long>("--max-buffered-bytes") { Description = 
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
-    enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, heartbeat, misses, noHandoff, auditRefusalInterval,
+    enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, logFormat, heartbeat, misses, noHandoff, auditRefusalInterval,
     noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, handoffUids,
     maxCallBytes, maxSessionBytes, maxBufferedBytes,
 };
@@ -70,9 +71,10 @@ root.SetAction(async (parse, _) =>
     var cancellationToken = shutdown.Token;
     try
     {
+        var format = LogFormatOption.Parse(parse.GetValue(logFormat)!);
         var paths = ClusterPaths.Resolve(options.Profile, options.SecurityFolder, options.LogFolder);
         paths.EnsureCreated();
-        using var loggerFactory = ComponentLogging.Create("capcontroller", paths.LogFolder);
+        using var loggerFactory = ComponentLogging.Create("capcontroller", paths.LogFolder, format);
         await using var host = await ControllerHost.StartAsync(options, loggerFactory, TimeProvider.System, cancellationToken);
         PrintReady(host);
         try

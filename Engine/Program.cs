@@ -7,13 +7,14 @@ using CapCluster.Security;
 var capFile = new Option<string?>("--cap-file") { Description = "The engine capability (default: the security folder's engine.cap)" };
 var profile = new Option<string?>("--profile") { Description = "Use ~/.capcluster/profile_NAME" };
 var logFolder = new Option<string?>("--log-folder") { Description = "Where the engine writes its log" };
+var logFormat = new Option<string>(LogFormatOption.Name) { Description = LogFormatOption.Description, DefaultValueFactory = _ => LogFormatOption.Choices[0] };
 var mpi = new Option<bool>("--mpi") { Description = "Initialise MPI before any user code (start under mpirun); code can then use CapCluster.Mpi" };
 var controllerTimeout = new Option<double>("--controller-timeout")
 {
     Description = "Seconds to keep trying to reach a controller that is gone before exiting with code 4",
     DefaultValueFactory = _ => new EngineOptions().ControllerTimeout.TotalSeconds,
 };
-var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder, mpi, controllerTimeout };
+var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder, logFormat, mpi, controllerTimeout };
 
 root.SetAction(async (parse, _) =>
 {
@@ -32,9 +33,10 @@ root.SetAction(async (parse, _) =>
     try
     {
         options.Validate();
+        var format = LogFormatOption.Parse(parse.GetValue(logFormat)!);
         var paths = ClusterPaths.Resolve(options.Profile, logFolder: options.LogFolder);
         Directory.CreateDirectory(paths.LogFolder);
-        using var loggerFactory = ComponentLogging.Create("capengine", paths.LogFolder);
+        using var loggerFactory = ComponentLogging.Create("capengine", paths.LogFolder, format);
         var capPath = options.CapFile ?? paths.CapFile(CapabilityInterfaces.Engine);
         if (options.Mpi)
         {

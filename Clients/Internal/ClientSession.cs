@@ -285,6 +285,11 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         }
 
         var error = failure is RpcException rpc ? connection.Translate(rpc) : ClientErrors.SessionLost(failure, connection.Capability, connection.CapabilityPath);
+        if (!lifetime.IsCancellationRequested)
+        {
+            ClientLog.SessionLost(connection.Logger, connection.Capability.CapabilityId, error.Message, pending.Count);
+        }
+
         foreach (var call in pending.Values)
         {
             call.Completion.TrySetException(error);

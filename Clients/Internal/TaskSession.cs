@@ -143,6 +143,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
             var lost = !final && error is ControllerUnreachableException;
             if (lost && backoff.Next() is { } delay)
             {
+                ClientLog.TaskStreamLost(connection.Logger, connection.Capability.CapabilityId, error.Message, delay);
                 resync = true;
                 try
                 {
@@ -155,7 +156,10 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                 continue;
             }
 
-            FailEverything(lost ? backoff.GaveUp(error, connection) : error);
+            var ending = lost ? backoff.GaveUp(error, connection) : error;
+            var failing = awaitingIds.Count + results.Count(r => !r.Value.Task.IsCompleted);
+            ClientLog.TaskStreamEnded(connection.Logger, connection.Capability.CapabilityId, ending.Message, failing);
+            FailEverything(ending);
             resync = false;
             backoff.Reset();
             try

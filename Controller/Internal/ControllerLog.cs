@@ -10,8 +10,8 @@ internal static partial class ControllerLog
     [LoggerMessage(2, LogLevel.Information, "Capability {CapabilityId} ({Interface}) written to {Path}")]
     public static partial void CapabilityWritten(ILogger logger, string capabilityId, string @interface, string path);
 
-    [LoggerMessage(3, LogLevel.Information, "Engine {EngineId} registered from {Peer} (host {Host}, pid {Pid})")]
-    public static partial void EngineRegistered(ILogger logger, int engineId, string peer, string host, int pid);
+    [LoggerMessage(3, LogLevel.Information, "Engine {EngineId} registered from {Peer} (host {Host}, pid {EnginePid})")]
+    public static partial void EngineRegistered(ILogger logger, int engineId, string peer, string host, int enginePid);
 
     [LoggerMessage(4, LogLevel.Information, "Engine {EngineId} unregistered: {Reason}")]
     public static partial void EngineUnregistered(ILogger logger, int engineId, string reason);

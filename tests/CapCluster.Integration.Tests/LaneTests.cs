@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using CapCluster.Client;
+using CapCluster.Hosting;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
@@ -74,7 +75,7 @@ public sealed partial class LaneTests : IAsyncLifetime
     [Fact]
     public async Task LocalSocket_RefusesAClientsEndAndUnknownLanes_AndAuditsThemWithThePeersPid()
     {
-        var log = File.ReadAllText(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single());
+        var log = string.Join('\n', LogLines.ReadFile(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single()));
         var name = Regex.Match(log, "local socket for engines on this host: (capcluster-lanes-[0-9a-f]+)").Groups[1].Value;
         Assert.NotEmpty(name);
 
@@ -98,7 +99,7 @@ public sealed partial class LaneTests : IAsyncLifetime
     [Fact]
     public async Task LocalSocket_RefusesAPeerOfAnotherUser_NamingItsUidAndTheOption_AndAuditsIt()
     {
-        var log = File.ReadAllText(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single());
+        var log = string.Join('\n', LogLines.ReadFile(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single()));
         var name = Regex.Match(log, "local socket for engines on this host: (capcluster-lanes-[0-9a-f]+)").Groups[1].Value;
 
         // A process of user 65534 (nobody) on this host: the kernel tells the controller its uid, and it is refused before it sends anything.
@@ -261,7 +262,7 @@ public sealed partial class LaneTests : IAsyncLifetime
         await Assert.ThrowsAsync<LaneException>(() => sending.WaitAsync(Timeout));
         var after = ResidentBytes(engine.Pid);
         Assert.True(after < before * 1.1, $"the engine grew from {before >> 20} MiB to {after >> 20} MiB");
-        var log = File.ReadAllText(Path.Combine(Paths.LogFolder, $"capengine-{engine.Pid}.log"));
+        var log = string.Join('\n', LogLines.ReadFile(Path.Combine(Paths.LogFolder, $"capengine-{engine.Pid}.log")));
         Assert.Contains("transfer 1 arrived on", log, StringComparison.Ordinal);
         Assert.Contains("nothing announced it", log, StringComparison.Ordinal);
 

@@ -2,34 +2,40 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Extensions.Logging;
+using Serilog.Formatting.Compact;
 
 namespace CapCluster.Hosting;
 
 /// <summary>
 /// The executables' Serilog set-up: one file per process in the log folder,
-/// <c>&lt;component&gt;-&lt;pid&gt;.log</c>. Libraries only see <see cref="ILoggerFactory"/>.
+/// <c>&lt;component&gt;-&lt;pid&gt;.log</c>, in compact JSON lines (the default) or text. Libraries only see
+/// <see cref="ILoggerFactory"/>.
 /// </summary>
 internal static class ComponentLogging
 {
+    /// <summary>The text format's line, as logs were written before JSON became the default.</summary>
+    public const string TextTemplate = "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
+
     public static string FileFor(string logFolder, string component, int processId) =>
         Path.Combine(logFolder, $"{component}-{processId}.log");
 
     /// <exception cref="IOException">The log file cannot be written (Serilog would otherwise drop every line in silence).</exception>
-    public static ILoggerFactory Create(string component, string logFolder)
+    public static ILoggerFactory Create(string component, string logFolder, LogFormat format = LogFormat.Json)
     {
-        using (new FileStream(FileFor(logFolder, component, Environment.ProcessId), FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+        var file = FileFor(logFolder, component, Environment.ProcessId);
+        using (new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
         {
         }
 
-        var logger = new LoggerConfiguration()
+        var configuration = new LoggerConfiguration()
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
             .Enrich.WithProperty("Component", component)
-            .Enrich.WithProperty("Pid", Environment.ProcessId)
-            .WriteTo.File(
-                FileFor(logFolder, component, Environment.ProcessId),
-                outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                flushToDiskInterval: TimeSpan.FromSeconds(1))
+            .Enrich.WithProperty("Pid", Environment.ProcessId);
+        var flush = TimeSpan.FromSeconds(1);
+        var logger = (format == LogFormat.Json
+                ? configuration.WriteTo.File(new CompactJsonFormatter(), file, flushToDiskInterval: flush)
+                : configuration.WriteTo.File(file, outputTemplate: TextTemplate, flushToDiskInterval: flush))
             .CreateLogger();
         return new SerilogLoggerFactory(logger, dispose: true);
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CapCluster.Hosting;
 using CapCluster.Launcher.Internal;
 using CapCluster.Launcher.Internal.Launchers;
 using CapCluster.Launcher.Internal.Repl;
@@ -14,6 +15,7 @@ var dataPort = new Option<int>("--data-port") { Description = "Pin the data lane
 var ip = new Option<string?>("--ip") { Description = "Address the controller listens on (default 127.0.0.1)" };
 var locations = new Option<string[]>("--location") { Description = "Host or address written into the .cap files (repeatable)", Arity = ArgumentArity.ZeroOrMore };
 var noJournal = new Option<bool>("--no-journal") { Description = "Keep the controller's tasks in memory only (by default they are journaled, so a restarted controller resumes them)" };
+var logFormat = new Option<string?>(LogFormatOption.Name) { Description = LogFormatOption.Description + "; passed to the controller and every engine" };
 var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for every engine to register", DefaultValueFactory = _ => 60 };
 
 var launcher = new Option<string>("--launcher")
@@ -29,7 +31,7 @@ var timeLimit = new Option<string?>("--time-limit") { Description = "slurm/pbs: 
 var account = new Option<string?>("--account") { Description = "slurm/pbs: the account to charge" };
 var batchTemplate = new Option<string?>("--batch-template")
 {
-    Description = "slurm/pbs: a script template replacing the built-in one; placeholders {engines} {engine} {profile_args} {cap_file} {log_folder} {job_name} {partition} {time} {account}",
+    Description = "slurm/pbs: a script template replacing the built-in one; placeholders {engines} {engine} {profile_args} (--profile, --log-format) {cap_file} {log_folder} {job_name} {partition} {time} {account}",
 };
 var hosts = new Option<string?>("--hosts") { Description = "ssh: a file of `host [count]` lines (# starts a comment)" };
 var remoteEngine = new Option<string?>("--remote-engine") { Description = "ssh: capengine's path on the other hosts (default: its path here)" };
@@ -38,12 +40,12 @@ var sshOptions = new Option<string[]>("--ssh-option") { Description = "ssh: an -
 
 var start = new Command("start", "Start a controller and N engines, in the background")
 {
-    engines, enginePort, clientPort, dataPort, ip, locations, noJournal, timeout, launcher, mpirunArgs,
+    engines, enginePort, clientPort, dataPort, ip, locations, noJournal, logFormat, timeout, launcher, mpirunArgs,
     partition, timeLimit, account, batchTemplate, hosts, remoteEngine, sharedFolder, sshOptions,
 };
 start.SetAction((parse, ct) => Start(parse, parse.GetValue(launcher)!, ct));
 
-var mpirun = new Command("mpirun", "Start a controller and N MPI engines with mpirun (the same as start --launcher mpi)") { engines, enginePort, clientPort, dataPort, ip, locations, timeout, mpirunArgs };
+var mpirun = new Command("mpirun", "Start a controller and N MPI engines with mpirun (the same as start --launcher mpi)") { engines, enginePort, clientPort, dataPort, ip, locations, logFormat, timeout, mpirunArgs };
 mpirun.SetAction((parse, ct) => Start(parse, "mpi", ct));
 
 var stop = new Command("stop", "Stop the controller and its engines");
@@ -77,7 +79,12 @@ Task<int> Start(ParseResult parse, string how, CancellationToken ct) => Run(pars
         throw new CapClusterException($"-n {n}: the number of engines cannot be negative");
     }
 
-    // Checked before the controller starts, so a forgotten --hosts costs nothing.
+    // Checked before the controller starts, so a forgotten --hosts or a mistyped format costs nothing.
+    if (parse.GetValue(logFormat) is { } format)
+    {
+        LogFormatOption.Parse(format);
+    }
+
     if (how == "ssh" && parse.GetValue(hosts) is null)
     {
         throw new CapClusterException("--launcher ssh needs --hosts FILE (lines `host [count]`)");
@@ -91,6 +98,7 @@ Task<int> Start(ParseResult parse, string how, CancellationToken ct) => Run(pars
     {
         DataPort = parse.GetValue(dataPort),
         NoJournal = parse.GetValue(noJournal),
+        LogFormat = parse.GetValue(logFormat),
     };
     return new ClusterStarter(Paths(parse), Console.Out).StartAsync(options, ct);
 });

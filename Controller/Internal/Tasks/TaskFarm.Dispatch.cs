@@ -1,5 +1,6 @@
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
+using Microsoft.Extensions.Logging;
 
 namespace CapCluster.Controller.Internal.Tasks;
 
@@ -160,6 +161,13 @@ internal sealed partial class TaskFarm
             }
 
             var replies = done.IsCompletedSuccessfully ? done.Result.Result.Reply : null;
+            var lost = done.IsCompletedSuccessfully ? null : done.Exception?.InnerException is RpcException rpc ? rpc.Status.Detail : $"engine {engine.Id} did not answer";
+            if (lost is not null && logger.IsEnabled(LogLevel.Warning))
+            {
+                var counting = batch.Where((e, i) => !e.IsFinished && e.Attempts == attempts[i]).Select(e => e.Id).ToList();
+                TaskFarmLog.BatchLost(logger, engine.Id, counting.Count, string.Join(", ", counting), lost);
+            }
+
             for (var i = 0; i < batch.Count; i++)
             {
                 var entry = batch[i];
@@ -168,10 +176,9 @@ internal sealed partial class TaskFarm
                     continue; // timed out meanwhile: this answer is late and no longer counts
                 }
 
-                if (!done.IsCompletedSuccessfully)
+                if (lost is not null)
                 {
-                    var why = done.Exception?.InnerException is RpcException rpc ? rpc.Status.Detail : $"engine {engine.Id} did not answer";
-                    RetryOrFail(entry, null, why);
+                    RetryOrFail(entry, null, lost);
                 }
                 else if (replies?.Error is { } batchError)
                 {
@@ -226,9 +233,11 @@ internal sealed partial class TaskFarm
             return;
         }
 
+        var reason = error is null ? failure ?? "failed" : $"raised {error.Type}";
         var retriesLeft = !entry.RunningRecovery && entry.Attempts <= entry.Spec.Retries;
         if (retriesLeft)
         {
+            TaskFarmLog.Retrying(logger, entry.Id, entry.Owner.CapabilityId, entry.Engine, entry.Attempts, reason, entry.Attempts, entry.Spec.Retries);
             entry.State = TaskState.Queued;
             ready.AddLast(entry);
             return;
@@ -236,12 +245,16 @@ internal sealed partial class TaskFarm
 
         if (!entry.RunningRecovery && entry.Spec.Recovery is not null)
         {
+            TaskFarmLog.Recovering(logger, entry.Id, entry.Owner.CapabilityId, entry.Engine, entry.Attempts, reason);
             entry.RunningRecovery = true;
             entry.State = TaskState.Queued;
             ready.AddLast(entry);
             return;
         }
 
+        // A task's own exception on its only attempt is an ordinary result; anything the farm did about it is worth a line.
+        var level = entry.Attempts > 1 || entry.RunningRecovery || failure is not null ? LogLevel.Information : LogLevel.Debug;
+        TaskFarmLog.Failed(logger, level, entry.Id, entry.Owner.CapabilityId, entry.Engine, entry.Attempts, reason);
         Finish(entry, TaskState.Failed, error, failure);
     }
 
@@ -315,6 +328,13 @@ internal sealed partial class TaskFarm
             var old = finishedOrder.Dequeue();
             if (tasks.TryGetValue(old, out var evicted) && evicted.IsFinished)
             {
+                if (!evicting)
+                {
+                    evicting = true;
+                    TaskFarmLog.EvictionStarted(logger, options.MaxFinishedResults, old, evicted.Owner.CapabilityId);
+                }
+
+                TaskFarmLog.Evicted(logger, old, evicted.Owner.CapabilityId);
                 tasks.Remove(old);
                 (evictedIds ??= []).Add(old);
             }
@@ -340,6 +360,7 @@ internal sealed partial class TaskFarm
             {
                 if (!entry.IsFinished && entry.State == TaskState.Running && entry.Attempts == attempt)
                 {
+                    TaskFarmLog.TimedOut(logger, entry.Id, entry.Owner.CapabilityId, entry.Engine, timeout.TotalSeconds, attempt);
                     RetryOrFail(entry, null, $"timed out after {timeout.TotalSeconds:0.###} s on engine {entry.Engine}");
                 }
             }

@@ -2,6 +2,7 @@ using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
 
 namespace CapCluster.Controller.Internal.Tasks;
 
@@ -18,6 +19,7 @@ internal sealed partial class TaskFarm
     private readonly EngineRegistry registry;
     private readonly TaskFarmOptions options;
     private readonly TimeProvider time;
+    private readonly ILogger logger;
     private readonly Dictionary<long, TaskEntry> tasks = [];
     private readonly LinkedList<TaskEntry> ready = new();
     private readonly Dictionary<long, List<TaskEntry>> dependents = [];
@@ -35,10 +37,13 @@ internal sealed partial class TaskFarm
     // Every task of the cluster, whoever submitted it.
     private readonly TaskCounts totals = new();
 
+    // Whether a finished result was evicted yet: the first eviction is logged, the rest only at debug level.
+    private bool evicting;
+
     // The last id handed out; ids continue after the ledger's last reserved block, so none is ever reused.
     private long nextId;
 
-    public TaskFarm(EngineRegistry registry, TaskFarmOptions options, TaskLedger ledger, TaskJournal? journal, Func<string, CapabilityRecord?> findCapability, TimeProvider time)
+    public TaskFarm(EngineRegistry registry, TaskFarmOptions options, TaskLedger ledger, TaskJournal? journal, Func<string, CapabilityRecord?> findCapability, TimeProvider time, ILogger logger)
     {
         this.registry = registry;
         this.options = options;
@@ -46,6 +51,7 @@ internal sealed partial class TaskFarm
         this.journal = journal;
         this.findCapability = findCapability;
         this.time = time;
+        this.logger = logger;
         nextId = ledger.ReservedThrough;
         registry.Changed += Pump;
     }

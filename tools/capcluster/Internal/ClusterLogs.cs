@@ -1,4 +1,5 @@
 using CapCluster.Client;
+using CapCluster.Hosting;
 using CapCluster.Security;
 
 namespace CapCluster.Launcher.Internal;
@@ -6,6 +7,7 @@ namespace CapCluster.Launcher.Internal;
 /// <summary>
 /// <c>capcluster logs</c>: the controller's log, or one engine's (<c>--engine ID</c>), from the profile's
 /// log folder (every process writes <c>&lt;component&gt;-&lt;pid&gt;.log</c> there); then the other log files.
+/// Lines in compact JSON (the processes' default format) are shown as the text format would have written them.
 /// </summary>
 internal sealed class ClusterLogs(ClusterPaths paths, TextWriter output)
 {
@@ -35,7 +37,7 @@ internal sealed class ClusterLogs(ClusterPaths paths, TextWriter output)
         output.WriteLine($"==> {file} <==");
         foreach (var line in File.ReadLines(file).TakeLast(lines))
         {
-            output.WriteLine(line);
+            output.WriteLine(LogLines.Readable(line));
         }
 
         var others = Directory.GetFiles(paths.LogFolder, "*.log").Where(f => f != file).Order().ToList();

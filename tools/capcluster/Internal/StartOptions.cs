@@ -19,6 +19,9 @@ internal sealed record StartOptions(
     /// <summary>Start the controller with <c>--no-journal</c>: tasks in memory only, lost with the controller.</summary>
     public bool NoJournal { get; init; }
 
+    /// <summary><c>--log-format</c> for the controller and every engine (json or text); null (the default) passes none, so they write json.</summary>
+    public string? LogFormat { get; init; }
+
     /// <summary>The ssh, slurm and pbs options (all defaults when none were given).</summary>
     public LaunchOptions Launch => LaunchOptions ?? new LaunchOptions();
 
@@ -63,9 +66,22 @@ internal sealed record StartOptions(
         {
             yield return "--no-journal";
         }
+
+        foreach (var argument in LogFormatArguments(LogFormat))
+        {
+            yield return argument;
+        }
     }
 
     public static IEnumerable<string> ProfileArguments(string? profile) => profile is null ? [] : ["--profile", profile];
+
+    /// <summary>What every engine is started with besides where it finds its capability: the profile and the log format, as given.</summary>
+    public IEnumerable<string> EngineArguments() => EngineArguments(Profile, LogFormat);
+
+    public static IEnumerable<string> EngineArguments(string? profile, string? logFormat) => ProfileArguments(profile).Concat(LogFormatArguments(logFormat));
+
+    public static IEnumerable<string> LogFormatArguments(string? logFormat) =>
+        logFormat is null ? [] : [CapCluster.Hosting.LogFormatOption.Name, logFormat];
 
     /// <summary>
     /// mpirun starting N engines with --mpi. As root OpenMPI wants --allow-run-as-root; --oversubscribe lets N exceed
@@ -98,7 +114,7 @@ internal sealed record StartOptions(
 
         yield return engine;
         yield return "--mpi";
-        foreach (var argument in ProfileArguments(Profile))
+        foreach (var argument in EngineArguments())
         {
             yield return argument;
         }

@@ -74,7 +74,8 @@ internal abstract class BatchLauncher(ClusterPaths paths, TextWriter output) : I
             options.Profile,
             options.Launch.Partition,
             options.Launch.TimeLimit,
-            options.Launch.Account));
+            options.Launch.Account,
+            options.LogFormat));
     }
 
     public abstract IReadOnlyList<string> SubmitCommand(string script, StartOptions options);

@@ -5,8 +5,8 @@ using System.Text.RegularExpressions;
 namespace CapCluster.Launcher.Internal.Launchers;
 
 /// <summary>
-/// Fills a batch script template. Placeholders: {engines}, {engine}, {profile_args},
-/// {cap_file}, {log_folder}, {job_name}, {partition}, {time}, {account}. Paths come
+/// Fills a batch script template. Placeholders: {engines}, {engine}, {profile_args} (the engines'
+/// <c>--profile</c> and <c>--log-format</c>, as given), {cap_file}, {log_folder}, {job_name}, {partition}, {time}, {account}. Paths come
 /// shell-quoted. A scheduler directive line (<c>#SBATCH</c>, <c>#PBS</c>) whose placeholder
 /// has no value (no <c>--partition</c>, say) is left out, so one template serves with and without.
 /// </summary>
@@ -24,7 +24,8 @@ internal static partial class BatchScript
         string? Profile = null,
         string? Partition = null,
         string? Time = null,
-        string? Account = null);
+        string? Account = null,
+        string? LogFormat = null);
 
     public static string Render(string template, Values values)
     {
@@ -32,7 +33,7 @@ internal static partial class BatchScript
         {
             ["engines"] = values.Engines.ToString(CultureInfo.InvariantCulture),
             ["engine"] = ShellQuote.Quote(values.Engine),
-            ["profile_args"] = ShellQuote.Join(StartOptions.ProfileArguments(values.Profile)),
+            ["profile_args"] = ShellQuote.Join(StartOptions.EngineArguments(values.Profile, values.LogFormat)),
             ["cap_file"] = ShellQuote.Quote(values.CapFile),
             ["log_folder"] = ShellQuote.Quote(values.LogFolder),
             ["job_name"] = values.JobName,

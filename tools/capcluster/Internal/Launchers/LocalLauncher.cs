@@ -12,7 +12,7 @@ internal sealed class LocalLauncher(ClusterPaths paths, TextWriter output) : IEn
         var engines = new List<Process>();
         for (var i = 0; i < options.Engines; i++)
         {
-            engines.Add(DetachedProcess.Start(Programs.Engine, StartOptions.ProfileArguments(options.Profile), paths.LogFolder));
+            engines.Add(DetachedProcess.Start(Programs.Engine, options.EngineArguments(), paths.LogFolder));
         }
 
         var pids = engines.Select(e => e.Id).ToHashSet();

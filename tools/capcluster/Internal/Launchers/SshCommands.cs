@@ -19,6 +19,9 @@ internal sealed record SshCommands(
     bool SharedFolder,
     IReadOnlyList<string> SshOptions)
 {
+    /// <summary>The engines' <c>--log-format</c>; null (the default) passes none.</summary>
+    public string? LogFormat { get; init; }
+
     /// <summary>How the engines on the other host find engine.cap (a shell word: the remote shell expands $HOME).</summary>
     public string RemoteCapFile => SharedFolder ? ShellQuote.Quote(LocalCapFile) : $"\"$HOME\"/{ShellQuote.Quote(RemoteFolder)}/engine.cap";
 
@@ -35,9 +38,11 @@ internal sealed record SshCommands(
     /// <summary>Starts <paramref name="count"/> engines that outlive the ssh session.</summary>
     public IReadOnlyList<string> Start(string host, int count)
     {
-        var one = $"nohup {ShellQuote.Quote(Engine)} --cap-file {RemoteCapFile} --log-folder {RemoteLogFolder} >/dev/null 2>&1 &";
+        var one = $"nohup {ShellQuote.Quote(Engine)} --cap-file {RemoteCapFile} --log-folder {RemoteLogFolder}{LogFormatArguments} >/dev/null 2>&1 &";
         return Ssh(host, string.Join(' ', Enumerable.Repeat(one, count)));
     }
+
+    private string LogFormatArguments => LogFormat is null ? string.Empty : " " + ShellQuote.Join(StartOptions.LogFormatArguments(LogFormat));
 
     private IReadOnlyList<string> Ssh(string host, string remoteCommand) => ["ssh", .. Options(), "-n", host, remoteCommand];
 

@@ -46,7 +46,10 @@ internal sealed class SshLauncher(ClusterPaths paths, TextWriter output) : IEngi
             paths.LogFolder,
             $".capcluster-remote/{fingerprint[..FingerprintPrefix]}",
             options.Launch.SharedFolder,
-            options.Launch.SshOptions);
+            options.Launch.SshOptions)
+        {
+            LogFormat = options.LogFormat,
+        };
     }
 
     private static async Task RunAsync(IReadOnlyList<string> command, HostEntry host, CancellationToken cancellationToken)

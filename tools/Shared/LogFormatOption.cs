@@ -1,0 +1,23 @@
+using CapCluster.Security;
+
+namespace CapCluster.Hosting;
+
+/// <summary><c>--log-format</c>, the same on capcontroller, capengine and <c>capcluster start</c> (which passes it on).</summary>
+internal static class LogFormatOption
+{
+    public const string Name = "--log-format";
+
+    /// <summary>The values it takes; the first is the default.</summary>
+    public static readonly IReadOnlyList<string> Choices = ["json", "text"];
+
+    public const string Description = "The component log files' format: json (compact JSON lines, the default) or text";
+
+    /// <summary>The format a value names.</summary>
+    /// <exception cref="CapClusterException">It names none: the message names the option and the choices.</exception>
+    public static LogFormat Parse(string value) => value switch
+    {
+        "json" => LogFormat.Json,
+        "text" => LogFormat.Text,
+        _ => throw new CapClusterException($"{Name} {value}: not a log format; choose {string.Join(" or ", Choices)}"),
+    };
+}
