@@ -104,10 +104,23 @@ public sealed partial class TaskClient
         return cleared;
     }
 
-    /// <summary>The results of this client's tasks as they finish, in completion order.</summary>
+    /// <summary>
+    /// How many finished results <see cref="ResultsAsync"/> holds unread, at most (default 100,000). Read when the feed
+    /// starts (the first <see cref="ResultsAsync"/>). Results that finish while it is full are not in the feed; they
+    /// stay fetchable with <see cref="GetResultAsync"/> and are counted in <see cref="ResultsDropped"/>.
+    /// </summary>
+    public int ResultsFeedCapacity { get; set; } = 100_000;
+
+    /// <summary>Results that finished while the feed of <see cref="ResultsAsync"/> was full, and so are not in it.</summary>
+    public long ResultsDropped => session.Feed.Dropped;
+
+    /// <summary>
+    /// The results of this client's tasks as they finish, in completion order, from the first call on: a client that
+    /// never calls it keeps nothing for it. At most <see cref="ResultsFeedCapacity"/> wait unread.
+    /// </summary>
     public async IAsyncEnumerable<TaskOutcome> ResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var result in session.Feed.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var result in session.Feed.Open(ResultsFeedCapacity).ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             yield return new TaskOutcome(result);
         }

@@ -101,7 +101,7 @@ internal sealed partial class TaskSession
 
         if (results.TryGetValue(result.TaskId, out var waiting) && waiting.TrySetResult(result))
         {
-            feed.Writer.TryWrite(result);
+            feed.Offer(result);
         }
 
         return true;

@@ -25,7 +25,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
         Channel.CreateUnbounded<IReadOnlyList<(SubmitTask, TaskCompletionSource<TaskAccepted>)>>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly ConcurrentDictionary<long, TaskCompletionSource<TaskAccepted>> awaitingIds = new();
     private readonly ConcurrentDictionary<long, Awaited> results = new();
-    private readonly Channel<TaskResult> feed = Channel.CreateUnbounded<TaskResult>();
+    private readonly ResultsFeed feed = new();
     private readonly CancellationTokenSource lifetime = new();
     private readonly Lock startLock = new();
     private Task? pump;
@@ -35,7 +35,8 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     /// <summary>Hashes of shipped assemblies already sent on this stream (the controller keeps them).</summary>
     public ConcurrentDictionary<string, bool> SentAssemblies { get; } = new();
 
-    public ChannelReader<TaskResult> Feed => feed.Reader;
+    /// <summary>The results feed of <see cref="TaskClient.ResultsAsync"/>.</summary>
+    public ResultsFeed Feed => feed;
 
     /// <summary>Queues a batch of submissions (sent together); each task completes with its acceptance.</summary>
     public IReadOnlyList<Task<TaskAccepted>> Submit(IReadOnlyList<SubmitTask> batch)
@@ -260,7 +261,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
         FailOnPool(queued, error);
         FailOnPool(Drain(awaitingIds), error);
         FailOnPool<TaskResult>(results.Values.Where(r => !r.Task.IsCompleted), error);
-        feed.Writer.TryComplete(error);
+        feed.Complete(error);
     }
 
     private static List<TaskCompletionSource<T>> Drain<T>(ConcurrentDictionary<long, TaskCompletionSource<T>> waiting)
@@ -333,7 +334,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                     foreach (var result in message.Results.Results)
                     {
                         finished.Add((Waiter(result.TaskId), result));
-                        feed.Writer.TryWrite(result);
+                        feed.Offer(result);
                     }
 
                     call.ResponseStream.RunAfterThisMessage(() => finished.ForEach(f => f.Item1.TrySetResult(f.Item2)));
