@@ -9,6 +9,8 @@ import sys
 
 import grpc
 
+from protobuf_wire import fields, packed_varints
+
 
 def read_cap(path):
     text = open(path, encoding="utf-8").read()
@@ -25,30 +27,11 @@ def read_cap(path):
 
 def decode_ids(payload):
     # GetIdsReply { repeated int32 ids = 1; } - packed varints (or unpacked, both are legal).
-    ids, i = [], 0
-
-    def varint():
-        nonlocal i
-        shift = value = 0
-        while True:
-            b = payload[i]
-            i += 1
-            value |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return value
-
-    while i < len(payload):
-        tag = varint()
-        if tag == (1 << 3) | 2:
-            length = varint()
-            end = i + length
-            while i < end:
-                ids.append(varint())
-        elif tag == (1 << 3) | 0:
-            ids.append(varint())
-        else:
-            raise ValueError(f"unexpected tag {tag}")
+    ids = []
+    for number, value in fields(payload):
+        if number != 1:
+            raise ValueError(f"unexpected field {number}")
+        ids += packed_varints(value) if isinstance(value, bytes) else [value]
     return ids
 
 

@@ -11,34 +11,7 @@ import sys
 import grpc
 
 from getids_client import read_cap
-
-
-def fields(payload):
-    """(field number, wire type, value) of a protobuf message: ints for varints, bytes for length-delimited."""
-    i = 0
-
-    def varint():
-        nonlocal i
-        shift = value = 0
-        while True:
-            b = payload[i]
-            i += 1
-            value |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return value
-
-    while i < len(payload):
-        tag = varint()
-        number, wire = tag >> 3, tag & 7
-        if wire == 0:
-            yield number, varint()
-        elif wire == 2:
-            length = varint()
-            yield number, payload[i:i + length]
-            i += length
-        else:
-            raise ValueError(f"unexpected wire type {wire}")
+from protobuf_wire import fields
 
 
 def main():
