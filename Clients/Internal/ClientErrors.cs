@@ -24,7 +24,7 @@ internal static class ClientErrors
         {
             StatusCode.Unauthenticated or StatusCode.PermissionDenied => new CapabilityRefusedException(
                 $"the controller refused {capabilityPath}: {detail}", e.StatusCode, detail, e),
-            StatusCode.Unavailable when LostDuringCall(e) => new ControllerUnreachableException(
+            StatusCode.Unavailable when ChannelFailures.LostDuringCall(e) => new ControllerUnreachableException(
                 $"lost the connection to the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: {detail}. " +
                 "The controller stopped, or closed the connection: it does so at once when a capability is revoked or expires, " +
                 "and the next call says which. If it stopped, start it again (`capcluster start`).", e),
@@ -46,22 +46,9 @@ internal static class ClientErrors
 
     /// <summary>
     /// True when <paramref name="e"/> is a failure to open a connection at all (refused, or no answer): nothing reached
-    /// the controller, so the call can be tried again. A refused certificate or a server that is not the controller is
-    /// not such a failure: trying again cannot help.
+    /// the controller, so the call can be tried again (see <see cref="ChannelFailures.NeverReached"/>).
     /// </summary>
-    public static bool NeverReached(Exception e)
-    {
-        Protocol.Internal.ConnectFailureException? innermost = null;
-        foreach (var inner in Causes(e))
-        {
-            if (inner is Protocol.Internal.ConnectFailureException connect)
-            {
-                innermost = connect;
-            }
-        }
-
-        return innermost?.InnerException is System.Net.Sockets.SocketException or OperationCanceledException;
-    }
+    public static bool NeverReached(Exception e) => ChannelFailures.NeverReached(e);
 
     /// <summary>A long-lived stream to the controller broke with a transport error rather than a gRPC status.</summary>
     public static ControllerUnreachableException SessionLost(Exception failure, CapabilityFile capability, string capabilityPath) =>
@@ -92,22 +79,6 @@ internal static class ClientErrors
     public static ControllerUnreachableException GaveUp(Exception last, TimeSpan waited, CapabilityFile capability, string capabilityPath) =>
         new($"the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath} has been out of reach for " +
             $"{waited.TotalSeconds:0.#} s (ReconnectOptions.Timeout); last error: {last.Message}", last);
-
-    /// <summary>True when the call had a connection and lost it (a transport error that is not a failure to connect).</summary>
-    private static bool LostDuringCall(RpcException e) =>
-        e.Status.DebugException is not null && !Causes(e).Any(inner => inner is Protocol.Internal.ConnectFailureException);
-
-    /// <summary>
-    /// <paramref name="e"/> and its causes, innermost last: inner exceptions, and the client-side failure a gRPC
-    /// status carries as its debug exception (the server's statuses carry none).
-    /// </summary>
-    private static IEnumerable<Exception> Causes(Exception e)
-    {
-        for (Exception? inner = e; inner is not null; inner = inner is RpcException rpc ? rpc.Status.DebugException ?? rpc.InnerException : inner.InnerException)
-        {
-            yield return inner;
-        }
-    }
 
     private static string Engines(IReadOnlyList<int>? engines) =>
         engines is null ? "the engines" : $"engine(s) {string.Join(", ", engines)}";

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using CapCluster.Protocol.Internal;
+using CapCluster.Protocol.Lanes;
 
 namespace CapCluster.Controller.Internal.Lanes;
 

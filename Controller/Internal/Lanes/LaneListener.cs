@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using CapCluster.Protocol;
-using CapCluster.Protocol.Internal;
 using CapCluster.Protocol.Lanes;
 using Microsoft.Extensions.Logging;
 

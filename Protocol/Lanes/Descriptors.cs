@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace CapCluster.Protocol.Internal;
+namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
 /// fcntl(2) on a socket's or pipe's descriptor, for the lane code that calls the kernel directly (the controller's
 /// splice, a socket handed over between processes).
 /// </summary>
-internal static partial class Descriptors
+public static partial class Descriptors
 {
     private const int GetFlags = 3;
     private const int SetFlags = 4;
