@@ -31,6 +31,9 @@ internal static partial class DelegatePackager
 
         var images = new List<AssemblyImage>();
         var seen = new HashSet<string>(StringComparer.Ordinal) { root.FullName! };
+        // Two references may resolve to one assembly (a reference to an older version of a package unified with the
+        // loaded one): it is shipped once.
+        var queued = new HashSet<Assembly> { root };
         var pending = new Queue<Assembly>();
         pending.Enqueue(root);
         while (pending.TryDequeue(out var assembly))
@@ -48,7 +51,8 @@ internal static partial class DelegatePackager
                     continue;
                 if (reference.IsDynamic || string.IsNullOrEmpty(reference.Location))
                     throw DelegateErrors.ReferenceWithoutFile(method, reference);
-                pending.Enqueue(reference);
+                if (queued.Add(reference))
+                    pending.Enqueue(reference);
             }
         }
         Closures.AddOrUpdate(root, images);
