@@ -262,13 +262,31 @@ public sealed partial class LaneTests : IAsyncLifetime
         await Assert.ThrowsAsync<LaneException>(() => sending.WaitAsync(Timeout));
         var after = ResidentBytes(engine.Pid);
         Assert.True(after < before * 1.1, $"the engine grew from {before >> 20} MiB to {after >> 20} MiB");
-        var log = string.Join('\n', LogLines.ReadFile(Path.Combine(Paths.LogFolder, $"capengine-{engine.Pid}.log")));
+        // The engine closes the lane, then logs why: the line may land a moment after the test saw the lane close.
+        var log = await EngineLogAsync(engine.Pid, "nothing announced it");
         Assert.Contains("transfer 1 arrived on", log, StringComparison.Ordinal);
         Assert.Contains("nothing announced it", log, StringComparison.Ordinal);
 
         // The engine is unharmed, and a capability that may push still pushes on lanes.
         await cluster.Client.PushAsync("after", new byte[2 * 1024 * 1024], [0]).GetAsync(Timeout);
         Assert.Equal(2 * 1024 * 1024, Convert.ToInt32((await cluster.Client.ExecuteAsync("after.Length", [0]).GetAsync(Timeout)).Single().Value));
+    }
+
+    /// <summary>An engine's log as text, once it holds <paramref name="expected"/> (or as it is when the timeout passes).</summary>
+    private async Task<string> EngineLogAsync(int pid, string expected)
+    {
+        var file = Path.Combine(Paths.LogFolder, $"capengine-{pid}.log");
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            var log = File.Exists(file) ? string.Join('\n', LogLines.ReadFile(file)) : "";
+            if (log.Contains(expected, StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                return log;
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     private static long ResidentBytes(int pid)
