@@ -147,7 +147,7 @@ public sealed class ControllerConnection : IDisposable
 
                 return result;
             }
-            catch (ControllerUnreachableException e) when (Reconnect.Timeout > TimeSpan.Zero && (idempotent || ClientErrors.NeverReached(e)))
+            catch (ControllerUnreachableException e) when (Reconnect.Timeout > TimeSpan.Zero && (idempotent || ChannelFailures.NeverReached(e)))
             {
                 var first = backoff.Waited == TimeSpan.Zero;
                 if (backoff.Next() is not { } delay)

@@ -44,12 +44,6 @@ internal static class ClientErrors
             _ => StatusCode.PermissionDenied,
         }, refusal.Reason, inner, refusal.Kind);
 
-    /// <summary>
-    /// True when <paramref name="e"/> is a failure to open a connection at all (refused, or no answer): nothing reached
-    /// the controller, so the call can be tried again (see <see cref="ChannelFailures.NeverReached"/>).
-    /// </summary>
-    public static bool NeverReached(Exception e) => ChannelFailures.NeverReached(e);
-
     /// <summary>A long-lived stream to the controller broke with a transport error rather than a gRPC status.</summary>
     public static ControllerUnreachableException SessionLost(Exception failure, CapabilityFile capability, string capabilityPath) =>
         new($"lost the connection to the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: " +

@@ -33,18 +33,12 @@ internal static class RoutedCall
         }
     }
 
-    public static async Task RunAsync(ServerRuntime runtime, ServerCallContext grpc, Func<CallContext, Task> handler)
-    {
-        var call = Bind(grpc);
-        try
+    public static Task RunAsync(ServerRuntime runtime, ServerCallContext grpc, Func<CallContext, Task> handler) =>
+        RunAsync(runtime, grpc, async call =>
         {
             await handler(call).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not RpcException)
-        {
-            throw Failure(runtime, call, ex);
-        }
-    }
+            return true;
+        });
 
     private static CallContext Bind(ServerCallContext grpc)
     {
