@@ -93,7 +93,7 @@ public sealed class GrpcChannel : IDisposable
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(request);
         using var call = _invoker.AsyncUnaryCall(method, null, WithDefaults(options), request);
-        return await Translated(call.ResponseAsync, method.FullName).ConfigureAwait(false);
+        return await Translated(call.ResponseAsync, method.FullName, options.CancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Starts a server-streaming call.</summary>
@@ -105,7 +105,7 @@ public sealed class GrpcChannel : IDisposable
         ArgumentNullException.ThrowIfNull(request);
         var call = _invoker.AsyncServerStreamingCall(method, null, WithDefaults(options), request);
         return new AsyncServerStreamingCall<TResp>(
-            new TranslatingReader<TResp>(call.ResponseStream, method.FullName, Target),
+            new TranslatingReader<TResp>(call.ResponseStream, method.FullName, Target, options.CancellationToken),
             call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
@@ -117,8 +117,8 @@ public sealed class GrpcChannel : IDisposable
         ArgumentNullException.ThrowIfNull(method);
         var call = _invoker.AsyncClientStreamingCall(method, null, WithDefaults(options));
         return new AsyncClientStreamingCall<TReq, TResp>(
-            new TranslatingWriter<TReq>(call.RequestStream, method.FullName, Target, call.GetStatus),
-            Translated(call.ResponseAsync, method.FullName),
+            new TranslatingWriter<TReq>(call.RequestStream, method.FullName, Target, call.GetStatus, options.CancellationToken),
+            Translated(call.ResponseAsync, method.FullName, options.CancellationToken),
             call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
@@ -130,8 +130,8 @@ public sealed class GrpcChannel : IDisposable
         ArgumentNullException.ThrowIfNull(method);
         var call = _invoker.AsyncDuplexStreamingCall(method, null, WithDefaults(options));
         return new AsyncDuplexStreamingCall<TReq, TResp>(
-            new TranslatingWriter<TReq>(call.RequestStream, method.FullName, Target, call.GetStatus),
-            new TranslatingReader<TResp>(call.ResponseStream, method.FullName, Target),
+            new TranslatingWriter<TReq>(call.RequestStream, method.FullName, Target, call.GetStatus, options.CancellationToken),
+            new TranslatingReader<TResp>(call.ResponseStream, method.FullName, Target, options.CancellationToken),
             call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
@@ -154,7 +154,7 @@ public sealed class GrpcChannel : IDisposable
     /// <summary>Closes every connection; calls still running fail.</summary>
     public void Dispose() => _channel.Dispose();
 
-    private async Task<T> Translated<T>(Task<T> response, string method)
+    private async Task<T> Translated<T>(Task<T> response, string method, CancellationToken asked)
     {
         try
         {
@@ -162,7 +162,7 @@ public sealed class GrpcChannel : IDisposable
         }
         catch (RpcException e)
         {
-            throw ChannelErrors.Translate(e, method, Target);
+            throw ChannelErrors.Translate(e, method, Target, asked);
         }
     }
 

@@ -9,9 +9,15 @@ namespace CapCluster.Protocol.Internal;
 /// </summary>
 internal static class ChannelErrors
 {
-    public static RpcException Translate(RpcException e, string method, string target)
+    /// <param name="e">The failure grpc-dotnet reported.</param>
+    /// <param name="method">The method, for messages.</param>
+    /// <param name="target">The server, for messages.</param>
+    /// <param name="asked">The caller's cancellation: a CANCELLED it did not ask for is a lost connection.</param>
+    public static RpcException Translate(RpcException e, string method, string target, CancellationToken asked)
     {
-        if (e.Status.DebugException is not { } cause || e.StatusCode is StatusCode.DeadlineExceeded or StatusCode.Cancelled)
+        if (e.Status.DebugException is not { } cause
+            || e.StatusCode is StatusCode.DeadlineExceeded
+            || (e.StatusCode is StatusCode.Cancelled && asked.IsCancellationRequested))
         {
             return e;
         }
@@ -56,17 +62,17 @@ internal static class ChannelErrors
 }
 
 /// <summary>A call's response stream whose failures say what happened (<see cref="ChannelErrors"/>).</summary>
-internal sealed class TranslatingReader<T>(IAsyncStreamReader<T> inner, string method, string target) : IAsyncStreamReader<T>
+internal sealed class TranslatingReader<T>(IAsyncStreamReader<T> inner, string method, string target, CancellationToken asked) : IAsyncStreamReader<T>
 {
     public T Current => inner.Current;
 
     public Task<bool> MoveNext(CancellationToken cancellationToken)
     {
         var next = inner.MoveNext(cancellationToken);
-        return next.IsCompletedSuccessfully ? next : Await(next);
+        return next.IsCompletedSuccessfully ? next : Await(next, cancellationToken);
     }
 
-    private async Task<bool> Await(Task<bool> next)
+    private async Task<bool> Await(Task<bool> next, CancellationToken cancellationToken)
     {
         try
         {
@@ -74,7 +80,7 @@ internal sealed class TranslatingReader<T>(IAsyncStreamReader<T> inner, string m
         }
         catch (RpcException e)
         {
-            throw ChannelErrors.Translate(e, method, target);
+            throw ChannelErrors.Translate(e, method, target, cancellationToken.IsCancellationRequested ? cancellationToken : asked);
         }
     }
 }
@@ -83,7 +89,7 @@ internal sealed class TranslatingReader<T>(IAsyncStreamReader<T> inner, string m
 /// A call's request stream whose failures say what happened (<see cref="ChannelErrors"/>): when the server has
 /// already ended the call, a write fails with the server's status, as reading the response does.
 /// </summary>
-internal sealed class TranslatingWriter<T>(IClientStreamWriter<T> inner, string method, string target, Func<Status> finalStatus) : IClientStreamWriter<T>
+internal sealed class TranslatingWriter<T>(IClientStreamWriter<T> inner, string method, string target, Func<Status> finalStatus, CancellationToken asked) : IClientStreamWriter<T>
 {
     public WriteOptions? WriteOptions
     {
@@ -107,7 +113,7 @@ internal sealed class TranslatingWriter<T>(IClientStreamWriter<T> inner, string 
         }
         catch (RpcException e)
         {
-            throw ServerStatus() is { } status ? new RpcException(status) : ChannelErrors.Translate(e, method, target);
+            throw ServerStatus() is { } status ? new RpcException(status) : ChannelErrors.Translate(e, method, target, asked);
         }
     }
 
