@@ -72,7 +72,8 @@ internal sealed class TestCertificates
 
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(1), serial);
+        // Within the CA's validity: a second ticking between the two makes "now + 1 day" outlive the CA, which Create refuses.
+        using var issued = request.Create(ca, ca.NotBefore, ca.NotAfter, serial);
         return issued.CopyWithPrivateKey(key);
     }
 }
