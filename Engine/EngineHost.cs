@@ -140,47 +140,16 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
             item => RunItemAsync(item.Work, item.Values, writer, session.Token),
             call.ResponseStream.RunAfterThisMessage,
             item => item.Work.Request?.KindCase is EngineRequest.KindOneofCase.Tasks or EngineRequest.KindOneofCase.Apply);
-        var receiving = new Dictionary<long, (Work Work, ReceivedValues Values)>();
+        var messages = new UnitReader<ControllerMessage, ReceivedValues>(call.ResponseStream, head => Receive(head.Work, writer, session.Token), strict: false);
         try
         {
-            while (await call.ResponseStream.MoveNext(session.Token).ConfigureAwait(false))
+            while (await messages.MoveNext(session.Token).ConfigureAwait(false))
             {
-                var message = call.ResponseStream.Current;
+                var message = messages.Current;
                 switch (message.KindCase)
                 {
-                    case ControllerMessage.KindOneofCase.Work when message.Work.Request?.KindCase == EngineRequest.KindOneofCase.Push && !message.Work.LaneId.IsEmpty:
-                        work.Add((message.Work, null));
-                        break;
                     case ControllerMessage.KindOneofCase.Work:
-                        ReceivedValues incoming;
-                        try
-                        {
-                            incoming = new ReceivedValues(ValuesOf(message.Work.Request), message.Work.BlobLengths);
-                        }
-                        catch (RpcException e)
-                        {
-                            // Values a client sent malformed fail that call alone (their chunks, if any, are dropped), never the link.
-                            await writer.WriteAsync(Failed(message.Work.WorkId, e), session.Token).ConfigureAwait(false);
-                            break;
-                        }
-
-                        if (incoming.IsComplete)
-                        {
-                            work.Add((message.Work, incoming));
-                        }
-                        else
-                        {
-                            receiving[message.Work.WorkId] = (message.Work, incoming);
-                        }
-
-                        break;
-                    case ControllerMessage.KindOneofCase.Chunk:
-                        if (receiving.TryGetValue(message.Chunk.CallId, out var pending) && pending.Values.Add(message.Chunk))
-                        {
-                            receiving.Remove(message.Chunk.CallId);
-                            work.Add(pending);
-                        }
-
+                        work.Add((message.Work, IsPushOnLane(message.Work) ? null : messages.Blobs));
                         break;
                     case ControllerMessage.KindOneofCase.OpenLane:
                         lanes.Join(message.OpenLane);
@@ -207,6 +176,32 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         }
     }
 
+    private static bool IsPushOnLane(Work work) => work.Request?.KindCase == EngineRequest.KindOneofCase.Push && !work.LaneId.IsEmpty;
+
+    /// <summary>
+    /// Where the values of <paramref name="work"/> are received: their arrays, allocated now; nothing for a push whose
+    /// values come on a data lane; null for values a client sent malformed, which fail that call alone (their data is
+    /// dropped), never the link.
+    /// </summary>
+    private ReceivedValues? Receive(Work work, SerializedWriter writer, CancellationToken cancellationToken)
+    {
+        if (IsPushOnLane(work))
+        {
+            return ReceivedValues.None;
+        }
+
+        try
+        {
+            return new ReceivedValues(ValuesOf(work.Request), work.BlobLengths);
+        }
+        catch (RpcException e)
+        {
+            _ = writer.WriteAsync(Failed(work.WorkId, e), cancellationToken).ContinueWith(
+                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return null;
+        }
+    }
+
     /// <summary>Releases the namespace and the shipped code.</summary>
     public void Dispose()
     {
@@ -226,10 +221,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
                 : (Run(item), []);
             result.StartedUnixUs = started;
             result.CompletedUnixUs = Protocol.UnixMicroseconds.Now();
-            result.BlobLengths.AddRange(DataChunks.Lengths(blobs));
-            await writer.WriteUnitAsync(
-                [new EngineMessage { Result = result }, .. DataChunks.Split(item.WorkId, blobs).Select(c => new EngineMessage { Chunk = c })],
-                cancellationToken).ConfigureAwait(false);
+            await writer.WriteUnitAsync(Units.Of(new EngineMessage { Result = result }, blobs), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or RpcException or IOException)
         {

@@ -76,11 +76,6 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
                 var current = EnsureStream();
                 // A push on lanes carries its values there, not in the request.
                 var header = new EngineCall { CallId = id, Request = pushOnLanes ? new EngineRequest { Push = new PushRequest() } : request };
-                if (!pushOnLanes)
-                {
-                    header.BlobLengths.AddRange(DataChunks.Lengths(blobs));
-                }
-
                 if (chosen is not null)
                 {
                     header.Targets = new Targets { Ids = { chosen } };
@@ -104,10 +99,9 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
                     }
                 }
 
-                await current.RequestStream.WriteAsync(new SessionMessage { Call = header }, cancellationToken).ConfigureAwait(false);
-                foreach (var chunk in pushOnLanes ? [] : DataChunks.Split(id, blobs))
+                foreach (var message in Units.Of(new SessionMessage { Call = header }, pushOnLanes ? [] : blobs))
                 {
-                    await current.RequestStream.WriteAsync(new SessionMessage { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
+                    await current.RequestStream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (RpcException e)
@@ -231,34 +225,28 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
 
     private async Task ReadAsync(AsyncDuplexStreamingCall<SessionMessage, SessionMessage> current)
     {
-        (long CallId, CallResult Result, ReceivedValues Values)? receiving = null;
+        // A result whose values came on a lane has nothing to receive here: its lane brings them.
+        var results = new UnitReader<SessionMessage, ReceivedValues>(
+            current.ResponseStream,
+            head => head.Result?.Reply?.Values?.LaneTransfer is > 0 ? ReceivedValues.None : new ReceivedValues(ValuesOf(head.Result?.Reply), head.Result?.BlobLengths ?? []),
+            strict: false);
         Exception failure;
         try
         {
-            while (await current.ResponseStream.MoveNext(lifetime.Token).ConfigureAwait(false))
+            while (await results.MoveNext(lifetime.Token).ConfigureAwait(false))
             {
-                var message = current.ResponseStream.Current;
-                if (message.KindCase == SessionMessage.KindOneofCase.Result && message.Result.Reply?.Values?.LaneTransfer is > 0)
+                if (results.Current.Result is not { } result)
                 {
-                    _ = DeliverFromLaneAsync(message.Result);
+                    continue;
                 }
-                else if (message.KindCase == SessionMessage.KindOneofCase.Result)
+
+                if (result.Reply?.Values?.LaneTransfer is > 0)
                 {
-                    var result = message.Result;
-                    var values = new ReceivedValues(ValuesOf(result.Reply), result.BlobLengths);
-                    if (values.IsComplete)
-                    {
-                        Deliver(result, values);
-                    }
-                    else
-                    {
-                        receiving = (result.CallId, result, values);
-                    }
+                    _ = DeliverFromLaneAsync(result);
                 }
-                else if (message.KindCase == SessionMessage.KindOneofCase.Chunk && receiving is { } r && r.CallId == message.Chunk.CallId && r.Values.Add(message.Chunk))
+                else
                 {
-                    receiving = null;
-                    Deliver(r.Result, r.Values);
+                    Deliver(result, results.Blobs!);
                 }
             }
 

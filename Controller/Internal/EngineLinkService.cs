@@ -39,30 +39,14 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         var pump = session.PumpAsync(responses, caller.CancellationToken);
         try
         {
-            // A result with blobs is complete once its chunks (sent right after it) have arrived.
-            WorkResult? pending = null;
-            ChunkBuffer? pendingChunks = null;
-            while (await requests.MoveNext(reading.Token).ConfigureAwait(false))
+            // Every message the engine sends, a chunk of a long result too, shows it alive.
+            var results = new UnitReader<EngineMessage, RelayedBlobs>(
+                requests, head => head.Result.BlobLengths.Count == 0 ? RelayedBlobs.None : new RelayedBlobs(head.Result.BlobLengths), strict: false, seen: _ => session.Heartbeat());
+            while (await results.MoveNext(reading.Token).ConfigureAwait(false))
             {
-                var message = requests.Current;
-                session.Heartbeat();
-                switch (message.KindCase)
+                if (results.Current.KindCase == EngineMessage.KindOneofCase.Result)
                 {
-                    case EngineMessage.KindOneofCase.Result when message.Result.BlobLengths.Count == 0:
-                        session.CompleteWork(message.Result, []);
-                        break;
-                    case EngineMessage.KindOneofCase.Result:
-                        pending = message.Result;
-                        pendingChunks = new ChunkBuffer(message.Result.BlobLengths);
-                        break;
-                    case EngineMessage.KindOneofCase.Chunk when pending is not null && message.Chunk.CallId == pending.WorkId:
-                        if (pendingChunks!.Add(message.Chunk))
-                        {
-                            session.CompleteWork(pending, pendingChunks.Chunks);
-                            pending = null;
-                        }
-
-                        break;
+                    session.CompleteWork(results.Current.Result, results.Blobs!);
                 }
             }
         }

@@ -23,6 +23,7 @@ internal sealed class EngineSession
     private readonly SemaphoreSlim dispatchSlots;
     private readonly CancellationTokenSource lifetime = new();
     private readonly TimeProvider time;
+    private readonly Action<ControllerMessage> post;
     private long lastHeartbeatTimestamp;
     private long completed;
     private long nextWorkId;
@@ -35,6 +36,7 @@ internal sealed class EngineSession
         Info = info;
         Peer = peer;
         this.time = time;
+        post = message => outbox.Writer.TryWrite(message);
         dispatchSlots = new SemaphoreSlim(maxInFlight, maxInFlight);
         Registered = time.GetUtcNow();
         foreach (var (key, value) in info.Properties)
@@ -84,10 +86,10 @@ internal sealed class EngineSession
     }
 
     /// <summary>Queues work for this engine; the task completes with the engine's result.</summary>
-    public Task<EngineResult> Enqueue(Func<long, Work> make, IReadOnlyList<DataChunk>? chunks = null)
+    public Task<EngineResult> Enqueue(Func<long, Work> make, RelayedBlobs? blobs = null)
     {
         var id = Interlocked.Increment(ref nextWorkId);
-        var item = new QueuedWork(make(id), chunks is null ? [] : [.. chunks.Select(c => DataChunks.Readdress(c, id))]);
+        var item = new QueuedWork(make(id), blobs ?? RelayedBlobs.None);
         Interlocked.Increment(ref queued);
         if (!queue.Writer.TryWrite(item))
         {
@@ -115,14 +117,14 @@ internal sealed class EngineSession
     /// <summary>Sends a control message ahead of the queue.</summary>
     public void Send(ControllerMessage message) => outbox.Writer.TryWrite(message);
 
-    public void CompleteWork(WorkResult result, IReadOnlyList<DataChunk> chunks)
+    public void CompleteWork(WorkResult result, RelayedBlobs blobs)
     {
         if (inFlight.TryRemove(result.WorkId, out var item))
         {
             // The slot first: whoever waits for the result may queue more at once (it runs on this thread, see QueuedWork).
             Interlocked.Increment(ref completed);
             dispatchSlots.Release();
-            item.Complete(new EngineResult(result, chunks));
+            item.Complete(new EngineResult(result, blobs));
         }
     }
 
@@ -205,11 +207,7 @@ internal sealed class EngineSession
                     continue;
                 }
 
-                outbox.Writer.TryWrite(new ControllerMessage { Work = item.Work });
-                foreach (var chunk in item.Chunks)
-                {
-                    outbox.Writer.TryWrite(new ControllerMessage { Chunk = chunk });
-                }
+                Units.Relay(new ControllerMessage { Work = item.Work }, item.Blobs, post);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

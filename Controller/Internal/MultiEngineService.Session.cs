@@ -17,53 +17,23 @@ internal sealed partial class MultiEngineService
     {
         var outbox = Channel.CreateUnbounded<IReadOnlyList<SessionMessage>>(new UnboundedChannelOptions { SingleReader = true });
         var writer = WriteAllAsync(outbox.Reader, responses, context.CancellationToken);
-        var pending = new Dictionary<long, (EngineCall Call, ChunkBuffer Buffer, bool Refused)>();
         var capability = context.Items.TryGetValue(CallItems.Capability, out var item) ? item as CapabilityRecord : null;
         var held = new ByteBudget(budgets.MaxSessionBytes);
+        // A call is admitted when it arrives, before its data: a refused call's data is still read, so the stream stays
+        // in step, but it is dropped, not kept.
+        var calls = new UnitReader<SessionMessage, RelayedBlobs>(requests, head => Admit(head, capability, context, held, outbox.Writer), strict: true);
         var outstanding = new List<Task>();
         try
         {
-            while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            while (await calls.MoveNext(context.CancellationToken).ConfigureAwait(false))
             {
-                var message = requests.Current;
-                switch (message.KindCase)
-                {
-                    case SessionMessage.KindOneofCase.Call when message.Call.BlobLengths.Count == 0:
-                        if (Admit(message.Call, capability, context, outbox.Writer) && AdmitLaneBytes(message.Call, capability, context, outbox.Writer))
-                        {
-                            outstanding.Add(DispatchAsync(message.Call, [], capability, outbox.Writer));
-                        }
-
-                        break;
-                    case SessionMessage.KindOneofCase.Call:
-                        // A refused call's data is still read, so the stream stays in step, but it is dropped, not kept.
-                        var bytes = ChunkBuffer.Total(message.Call.BlobLengths);
-                        var admitted = Admit(message.Call, capability, context, outbox.Writer) && Reserve(message.Call, bytes, held, capability, context, outbox.Writer);
-                        pending[message.Call.CallId] = (message.Call, new ChunkBuffer(message.Call.BlobLengths, keep: admitted), !admitted);
-                        break;
-                    case SessionMessage.KindOneofCase.Chunk:
-                        if (!pending.TryGetValue(message.Chunk.CallId, out var entry))
-                        {
-                            throw new RpcException(new Status(StatusCode.InvalidArgument, $"a data chunk for call {message.Chunk.CallId}, which announced no data"));
-                        }
-
-                        if (entry.Buffer.Add(message.Chunk))
-                        {
-                            pending.Remove(message.Chunk.CallId);
-                            if (!entry.Refused)
-                            {
-                                // Held until every target engine was sent them.
-                                var reserved = entry.Buffer.TotalBytes;
-                                outstanding.Add(DispatchAsync(entry.Call, entry.Buffer.Chunks, capability, outbox.Writer)
-                                    .ContinueWith(_ => Release(held, reserved), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
-                            }
-                        }
-
-                        break;
-                    default:
-                        throw new RpcException(new Status(StatusCode.InvalidArgument, $"a client may not send {message.KindCase} on its session"));
-                }
-
+                var call = calls.Current.Call;
+                var blobs = calls.Blobs!;
+                var dispatched = DispatchAsync(call, blobs, capability, outbox.Writer);
+                // Held until every target engine was sent them.
+                outstanding.Add(blobs == RelayedBlobs.None
+                    ? dispatched
+                    : dispatched.ContinueWith(_ => Release(held, blobs.TotalBytes), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
                 outstanding.RemoveAll(t => t.IsCompleted);
             }
 
@@ -72,17 +42,36 @@ internal sealed partial class MultiEngineService
         }
         finally
         {
-            foreach (var (_, buffer, refused) in pending.Values)
+            foreach (var (_, blobs) in calls.Unfinished)
             {
-                if (!refused)
-                {
-                    Release(held, buffer.TotalBytes);
-                }
+                Release(held, blobs.TotalBytes);
             }
 
             outbox.Writer.TryComplete();
             await writer.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Admits a call when it arrives: what to keep of its data, or null when it is refused (the refusal is sent and
+    /// audited here).
+    /// </summary>
+    /// <exception cref="RpcException">INVALID_ARGUMENT when the client sent something other than a call.</exception>
+    private RelayedBlobs? Admit(SessionMessage head, CapabilityRecord? capability, CallContext context, ByteBudget held, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    {
+        if (head.KindCase != SessionMessage.KindOneofCase.Call)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"a client may not send {head.KindCase} on its session"));
+        }
+
+        var call = head.Call;
+        if (call.BlobLengths.Count == 0)
+        {
+            return Admit(call, capability, context, outbox) && AdmitLaneBytes(call, capability, context, outbox) ? RelayedBlobs.None : null;
+        }
+
+        var blobs = new RelayedBlobs(call.BlobLengths);
+        return Admit(call, capability, context, outbox) && Reserve(call, blobs.TotalBytes, held, capability, context, outbox) ? blobs : null;
     }
 
     /// <summary>
@@ -166,7 +155,7 @@ internal sealed partial class MultiEngineService
         _ => "an empty request",
     };
 
-    private async Task DispatchAsync(EngineCall call, IReadOnlyList<DataChunk> chunks, CapabilityRecord? capability, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private async Task DispatchAsync(EngineCall call, RelayedBlobs blobs, CapabilityRecord? capability, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
     {
         var submitted = UnixMicroseconds.Now();
         IReadOnlyList<EngineSession> sessions;
@@ -186,10 +175,10 @@ internal sealed partial class MultiEngineService
             return;
         }
 
-        await Task.WhenAll(sessions.Select(session => RunOnAsync(session, call, chunks, capability, sessions.Count, submitted, outbox))).ConfigureAwait(false);
+        await Task.WhenAll(sessions.Select(session => RunOnAsync(session, call, blobs, capability, sessions.Count, submitted, outbox))).ConfigureAwait(false);
     }
 
-    private async Task RunOnAsync(EngineSession session, EngineCall call, IReadOnlyList<DataChunk> chunks, CapabilityRecord? capability, int expected, long submitted, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private async Task RunOnAsync(EngineSession session, EngineCall call, RelayedBlobs blobs, CapabilityRecord? capability, int expected, long submitted, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
     {
         EngineResult result;
         try
@@ -205,10 +194,9 @@ internal sealed partial class MultiEngineService
             {
                 WorkId = id,
                 Request = call.Request,
-                BlobLengths = { call.BlobLengths },
                 LaneId = lane,
                 LaneTransfer = lane.IsEmpty ? 0 : call.CallId,
-            }, chunks).ConfigureAwait(false);
+            }, blobs).ConfigureAwait(false);
         }
         catch (RpcException e)
         {
@@ -233,25 +221,21 @@ internal sealed partial class MultiEngineService
             WorkResult.KindOneofCase.Error => new EngineReply { Error = work.Error },
             _ => new EngineReply { Error = new RemoteError { EngineId = session.Id, Type = "ProtocolError", Message = $"the engine answered with {work.KindCase}" } },
         };
-        var unit = new List<SessionMessage>(1 + result.Chunks.Count)
-        {
-            new()
+        outbox.TryWrite(Units.Relay(
+            new SessionMessage
             {
                 Result = new CallResult
                 {
                     CallId = call.CallId,
                     EngineId = session.Id,
                     Reply = reply,
-                    BlobLengths = { work.BlobLengths },
                     SubmittedUnixUs = submitted,
                     StartedUnixUs = work.StartedUnixUs,
                     CompletedUnixUs = work.CompletedUnixUs,
                     Expected = expected,
                 },
             },
-        };
-        unit.AddRange(result.Chunks.Select(c => new SessionMessage { Chunk = DataChunks.Readdress(c, call.CallId) }));
-        outbox.TryWrite(unit);
+            result.Blobs));
     }
 
     private static SessionMessage Failure(EngineCall call, int engineId, string failure, int expected, long submitted) => new()

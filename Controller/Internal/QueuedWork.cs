@@ -1,22 +1,23 @@
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 
 namespace CapCluster.Controller.Internal;
 
-/// <summary>An engine's answer to one work item, with the chunks of its blobs.</summary>
-internal sealed record EngineResult(WorkResult Result, IReadOnlyList<DataChunk> Chunks);
+/// <summary>An engine's answer to one work item, with its blobs.</summary>
+internal sealed record EngineResult(WorkResult Result, RelayedBlobs Blobs);
 
 /// <summary>
-/// One item in an engine's FIFO queue (with the chunks of its blobs) and the caller waiting for its result.
+/// One item in an engine's FIFO queue (with its blobs) and the caller waiting for its result.
 /// Whoever waits for the result runs on the thread that read it from the engine's stream (no thread hop on a
 /// small task's way back), until its first wait: what waits here must not block.
 /// </summary>
-internal sealed class QueuedWork(Work work, IReadOnlyList<DataChunk> chunks)
+internal sealed class QueuedWork(Work work, RelayedBlobs blobs)
 {
     private readonly TaskCompletionSource<EngineResult> completion = new();
 
     public Work Work { get; } = work;
 
-    public IReadOnlyList<DataChunk> Chunks { get; } = chunks;
+    public RelayedBlobs Blobs { get; } = blobs;
 
     public Task<EngineResult> Result => completion.Task;
 

@@ -8,12 +8,15 @@ namespace CapCluster.Protocol.Data;
 /// blobs allocated up front, so that the chunks that follow are copied once, into the arrays
 /// the receiver keeps. Blobs are numbered across the values in order.
 /// </summary>
-public sealed class ReceivedValues
+public sealed class ReceivedValues : IBlobSink
 {
     private readonly List<(NamedValue Named, Value Tree, BlobTargets Targets)> values = [];
     private readonly List<Memory<byte>> targets;
     private readonly BlobAssembler? assembler;
     private bool filled;
+
+    /// <summary>No values: complete as it is.</summary>
+    public static ReceivedValues None { get; } = new([], []);
 
     /// <summary>
     /// Prepares to receive <paramref name="named"/>, whose blobs have the announced lengths: no more is allocated than
@@ -25,7 +28,7 @@ public sealed class ReceivedValues
     /// </exception>
     public ReceivedValues(IEnumerable<NamedValue> named, IReadOnlyList<long> blobLengths, long maxBytes = long.MaxValue)
     {
-        var announced = ChunkBuffer.Total(blobLengths);
+        var announced = RelayedBlobs.Total(blobLengths);
         if (announced > maxBytes)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"the values announce {announced} blob bytes, more than the {maxBytes} admitted for them"));

@@ -12,7 +12,7 @@ public sealed class AnnouncedLengthTests
     [InlineData(long.MinValue)]
     public void NegativeBlobLengths_AreRefused_ByTheRelayAndByTheReceiver(long length)
     {
-        var relay = Assert.Throws<RpcException>(() => new ChunkBuffer([10, length]));
+        var relay = Assert.Throws<RpcException>(() => new RelayedBlobs([10, length]));
         var receiver = Assert.Throws<RpcException>(() => new ReceivedValues([], [length]));
 
         Assert.Equal(StatusCode.InvalidArgument, relay.StatusCode);
@@ -23,7 +23,7 @@ public sealed class AnnouncedLengthTests
     [Fact]
     public void LengthsThatOverflowWhenAdded_AreRefused()
     {
-        var e = Assert.Throws<RpcException>(() => new ChunkBuffer([long.MaxValue, 1]));
+        var e = Assert.Throws<RpcException>(() => new RelayedBlobs([long.MaxValue, 1]));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
     }
 
@@ -56,13 +56,13 @@ public sealed class AnnouncedLengthTests
     [Fact]
     public void ARelayKeepsNoMoreThanAnnounced_AndARefusedCallsChunksNotAtAll()
     {
-        var kept = new ChunkBuffer([100]);
+        var kept = new RelayedBlobs([100]);
         Assert.False(kept.Add(Chunk(0, 60)));
         Assert.Throws<RpcException>(() => kept.Add(Chunk(0, 60)));
         Assert.True(kept.Add(Chunk(60, 40)));
         Assert.Equal(100, kept.Chunks.Sum(c => c.Data.Length));
 
-        var dropped = new ChunkBuffer([100], keep: false);
+        var dropped = new RelayedBlobs([100], keep: false);
         Assert.True(dropped.Add(Chunk(0, 100)));
         Assert.Empty(dropped.Chunks);
     }

@@ -3,19 +3,22 @@ using CapCluster.Protocol.V1;
 namespace CapCluster.Protocol.Data;
 
 /// <summary>
-/// Keeps a call's chunks as they arrived, for a relay (the controller) that forwards them
-/// without looking inside: the chunk messages are kept, their bytes are not copied. A buffer for a
-/// refused call only counts them, so that the stream stays in step, and keeps nothing.
+/// A unit's blobs as a relay (the controller) receives them, to forward without looking inside: the chunks are
+/// kept as they arrived, their bytes not copied, and <see cref="Units.Relay{TMessage}(TMessage, RelayedBlobs)"/> sends them on. One for a
+/// dropped unit only counts them, so that the stream stays in step, and keeps nothing.
 /// </summary>
-public sealed class ChunkBuffer
+public sealed class RelayedBlobs : IBlobSink
 {
+    /// <summary>No blobs: what a unit that announces none relays.</summary>
+    public static RelayedBlobs None { get; } = new([]);
+
     private readonly IReadOnlyList<long> announced;
     private readonly List<DataChunk>? chunks;
     private long remaining;
 
-    /// <summary>A buffer for chunks of the <paramref name="announced"/> blob lengths; with <paramref name="keep"/> false, they are checked and dropped.</summary>
+    /// <summary>Blobs of the <paramref name="announced"/> lengths; with <paramref name="keep"/> false, their chunks are checked and dropped.</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT when a length is negative or they overflow.</exception>
-    public ChunkBuffer(IReadOnlyList<long> announced, bool keep = true)
+    public RelayedBlobs(IReadOnlyList<long> announced, bool keep = true)
     {
         this.announced = announced;
         TotalBytes = Total(announced);
@@ -24,7 +27,10 @@ public sealed class ChunkBuffer
     }
 
     /// <summary>The chunks received so far, in arrival order (none when they are dropped).</summary>
-    public IReadOnlyList<DataChunk> Chunks => chunks ?? [];
+    internal IReadOnlyList<DataChunk> Chunks => chunks ?? [];
+
+    /// <summary>The blob lengths announced.</summary>
+    public IReadOnlyList<long> Announced => announced;
 
     /// <summary>True once every announced byte has arrived.</summary>
     public bool IsComplete => remaining == 0;
