@@ -195,14 +195,14 @@ public sealed class ControllerConnection : IDisposable
             name);
 
     /// <summary>
-    /// Opens the long-lived stream <paramref name="method"/> on a stream lane (granted by <paramref name="grant"/>), a
+    /// Opens the long-lived stream <paramref name="stream"/> on a stream lane (granted by its <c>OpenStream</c>), a
     /// connection of its own to the controller's data port that skips HTTP/2; when no lane can be had (an older
     /// controller, a data port out of reach) the same stream opens over HTTP/2, whose errors then say what is wrong.
     /// With <see cref="Reconnect"/> on, a controller out of reach is waited for, and when it stays out of reach this
     /// throws <see cref="ControllerUnreachableException"/>.
     /// </summary>
     public async Task<AsyncDuplexStreamingCall<TRequest, TResponse>> OpenStreamAsync<TRequest, TResponse>(
-        Method<OpenStreamRequest, OpenStreamReply> grant, Method<TRequest, TResponse> method, CancellationToken cancellationToken)
+        StreamMethod<TRequest, TResponse> stream, CancellationToken cancellationToken)
         where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
         where TResponse : class, Google.Protobuf.IMessage<TResponse>, new()
     {
@@ -210,14 +210,14 @@ public sealed class ControllerConnection : IDisposable
         {
             // The grant waits for a controller that is out of reach, as Reconnect says; having waited in vain it fails.
             // A grant not taken up expires, so asking again after a broken connection does no harm.
-            var granted = await CallAsync(grant, new OpenStreamRequest(), cancellationToken, idempotent: true).ConfigureAwait(false);
-            return await Channel.DuplexStreamingOnLaneAsync(method, DataPort(granted.DataPort), granted.LaneId.ToByteArray(), cancellationToken).ConfigureAwait(false);
+            var granted = await CallAsync(stream.Grant, new OpenStreamRequest(), cancellationToken, idempotent: true).ConfigureAwait(false);
+            return await Channel.DuplexStreamingOnLaneAsync(stream.Method, DataPort(granted.DataPort), granted.LaneId.ToByteArray(), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when ((e is CapClusterException or LaneException or OperationCanceledException)
             && !(e is ControllerUnreachableException && Reconnect.Timeout > TimeSpan.Zero && !cancellationToken.IsCancellationRequested))
         {
             // Cancelled, the HTTP/2 call fails at once, as a cancelled stream always has.
-            return Channel.DuplexStreaming(method, new CallOptions(cancellationToken: cancellationToken));
+            return Channel.DuplexStreaming(stream.Method, new CallOptions(cancellationToken: cancellationToken));
         }
     }
 

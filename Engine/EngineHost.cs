@@ -108,7 +108,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
     private async Task<bool> RunSessionAsync(CancellationToken cancellationToken)
     {
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var call = await connection.OpenStreamAsync(CapClusterMethods.EngineOpenStream, CapClusterMethods.EngineConnect, session.Token).ConfigureAwait(false);
+        using var call = await connection.OpenStreamAsync(CapClusterMethods.EngineLink, session.Token).ConfigureAwait(false);
         var writer = new SerializedWriter(call.RequestStream);
         await writer.WriteAsync(new EngineMessage { Register = Registration() }, session.Token).ConfigureAwait(false);
         if (!await call.ResponseStream.MoveNext(session.Token).ConfigureAwait(false)

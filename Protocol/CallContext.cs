@@ -13,8 +13,9 @@ namespace CapCluster.Protocol;
 /// </summary>
 public sealed partial class CallContext
 {
-    private readonly HttpContext _http;
-    private readonly ServerRuntime _runtime;
+    private readonly HttpContext? _http;
+    private readonly ServerRuntime? _runtime;
+    private readonly StreamLaneEnd? _lane;
     private readonly CancellationTokenSource _callCts;
     private CancellationTokenRegistration? _binding;
     private Dictionary<object, object?>? _items;
@@ -49,6 +50,22 @@ public sealed partial class CallContext
         }
 
         _callCts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, runtime.Stopping);
+    }
+
+    private CallContext(CallContext granting, string method, StreamLaneEnd lane)
+    {
+        _lane = lane;
+        Method = method;
+        var slash = method.LastIndexOf('/');
+        ServiceName = slash > 0 ? method[1..slash] : string.Empty;
+        MethodName = slash >= 0 ? method[(slash + 1)..] : method;
+        LocalPort = granting.LocalPort;
+        ConnectionId = lane.ConnectionId;
+        ClientCertificate = granting.ClientCertificate;
+        RemoteEndPoint = granting.RemoteEndPoint;
+        Peer = granting.Peer;
+        _items = granting._items is null ? null : new Dictionary<object, object?>(granting._items);
+        _callCts = CancellationTokenSource.CreateLinkedTokenSource(lane.Ended);
     }
 
     /// <summary>The method path, e.g. <c>/capcluster.v1.MultiEngine/GetIds</c>.</summary>
@@ -87,18 +104,31 @@ public sealed partial class CallContext
     /// <summary>Per-call state, e.g. what the authorizer learned about the caller.</summary>
     public IDictionary<object, object?> Items => _items ??= [];
 
-    internal bool ServerStopping => _runtime.Stopping.IsCancellationRequested;
+    internal bool ServerStopping => _runtime?.Stopping.IsCancellationRequested ?? false;
 
     /// <summary>True once <see cref="AbortConnection"/> has been called for this call.</summary>
     public bool ConnectionAbortRequested { get; private set; }
 
-    /// <summary>Returns the value of a request header (comma-joined when repeated), or null. Only valid while the call runs.</summary>
+    /// <summary>
+    /// Returns the value of a request header (comma-joined when repeated), or null. Only valid while the call runs. A
+    /// stream on a stream lane has no headers: the gated call that granted it had them.
+    /// </summary>
     /// <param name="name">The header name, case-insensitive.</param>
     public string? GetRequestHeader(string name) =>
-        _http.Request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
+        _http is not null && _http.Request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
 
     /// <summary>Whether the underlying connection is still open (valid after the call ended, unlike the call's own state).</summary>
-    public bool ConnectionOpen => _runtime.Connections.IsOpen(ConnectionId);
+    public bool ConnectionOpen => _lane?.IsOpen() ?? _runtime!.Connections.IsOpen(ConnectionId);
+
+    /// <summary>
+    /// The context of a stream that this call granted and that travels on a stream lane (its own TLS connection, beside
+    /// HTTP/2), for the handler that serves it as it would serve the same stream on HTTP/2: the certificate, peer,
+    /// port and items (what the authorizer learned) of this call, the lane's own end and connection. Call it once the
+    /// lane is joined: this call has ended by then, and only what it captured is used.
+    /// </summary>
+    /// <param name="method">The stream's method path.</param>
+    /// <param name="lane">The lane the stream travels on.</param>
+    public CallContext ForStreamLane(string method, StreamLaneEnd lane) => new(this, method, lane);
 
     /// <summary>
     /// Closes the whole underlying TCP/TLS connection at once, e.g. for a revoked credential:
@@ -107,10 +137,16 @@ public sealed partial class CallContext
     public void AbortConnection()
     {
         ConnectionAbortRequested = true;
-        GrpcLog.AbortingConnection(_runtime.Logger, ConnectionId, Peer);
+        if (_lane is not null)
+        {
+            _lane.Abort();
+            return;
+        }
+
+        GrpcLog.AbortingConnection(_runtime!.Logger, ConnectionId, Peer);
         if (!_runtime.Connections.Abort(ConnectionId))
         {
-            _http.Abort();
+            _http!.Abort();
         }
     }
 

@@ -26,6 +26,9 @@ public static class CapClusterMethods
     public static readonly Method<OpenStreamRequest, OpenStreamReply> EngineOpenStream =
         ProtoMethods.Create<OpenStreamRequest, OpenStreamReply>(MethodType.Unary, EngineLinkService, "OpenStream");
 
+    /// <summary>An engine's link, on HTTP/2 or on a stream lane.</summary>
+    public static readonly StreamMethod<EngineMessage, ControllerMessage> EngineLink = new(EngineConnect, EngineOpenStream);
+
     /// <summary>The ids of the registered engines.</summary>
     public static readonly Method<GetIdsRequest, GetIdsReply> GetIds =
         ProtoMethods.Create<GetIdsRequest, GetIdsReply>(MethodType.Unary, MultiEngineService, "GetIds");
@@ -69,6 +72,9 @@ public static class CapClusterMethods
     /// <summary>Grants a stream lane that carries a client's <see cref="Tasks"/> stream off HTTP/2.</summary>
     public static readonly Method<OpenStreamRequest, OpenStreamReply> TasksOpenStream =
         ProtoMethods.Create<OpenStreamRequest, OpenStreamReply>(MethodType.Unary, TaskFarmService, "OpenStream");
+
+    /// <summary>A client's task stream, on HTTP/2 or on a stream lane.</summary>
+    public static readonly StreamMethod<TaskClientMessage, TaskServerMessage> TaskStream = new(Tasks, TasksOpenStream);
 
     /// <summary>Task results by id, from any task client of this controller.</summary>
     public static readonly Method<GetResultsRequest, GetResultsReply> GetResults =

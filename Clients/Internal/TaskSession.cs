@@ -183,7 +183,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     /// </summary>
     private async Task<(Exception Error, bool Healthy)> RunStreamAsync(bool resync)
     {
-        using var call = await connection.OpenStreamAsync(CapClusterMethods.TasksOpenStream, CapClusterMethods.Tasks, lifetime.Token).ConfigureAwait(false);
+        using var call = await connection.OpenStreamAsync(CapClusterMethods.TaskStream, lifetime.Token).ConfigureAwait(false);
         var opened = connection.Time.GetTimestamp();
         var answered = new StrongBox<bool>();
         var reader = ReadAsync(call, Interlocked.Increment(ref generation), answered);

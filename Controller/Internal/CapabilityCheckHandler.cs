@@ -14,7 +14,7 @@ internal static class CapabilityCheckHandler
 
     private static Task<CheckReply> Handle(CheckRequest request, CallContext context)
     {
-        if (!context.Items.TryGetValue(CallItems.Capability, out var item) || item is not CapabilityRecord record)
+        if (CallItems.CapabilityOf(context) is not { } record)
         {
             throw new RpcException(new Status(StatusCode.Internal, "the call reached Check without an accepted capability"));
         }

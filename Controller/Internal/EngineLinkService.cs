@@ -16,15 +16,14 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
 
     public void Map(GrpcRouter router)
     {
-        router.MapDuplex(CapClusterMethods.EngineConnect, (requests, responses, context) => ConnectAsync(requests, responses, StreamCaller.Of(context)));
-        router.MapUnary(CapClusterMethods.EngineOpenStream, (_, context) => Task.FromResult(streams.Grant(context, CapClusterMethods.EngineConnect, ConnectAsync)));
+        streams.Map(router, CapClusterMethods.EngineLink, ConnectAsync);
         CapabilityCheckHandler.Map(router, CapClusterMethods.EngineCheck);
     }
 
-    private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, StreamCaller caller)
+    private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, CallContext caller)
     {
         var register = await ReadRegistrationAsync(requests, caller.CancellationToken).ConfigureAwait(false);
-        var session = registry.Register(register, caller.Peer, caller.CertificateSha256);
+        var session = registry.Register(register, caller.Peer, CallItems.CertificateSha256(caller));
         session.Send(new ControllerMessage
         {
             Registered = new EngineRegistered

@@ -14,15 +14,15 @@ internal sealed partial class MultiEngineService
 {
     private Task<OpenLaneReply> GrantLane(OpenLaneRequest request, CallContext context)
     {
-        var caller = StreamCaller.Of(context);
-        if (caller.Capability is not { } capability)
+        if (CallItems.CapabilityOf(context) is not { } capability)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "data lanes need a capability-checked connection"));
         }
 
         var engine = registry.Find(request.EngineId)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"engine {request.EngineId} is not registered with the controller"));
-        var grant = lanes.Grant(engine, capability, caller.Peer, caller.Fingerprint);
+        var certificateSha256 = CallItems.CertificateSha256(context);
+        var grant = lanes.Grant(engine, capability, context.Peer, Convert.ToHexStringLower(certificateSha256));
         var laneId = ByteString.CopyFrom(grant.Id);
         var port = dataPort();
         engine.Send(new ControllerMessage
@@ -31,7 +31,7 @@ internal sealed partial class MultiEngineService
             {
                 LaneId = laneId,
                 DataPort = port,
-                ClientCertificateSha256 = ByteString.CopyFrom(caller.CertificateSha256),
+                ClientCertificateSha256 = ByteString.CopyFrom(certificateSha256),
                 HandoffSocket = handoffSocket ?? "",
             },
         });

@@ -17,7 +17,7 @@ internal sealed partial class MultiEngineService
     {
         var outbox = Channel.CreateUnbounded<IReadOnlyList<SessionMessage>>(new UnboundedChannelOptions { SingleReader = true });
         var writer = WriteAllAsync(outbox.Reader, responses, context.CancellationToken);
-        var capability = context.Items.TryGetValue(CallItems.Capability, out var item) ? item as CapabilityRecord : null;
+        var capability = CallItems.CapabilityOf(context);
         var held = new ByteBudget(budgets.MaxSessionBytes);
         // A call is admitted when it arrives, before its data: a refused call's data is still read, so the stream stays
         // in step, but it is dropped, not kept.

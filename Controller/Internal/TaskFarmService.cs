@@ -20,8 +20,7 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
     public void Map(GrpcRouter router)
     {
         router.MapUnary(CapClusterMethods.QueueStatus, (_, context) => Task.FromResult(farm.Status(CallerOf(context))));
-        router.MapDuplex(CapClusterMethods.Tasks, (requests, responses, context) => TasksAsync(requests, responses, StreamCaller.Of(context)));
-        router.MapUnary(CapClusterMethods.TasksOpenStream, (_, context) => Task.FromResult(streams.Grant(context, CapClusterMethods.Tasks, TasksAsync)));
+        streams.Map(router, CapClusterMethods.TaskStream, TasksAsync);
         router.MapUnary(CapClusterMethods.GetResults, GetResultsAsync);
         router.MapUnary(CapClusterMethods.Abort, (request, context) =>
             GuardedAsync(context, async () => new AbortReply { Aborted = { await farm.AbortAsync(CallerOf(context), request.TaskIds).ConfigureAwait(false) } }));
@@ -31,12 +30,7 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
     }
 
     private static CapabilityRecord CallerOf(CallContext context) =>
-        context.Items.TryGetValue(CallItems.Capability, out var item) && item is CapabilityRecord record
-            ? record
-            : throw ControllerErrors.NotAllowed("the call carries no task capability", null);
-
-    private static CapabilityRecord CallerOf(StreamCaller caller) =>
-        caller.Capability ?? throw ControllerErrors.NotAllowed("the stream carries no task capability", null);
+        CallItems.CapabilityOf(context) ?? throw ControllerErrors.NotAllowed("the call carries no task capability", null);
 
     /// <summary>Runs <paramref name="call"/>; an id the caller may not use becomes NOT_FOUND, with an audit record saying whose it was.</summary>
     private async Task<T> GuardedAsync<T>(CallContext context, Func<Task<T>> call)
@@ -47,8 +41,7 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
         }
         catch (TaskNotHeldException e)
         {
-            var caller = StreamCaller.Of(context);
-            Refused(caller.Peer, caller.Fingerprint, CallerOf(context), context.MethodName, [e.AuditReason]);
+            Refused(context.Peer, CallItems.FingerprintOf(context), CallerOf(context), context.MethodName, [e.AuditReason]);
             throw new RpcException(new Status(StatusCode.NotFound, e.Message));
         }
     }
@@ -61,7 +54,7 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
         ControllerLog.CallRefused(logger, CapClusterMethods.TaskFarmService, method, peer, caller.Id, reason);
     }
 
-    private async Task TasksAsync(IAsyncStreamReader<TaskClientMessage> requests, IServerStreamWriter<TaskServerMessage> responses, StreamCaller caller)
+    private async Task TasksAsync(IAsyncStreamReader<TaskClientMessage> requests, IServerStreamWriter<TaskServerMessage> responses, CallContext caller)
     {
         var subscriber = new TaskSubscriber();
         var writeTurn = new SemaphoreSlim(1, 1);
@@ -86,7 +79,7 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
 
                 if (outcome.AuditedRefusals.Count > 0)
                 {
-                    Refused(caller.Peer, caller.Fingerprint, CallerOf(caller), "Tasks", outcome.AuditedRefusals);
+                    Refused(caller.Peer, CallItems.FingerprintOf(caller), CallerOf(caller), "Tasks", outcome.AuditedRefusals);
                 }
 
                 await writeTurn.WaitAsync(caller.CancellationToken).ConfigureAwait(false);

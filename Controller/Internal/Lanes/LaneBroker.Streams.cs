@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Security;
 
@@ -14,12 +15,12 @@ internal sealed partial class LaneBroker
 {
     private readonly Dictionary<string, StreamGrant> streamGrants = new(StringComparer.Ordinal);
 
-    public StreamGrant GrantStream(StreamCaller caller, string service, string method, Func<Socket, StreamGrant, Task> serve)
+    public StreamGrant GrantStream(CallContext caller, string service, string method, Func<Socket, StreamGrant, Task> serve)
     {
         var grant = new StreamGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), caller, service, method, time.GetUtcNow() + JoinTimeout, serve);
         lock (sync)
         {
-            RefuseOverBudget(caller.Capability, caller.Peer, caller.Fingerprint, service, "OpenStream");
+            RefuseOverBudget(grant.Capability, grant.Peer, grant.Fingerprint, service, "OpenStream");
             streamGrants[grant.IdHex] = grant;
         }
 
@@ -44,10 +45,10 @@ internal sealed partial class LaneBroker
             return Task.CompletedTask;
         }
 
-        if (grant.Caller.Capability is { } capability && gate.WhyNotLive(capability.Id) is { } dead)
+        if (grant.Capability is { } capability && gate.WhyNotLive(capability.Id) is { } dead)
         {
             // Revoked or expired between the grant and the join: the grant went with it.
-            Refuse(socket, new AuditRecord(time.GetUtcNow(), peer, grant.Caller.Fingerprint, capability.Id, capability.Label, grant.Service, "Stream", AuditRecord.Refused,
+            Refuse(socket, new AuditRecord(time.GetUtcNow(), peer, grant.Fingerprint, capability.Id, capability.Label, grant.Service, "Stream", AuditRecord.Refused,
                 $"{dead}; the stream lane for {grant.Method} was granted to it"));
             return Task.CompletedTask;
         }

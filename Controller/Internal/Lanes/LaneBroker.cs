@@ -47,7 +47,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, in
     private void RefuseOverBudget(CapabilityRecord? capability, string peer, string? fingerprint, string service, string method)
     {
         var total = grants.Count + streamGrants.Count;
-        var held = capability is null ? 0 : grants.Values.Count(g => g.Capability.Id == capability.Id) + streamGrants.Values.Count(g => g.Caller.Capability?.Id == capability.Id);
+        var held = capability is null ? 0 : grants.Values.Count(g => g.Capability.Id == capability.Id) + streamGrants.Values.Count(g => g.Capability?.Id == capability.Id);
         var reason = total >= maxTotal ? $"{maxTotal} lanes are granted or open on this controller, the most allowed (--max-lanes)"
             : held >= maxPerCapability ? $"capability {capability!.Id} holds {maxPerCapability} lanes granted or open, the most allowed (--max-lanes-per-capability); dispose clients it no longer needs"
             : null;

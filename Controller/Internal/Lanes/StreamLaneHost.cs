@@ -29,15 +29,27 @@ internal sealed class StreamLaneHost(
 {
     private const string HandlerError = "the controller failed to process the stream (see its log)";
 
-    /// <summary>Grants the caller of <paramref name="context"/> a stream lane for <paramref name="method"/>, served by <paramref name="handler"/>.</summary>
-    public OpenStreamReply Grant<TReq, TResp>(
-        CallContext context,
-        Method<TReq, TResp> method,
-        Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, StreamCaller, Task> handler)
+    /// <summary>
+    /// Serves <paramref name="stream"/> with <paramref name="handler"/>, whichever way the caller opens it: the stream on
+    /// HTTP/2, and its grant, whose lane then carries the same stream to the same handler. One registration, so no
+    /// service names a lane.
+    /// </summary>
+    public void Map<TReq, TResp>(GrpcRouter router, StreamMethod<TReq, TResp> stream, Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, CallContext, Task> handler)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp>, new()
     {
-        var grant = broker.GrantStream(StreamCaller.Of(context), method.ServiceName, method.Name, (socket, g) => ServeAsync(socket, g, method, handler));
+        router.MapDuplex(stream.Method, handler);
+        router.MapUnary(stream.Grant, (_, context) => Task.FromResult(Grant(context, stream.Method, handler)));
+    }
+
+    private OpenStreamReply Grant<TReq, TResp>(
+        CallContext context,
+        Method<TReq, TResp> method,
+        Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, CallContext, Task> handler)
+        where TReq : class, IMessage<TReq>, new()
+        where TResp : class, IMessage<TResp>, new()
+    {
+        var grant = broker.GrantStream(context, method.ServiceName, method.Name, (socket, g) => ServeAsync(socket, g, method, handler));
         return new OpenStreamReply { LaneId = ByteString.CopyFrom(grant.Id), DataPort = dataPort() };
     }
 
@@ -45,20 +57,19 @@ internal sealed class StreamLaneHost(
         Socket socket,
         StreamGrant grant,
         Method<TReq, TResp> method,
-        Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, StreamCaller, Task> handler)
+        Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, CallContext, Task> handler)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp>, new()
     {
-        var caller = grant.Caller;
         StreamLane<TResp, TReq> lane;
         try
         {
-            lane = StreamLanes.Accept(method, socket, serverCertificate, LaneOptions.PinnedTo(caller.CertificateSha256), maxMessageSize, grant.Describe());
+            lane = StreamLanes.Accept(method, socket, serverCertificate, LaneOptions.PinnedTo(grant.CertificateSha256), maxMessageSize, grant.Describe());
         }
         catch (LaneException e)
         {
             Audit(grant, AuditRecord.Refused, e.Message);
-            ControllerLog.LaneRefused(logger, caller.Peer, e.Message);
+            ControllerLog.LaneRefused(logger, grant.Peer, e.Message);
             return;
         }
 
@@ -74,17 +85,18 @@ internal sealed class StreamLaneHost(
             return;
         }
 
-        ControllerLog.StreamLaneOpened(logger, grant.IdHex[..8], method.FullName, caller.Peer);
-        if (caller.Capability is { } capability)
+        ControllerLog.StreamLaneOpened(logger, grant.IdHex[..8], method.FullName, grant.Peer);
+        Func<bool> isOpen = () => !lane.Closed.IsCancellationRequested;
+        if (grant.Capability is { } capability)
         {
-            gate.Track(capability.Id, "stream:" + grant.IdHex, new LiveConnection(
-                caller.Peer, grant.Service, grant.Method, caller.Fingerprint, () => !lane.Closed.IsCancellationRequested, lane.Abort));
+            gate.Track(capability.Id, "stream:" + grant.IdHex, new LiveConnection(grant.Peer, grant.Service, grant.Method, grant.Fingerprint, isOpen, lane.Abort));
         }
 
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(lane.Closed, stopping);
         try
         {
-            await handler(lane, lane, caller with { CancellationToken = ending.Token }).ConfigureAwait(false);
+            var context = grant.GrantedBy.ForStreamLane(method.FullName, new StreamLaneEnd("stream:" + grant.IdHex, ending.Token, isOpen, lane.Abort));
+            await handler(lane, lane, context).ConfigureAwait(false);
             lane.Finish(Status.DefaultSuccess);
         }
         catch (RpcException e)
@@ -106,8 +118,7 @@ internal sealed class StreamLaneHost(
 
     private void Audit(StreamGrant grant, string outcome, string reason)
     {
-        var caller = grant.Caller;
-        audit.Append(new AuditRecord(time.GetUtcNow(), caller.Peer, caller.Fingerprint, caller.Capability?.Id, caller.Capability?.Label,
+        audit.Append(new AuditRecord(time.GetUtcNow(), grant.Peer, grant.Fingerprint, grant.Capability?.Id, grant.Capability?.Label,
             grant.Service, "Stream", outcome, reason));
     }
 }
