@@ -23,35 +23,35 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
     private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, CallContext caller)
     {
         var register = await ReadRegistrationAsync(requests, caller.CancellationToken).ConfigureAwait(false);
-        var session = registry.Register(register, caller.Peer, CallItems.CertificateSha256(caller));
-        session.Send(new ControllerMessage
+        var engine = registry.Register(register, caller.Peer, CallItems.CertificateSha256(caller));
+        engine.Send(new ControllerMessage
         {
             Registered = new EngineRegistered
             {
-                EngineId = session.Id,
+                EngineId = engine.Id,
                 HeartbeatPeriodMs = (int)options.HeartbeatPeriod.TotalMilliseconds,
             },
         });
 
         var reason = "its connection closed";
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(caller.CancellationToken, session.Ended);
-        var pump = session.PumpAsync(responses, caller.CancellationToken);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(caller.CancellationToken, engine.Ended);
+        var pump = engine.PumpAsync(responses, caller.CancellationToken);
         try
         {
             // Every message the engine sends, a chunk of a long result too, shows it alive.
             var results = new UnitReader<EngineMessage, RelayedBlobs>(
-                requests, head => head.Result.BlobLengths.Count == 0 ? RelayedBlobs.None : new RelayedBlobs(head.Result.BlobLengths), strict: false, seen: _ => session.Heartbeat());
+                requests, head => head.Result.BlobLengths.Count == 0 ? RelayedBlobs.None : new RelayedBlobs(head.Result.BlobLengths), strict: false, seen: _ => engine.Heartbeat());
             while (await results.MoveNext(reading.Token).ConfigureAwait(false))
             {
                 if (results.Current.KindCase == EngineMessage.KindOneofCase.Result)
                 {
-                    session.CompleteWork(results.Current.Result, results.Blobs!);
+                    engine.CompleteWork(results.Current.Result, results.Blobs!);
                 }
             }
         }
         catch (OperationCanceledException) when (reading.IsCancellationRequested)
         {
-            reason = session.Ended.IsCancellationRequested ? "it was stopped" : "the controller is stopping";
+            reason = engine.Ended.IsCancellationRequested ? "it was stopped" : "the controller is stopping";
         }
         catch (Exception e) when (e is RpcException or IOException)
         {
@@ -60,7 +60,7 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         }
         finally
         {
-            registry.Unregister(session, reason);
+            registry.Unregister(engine, reason);
             await pump.ConfigureAwait(false);
         }
     }

@@ -11,14 +11,14 @@ namespace CapCluster.Controller.Internal;
 internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
 {
     private readonly Lock sync = new();
-    private readonly SortedDictionary<int, EngineSession> engines = [];
+    private readonly SortedDictionary<int, RegisteredEngine> engines = [];
     private int nextId;
 
     public event Action? Changed;
 
-    public EngineSession Register(RegisterEngine info, string peer, byte[] certificateSha256)
+    public RegisteredEngine Register(RegisterEngine info, string peer, byte[] certificateSha256)
     {
-        EngineSession session;
+        RegisteredEngine engine;
         lock (sync)
         {
             var id = info.HasPreviousId && info.PreviousId >= 0 && !engines.ContainsKey(info.PreviousId)
@@ -30,32 +30,32 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
             }
 
             nextId = Math.Max(nextId, id + 1);
-            session = new EngineSession(id, info, peer, time) { CertificateSha256 = certificateSha256 };
-            engines.Add(id, session);
+            engine = new RegisteredEngine(id, info, peer, time) { CertificateSha256 = certificateSha256 };
+            engines.Add(id, engine);
         }
 
-        ControllerLog.EngineRegistered(logger, session.Id, peer, info.Host, info.Pid);
+        ControllerLog.EngineRegistered(logger, engine.Id, peer, info.Host, info.Pid);
         Changed?.Invoke();
-        return session;
+        return engine;
     }
 
-    public void Unregister(EngineSession session, string reason)
+    public void Unregister(RegisteredEngine engine, string reason)
     {
         bool removed;
         lock (sync)
         {
-            removed = engines.TryGetValue(session.Id, out var current) && ReferenceEquals(current, session) && engines.Remove(session.Id);
+            removed = engines.TryGetValue(engine.Id, out var current) && ReferenceEquals(current, engine) && engines.Remove(engine.Id);
         }
 
-        session.End(reason);
+        engine.End(reason);
         if (removed)
         {
-            ControllerLog.EngineUnregistered(logger, session.Id, reason);
+            ControllerLog.EngineUnregistered(logger, engine.Id, reason);
             Changed?.Invoke();
         }
     }
 
-    public IReadOnlyList<EngineSession> Snapshot()
+    public IReadOnlyList<RegisteredEngine> Snapshot()
     {
         lock (sync)
         {
@@ -71,7 +71,7 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
         }
     }
 
-    public EngineSession? Find(int id)
+    public RegisteredEngine? Find(int id)
     {
         lock (sync)
         {

@@ -44,7 +44,7 @@ internal sealed partial class MultiEngineService
     }
 
     /// <summary>The lane a call names for <paramref name="engine"/>, after checking it was granted to this capability towards that engine; empty when none.</summary>
-    private ByteString LaneFor(EngineCall call, EngineSession engine, CapabilityRecord? capability)
+    private ByteString LaneFor(EngineCall call, RegisteredEngine engine, CapabilityRecord? capability)
     {
         if (!call.Lanes.TryGetValue(engine.Id, out var lane))
         {

@@ -158,10 +158,10 @@ internal sealed partial class MultiEngineService
     private async Task DispatchAsync(EngineCall call, RelayedBlobs blobs, CapabilityRecord? capability, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
     {
         var submitted = UnixMicroseconds.Now();
-        IReadOnlyList<EngineSession> sessions;
+        IReadOnlyList<RegisteredEngine> engines;
         try
         {
-            sessions = TargetResolver.Resolve(registry, call.Targets);
+            engines = TargetResolver.Resolve(registry, call.Targets);
         }
         catch (RpcException e)
         {
@@ -169,28 +169,28 @@ internal sealed partial class MultiEngineService
             return;
         }
 
-        if (sessions.Count == 0)
+        if (engines.Count == 0)
         {
             outbox.TryWrite([Failure(call, -1, "no engines are registered with the controller", 1, submitted)]);
             return;
         }
 
-        await Task.WhenAll(sessions.Select(session => RunOnAsync(session, call, blobs, capability, sessions.Count, submitted, outbox))).ConfigureAwait(false);
+        await Task.WhenAll(engines.Select(engine => RunOnAsync(engine, call, blobs, capability, engines.Count, submitted, outbox))).ConfigureAwait(false);
     }
 
-    private async Task RunOnAsync(EngineSession session, EngineCall call, RelayedBlobs blobs, CapabilityRecord? capability, int expected, long submitted, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private async Task RunOnAsync(RegisteredEngine engine, EngineCall call, RelayedBlobs blobs, CapabilityRecord? capability, int expected, long submitted, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
     {
         EngineResult result;
         try
         {
-            var lane = LaneFor(call, session, capability);
+            var lane = LaneFor(call, engine, capability);
             if (!lane.IsEmpty && call.Request?.KindCase == EngineRequest.KindOneofCase.Push)
             {
                 // Ahead of the queue: the engine reads this transfer off the lane, and no other, of no more bytes.
-                session.Send(new ControllerMessage { Expect = new ExpectTransfer { LaneId = lane, Transfer = call.CallId, MaxBytes = call.LaneBytes } });
+                engine.Send(new ControllerMessage { Expect = new ExpectTransfer { LaneId = lane, Transfer = call.CallId, MaxBytes = call.LaneBytes } });
             }
 
-            result = await session.Enqueue(id => new Work
+            result = await engine.Enqueue(id => new Work
             {
                 WorkId = id,
                 Request = call.Request,
@@ -200,7 +200,7 @@ internal sealed partial class MultiEngineService
         }
         catch (RpcException e)
         {
-            outbox.TryWrite([Failure(call, session.Id, e.Status.Detail, expected, submitted)]);
+            outbox.TryWrite([Failure(call, engine.Id, e.Status.Detail, expected, submitted)]);
             return;
         }
 
@@ -208,10 +208,10 @@ internal sealed partial class MultiEngineService
         if (work.Reply?.KindCase == EngineReply.KindOneofCase.Properties)
         {
             // Task requirements match against these.
-            session.Properties.Clear();
+            engine.Properties.Clear();
             foreach (var (key, value) in work.Reply.Properties.Values)
             {
-                session.Properties[key] = value;
+                engine.Properties[key] = value;
             }
         }
 
@@ -219,7 +219,7 @@ internal sealed partial class MultiEngineService
         {
             WorkResult.KindOneofCase.Reply => work.Reply,
             WorkResult.KindOneofCase.Error => new EngineReply { Error = work.Error },
-            _ => new EngineReply { Error = new RemoteError { EngineId = session.Id, Type = "ProtocolError", Message = $"the engine answered with {work.KindCase}" } },
+            _ => new EngineReply { Error = new RemoteError { EngineId = engine.Id, Type = "ProtocolError", Message = $"the engine answered with {work.KindCase}" } },
         };
         outbox.TryWrite(Units.Relay(
             new SessionMessage
@@ -227,7 +227,7 @@ internal sealed partial class MultiEngineService
                 Result = new CallResult
                 {
                     CallId = call.CallId,
-                    EngineId = session.Id,
+                    EngineId = engine.Id,
                     Reply = reply,
                     SubmittedUnixUs = submitted,
                     StartedUnixUs = work.StartedUnixUs,

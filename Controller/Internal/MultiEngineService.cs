@@ -75,8 +75,8 @@ internal sealed partial class MultiEngineService(
 
     private async Task<PingReply> PingAsync(PingRequest request, CallContext context)
     {
-        var sessions = TargetResolver.Resolve(registry, request.Targets);
-        var results = await Task.WhenAll(sessions.Select(s => s.Enqueue(id => new Work { WorkId = id, Ping = new Ping { Payload = request.Payload } })))
+        var engines = TargetResolver.Resolve(registry, request.Targets);
+        var results = await Task.WhenAll(engines.Select(s => s.Enqueue(id => new Work { WorkId = id, Ping = new Ping { Payload = request.Payload } })))
             .WaitAsync(context.CancellationToken).ConfigureAwait(false);
         var reply = new PingReply();
         foreach (var result in results.Select(r => r.Result))
@@ -94,22 +94,22 @@ internal sealed partial class MultiEngineService(
 
     private async Task<KillReply> KillAsync(KillRequest request, CallContext context)
     {
-        var sessions = TargetResolver.Resolve(registry, request.Targets);
-        foreach (var session in sessions)
+        var engines = TargetResolver.Resolve(registry, request.Targets);
+        foreach (var engine in engines)
         {
-            session.Send(new ControllerMessage { Stop = new StopEngine { Reason = $"killed by {context.Peer}" } });
+            engine.Send(new ControllerMessage { Stop = new StopEngine { Reason = $"killed by {context.Peer}" } });
         }
 
         try
         {
-            await Task.WhenAll(sessions.Select(s => WhenCancelled(s.Ended))).WaitAsync(StopWait, context.CancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(engines.Select(s => WhenCancelled(s.Ended))).WaitAsync(StopWait, context.CancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             // An engine busy in user code may not read its stream: drop it; its process ends when it next reads.
-            foreach (var session in sessions.Where(s => !s.Ended.IsCancellationRequested))
+            foreach (var engine in engines.Where(s => !s.Ended.IsCancellationRequested))
             {
-                registry.Unregister(session, $"it did not stop within {StopWait.TotalSeconds:0} s of being killed");
+                registry.Unregister(engine, $"it did not stop within {StopWait.TotalSeconds:0} s of being killed");
             }
         }
         if (request.Controller)
@@ -118,7 +118,7 @@ internal sealed partial class MultiEngineService(
             requestStop();
         }
 
-        return new KillReply { Killed = { sessions.Select(s => s.Id) } };
+        return new KillReply { Killed = { engines.Select(s => s.Id) } };
     }
 
     private static Task WhenCancelled(CancellationToken token)

@@ -28,7 +28,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, in
     private readonly Dictionary<string, LaneGrant> grants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ILaneRelay> joined = new(StringComparer.Ordinal);
 
-    public LaneGrant Grant(EngineSession engine, CapabilityRecord capability, string clientPeer, string? clientFingerprint)
+    public LaneGrant Grant(RegisteredEngine engine, CapabilityRecord capability, string clientPeer, string? clientFingerprint)
     {
         var grant = new LaneGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), engine, capability, clientPeer, clientFingerprint, time.GetUtcNow() + JoinTimeout);
         lock (sync)

@@ -7,13 +7,13 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// A data lane the controller granted a client (through the gated OpenLane call) to one engine:
 /// who may use it, until when the two ends must have joined, and the ends that joined so far.
 /// </summary>
-internal sealed class LaneGrant(byte[] id, EngineSession engine, CapabilityRecord capability, string clientPeer, string? clientFingerprint, DateTimeOffset joinBy)
+internal sealed class LaneGrant(byte[] id, RegisteredEngine engine, CapabilityRecord capability, string clientPeer, string? clientFingerprint, DateTimeOffset joinBy)
 {
     public byte[] Id { get; } = id;
 
     public string IdHex { get; } = Convert.ToHexStringLower(id);
 
-    public EngineSession Engine { get; } = engine;
+    public RegisteredEngine Engine { get; } = engine;
 
     public CapabilityRecord Capability { get; } = capability;
 

@@ -79,7 +79,7 @@ internal sealed partial class TaskFarm
         return load;
     }
 
-    private List<TaskEntry> TakeFor(EngineSession engine)
+    private List<TaskEntry> TakeFor(RegisteredEngine engine)
     {
         // Share the ready tasks among the engines that can take them, so one engine does not take all of a burst.
         var engines = Math.Max(1, registry.Ids().Count);
@@ -100,12 +100,12 @@ internal sealed partial class TaskFarm
         return batch;
     }
 
-    private static bool Satisfies(EngineSession engine, IDictionary<string, string> requires) =>
+    private static bool Satisfies(RegisteredEngine engine, IDictionary<string, string> requires) =>
         requires.All(r => engine.Properties.TryGetValue(r.Key, out var value) && (r.Value.Length == 0 || value == r.Value));
 
     private static TaskSpec CurrentSpec(TaskEntry entry) => entry.RunningRecovery ? entry.Spec.Recovery : entry.Spec;
 
-    private void Dispatch(EngineSession engine, List<TaskEntry> batch)
+    private void Dispatch(RegisteredEngine engine, List<TaskEntry> batch)
     {
         Unspill(batch);
         var load = LoadOf(engine.Id);
@@ -148,7 +148,7 @@ internal sealed partial class TaskFarm
         return request;
     }
 
-    private void OnBatchDone(EngineSession engine, List<TaskEntry> batch, List<int> attempts, Task<EngineResult> done)
+    private void OnBatchDone(RegisteredEngine engine, List<TaskEntry> batch, List<int> attempts, Task<EngineResult> done)
     {
         lock (sync)
         {

@@ -12,7 +12,7 @@ namespace CapCluster.Controller.Internal;
 /// the engine's stream in order, at most maxInFlight at a time, and the
 /// results come back to whoever queued them.
 /// </summary>
-internal sealed class EngineSession
+internal sealed class RegisteredEngine
 {
     // Synchronous continuations: an item queued for an idle engine is dispatched and written to its stream by
     // the thread that queued it, instead of waking the dispatcher and then the writer (two thread hops on
@@ -30,7 +30,7 @@ internal sealed class EngineSession
     private int queued;
     private string? endReason;
 
-    public EngineSession(int id, RegisterEngine info, string peer, TimeProvider time, int maxInFlight = 1)
+    public RegisteredEngine(int id, RegisterEngine info, string peer, TimeProvider time, int maxInFlight = 1)
     {
         Id = id;
         Info = info;
