@@ -12,8 +12,6 @@ namespace CapCluster.Controller.Internal;
 /// </summary>
 internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, StreamLaneHost streams, ILogger logger)
 {
-    private static readonly TimeSpan RegistrationTimeout = TimeSpan.FromSeconds(10);
-
     public void Map(GrpcRouter router)
     {
         router.MapDuplex(CapClusterMethods.EngineConnect, (requests, responses, context) => ConnectAsync(requests, responses, StreamCaller.Of(context)));
@@ -82,10 +80,10 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         }
     }
 
-    private static async Task<RegisterEngine> ReadRegistrationAsync(IAsyncStreamReader<EngineMessage> requests, CancellationToken cancellationToken)
+    private async Task<RegisterEngine> ReadRegistrationAsync(IAsyncStreamReader<EngineMessage> requests, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(RegistrationTimeout);
+        timeout.CancelAfter(options.EngineRegistrationTimeout);
         try
         {
             if (await requests.MoveNext(timeout.Token).ConfigureAwait(false)
@@ -96,7 +94,7 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"an engine must register within {RegistrationTimeout.TotalSeconds:0} s"));
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"an engine must register within {options.EngineRegistrationTimeout.TotalSeconds:0.###} s"));
         }
 
         throw new RpcException(new Status(StatusCode.InvalidArgument, "an engine's first message must be its registration"));

@@ -16,7 +16,7 @@ internal sealed partial class LaneBroker
 
     public StreamGrant GrantStream(StreamCaller caller, string service, string method, Func<Socket, StreamGrant, Task> serve)
     {
-        var grant = new StreamGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), caller, service, method, time.GetUtcNow() + JoinTimeout, serve);
+        var grant = new StreamGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), caller, service, method, time.GetUtcNow() + joinTimeout, serve);
         lock (sync)
         {
             RefuseOverBudget(caller.Capability, caller.Peer, caller.Fingerprint, service, "OpenStream");
