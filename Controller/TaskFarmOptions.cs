@@ -39,7 +39,8 @@ public sealed class TaskFarmOptions
 
     /// <summary>
     /// The longest a GetResults call waits for unfinished tasks; a client asking for longer waits this long, then
-    /// gets the tasks' current states. At most <see cref="int.MaxValue"/> milliseconds (24.8 days). Default 1 hour.
+    /// gets the tasks' current states (a client waiting longer asks again). From 1 s to <see cref="int.MaxValue"/> milliseconds
+    /// (24.8 days). Default 1 hour.
     /// </summary>
     public TimeSpan MaxResultWait { get; set; } = TimeSpan.FromHours(1);
 
@@ -62,9 +63,10 @@ public sealed class TaskFarmOptions
             throw new CapClusterException($"the task id block ({IdBlock}) must be at least 1 and the queued specs kept in memory ({MaxQueuedSpecsInMemory}) at least 0");
         }
 
-        if (MaxResultWait < TimeSpan.Zero || MaxResultWait > TimeSpan.FromMilliseconds(int.MaxValue))
+        // Under a second, a client waiting for a task would ask again and again.
+        if (MaxResultWait < TimeSpan.FromSeconds(1) || MaxResultWait > TimeSpan.FromMilliseconds(int.MaxValue))
         {
-            throw new CapClusterException($"--max-result-wait ({MaxResultWait.TotalSeconds:0.###} s) must be between 0 and {int.MaxValue / 1000} s");
+            throw new CapClusterException($"--max-result-wait ({MaxResultWait.TotalSeconds:0.###} s) must be between 1 and {int.MaxValue / 1000} s");
         }
     }
 

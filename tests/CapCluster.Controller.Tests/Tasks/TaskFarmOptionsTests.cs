@@ -71,13 +71,22 @@ public sealed class TaskFarmOptionsTests : IAsyncDisposable
         Assert.Contains(named, refused.Message);
     }
 
-    [Fact]
-    public void Validate_RefusesAResultWaitBeyondWhatAClientCanAsk()
+    [Theory]
+    [InlineData(0.5, false)]
+    [InlineData(1, true)]
+    [InlineData(24 * 86400, true)]
+    [InlineData(30 * 86400, false)]
+    public void Validate_TakesAResultWaitFromOneSecondToWhatAClientCanAsk(double seconds, bool valid)
     {
-        var options = new ControllerOptions { Tasks = { MaxResultWait = TimeSpan.FromDays(30) } };
+        var options = new ControllerOptions { Tasks = { MaxResultWait = TimeSpan.FromSeconds(seconds) } };
 
-        Assert.Contains("--max-result-wait", Assert.Throws<CapClusterException>(options.Validate).Message);
-        options.Tasks.MaxResultWait = TimeSpan.FromDays(24);
-        options.Validate();
+        if (valid)
+        {
+            options.Validate();
+        }
+        else
+        {
+            Assert.Contains("--max-result-wait", Assert.Throws<CapClusterException>(options.Validate).Message);
+        }
     }
 }
