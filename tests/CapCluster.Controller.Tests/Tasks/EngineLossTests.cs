@@ -55,7 +55,7 @@ public sealed class EngineLossTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task EngineLost_BeforeItsQueuedBatchRan_TheBatchGoesToTheNextEngine()
+    public async Task EngineLost_WithNoOtherEngine_ItsTasksWaitForTheNextOne()
     {
         var doomed = harness.AddEngine();
         var client = new FarmClient(harness.Farm, harness.Capability('a'));
@@ -64,6 +64,7 @@ public sealed class EngineLossTests : IAsyncDisposable
 
         doomed.Lose("killed by the test");
         Assert.Equal(TaskState.Queued, (await client.StatusAsync(ids[0])).State);
+        Assert.Equal(TaskState.Queued, (await client.StatusAsync(ids[1])).State);
         var survivor = harness.AddEngine();
 
         var (work, code) = await survivor.NextBatchAsync();
