@@ -10,7 +10,7 @@ namespace CapCluster.Controller.Internal;
 /// The engine end of the controller: one long-lived stream per engine, on which it
 /// registers, heartbeats and returns results, and receives its id and its work.
 /// </summary>
-internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, StreamLaneHost streams, ILogger logger)
+internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, StreamLaneHost streams, TimeProvider time, ILogger logger)
 {
     public void Map(GrpcRouter router)
     {
@@ -82,8 +82,8 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
 
     private async Task<RegisterEngine> ReadRegistrationAsync(IAsyncStreamReader<EngineMessage> requests, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.EngineRegistrationTimeout);
+        using var deadline = new CancellationTokenSource(options.EngineRegistrationTimeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             if (await requests.MoveNext(timeout.Token).ConfigureAwait(false)
