@@ -54,14 +54,14 @@ public sealed partial class TaskClient
         if (session.Owns(taskId) && (block || session.ResultOf(taskId).IsCompleted))
         {
             var wait = session.ResultOf(taskId);
-            return new TaskOutcome(await (timeout is { } t ? wait.WaitAsync(t, cancellationToken) : wait.WaitAsync(cancellationToken)).ConfigureAwait(false));
+            return new TaskOutcome(await (timeout is { } t ? wait.WaitAsync(t, connection.Time, cancellationToken) : wait.WaitAsync(cancellationToken)).ConfigureAwait(false));
         }
 
         var limit = block ? timeout ?? TimeSpan.FromHours(1) : TimeSpan.Zero;
-        var deadline = DateTime.UtcNow + limit;
+        var started = connection.Time.GetTimestamp();
         while (true)
         {
-            var remaining = deadline - DateTime.UtcNow;
+            var remaining = limit - connection.Time.GetElapsedTime(started);
             var chunk = remaining > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : remaining;
             var request = new GetResultsRequest { TaskIds = { taskId }, WaitMs = (long)Math.Max(0, chunk.TotalMilliseconds) };
             var reply = await connection.CallAsync(CapClusterMethods.GetResults, request, cancellationToken, idempotent: true).ConfigureAwait(false);
@@ -71,7 +71,7 @@ public sealed partial class TaskClient
                 return outcome;
             }
 
-            if (DateTime.UtcNow >= deadline)
+            if (connection.Time.GetElapsedTime(started) >= limit)
             {
                 throw new TimeoutException($"task {taskId} did not finish within {limit} (it is {outcome.Status.ToString().ToLowerInvariant()})");
             }

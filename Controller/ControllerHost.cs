@@ -98,7 +98,7 @@ public sealed class ControllerHost : IAsyncDisposable
         var enginePortBound = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new CapabilityGate(authority, registry, audit, enginePortBound.Task, time, logger);
         var address = IPAddress.Parse(options.ListenAddress);
-        var broker = new LaneBroker(gate, audit, options.MaxLanesPerCapability, options.MaxLanes, time, logger);
+        var broker = new LaneBroker(gate, audit, options.MaxLanesPerCapability, options.MaxLanes, options.LaneJoinTimeout, time, logger);
         var serverCertificate = authority.IssueServerCertificate([options.ListenAddress, .. hosts, Dns.GetHostName()], options.ServerCertificateLifetime);
         LaneListener lanes;
         try
@@ -115,10 +115,10 @@ public sealed class ControllerHost : IAsyncDisposable
 
         var router = new GrpcRouter();
         var streams = new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, time, logger, lifetime.Token);
-        new EngineLinkService(engines, options, streams, logger).Map(router);
+        new EngineLinkService(engines, options, streams, time, logger).Map(router);
         new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), broker, () => lanes.EndPoint.Port, lanes.LocalName,
             new CallBudgets(options.MaxCallBytes, options.MaxSessionBytes, new ByteBudget(options.MaxBufferedBytes)), audit, time, logger).Map(router);
-        farm = new Internal.Tasks.TaskFarm(engines, new Internal.Tasks.TaskFarmOptions(), ledger, journal, registry.Find, time,
+        farm = new Internal.Tasks.TaskFarm(engines, options.Tasks, ledger, journal, registry.Find, time,
             loggerFactory.CreateLogger<Internal.Tasks.TaskFarm>());
         new TaskFarmService(farm, streams, audit, time, logger).Map(router);
         router.Describe(V1.EngineLinkReflection.Descriptor.Services[0], V1.MultiengineReflection.Descriptor.Services[0], V1.TaskfarmReflection.Descriptor.Services[0]);

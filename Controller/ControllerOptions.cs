@@ -62,6 +62,15 @@ public sealed class ControllerOptions
     /// </summary>
     public TimeSpan RegistryPollPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How long a connected engine has to send its registration before its stream is refused. Default 10 s.</summary>
+    public TimeSpan EngineRegistrationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long the two ends of a granted data or stream lane have to join it on the data port; a grant not joined by
+    /// then is dropped, refused and audited. Default 10 s.
+    /// </summary>
+    public TimeSpan LaneJoinTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Lifetime of the server certificate issued at each start. Default 365 days.</summary>
     public TimeSpan ServerCertificateLifetime { get; set; } = TimeSpan.FromDays(365);
 
@@ -83,6 +92,9 @@ public sealed class ControllerOptions
     /// folders resumes them. Default true; false keeps them in memory only (they are lost with the controller).
     /// </summary>
     public bool Journal { get; set; } = true;
+
+    /// <summary>How the task farm batches, how many finished results it keeps, how long GetResults may wait. See <see cref="TaskFarmOptions"/> for each default.</summary>
+    public TaskFarmOptions Tasks { get; set; } = new();
 
     /// <summary>Folder of the task journal; null (the default) is <c>&lt;profile&gt;/tasks</c>.</summary>
     public string? JournalFolder { get; set; }
@@ -165,6 +177,13 @@ public sealed class ControllerOptions
         {
             throw new CapClusterException($"--max-call-bytes ({MaxCallBytes}), --max-session-bytes ({MaxSessionBytes}) and --max-buffered-bytes ({MaxBufferedBytes}) must be at least 1");
         }
+
+        if (EngineRegistrationTimeout <= TimeSpan.Zero || LaneJoinTimeout <= TimeSpan.Zero)
+        {
+            throw new CapClusterException($"the engine registration timeout ({EngineRegistrationTimeout.TotalSeconds:0.###} s) and --lane-join-timeout ({LaneJoinTimeout.TotalSeconds:0.###} s) must be positive");
+        }
+
+        Tasks.Validate();
 
         if (MaxLanesPerCapability < 1 || MaxLanes < 1)
         {

@@ -29,12 +29,16 @@ var handoffUids = new Option<uint[]>("--handoff-uid") { Description = "A user id
 var maxCallBytes = new Option<long>("--max-call-bytes") { Description = "The most data one MultiEngine call may carry", DefaultValueFactory = _ => new ControllerOptions().MaxCallBytes };
 var maxSessionBytes = new Option<long>("--max-session-bytes") { Description = "The most call data one client session may have the controller hold at once", DefaultValueFactory = _ => new ControllerOptions().MaxSessionBytes };
 var maxBufferedBytes = new Option<long>("--max-buffered-bytes") { Description = "The most call data the controller holds for all sessions at once", DefaultValueFactory = _ => new ControllerOptions().MaxBufferedBytes };
+var laneJoinTimeout = new Option<double>("--lane-join-timeout") { Description = "Seconds the two ends of a granted data or stream lane have to join it", DefaultValueFactory = _ => new ControllerOptions().LaneJoinTimeout.TotalSeconds };
+var taskBatchSize = new Option<int>("--task-batch-size") { Description = "Most tasks sent to an engine in one batch", DefaultValueFactory = _ => new TaskFarmOptions().BatchSize };
+var maxFinishedResults = new Option<int>("--max-finished-results") { Description = "Finished task results kept for retrieval by id (the oldest beyond it are evicted)", DefaultValueFactory = _ => new TaskFarmOptions().MaxFinishedResults };
+var maxResultWait = new Option<double>("--max-result-wait") { Description = "Seconds a GetResults call may wait for unfinished tasks", DefaultValueFactory = _ => new TaskFarmOptions().MaxResultWait.TotalSeconds };
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
     enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, logFormat, heartbeat, misses, noHandoff, auditRefusalInterval,
     noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, handoffUids,
-    maxCallBytes, maxSessionBytes, maxBufferedBytes,
+    maxCallBytes, maxSessionBytes, maxBufferedBytes, laneJoinTimeout, taskBatchSize, maxFinishedResults, maxResultWait,
 };
 
 root.SetAction(async (parse, _) =>
@@ -64,6 +68,13 @@ root.SetAction(async (parse, _) =>
         MaxCallBytes = parse.GetValue(maxCallBytes),
         MaxSessionBytes = parse.GetValue(maxSessionBytes),
         MaxBufferedBytes = parse.GetValue(maxBufferedBytes),
+        LaneJoinTimeout = Seconds(parse.GetValue(laneJoinTimeout)),
+        Tasks = new TaskFarmOptions
+        {
+            BatchSize = parse.GetValue(taskBatchSize),
+            MaxFinishedResults = parse.GetValue(maxFinishedResults),
+            MaxResultWait = Seconds(parse.GetValue(maxResultWait)),
+        },
     };
 
     using var shutdown = new CancellationTokenSource();
@@ -102,6 +113,12 @@ root.SetAction(async (parse, _) =>
 });
 
 return await root.Parse(args).InvokeAsync();
+
+// Seconds beyond what a TimeSpan holds become its largest (or smallest) value, which Validate refuses naming the option, instead of an overflow here.
+static TimeSpan Seconds(double seconds) =>
+    double.IsNaN(seconds) ? TimeSpan.MinValue
+    : Math.Abs(seconds) < TimeSpan.MaxValue.TotalSeconds / 2 ? TimeSpan.FromSeconds(seconds)
+    : seconds > 0 ? TimeSpan.MaxValue : TimeSpan.MinValue;
 
 static void PrintReady(ControllerHost host)
 {

@@ -29,7 +29,7 @@ internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDispo
         {
             if (!lanes.TryGetValue(engineId, out var entry) || Stale(entry))
             {
-                entry = (OpenAsync(engineId), DateTimeOffset.UtcNow);
+                entry = (OpenAsync(engineId), connection.Time.GetUtcNow());
                 lanes[engineId] = entry;
             }
 
@@ -60,8 +60,8 @@ internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDispo
         lifetime.Dispose();
     }
 
-    private static bool Stale((Task<GrantedLane?> Lane, DateTimeOffset Asked) entry) =>
-        entry.Lane.IsCompleted && (entry.Lane.Result is { Connection.IsOpen: false } || (entry.Lane.Result is null && DateTimeOffset.UtcNow - entry.Asked > RetryAfter));
+    private bool Stale((Task<GrantedLane?> Lane, DateTimeOffset Asked) entry) =>
+        entry.Lane.IsCompleted && (entry.Lane.Result is { Connection.IsOpen: false } || (entry.Lane.Result is null && connection.Time.GetUtcNow() - entry.Asked > RetryAfter));
 
     private async Task<GrantedLane?> OpenAsync(int engineId)
     {

@@ -10,10 +10,8 @@ namespace CapCluster.Controller.Internal;
 /// The engine end of the controller: one long-lived stream per engine, on which it
 /// registers, heartbeats and returns results, and receives its id and its work.
 /// </summary>
-internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, StreamLaneHost streams, ILogger logger)
+internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, StreamLaneHost streams, TimeProvider time, ILogger logger)
 {
-    private static readonly TimeSpan RegistrationTimeout = TimeSpan.FromSeconds(10);
-
     public void Map(GrpcRouter router)
     {
         streams.Map(router, CapClusterMethods.EngineLink, ConnectAsync);
@@ -65,10 +63,10 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         }
     }
 
-    private static async Task<RegisterEngine> ReadRegistrationAsync(IAsyncStreamReader<EngineMessage> requests, CancellationToken cancellationToken)
+    private async Task<RegisterEngine> ReadRegistrationAsync(IAsyncStreamReader<EngineMessage> requests, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(RegistrationTimeout);
+        using var deadline = new CancellationTokenSource(options.EngineRegistrationTimeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             if (await requests.MoveNext(timeout.Token).ConfigureAwait(false)
@@ -79,7 +77,7 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"an engine must register within {RegistrationTimeout.TotalSeconds:0} s"));
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"an engine must register within {options.EngineRegistrationTimeout.TotalSeconds:0.###} s"));
         }
 
         throw new RpcException(new Status(StatusCode.InvalidArgument, "an engine's first message must be its registration"));

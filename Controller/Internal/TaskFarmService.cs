@@ -15,8 +15,6 @@ namespace CapCluster.Controller.Internal;
 /// </summary>
 internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, AuditLog audit, TimeProvider time, ILogger logger)
 {
-    private static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
-
     public void Map(GrpcRouter router)
     {
         router.MapUnary(CapClusterMethods.QueueStatus, (_, context) => Task.FromResult(farm.Status(CallerOf(context))));
@@ -132,7 +130,8 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
 
     private async Task<GetResultsReply> GetResultsAsync(GetResultsRequest request, CallContext context)
     {
-        var wait = TimeSpan.FromMilliseconds(Math.Clamp(request.WaitMs, 0, (long)MaxWait.TotalMilliseconds));
+        // The farm bounds the wait by TaskFarmOptions.MaxResultWait; this only keeps the conversion in range.
+        var wait = TimeSpan.FromMilliseconds(Math.Clamp(request.WaitMs, 0, int.MaxValue));
         var results = await GuardedAsync(context, () => farm.GetResultsAsync(CallerOf(context), request.TaskIds, wait, context.CancellationToken)).ConfigureAwait(false);
         return new GetResultsReply { Results = { results } };
     }

@@ -17,7 +17,7 @@ internal sealed partial class LaneBroker
 
     public StreamGrant GrantStream(CallContext caller, string service, string method, Func<Socket, StreamGrant, Task> serve)
     {
-        var grant = new StreamGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), caller, service, method, time.GetUtcNow() + JoinTimeout, serve);
+        var grant = new StreamGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), caller, service, method, time.GetUtcNow() + joinTimeout, serve);
         lock (sync)
         {
             RefuseOverBudget(grant.Capability, grant.Peer, grant.Fingerprint, service, "OpenStream");

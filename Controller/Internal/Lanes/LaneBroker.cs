@@ -19,18 +19,15 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// (a revocation closes it) and dies with its engine. Lanes granted or open (data and stream lanes alike) are
 /// limited per capability and in all, so one holder cannot make the controller hold sockets and threads for ever more.
 /// </summary>
-internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, int maxPerCapability, int maxTotal, TimeProvider time, ILogger logger)
+internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, int maxPerCapability, int maxTotal, TimeSpan joinTimeout, TimeProvider time, ILogger logger)
 {
-    /// <summary>How long the two ends have to join a granted lane.</summary>
-    public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(10);
-
     private readonly Lock sync = new();
     private readonly Dictionary<string, LaneGrant> grants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ILaneRelay> joined = new(StringComparer.Ordinal);
 
     public LaneGrant Grant(RegisteredEngine engine, CapabilityRecord capability, string clientPeer, string? clientFingerprint)
     {
-        var grant = new LaneGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), engine, capability, clientPeer, clientFingerprint, time.GetUtcNow() + JoinTimeout);
+        var grant = new LaneGrant(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), engine, capability, clientPeer, clientFingerprint, time.GetUtcNow() + joinTimeout);
         lock (sync)
         {
             RefuseOverBudget(capability, clientPeer, clientFingerprint, CapClusterMethods.MultiEngineService, "OpenLane");
@@ -147,7 +144,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, in
 
         foreach (var grant in expired)
         {
-            var reason = $"the other end of {grant.Describe()} did not join within {JoinTimeout.TotalSeconds:0} s";
+            var reason = $"the other end of {grant.Describe()} did not join within {joinTimeout.TotalSeconds:0.###} s";
             if (grant.ClientEnd is { } client)
             {
                 Refuse(client, grant.ClientPeer, LaneRole.Client, grant, reason);

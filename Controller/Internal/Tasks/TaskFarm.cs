@@ -46,7 +46,7 @@ internal sealed partial class TaskFarm
     public TaskFarm(EngineRegistry registry, TaskFarmOptions options, TaskLedger ledger, TaskJournal? journal, Func<string, CapabilityRecord?> findCapability, TimeProvider time, ILogger logger)
     {
         this.registry = registry;
-        this.options = options;
+        this.options = options.Copy();
         this.ledger = ledger;
         this.journal = journal;
         this.findCapability = findCapability;
@@ -164,10 +164,14 @@ internal sealed partial class TaskFarm
         return new SubmitOutcome(accepted, audited, durable);
     }
 
-    /// <summary>Results by id: finished ones at once; unfinished ones after waiting at most <paramref name="wait"/>.</summary>
+    /// <summary>
+    /// Results by id: finished ones at once; unfinished ones after waiting at most <paramref name="wait"/>, or
+    /// <see cref="TaskFarmOptions.MaxResultWait"/> if that is shorter.
+    /// </summary>
     /// <exception cref="TaskNotHeldException">An id is not one of the caller's tasks held here.</exception>
     public async Task<IReadOnlyList<TaskResult>> GetResultsAsync(CapabilityRecord caller, IReadOnlyList<long> ids, TimeSpan wait, CancellationToken cancellationToken)
     {
+        wait = wait > options.MaxResultWait ? options.MaxResultWait : wait;
         List<TaskEntry> entries;
         Task finished;
         lock (sync)

@@ -1,0 +1,75 @@
+using CapCluster.Security;
+
+namespace CapCluster.Controller;
+
+/// <summary>
+/// How the controller's task farm schedules and what it keeps: set on <see cref="ControllerOptions.Tasks"/>. Defaults
+/// are the values below; <see cref="Validate"/> runs at start-up.
+/// </summary>
+public sealed class TaskFarmOptions
+{
+    /// <summary>
+    /// Most tasks in one batch sent to an engine (a burst is shared among the engines that can take it, so a batch
+    /// holds fewer when there are fewer ready tasks than engines times this). Larger batches cost fewer round trips
+    /// for small tasks, smaller ones balance long tasks better. Default 64.
+    /// </summary>
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Batches an engine may have sent or queued at once (one running, the next waiting). Default 2.</summary>
+    public int BatchesPerEngine { get; set; } = 2;
+
+    /// <summary>
+    /// Finished results kept for retrieval by id; beyond it the oldest finished results are evicted (in the order they
+    /// finished), and asking for one says so. Unfinished tasks are never evicted. Default 100,000.
+    /// </summary>
+    public int MaxFinishedResults { get; set; } = 100_000;
+
+    /// <summary>
+    /// Task ids reserved in the ledger at a time: one durable write per this many tasks, and a restarted controller
+    /// continues after the last reserved block. Default 100,000.
+    /// </summary>
+    public long IdBlock { get; set; } = 100_000;
+
+    /// <summary>
+    /// Queued tasks whose specs stay in memory. With a journal, the specs of tasks queued beyond this (without
+    /// requirements or a recovery task) are dropped from memory once durable and read back just before they run,
+    /// so a million queued tasks cost the controller an entry each, not their specs. Default 50,000.
+    /// </summary>
+    public int MaxQueuedSpecsInMemory { get; set; } = 50_000;
+
+    /// <summary>
+    /// The longest a GetResults call waits for unfinished tasks; a client asking for longer waits this long, then
+    /// gets the tasks' current states (a client waiting longer asks again). From 1 s to <see cref="int.MaxValue"/> milliseconds
+    /// (24.8 days). Default 1 hour.
+    /// </summary>
+    public TimeSpan MaxResultWait { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Checks the options and says what is wrong.</summary>
+    /// <exception cref="CapClusterException">An option is out of range.</exception>
+    public void Validate()
+    {
+        if (BatchSize < 1 || BatchesPerEngine < 1)
+        {
+            throw new CapClusterException($"--task-batch-size ({BatchSize}) and the batches per engine ({BatchesPerEngine}) must be at least 1");
+        }
+
+        if (MaxFinishedResults < 1)
+        {
+            throw new CapClusterException($"--max-finished-results ({MaxFinishedResults}) must be at least 1");
+        }
+
+        if (IdBlock < 1 || MaxQueuedSpecsInMemory < 0)
+        {
+            throw new CapClusterException($"the task id block ({IdBlock}) must be at least 1 and the queued specs kept in memory ({MaxQueuedSpecsInMemory}) at least 0");
+        }
+
+        // Under a second, a client waiting for a task would ask again and again.
+        if (MaxResultWait < TimeSpan.FromSeconds(1) || MaxResultWait > TimeSpan.FromMilliseconds(int.MaxValue))
+        {
+            throw new CapClusterException($"--max-result-wait ({MaxResultWait.TotalSeconds:0.###} s) must be between 1 and {int.MaxValue / 1000} s");
+        }
+    }
+
+    /// <summary>A copy, so that a farm keeps the values it started with whatever its creator changes afterwards.</summary>
+    internal TaskFarmOptions Copy() => (TaskFarmOptions)MemberwiseClone();
+}

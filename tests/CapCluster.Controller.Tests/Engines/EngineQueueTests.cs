@@ -1,0 +1,142 @@
+using CapCluster.Controller.Internal;
+using CapCluster.Controller.Tests.Infrastructure;
+using CapCluster.Protocol.V1;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CapCluster.Controller.Tests.Engines;
+
+/// <summary>
+/// An engine's FIFO queue (<see cref="EngineSession"/>): one item at a time goes to the engine, in order; clearing drops
+/// what waits but not what runs; the engine's end fails everything, queued and running, naming the engine and why.
+/// </summary>
+public sealed class EngineQueueTests : IAsyncDisposable
+{
+    private readonly FakeTimeProvider time = new();
+    private readonly EngineRegistry registry;
+    private readonly FakeEngine engine;
+
+    public EngineQueueTests()
+    {
+        registry = new EngineRegistry(time, NullLogger.Instance);
+        engine = new FakeEngine(registry);
+    }
+
+    public ValueTask DisposeAsync() => engine.DisposeAsync();
+
+    private Task<EngineResult> Ping(string payload) =>
+        engine.Session.Enqueue(id => new Work { WorkId = id, Ping = new Ping { Payload = Google.Protobuf.ByteString.CopyFromUtf8(payload) } });
+
+    private void Pong(Work work) =>
+        engine.Session.CompleteWork(new WorkResult { WorkId = work.WorkId, Pong = new Pong { Payload = work.Ping.Payload, EngineId = engine.Id } }, []);
+
+    [Fact]
+    public async Task Items_GoToTheEngineOneAtATime_InOrder()
+    {
+        var first = Ping("first");
+        var second = Ping("second");
+
+        var sent = await engine.NextWorkAsync();
+        Assert.Equal("first", sent.Ping.Payload.ToStringUtf8());
+        Assert.Equal(1, engine.Session.QueueLength);
+        Pong(sent);
+        Assert.Equal("first", (await first.Within()).Result.Pong.Payload.ToStringUtf8());
+
+        var next = await engine.NextWorkAsync();
+        Assert.Equal("second", next.Ping.Payload.ToStringUtf8());
+        Pong(next);
+        Assert.Equal("second", (await second.Within()).Result.Pong.Payload.ToStringUtf8());
+        Assert.Equal(2, engine.Session.Completed);
+    }
+
+    [Fact]
+    public async Task ClearQueue_FailsWhatWaits_NotWhatRuns()
+    {
+        var running = Ping("running");
+        var sent = await engine.NextWorkAsync();
+        var waiting = new[] { Ping("one"), Ping("two") };
+
+        var cleared = engine.Session.ClearQueue("capability cap_test");
+
+        Assert.Equal(2, cleared);
+        Assert.Equal(0, engine.Session.QueueLength);
+        foreach (var item in waiting)
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => item.Within());
+            Assert.Equal(StatusCode.Aborted, error.StatusCode);
+            Assert.Equal($"removed from engine {engine.Id} (fake-host, pid 4242)'s queue by capability cap_test before it ran", error.Status.Detail);
+        }
+
+        Assert.False(running.IsCompleted);
+        Pong(sent);
+        Assert.Equal("running", (await running.Within()).Result.Pong.Payload.ToStringUtf8());
+    }
+
+    [Fact]
+    public async Task ClearQueue_ThenMoreWork_RunsTheNewWork()
+    {
+        var running = Ping("running");
+        var sent = await engine.NextWorkAsync();
+        _ = Ping("dropped");
+        engine.Session.ClearQueue("the test");
+
+        var after = Ping("after");
+        Pong(sent);
+        await running.Within();
+
+        var next = await engine.NextWorkAsync();
+        Assert.Equal("after", next.Ping.Payload.ToStringUtf8());
+        Pong(next);
+        await after.Within();
+    }
+
+    [Fact]
+    public async Task End_FailsWhatRunsAndWhatWaits_NamingTheEngineAndWhy()
+    {
+        var running = Ping("running");
+        await engine.NextWorkAsync();
+        var waiting = Ping("waiting");
+
+        engine.Lose("it missed 5 heartbeats");
+
+        foreach (var item in new[] { running, waiting })
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => item.Within());
+            Assert.Equal(StatusCode.Aborted, error.StatusCode);
+            Assert.Equal($"engine {engine.Id} (fake-host, pid 4242) is gone: it missed 5 heartbeats", error.Status.Detail);
+        }
+
+        Assert.True(engine.Session.Ended.IsCancellationRequested);
+        Assert.Null(registry.Find(engine.Id));
+        Assert.Equal(0, engine.Session.InFlight);
+    }
+
+    [Fact]
+    public async Task AfterTheEnd_NewWorkFailsAtOnce_AndALateResultIsDropped()
+    {
+        var running = Ping("running");
+        var sent = await engine.NextWorkAsync();
+        engine.Lose("its stream ended");
+        await Assert.ThrowsAsync<RpcException>(() => running.Within());
+
+        var late = Ping("late");
+        Pong(sent);
+
+        Assert.True(late.IsFaulted);
+        Assert.Contains("is gone: its stream ended", ((RpcException)late.Exception!.InnerException!).Status.Detail);
+        Assert.Equal(0, engine.Session.Completed);
+    }
+
+    [Fact]
+    public void Silence_IsMeasuredOnTheClock_AndAHeartbeatResetsIt()
+    {
+        time.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(TimeSpan.FromSeconds(3), engine.Session.SilenceSince(time.GetTimestamp()));
+
+        engine.Session.Heartbeat();
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(TimeSpan.FromSeconds(1), engine.Session.SilenceSince(time.GetTimestamp()));
+        Assert.Equal(time.GetUtcNow() - TimeSpan.FromSeconds(1), engine.Session.LastHeartbeat);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Threading.Channels;
+using CapCluster.Controller.Internal;
+using CapCluster.Protocol.V1;
+
+namespace CapCluster.Controller.Tests.Infrastructure;
+
+/// <summary>
+/// An engine registered with a real <see cref="EngineRegistry"/> whose stream is an in-memory outbox: the test reads
+/// the work the controller sends it and answers each item by hand (or never, or by going away).
+/// </summary>
+internal sealed class FakeEngine : IAsyncDisposable
+{
+    private readonly Channel<ControllerMessage> sent = Channel.CreateUnbounded<ControllerMessage>();
+    private readonly CancellationTokenSource stop = new();
+    private readonly EngineRegistry registry;
+    private readonly Task pump;
+
+    public FakeEngine(EngineRegistry registry, IReadOnlyDictionary<string, string>? properties = null)
+    {
+        this.registry = registry;
+        var info = new RegisterEngine { Host = "fake-host", Pid = 4242, Version = "test", Cores = 1 };
+        foreach (var (key, value) in properties ?? new Dictionary<string, string>())
+        {
+            info.Properties[key] = value;
+        }
+
+        Session = registry.Register(info, "ipv4:127.0.0.1:1", []);
+        pump = Session.PumpAsync(new Outbox(sent.Writer), stop.Token);
+    }
+
+    public EngineSession Session { get; }
+
+    public int Id => Session.Id;
+
+    /// <summary>The next work item the controller sent this engine.</summary>
+    public async Task<Work> NextWorkAsync()
+    {
+        while (true)
+        {
+            var read = sent.Reader.ReadAsync().AsTask();
+            if (await Task.WhenAny(read, pump).Within() != read)
+            {
+                await pump; // its failure, if it failed
+                throw new InvalidOperationException($"engine {Id}'s stream ended before the controller sent it work");
+            }
+
+            var message = await read;
+            if (message.KindCase == ControllerMessage.KindOneofCase.Work)
+            {
+                return message.Work;
+            }
+        }
+    }
+
+    /// <summary>The next work item, which must be a task batch; its tasks' code, in order.</summary>
+    public async Task<(Work Work, IReadOnlyList<string> Code)> NextBatchAsync()
+    {
+        var work = await NextWorkAsync();
+        Assert.Equal(EngineRequest.KindOneofCase.Tasks, work.Request.KindCase);
+        return (work, [.. work.Request.Tasks.Tasks.Select(t => t.Code)]);
+    }
+
+    /// <summary>Answers a task batch with one reply per task, in order.</summary>
+    public void Answer(Work work, params TaskReply[] replies) =>
+        Session.CompleteWork(new WorkResult { WorkId = work.WorkId, Reply = new EngineReply { Tasks = new TaskBatchReply { Replies = { replies } } } }, []);
+
+    /// <summary>The engine goes away as the controller sees a lost engine: unregistered, its work failed.</summary>
+    public void Lose(string reason = "its stream ended") => registry.Unregister(Session, reason);
+
+    public static TaskReply Ok(string stdout = "") => new() { Stdout = stdout };
+
+    public static TaskReply Raised(string type, string message = "boom") => new() { Error = new RemoteError { Type = type, Message = message } };
+
+    public async ValueTask DisposeAsync()
+    {
+        registry.Unregister(Session, "the test ended");
+        await stop.CancelAsync();
+        await pump.Within();
+        stop.Dispose();
+    }
+
+    private sealed class Outbox(ChannelWriter<ControllerMessage> writer) : IServerStreamWriter<ControllerMessage>
+    {
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(ControllerMessage message) => WriteAsync(message, CancellationToken.None);
+
+        // The session writes with a token; the interface's default for this overload refuses one that can be cancelled.
+        public Task WriteAsync(ControllerMessage message, CancellationToken cancellationToken) => writer.WriteAsync(message, cancellationToken).AsTask();
+    }
+}

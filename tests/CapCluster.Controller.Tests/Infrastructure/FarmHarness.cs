@@ -1,0 +1,69 @@
+using CapCluster.Controller.Internal;
+using CapCluster.Controller.Internal.Tasks;
+using CapCluster.Protocol.V1;
+using CapCluster.Security;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CapCluster.Controller.Tests.Infrastructure;
+
+/// <summary>
+/// A task farm in process: a real <see cref="EngineRegistry"/> of <see cref="FakeEngine"/>s, a task ledger in a
+/// folder of its own, no journal, capabilities made in memory, and a fake clock the test moves.
+/// </summary>
+internal sealed class FarmHarness : IAsyncDisposable
+{
+    private readonly TempFolder folder = new();
+    private readonly Dictionary<string, CapabilityRecord> capabilities = new(StringComparer.Ordinal);
+    private readonly List<FakeEngine> engines = [];
+
+    public FarmHarness(TaskFarmOptions? options = null)
+    {
+        Engines = new EngineRegistry(Time, NullLogger.Instance);
+        Farm = NewFarm(options ?? new TaskFarmOptions());
+    }
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+
+    public EngineRegistry Engines { get; }
+
+    public TaskFarm Farm { get; private set; }
+
+    /// <summary>A farm as a restarted controller makes it: the same ledger file, read afresh.</summary>
+    public TaskFarm NewFarm(TaskFarmOptions options) =>
+        Farm = new TaskFarm(Engines, options, TaskLedger.Open(folder.Path), null, id => capabilities.GetValueOrDefault(id), Time, NullLogger.Instance);
+
+    public FakeEngine AddEngine(IReadOnlyDictionary<string, string>? properties = null)
+    {
+        var engine = new FakeEngine(Engines, properties);
+        engines.Add(engine);
+        return engine;
+    }
+
+    /// <summary>A task capability known to the farm. Ids are as furlgen makes them: cap_ and 16 base32 letters.</summary>
+    public CapabilityRecord Capability(char letter, long? maxTasks = null, CapabilityRecord? parent = null)
+    {
+        var record = new CapabilityRecord(
+            "cap_" + new string(letter, 16), CapabilityInterfaces.Task, null, Time.GetUtcNow(), null, new string('0', 64), "01", false,
+            ParentId: parent?.Id, MaxTasks: maxTasks);
+        capabilities[record.Id] = record;
+        return record;
+    }
+
+    public static SubmitTask Code(long clientRef, string code, int retries = 0, TimeSpan? timeout = null, TaskSpec? recovery = null, params long[] after)
+    {
+        var spec = new TaskSpec { Code = new CodeTaskSpec { Code = code }, Retries = retries, Recovery = recovery, After = { after } };
+        spec.TimeoutMs = (long)(timeout?.TotalMilliseconds ?? 0);
+        return new SubmitTask { ClientRef = clientRef, Spec = spec };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var engine in engines)
+        {
+            await engine.DisposeAsync();
+        }
+
+        folder.Dispose();
+    }
+}
