@@ -1,5 +1,6 @@
 using CapCluster.Controller.Internal;
 using CapCluster.Controller.Tests.Infrastructure;
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace CapCluster.Controller.Tests.Engines;
 
 /// <summary>
-/// An engine's FIFO queue (<see cref="EngineSession"/>): one item at a time goes to the engine, in order; clearing drops
+/// An engine's FIFO queue (<see cref="RegisteredEngine"/>): one item at a time goes to the engine, in order; clearing drops
 /// what waits but not what runs; the engine's end fails everything, queued and running, naming the engine and why.
 /// </summary>
 public sealed class EngineQueueTests : IAsyncDisposable
@@ -25,10 +26,10 @@ public sealed class EngineQueueTests : IAsyncDisposable
     public ValueTask DisposeAsync() => engine.DisposeAsync();
 
     private Task<EngineResult> Ping(string payload) =>
-        engine.Session.Enqueue(id => new Work { WorkId = id, Ping = new Ping { Payload = Google.Protobuf.ByteString.CopyFromUtf8(payload) } });
+        engine.Registered.Enqueue(id => new Work { WorkId = id, Ping = new Ping { Payload = Google.Protobuf.ByteString.CopyFromUtf8(payload) } });
 
     private void Pong(Work work) =>
-        engine.Session.CompleteWork(new WorkResult { WorkId = work.WorkId, Pong = new Pong { Payload = work.Ping.Payload, EngineId = engine.Id } }, []);
+        engine.Registered.CompleteWork(new WorkResult { WorkId = work.WorkId, Pong = new Pong { Payload = work.Ping.Payload, EngineId = engine.Id } }, RelayedBlobs.None);
 
     [Fact]
     public async Task Items_GoToTheEngineOneAtATime_InOrder()
@@ -38,7 +39,7 @@ public sealed class EngineQueueTests : IAsyncDisposable
 
         var sent = await engine.NextWorkAsync();
         Assert.Equal("first", sent.Ping.Payload.ToStringUtf8());
-        Assert.Equal(1, engine.Session.QueueLength);
+        Assert.Equal(1, engine.Registered.QueueLength);
         Pong(sent);
         Assert.Equal("first", (await first.Within()).Result.Pong.Payload.ToStringUtf8());
 
@@ -46,7 +47,7 @@ public sealed class EngineQueueTests : IAsyncDisposable
         Assert.Equal("second", next.Ping.Payload.ToStringUtf8());
         Pong(next);
         Assert.Equal("second", (await second.Within()).Result.Pong.Payload.ToStringUtf8());
-        Assert.Equal(2, engine.Session.Completed);
+        Assert.Equal(2, engine.Registered.Completed);
     }
 
     [Fact]
@@ -56,10 +57,10 @@ public sealed class EngineQueueTests : IAsyncDisposable
         var sent = await engine.NextWorkAsync();
         var waiting = new[] { Ping("one"), Ping("two") };
 
-        var cleared = engine.Session.ClearQueue("capability cap_test");
+        var cleared = engine.Registered.ClearQueue("capability cap_test");
 
         Assert.Equal(2, cleared);
-        Assert.Equal(0, engine.Session.QueueLength);
+        Assert.Equal(0, engine.Registered.QueueLength);
         foreach (var item in waiting)
         {
             var error = await Assert.ThrowsAsync<RpcException>(() => item.Within());
@@ -78,7 +79,7 @@ public sealed class EngineQueueTests : IAsyncDisposable
         var running = Ping("running");
         var sent = await engine.NextWorkAsync();
         _ = Ping("dropped");
-        engine.Session.ClearQueue("the test");
+        engine.Registered.ClearQueue("the test");
 
         var after = Ping("after");
         Pong(sent);
@@ -106,9 +107,9 @@ public sealed class EngineQueueTests : IAsyncDisposable
             Assert.Equal($"engine {engine.Id} (fake-host, pid 4242) is gone: it missed 5 heartbeats", error.Status.Detail);
         }
 
-        Assert.True(engine.Session.Ended.IsCancellationRequested);
+        Assert.True(engine.Registered.Ended.IsCancellationRequested);
         Assert.Null(registry.Find(engine.Id));
-        Assert.Equal(0, engine.Session.InFlight);
+        Assert.Equal(0, engine.Registered.InFlight);
     }
 
     [Fact]
@@ -124,19 +125,19 @@ public sealed class EngineQueueTests : IAsyncDisposable
 
         Assert.True(late.IsFaulted);
         Assert.Contains("is gone: its stream ended", ((RpcException)late.Exception!.InnerException!).Status.Detail);
-        Assert.Equal(0, engine.Session.Completed);
+        Assert.Equal(0, engine.Registered.Completed);
     }
 
     [Fact]
     public void Silence_IsMeasuredOnTheClock_AndAHeartbeatResetsIt()
     {
         time.Advance(TimeSpan.FromSeconds(3));
-        Assert.Equal(TimeSpan.FromSeconds(3), engine.Session.SilenceSince(time.GetTimestamp()));
+        Assert.Equal(TimeSpan.FromSeconds(3), engine.Registered.SilenceSince(time.GetTimestamp()));
 
-        engine.Session.Heartbeat();
+        engine.Registered.Heartbeat();
         time.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(TimeSpan.FromSeconds(1), engine.Session.SilenceSince(time.GetTimestamp()));
-        Assert.Equal(time.GetUtcNow() - TimeSpan.FromSeconds(1), engine.Session.LastHeartbeat);
+        Assert.Equal(TimeSpan.FromSeconds(1), engine.Registered.SilenceSince(time.GetTimestamp()));
+        Assert.Equal(time.GetUtcNow() - TimeSpan.FromSeconds(1), engine.Registered.LastHeartbeat);
     }
 }

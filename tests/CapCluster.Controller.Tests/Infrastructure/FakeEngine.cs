@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using CapCluster.Controller.Internal;
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 
 namespace CapCluster.Controller.Tests.Infrastructure;
@@ -24,13 +25,13 @@ internal sealed class FakeEngine : IAsyncDisposable
             info.Properties[key] = value;
         }
 
-        Session = registry.Register(info, "ipv4:127.0.0.1:1", []);
-        pump = Session.PumpAsync(new Outbox(sent.Writer), stop.Token);
+        Registered = registry.Register(info, "ipv4:127.0.0.1:1", []);
+        pump = Registered.PumpAsync(new Outbox(sent.Writer), stop.Token);
     }
 
-    public EngineSession Session { get; }
+    public RegisteredEngine Registered { get; }
 
-    public int Id => Session.Id;
+    public int Id => Registered.Id;
 
     /// <summary>The next work item the controller sent this engine.</summary>
     public async Task<Work> NextWorkAsync()
@@ -62,10 +63,10 @@ internal sealed class FakeEngine : IAsyncDisposable
 
     /// <summary>Answers a task batch with one reply per task, in order.</summary>
     public void Answer(Work work, params TaskReply[] replies) =>
-        Session.CompleteWork(new WorkResult { WorkId = work.WorkId, Reply = new EngineReply { Tasks = new TaskBatchReply { Replies = { replies } } } }, []);
+        Registered.CompleteWork(new WorkResult { WorkId = work.WorkId, Reply = new EngineReply { Tasks = new TaskBatchReply { Replies = { replies } } } }, RelayedBlobs.None);
 
     /// <summary>The engine goes away as the controller sees a lost engine: unregistered, its work failed.</summary>
-    public void Lose(string reason = "its stream ended") => registry.Unregister(Session, reason);
+    public void Lose(string reason = "its stream ended") => registry.Unregister(Registered, reason);
 
     public static TaskReply Ok(string stdout = "") => new() { Stdout = stdout };
 
@@ -73,7 +74,7 @@ internal sealed class FakeEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        registry.Unregister(Session, "the test ended");
+        registry.Unregister(Registered, "the test ended");
         await stop.CancelAsync();
         await pump.Within();
         stop.Dispose();
