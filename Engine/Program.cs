@@ -1,5 +1,5 @@
 using System.CommandLine;
-using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Engine;
 using CapCluster.Hosting;
 using CapCluster.Security;

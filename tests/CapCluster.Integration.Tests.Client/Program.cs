@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
