@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CapCluster;
 using CapCluster.Connection;
 using CapCluster.Engine;
 using CapCluster.Hosting;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using CapCluster;
 using CapCluster.Client;
 using CapCluster.Connection;
 using CapCluster.Protocol;
