@@ -69,7 +69,7 @@ public sealed partial class MultiEngineClient
             if (outcome.Refusal is { } refusal)
             {
                 // The controller refused this operation for the capability (its allowed methods, its budgets), not an engine failure.
-                errors.Add(ClientErrors.Refused(outcome.Failure ?? refusal.Reason, refusal));
+                errors.Add(CapabilityRefusedException.From(outcome.Failure ?? refusal.Reason, refusal));
             }
             else if (outcome.Failure is { } failure)
             {

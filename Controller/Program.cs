@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CapCluster;
 using CapCluster.Controller;
 using CapCluster.Hosting;
 using CapCluster.Protocol;

@@ -1,5 +1,5 @@
 using System.Net;
-using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Engine.Internal;
 using CapCluster.Engine.Internal.Delegates;
 using CapCluster.Engine.Internal.Scripting;

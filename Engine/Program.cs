@@ -1,5 +1,6 @@
 using System.CommandLine;
-using CapCluster.Client;
+using CapCluster;
+using CapCluster.Connection;
 using CapCluster.Engine;
 using CapCluster.Hosting;
 using CapCluster.Security;

@@ -1,5 +1,3 @@
-using CapCluster.Security;
-
 namespace CapCluster.Mpi;
 
 /// <summary>

@@ -3,6 +3,7 @@ using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
 
 namespace CapCluster.Client.Internal;
 
@@ -18,6 +19,9 @@ namespace CapCluster.Client.Internal;
 /// </summary>
 internal sealed partial class ClientSession(ControllerConnection connection) : IAsyncDisposable
 {
+    // Created with the client, after ConnectAsync gave the connection its logger factory.
+    private readonly ILogger logger = connection.LoggerFactory.CreateLogger(ClientLog.Category);
+
     /// <summary>Pushes carrying at least this many blob bytes go by data lanes. 1 MiB.</summary>
     internal const long LaneThreshold = 1 << 20;
 
@@ -272,10 +276,10 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
             writeTurn.Release();
         }
 
-        var error = failure is RpcException rpc ? connection.Translate(rpc) : ClientErrors.SessionLost(failure, connection.Capability, connection.CapabilityPath);
+        var error = failure is RpcException rpc ? connection.Translate(rpc) : connection.Lost(failure);
         if (!lifetime.IsCancellationRequested)
         {
-            ClientLog.SessionLost(connection.Logger, connection.Capability.CapabilityId, error.Message, pending.Count);
+            ClientLog.SessionLost(logger, connection.Capability.CapabilityId, error.Message, pending.Count);
         }
 
         foreach (var call in pending.Values)

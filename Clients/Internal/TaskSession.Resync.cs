@@ -22,7 +22,7 @@ internal sealed partial class TaskSession
     private async Task ResyncAsync(CancellationToken cancellationToken)
     {
         var awaited = results.Where(r => !r.Value.Task.IsCompleted).Select(r => r.Key).Order().ToList();
-        ClientLog.TaskStreamReopened(connection.Logger, connection.Capability.CapabilityId, awaited.Count);
+        ClientLog.TaskStreamReopened(logger, connection.Capability.CapabilityId, awaited.Count);
         var unfinished = new List<long>();
         foreach (var part in awaited.Chunk(ResyncPart))
         {
@@ -83,7 +83,7 @@ internal sealed partial class TaskSession
         {
             if (results.TryGetValue(ids[0], out var waiting))
             {
-                ClientLog.TaskLost(connection.Logger, ids[0], e.Message);
+                ClientLog.TaskLost(logger, ids[0], e.Message);
                 waiting.TrySetException(ClientErrors.TaskLost(ids[0], e, connection.Capability));
             }
 

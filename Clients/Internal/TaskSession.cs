@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
+using Microsoft.Extensions.Logging;
 
 namespace CapCluster.Client.Internal;
 
@@ -17,6 +18,9 @@ namespace CapCluster.Client.Internal;
 /// </summary>
 internal sealed partial class TaskSession(ControllerConnection connection) : IAsyncDisposable
 {
+    // Created with the client, after ConnectAsync gave the connection its logger factory.
+    private readonly ILogger logger = connection.LoggerFactory.CreateLogger(ClientLog.Category);
+
     // A unit is one RunAsync batch: it is never split across messages, so references within it resolve.
     // Synchronous continuations: when the writer is idle, the submitting thread batches and writes at once
     // (a lone task leaves without waiting for a thread hop); while a write is in progress submissions queue
@@ -144,7 +148,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
             var lost = !final && error is ControllerUnreachableException;
             if (lost && backoff.Next() is { } delay)
             {
-                ClientLog.TaskStreamLost(connection.Logger, connection.Capability.CapabilityId, error.Message, delay);
+                ClientLog.TaskStreamLost(logger, connection.Capability.CapabilityId, error.Message, delay);
                 resync = true;
                 try
                 {
@@ -159,7 +163,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
 
             var ending = lost ? backoff.GaveUp(error, connection) : error;
             var failing = awaitingIds.Count + results.Count(r => !r.Value.Task.IsCompleted);
-            ClientLog.TaskStreamEnded(connection.Logger, connection.Capability.CapabilityId, ending.Message, failing);
+            ClientLog.TaskStreamEnded(logger, connection.Capability.CapabilityId, ending.Message, failing);
             FailEverything(ending);
             resync = false;
             backoff.Reset();
@@ -236,7 +240,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
             RpcException rpc => connection.Translate(rpc),
             CapClusterException known => known,
             OperationCanceledException when lifetime.IsCancellationRequested => failure,
-            _ => ClientErrors.SessionLost(failure ?? new IOException("the controller ended the task stream"), connection.Capability, connection.CapabilityPath),
+            _ => connection.Lost(failure ?? new IOException("the controller ended the task stream")),
         };
         return (error, healthy);
     }

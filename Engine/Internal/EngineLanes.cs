@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;

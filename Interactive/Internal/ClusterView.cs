@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using CapCluster.Client;
-using CapCluster.Hosting;
 using static System.Net.WebUtility;
 
 namespace CapCluster.Interactive.Internal;

@@ -1,4 +1,5 @@
 using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Security;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;

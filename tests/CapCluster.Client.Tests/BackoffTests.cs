@@ -1,4 +1,4 @@
-using CapCluster.Client.Internal;
+using CapCluster.Connection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CapCluster.Client.Tests;

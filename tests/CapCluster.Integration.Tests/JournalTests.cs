@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Security;
 

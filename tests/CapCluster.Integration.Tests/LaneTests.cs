@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Hosting;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Protocol;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Security;
 using Microsoft.Extensions.Logging;
@@ -137,6 +138,7 @@ public sealed class LogTests
         var ids = engines.GetIdsAsync();
         var unreachable = await logs.WaitForAsync(e => e.Name == "Unreachable" && (string?)e["CapabilityId"] == meCapId, LogWait);
         Assert.Equal(Timeout, unreachable["Timeout"]);
+        Assert.Equal("CapCluster.Connection", unreachable.Category);
 
         await cluster.StartControllerAsync(ports);
         Assert.Empty(await ids.WaitAsync(Timeout));

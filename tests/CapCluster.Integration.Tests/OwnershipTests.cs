@@ -1,5 +1,6 @@
 using System.Globalization;
 using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Protocol;
 using CapCluster.Security;
@@ -123,7 +124,7 @@ public sealed class OwnershipTests : IAsyncLifetime
     {
         await cluster.StartControllerAsync();
         var capFile = cluster.CapFile(CapabilityInterfaces.Task);
-        using var connection = Client.ControllerConnection.Open(capFile, CapabilityInterfaces.Task);
+        using var connection = ControllerConnection.Open(capFile, CapabilityInterfaces.Task);
         using var call = connection.Channel.DuplexStreaming(CapClusterMethods.Tasks, new CallOptions());
         var claimed = new string('a', 64);
         var function = new Protocol.V1.DelegateCall { DeclaringType = "Evil.T", MethodToken = 0x06000001, IsStatic = true };

@@ -1,4 +1,5 @@
 using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Security;
 using TaskStatus = CapCluster.Client.TaskStatus;

@@ -16,7 +16,7 @@ public sealed class MpiLibraryTests
         Assert.Contains("libcapcluster-no-such-mpi.so.99", error.Message, StringComparison.Ordinal);
         Assert.Contains("libnot-mpi-either.so", error.Message, StringComparison.Ordinal);
         Assert.Contains("apt-get install openmpi-bin", error.Message, StringComparison.Ordinal);
-        Assert.IsAssignableFrom<CapCluster.Security.CapClusterException>(error);
+        Assert.IsAssignableFrom<CapClusterException>(error);
     }
 
     [Fact]

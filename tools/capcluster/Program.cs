@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CapCluster;
 using CapCluster.Hosting;
 using CapCluster.Launcher.Internal;
 using CapCluster.Launcher.Internal.Launchers;

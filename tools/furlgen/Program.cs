@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CapCluster;
 using CapCluster.Furlgen.Internal;
 using CapCluster.Security;
 using Spectre.Console;

@@ -89,5 +89,5 @@ public sealed class DelegatePackagerRefusalTests
 
     [Fact]
     public void DelegateNotShippableException_IsACapClusterException() =>
-        Assert.IsAssignableFrom<CapCluster.Security.CapClusterException>(new DelegateNotShippableException("x"));
+        Assert.IsAssignableFrom<CapClusterException>(new DelegateNotShippableException("x"));
 }

@@ -115,7 +115,7 @@ public sealed class DelegatePackagerTests
         Assert.Equal(typeof(DelegatePackagerTests).Assembly.FullName, names[0]);
         Assert.Contains(typeof(Functions).Assembly.FullName, names);
         Assert.Contains(typeof(DelegatePackager).Assembly.FullName, names);
-        Assert.Contains(typeof(CapCluster.Security.CapClusterException).Assembly.FullName, names);
+        Assert.Contains(typeof(CapClusterException).Assembly.FullName, names);
         Assert.Contains(typeof(System.CommandLine.Command).Assembly.FullName, names); // a NuGet package, not framework
         Assert.DoesNotContain(typeof(object).Assembly.FullName, names);
         Assert.DoesNotContain(typeof(Enumerable).Assembly.FullName, names);

@@ -1,5 +1,4 @@
 using CapCluster.Client;
-using CapCluster.Hosting;
 using CapCluster.Security;
 using Spectre.Console;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;

@@ -1,15 +1,15 @@
-using CapCluster.Security;
-
 namespace CapCluster.Hosting;
 
 /// <summary><c>--log-format</c>, the same on capcontroller, capengine and <c>capcluster start</c> (which passes it on).</summary>
-internal static class LogFormatOption
+public static class LogFormatOption
 {
+    /// <summary>The option's name.</summary>
     public const string Name = "--log-format";
 
     /// <summary>The values it takes; the first is the default.</summary>
     public static readonly IReadOnlyList<string> Choices = ["json", "text"];
 
+    /// <summary>The option's help text.</summary>
     public const string Description = "The component log files' format: json (compact JSON lines, the default) or text";
 
     /// <summary>The format a value names.</summary>

@@ -1,6 +1,6 @@
 using CapCluster.Security;
 
-namespace CapCluster.Client;
+namespace CapCluster.Connection;
 
 /// <summary>No .cap file was given and none was found where it was looked for.</summary>
 public sealed class CapabilityNotFoundException(string message, IReadOnlyList<string> searchedPaths) : CapClusterException(message)

@@ -1,10 +1,14 @@
-namespace CapCluster.Client.Internal;
+using CapCluster.Connection.Internal;
+
+namespace CapCluster.Connection;
 
 /// <summary>
 /// The waits between attempts to reach a controller that went away: doubling from <see cref="ReconnectOptions.FirstDelay"/>
 /// up to <see cref="ReconnectOptions.MaxDelay"/>, until <see cref="ReconnectOptions.Timeout"/> has passed since the first.
+/// <see cref="ControllerConnection"/> waits so between calls; a long-lived stream that is opened again (a client's task
+/// stream) waits so between openings.
 /// </summary>
-internal sealed class Backoff(ReconnectOptions options, TimeProvider time)
+public sealed class Backoff(ReconnectOptions options, TimeProvider time)
 {
     private long? since;
     private TimeSpan delay = options.FirstDelay;
@@ -42,8 +46,11 @@ internal sealed class Backoff(ReconnectOptions options, TimeProvider time)
     }
 
     /// <summary>The error for a caller after the attempts ran out: <paramref name="last"/> itself when reconnection is off.</summary>
-    public Exception GaveUp(Exception last, ControllerConnection connection) =>
-        options.Timeout <= TimeSpan.Zero ? last : ClientErrors.GaveUp(last, Waited, connection.Capability, connection.CapabilityPath);
+    public Exception GaveUp(Exception last, ControllerConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return options.Timeout <= TimeSpan.Zero ? last : ConnectionErrors.GaveUp(last, Waited, connection.Capability, connection.CapabilityPath);
+    }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

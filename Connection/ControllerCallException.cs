@@ -1,7 +1,7 @@
 using CapCluster.Protocol;
 using CapCluster.Security;
 
-namespace CapCluster.Client;
+namespace CapCluster.Connection;
 
 /// <summary>The controller answered a call with an error status other than a refusal.</summary>
 public sealed class ControllerCallException(string message, StatusCode statusCode, Exception? inner = null) : CapClusterException(message, inner)

@@ -1,5 +1,5 @@
 using System.Net;
-using CapCluster.Client.Internal;
+using CapCluster.Connection.Internal;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
@@ -7,7 +7,7 @@ using CapCluster.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CapCluster.Client;
+namespace CapCluster.Connection;
 
 /// <summary>
 /// A mutual-TLS channel to the controller a .cap file names: the holder certificate
@@ -40,11 +40,17 @@ public sealed class ControllerConnection : IDisposable
     /// </summary>
     public ReconnectOptions Reconnect { get; private set; } = ReconnectOptions.Never;
 
-    /// <summary>Where the connection's events go: <see cref="ReconnectOptions.LoggerFactory"/>'s, once a client connected.</summary>
-    internal ILogger Logger { get; private set; } = NullLogger.Instance;
+    /// <summary>
+    /// Where the connection's events (category <c>CapCluster.Connection</c>) and those of the client using it go:
+    /// <see cref="ReconnectOptions.LoggerFactory"/> from <see cref="ConnectAsync{TClient}(string?, string, Func{ControllerConnection, TClient}, Func{TClient, CancellationToken, Task}, ReconnectOptions, CancellationToken)"/>
+    /// (set before the client is created); <see cref="NullLoggerFactory.Instance"/> for a connection only opened.
+    /// </summary>
+    public ILoggerFactory LoggerFactory { get; private set; } = NullLoggerFactory.Instance;
 
-    /// <summary>Where the reconnection backoff takes its time; the system clock unless a test says otherwise.</summary>
-    internal TimeProvider Time { get; set; } = TimeProvider.System;
+    /// <summary>Where the reconnection backoff takes its time: the system clock.</summary>
+    public TimeProvider Time { get; } = TimeProvider.System;
+
+    private ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>
     /// Opens a connection with the capability file at <paramref name="capabilityPath"/>, or, when it is null,
@@ -101,7 +107,8 @@ public sealed class ControllerConnection : IDisposable
         ArgumentNullException.ThrowIfNull(reconnect);
         reconnect.Validate();
         var connection = Open(capabilityPath, iface);
-        connection.Logger = reconnect.LoggerFactory.CreateLogger(ClientLog.Category);
+        connection.LoggerFactory = reconnect.LoggerFactory;
+        connection.Logger = reconnect.LoggerFactory.CreateLogger(ConnectionLog.Category);
         try
         {
             var client = create(connection);
@@ -132,7 +139,7 @@ public sealed class ControllerConnection : IDisposable
     /// (a controller killed while the pool still held its connection), until <see cref="ReconnectOptions.Timeout"/>
     /// has passed since the first such failure.
     /// </summary>
-    internal async Task<T> ReconnectingAsync<T>(Func<CancellationToken, Task<T>> attempt, CancellationToken cancellationToken, bool idempotent = false)
+    public async Task<T> ReconnectingAsync<T>(Func<CancellationToken, Task<T>> attempt, CancellationToken cancellationToken, bool idempotent = false)
     {
         var backoff = new Backoff(Reconnect, Time);
         while (true)
@@ -142,7 +149,7 @@ public sealed class ControllerConnection : IDisposable
                 var result = await attempt(cancellationToken).ConfigureAwait(false);
                 if (backoff.Waited > TimeSpan.Zero)
                 {
-                    ClientLog.Reconnected(Logger, Controller, Capability.CapabilityId, backoff.Waited);
+                    ConnectionLog.Reconnected(Logger, Controller, Capability.CapabilityId, backoff.Waited);
                 }
 
                 return result;
@@ -152,16 +159,16 @@ public sealed class ControllerConnection : IDisposable
                 var first = backoff.Waited == TimeSpan.Zero;
                 if (backoff.Next() is not { } delay)
                 {
-                    ClientLog.GaveUp(Logger, Controller, Capability.CapabilityId, backoff.Waited, e.Message);
+                    ConnectionLog.GaveUp(Logger, Controller, Capability.CapabilityId, backoff.Waited, e.Message);
                     throw backoff.GaveUp(e, this);
                 }
 
                 if (first)
                 {
-                    ClientLog.Unreachable(Logger, Controller, Capability.CapabilityId, e.Message, Reconnect.Timeout);
+                    ConnectionLog.Unreachable(Logger, Controller, Capability.CapabilityId, e.Message, Reconnect.Timeout);
                 }
 
-                ClientLog.Retrying(Logger, delay, backoff.Waited);
+                ConnectionLog.Retrying(Logger, delay, backoff.Waited);
                 await Task.Delay(delay, Time, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -228,7 +235,10 @@ public sealed class ControllerConnection : IDisposable
     private List<DnsEndPoint> DataPort(int port) => [.. Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, port))];
 
     /// <summary>The CapCluster exception for a failed call.</summary>
-    public CapClusterException Translate(RpcException e) => ClientErrors.FromRpc(e, Capability, CapabilityPath);
+    public CapClusterException Translate(RpcException e) => ConnectionErrors.FromRpc(e, Capability, CapabilityPath);
+
+    /// <summary>The error for a long-lived stream to the controller that broke with a transport error rather than a gRPC status.</summary>
+    public ControllerUnreachableException Lost(Exception failure) => ConnectionErrors.StreamLost(failure, Capability, CapabilityPath);
 
     /// <inheritdoc />
     public void Dispose() => Channel.Dispose();
@@ -239,10 +249,10 @@ public sealed class ControllerConnection : IDisposable
         {
             return File.Exists(capabilityPath)
                 ? capabilityPath
-                : throw ClientErrors.NoCapabilityFile(iface, [Path.GetFullPath(capabilityPath)]);
+                : throw ConnectionErrors.NoCapabilityFile(iface, [Path.GetFullPath(capabilityPath)]);
         }
 
         var fallback = ClusterPaths.Resolve().CapFile(iface);
-        return File.Exists(fallback) ? fallback : throw ClientErrors.NoCapabilityFile(iface, [fallback]);
+        return File.Exists(fallback) ? fallback : throw ConnectionErrors.NoCapabilityFile(iface, [fallback]);
     }
 }

@@ -9,11 +9,12 @@ namespace CapCluster.Hosting;
 /// would have written: local time (JSON lines carry UTC), level, source and the message with its properties filled in,
 /// then the exception, if any, on the lines below. Any other line (the text format, or a line that is not whole JSON) is left as it is.
 /// </summary>
-internal static class LogLines
+public static class LogLines
 {
     /// <summary>The file's lines, each made readable.</summary>
     public static IEnumerable<string> ReadFile(string path) => File.ReadLines(path).Select(Readable);
 
+    /// <summary>One line made readable: a compact JSON line as the text format's line, any other line as it is.</summary>
     public static string Readable(string line)
     {
         if (!line.StartsWith('{'))

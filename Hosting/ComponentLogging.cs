@@ -11,14 +11,20 @@ namespace CapCluster.Hosting;
 /// <c>&lt;component&gt;-&lt;pid&gt;.log</c>, in compact JSON lines (the default) or text. Libraries only see
 /// <see cref="ILoggerFactory"/>.
 /// </summary>
-internal static class ComponentLogging
+public static class ComponentLogging
 {
     /// <summary>The text format's line, as logs were written before JSON became the default.</summary>
     public const string TextTemplate = "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
+    /// <summary>The log file of one process: <c>&lt;component&gt;-&lt;pid&gt;.log</c> in the log folder.</summary>
     public static string FileFor(string logFolder, string component, int processId) =>
         Path.Combine(logFolder, $"{component}-{processId}.log");
 
+    /// <summary>
+    /// The logger factory of this process: <see cref="FileFor"/> of <paramref name="component"/> and this pid, in
+    /// <paramref name="format"/> (JSON by default), every event carrying <c>Component</c> and <c>Pid</c>; information level
+    /// and up (Microsoft's own categories from warning), flushed to disk every second.
+    /// </summary>
     /// <exception cref="IOException">The log file cannot be written (Serilog would otherwise drop every line in silence).</exception>
     public static ILoggerFactory Create(string component, string logFolder, LogFormat format = LogFormat.Json)
     {

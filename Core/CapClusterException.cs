@@ -1,4 +1,4 @@
-namespace CapCluster.Security;
+namespace CapCluster;
 
 /// <summary>
 /// The root of every error CapCluster raises on purpose. Catch this to handle any CapCluster failure;

@@ -4,7 +4,7 @@ namespace CapCluster.Hosting;
 /// The one line a tool prints when a file or folder it needs cannot be read or written (a read-only or full disk, a
 /// folder of another user), instead of a stack trace: what failed, where, and what to do.
 /// </summary>
-internal static class FolderErrors
+public static class FolderErrors
 {
     /// <summary>True for the errors of files and folders (not those of sockets, which say what they are themselves).</summary>
     public static bool IsFolderError(Exception e) =>

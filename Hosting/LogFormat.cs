@@ -1,7 +1,7 @@
 namespace CapCluster.Hosting;
 
 /// <summary>How a component writes its log file (<c>--log-format</c>).</summary>
-internal enum LogFormat
+public enum LogFormat
 {
     /// <summary>Compact JSON, one event per line (CLEF: <c>@t</c>, <c>@mt</c>, <c>@l</c>, <c>@x</c> and the properties). The default.</summary>
     Json,

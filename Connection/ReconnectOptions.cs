@@ -2,7 +2,7 @@ using CapCluster.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CapCluster.Client;
+namespace CapCluster.Connection;
 
 /// <summary>
 /// How a client whose controller went away reconnects: a call that cannot reach the controller is tried again with

@@ -1,9 +1,7 @@
 using System.Text.Json;
-using CapCluster.Hosting;
-using CapCluster.Security;
 using Microsoft.Extensions.Logging;
 
-namespace CapCluster.Engine.Tests.Hosting;
+namespace CapCluster.Hosting.Tests;
 
 public sealed partial class ComponentLoggingTests : IDisposable
 {

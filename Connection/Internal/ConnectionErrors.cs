@@ -1,0 +1,46 @@
+using CapCluster.Protocol;
+using CapCluster.Security;
+
+namespace CapCluster.Connection.Internal;
+
+/// <summary>Every message a connection shows a user about reaching the controller, built in one place.</summary>
+internal static class ConnectionErrors
+{
+    public static CapabilityNotFoundException NoCapabilityFile(string iface, IReadOnlyList<string> searched) =>
+        new($"no {iface}.cap file found (looked in: {string.Join(", ", searched)}). " +
+            $"Start a controller with `capcluster start`, or pass the path of a copied {iface}.cap file.",
+            searched);
+
+    public static CapClusterException FromRpc(RpcException e, CapabilityFile capability, string capabilityPath)
+    {
+        var detail = e.Status.Detail;
+        if (Refusals.Read(e) is { } refusal)
+        {
+            return CapabilityRefusedException.From($"the controller refused {capabilityPath}: {refusal.Reason}", refusal, e);
+        }
+
+        return e.StatusCode switch
+        {
+            StatusCode.Unauthenticated or StatusCode.PermissionDenied => new CapabilityRefusedException(
+                $"the controller refused {capabilityPath}: {detail}", e.StatusCode, detail, e),
+            StatusCode.Unavailable when ChannelFailures.LostDuringCall(e) => new ControllerUnreachableException(
+                $"lost the connection to the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: {detail}. " +
+                "The controller stopped, or closed the connection: it does so at once when a capability is revoked or expires, " +
+                "and the next call says which. If it stopped, start it again (`capcluster start`).", e),
+            StatusCode.Unavailable => new ControllerUnreachableException(
+                $"cannot reach the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: {detail}. " +
+                "Is it running? Start it with `capcluster start`, or check that this host can reach that address.", e),
+            _ => new ControllerCallException($"the controller answered {e.StatusCode}: {detail}", e.StatusCode, e),
+        };
+    }
+
+    /// <summary>A long-lived stream to the controller broke with a transport error rather than a gRPC status.</summary>
+    public static ControllerUnreachableException StreamLost(Exception failure, CapabilityFile capability, string capabilityPath) =>
+        new($"lost the connection to the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: " +
+            $"{failure.Message}. The next call reconnects when the controller is back.", failure);
+
+    /// <summary>The controller stayed out of reach for the whole reconnection timeout.</summary>
+    public static ControllerUnreachableException GaveUp(Exception last, TimeSpan waited, CapabilityFile capability, string capabilityPath) =>
+        new($"the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath} has been out of reach for " +
+            $"{waited.TotalSeconds:0.#} s (ReconnectOptions.Timeout); last error: {last.Message}", last);
+}
