@@ -206,16 +206,9 @@ public sealed partial class TaskClient
     private ApplyRequest ToApply(DelegateTask task)
     {
         var package = DelegatePackager.Package(task.Function);
-        var call = new DelegateCall { DeclaringType = package.DeclaringTypeName, MethodToken = package.MethodToken, IsStatic = package.IsStatic };
+        // The assemblies go by their closure id; the stream lists them with the first task that names it (see ShippedClosures).
+        var call = new DelegateCall { Closure = session.Closures.Name(package), DeclaringType = package.DeclaringTypeName, MethodToken = package.MethodToken, IsStatic = package.IsStatic };
         call.Captured.AddRange(package.Captured.Select(c => Inline(c.FieldName, c.Value, $"captured variable '{c.VariableName}'")));
-        foreach (var assembly in package.Assemblies)
-        {
-            // The controller keeps each image, and its name; they travel on this stream once, then the hash stands for them.
-            var first = session.SentAssemblies.TryAdd(assembly.Hash, true);
-            call.Assemblies.Add(first
-                ? new AssemblyRef { Hash = assembly.Hash, Name = assembly.Name, Image = UnsafeByteOperations.UnsafeWrap(assembly.Bytes) }
-                : new AssemblyRef { Hash = assembly.Hash });
-        }
 
         var apply = new ApplyRequest { Function = call, Map = task.MapOverFirstArgument };
         apply.Arguments.AddRange(task.Arguments.Select((a, i) => Inline($"arg{i}", a, $"argument {i + 1}")));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using CapCluster.Client.Internal.Delegates;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -36,8 +37,8 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     private long nextRef;
     private int generation;
 
-    /// <summary>Hashes of shipped assemblies already sent on this stream (the controller keeps them).</summary>
-    public ConcurrentDictionary<string, bool> SentAssemblies { get; } = new();
+    /// <summary>The assembly closures this client's delegate tasks name; each stream lists them once.</summary>
+    public ShippedClosures Closures { get; } = new();
 
     /// <summary>The results feed of <see cref="TaskClient.ResultsAsync"/>.</summary>
     public ResultsFeed Feed => feed;
@@ -205,6 +206,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                 await ResyncAsync(ended.Token).ConfigureAwait(false);
             }
 
+            var listing = Closures.OnStream();
             while (await outgoing.Reader.WaitToReadAsync(ended.Token).ConfigureAwait(false))
             {
                 var batch = new SubmitTasks();
@@ -213,6 +215,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                     foreach (var (task, accepted) in unit)
                     {
                         awaitingIds[task.ClientRef] = accepted;
+                        listing.List(task.Spec);
                         batch.Tasks.Add(task);
                     }
                 }

@@ -153,22 +153,18 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
     private object? RunFunction(ApplyRequest apply, ReceivedValues incoming)
     {
         var function = apply.Function;
-        foreach (var image in function.Assemblies.Where(a => !a.Image.IsEmpty))
-        {
-            delegates.AddAssembly(image.Hash, image.Image.Memory);
-        }
-
+        var assemblies = AssembliesOf(function);
         var captured = function.Captured.Select(c => (c.Name, incoming.Decode(c))).ToList();
         var arguments = apply.Arguments.Select(incoming.Decode).ToList();
         if (!apply.Map)
         {
-            return Invoke(function, captured, arguments);
+            return Invoke(function, assemblies, captured, arguments);
         }
 
         var results = new List<object?>();
         foreach (var item in (IEnumerable?)arguments.FirstOrDefault() ?? Array.Empty<object?>())
         {
-            results.Add(Invoke(function, captured, [item]));
+            results.Add(Invoke(function, assemblies, captured, [item]));
         }
 
         return results;
@@ -176,8 +172,32 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
 
     // Called on the engine's worker loop, a thread-pool thread given over to user code: no Task.Run, which
     // would cost a thread hop per call (a delegate that waits blocks the loop either way).
-    private object? Invoke(DelegateCall function, IReadOnlyList<(string, object?)> captured, IReadOnlyList<object?> arguments) =>
-        delegates.Invoke([.. function.Assemblies.Select(a => a.Hash)], function.DeclaringType, function.MethodToken, function.IsStatic, captured, arguments, ValueCodec.ConvertTo);
+    private object? Invoke(DelegateCall function, IReadOnlyList<string> assemblies, IReadOnlyList<(string, object?)> captured, IReadOnlyList<object?> arguments) =>
+        delegates.Invoke(assemblies, function.DeclaringType, function.MethodToken, function.IsStatic, captured, arguments, ValueCodec.ConvertTo);
+
+    /// <summary>
+    /// Keeps the images a function carries and returns its assemblies' hashes, declaring assembly first: a task's by its
+    /// closure id (listed with the first task naming it, then one lookup), a MultiEngine apply's from its own list.
+    /// </summary>
+    private IReadOnlyList<string> AssembliesOf(DelegateCall function)
+    {
+        foreach (var image in function.Assemblies)
+        {
+            if (!image.Image.IsEmpty)
+            {
+                delegates.AddAssembly(image.Hash, image.Image.Memory);
+            }
+        }
+
+        if (function.Closure.Length == 0)
+        {
+            return [.. function.Assemblies.Select(a => a.Hash)];
+        }
+
+        return function.Assemblies.Count > 0
+            ? delegates.AddClosure(function.Closure, [.. function.Assemblies.Select(a => a.Hash)])
+            : delegates.Closure(function.Closure);
+    }
 
     private EngineReply Properties(PropertiesRequest request)
     {

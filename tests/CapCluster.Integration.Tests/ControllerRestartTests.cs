@@ -26,6 +26,10 @@ public sealed class ControllerRestartTests
 
         var done = await tasks.RunAsync(new CodeTask("var y = 1;") { Pull = ["y"] }).WaitAsync(Timeout);
         Assert.Equal(1, (await tasks.GetResultAsync(done).WaitAsync(Timeout)).Get<int>("y"));
+        // This stream lists the delegate's assembly closure; the tasks after the restart name it on a new stream.
+        var offset = 40;
+        var shipped = await tasks.RunAsync(DelegateTask.Of((int x) => x + offset, 2)).WaitAsync(Timeout);
+        Assert.Equal(42, (await tasks.GetResultAsync(shipped).WaitAsync(Timeout)).Get<int>());
         var pending = await tasks.RunAsync([.. Enumerable.Range(0, 20).Select(_ => (TaskDefinition)new CodeTask("System.Threading.Thread.Sleep(1000);"))]).WaitAsync(Timeout);
         var waits = pending.Select(id => tasks.GetResultAsync(id)).ToList();
         var inFlight = engines.ExecuteAsync("System.Threading.Thread.Sleep(2000);");
@@ -77,6 +81,8 @@ public sealed class ControllerRestartTests
         Assert.Equal(7, (await tasks.GetResultAsync(await whileDown.WaitAsync(Timeout)).WaitAsync(Timeout)).Get<int>("z"));
         var after = await tasks.RunAsync(new CodeTask("var y = 5;") { Pull = ["y"] }).WaitAsync(Timeout);
         Assert.Equal(5, (await tasks.GetResultAsync(after).WaitAsync(Timeout)).Get<int>("y"));
+        var shippedAfter = await tasks.RunAsync([DelegateTask.Of((int x) => x + offset, 3), DelegateTask.Of(() => 6 * 7)]).WaitAsync(Timeout);
+        Assert.Equal([43, 42], (await tasks.BarrierAsync(shippedAfter).WaitAsync(Timeout)).Select(o => o.Get<int>()));
     }
 
     [Fact]

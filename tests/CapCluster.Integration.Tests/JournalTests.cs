@@ -73,6 +73,33 @@ public sealed class JournalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DelegateTasksQueuedWhenTheControllerIsKilled_RunAfterTheRestart_FromTheClosureTheJournalKept()
+    {
+        var ports = ClusterDirectory.PinnedPorts();
+        var controller = await cluster.StartControllerAsync(ports);
+        var capFile = cluster.CapFile(CapabilityInterfaces.Task);
+        var offset = 1000;
+        List<long> ids;
+        await using (var tasks = await TaskClient.ConnectAsync(capFile).WaitAsync(Timeout))
+        {
+            // No engine yet: every task waits in the journal, its function named by its closure id only (all but the first).
+            ids = [.. await tasks.RunAsync([.. Enumerable.Range(0, 300).Select(i => i % 2 == 0
+                ? (TaskDefinition)DelegateTask.Of((int x) => x + offset, i)
+                : DelegateTask.Of((int x) => -x, i))]).WaitAsync(Timeout)];
+        }
+
+        controller.Process.Kill();
+        await controller.Process.WaitForExitAsync().WaitAsync(Timeout);
+        await cluster.StartControllerAsync(ports);
+        cluster.Start("capengine");
+        await using var again = await TaskClient.ConnectAsync(capFile).WaitAsync(Timeout);
+        var outcomes = await again.BarrierAsync(ids).WaitAsync(Timeout);
+
+        Assert.All(outcomes, o => Assert.Equal(CapCluster.Client.TaskStatus.Succeeded, o.Status));
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => i % 2 == 0 ? i + offset : -i), outcomes.Select(o => o.Get<int>()));
+    }
+
+    [Fact]
     public async Task ControllerKilledDuringA50000TaskSubmission_RestartsWithEveryAcknowledgedTask()
     {
         var ports = ClusterDirectory.PinnedPorts();

@@ -142,6 +142,58 @@ public sealed class OwnershipTests : IAsyncLifetime
         Assert.Contains(AuditLog.ReadAll(cluster.Paths().AuditLogFile), r => r.Outcome == AuditRecord.Refused && r.Reason!.Contains("hashes to", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task AssembliesListedUnderAClosureIdTheyDoNotHashTo_AreRefusedAndAudited_AndTheIdStaysUnknown()
+    {
+        await cluster.StartControllerAsync();
+        byte[] bytes = [4, 5, 6];
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var claimed = new string('b', 64);
+        var listed = Function(claimed);
+        listed.Assemblies.Add(new Protocol.V1.AssemblyRef { Hash = hash, Name = "BobLib", Image = Google.Protobuf.ByteString.CopyFrom(bytes) });
+
+        var answers = await SubmitRawAsync(listed, Function(claimed));
+
+        Assert.Equal($"the assemblies listed for closure {claimed} hash to closure {AssemblyClosure.Id([hash])}, not to it", answers[0].Refused);
+        // Refused, the list did not make the id name Bob's assembly for whoever names it next.
+        Assert.StartsWith($"the function names assembly closure {claimed}, which this controller was never sent", answers[1].Refused, StringComparison.Ordinal);
+        Assert.Contains(AuditLog.ReadAll(cluster.Paths().AuditLogFile), r => r.Outcome == AuditRecord.Refused && r.Reason!.Contains("not to it", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AClosureOrAnImageTheControllerWasNeverSent_OrAMalformedId_IsRefusedSayingWhich()
+    {
+        await cluster.StartControllerAsync();
+        var unknown = new string('d', 64);
+        var unshipped = new string('e', 64);
+        var hashOnly = Function("");
+        hashOnly.Assemblies.Add(new Protocol.V1.AssemblyRef { Hash = unshipped, Name = "NeverSent" });
+
+        var answers = await SubmitRawAsync(Function(unknown), hashOnly, Function("0123"), Function(""));
+
+        Assert.All(answers, a => Assert.Equal(0, a.TaskId));
+        Assert.Equal($"the function names assembly closure {unknown}, which this controller was never sent: a task stream lists a closure's assemblies with the first task that names it", answers[0].Refused);
+        Assert.Equal($"assembly NeverSent ({unshipped}) of closure {AssemblyClosure.Id([unshipped])} was never sent to this controller: its image comes with the first task on a stream that needs it", answers[1].Refused);
+        Assert.Equal("'0123' is not an assembly closure id (64 hex digits)", answers[2].Refused);
+        Assert.Equal("the function names no assemblies: list them, or name their closure", answers[3].Refused);
+    }
+
+    private static Protocol.V1.DelegateCall Function(string closure) =>
+        new() { Closure = closure, DeclaringType = "Evil.T", MethodToken = 0x06000001, IsStatic = true };
+
+    /// <summary>Submits one task per function, in one message on a raw task stream, and returns the answers in order.</summary>
+    private async Task<IReadOnlyList<Protocol.V1.TaskAccepted>> SubmitRawAsync(params Protocol.V1.DelegateCall[] functions)
+    {
+        using var connection = ControllerConnection.Open(cluster.CapFile(CapabilityInterfaces.Task), CapabilityInterfaces.Task);
+        using var call = connection.Channel.DuplexStreaming(CapClusterMethods.Tasks, new CallOptions());
+        var submit = new Protocol.V1.SubmitTasks();
+        submit.Tasks.AddRange(functions.Select((f, i) => new Protocol.V1.SubmitTask { ClientRef = i + 1, Spec = new Protocol.V1.TaskSpec { Function = new Protocol.V1.ApplyRequest { Function = f } } }));
+
+        await call.RequestStream.WriteAsync(new Protocol.V1.TaskClientMessage { Submit = submit }).WaitAsync(Timeout);
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+        return [.. call.ResponseStream.Current.Accepted.Tasks.OrderBy(a => a.ClientRef)];
+    }
+
     private async Task<string> AttenuateAsync(string parent, string label, params string[] more)
     {
         var path = Path.Combine(cluster.BaseFolder, label + ".cap");

@@ -2,6 +2,7 @@ namespace CapCluster.Client.Internal.Delegates;
 
 /// <summary>Everything an engine needs to run a compiled delegate, with its captured variables still as objects.</summary>
 /// <param name="Assemblies">The declaring assembly first, then every non-framework assembly it references transitively.</param>
+/// <param name="ClosureId">The <see cref="Protocol.AssemblyClosure"/> id of <paramref name="Assemblies"/>: a task names them by it.</param>
 /// <param name="DeclaringTypeName">Full name of the type declaring the method (a display class for closures).</param>
 /// <param name="MethodToken">Metadata token of the method in the declaring assembly's manifest module.</param>
 /// <param name="IsStatic">True when the method is static and needs no target.</param>
@@ -10,6 +11,7 @@ namespace CapCluster.Client.Internal.Delegates;
 /// <param name="ReturnType">The method's declared return type (Task and ValueTask are awaited by the engine).</param>
 internal sealed record DelegatePackage(
     IReadOnlyList<AssemblyImage> Assemblies,
+    string ClosureId,
     string DeclaringTypeName,
     int MethodToken,
     bool IsStatic,

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
+using CapCluster.Protocol;
 
 namespace CapCluster.Client.Internal.Delegates;
 
@@ -10,7 +11,7 @@ internal static partial class DelegatePackager
 {
     // Hashing reads the whole file: once per assembly per process.
     private static readonly ConditionalWeakTable<Assembly, AssemblyImage> Images = new();
-    private static readonly ConditionalWeakTable<Assembly, IReadOnlyList<AssemblyImage>> Closures = new();
+    private static readonly ConditionalWeakTable<Assembly, Closure> Closures = new();
 
     private static readonly string RuntimeDirectory = Path.TrimEndingDirectorySeparator(RuntimeEnvironment.GetRuntimeDirectory());
 
@@ -23,8 +24,8 @@ internal static partial class DelegatePackager
             ? root + Path.DirectorySeparatorChar
             : null;
 
-    /// <summary>The declaring assembly's image first, then its non-framework references, transitively.</summary>
-    private static IReadOnlyList<AssemblyImage> AssembliesFor(MethodInfo method, Assembly root)
+    /// <summary>The declaring assembly's image first, then its non-framework references, transitively; and their closure id.</summary>
+    private static Closure AssembliesFor(MethodInfo method, Assembly root)
     {
         if (Closures.TryGetValue(root, out var cached))
             return cached;
@@ -55,8 +56,9 @@ internal static partial class DelegatePackager
                     pending.Enqueue(reference);
             }
         }
-        Closures.AddOrUpdate(root, images);
-        return images;
+        var closure = new Closure(AssemblyClosure.Id(images.Select(i => i.Hash)), images);
+        Closures.AddOrUpdate(root, closure);
+        return closure;
     }
 
     internal static AssemblyImage ImageOf(Assembly assembly)
@@ -91,4 +93,7 @@ internal static partial class DelegatePackager
             return null;
         }
     }
+
+    /// <summary>A declaring assembly's closure: its images, and the <see cref="AssemblyClosure"/> id tasks name them by.</summary>
+    private sealed record Closure(string Id, IReadOnlyList<AssemblyImage> Images);
 }

@@ -50,8 +50,10 @@ internal static partial class DelegatePackager
             CollectCaptured(target, prefix: "", FieldsRead(method), method.Module, captured);
         }
 
+        var closure = AssembliesFor(method, assembly);
         return new DelegatePackage(
-            AssembliesFor(method, assembly),
+            closure.Images,
+            closure.Id,
             declaringType.FullName!,
             method.MetadataToken,
             method.IsStatic,

@@ -1,143 +1,219 @@
+using System.Security.Cryptography;
+using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
 
 namespace CapCluster.Controller.Internal.Tasks;
 
 /// <summary>
-/// Shipped assemblies by content hash. A client sends an image once; the controller keeps it and
-/// attaches it to the first task it sends to each engine that has not had it yet.
+/// Shipped assemblies by content hash, and the closures delegate tasks name them by. A client's stream lists a
+/// closure's assemblies (with the images it has not sent yet) in the first task naming it; the store checks the list
+/// against the closure id and keeps images and closure, so that every task is one closure id, resolved by one lookup.
+/// The first task sent to an engine that names a closure lists it again, with the images that engine has not had yet.
+/// Images and closures are content-addressed and checked, so whoever sends them cannot make a hash or an id stand for
+/// anything but what it hashes; any holder may name what the controller keeps.
 /// </summary>
 internal sealed class AssemblyStore
 {
-    // Distinct declaring types interned at most; past it names are simply not shared.
-    private const int MaxSharedNames = 10_000;
+    // Distinct declaring types and shared calls kept at most; past it they are simply not shared.
+    private const int MaxShared = 10_000;
 
-    private readonly Dictionary<string, ByteString> images = [];
-    private readonly Dictionary<string, AssemblyRef> references = [];
-    private readonly Dictionary<string, string> names = [];
-    private readonly Dictionary<(string Type, int Token, bool IsStatic, string Root), DelegateCall> calls = [];
+    private readonly Dictionary<string, ByteString> images = new(StringComparer.Ordinal);
+    // Each closure's assemblies, image-less, declaring assembly first.
+    private readonly Dictionary<string, AssemblyRef[]> closures = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> names = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Type, int Token, bool IsStatic, string Closure), DelegateCall> calls = [];
 
     /// <summary>
-    /// Takes the images out of a spec (keeping them here) so stored tasks hold only hashes. The spec's
-    /// assembly references and type name are replaced by shared instances: every task of a burst names the
-    /// same few assemblies, and queued tasks should not each hold copies of their hash and name strings.
-    /// A function that captures nothing is the same for every task that runs it (only the arguments differ):
-    /// such tasks share one description of it. The spec is changed in place (it was just parsed from a
-    /// submission and belongs to the farm); what is shared is never changed afterwards (see <see cref="Attach"/>).
+    /// Checks a submitted spec's functions before the farm's lock (it hashes images): every hash and closure id is 64
+    /// hex digits, every image hashes to the hash it is sent under (or its sender could stand in for whoever ships that
+    /// assembly), and listed assemblies hash to the closure they are listed for. A list without a closure id (a client
+    /// that lists assemblies with every task) gets its id here. Returns why the spec is refused, or null.
     /// </summary>
-    /// <param name="spec">The submitted spec.</param>
-    /// <param name="added">Receives the images this store had not seen before (for the journal), or null.</param>
-    public TaskSpec Strip(TaskSpec spec, List<(string Hash, ByteString Image)>? added = null)
+    public static string? Check(TaskSpec spec)
     {
-        if (spec.Function is { Function: { } function } apply)
+        for (var each = spec; each is not null; each = each.Recovery)
         {
-            var assemblies = function.Assemblies;
-            for (var i = 0; i < assemblies.Count; i++)
+            if (each.Function?.Function is not { } call)
             {
-                var reference = assemblies[i];
+                continue;
+            }
+
+            if (call.Assemblies.Count == 0)
+            {
+                if (!AssemblyClosure.IsHash(call.Closure))
+                {
+                    return call.Closure.Length == 0
+                        ? "the function names no assemblies: list them, or name their closure"
+                        : $"'{AssemblyClosure.Shown(call.Closure)}' is not an assembly closure id (64 hex digits)";
+                }
+
+                // Returns the same string when it is lowercase already, as clients send it.
+                call.Closure = call.Closure.ToLowerInvariant();
+                continue;
+            }
+
+            foreach (var reference in call.Assemblies)
+            {
+                if (!AssemblyClosure.IsHash(reference.Hash))
+                {
+                    return $"assembly {Named(reference)} is sent under '{AssemblyClosure.Shown(reference.Hash)}', which is not a SHA-256 hash (64 hex digits)";
+                }
+
                 if (!reference.Image.IsEmpty)
                 {
-                    if (images.TryAdd(reference.Hash, reference.Image))
+                    var actual = Convert.ToHexStringLower(SHA256.HashData(reference.Image.Span));
+                    if (!string.Equals(actual, reference.Hash, StringComparison.OrdinalIgnoreCase))
                     {
-                        added?.Add((reference.Hash, reference.Image));
+                        return $"the image sent as assembly {Named(reference)} hashes to {actual}, not to the {reference.Hash} it claims";
                     }
                 }
-
-                assemblies[i] = Shared(reference);
             }
 
-            function.DeclaringType = Shared(function.DeclaringType);
-            if (function.Captured.Count == 0 && assemblies.Count > 0)
+            var id = AssemblyClosure.Id(call.Assemblies.Select(a => a.Hash));
+            if (call.Closure.Length > 0 && !string.Equals(call.Closure, id, StringComparison.OrdinalIgnoreCase))
             {
-                apply.Function = SharedCall(function);
+                return $"the assemblies listed for closure {AssemblyClosure.Shown(call.Closure)} hash to closure {id}, not to it";
             }
+
+            call.Closure = id;
         }
 
-        if (spec.Recovery is not null)
-        {
-            spec.Recovery = Strip(spec.Recovery, added);
-        }
-
-        return spec;
+        return null;
     }
 
     /// <summary>
-    /// Why a spec's shipped images cannot be kept: one does not hash (SHA-256) to the hash it is sent under, which
-    /// would let its sender stand in for whoever ships the assembly with that hash. Null when all match.
+    /// Takes a checked spec (see <see cref="Check"/>) in, under the farm's lock: keeps the images and closures it lists
+    /// (recording the new ones in <paramref name="added"/>, for the journal), and leaves each function only its closure
+    /// id, with shared instances of what repeats from task to task (its type name; the whole function when it captures
+    /// nothing). The spec is changed in place (it belongs to the farm); what is shared is never changed afterwards (see
+    /// <see cref="Attach"/>). Returns why the spec is refused (a closure or an image this controller was never sent), or
+    /// null. A spec refused for another reason may still be taken: what it lists is kept for the tasks that follow it.
     /// </summary>
-    public static string? WrongImage(TaskSpec spec)
+    public string? Take(TaskSpec spec, AssemblyRecords? added)
     {
-        foreach (var reference in spec.Function?.Function?.Assemblies ?? [])
+        for (var each = spec; each is not null; each = each.Recovery)
         {
-            if (!reference.Image.IsEmpty)
+            if (each.Function is not { Function: { } call } apply)
             {
-                var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(reference.Image.Span));
-                if (!string.Equals(actual, reference.Hash, StringComparison.OrdinalIgnoreCase))
+                continue;
+            }
+
+            if (call.Assemblies.Count > 0)
+            {
+                if (Learn(call, added) is { } refusal)
                 {
-                    return $"the image sent as assembly {(reference.Name.Length > 0 ? reference.Name : "(unnamed)")} hashes to {actual}, not to the {AuditText(reference.Hash)} it claims";
+                    return refusal;
                 }
+
+                call.Assemblies.Clear();
+            }
+            else if (!closures.ContainsKey(call.Closure))
+            {
+                return $"the function names assembly closure {call.Closure}, which this controller was never sent: " +
+                    "a task stream lists a closure's assemblies with the first task that names it";
+            }
+
+            call.DeclaringType = Shared(call.DeclaringType);
+            if (call.Captured.Count == 0)
+            {
+                apply.Function = SharedCall(call);
             }
         }
 
-        return spec.Recovery is { } recovery ? WrongImage(recovery) : null;
+        return null;
     }
 
-    private static string AuditText(string hash) => hash.Length <= 64 ? hash : hash[..64] + "...";
-
-    /// <summary>An image read back from the journal at a restart.</summary>
-    public void Restore(string hash, ByteString image) => images[hash] = image;
-
-    /// <summary>The apply request with images attached for the assemblies <paramref name="sent"/> does not list yet.</summary>
-    public ApplyRequest Attach(ApplyRequest apply, HashSet<string> sent)
+    /// <summary>What the journal kept, read back at a restart (before any spec is taken in).</summary>
+    public void Restore(AssemblyRecords records)
     {
-        if (apply.Function.Assemblies.All(a => sent.Contains(a.Hash)))
+        foreach (var (hash, image) in records.Images)
+        {
+            images[hash] = image;
+        }
+
+        foreach (var (id, hashes) in records.Closures)
+        {
+            // A damaged row is left out: the tasks naming it fail, saying so, rather than run something else.
+            if (hashes.All(images.ContainsKey) && hashes.Count > 0 && string.Equals(AssemblyClosure.Id(hashes), id, StringComparison.Ordinal))
+            {
+                closures[id] = [.. hashes.Select(h => new AssemblyRef { Hash = h })];
+            }
+        }
+    }
+
+    /// <summary>
+    /// The apply request to send to an engine: as stored when the engine had its closure already, else a copy listing the
+    /// closure's assemblies, with the images the engine has not had yet.
+    /// </summary>
+    public ApplyRequest Attach(ApplyRequest apply, Sent sent)
+    {
+        var closure = apply.Function.Closure;
+        if (sent.Closures.Contains(closure) || !closures.TryGetValue(closure, out var members))
         {
             return apply;
         }
 
-        // A copy: the references in the stored spec are shared with other tasks.
+        // A copy: the stored function may be shared with other tasks.
         var copy = apply.Clone();
-        foreach (var reference in copy.Function.Assemblies.Where(a => !sent.Contains(a.Hash)))
+        foreach (var member in members)
         {
-            if (images.TryGetValue(reference.Hash, out var image))
-            {
-                reference.Image = image;
-                sent.Add(reference.Hash);
-            }
+            copy.Function.Assemblies.Add(!sent.Images.Contains(member.Hash) && images.TryGetValue(member.Hash, out var image)
+                ? new AssemblyRef { Hash = member.Hash, Name = member.Name, Image = image }
+                : member);
+            sent.Images.Add(member.Hash);
         }
 
+        sent.Closures.Add(closure);
         return copy;
     }
 
-    /// <summary>
-    /// One image-less reference per (hash, name): a hash names an image, so the pair repeats exactly. A task
-    /// client names an assembly only with its image, then by hash alone: the shared reference restores the name.
-    /// </summary>
-    private AssemblyRef Shared(AssemblyRef reference)
+    /// <summary>Keeps the images and the closure a function lists; refuses a closure with an assembly no one sent.</summary>
+    private string? Learn(DelegateCall call, AssemblyRecords? added)
     {
-        if (references.TryGetValue(reference.Hash, out var shared) && (reference.Name.Length == 0 || shared.Name == reference.Name))
+        foreach (var reference in call.Assemblies)
         {
-            return shared;
+            if (!reference.Image.IsEmpty && images.TryAdd(reference.Hash.ToLowerInvariant(), reference.Image))
+            {
+                added?.Images.Add((reference.Hash.ToLowerInvariant(), reference.Image));
+            }
         }
 
-        shared = new AssemblyRef { Hash = reference.Hash, Name = reference.Name };
-        if (images.ContainsKey(reference.Hash) && references.Count < MaxSharedNames)
+        if (closures.ContainsKey(call.Closure))
         {
-            references[reference.Hash] = shared;
+            return null;
         }
 
-        return shared;
+        var members = new AssemblyRef[call.Assemblies.Count];
+        for (var i = 0; i < members.Length; i++)
+        {
+            var reference = call.Assemblies[i];
+            var hash = reference.Hash.ToLowerInvariant();
+            if (!images.ContainsKey(hash))
+            {
+                return $"assembly {Named(reference)} ({hash}) of closure {call.Closure} was never sent to this controller: " +
+                    "its image comes with the first task on a stream that needs it";
+            }
+
+            members[i] = new AssemblyRef { Hash = hash, Name = reference.Name };
+        }
+
+        closures[call.Closure] = members;
+        added?.Closures.Add((call.Closure, [.. members.Select(m => m.Hash)]));
+        return null;
     }
+
+    private static string Named(AssemblyRef reference) => reference.Name.Length > 0 ? reference.Name : "(unnamed)";
 
     private DelegateCall SharedCall(DelegateCall function)
     {
-        var key = (function.DeclaringType, function.MethodToken, function.IsStatic, function.Assemblies[0].Hash);
+        var key = (function.DeclaringType, function.MethodToken, function.IsStatic, function.Closure);
         if (calls.TryGetValue(key, out var shared) && shared.Equals(function))
         {
             return shared;
         }
 
-        if (calls.Count < MaxSharedNames || calls.ContainsKey(key))
+        if (calls.Count < MaxShared || calls.ContainsKey(key))
         {
             calls[key] = function;
         }
@@ -152,11 +228,19 @@ internal sealed class AssemblyStore
             return shared;
         }
 
-        if (names.Count < MaxSharedNames)
+        if (names.Count < MaxShared)
         {
             names[name] = name;
         }
 
         return name;
+    }
+
+    /// <summary>What the controller has sent one engine: closures listed, and images.</summary>
+    public sealed class Sent
+    {
+        public HashSet<string> Closures { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Images { get; } = new(StringComparer.Ordinal);
     }
 }

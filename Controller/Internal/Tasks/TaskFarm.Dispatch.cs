@@ -131,7 +131,7 @@ internal sealed partial class TaskFarm
         _ = result.ContinueWith(done => OnBatchDone(engine, batch, attempts, done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, System.Threading.Tasks.TaskScheduler.Default);
     }
 
-    private TaskRequest ToRequest(TaskSpec spec, HashSet<string> sentAssemblies)
+    private TaskRequest ToRequest(TaskSpec spec, AssemblyStore.Sent sentAssemblies)
     {
         var request = new TaskRequest { ClearBefore = spec.ClearBefore, ClearAfter = spec.ClearAfter };
         if (spec.BodyCase == TaskSpec.BodyOneofCase.Code)

@@ -21,20 +21,16 @@ internal sealed partial class TaskFarm
             return (0, 0);
         }
 
-        var (journaled, images) = journal.Load();
+        var (journaled, records) = journal.Load();
         var queued = new List<TaskEntry>();
         var finished = 0;
         lock (sync)
         {
-            foreach (var (hash, image) in images)
-            {
-                assemblies.Restore(hash, image);
-            }
-
+            assemblies.Restore(records);
             foreach (var task in journaled)
             {
                 var owner = OwnerOf(task.Owner);
-                var entry = new TaskEntry(task.Id, task.Spec is { } spec ? assemblies.Strip(spec) : new TaskSpec(), owner, null, task.SubmittedUs);
+                var entry = new TaskEntry(task.Id, task.Spec is { } spec ? ReadBack(spec) : new TaskSpec(), owner, null, task.SubmittedUs);
                 tasks[entry.Id] = entry;
                 nextId = Math.Max(nextId, entry.Id);
                 Tally(entry, static c => c.Submitted++);
@@ -73,10 +69,10 @@ internal sealed partial class TaskFarm
     /// Hands accepted tasks to the journal. They run meanwhile; if the journal cannot keep them they are aborted
     /// (their submission is answered refused, saying why), so that nothing runs that a restart would not know of.
     /// </summary>
-    private Task<string?> Journal(List<TaskEntry> admitted, List<(string Hash, ByteString Image)> images)
+    private Task<string?> Journal(List<TaskEntry> admitted, AssemblyRecords added)
     {
         var records = admitted.Select(e => (e.Id, e.Owner.CapabilityId, e.SubmittedUnixUs, e.Spec)).ToList();
-        return journal!.Submit(records, images).ContinueWith(
+        return journal!.Submit(records, added).ContinueWith(
             written =>
             {
                 if (written.IsCompletedSuccessfully)
@@ -189,11 +185,20 @@ internal sealed partial class TaskFarm
         foreach (var entry in spilled)
         {
             // A spec that cannot be read back (short of the journal being damaged, it cannot happen) fails its task, saying why.
-            entry.Unspill(specs.TryGetValue(entry.Id, out var spec)
-                ? assemblies.Strip(spec)
-                : new TaskSpec { Code = new CodeTaskSpec { Code = $"throw new System.InvalidOperationException({QuotedFailure(problem)});" } });
+            entry.Unspill(specs.TryGetValue(entry.Id, out var spec) ? ReadBack(spec) : Failing(problem));
         }
     }
+
+    /// <summary>
+    /// A journaled spec, taken in again: its function names a closure the journal kept (or, journaled by an earlier
+    /// version, lists its assemblies). One whose assemblies were not kept becomes a task that fails saying so.
+    /// </summary>
+    private TaskSpec ReadBack(TaskSpec spec) =>
+        (AssemblyStore.Check(spec) ?? assemblies.Take(spec, added: null)) is { } problem ? Failing(problem) : spec;
+
+    /// <summary>A task that fails, saying why its spec could not be read back.</summary>
+    private static TaskSpec Failing(string problem) =>
+        new() { Code = new CodeTaskSpec { Code = $"throw new System.InvalidOperationException({QuotedFailure(problem)});" } };
 
     private static string QuotedFailure(string text) => "\"the task's spec could not be read back: " + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 

@@ -10,7 +10,7 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// </summary>
 internal sealed partial class TaskFarm
 {
-    private Dictionary<long, string> Validate(IReadOnlyList<SubmitTask> batch, TaskOwner owner, IReadOnlyDictionary<long, string> wrongImages, List<string> audited)
+    private Dictionary<long, string> Validate(IReadOnlyList<SubmitTask> batch, TaskOwner owner, IReadOnlyDictionary<long, string> assemblyRefusals, List<string> audited)
     {
         var refusals = new Dictionary<long, string>();
         var byRef = new Dictionary<long, SubmitTask>();
@@ -24,9 +24,10 @@ internal sealed partial class TaskFarm
             {
                 refusals[submission.ClientRef] = "the task has neither code nor a function to run";
             }
-            else if (wrongImages.TryGetValue(submission.ClientRef, out var wrong))
+            else if (assemblyRefusals.TryGetValue(submission.ClientRef, out var wrong))
             {
-                // Kept under the hash it claims, an image would be sent to engines for every holder who names that hash.
+                // Kept under the hash it claims, an image would be sent to engines for every holder who names that hash;
+                // a closure or image never sent is a client out of step with its stream, or probing.
                 refusals[submission.ClientRef] = wrong;
                 audited.Add(wrong);
             }

@@ -112,23 +112,32 @@ internal sealed partial class TaskFarm
         Task<string?> durable;
 
         // Hashing shipped images (megabytes each) is done before the lock, not while every dispatch waits for it.
-        var wrongImages = new Dictionary<long, string>();
+        var assemblyRefusals = new Dictionary<long, string>();
         foreach (var submission in batch)
         {
-            if (submission.Spec is { } spec && AssemblyStore.WrongImage(spec) is { } wrong)
+            if (submission.Spec is { } spec && AssemblyStore.Check(spec) is { } wrong)
             {
-                wrongImages.TryAdd(submission.ClientRef, wrong);
+                assemblyRefusals.TryAdd(submission.ClientRef, wrong);
             }
         }
 
         lock (sync)
         {
+            // Every submission's closures are taken in, in order, whatever else refuses it: the stream names them by id from now on.
+            var added = journal is null ? null : new AssemblyRecords();
+            foreach (var submission in batch)
+            {
+                if (submission.Spec is { } spec && !assemblyRefusals.ContainsKey(submission.ClientRef) && assemblies.Take(spec, added) is { } unknown)
+                {
+                    assemblyRefusals.TryAdd(submission.ClientRef, unknown);
+                }
+            }
+
             var owner = OwnerOf(caller);
-            var refusals = Validate(batch, owner, wrongImages, audited);
+            var refusals = Validate(batch, owner, assemblyRefusals, audited);
             ChargeQuotas(batch, owner, refusals, audited);
             var idsByRef = new Dictionary<long, long>();
             var admitted = new List<TaskEntry>();
-            var images = journal is null ? null : new List<(string, Google.Protobuf.ByteString)>();
             foreach (var submission in batch)
             {
                 if (refusals.TryGetValue(submission.ClientRef, out var refusal))
@@ -137,7 +146,7 @@ internal sealed partial class TaskFarm
                     continue;
                 }
 
-                var entry = new TaskEntry(++nextId, assemblies.Strip(submission.Spec, images), owner, subscriber, now);
+                var entry = new TaskEntry(++nextId, submission.Spec, owner, subscriber, now);
                 Tally(entry, static c => c.Submitted++);
                 idsByRef[submission.ClientRef] = entry.Id;
                 tasks[entry.Id] = entry;
@@ -156,7 +165,7 @@ internal sealed partial class TaskFarm
             }
 
             // Tasks run while the journal writes them; only the answer to the client waits for it.
-            durable = journal is null || admitted.Count == 0 ? Task.FromResult<string?>(null) : Journal(admitted, images!);
+            durable = journal is null || (admitted.Count == 0 && added!.IsEmpty) ? Task.FromResult<string?>(null) : Journal(admitted, added!);
             Admit(admitted);
         }
 
@@ -370,6 +379,6 @@ internal sealed partial class TaskFarm
 
         public int Tasks { get; set; }
 
-        public HashSet<string> Assemblies { get; } = [];
+        public AssemblyStore.Sent Assemblies { get; } = new();
     }
 }

@@ -18,6 +18,7 @@ internal sealed partial class TaskJournal
         private readonly Dictionary<int, SqliteCommand> forgetTasks = [];
         private readonly Dictionary<int, SqliteCommand> forgetResults = [];
         private readonly SqliteCommand addAssembly;
+        private readonly SqliteCommand addClosure;
 
         public Commands(SqliteConnection connection)
         {
@@ -30,11 +31,12 @@ internal sealed partial class TaskJournal
             }
 
             addAssembly = Prepare(connection, "INSERT OR IGNORE INTO assemblies (hash, image) VALUES ($p0, $p1)", 2);
+            addClosure = Prepare(connection, "INSERT OR IGNORE INTO closures (id, hashes) VALUES ($p0, $p1)", 2);
         }
 
         public void Enlist(SqliteTransaction transaction)
         {
-            foreach (var command in insertTasks.Values.Concat(insertResults.Values).Concat(forgetTasks.Values).Concat(forgetResults.Values).Append(addAssembly))
+            foreach (var command in insertTasks.Values.Concat(insertResults.Values).Concat(forgetTasks.Values).Concat(forgetResults.Values).Append(addAssembly).Append(addClosure))
             {
                 command.Transaction = transaction;
             }
@@ -71,9 +73,17 @@ internal sealed partial class TaskJournal
             addAssembly.ExecuteNonQuery();
         }
 
+        /// <summary>Stores a closure: its image hashes, declaring assembly first, one a line.</summary>
+        public void AddClosure(string id, string hashes)
+        {
+            addClosure.Parameters[0].Value = id;
+            addClosure.Parameters[1].Value = hashes;
+            addClosure.ExecuteNonQuery();
+        }
+
         public void Dispose()
         {
-            foreach (var command in insertTasks.Values.Concat(insertResults.Values).Concat(forgetTasks.Values).Concat(forgetResults.Values).Append(addAssembly))
+            foreach (var command in insertTasks.Values.Concat(insertResults.Values).Concat(forgetTasks.Values).Concat(forgetResults.Values).Append(addAssembly).Append(addClosure))
             {
                 command.Dispose();
             }

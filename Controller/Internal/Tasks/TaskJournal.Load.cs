@@ -12,10 +12,10 @@ internal sealed partial class TaskJournal
 
     /// <summary>Everything journaled, tasks in id order. Called once, before the farm takes work.</summary>
     /// <exception cref="CapClusterException">A record cannot be read; the message names the journal and the task.</exception>
-    public (IReadOnlyList<Entry> Tasks, IReadOnlyList<(string Hash, ByteString Image)> Images) Load()
+    public (IReadOnlyList<Entry> Tasks, AssemblyRecords Assemblies) Load()
     {
         var path = Path.Combine(Folder, DatabaseName);
-        var images = new List<(string, ByteString)>();
+        var assemblies = new AssemblyRecords();
         var tasks = new List<Entry>();
         long current = 0;
         try
@@ -26,7 +26,17 @@ internal sealed partial class TaskJournal
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
-                    images.Add((reader.GetString(0), ByteString.CopyFrom((byte[])reader[1])));
+                    assemblies.Images.Add((reader.GetString(0), ByteString.CopyFrom((byte[])reader[1])));
+                }
+            }
+
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "SELECT id, hashes FROM closures";
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    assemblies.Closures.Add((reader.GetString(0), reader.GetString(1).Split('\n')));
                 }
             }
 
@@ -58,7 +68,7 @@ internal sealed partial class TaskJournal
                 e);
         }
 
-        return (tasks, images);
+        return (tasks, assemblies);
     }
 
     /// <summary>The specs of queued tasks whose specs were dropped from memory, by id (on a reading connection of its own).</summary>

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace CapCluster.Controller.Internal.Tasks;
 
 /// <summary>
-/// The task farm's journal: every accepted task (its spec, owner and submission time), the shipped assemblies specs
-/// name by hash, and every result until it is cleared or evicted, in SQLite (WAL) in the journal folder, so that a
+/// The task farm's journal: every accepted task (its spec, owner and submission time), the shipped assemblies and the
+/// closures specs name them by, and every result until it is cleared or evicted, in SQLite (WAL) in the journal folder, so that a
 /// controller restarted on the same folder resumes. Writes are group-committed on one thread of its own: whatever
 /// arrived while the last transaction ran goes in the next, so the farm's lock never waits for the disk. A submission
 /// is answered only once its transaction committed (<see cref="Submit"/>); results and deletions are written behind
@@ -18,7 +18,8 @@ namespace CapCluster.Controller.Internal.Tasks;
 internal sealed partial class TaskJournal : IDisposable
 {
     public const string DatabaseName = "journal.db";
-    private const int SchemaVersion = 1;
+    // 2 added the closures table; a version 1 journal (its specs list their assemblies) is read, and becomes version 2.
+    private const int SchemaVersion = 2;
 
     private readonly SqliteConnection connection;
     private readonly TaskJournalOptions options;
@@ -73,9 +74,10 @@ internal sealed partial class TaskJournal : IDisposable
                     spec BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, result BLOB, in_file INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS assemblies (hash TEXT PRIMARY KEY, image BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS closures (id TEXT PRIMARY KEY, hashes TEXT NOT NULL);
                 """);
             var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
-            if (version == 0)
+            if (version is 0 or 1)
             {
                 Execute(connection, $"PRAGMA user_version = {SchemaVersion}");
             }
@@ -98,12 +100,12 @@ internal sealed partial class TaskJournal : IDisposable
         }
     }
 
-    /// <summary>Journals newly accepted tasks (and assembly images seen for the first time); completes once they are durable.</summary>
-    public Task Submit(IReadOnlyList<(long Id, string Owner, long SubmittedUs, TaskSpec Spec)> tasks, IReadOnlyList<(string Hash, ByteString Image)> images)
+    /// <summary>Journals newly accepted tasks (and assembly images and closures seen for the first time); completes once they are durable.</summary>
+    public Task Submit(IReadOnlyList<(long Id, string Owner, long SubmittedUs, TaskSpec Spec)> tasks, AssemblyRecords assemblies)
     {
         // Completed on the writer thread, which then answers the client itself: no thread hop on a task's way.
         var durable = new TaskCompletionSource();
-        Enqueue(new Op(OpKind.Submit, tasks, images, durable));
+        Enqueue(new Op(OpKind.Submit, tasks, assemblies, durable));
         return durable.Task;
     }
 
@@ -270,9 +272,14 @@ internal sealed partial class TaskJournal : IDisposable
             switch (op.Kind)
             {
                 case OpKind.Submit:
-                    foreach (var (hash, image) in op.Images!)
+                    foreach (var (hash, image) in op.Assemblies!.Images)
                     {
                         commands.AddAssembly(hash, image.ToByteArray());
+                    }
+
+                    foreach (var (id, hashes) in op.Assemblies.Closures)
+                    {
+                        commands.AddClosure(id, string.Join('\n', hashes));
                     }
 
                     foreach (var (id, owner, submittedUs, spec) in op.Tasks!)
@@ -369,7 +376,7 @@ internal sealed partial class TaskJournal : IDisposable
     private sealed record Op(
         OpKind Kind,
         IReadOnlyList<(long Id, string Owner, long SubmittedUs, TaskSpec Spec)>? Tasks,
-        IReadOnlyList<(string Hash, ByteString Image)>? Images,
+        AssemblyRecords? Assemblies,
         TaskCompletionSource? Durable,
         long Id = 0,
         byte[]? Result = null,

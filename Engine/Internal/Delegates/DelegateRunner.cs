@@ -2,13 +2,14 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
+using CapCluster.Protocol;
 
 namespace CapCluster.Engine.Internal.Delegates;
 
 /// <summary>
-/// Runs delegates shipped by clients: holds the assembly images it was sent (by SHA-256), loads them into a
-/// collectible <see cref="AssemblyLoadContext"/> named "shipped", rebuilds the closure from the captured
-/// values, and invokes the method.
+/// Runs delegates shipped by clients: holds the assembly images it was sent (by SHA-256) and the assembly closures
+/// tasks name them by, loads them into a collectible <see cref="AssemblyLoadContext"/> named "shipped", rebuilds the
+/// closure object from the captured values, and invokes the method.
 /// </summary>
 internal sealed partial class DelegateRunner : IDisposable
 {
@@ -17,12 +18,14 @@ internal sealed partial class DelegateRunner : IDisposable
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ShippedImage> _images = new(StringComparer.Ordinal);
+    // Assembly closures by id: their image hashes, lowercase, declaring assembly first (one array per closure, never changed).
+    private readonly Dictionary<string, string[]> _closures = new(StringComparer.Ordinal);
     // Assemblies of the current context, by image hash; cleared before that context is unloaded.
     private readonly Dictionary<string, Assembly> _loaded = new(StringComparer.Ordinal);
     // The image each simple name resolves to in the current context: the one a call loading into it named (by hash).
     private readonly Dictionary<string, string> _bindings = new(StringComparer.OrdinalIgnoreCase);
     // The assembly hashes of the last call that bound names in the current context (null after a new context).
-    private string[]? _lastCall;
+    private IReadOnlyList<string>? _lastCall;
     private ShippedLoadContext? _context;
 
     public DelegateRunner() => _context = new ShippedLoadContext(FindImage);
@@ -59,6 +62,35 @@ internal sealed partial class DelegateRunner : IDisposable
         }
     }
 
+    /// <summary>
+    /// Keeps the assembly closure <paramref name="id"/>, after checking that <paramref name="hashes"/> hash to it and that
+    /// this engine holds every image they name; returns its hashes, as <see cref="Closure"/> will.
+    /// </summary>
+    public IReadOnlyList<string> AddClosure(string id, IReadOnlyList<string> hashes)
+    {
+        var actual = AssemblyClosure.Id(hashes);
+        if (!string.Equals(actual, id, StringComparison.OrdinalIgnoreCase))
+            throw DelegateRunnerErrors.WrongClosure(id, actual);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_context is null, this);
+            if (_closures.TryGetValue(actual, out var known))
+                return known;
+            string[] members = [.. hashes.Select(h => h.ToLowerInvariant())];
+            if (members.Where(h => !_images.ContainsKey(h)).Distinct().ToList() is { Count: > 0 } missing)
+                throw DelegateRunnerErrors.ClosureLacks(actual, missing);
+            _closures.Add(actual, members);
+            return members;
+        }
+    }
+
+    /// <summary>The image hashes of assembly closure <paramref name="id"/>, declaring assembly first: one lookup per task.</summary>
+    public IReadOnlyList<string> Closure(string id)
+    {
+        lock (_gate)
+            return _closures.GetValueOrDefault(id) ?? _closures.GetValueOrDefault(id.ToLowerInvariant()) ?? throw DelegateRunnerErrors.UnknownClosure(id);
+    }
+
     /// <summary>Unloads the shipped code; it is collected once nothing it created is still referenced.</summary>
     public void Dispose()
     {
@@ -68,6 +100,7 @@ internal sealed partial class DelegateRunner : IDisposable
             _bindings.Clear();
             _lastCall = null;
             _images.Clear();
+            _closures.Clear();
             _context?.Release();
             _context = null;
         }
@@ -85,8 +118,10 @@ internal sealed partial class DelegateRunner : IDisposable
         {
             ObjectDisposedException.ThrowIf(_context is null, this);
 
-            // The common case, a task like the last one: its assembly is loaded and its names bound to the same images.
-            if (_loaded.TryGetValue(hash, out var known) && _lastCall is { } last && last.SequenceEqual(hashes, StringComparer.OrdinalIgnoreCase))
+            // The common case, a task like the last one: its assembly is loaded and its names bound to the same images
+            // (a task naming the same closure passes the same array).
+            if (_loaded.TryGetValue(hash, out var known) && _lastCall is { } last &&
+                (ReferenceEquals(last, hashes) || last.SequenceEqual(hashes, StringComparer.OrdinalIgnoreCase)))
                 return known;
             var image = _images.GetValueOrDefault(hash) ?? throw DelegateRunnerErrors.UnknownAssembly(hash);
             var named = hashes.Select(h => _images.GetValueOrDefault(h.ToLowerInvariant())).OfType<ShippedImage>().ToList();
@@ -108,7 +143,8 @@ internal sealed partial class DelegateRunner : IDisposable
                 _bindings[each.Name.Name!] = each.Hash;
             }
 
-            _lastCall = [.. hashes];
+            // Kept as it is (callers never change a list they passed): the next task naming the same closure passes it again.
+            _lastCall = hashes;
             if (_loaded.TryGetValue(hash, out var assembly))
                 return assembly;
             assembly = _context.LoadImage(image);

@@ -14,6 +14,15 @@ internal static class DelegateRunnerErrors
     public static CapClusterException UnknownAssembly(string hash) =>
         new($"assembly {hash} was not shipped to this engine: send it before invoking a method from it");
 
+    public static CapClusterException UnknownClosure(string id) =>
+        new($"assembly closure {id} was not listed to this engine: the first task naming a closure lists its assemblies");
+
+    public static CapClusterException WrongClosure(string claimed, string actual) =>
+        new($"assembly closure refused: its assemblies were listed as closure {claimed} but hash to closure {actual}");
+
+    public static CapClusterException ClosureLacks(string id, IReadOnlyList<string> missing) =>
+        new($"assembly closure {id} names assemblies this engine was not sent: {string.Join(", ", missing)}");
+
     public static CapClusterException MethodNotFound(string hash, string typeName, int token, string why) =>
         new($"no method 0x{token:X8} on {typeName} in shipped assembly {hash}: {why}");
 
