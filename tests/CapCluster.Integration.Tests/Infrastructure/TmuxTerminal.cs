@@ -81,8 +81,35 @@ internal sealed class TmuxTerminal : IAsyncDisposable
     /// <summary>The exit status once the program has exited, or null while it runs.</summary>
     public async Task<int?> ExitStatusAsync()
     {
-        var state = (await TmuxAsync(["display-message", "-p", "-t", Target, "#{pane_dead} #{pane_dead_status}"])).Output.Trim().Split(' ');
-        return state[0] == "1" && state.Length > 1 && int.TryParse(state[1], out var status) ? status : null;
+        var state = (await TmuxAsync(["display-message", "-p", "-t", Target, "#{pane_dead} #{pane_dead_status} #{pane_pid}"])).Output.Trim().Split(' ');
+        if (state[0] != "1")
+        {
+            return null;
+        }
+
+        if (state.Length > 2 && int.TryParse(state[1], out var status))
+        {
+            return status;
+        }
+
+        // On some kernels tmux marks the pane dead (its terminal closed) but never reaps the program, which stays a
+        // zombie: it has exited, and the kernel keeps its wait status in /proc/PID/stat (field 52) until it is reaped.
+        return state.Length > 1 && ZombieExitStatus(state[^1]) is int code ? code : null;
+    }
+
+    private static int? ZombieExitStatus(string pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the command name (field 2, in parentheses, which may hold spaces): field 3 is the state.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields[0] == "Z" && fields.Length >= 50 && int.TryParse(fields[49], out var wait) && (wait & 0x7f) == 0 ? (wait >> 8) & 0xff : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Polls until the program has exited; its exit status.</summary>
