@@ -47,7 +47,7 @@ public sealed class ControllerConnection : IDisposable
     /// </summary>
     public ILoggerFactory LoggerFactory { get; private set; } = NullLoggerFactory.Instance;
 
-    /// <summary>Where the reconnection backoff takes its time: the system clock.</summary>
+    /// <summary>Where the reconnection backoff, the clients' result deadlines and the lane retry-after take their time: the system clock.</summary>
     public TimeProvider Time { get; } = TimeProvider.System;
 
     private ILogger Logger { get; set; } = NullLogger.Instance;

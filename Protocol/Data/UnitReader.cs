@@ -36,9 +36,6 @@ public sealed class UnitReader<TMessage, TBlobs>(IAsyncStreamReader<TMessage> me
     /// <summary>Units whose head was read and whose blobs have not all arrived (to release what was reserved for them).</summary>
     public IEnumerable<(TMessage Head, TBlobs Blobs)> Unfinished => receiving.Values;
 
-    /// <summary>The stream underneath, for <see cref="AsyncStreamReaderExtensions.RunAfterThisMessage{T}"/>.</summary>
-    public IAsyncStreamReader<TMessage> Messages => messages;
-
     /// <summary>Reads up to the next whole unit or standalone message; false at the end of the stream.</summary>
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {

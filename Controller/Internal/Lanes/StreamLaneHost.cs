@@ -87,15 +87,16 @@ internal sealed class StreamLaneHost(
 
         ControllerLog.StreamLaneOpened(logger, grant.IdHex[..8], method.FullName, grant.Peer);
         Func<bool> isOpen = () => !lane.Closed.IsCancellationRequested;
+        var connectionId = "stream:" + grant.IdHex;
         if (grant.Capability is { } capability)
         {
-            gate.Track(capability.Id, "stream:" + grant.IdHex, new LiveConnection(grant.Peer, grant.Service, grant.Method, grant.Fingerprint, isOpen, lane.Abort));
+            gate.Track(capability.Id, connectionId, new LiveConnection(grant.Peer, grant.Service, grant.Method, grant.Fingerprint, isOpen, lane.Abort));
         }
 
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(lane.Closed, stopping);
         try
         {
-            var context = grant.GrantedBy.ForStreamLane(method.FullName, new StreamLaneEnd("stream:" + grant.IdHex, ending.Token, isOpen, lane.Abort));
+            var context = grant.GrantedBy.ForStreamLane(method.FullName, new StreamLaneEnd(connectionId, ending.Token, isOpen, lane.Abort));
             await handler(lane, lane, context).ConfigureAwait(false);
             lane.Finish(Status.DefaultSuccess);
         }
