@@ -36,9 +36,10 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         var pump = engine.PumpAsync(responses, caller.CancellationToken);
         try
         {
-            // Every message the engine sends, a chunk of a long result too, shows it alive.
+            // Every message the engine sends, a chunk of a long result too, shows it alive. An engine is trusted no more
+            // than a client: a chunk of no result, a result announced twice, or results whose data never comes end its link.
             var results = new UnitReader<EngineMessage, RelayedBlobs>(
-                requests, head => head.Result.BlobLengths.Count == 0 ? RelayedBlobs.None : new RelayedBlobs(head.Result.BlobLengths), strict: false, seen: _ => engine.Heartbeat());
+                requests, head => head.Result.BlobLengths.Count == 0 ? RelayedBlobs.None : new RelayedBlobs(head.Result.BlobLengths), strict: true, seen: _ => engine.Heartbeat());
             while (await results.MoveNext(reading.Token).ConfigureAwait(false))
             {
                 if (results.Current.KindCase == EngineMessage.KindOneofCase.Result)

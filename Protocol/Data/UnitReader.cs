@@ -16,7 +16,7 @@ namespace CapCluster.Protocol.Data;
 /// </param>
 /// <param name="strict">
 /// True when a chunk of no announced unit, or a head announcing lengths that are not lengths, ends the stream with
-/// INVALID_ARGUMENT (a peer that is not trusted: the controller reading a client); false to ignore them (a unit
+/// INVALID_ARGUMENT, and more than <see cref="MaxUnfinished"/> unfinished units with RESOURCE_EXHAUSTED (a peer that is not trusted: the controller reading a client or an engine); false to ignore them (a unit
 /// its receiver already failed).
 /// </param>
 /// <param name="seen">Called with every message read, chunks too (to note that the peer is alive).</param>
@@ -24,6 +24,13 @@ public sealed class UnitReader<TMessage, TBlobs>(IAsyncStreamReader<TMessage> me
     where TMessage : class, IUnitMessage<TMessage>
     where TBlobs : class, IBlobSink
 {
+    /// <summary>
+    /// Units a strict stream may have announced and not finished at once. A sender writes each unit's chunks right
+    /// after its head, so one is the norm; without a bound, a peer announcing data it never sends (refused calls
+    /// included) would make the reader keep an entry per head for as long as the stream lasts.
+    /// </summary>
+    public const int MaxUnfinished = 64;
+
     private readonly Dictionary<long, (TMessage Head, TBlobs Blobs)> receiving = [];
     private readonly Dictionary<long, RelayedBlobs> dropping = [];
 
@@ -62,6 +69,12 @@ public sealed class UnitReader<TMessage, TBlobs>(IAsyncStreamReader<TMessage> me
         {
             (Current, Blobs) = (message, null);
             return true;
+        }
+
+        // Checked before the receiver reserves anything for the unit.
+        if (strict && lengths.Count > 0 && receiving.Count + dropping.Count >= MaxUnfinished)
+        {
+            throw TooManyUnfinished();
         }
 
         var blobs = receive(message);
@@ -131,4 +144,7 @@ public sealed class UnitReader<TMessage, TBlobs>(IAsyncStreamReader<TMessage> me
             dropping[id] = counter;
         }
     }
+
+    private static RpcException TooManyUnfinished() => new(new Status(
+        StatusCode.ResourceExhausted, $"more than {MaxUnfinished} units were announced and their data not sent; send each unit's data right after it"));
 }

@@ -105,6 +105,28 @@ public sealed class UnitReaderTests
     }
 
     [Fact]
+    public async Task AStrictStream_AnnouncingMoreUnitsThanItFinishes_IsEnded_BeforeTheNextIsReceived()
+    {
+        // Heads whose data never comes, half of them dropped (refused): the reader would keep an entry for each.
+        var messages = Enumerable.Range(1, UnitReader<SessionMessage, RelayedBlobs>.MaxUnfinished + 1)
+            .Select(i => new SessionMessage { Call = new EngineCall { CallId = i, BlobLengths = { 10 } } })
+            .ToList();
+        var received = 0;
+        var reader = new UnitReader<SessionMessage, RelayedBlobs>(
+            new ListReader<SessionMessage>(messages), head => ++received % 2 == 0 ? null : new RelayedBlobs(head.Call.BlobLengths), strict: true);
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => reader.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Equal(UnitReader<SessionMessage, RelayedBlobs>.MaxUnfinished, received);
+
+        // A lenient stream (a trusted peer's) is not bounded this way.
+        var lenient = new UnitReader<SessionMessage, RelayedBlobs>(new ListReader<SessionMessage>(messages), head => new RelayedBlobs(head.Call.BlobLengths), strict: false);
+        Assert.False(await lenient.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(messages.Count, lenient.Unfinished.Count());
+    }
+
+    [Fact]
     public void AHeadSentAgain_AnnouncesItsBlobsOnce()
     {
         var head = new ControllerMessage { Work = new Work { WorkId = 1 } };
