@@ -25,6 +25,9 @@ internal static class ChannelErrors
         return new RpcException(Map(cause, method, target), e.Trailers);
     }
 
+    /// <summary>A failure grpc-dotnet threw as it is (an IOException from a request stream's write), as a status that says what happened.</summary>
+    public static RpcException FromFailure(Exception cause, string method, string target) => new(Map(cause, method, target));
+
     private static Status Map(Exception cause, string method, string target)
     {
         for (var e = cause; e is not null; e = e.InnerException)
@@ -97,11 +100,25 @@ internal sealed class TranslatingWriter<T>(IClientStreamWriter<T> inner, string 
         set => inner.WriteOptions = value;
     }
 
-    public Task WriteAsync(T message) => Check(inner.WriteAsync(message));
+    public Task WriteAsync(T message) => Guard(static (w, m) => w.WriteAsync(m), message);
 
-    public Task WriteAsync(T message, CancellationToken cancellationToken) => Check(inner.WriteAsync(message, cancellationToken));
+    public Task WriteAsync(T message, CancellationToken cancellationToken) =>
+        Guard(static (w, a) => w.WriteAsync(a.message, a.cancellationToken), (message, cancellationToken));
 
-    public Task CompleteAsync() => Check(inner.CompleteAsync());
+    public Task CompleteAsync() => Guard(static (w, _) => w.CompleteAsync(), 0);
+
+    /// <summary>grpc-dotnet can throw a write's failure before it returns a task; either way it fails the task.</summary>
+    private Task Guard<TState>(Func<IClientStreamWriter<T>, TState, Task> write, TState state)
+    {
+        try
+        {
+            return Check(write(inner, state));
+        }
+        catch (Exception e) when (e is RpcException or IOException)
+        {
+            return Task.FromException(Failure(e));
+        }
+    }
 
     private Task Check(Task task) => task.IsCompletedSuccessfully ? task : Await(task);
 
@@ -111,11 +128,20 @@ internal sealed class TranslatingWriter<T>(IClientStreamWriter<T> inner, string 
         {
             await task.ConfigureAwait(false);
         }
-        catch (RpcException e)
+        catch (Exception e) when (e is RpcException or IOException)
         {
-            throw ServerStatus() is { } status ? new RpcException(status) : ChannelErrors.Translate(e, method, target, asked);
+            throw Failure(e);
         }
     }
+
+    /// <summary>
+    /// The server's status when it already ended the call; otherwise what happened on the client. grpc-dotnet throws a
+    /// write's IOException as it is (a connection reset under the request stream), sometimes before returning a task.
+    /// </summary>
+    private RpcException Failure(Exception e) =>
+        ServerStatus() is { } status ? new RpcException(status)
+        : e is RpcException rpc ? ChannelErrors.Translate(rpc, method, target, asked)
+        : ChannelErrors.FromFailure(e, method, target);
 
     private Status? ServerStatus()
     {
