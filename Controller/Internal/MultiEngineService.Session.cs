@@ -216,12 +216,7 @@ internal sealed partial class MultiEngineService
         EngineResult result;
         try
         {
-            var lane = LaneFor(call, engine, capability);
-            if (!lane.IsEmpty && call.Request?.KindCase == EngineRequest.KindOneofCase.Push)
-            {
-                // Ahead of the queue: the engine reads this transfer off the lane, and no other, of no more bytes.
-                engine.Send(new ControllerMessage { Expect = new ExpectTransfer { LaneId = lane, Transfer = call.CallId, MaxBytes = call.LaneBytes } });
-            }
+            var lane = dataLanes.Route(call, engine, capability);
 
             result = await engine.Enqueue(id => new Work
             {
