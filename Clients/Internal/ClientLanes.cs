@@ -21,6 +21,34 @@ internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDispo
     private readonly Dictionary<int, (Task<GrantedLane?> Lane, DateTimeOffset Asked)> lanes = [];
     private readonly CancellationTokenSource lifetime = new();
 
+    /// <summary>Pushes carrying at least this many blob bytes go by data lanes. 1 MiB.</summary>
+    internal const long Threshold = 1 << 20;
+
+    /// <summary>
+    /// The route a call takes, with its targets made explicit (the lanes name them): a bulk push uses lanes only when
+    /// every target has one; a pull uses those that can be had (the engine answers on one only when its values carry
+    /// blobs). A null route: the call goes as it is, its data in the session.
+    /// </summary>
+    public async Task<(IReadOnlyList<int>? Targets, LaneRoute? Route)> RouteAsync(
+        IReadOnlyList<int>? targets, EngineRequest request, IReadOnlyList<ReadOnlyMemory<byte>> blobs, CancellationToken cancellationToken)
+    {
+        var push = request.KindCase == EngineRequest.KindOneofCase.Push && blobs.Sum(b => (long)b.Length) >= Threshold;
+        if (!push && request.KindCase != EngineRequest.KindOneofCase.Pull)
+        {
+            return (targets, null);
+        }
+
+        var chosen = targets ?? [.. (await connection.CallAsync(CapClusterMethods.GetIds, new GetIdsRequest(), cancellationToken, idempotent: true).ConfigureAwait(false)).Ids];
+        var granted = await Task.WhenAll(chosen.Distinct().Select(async id => (Id: id, Lane: await GetAsync(id, cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
+        var usable = granted.Where(g => g.Lane is not null).ToDictionary(g => g.Id, g => g.Lane!);
+        if (usable.Count == 0 || (push && usable.Count < granted.Length))
+        {
+            return (targets, null);
+        }
+
+        return (chosen, new LaneRoute(usable, push));
+    }
+
     /// <summary>The open lane to <paramref name="engineId"/>, or null when none can be had now.</summary>
     public async Task<GrantedLane?> GetAsync(int engineId, CancellationToken cancellationToken)
     {

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
+using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
-using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
 namespace CapCluster.Client.Internal;
@@ -21,9 +21,6 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
 {
     // Created with the client, after ConnectAsync gave the connection its logger factory.
     private readonly ILogger logger = connection.LoggerFactory.CreateLogger(ClientLog.Category);
-
-    /// <summary>Pushes carrying at least this many blob bytes go by data lanes. 1 MiB.</summary>
-    internal const long LaneThreshold = 1 << 20;
 
     /// <summary>
     /// How long disposal waits for the session's stream reader and its data lanes to close before it abandons them. 2 s.
@@ -62,9 +59,9 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         CancellationToken cancellationToken)
     {
         ThrowIfDisposed(targets);
-        var (chosen, lanesOf) = await ChooseLanesAsync(targets, request, blobs, cancellationToken).ConfigureAwait(false);
-        var pushOnLanes = lanesOf is not null && request.KindCase == EngineRequest.KindOneofCase.Push;
-        var call = new PendingCall(chosen, lanesOf);
+        var (chosen, route) = await lanes.RouteAsync(targets, request, blobs, cancellationToken).ConfigureAwait(false);
+        var pushOnLanes = route is { CarriesPush: true };
+        var call = new PendingCall(chosen, route);
         long id = 0;
         try
         {
@@ -85,24 +82,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
                     header.Targets = new Targets { Ids = { chosen } };
                 }
 
-                if (lanesOf is not null)
-                {
-                    header.Lanes.Add(lanesOf.ToDictionary(l => l.Key, l => ByteString.CopyFrom(l.Value.Id)));
-                    if (pushOnLanes)
-                    {
-                        // What the controller admits, and tells each engine to expect on its lane.
-                        header.LaneBytes = blobs.Sum(b => (long)b.Length);
-                    }
-                    else
-                    {
-                        // An engine may answer on its lane with this call's transfer, and with no other.
-                        foreach (var lane in lanesOf.Values)
-                        {
-                            lane.Connection.Expect(id, long.MaxValue);
-                        }
-                    }
-                }
-
+                route?.Stamp(header, blobs);
                 foreach (var message in Units.Of(new SessionMessage { Call = header }, pushOnLanes ? [] : blobs))
                 {
                     await current.RequestStream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
@@ -122,7 +102,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
             {
                 // A push the controller refused (a method the capability lacks, a budget) is never announced to the engines,
                 // which close the lane on its data: the refusal is the answer, not the lane's end.
-                var sending = Task.WhenAll(lanesOf!.Select(l => SendOnLaneAsync(l.Key, l.Value, id, request.Push.Values, blobs, cancellationToken)));
+                var sending = route!.SendAsync(id, request.Push.Values, blobs, cancellationToken);
                 if (await Task.WhenAny(sending, call.Completion.Task).ConfigureAwait(false) == sending)
                 {
                     await sending.ConfigureAwait(false);
@@ -140,14 +120,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         finally
         {
             pending.TryRemove(id, out _);
-            if (lanesOf is not null && !pushOnLanes)
-            {
-                // An engine that answered in the call (no blobs) sends nothing on its lane.
-                foreach (var lane in lanesOf.Values)
-                {
-                    lane.Connection.Forget(id);
-                }
-            }
+            route?.Release(id);
         }
     }
 
@@ -232,7 +205,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         // A result whose values came on a lane has nothing to receive here: its lane brings them.
         var results = new UnitReader<SessionMessage, ReceivedValues>(
             current.ResponseStream,
-            head => head.Result?.Reply?.Values?.LaneTransfer is > 0 ? ReceivedValues.None : new ReceivedValues(ValuesOf(head.Result?.Reply), head.Result?.BlobLengths ?? []),
+            head => head.Result is { } result && LaneRoute.BringsValues(result) ? ReceivedValues.None : new ReceivedValues(ValuesOf(head.Result?.Reply), head.Result?.BlobLengths ?? []),
             strict: false);
         Exception failure;
         try
@@ -244,9 +217,9 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
                     continue;
                 }
 
-                if (result.Reply?.Values?.LaneTransfer is > 0)
+                if (LaneRoute.BringsValues(result))
                 {
-                    _ = DeliverFromLaneAsync(result);
+                    _ = DeliverFromRouteAsync(result);
                 }
                 else
                 {
@@ -307,19 +280,44 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         call.Add(outcome, result.Expected);
     }
 
+    /// <summary>An engine answered that its values came on the call's route: take them from there, then deliver the result.</summary>
+    private async Task DeliverFromRouteAsync(CallResult result)
+    {
+        if (!pending.TryGetValue(result.CallId, out var call))
+        {
+            return;
+        }
+
+        try
+        {
+            var values = await (call.Route?.ReceiveAsync(result, lifetime.Token)
+                ?? throw new LaneException($"engine {result.EngineId} answered on a data lane this call did not open")).ConfigureAwait(false);
+            result.Reply.Values = new ValuesReply { Values = { values.Named } };
+            Deliver(result, values);
+        }
+        catch (LaneException e)
+        {
+            result.Reply = new EngineReply { Error = new RemoteError { EngineId = result.EngineId, Type = typeof(LaneException).FullName!, Message = e.Message } };
+            Deliver(result, ReceivedValues.None);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client is closing; the call fails with the session.
+        }
+    }
 
     private static IEnumerable<NamedValue> ValuesOf(EngineReply? reply) =>
         reply?.KindCase == EngineReply.KindOneofCase.Values ? reply.Values.Values : [];
 
-    private sealed class PendingCall(IReadOnlyList<int>? targets, IReadOnlyDictionary<int, GrantedLane>? lanes)
+    private sealed class PendingCall(IReadOnlyList<int>? targets, LaneRoute? route)
     {
         private readonly List<CallOutcome> outcomes = [];
 
         /// <summary>The engines the call went to; null for every engine.</summary>
         public IReadOnlyList<int>? Targets { get; } = targets;
 
-        /// <summary>The lane each target engine's bulk data travels on, when the call uses lanes.</summary>
-        public IReadOnlyDictionary<int, GrantedLane>? Lanes { get; } = lanes;
+        /// <summary>How the call's bulk data travels besides the session, when it does.</summary>
+        public LaneRoute? Route { get; } = route;
 
         public TaskCompletionSource<IReadOnlyList<CallOutcome>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
