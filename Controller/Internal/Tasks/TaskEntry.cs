@@ -19,6 +19,10 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSub
 
     public long Id { get; } = id;
 
+    /// <summary>A queued task whose spec waits in the journal, as a run of the <see cref="ReadyQueue"/> hands it out.</summary>
+    public static TaskEntry Spilled(long id, TaskOwner owner, TaskSubscriber? subscriber, long submittedUnixUs) =>
+        new(id, SpilledSpec, owner, subscriber, submittedUnixUs);
+
     /// <summary>What the task runs; dropped once it finished (only the result is kept), or while it waits in the journal.</summary>
     public TaskSpec Spec { get; private set; } = spec;
 
@@ -33,6 +37,12 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSub
 
     /// <summary>Takes the spec back, read from the journal.</summary>
     public void Unspill(TaskSpec spec) => Spec = spec;
+
+    /// <summary>Its node in the farm's <see cref="ReadyQueue"/> while it waits there to run, else null.</summary>
+    public LinkedListNode<object>? ReadyNode { get; set; }
+
+    /// <summary>Somebody waits for it to finish (<see cref="Finished"/> was asked for).</summary>
+    public bool IsWatched => finished is not null;
 
     /// <summary>The capability that submitted it: who may see it, and whose counts it is in.</summary>
     public TaskOwner Owner { get; } = owner;

@@ -84,17 +84,11 @@ internal sealed partial class TaskFarm
         // Share the ready tasks among the engines that can take them, so one engine does not take all of a burst.
         var engines = Math.Max(1, registry.Ids().Count);
         var share = Math.Max(1, Math.Min(options.BatchSize, (ready.Count + engines - 1) / engines));
-        var batch = new List<TaskEntry>();
-        for (var node = ready.First; node is not null && batch.Count < share;)
+        var batch = ready.Take(share, entry => Satisfies(engine, CurrentSpec(entry).Requires));
+        foreach (var entry in batch)
         {
-            var next = node.Next;
-            if (Satisfies(engine, CurrentSpec(node.Value).Requires))
-            {
-                batch.Add(node.Value);
-                ready.Remove(node);
-            }
-
-            node = next;
+            // Those a run made are new here.
+            tasks[entry.Id] = entry;
         }
 
         return batch;

@@ -12,6 +12,21 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// </summary>
 internal sealed partial class TaskFarm
 {
+    // Shorter stretches of spilled tasks keep their entries: a run costs about what one entry does.
+    private const int MinimumRun = 32;
+
+    /// <summary>The runs of queued tasks waiting in the journal (each one object in memory however many tasks it holds).</summary>
+    public int SpilledRuns
+    {
+        get
+        {
+            lock (sync)
+            {
+                return ready.Runs;
+            }
+        }
+    }
+
     /// <summary>Reads the journal back. Called once, before the farm takes work.</summary>
     /// <exception cref="CapClusterException">The journal cannot be read.</exception>
     public (int Queued, int Finished) Restore()
@@ -88,20 +103,10 @@ internal sealed partial class TaskFarm
                 var reason = written.Exception?.InnerException?.Message ?? "the task journal could not be written";
                 lock (sync)
                 {
-                    var unwritten = admitted.Where(e => !e.IsFinished).ToHashSet();
-                    for (var node = ready.First; node is not null;)
-                    {
-                        var next = node.Next;
-                        if (unwritten.Contains(node.Value))
-                        {
-                            ready.Remove(node);
-                        }
-
-                        node = next;
-                    }
-
+                    var unwritten = admitted.Where(e => !e.IsFinished).ToList();
                     foreach (var entry in unwritten)
                     {
+                        ready.Remove(entry);
                         entry.AbortRequested = true;
                         if (entry.State == TaskState.Queued)
                         {
@@ -136,12 +141,21 @@ internal sealed partial class TaskFarm
         }
     }
 
-    /// <summary>Drops from memory the specs of durable queued <paramref name="candidates"/> while more than the limit are queued.</summary>
+    /// <summary>
+    /// While more than the limit are queued, lets durable queued <paramref name="candidates"/> (in id order) wait in the
+    /// journal: long stretches of them become runs of the ready queue (a few bytes for the lot), the rest keep their
+    /// entries without their specs.
+    /// </summary>
     private void SpillBeyondLimit(List<TaskEntry> candidates)
     {
         if (journal is null || ready.Count <= options.MaxQueuedSpecsInMemory)
         {
             return;
+        }
+
+        foreach (var entry in ready.Collapse(candidates, MinimumRun))
+        {
+            tasks.Remove(entry.Id);
         }
 
         foreach (var entry in candidates)

@@ -37,7 +37,7 @@ internal sealed partial class TaskFarm
         {
             foreach (var after in submission.Spec?.After ?? [])
             {
-                if (after > 0 && !(tasks.GetValueOrDefault(after) is { } required && owner.CanSee(required.Owner)))
+                if (after > 0 && !(Find(after) is { } required && owner.CanSee(required.Owner)))
                 {
                     var notHeld = NotHeld(after, owner);
                     refusals.TryAdd(submission.ClientRef, $"dependency {notHeld.Message}");

@@ -21,7 +21,7 @@ internal sealed partial class TaskFarm
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly Dictionary<long, TaskEntry> tasks = [];
-    private readonly LinkedList<TaskEntry> ready = new();
+    private readonly ReadyQueue ready = new();
     private readonly Dictionary<long, List<TaskEntry>> dependents = [];
     private readonly Queue<long> finishedOrder = new();
 
@@ -297,7 +297,7 @@ internal sealed partial class TaskFarm
         foreach (var dependency in entry.Spec.After.Distinct())
         {
             // A dependency cleared since it was checked had finished, and succeeded, or this task would have failed.
-            if (!tasks.TryGetValue(dependency, out var required) || required.State == TaskState.Succeeded)
+            if (Find(dependency) is not { } required || required.State == TaskState.Succeeded)
             {
                 continue;
             }
@@ -323,13 +323,30 @@ internal sealed partial class TaskFarm
         }
     }
 
+    /// <summary>The entry of task <paramref name="id"/> held here, made (and held) from its run if it waits in one; null if none is.</summary>
+    private TaskEntry? Find(long id)
+    {
+        if (tasks.TryGetValue(id, out var entry))
+        {
+            return entry;
+        }
+
+        if (ready.Materialize(id) is { } made)
+        {
+            tasks[id] = made;
+            return made;
+        }
+
+        return null;
+    }
+
     /// <summary>The entries of <paramref name="ids"/>, each of which the caller may see.</summary>
     private List<TaskEntry> Visible(TaskOwner caller, IReadOnlyList<long> ids)
     {
         var entries = new List<TaskEntry>(ids.Count);
         foreach (var id in ids)
         {
-            entries.Add(tasks.GetValueOrDefault(id) is { } entry && caller.CanSee(entry.Owner) ? entry : throw NotHeld(id, caller));
+            entries.Add(Find(id) is { } entry && caller.CanSee(entry.Owner) ? entry : throw NotHeld(id, caller));
         }
 
         return entries;
@@ -341,7 +358,7 @@ internal sealed partial class TaskFarm
     /// </summary>
     private TaskNotHeldException NotHeld(long id, TaskOwner caller)
     {
-        var why = tasks.GetValueOrDefault(id) is { } other
+        var why = Find(id) is { } other
             ? $"it belongs to capability {other.Owner.CapabilityId}"
             : id > 0 && id <= nextId ? "it was cleared, evicted or held by an earlier run" : "no such id was issued";
         return new TaskNotHeldException(

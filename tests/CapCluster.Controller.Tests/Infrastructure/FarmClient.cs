@@ -24,6 +24,15 @@ internal sealed class FarmClient(TaskFarm farm, CapabilityRecord capability)
         return [.. answers.Select(a => a.TaskId)];
     }
 
+    /// <summary>Submits a batch every task of which must be accepted, and waits until the journal holds it; their ids in order.</summary>
+    public async Task<IReadOnlyList<long>> SubmitJournaledAsync(params SubmitTask[] batch)
+    {
+        var outcome = farm.Submit(batch, Subscriber, Capability);
+        Assert.All(outcome.Accepted, a => Assert.Equal("", a.Refused));
+        Assert.Null(await outcome.Durable.Within());
+        return [.. outcome.Accepted.Select(a => a.TaskId)];
+    }
+
     /// <summary>The result the farm delivered for <paramref name="id"/> on this client's stream.</summary>
     public async Task<TaskResult> ResultAsync(long id)
     {

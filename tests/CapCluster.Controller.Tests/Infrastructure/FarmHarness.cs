@@ -9,17 +9,20 @@ namespace CapCluster.Controller.Tests.Infrastructure;
 
 /// <summary>
 /// A task farm in process: a real <see cref="EngineRegistry"/> of <see cref="FakeEngine"/>s, a task ledger in a
-/// folder of its own, no journal, capabilities made in memory, and a fake clock the test moves.
+/// folder of its own, a task journal there if the test asks for one, capabilities made in memory, and a fake clock
+/// the test moves.
 /// </summary>
 internal sealed class FarmHarness : IAsyncDisposable
 {
     private readonly TempFolder folder = new();
     private readonly Dictionary<string, CapabilityRecord> capabilities = new(StringComparer.Ordinal);
     private readonly List<FakeEngine> engines = [];
+    private readonly TaskJournal? journal;
 
-    public FarmHarness(TaskFarmOptions? options = null)
+    public FarmHarness(TaskFarmOptions? options = null, bool journaled = false)
     {
         Engines = new EngineRegistry(Time, NullLogger.Instance);
+        journal = journaled ? TaskJournal.Open(System.IO.Path.Combine(folder.Path, "journal"), new TaskJournalOptions(), NullLogger.Instance) : null;
         Farm = NewFarm(options ?? new TaskFarmOptions());
     }
 
@@ -31,7 +34,7 @@ internal sealed class FarmHarness : IAsyncDisposable
 
     /// <summary>A farm as a restarted controller makes it: the same ledger file, read afresh.</summary>
     public TaskFarm NewFarm(TaskFarmOptions options) =>
-        Farm = new TaskFarm(Engines, options, TaskLedger.Open(folder.Path), null, id => capabilities.GetValueOrDefault(id), Time, NullLogger.Instance);
+        Farm = new TaskFarm(Engines, options, TaskLedger.Open(folder.Path), journal, id => capabilities.GetValueOrDefault(id), Time, NullLogger.Instance);
 
     public FakeEngine AddEngine(IReadOnlyDictionary<string, string>? properties = null)
     {
@@ -64,6 +67,7 @@ internal sealed class FarmHarness : IAsyncDisposable
             await engine.DisposeAsync();
         }
 
+        journal?.Dispose();
         folder.Dispose();
     }
 }

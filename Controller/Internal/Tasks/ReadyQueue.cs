@@ -1,0 +1,202 @@
+namespace CapCluster.Controller.Internal.Tasks;
+
+/// <summary>
+/// The farm's ready tasks, in the order they go to engines: task entries, and runs. A run stands for a stretch of one
+/// submission's tasks whose specs wait in the journal (consecutive ids, one owner, no requirements, never tried): one
+/// small object however many tasks it holds, so that a million queued tasks do not keep a million entries, each with
+/// its slot in the farm's table and its node here. A run gives its tasks entries as engines take them from its front,
+/// or as a caller names one of them (the run is split around it). Touched only under the farm's lock.
+/// </summary>
+internal sealed class ReadyQueue
+{
+    // Each node holds a TaskEntry or a Run.
+    private readonly LinkedList<object> items = new();
+
+    // The runs by their last id, which stays while a run gives up its front.
+    private readonly SortedList<long, Run> runs = [];
+
+    /// <summary>The tasks waiting, entries and the tasks of runs alike.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The runs (for tests and diagnostics: each is one object in memory).</summary>
+    public int Runs => runs.Count;
+
+    public void AddLast(TaskEntry entry)
+    {
+        entry.ReadyNode = items.AddLast(entry);
+        Count++;
+    }
+
+    /// <summary>Takes an entry out (an abort, or a task the journal could not keep); false if it was not waiting here.</summary>
+    public bool Remove(TaskEntry entry)
+    {
+        if (entry.ReadyNode is not { } node)
+        {
+            return false;
+        }
+
+        items.Remove(node);
+        entry.ReadyNode = null;
+        Count--;
+        return true;
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="max"/> tasks from the front, skipping entries that do not <paramref name="fit"/>
+    /// (the tasks of a run have no requirements, so they fit any engine). Entries made for a run's tasks are new to
+    /// the caller, which must hold them.
+    /// </summary>
+    public List<TaskEntry> Take(int max, Func<TaskEntry, bool> fit)
+    {
+        var taken = new List<TaskEntry>();
+        for (var node = items.First; node is not null && taken.Count < max;)
+        {
+            var next = node.Next;
+            if (node.Value is TaskEntry entry)
+            {
+                if (fit(entry))
+                {
+                    Remove(entry);
+                    taken.Add(entry);
+                }
+            }
+            else
+            {
+                var run = (Run)node.Value;
+                while (taken.Count < max && run.First <= run.Last)
+                {
+                    taken.Add(run.Entry(run.First++));
+                    Count--;
+                }
+
+                if (run.First > run.Last)
+                {
+                    items.Remove(node);
+                    runs.Remove(run.Last);
+                }
+            }
+
+            node = next;
+        }
+
+        return taken;
+    }
+
+    /// <summary>
+    /// The entry of task <paramref name="id"/> if it waits in a run, taken out of it in its place (the run is split
+    /// around it); null if no run holds it. The caller must hold the entry.
+    /// </summary>
+    public TaskEntry? Materialize(long id)
+    {
+        if (RunOf(id) is not { } run)
+        {
+            return null;
+        }
+
+        var node = run.Node!;
+        if (id > run.First)
+        {
+            var before = new Run(run.First, id - 1, run.Owner, run.Subscriber, run.SubmittedUnixUs);
+            before.Node = items.AddBefore(node, before);
+            runs.Add(before.Last, before);
+        }
+
+        var entry = run.Entry(id);
+        entry.ReadyNode = items.AddBefore(node, entry);
+        run.First = id + 1;
+        if (run.First > run.Last)
+        {
+            items.Remove(node);
+            runs.Remove(run.Last);
+        }
+
+        return entry;
+    }
+
+    /// <summary>
+    /// Turns stretches of at least <paramref name="minimum"/> consecutive <paramref name="candidates"/> (in id order)
+    /// that wait here side by side, whose specs are durable in the journal and that nothing holds on to, into runs;
+    /// returns the entries that became part of a run, which the caller must let go of.
+    /// </summary>
+    public List<TaskEntry> Collapse(IReadOnlyList<TaskEntry> candidates, int minimum)
+    {
+        var collapsed = new List<TaskEntry>();
+        var start = 0;
+        for (var i = 1; i <= candidates.Count; i++)
+        {
+            if (i < candidates.Count && Continues(candidates[i - 1], candidates[i]) && Collapsible(candidates[start]))
+            {
+                continue;
+            }
+
+            if (i - start >= minimum && Collapsible(candidates[start]))
+            {
+                var first = candidates[start];
+                var run = new Run(first.Id, candidates[i - 1].Id, first.Owner, first.Subscriber, first.SubmittedUnixUs);
+                run.Node = items.AddBefore(first.ReadyNode!, run);
+                runs.Add(run.Last, run);
+                for (var j = start; j < i; j++)
+                {
+                    items.Remove(candidates[j].ReadyNode!);
+                    candidates[j].ReadyNode = null;
+                    collapsed.Add(candidates[j]);
+                }
+            }
+
+            start = i;
+        }
+
+        return collapsed;
+    }
+
+    private static bool Continues(TaskEntry previous, TaskEntry entry) =>
+        Collapsible(entry)
+        && entry.Id == previous.Id + 1
+        && ReferenceEquals(previous.ReadyNode!.Next, entry.ReadyNode)
+        && ReferenceEquals(entry.Owner, previous.Owner)
+        && ReferenceEquals(entry.Subscriber, previous.Subscriber)
+        && entry.SubmittedUnixUs == previous.SubmittedUnixUs;
+
+    /// <summary>A task that a run's entry made afresh would describe completely: waiting here, never tried, its spec plain and durable, nobody waiting on it.</summary>
+    private static bool Collapsible(TaskEntry entry) =>
+        entry.ReadyNode is not null && entry.CanSpill && entry.Attempts == 0 && !entry.AbortRequested && entry.Engine is null && !entry.IsWatched;
+
+    private Run? RunOf(long id)
+    {
+        // The first run whose last id is at or after id.
+        var lasts = runs.Keys;
+        int low = 0, high = lasts.Count;
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (lasts[middle] < id)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low < lasts.Count && runs.Values[low] is { } run && run.First <= id ? run : null;
+    }
+
+    /// <summary>Tasks First..Last of one submission, their specs in the journal.</summary>
+    private sealed class Run(long first, long last, TaskOwner owner, TaskSubscriber? subscriber, long submittedUnixUs)
+    {
+        public long First { get; set; } = first;
+
+        public long Last { get; } = last;
+
+        public TaskOwner Owner { get; } = owner;
+
+        public TaskSubscriber? Subscriber { get; } = subscriber;
+
+        public long SubmittedUnixUs { get; } = submittedUnixUs;
+
+        public LinkedListNode<object>? Node { get; set; }
+
+        public TaskEntry Entry(long id) => TaskEntry.Spilled(id, Owner, Subscriber, SubmittedUnixUs);
+    }
+}

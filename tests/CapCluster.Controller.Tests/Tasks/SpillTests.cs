@@ -1,0 +1,77 @@
+using CapCluster.Controller.Tests.Infrastructure;
+using CapCluster.Protocol.V1;
+using static CapCluster.Controller.Tests.Infrastructure.FarmHarness;
+
+namespace CapCluster.Controller.Tests.Tasks;
+
+/// <summary>
+/// With a journal, queued tasks beyond the limit wait in it: a long stretch of one submission becomes a run of ids
+/// in the ready queue, not an entry per task. They still run in order with their own specs, results reach their
+/// submitter, and a task named in the middle of a run (aborted, asked about, depended on) behaves as any other.
+/// </summary>
+public sealed class SpillTests : IAsyncDisposable
+{
+    private readonly FarmHarness harness = new(new TaskFarmOptions { MaxQueuedSpecsInMemory = 0, BatchSize = 64 }, journaled: true);
+
+    public ValueTask DisposeAsync() => harness.DisposeAsync();
+
+    [Fact]
+    public async Task QueuedBeyondTheLimit_WaitAsOneRun_AndRunInOrderWithTheirOwnSpecs()
+    {
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var ids = await client.SubmitJournaledAsync([.. Enumerable.Range(0, 200).Select(i => Code(i + 1, $"task {i}"))]);
+        Assert.Equal(1, harness.Farm.SpilledRuns);
+
+        var engine = harness.AddEngine();
+        var sent = new List<string>();
+        while (sent.Count < ids.Count)
+        {
+            var (work, code) = await engine.NextBatchAsync();
+            sent.AddRange(code);
+            engine.Answer(work, [.. code.Select(c => FakeEngine.Ok(c))]);
+        }
+
+        Assert.Equal([.. Enumerable.Range(0, 200).Select(i => $"task {i}")], sent);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var result = await client.ResultAsync(ids[i]);
+            Assert.Equal(TaskState.Succeeded, result.State);
+            Assert.Equal($"task {i}", result.Stdout);
+        }
+
+        Assert.Equal(0, harness.Farm.SpilledRuns);
+    }
+
+    [Fact]
+    public async Task TasksNamedInsideARun_AreAbortedAskedAboutAndDependedOn_AsAnyOther()
+    {
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var ids = await client.SubmitJournaledAsync([.. Enumerable.Range(0, 100).Select(i => Code(i + 1, $"task {i}"))]);
+        Assert.Equal(1, harness.Farm.SpilledRuns);
+
+        Assert.Equal([ids[50]], await harness.Farm.AbortAsync(client.Capability, [ids[50]]).Within());
+        Assert.Equal(2, harness.Farm.SpilledRuns);
+        Assert.Equal(TaskState.Queued, (await client.StatusAsync(ids[70])).State);
+        var dependent = client.SubmitAccepted(Code(1, "after task 90", after: ids[90]))[0];
+        var other = new FarmClient(harness.Farm, harness.Capability('b'));
+        await Assert.ThrowsAsync<Internal.Tasks.TaskNotHeldException>(() => other.StatusAsync(ids[20]));
+
+        var aborted = await client.ResultAsync(ids[50]);
+        Assert.Equal(TaskState.Aborted, aborted.State);
+        Assert.Equal(0, aborted.Attempts);
+
+        var engine = harness.AddEngine();
+        var sent = new List<string>();
+        while (!sent.Contains("after task 90"))
+        {
+            var (work, code) = await engine.NextBatchAsync();
+            Assert.True(!code.Contains("after task 90") || sent.Contains("task 90"), "the dependent was sent before task 90 had succeeded");
+            sent.AddRange(code);
+            engine.Answer(work, [.. code.Select(c => FakeEngine.Ok(c))]);
+        }
+
+        Assert.Equal([.. Enumerable.Range(0, 100).Where(i => i != 50).Select(i => $"task {i}").Append("after task 90")], sent);
+        Assert.Equal("task 70", (await client.ResultAsync(ids[70])).Stdout);
+        Assert.Equal(TaskState.Succeeded, (await client.ResultAsync(dependent)).State);
+    }
+}
