@@ -8,7 +8,7 @@ namespace CapCluster.Controller.Internal;
 /// <summary>
 /// Data lanes: a client holding a MultiEngine capability that may push or pull asks for a lane
 /// to one engine; bulk values then travel end to end between the two: on one connection the controller hands
-/// to an engine on its host, or spliced on the data port.
+/// to an engine on its host (a Unix socket, without TLS, when the client is on that host too), or spliced on the data port.
 /// </summary>
 internal sealed partial class MultiEngineService
 {
@@ -40,6 +40,7 @@ internal sealed partial class MultiEngineService
             LaneId = laneId,
             DataPort = port,
             EngineCertificateSha256 = ByteString.CopyFrom(engine.CertificateSha256),
+            LocalSocket = handoffSocket ?? "",
         });
     }
 
