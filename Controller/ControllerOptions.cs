@@ -136,6 +136,18 @@ public sealed class ControllerOptions
     /// <summary>The most call data the controller holds for all sessions at once. Default 8 GiB.</summary>
     public long MaxBufferedBytes { get; set; } = 8L << 30;
 
+    /// <summary>
+    /// The most calls one client session may have whose results are not all written to the client yet; past it the
+    /// session's next call is not read until results are. Default 4,096.
+    /// </summary>
+    public int MaxSessionCalls { get; set; } = 4096;
+
+    /// <summary>
+    /// The most bytes of results one client session may have waiting for the client to read them; past it the session's
+    /// next call is not read until they are, and a session whose unread refusals pass twice it is ended. Default 256 MiB.
+    /// </summary>
+    public long MaxUnreadBytes { get; set; } = 256L << 20;
+
     /// <summary>Checks the options and says what is wrong.</summary>
     /// <exception cref="CapClusterException">An option is out of range.</exception>
     public void Validate()
@@ -176,6 +188,11 @@ public sealed class ControllerOptions
         if (MaxCallBytes < 1 || MaxSessionBytes < 1 || MaxBufferedBytes < 1)
         {
             throw new CapClusterException($"--max-call-bytes ({MaxCallBytes}), --max-session-bytes ({MaxSessionBytes}) and --max-buffered-bytes ({MaxBufferedBytes}) must be at least 1");
+        }
+
+        if (MaxSessionCalls < 1 || MaxUnreadBytes < 1)
+        {
+            throw new CapClusterException($"--max-session-calls ({MaxSessionCalls}) and --max-unread-bytes ({MaxUnreadBytes}) must be at least 1");
         }
 
         if (EngineRegistrationTimeout <= TimeSpan.Zero || LaneJoinTimeout <= TimeSpan.Zero)

@@ -30,16 +30,19 @@ var handoffUids = new Option<uint[]>("--handoff-uid") { Description = "A user id
 var maxCallBytes = new Option<long>("--max-call-bytes") { Description = "The most data one MultiEngine call may carry", DefaultValueFactory = _ => new ControllerOptions().MaxCallBytes };
 var maxSessionBytes = new Option<long>("--max-session-bytes") { Description = "The most call data one client session may have the controller hold at once", DefaultValueFactory = _ => new ControllerOptions().MaxSessionBytes };
 var maxBufferedBytes = new Option<long>("--max-buffered-bytes") { Description = "The most call data the controller holds for all sessions at once", DefaultValueFactory = _ => new ControllerOptions().MaxBufferedBytes };
+var maxSessionCalls = new Option<int>("--max-session-calls") { Description = "The most calls one client session may have whose results the client has not read yet (past it, its next call waits)", DefaultValueFactory = _ => new ControllerOptions().MaxSessionCalls };
+var maxUnreadBytes = new Option<long>("--max-unread-bytes") { Description = "The most bytes of results one client session may leave unread (past it, its next call waits)", DefaultValueFactory = _ => new ControllerOptions().MaxUnreadBytes };
 var laneJoinTimeout = new Option<double>("--lane-join-timeout") { Description = "Seconds the two ends of a granted data or stream lane have to join it", DefaultValueFactory = _ => new ControllerOptions().LaneJoinTimeout.TotalSeconds };
 var taskBatchSize = new Option<int>("--task-batch-size") { Description = "Most tasks sent to an engine in one batch", DefaultValueFactory = _ => new TaskFarmOptions().BatchSize };
 var maxFinishedResults = new Option<int>("--max-finished-results") { Description = "Finished task results kept for retrieval by id (the oldest beyond it are evicted)", DefaultValueFactory = _ => new TaskFarmOptions().MaxFinishedResults };
+var maxAssemblyBytes = new Option<long>("--max-assembly-bytes") { Description = "The most bytes of assembly images (shipped with delegate tasks) one capability may have the controller keep", DefaultValueFactory = _ => new TaskFarmOptions().MaxAssemblyBytesPerCapability };
 var maxResultWait = new Option<double>("--max-result-wait") { Description = "Seconds a GetResults call may wait for unfinished tasks", DefaultValueFactory = _ => new TaskFarmOptions().MaxResultWait.TotalSeconds };
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
     enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, logFormat, heartbeat, misses, noHandoff, auditRefusalInterval,
     noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, handoffUids,
-    maxCallBytes, maxSessionBytes, maxBufferedBytes, laneJoinTimeout, taskBatchSize, maxFinishedResults, maxResultWait,
+    maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, laneJoinTimeout, taskBatchSize, maxFinishedResults, maxResultWait, maxAssemblyBytes,
 };
 
 root.SetAction(async (parse, _) =>
@@ -69,12 +72,15 @@ root.SetAction(async (parse, _) =>
         MaxCallBytes = parse.GetValue(maxCallBytes),
         MaxSessionBytes = parse.GetValue(maxSessionBytes),
         MaxBufferedBytes = parse.GetValue(maxBufferedBytes),
+        MaxSessionCalls = parse.GetValue(maxSessionCalls),
+        MaxUnreadBytes = parse.GetValue(maxUnreadBytes),
         LaneJoinTimeout = Seconds(parse.GetValue(laneJoinTimeout)),
         Tasks = new TaskFarmOptions
         {
             BatchSize = parse.GetValue(taskBatchSize),
             MaxFinishedResults = parse.GetValue(maxFinishedResults),
             MaxResultWait = Seconds(parse.GetValue(maxResultWait)),
+            MaxAssemblyBytesPerCapability = parse.GetValue(maxAssemblyBytes),
         },
     };
 

@@ -44,6 +44,13 @@ public sealed class TaskFarmOptions
     /// </summary>
     public TimeSpan MaxResultWait { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// The most bytes of assembly images (shipped with delegate tasks) one capability may have the controller keep, in
+    /// memory and in its journal; an image already kept costs nothing. Past it, tasks that ship new images are refused,
+    /// saying so. Default 1 GiB.
+    /// </summary>
+    public long MaxAssemblyBytesPerCapability { get; set; } = 1L << 30;
+
     /// <summary>Checks the options and says what is wrong.</summary>
     /// <exception cref="CapClusterException">An option is out of range.</exception>
     public void Validate()
@@ -51,6 +58,11 @@ public sealed class TaskFarmOptions
         if (BatchSize < 1 || BatchesPerEngine < 1)
         {
             throw new CapClusterException($"--task-batch-size ({BatchSize}) and the batches per engine ({BatchesPerEngine}) must be at least 1");
+        }
+
+        if (MaxAssemblyBytesPerCapability < 1)
+        {
+            throw new CapClusterException($"--max-assembly-bytes ({MaxAssemblyBytesPerCapability}) must be at least 1");
         }
 
         if (MaxFinishedResults < 1)

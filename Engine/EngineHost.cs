@@ -20,6 +20,7 @@ namespace CapCluster.Engine;
 public sealed class EngineHost(ControllerConnection connection, EngineOptions options, TimeProvider time, ILogger logger) : IDisposable
 {
     private readonly EngineLanes lanes = new(connection, logger);
+    private readonly IdleMemory idleMemory = new(time);
     private readonly EngineNamespace space = new(options.Mpi
         ? new NamespaceOptions { Usings = [.. new NamespaceOptions().Usings, "CapCluster.Mpi"] }
         : null);
@@ -139,7 +140,8 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         var work = new WorkQueue<(Work Work, ReceivedValues? Values)>(
             item => RunItemAsync(item.Work, item.Values, writer, session.Token),
             call.ResponseStream.RunAfterThisMessage,
-            item => item.Work.Request?.KindCase is EngineRequest.KindOneofCase.Tasks or EngineRequest.KindOneofCase.Apply);
+            item => item.Work.Request?.KindCase is EngineRequest.KindOneofCase.Tasks or EngineRequest.KindOneofCase.Apply,
+            idleMemory.Running);
         var messages = new UnitReader<ControllerMessage, ReceivedValues>(call.ResponseStream, head => Receive(head.Work, writer, session.Token), strict: false);
         try
         {
@@ -208,6 +210,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         lanes.DisposeAsync().AsTask().GetAwaiter().GetResult();
         runner?.Dispose();
         space.Dispose();
+        idleMemory.Dispose();
     }
 
     /// <summary>Runs one item of the engine's work (see <see cref="WorkQueue{T}"/>), answering it with its result and chunks.</summary>

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
@@ -15,25 +14,31 @@ internal sealed partial class MultiEngineService
 {
     private async Task SessionAsync(IAsyncStreamReader<SessionMessage> requests, IServerStreamWriter<SessionMessage> responses, CallContext context)
     {
-        var outbox = Channel.CreateUnbounded<IReadOnlyList<SessionMessage>>(new UnboundedChannelOptions { SingleReader = true });
-        var writer = WriteAllAsync(outbox.Reader, responses, context.CancellationToken);
+        var outbox = new SessionOutbox(budgets.MaxSessionCalls, budgets.MaxUnreadBytes);
+        var writer = outbox.WriteAllAsync(responses, context.CancellationToken);
         var capability = CallItems.CapabilityOf(context);
         var held = new ByteBudget(budgets.MaxSessionBytes);
         // A call is admitted when it arrives, before its data: a refused call's data is still read, so the stream stays
         // in step, but it is dropped, not kept.
-        var calls = new UnitReader<SessionMessage, RelayedBlobs>(requests, head => Admit(head, capability, context, held, outbox.Writer), strict: true);
+        var calls = new UnitReader<SessionMessage, RelayedBlobs>(requests, head => Admit(head, capability, context, held, outbox), strict: true);
         var outstanding = new List<Task>();
         try
         {
-            while (await calls.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            // A client that does not read its results stops being read (see SessionOutbox).
+            while (await NextCallAsync(calls, outbox, context.CancellationToken).ConfigureAwait(false))
             {
                 var call = calls.Current.Call;
                 var blobs = calls.Blobs!;
-                var dispatched = DispatchAsync(call, blobs, capability, outbox.Writer);
-                // Held until every target engine was sent them.
-                outstanding.Add(blobs == RelayedBlobs.None
-                    ? dispatched
-                    : dispatched.ContinueWith(_ => Release(held, blobs.TotalBytes), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
+                outbox.CallStarted();
+                var dispatched = DispatchAsync(call, blobs, capability, outbox);
+                // Call data is held until every target engine was sent it.
+                outstanding.Add(dispatched.ContinueWith(
+                    _ =>
+                    {
+                        Release(held, blobs.TotalBytes);
+                        outbox.CallEnded();
+                    },
+                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
                 outstanding.RemoveAll(t => t.IsCompleted);
             }
 
@@ -47,21 +52,49 @@ internal sealed partial class MultiEngineService
                 Release(held, blobs.TotalBytes);
             }
 
-            outbox.Writer.TryComplete();
+            outbox.Complete();
             await writer.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Reads the next admitted call once the client has room for its results.</summary>
+    private static async Task<bool> NextCallAsync(UnitReader<SessionMessage, RelayedBlobs> calls, SessionOutbox outbox, CancellationToken cancellationToken)
+    {
+        await outbox.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+        return await calls.MoveNext(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends a session whose client lets answers it cannot be held back from (refusals, read with the next admitted call)
+    /// pile up unread past twice its budget; audited.
+    /// </summary>
+    /// <exception cref="RpcException">RESOURCE_EXHAUSTED, always.</exception>
+    private RpcException Overflowed(SessionOutbox outbox, CapabilityRecord? capability, CallContext context)
+    {
+        var reason = $"the client left {outbox.UnreadRefusals} bytes of refusals unread, more than twice the budget of {outbox.MaxUnreadBytes} (--max-unread-bytes); " +
+            "a session must read what it is sent";
+        audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, null, capability?.Id, capability?.Label, context.ServiceName, context.MethodName, AuditRecord.Refused, reason));
+        ControllerLog.CallRefused(logger, context.ServiceName, context.MethodName, context.Peer, capability?.Id ?? "none", reason);
+        return ControllerErrors.OverBudget(reason, capability?.Id);
     }
 
     /// <summary>
     /// Admits a call when it arrives: what to keep of its data, or null when it is refused (the refusal is sent and
     /// audited here).
     /// </summary>
-    /// <exception cref="RpcException">INVALID_ARGUMENT when the client sent something other than a call.</exception>
-    private RelayedBlobs? Admit(SessionMessage head, CapabilityRecord? capability, CallContext context, ByteBudget held, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    /// <exception cref="RpcException">
+    /// INVALID_ARGUMENT when the client sent something other than a call; RESOURCE_EXHAUSTED when it left too many answers unread.
+    /// </exception>
+    private RelayedBlobs? Admit(SessionMessage head, CapabilityRecord? capability, CallContext context, ByteBudget held, SessionOutbox outbox)
     {
         if (head.KindCase != SessionMessage.KindOneofCase.Call)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"a client may not send {head.KindCase} on its session"));
+        }
+
+        if (outbox.Overflowing)
+        {
+            throw Overflowed(outbox, capability, context);
         }
 
         var call = head.Call;
@@ -79,7 +112,7 @@ internal sealed partial class MultiEngineService
     /// sent them, within the call's, this session's and the controller's budgets; refuses the call (audited) when they
     /// do not fit.
     /// </summary>
-    private bool Reserve(EngineCall call, long bytes, ByteBudget session, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private bool Reserve(EngineCall call, long bytes, ByteBudget session, CapabilityRecord? capability, CallContext context, SessionOutbox outbox)
     {
         string? reason = null;
         if (bytes > budgets.MaxCallBytes)
@@ -100,7 +133,7 @@ internal sealed partial class MultiEngineService
     }
 
     /// <summary>A push whose values travel on lanes announces their bytes: within the call budget, and never negative.</summary>
-    private bool AdmitLaneBytes(EngineCall call, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox) =>
+    private bool AdmitLaneBytes(EngineCall call, CapabilityRecord? capability, CallContext context, SessionOutbox outbox) =>
         call.LaneBytes is >= 0 && call.LaneBytes <= budgets.MaxCallBytes
         || Refuse(call, capability, context, outbox, $"call {call.CallId} announces {call.LaneBytes} bytes on its lanes; one call may carry 0 to {budgets.MaxCallBytes} (--max-call-bytes)", RefusalKind.Budget);
 
@@ -114,7 +147,7 @@ internal sealed partial class MultiEngineService
     /// The gate admitted the session because the capability allows some session operation; each call's own
     /// operation is checked here. A refused call gets a failure result and an audit record; the session goes on.
     /// </summary>
-    private bool Admit(EngineCall call, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private bool Admit(EngineCall call, CapabilityRecord? capability, CallContext context, SessionOutbox outbox)
     {
         if (capability?.AllowedMethods is not { } allowed)
         {
@@ -131,13 +164,13 @@ internal sealed partial class MultiEngineService
     }
 
     /// <summary>Refuses one call of the session: audited, and answered with a failure naming <paramref name="reason"/>. Always false.</summary>
-    private bool Refuse(EngineCall call, CapabilityRecord? capability, CallContext context, ChannelWriter<IReadOnlyList<SessionMessage>> outbox, string reason, RefusalKind kind = RefusalKind.NotAllowed)
+    private bool Refuse(EngineCall call, CapabilityRecord? capability, CallContext context, SessionOutbox outbox, string reason, RefusalKind kind = RefusalKind.NotAllowed)
     {
         var operation = OperationName(call.Request);
         audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, null, capability?.Id, capability?.Label,
             context.ServiceName, operation, AuditRecord.Refused, reason));
         ControllerLog.CallRefused(logger, context.ServiceName, operation, context.Peer, capability?.Id ?? "none", reason);
-        outbox.TryWrite([new SessionMessage { Result = ControllerErrors.SessionRefusal(call.CallId, kind, reason, capability?.Id, UnixMicroseconds.Now()) }]);
+        outbox.Post([new SessionMessage { Result = ControllerErrors.SessionRefusal(call.CallId, kind, reason, capability?.Id, UnixMicroseconds.Now()) }], refusal: true);
         return false;
     }
 
@@ -155,7 +188,7 @@ internal sealed partial class MultiEngineService
         _ => "an empty request",
     };
 
-    private async Task DispatchAsync(EngineCall call, RelayedBlobs blobs, CapabilityRecord? capability, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private async Task DispatchAsync(EngineCall call, RelayedBlobs blobs, CapabilityRecord? capability, SessionOutbox outbox)
     {
         var submitted = UnixMicroseconds.Now();
         IReadOnlyList<RegisteredEngine> engines;
@@ -165,30 +198,25 @@ internal sealed partial class MultiEngineService
         }
         catch (RpcException e)
         {
-            outbox.TryWrite([Failure(call, -1, e.Status.Detail, 1, submitted)]);
+            outbox.Post([Failure(call, -1, e.Status.Detail, 1, submitted)]);
             return;
         }
 
         if (engines.Count == 0)
         {
-            outbox.TryWrite([Failure(call, -1, "no engines are registered with the controller", 1, submitted)]);
+            outbox.Post([Failure(call, -1, "no engines are registered with the controller", 1, submitted)]);
             return;
         }
 
         await Task.WhenAll(engines.Select(engine => RunOnAsync(engine, call, blobs, capability, engines.Count, submitted, outbox))).ConfigureAwait(false);
     }
 
-    private async Task RunOnAsync(RegisteredEngine engine, EngineCall call, RelayedBlobs blobs, CapabilityRecord? capability, int expected, long submitted, ChannelWriter<IReadOnlyList<SessionMessage>> outbox)
+    private async Task RunOnAsync(RegisteredEngine engine, EngineCall call, RelayedBlobs blobs, CapabilityRecord? capability, int expected, long submitted, SessionOutbox outbox)
     {
         EngineResult result;
         try
         {
-            var lane = LaneFor(call, engine, capability);
-            if (!lane.IsEmpty && call.Request?.KindCase == EngineRequest.KindOneofCase.Push)
-            {
-                // Ahead of the queue: the engine reads this transfer off the lane, and no other, of no more bytes.
-                engine.Send(new ControllerMessage { Expect = new ExpectTransfer { LaneId = lane, Transfer = call.CallId, MaxBytes = call.LaneBytes } });
-            }
+            var lane = dataLanes.Route(call, engine, capability);
 
             result = await engine.Enqueue(id => new Work
             {
@@ -200,7 +228,7 @@ internal sealed partial class MultiEngineService
         }
         catch (RpcException e)
         {
-            outbox.TryWrite([Failure(call, engine.Id, e.Status.Detail, expected, submitted)]);
+            outbox.Post([Failure(call, engine.Id, e.Status.Detail, expected, submitted)]);
             return;
         }
 
@@ -221,7 +249,7 @@ internal sealed partial class MultiEngineService
             WorkResult.KindOneofCase.Error => new EngineReply { Error = work.Error },
             _ => new EngineReply { Error = new RemoteError { EngineId = engine.Id, Type = "ProtocolError", Message = $"the engine answered with {work.KindCase}" } },
         };
-        outbox.TryWrite(Units.Relay(
+        outbox.Post(Units.Relay(
             new SessionMessage
             {
                 Result = new CallResult
@@ -242,21 +270,4 @@ internal sealed partial class MultiEngineService
     {
         Result = new CallResult { CallId = call.CallId, EngineId = engineId, Failure = failure, Expected = expected, SubmittedUnixUs = submitted },
     };
-
-    private static async Task WriteAllAsync(ChannelReader<IReadOnlyList<SessionMessage>> outbox, IServerStreamWriter<SessionMessage> responses, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var unit in outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                foreach (var message in unit)
-                {
-                    await responses.WriteAsync(message, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
 }

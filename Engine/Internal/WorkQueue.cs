@@ -8,10 +8,14 @@ namespace CapCluster.Engine.Internal;
 /// wait (for a data lane's values) goes on, and the queue with it, on the thread pool.
 /// </summary>
 /// <typeparam name="T">An item of work.</typeparam>
-internal sealed class WorkQueue<T>(Func<T, Task> run, Action<Action> schedule, Func<T, bool> startsHere)
+/// <param name="run">Runs one item.</param>
+/// <param name="schedule">Runs an action right after the read that brought an item (see above).</param>
+/// <param name="startsHere">Whether an item reaching an idle engine starts on the reading thread.</param>
+/// <param name="running">Told true when the queue starts running items after it was idle, false when it runs dry (under the queue's lock: it must be quick).</param>
+internal sealed class WorkQueue<T>(Func<T, Task> run, Action<Action> schedule, Func<T, bool> startsHere, Action<bool>? running = null)
 {
     private readonly Queue<T> items = new();
-    private bool running;
+    private bool isRunning;
     private bool completed;
     private TaskCompletionSource? drained;
 
@@ -26,12 +30,13 @@ internal sealed class WorkQueue<T>(Func<T, Task> run, Action<Action> schedule, F
             }
 
             items.Enqueue(item);
-            if (running)
+            if (isRunning)
             {
                 return;
             }
 
-            running = true;
+            isRunning = true;
+            running?.Invoke(true);
         }
 
         if (startsHere(item))
@@ -51,7 +56,7 @@ internal sealed class WorkQueue<T>(Func<T, Task> run, Action<Action> schedule, F
         {
             completed = true;
             items.Clear();
-            if (!running)
+            if (!isRunning)
             {
                 return Task.CompletedTask;
             }
@@ -66,14 +71,21 @@ internal sealed class WorkQueue<T>(Func<T, Task> run, Action<Action> schedule, F
         while (true)
         {
             T item;
+            bool dry;
             lock (items)
             {
-                if (!items.TryDequeue(out item!))
+                dry = !items.TryDequeue(out item!);
+                if (dry)
                 {
-                    running = false;
+                    isRunning = false;
+                    running?.Invoke(false);
                     drained?.TrySetResult();
-                    return;
                 }
+            }
+
+            if (dry)
+            {
+                return;
             }
 
             var done = run(item);

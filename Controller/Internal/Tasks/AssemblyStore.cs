@@ -13,10 +13,18 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// Images and closures are content-addressed and checked, so whoever sends them cannot make a hash or an id stand for
 /// anything but what it hashes; any holder may name what the controller keeps.
 /// </summary>
-internal sealed class AssemblyStore
+/// <param name="maxBytesPerCapability">
+/// The most image bytes one capability may have the controller keep (an image is charged to the capability that sent it
+/// first; one already kept costs nothing): images stay for the tasks that name them, so without this a holder could make
+/// the controller keep any number of them.
+/// </param>
+internal sealed class AssemblyStore(long maxBytesPerCapability)
 {
     // Distinct declaring types and shared calls kept at most; past it they are simply not shared.
     private const int MaxShared = 10_000;
+
+    // Image bytes kept, by the capability that sent them first (since this controller started).
+    private readonly Dictionary<string, long> charged = new(StringComparer.Ordinal);
 
     private readonly Dictionary<string, ByteString> images = new(StringComparer.Ordinal);
     // Each closure's assemblies, image-less, declaring assembly first.
@@ -87,10 +95,12 @@ internal sealed class AssemblyStore
     /// (recording the new ones in <paramref name="added"/>, for the journal), and leaves each function only its closure
     /// id, with shared instances of what repeats from task to task (its type name; the whole function when it captures
     /// nothing). The spec is changed in place (it belongs to the farm); what is shared is never changed afterwards (see
-    /// <see cref="Attach"/>). Returns why the spec is refused (a closure or an image this controller was never sent), or
-    /// null. A spec refused for another reason may still be taken: what it lists is kept for the tasks that follow it.
+    /// <see cref="Attach"/>). New images are charged to <paramref name="sender"/> (null: read back from the journal, not
+    /// charged). Returns why the spec is refused (a closure or an image this controller was never sent, or images past the
+    /// sender's budget), or null. A spec refused for another reason may still be taken: what it lists is kept for the
+    /// tasks that follow it.
     /// </summary>
-    public string? Take(TaskSpec spec, AssemblyRecords? added)
+    public string? Take(TaskSpec spec, AssemblyRecords? added, string? sender)
     {
         for (var each = spec; each is not null; each = each.Recovery)
         {
@@ -101,7 +111,7 @@ internal sealed class AssemblyStore
 
             if (call.Assemblies.Count > 0)
             {
-                if (Learn(call, added) is { } refusal)
+                if (Learn(call, added, sender) is { } refusal)
                 {
                     return refusal;
                 }
@@ -169,8 +179,13 @@ internal sealed class AssemblyStore
     }
 
     /// <summary>Keeps the images and the closure a function lists; refuses a closure with an assembly no one sent.</summary>
-    private string? Learn(DelegateCall call, AssemblyRecords? added)
+    private string? Learn(DelegateCall call, AssemblyRecords? added, string? sender)
     {
+        if (sender is not null && Charge(call, sender) is { } overBudget)
+        {
+            return overBudget;
+        }
+
         foreach (var reference in call.Assemblies)
         {
             if (!reference.Image.IsEmpty && images.TryAdd(reference.Hash.ToLowerInvariant(), reference.Image))
@@ -200,6 +215,36 @@ internal sealed class AssemblyStore
 
         closures[call.Closure] = members;
         added?.Closures.Add((call.Closure, [.. members.Select(m => m.Hash)]));
+        return null;
+    }
+
+    /// <summary>Charges the images of <paramref name="call"/> not kept yet to <paramref name="sender"/>, or says why they pass its budget (nothing charged then).</summary>
+    private string? Charge(DelegateCall call, string sender)
+    {
+        long bytes = 0;
+        var counted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var reference in call.Assemblies)
+        {
+            var hash = reference.Hash.ToLowerInvariant();
+            if (!reference.Image.IsEmpty && !images.ContainsKey(hash) && counted.Add(hash))
+            {
+                bytes += reference.Image.Length;
+            }
+        }
+
+        if (bytes == 0)
+        {
+            return null;
+        }
+
+        var used = charged.GetValueOrDefault(sender);
+        if (used + bytes > maxBytesPerCapability)
+        {
+            return $"capability {sender} has had the controller keep {used} bytes of assembly images, and the {bytes} more of closure " +
+                $"{AssemblyClosure.Shown(call.Closure)} would pass its budget of {maxBytesPerCapability} (--max-assembly-bytes)";
+        }
+
+        charged[sender] = used + bytes;
         return null;
     }
 

@@ -194,7 +194,7 @@ internal sealed partial class TaskFarm
     /// version, lists its assemblies). One whose assemblies were not kept becomes a task that fails saying so.
     /// </summary>
     private TaskSpec ReadBack(TaskSpec spec) =>
-        (AssemblyStore.Check(spec) ?? assemblies.Take(spec, added: null)) is { } problem ? Failing(problem) : spec;
+        (AssemblyStore.Check(spec) ?? assemblies.Take(spec, added: null, sender: null)) is { } problem ? Failing(problem) : spec;
 
     /// <summary>A task that fails, saying why its spec could not be read back.</summary>
     private static TaskSpec Failing(string problem) =>

@@ -28,7 +28,7 @@ internal sealed partial class TaskFarm
     // Results finished under the lock, for their submitters' streams; delivered after it (see DeliverFinished).
     private readonly List<(TaskSubscriber Subscriber, TaskResult Result)> toDeliver = [];
     private readonly Dictionary<int, EngineLoad> loads = [];
-    private readonly AssemblyStore assemblies = new();
+    private readonly AssemblyStore assemblies;
     private readonly TaskLedger ledger;
     private readonly TaskJournal? journal;
     private readonly Func<string, CapabilityRecord?> findCapability;
@@ -47,6 +47,7 @@ internal sealed partial class TaskFarm
     {
         this.registry = registry;
         this.options = options.Copy();
+        assemblies = new AssemblyStore(this.options.MaxAssemblyBytesPerCapability);
         this.ledger = ledger;
         this.journal = journal;
         this.findCapability = findCapability;
@@ -127,7 +128,7 @@ internal sealed partial class TaskFarm
             var added = journal is null ? null : new AssemblyRecords();
             foreach (var submission in batch)
             {
-                if (submission.Spec is { } spec && !assemblyRefusals.ContainsKey(submission.ClientRef) && assemblies.Take(spec, added) is { } unknown)
+                if (submission.Spec is { } spec && !assemblyRefusals.ContainsKey(submission.ClientRef) && assemblies.Take(spec, added, caller.Id) is { } unknown)
                 {
                     assemblyRefusals.TryAdd(submission.ClientRef, unknown);
                 }

@@ -1,0 +1,54 @@
+namespace CapCluster.Engine.Internal;
+
+/// <summary>
+/// Gives the managed heap's free pages back to the system once the engine has been idle for a moment after work that
+/// allocated a lot. The garbage collector keeps what it committed for values that are gone (a pushed array deleted,
+/// a large intermediate result) until it next needs it, which on a shared machine looks like a leak: measured on one
+/// engine after three 128 MiB pushes and pulls, the values deleted and collected, RSS stayed at 541 MiB with 13 MiB
+/// of heap and 401 MiB committed; a compacting, decommitting collection brought it to 141 MiB, where it was before
+/// the transfers.
+/// </summary>
+/// <remarks>
+/// A full collection runs only when at least <see cref="Worthwhile"/> bytes were allocated since the last check, so an
+/// idle engine holding its values is not collected again and again; the decommitting (aggressive) one, which also
+/// compacts what lives, only when the last collection (this one, or one the user's code ran) left that much committed
+/// memory free. At most one check per stretch of idleness.
+/// </remarks>
+internal sealed class IdleMemory : IDisposable
+{
+    /// <summary>Allocated, or committed and free, bytes from which a collection is worth it.</summary>
+    public const long Worthwhile = 64L << 20;
+
+    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
+
+    private readonly ITimer timer;
+    private long allocatedAtLast = GC.GetTotalAllocatedBytes();
+
+    public IdleMemory(TimeProvider time) => timer = time.CreateTimer(static state => ((IdleMemory)state!).OnQuiet(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// The engine has work (<paramref name="running"/>): no collection starts meanwhile; or it ran out of work: memory
+    /// may be given back if it stays idle for a moment.
+    /// </summary>
+    public void Running(bool running) => timer.Change(running ? Timeout.InfiniteTimeSpan : Quiet, Timeout.InfiniteTimeSpan);
+
+    public void Dispose() => timer.Dispose();
+
+    private void OnQuiet()
+    {
+        // The last collection's view, whoever ran it (user code often collects after deleting its values).
+        var info = GC.GetGCMemoryInfo();
+        if (GC.GetTotalAllocatedBytes() - Interlocked.Read(ref allocatedAtLast) >= Worthwhile)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
+            info = GC.GetGCMemoryInfo();
+        }
+
+        if (info.TotalCommittedBytes - info.HeapSizeBytes >= Worthwhile)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
+
+        Interlocked.Exchange(ref allocatedAtLast, GC.GetTotalAllocatedBytes());
+    }
+}
