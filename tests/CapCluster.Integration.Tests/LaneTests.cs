@@ -127,12 +127,17 @@ public sealed partial class LaneTests : IAsyncLifetime
         var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 0 }, CancellationToken.None).WaitAsync(Timeout);
         Assert.Equal(name, grant.LocalSocket);
         var preamble = string.Concat(LanePreamble.Create(grant.LaneId.ToByteArray(), LaneRole.Client).Select(b => $"\\x{b:x2}"));
-        var script = $"import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); s.sendall(b'{preamble}'); " +
-            "d=b''\nwhile True:\n c=s.recv(4096)\n if not c: break\n d+=c\nsys.stdout.write(str(d[0]) + ' ' + d[1:].decode())";
+        // The controller answers at once, before it reads anything: the script reads the refusal first (sending first
+        // could lose it to a reset, as the controller closes with the preamble unread), then finds it cannot send.
+        var script = $"import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); " +
+            "d=b''\nwhile True:\n c=s.recv(4096)\n if not c: break\n d+=c\n" +
+            $"try:\n s.sendall(b'{preamble}'); sent='sent'\nexcept OSError: sent='closed'\n" +
+            "sys.stdout.write(str(d[0]) + ' ' + d[1:].decode() + '|' + sent)";
         var result = await HostCommand.RunAsync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script]);
 
         Assert.True(result.ExitCode == 0, $"setpriv (this test runs as root, as CI does): {result.Error}");
         Assert.StartsWith($"{LanePreamble.Refused} uid 65534 may not join on the local hand-over socket", result.Output, StringComparison.Ordinal);
+        Assert.EndsWith("|closed", result.Output, StringComparison.Ordinal);
         Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused
             && r.RemoteAddress!.EndsWith(" uid 65534", StringComparison.Ordinal));
 
