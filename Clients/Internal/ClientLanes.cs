@@ -96,7 +96,8 @@ internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDispo
         try
         {
             var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = engineId }, lifetime.Token, idempotent: true).ConfigureAwait(false);
-            var options = connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, $"the data lane to engine {engineId}");
+            var options = connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, $"the data lane to engine {engineId}")
+                with { HandoffSocket = grant.LocalSocket.Length > 0 ? grant.LocalSocket : null };
             return new GrantedLane(options.LaneId, await LaneConnection.ConnectAsync(options, lifetime.Token).ConfigureAwait(false));
         }
         catch (Exception e) when (e is CapClusterException or LaneException or OperationCanceledException)

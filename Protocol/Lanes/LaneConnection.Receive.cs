@@ -37,7 +37,7 @@ public sealed partial class LaneConnection
         CloseReason = reason;
         inbox.Close(reason);
         Close();
-        receiveKey.Destroy();
+        receiveKey?.Destroy();
     }
 
     /// <summary>
@@ -53,7 +53,7 @@ public sealed partial class LaneConnection
         var first = ArrayPool<byte>.Shared.Rent(LaneRecords.MaxPlaintext);
         try
         {
-            var record = receiveKey.Record;
+            var record = records.Record;
             var length = records.Read(first);
             if (length == 0)
             {

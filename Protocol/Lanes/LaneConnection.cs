@@ -11,6 +11,8 @@ namespace CapCluster.Protocol.Lanes;
 /// One end of a data lane: a connection straight to the other end (client or engine), which the
 /// controller splices without decrypting. The ends authenticate each other with TLS 1.3 and exchange
 /// keys inside it; then the lane's own AES-GCM records carry the data (see <see cref="LaneRecords"/>).
+/// When both ends are on the controller's host and joined on its local socket, the lane is a Unix socket
+/// between them and the data travels as plain records, through the kernel only (<see cref="IsLocal"/>).
 /// Bulk values travel as frames, each the value trees and then the raw blob bytes; received blobs are
 /// read and decrypted straight into their final arrays.
 /// Sends are serialized; receives are claimed by transfer id. The bytes move with blocking calls on
@@ -29,21 +31,22 @@ public sealed partial class LaneConnection : IAsyncDisposable
     public static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(10);
 
     private readonly LaneSocketStream network;
-    private readonly LaneRecordKey sendKey;
-    private readonly LaneRecordReader records;
-    private readonly LaneRecordKey receiveKey;
+    private readonly LaneRecordKey? sendKey;
+    private readonly ILaneRecordReader records;
+    private readonly LaneRecordKey? receiveKey;
     private readonly SemaphoreSlim writeTurn = new(1, 1);
     private readonly LaneInbox inbox = new();
     private readonly Task reader;
     private int closing;
     private int disposed;
 
-    private LaneConnection(LaneSocketStream network, LaneRecordKey sendKey, LaneRecordKey receiveKey, string name)
+    /// <summary>A lane whose records are sealed with these keys; with none, a local lane of plain records.</summary>
+    private LaneConnection(LaneSocketStream network, LaneRecordKey? sendKey, LaneRecordKey? receiveKey, string name)
     {
         this.network = network;
         this.sendKey = sendKey;
         this.receiveKey = receiveKey;
-        records = new LaneRecordReader(network, receiveKey);
+        records = receiveKey is null ? new LanePlainRecordReader(network) : new LaneRecordReader(network, receiveKey);
         Name = name;
         reader = Task.Factory.StartNew(ReadAll, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
@@ -59,6 +62,13 @@ public sealed partial class LaneConnection : IAsyncDisposable
 
     /// <summary>False once the lane has closed.</summary>
     public bool IsOpen => !reader.IsCompleted;
+
+    /// <summary>
+    /// True when the lane is a Unix socket between two processes of the controller's host, which the controller
+    /// handed over after checking both peers' uids: its bytes go through the kernel only, without TLS. False for a
+    /// lane that runs TLS (spliced by the controller, or handed to a local engine from a client on the network).
+    /// </summary>
+    public bool IsLocal => sendKey is null;
 
     /// <summary>
     /// Sends <paramref name="values"/> (trees) and their <paramref name="blobs"/> as transfer
@@ -126,7 +136,7 @@ public sealed partial class LaneConnection : IAsyncDisposable
         // A send still running fails at once on the closed socket; after it, nobody uses the key. The turn
         // is given back, not disposed, so that a send still queued for it finds the lane closed instead of waiting.
         await writeTurn.WaitAsync().ConfigureAwait(false);
-        sendKey.Destroy();
+        sendKey?.Destroy();
         writeTurn.Release();
     }
 
@@ -145,7 +155,7 @@ public sealed partial class LaneConnection : IAsyncDisposable
         {
             if (IsOpen)
             {
-                using var writer = new LaneRecordWriter(network, sendKey);
+                using var writer = Writer();
                 writer.WriteEnd();
                 writer.Flush();
             }
@@ -169,7 +179,7 @@ public sealed partial class LaneConnection : IAsyncDisposable
 
     private void Write(ReadOnlySpan<byte> header, IReadOnlyList<ReadOnlyMemory<byte>> blobs)
     {
-        using var writer = new LaneRecordWriter(network, sendKey);
+        using var writer = Writer();
         writer.Write(header);
         foreach (var blob in blobs)
         {
@@ -178,4 +188,6 @@ public sealed partial class LaneConnection : IAsyncDisposable
 
         writer.Flush();
     }
+
+    private ILaneRecordWriter Writer() => sendKey is null ? new LanePlainRecordWriter(network) : new LaneRecordWriter(network, sendKey);
 }

@@ -7,11 +7,13 @@ using CapCluster.Protocol.Internal;
 namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
-/// Connects to the controller for a lane the controller granted: tries its local socket (an engine on its host),
-/// then the data port at each endpoint in order; sends the preamble, reads the answer, then lets the caller set up
-/// TLS on the connection. On the local socket the answer comes with the client's own connection, which the engine
-/// then uses (see lane.proto). All of it with blocking calls on the calling thread (see <see cref="LaneConnection"/>);
-/// the timeout covers every step and, like the token, works by closing the sockets.
+/// Connects to the controller for a lane the controller granted: tries its local socket (a client or an engine on its
+/// host), then the data port at each endpoint in order; sends the preamble, reads the answer, then lets the caller set
+/// up the connection (TLS, or nothing on a local lane). On the local socket an engine's answer comes with the client's
+/// own connection, which the engine then uses (see lane.proto). A client uses the local socket only when the kernel
+/// says its owner has the client's own uid: a stranger holding that name gets nothing. All of it with blocking calls
+/// on the calling thread (see <see cref="LaneConnection"/>); the timeout covers every step and, like the token, works
+/// by closing the sockets.
 /// </summary>
 internal static class LaneDialer
 {
@@ -22,7 +24,10 @@ internal static class LaneDialer
     /// <param name="role">What this connection is.</param>
     /// <param name="timeout">How long connecting, the answer and <paramref name="setUp"/> may take together.</param>
     /// <param name="name">How errors name the lane.</param>
-    /// <param name="setUp">Runs the TLS handshake on the accepted connection and returns what uses it.</param>
+    /// <param name="setUp">
+    /// Sets up the accepted connection and returns what uses it; its second argument is true when the controller
+    /// answered that both ends of a data lane joined on its local socket (<see cref="LanePreamble.Local"/>): no TLS.
+    /// </param>
     /// <param name="cancellationToken">Closes the socket.</param>
     /// <exception cref="LaneException">The controller cannot be reached, it refused, or the set-up failed or took too long.</exception>
     public static T Dial<T>(
@@ -32,7 +37,7 @@ internal static class LaneDialer
         LaneRole role,
         TimeSpan timeout,
         string name,
-        Func<LaneSocketStream, T> setUp,
+        Func<LaneSocketStream, bool, T> setUp,
         CancellationToken cancellationToken)
     {
         var failures = new List<string>();
@@ -74,13 +79,21 @@ internal static class LaneDialer
                 throw NotSetUp(name, role, timeout, e);
             }
 
+            if (local && role == LaneRole.Client && Descriptors.PeerCredentials(socket)?.Uid != Descriptors.EffectiveUserId)
+            {
+                socket.Dispose();
+                failures.Add($"the local socket: its owner is not this process's user (uid {Descriptors.EffectiveUserId})");
+                continue;
+            }
+
             LaneSocketStream? network = null;
             try
             {
                 socket.Send(LanePreamble.Create(laneId, role));
-                if (local)
+                byte answer;
+                if (local && role == LaneRole.Engine)
                 {
-                    Volatile.Write(ref handed, SocketPassing.Receive(socket, out var answer));
+                    Volatile.Write(ref handed, SocketPassing.Receive(socket, out answer));
                     CheckAnswer(answer, socket, name);
                     if (expired || handed is null)
                     {
@@ -92,11 +105,12 @@ internal static class LaneDialer
                 }
                 else
                 {
-                    CheckAnswer(ReceiveAnswer(socket, name), socket, name);
+                    answer = ReceiveAnswer(socket, name);
+                    CheckAnswer(answer, socket, name);
                     network = new LaneSocketStream(socket);
                 }
 
-                var ready = setUp(network);
+                var ready = setUp(network, local && answer == LanePreamble.Local);
                 timer.Change(Timeout.Infinite, Timeout.Infinite);
                 return ready;
             }
@@ -127,7 +141,7 @@ internal static class LaneDialer
     /// <summary>Returns when the controller accepted; else reads its reason (until it closes) and throws it.</summary>
     private static void CheckAnswer(byte answer, Socket socket, string name)
     {
-        if (answer == LanePreamble.Spliced)
+        if (answer is LanePreamble.Spliced or LanePreamble.Local)
         {
             return;
         }

@@ -23,8 +23,10 @@ public sealed record LaneOptions(
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The controller's local socket (an abstract Unix socket name), tried before <see cref="Endpoints"/> by an engine
-    /// on the controller's host: there the controller hands it the client's own connection. Null (the default): none.
+    /// The controller's local socket (an abstract Unix socket name), tried before <see cref="Endpoints"/> by an end on
+    /// the controller's host: there the controller hands an engine the client's own connection, and when the client
+    /// joined there too, the lane runs through the kernel only, without TLS (<see cref="LaneConnection.IsLocal"/>).
+    /// Null (the default): none.
     /// </summary>
     public string? HandoffSocket { get; init; }
 

@@ -15,6 +15,12 @@ public static class LanePreamble
     /// <summary>The controller's answer when it joined the two ends of a data lane (spliced, or the client's connection handed to the engine), or accepted a stream lane.</summary>
     public const byte Spliced = 1;
 
+    /// <summary>
+    /// The controller's answer when both ends of a data lane joined on its local socket: the engine is handed the
+    /// client's Unix socket, and the two send plain records on it, without TLS (see <see cref="LanePlainRecordWriter"/>).
+    /// </summary>
+    public const byte Local = 2;
+
     /// <summary>The controller's answer when it refused; a UTF-8 reason follows, then the connection closes.</summary>
     public const byte Refused = 0;
 

@@ -9,9 +9,11 @@ namespace CapCluster.Protocol.Lanes;
 /// <see cref="LaneException"/> naming the record, and the span's bytes are not valid data. So does a stream that
 /// ends without the end-of-stream record: it was cut, or the other end died.
 /// </summary>
-internal sealed class LaneRecordReader(Stream network, LaneRecordKey key)
+internal sealed class LaneRecordReader(Stream network, LaneRecordKey key) : ILaneRecordReader
 {
     private bool ended;
+
+    public long Record => key.Record;
 
     /// <summary>
     /// Reads the next record into the start of <paramref name="destination"/>, which it must fit; returns its

@@ -13,7 +13,7 @@ namespace CapCluster.Protocol.Lanes;
 /// the next buffer is sealed, so that the encryption and the copy into the kernel overlap; at most one buffer is
 /// being written.
 /// </remarks>
-internal sealed class LaneRecordWriter(Stream network, LaneRecordKey key) : IDisposable
+internal sealed class LaneRecordWriter(Stream network, LaneRecordKey key) : ILaneRecordWriter
 {
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(LaneRecords.MaxRecordSize);
     private byte[]? spare;

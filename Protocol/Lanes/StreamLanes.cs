@@ -66,7 +66,7 @@ public static class StreamLanes
     {
         var name = $"the stream lane for {method.FullName}";
         return Task.Factory.StartNew(
-            () => LaneDialer.Dial(dataPort, handoff: null, laneId, LaneRole.Stream, ConnectTimeout, name, network =>
+            () => LaneDialer.Dial(dataPort, handoff: null, laneId, LaneRole.Stream, ConnectTimeout, name, (network, _) =>
             {
                 network.NeverBlockWrites(name);
                 var ssl = new SslStream(network, leaveInnerStreamOpen: false);

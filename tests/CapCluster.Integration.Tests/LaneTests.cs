@@ -41,8 +41,10 @@ public sealed partial class LaneTests : IAsyncLifetime
         Assert.All(pulled, p => Assert.Equal(data, p));
         Assert.All(sums, r => Assert.Equal(data.Sum(b => (long)b), Convert.ToInt64(r.Value)));
         var accepted = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted).ToList();
-        Assert.Contains(accepted, r => r.Reason == "data lane to engine 0, handed to the engine");
-        Assert.Contains(accepted, r => r.Reason == "data lane to engine 1, handed to the engine");
+        // Client, controller and engines share this host: the lanes are Unix sockets, through the kernel only.
+        Assert.Contains(accepted, r => r.Reason == "data lane to engine 0, handed to the engine, path=local");
+        Assert.Contains(accepted, r => r.Reason == "data lane to engine 1, handed to the engine, path=local");
+        Assert.DoesNotContain(accepted, r => r.Reason!.EndsWith("path=tls", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -74,7 +76,7 @@ public sealed partial class LaneTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task LocalSocket_RefusesAClientsEndAndUnknownLanes_AndAuditsThemWithThePeersPid()
+    public async Task LocalSocket_RefusesAStreamLaneAndUnknownLanes_AndAuditsThemWithThePeersPid()
     {
         var log = string.Join('\n', LogLines.ReadFile(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single()));
         var name = Regex.Match(log, "local socket for engines on this host: (capcluster-lanes-[0-9a-f]+)").Groups[1].Value;
@@ -90,18 +92,18 @@ public sealed partial class LaneTests : IAsyncLifetime
             return Encoding.UTF8.GetString(answer, 1, answer.Length - 1);
         }
 
-        Assert.Equal("only an engine's end may join on the local socket, not a client's", await RefusalAsync(LaneRole.Client));
+        Assert.Equal("only the ends of a data lane may join on the local socket, not a stream lane", await RefusalAsync(LaneRole.Stream));
         Assert.Equal("no such data lane was granted, or it expired", await RefusalAsync(LaneRole.Engine));
+        Assert.Equal("no such data lane was granted, or it expired", await RefusalAsync(LaneRole.Client));
 
         var refused = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused).ToList();
-        Assert.Equal(2, refused.Count(r => r.RemoteAddress!.StartsWith($"local pid {Environment.ProcessId} uid ", StringComparison.Ordinal)));
+        Assert.Equal(3, refused.Count(r => r.RemoteAddress!.StartsWith($"local pid {Environment.ProcessId} uid ", StringComparison.Ordinal)));
     }
 
     [Fact]
     public async Task LocalSocket_RefusesAPeerOfAnotherUser_NamingItsUidAndTheOption_AndAuditsIt()
     {
-        var log = string.Join('\n', LogLines.ReadFile(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single()));
-        var name = Regex.Match(log, "local socket for engines on this host: (capcluster-lanes-[0-9a-f]+)").Groups[1].Value;
+        var name = LocalSocketName();
 
         // A process of user 65534 (nobody) on this host: the kernel tells the controller its uid, and it is refused before it sends anything.
         var script = $"import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); " +
@@ -113,6 +115,38 @@ public sealed partial class LaneTests : IAsyncLifetime
         Assert.Contains("--handoff-uid", result.Output, StringComparison.Ordinal);
         Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused
             && r.RemoteAddress!.EndsWith(" uid 65534", StringComparison.Ordinal) && r.Reason!.StartsWith("uid 65534 may not join", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LocalSocket_RefusesAClientEndOfAnotherUser_EvenWithAGrantedLaneId_AndTheGrantStaysTheHoldersOwn()
+    {
+        // A process of another user that learnt a granted lane id (it cannot: the id travels only on mutual-TLS
+        // connections) still gets nothing from the local path: the kernel names its uid before it is read.
+        var name = LocalSocketName();
+        using var connection = ControllerConnection.Open(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), CapabilityInterfaces.MultiEngine);
+        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 0 }, CancellationToken.None).WaitAsync(Timeout);
+        Assert.Equal(name, grant.LocalSocket);
+        var preamble = string.Concat(LanePreamble.Create(grant.LaneId.ToByteArray(), LaneRole.Client).Select(b => $"\\x{b:x2}"));
+        // The controller answers at once, before it reads anything: the script reads the refusal first (sending first
+        // could lose it to a reset, as the controller closes with the preamble unread), then finds it cannot send.
+        var script = $"import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); " +
+            "d=b''\nwhile True:\n c=s.recv(4096)\n if not c: break\n d+=c\n" +
+            $"try:\n s.sendall(b'{preamble}'); sent='sent'\nexcept OSError: sent='closed'\n" +
+            "sys.stdout.write(str(d[0]) + ' ' + d[1:].decode() + '|' + sent)";
+        var result = await HostCommand.RunAsync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script]);
+
+        Assert.True(result.ExitCode == 0, $"setpriv (this test runs as root, as CI does): {result.Error}");
+        Assert.StartsWith($"{LanePreamble.Refused} uid 65534 may not join on the local hand-over socket", result.Output, StringComparison.Ordinal);
+        Assert.EndsWith("|closed", result.Output, StringComparison.Ordinal);
+        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused
+            && r.RemoteAddress!.EndsWith(" uid 65534", StringComparison.Ordinal));
+
+        // The holder of the grant joins it afterwards, on the local path.
+        await using var lane = await LaneConnection.ConnectAsync(
+            connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, "the test's lane to engine 0") with { HandoffSocket = grant.LocalSocket },
+            CancellationToken.None).WaitAsync(Timeout);
+        Assert.True(lane.IsLocal);
+        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Reason == "data lane to engine 0, handed to the engine, path=local");
     }
 
     [Fact]
@@ -141,8 +175,9 @@ public sealed partial class LaneTests : IAsyncLifetime
 
         // The controller keeps a descriptor of the lane's connection, which it handed to the engine: when the engine dies, it must shut that connection down, or the client's end would
         // stay open and wait for ever.
-        await using var lane = await HoldLaneAsync(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), 1);
-        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Reason == "data lane to engine 1, handed to the engine");
+        await using var lane = await HoldLaneAsync(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), 1, local: true);
+        Assert.True(lane.IsLocal);
+        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Reason == "data lane to engine 1, handed to the engine, path=local");
 
         var job = cluster.Client.ApplyAsync(() => { Thread.Sleep(30_000); return 1; }, [1]);
         await Task.Delay(500);
@@ -165,6 +200,7 @@ public sealed partial class LaneTests : IAsyncLifetime
         // (the next controller could not close it on a revocation). The engine closes it when its session ends.
         await using var lane = await HoldLaneAsync(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), 0);
         Assert.True(lane.IsOpen);
+        Assert.Contains(AuditLog.ReadAll(Paths.AuditLogFile), r => r.Method == "Lane" && r.Reason == "data lane to engine 0, handed to the engine, path=tls");
 
         using (var controller = System.Diagnostics.Process.GetProcessById(ControllerState.TryRead(Paths.SecurityFolder)!.Pid))
         {
@@ -301,12 +337,26 @@ public sealed partial class LaneTests : IAsyncLifetime
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
-    /// <summary>A data lane to <paramref name="engineId"/> held as the client library holds one (granted, then joined), to watch it close.</summary>
-    private static async Task<LaneConnection> HoldLaneAsync(string capabilityPath, int engineId)
+    /// <summary>
+    /// A data lane to <paramref name="engineId"/> held as the client library holds one (granted, then joined), to watch it
+    /// close: on the local path with <paramref name="local"/>, as the library joins on this host; else on the data port
+    /// (as a client on another host would, here handed to the engine with TLS).
+    /// </summary>
+    private static async Task<LaneConnection> HoldLaneAsync(string capabilityPath, int engineId, bool local = false)
     {
         using var connection = ControllerConnection.Open(capabilityPath, CapabilityInterfaces.MultiEngine);
         var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = engineId }, CancellationToken.None).WaitAsync(Timeout);
         return await LaneConnection.ConnectAsync(
-            connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, $"the test's lane to engine {engineId}"), CancellationToken.None).WaitAsync(Timeout);
+            connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, $"the test's lane to engine {engineId}")
+                with { HandoffSocket = local ? grant.LocalSocket : null },
+            CancellationToken.None).WaitAsync(Timeout);
+    }
+
+    private string LocalSocketName()
+    {
+        var log = string.Join('\n', LogLines.ReadFile(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single()));
+        var name = Regex.Match(log, "local socket for engines on this host: (capcluster-lanes-[0-9a-f]+)").Groups[1].Value;
+        Assert.NotEmpty(name);
+        return name;
     }
 }

@@ -66,7 +66,7 @@ public sealed class NetnsTests : IAsyncLifetime
         Assert.True(roundtrip.ExitCode == 0, roundtrip.ToString());
         Assert.Equal(["roundtrip 0 equal", "roundtrip 1 equal"], Lines(roundtrip.Output, "roundtrip ").Order());
         var lanes = AuditLog.ReadAll(owner.Paths().AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted).Select(r => r.Reason).Order();
-        Assert.Equal(["data lane to engine 0, spliced", "data lane to engine 1, spliced"], lanes);
+        Assert.Equal(["data lane to engine 0, spliced, path=tls", "data lane to engine 1, spliced, path=tls"], lanes);
 
         // The controller saw the client come from D's address.
         Assert.Contains(AuditLog.ReadAll(owner.Paths().AuditLogFile), r =>
@@ -105,6 +105,30 @@ public sealed class NetnsTests : IAsyncLifetime
         Assert.True(refusedOther.ExitCode == 1, refusedOther.ToString());
         Assert.DoesNotContain("ids ", refusedOther.Output);
         Assert.StartsWith("error ", refusedOther.Error);
+    }
+
+    [NetnsFact]
+    public async Task ClientOnTheControllersHost_GetsAKernelOnlyLaneToAnEngineThere_AndATlsLaneToAnEngineInAnotherNamespace()
+    {
+        var owner = Folder();
+        var hosts = Hosts("a", "b");
+        var (a, b) = (hosts["a"], hosts["b"]);
+        await StartControllerAsync(hosts, a, owner);
+        hosts.Start(a, Repository.App("capengine"), Env(owner));
+        var remoteFolder = Folder();
+        hosts.Start(b, Repository.App("capengine"), Env(remoteFolder), "--cap-file", CopyInto(remoteFolder, owner.CapFile(CapabilityInterfaces.Engine)));
+        var multiengine = owner.CapFile(CapabilityInterfaces.MultiEngine);
+        var ids = await Client(hosts, a, owner, "ids", multiengine, "2");
+        Assert.True(ids.ExitCode == 0, ids.ToString());
+
+        // The client shares host A (and its network namespace) with the controller: it reaches the controller's local
+        // socket. The engine on A does too; the engine on B cannot (an abstract socket belongs to its namespace).
+        var roundtrip = await Client(hosts, a, owner, "roundtrip", multiengine, "8");
+        Assert.True(roundtrip.ExitCode == 0, roundtrip.ToString());
+        Assert.Equal(["roundtrip 0 equal", "roundtrip 1 equal"], Lines(roundtrip.Output, "roundtrip ").Order());
+        var lanes = AuditLog.ReadAll(owner.Paths().AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted).ToList();
+        Assert.Equal(2, lanes.Count);
+        Assert.Equal(["handed to the engine, path=local", "spliced, path=tls"], lanes.Select(r => r.Reason!.Split(", ", 2)[1]).Order());
     }
 
     [NetnsFact]

@@ -31,8 +31,8 @@ public sealed class SplicedLaneTests : IAsyncLifetime
         Assert.All(pulled, p => Assert.Equal(data, p));
         Assert.Equal(doubles, gathered);
         var accepted = AuditLog.ReadAll(cluster.Directory.Paths().AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted).ToList();
-        Assert.Contains(accepted, r => r.Reason == "data lane to engine 0, spliced");
-        Assert.Contains(accepted, r => r.Reason == "data lane to engine 1, spliced");
+        Assert.Contains(accepted, r => r.Reason == "data lane to engine 0, spliced, path=tls");
+        Assert.Contains(accepted, r => r.Reason == "data lane to engine 1, spliced, path=tls");
         Assert.DoesNotContain(accepted, r => r.Reason!.Contains("handed", StringComparison.Ordinal));
     }
 }

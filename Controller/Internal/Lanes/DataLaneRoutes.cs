@@ -8,7 +8,8 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// <summary>
 /// The data lanes of MultiEngine calls: a client holding a MultiEngine capability that may push or pull asks for a
 /// lane to one engine (<see cref="GrantAsync"/>); bulk values then travel end to end between the two: on one
-/// connection the controller hands to an engine on its host, or spliced on the data port. A call that names lanes
+/// connection the controller hands to an engine on its host (a Unix socket, without TLS, when the client is on that
+/// host too), or spliced on the data port. A call that names lanes
 /// is routed onto them here (<see cref="Route"/>), so the MultiEngine service only carries the lane a call was given.
 /// </summary>
 internal sealed class DataLaneRoutes(EngineRegistry registry, LaneBroker broker, Func<int> dataPort, string? handoffSocket)
@@ -43,6 +44,7 @@ internal sealed class DataLaneRoutes(EngineRegistry registry, LaneBroker broker,
             LaneId = laneId,
             DataPort = port,
             EngineCertificateSha256 = ByteString.CopyFrom(engine.CertificateSha256),
+            LocalSocket = handoffSocket ?? "",
         });
     }
 

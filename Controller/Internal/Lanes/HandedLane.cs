@@ -6,8 +6,10 @@ namespace CapCluster.Controller.Internal.Lanes;
 
 /// <summary>
 /// A data lane whose engine joined on the local socket: the controller hands the engine the client's own
-/// connection (see <see cref="SocketPassing"/>), so the lane's bytes go from client to engine on one TCP
-/// connection and never through the controller. It keeps its own descriptor of that connection without
+/// connection (see <see cref="SocketPassing"/>), so the lane's bytes go from client to engine on one
+/// connection and never through the controller. When the client joined on the local socket too, that
+/// connection is a Unix socket and the two ends are told so (<see cref="LanePreamble.Local"/>): they send plain
+/// records, through the kernel only; a client's TCP connection carries TLS as on the data port. It keeps its own descriptor of that connection without
 /// reading it, only to end the lane on a revocation or when the engine goes (shutdown(2) acts on the
 /// connection, whoever holds it), and lets go of it once the client has hung up or either end has ended it.
 /// </summary>
@@ -18,14 +20,19 @@ internal sealed partial class HandedLane(Socket client, Socket engineLocal) : IL
     private int aborted;
     private int ended;
 
+    private readonly bool local = client.AddressFamily == AddressFamily.Unix;
+
     public string How => "handed to the engine";
+
+    public string Path => local ? "local" : "tls";
 
     public bool IsOpen => Volatile.Read(ref aborted) == 0 && Volatile.Read(ref ended) == 0;
 
     public void Answer()
     {
-        client.Send([LanePreamble.Spliced], SocketFlags.None);
-        SocketPassing.Send(engineLocal, LanePreamble.Spliced, client);
+        var answer = local ? LanePreamble.Local : LanePreamble.Spliced;
+        client.Send([answer], SocketFlags.None);
+        SocketPassing.Send(engineLocal, answer, client);
         engineLocal.Dispose();
     }
 

@@ -6,6 +6,12 @@ internal interface ILaneRelay
     /// <summary>How the audit and the log say the lane is carried.</summary>
     string How { get; }
 
+    /// <summary>
+    /// The path the lane's bytes take, as the audit says it: "local" (a Unix socket between two processes of this
+    /// host, through the kernel only, without TLS) or "tls" (TLS between the ends, over TCP for at least one of them).
+    /// </summary>
+    string Path { get; }
+
     /// <summary>False once the lane has closed or been aborted.</summary>
     bool IsOpen { get; }
 

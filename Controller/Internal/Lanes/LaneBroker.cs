@@ -14,8 +14,8 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// loop, and then every packet the kernel splices wakes a thread-pool worker that finds nothing to do. A lane exists only because a gated
 /// OpenLane call granted it to one capability and one engine; an end that names an unknown,
 /// expired or already-joined lane is refused and audited. When the engine's end joined on the local
-/// socket, the client's connection is handed to it (<see cref="HandedLane"/>); otherwise the two are
-/// spliced (<see cref="LaneSplice"/>). Either way the lane is tracked by the gate under its capability
+/// socket, the client's connection is handed to it (<see cref="HandedLane"/>; a client that joined there too
+/// gets a lane through the kernel only, path=local in the audit); otherwise the two are spliced (<see cref="LaneSplice"/>). Either way the lane is tracked by the gate under its capability
 /// (a revocation closes it) and dies with its engine. Lanes granted or open (data and stream lanes alike) are
 /// limited per capability and in all, so one holder cannot make the controller hold sockets and threads for ever more.
 /// </summary>
@@ -164,7 +164,7 @@ internal sealed partial class LaneBroker(CapabilityGate gate, AuditLog audit, in
         {
             // Recorded before the ends are told: a lane the audit log cannot record is not opened.
             audit.Append(new AuditRecord(time.GetUtcNow(), grant.ClientPeer, grant.ClientFingerprint, grant.Capability.Id, grant.Capability.Label,
-                CapClusterMethods.MultiEngineService, "Lane", AuditRecord.Accepted, $"data lane to engine {grant.Engine.Id}, {relay.How}"));
+                CapClusterMethods.MultiEngineService, "Lane", AuditRecord.Accepted, $"data lane to engine {grant.Engine.Id}, {relay.How}, path={relay.Path}"));
             relay.Answer();
             gate.Track(grant.Capability.Id, "lane:" + grant.IdHex, new LiveConnection(
                 grant.ClientPeer, CapClusterMethods.MultiEngineService, "Lane", grant.ClientFingerprint, () => relay.IsOpen, relay.Abort));

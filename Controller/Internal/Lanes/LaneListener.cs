@@ -8,9 +8,11 @@ using Microsoft.Extensions.Logging;
 namespace CapCluster.Controller.Internal.Lanes;
 
 /// <summary>
-/// The controller's data port, and its local socket for engines on its host: accepts the ends of data
+/// The controller's data port, and its local socket for clients and engines on its host: accepts the ends of data
 /// lanes, reads each one's preamble and hands it to the <see cref="LaneBroker"/>. Anything that is not a
-/// preamble within a few seconds is refused and audited; so is anything but an engine's end on the local socket.
+/// preamble within a few seconds is refused and audited. On the local socket the kernel says who connected
+/// (SO_PEERCRED): an engine's end is accepted from the controller's own uid and those the owner allowed
+/// (--handoff-uid), a client's end only from the controller's own uid, and nothing else at all.
 /// </summary>
 internal sealed class LaneListener : IAsyncDisposable
 {
@@ -154,7 +156,7 @@ internal sealed class LaneListener : IAsyncDisposable
                 continue;
             }
 
-            var task = Task.Factory.StartNew(() => Serve(socket, peer, isLocal, () => budget.Release(address)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            var task = Task.Factory.StartNew(() => Serve(socket, peer, isLocal ? uid : null, () => budget.Release(address)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             lock (running)
             {
                 running.RemoveAll(t => t.IsCompleted);
@@ -166,8 +168,9 @@ internal sealed class LaneListener : IAsyncDisposable
     /// <summary>
     /// Reads an end's preamble with blocking calls on its own thread, all of it within the preamble deadline (each
     /// read waits only for what is left of it, so a peer sending a byte at a time gains nothing), then hands it to the broker.
+    /// <paramref name="localUid"/> is the peer's uid when it came on the local socket, null on the data port.
     /// </summary>
-    private Task Serve(Socket socket, string peer, bool isLocal, Action release)
+    private Task Serve(Socket socket, string peer, uint? localUid, Action release)
     {
         var preamble = new byte[LanePreamble.Length];
         var read = 0;
@@ -213,9 +216,17 @@ internal sealed class LaneListener : IAsyncDisposable
             return Task.CompletedTask;
         }
 
-        if (isLocal && role != LaneRole.Engine)
+        if (localUid is { } uid && role == LaneRole.Stream)
         {
-            broker.Refuse(socket, peer, role, null, $"only an engine's end may join on the local socket, not a {role.ToString().ToLowerInvariant()}'s");
+            broker.Refuse(socket, peer, role, null, "only the ends of a data lane may join on the local socket, not a stream lane");
+            return Task.CompletedTask;
+        }
+
+        // A client's end on the local socket takes the lane off TLS: only a process of the controller's own user may.
+        if (localUid is { } clientUid && role == LaneRole.Client && clientUid != Descriptors.EffectiveUserId)
+        {
+            broker.Refuse(socket, peer, role, null,
+                $"uid {clientUid} may join on the local socket only as an engine's end; a client's end joins there only with the controller's own uid {Descriptors.EffectiveUserId}");
             return Task.CompletedTask;
         }
 
@@ -223,24 +234,8 @@ internal sealed class LaneListener : IAsyncDisposable
     }
 
     /// <summary>How the audit names a process on the local socket, and its uid: the kernel vouches for both (SO_PEERCRED).</summary>
-    private static (string Peer, IPAddress? Address, uint? Uid) LocalPeer(Socket socket)
-    {
-        const int solSocket = 1, peerCredentials = 17;
-        Span<byte> credentials = stackalloc byte[12]; // struct ucred: pid, uid, gid
-        try
-        {
-            if (socket.GetRawSocketOption(solSocket, peerCredentials, credentials) == credentials.Length)
-            {
-                var uid = BitConverter.ToUInt32(credentials[4..]);
-                return ($"local pid {BitConverter.ToInt32(credentials)} uid {uid}", null, uid);
-            }
-        }
-        catch (SocketException)
-        {
-        }
-
-        return ("local", null, null);
-    }
+    private static (string Peer, IPAddress? Address, uint? Uid) LocalPeer(Socket socket) =>
+        Descriptors.PeerCredentials(socket) is var (pid, uid) ? ($"local pid {pid} uid {uid}", null, uid) : ("local", null, null);
 
     private async Task SweepAllAsync()
     {

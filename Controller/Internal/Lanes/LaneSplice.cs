@@ -6,8 +6,8 @@ namespace CapCluster.Controller.Internal.Lanes;
 
 /// <summary>
 /// Moves bytes both ways between the two ends of a lane without looking at them (they are TLS
-/// records between client and engine): with splice(2) inside the kernel on Linux, else through a
-/// buffer. Either end closing half-closes the other; an error or <see cref="Abort"/> shuts both down.
+/// records between client and engine, whether an end came on the data port or on the local socket): with
+/// splice(2) inside the kernel on Linux, else through a buffer. Either end closing half-closes the other; an error or <see cref="Abort"/> shuts both down.
 /// </summary>
 internal sealed class LaneSplice(Socket client, Socket engine) : ILaneRelay
 {
@@ -15,6 +15,8 @@ internal sealed class LaneSplice(Socket client, Socket engine) : ILaneRelay
     private int aborted;
 
     public string How => "spliced";
+
+    public string Path => "tls";
 
     public bool IsOpen => Volatile.Read(ref aborted) == 0;
 

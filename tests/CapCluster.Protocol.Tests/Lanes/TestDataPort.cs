@@ -9,7 +9,8 @@ namespace CapCluster.Protocol.Tests.Lanes;
 /// A stand-in for the controller's data port: pairs the two ends that send a preamble for the same
 /// lane id and copies bytes between them, or refuses every end with a given reason. A
 /// <see cref="LaneTamper"/> set for one direction sees, and may change, the bytes that follow.
-/// With a local socket, an engine's end that joins there is handed the client's connection instead.
+/// With a local socket, an engine's end that joins there is handed the client's connection instead; when the
+/// client joined there too, both are answered <see cref="LanePreamble.Local"/>, as the controller answers them.
 /// </summary>
 internal sealed class TestDataPort : IAsyncDisposable
 {
@@ -101,11 +102,12 @@ internal sealed class TestDataPort : IAsyncDisposable
         }
 
         var (client, engine) = role == LaneRole.Client ? (socket, other.Socket) : (other.Socket, socket);
-        await client.SendAsync(new[] { LanePreamble.Spliced }, SocketFlags.None);
+        var answer = client.AddressFamily == AddressFamily.Unix && engine.AddressFamily == AddressFamily.Unix ? LanePreamble.Local : LanePreamble.Spliced;
+        await client.SendAsync(new[] { answer }, SocketFlags.None);
         if (engine.AddressFamily == AddressFamily.Unix)
         {
             // As the controller does: the engine gets the client's connection; this copy is closed at once.
-            SocketPassing.Send(engine, LanePreamble.Spliced, client);
+            SocketPassing.Send(engine, answer, client);
             client.Dispose();
             Interlocked.Increment(ref handed);
             return;

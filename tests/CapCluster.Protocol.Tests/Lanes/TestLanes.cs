@@ -14,14 +14,15 @@ internal static class TestLanes
 
     /// <summary>
     /// Both ends of one lane; the engine end presents <paramref name="engineCertificate"/> (default: the one the client pins)
-    /// and tries the local socket <paramref name="handoff"/> first (default: none).
+    /// and tries the local socket <paramref name="handoff"/> first (default: none); so does the client end with
+    /// <paramref name="clientHandoff"/>.
     /// </summary>
-    public static async Task<LanePair> ConnectPairAsync(TestDataPort port, X509Certificate2? engineCertificate = null, string? handoff = null)
+    public static async Task<LanePair> ConnectPairAsync(TestDataPort port, X509Certificate2? engineCertificate = null, string? handoff = null, string? clientHandoff = null)
     {
         var id = RandomNumberGenerator.GetBytes(LanePreamble.IdLength);
         var engineOptions = Options(port, id, LaneRole.Engine, engineCertificate ?? EngineCertificate, ClientCertificate) with { HandoffSocket = handoff };
         var engine = LaneConnection.ConnectAsync(engineOptions, CancellationToken.None);
-        var client = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Client, ClientCertificate, EngineCertificate), CancellationToken.None);
+        var client = LaneConnection.ConnectAsync(Options(port, id, LaneRole.Client, ClientCertificate, EngineCertificate) with { HandoffSocket = clientHandoff }, CancellationToken.None);
         try
         {
             return new LanePair(ExpectingTheTestTransfers(await client.WaitAsync(TimeLimit)), ExpectingTheTestTransfers(await engine.WaitAsync(TimeLimit)));

@@ -1,0 +1,78 @@
+using System.Buffers.Binary;
+
+namespace CapCluster.Protocol.Lanes;
+
+/// <summary>
+/// Reads the plain records of a lane between two processes of this host (see <see cref="LanePlainRecordWriter"/>):
+/// each record's bytes go from the kernel straight into the span they belong to, a received array's bytes into
+/// that array, once. A length out of bounds, or a stream that ends inside a record or without the end-of-stream
+/// record, throws a <see cref="LaneException"/> naming the record.
+/// </summary>
+internal sealed class LanePlainRecordReader(Stream network) : ILaneRecordReader
+{
+    private bool ended;
+
+    public long Record { get; private set; }
+
+    public int Read(Span<byte> destination)
+    {
+        if (ended)
+        {
+            return 0;
+        }
+
+        Span<byte> header = stackalloc byte[LaneRecords.HeaderSize];
+        var got = network.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (got == 0)
+        {
+            throw new LaneException($"the stream ended at record {Record} without the end-of-stream record: it was cut, or the other end died");
+        }
+
+        if (got < header.Length)
+        {
+            throw Cut(got, "its header");
+        }
+
+        var length = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (length is < 0 or > LaneRecords.MaxPlaintext)
+        {
+            throw new LaneException($"record {Record} claims {length} bytes of data (a record carries 1 to {LaneRecords.MaxPlaintext}, the end-of-stream record 0)");
+        }
+
+        if (length > destination.Length)
+        {
+            throw new LaneException($"record {Record} carries {length} bytes where at most {destination.Length} belong");
+        }
+
+        got = network.ReadAtLeast(destination[..length], length, throwOnEndOfStream: false);
+        if (got < length)
+        {
+            throw Cut(header.Length + got, $"its {length} bytes of data");
+        }
+
+        Record++;
+        ended = length == 0;
+        return length;
+    }
+
+    public void ReadExactly(Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            var record = Record;
+            var length = Read(destination);
+            if (length == 0)
+            {
+                throw new LaneException($"the stream ended before record {record}, in the middle of a frame");
+            }
+
+            destination = destination[length..];
+        }
+    }
+
+    // Nothing to overlap with the copy out of the kernel: there is no decryption.
+    public void ReadExactly(Memory<byte> destination) => ReadExactly(destination.Span);
+
+    private LaneException Cut(long received, string part) =>
+        new($"the stream ended inside record {Record}, after {received} bytes, before the end of {part}");
+}
