@@ -16,6 +16,10 @@ namespace CapCluster.Client;
 /// </example>
 public sealed partial class MultiEngineClient : IAsyncDisposable
 {
+    // How long one ListEngines call of WaitForEnginesAsync may wait for a change before it is asked again.
+    private static readonly TimeSpan ListWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ListRetryDelay = TimeSpan.FromMilliseconds(20);
+
     private readonly ControllerConnection connection;
     private readonly ClientSession session;
     private int disposed;
@@ -62,7 +66,39 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
     public async Task<IReadOnlyList<EngineStatus>> GetEnginesAsync(CancellationToken cancellationToken = default)
     {
         var reply = await connection.CallAsync(CapClusterMethods.ListEngines, new ListEnginesRequest(), cancellationToken, idempotent: true).ConfigureAwait(false);
-        return [.. reply.Engines.Select(e => new EngineStatus(
+        return Statuses(reply);
+    }
+
+    /// <summary>
+    /// Shows <paramref name="until"/> the registered engines now and again each time an engine registers or unregisters,
+    /// until it returns true; returns that list. The controller answers as soon as the set changes (no polling), so a
+    /// registration is seen at once. Cancel <paramref name="cancellationToken"/> to bound the wait.
+    /// </summary>
+    public async Task<IReadOnlyList<EngineStatus>> WaitForEnginesAsync(Func<IReadOnlyList<EngineStatus>, bool> until, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(until);
+        var request = new ListEnginesRequest();
+        while (true)
+        {
+            var reply = await connection.CallAsync(CapClusterMethods.ListEngines, request, cancellationToken, idempotent: true).ConfigureAwait(false);
+            var engines = Statuses(reply);
+            if (until(engines))
+            {
+                return engines;
+            }
+
+            if (reply.Version == 0)
+            {
+                // A controller that does not count changes answers at once: ask again shortly rather than in a loop.
+                await Task.Delay(ListRetryDelay, cancellationToken).ConfigureAwait(false);
+            }
+
+            request = new ListEnginesRequest { ChangedSince = reply.Version, WaitMs = (int)ListWait.TotalMilliseconds };
+        }
+    }
+
+    private static IReadOnlyList<EngineStatus> Statuses(ListEnginesReply reply) =>
+        [.. reply.Engines.Select(e => new EngineStatus(
             e.Id,
             e.Host,
             e.Pid,
@@ -74,7 +110,6 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
             e.Cores,
             e.Version,
             e.Properties.ToDictionary()))];
-    }
 
     /// <summary>
     /// Sends a ping through each target engine's queue (all engines when <paramref name="targets"/> is null)

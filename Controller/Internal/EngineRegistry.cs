@@ -13,8 +13,31 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
     private readonly Lock sync = new();
     private readonly SortedDictionary<int, RegisteredEngine> engines = [];
     private int nextId;
+    private ulong version = 1;
+    private TaskCompletionSource nextChange = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public event Action? Changed;
+
+    /// <summary>Rises by one at every registration and unregistration; starts at 1.</summary>
+    public ulong Version
+    {
+        get
+        {
+            lock (sync)
+            {
+                return version;
+            }
+        }
+    }
+
+    /// <summary>Completes at the first registration or unregistration after <paramref name="since"/> (at once when there was one).</summary>
+    public Task ChangedAfter(ulong since)
+    {
+        lock (sync)
+        {
+            return version != since ? Task.CompletedTask : nextChange.Task;
+        }
+    }
 
     public RegisteredEngine Register(RegisterEngine info, string peer, byte[] certificateSha256)
     {
@@ -32,6 +55,7 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
             nextId = Math.Max(nextId, id + 1);
             engine = new RegisteredEngine(id, info, peer, time) { CertificateSha256 = certificateSha256 };
             engines.Add(id, engine);
+            Advance();
         }
 
         ControllerLog.EngineRegistered(logger, engine.Id, peer, info.Host, info.Pid);
@@ -45,6 +69,10 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
         lock (sync)
         {
             removed = engines.TryGetValue(engine.Id, out var current) && ReferenceEquals(current, engine) && engines.Remove(engine.Id);
+            if (removed)
+            {
+                Advance();
+            }
         }
 
         engine.End(reason);
@@ -77,5 +105,13 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
         {
             return engines.GetValueOrDefault(id);
         }
+    }
+
+    // Under sync. Waiters resume on the thread pool (RunContinuationsAsynchronously), never inside the lock.
+    private void Advance()
+    {
+        version++;
+        nextChange.SetResult();
+        nextChange = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -12,10 +12,13 @@ internal sealed partial class MultiEngineService(
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
 
+    // The longest a ListEngines call waits for a change: a bounded hold on a call, however long the caller asked for.
+    private static readonly TimeSpan MaxListWait = TimeSpan.FromSeconds(60);
+
     public void Map(GrpcRouter router)
     {
         router.MapUnary(CapClusterMethods.GetIds, GetIds);
-        router.MapUnary(CapClusterMethods.ListEngines, ListEngines);
+        router.MapUnary(CapClusterMethods.ListEngines, ListEnginesAsync);
         router.MapUnary(CapClusterMethods.Ping, PingAsync);
         router.MapUnary(CapClusterMethods.Kill, KillAsync);
         router.MapDuplex(CapClusterMethods.Session, SessionAsync);
@@ -49,9 +52,23 @@ internal sealed partial class MultiEngineService(
     private Task<GetIdsReply> GetIds(GetIdsRequest request, CallContext context) =>
         Task.FromResult(new GetIdsReply { Ids = { registry.Ids() } });
 
-    private Task<ListEnginesReply> ListEngines(ListEnginesRequest request, CallContext context)
+    private async Task<ListEnginesReply> ListEnginesAsync(ListEnginesRequest request, CallContext context)
     {
-        var reply = new ListEnginesReply { Controller = controller };
+        if (request.WaitMs > 0)
+        {
+            var wait = TimeSpan.FromMilliseconds(Math.Min(request.WaitMs, MaxListWait.TotalMilliseconds));
+            try
+            {
+                await registry.ChangedAfter(request.ChangedSince).WaitAsync(wait, time, context.CancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Nothing changed: the caller gets the same list and version, and asks again.
+            }
+        }
+
+        // The version is read before the list: a change between the two shows in the list and makes the next wait return at once.
+        var reply = new ListEnginesReply { Controller = controller, Version = registry.Version };
         foreach (var engine in registry.Snapshot())
         {
             reply.Engines.Add(new EngineInfo
@@ -70,7 +87,7 @@ internal sealed partial class MultiEngineService(
             });
         }
 
-        return Task.FromResult(reply);
+        return reply;
     }
 
     private async Task<PingReply> PingAsync(PingRequest request, CallContext context)

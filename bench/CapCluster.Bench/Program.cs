@@ -2,9 +2,15 @@ using System.Diagnostics;
 using CapCluster.Bench;
 
 // Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks] [compare [--quick]] [chaos [--minutes N] [--controller]] [memory] [--no-journal]
-// (default: core, multiengine, tasks)
+// (default: core, multiengine, tasks); or bench/run startup [-n N] [--runs R] [--variant LABEL[:NAME=VALUE,...][@APP]]...
 var root = Bench.FindRoot();
 var app = Path.Combine(root, "artifacts", "app");
+if (args.FirstOrDefault() == "startup")
+{
+    await StartupBench.RunAsync(app, args[1..]);
+    return 0;
+}
+
 var quick = args.Contains("--quick");
 string[] clusterOptions = args.Contains("--no-journal") ? ["--no-journal"] : [];
 var minutesAt = Array.IndexOf(args, "--minutes");
@@ -45,7 +51,7 @@ foreach (var suite in suites)
 
             break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, compare [--quick], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
             return 2;
     }
 }

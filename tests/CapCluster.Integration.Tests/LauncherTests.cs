@@ -121,6 +121,27 @@ public sealed class LauncherTests
         Assert.False(IsAlive(state.Pid), "the controller of a failed start is still running");
     }
 
+    [Fact]
+    public async Task Start_WhenAnEngineExitsBeforeRegistering_FailsAtOnceWithItsOutput()
+    {
+        await using var cluster = new ClusterDirectory();
+
+        // The launcher sees the exit when it happens: its timeout (ten minutes) is far beyond the 90 s this test waits.
+        var bin = Directory.CreateDirectory(Path.Combine(cluster.BaseFolder, "bin")).FullName;
+        var failingEngine = Path.Combine(bin, "capengine");
+        await File.WriteAllTextAsync(failingEngine, "#!/bin/sh\necho 'no engine here' >&2\nexit 7\n");
+        File.SetUnixFileMode(failingEngine, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        cluster.Environment["CAPCLUSTER_BIN"] = bin;
+
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "2", "--timeout", "600");
+
+        Assert.NotEqual(0, start.ExitCode);
+        Assert.Contains("exited with code 7 before its engines registered: no engine here", start.Error);
+        var state = ControllerState.TryRead(cluster.Paths().SecurityFolder);
+        Assert.NotNull(state);
+        Assert.False(IsAlive(state.Pid), "the controller of a failed start is still running");
+    }
+
     // A process that exited but is not reaped yet (its parent, capcluster start, is gone) runs no more.
     private static bool IsAlive(int pid) => LiveProcess.IsRunning(pid, "capengine", "capcontroller");
 }

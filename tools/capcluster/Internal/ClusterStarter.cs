@@ -95,42 +95,62 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         }
     }
 
-    /// <summary>Waits until the launched engines registered; fails when a watched process exits first.</summary>
+    /// <summary>
+    /// Waits until the launched engines registered; fails when a watched process exits first. The controller answers
+    /// as soon as an engine registers, and an exit is seen when it happens: nothing here polls.
+    /// </summary>
     private async Task WaitForEnginesAsync(LaunchedEngines launched, Stopwatch clock, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var (expected, watched, ours) = (launched.Expected, launched.Watched, launched.Ours);
         await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), cancellationToken).ConfigureAwait(false);
-        var deadline = Stopwatch.StartNew();
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var registered = 0;
         var shown = -1;
-        while (true)
-        {
-            var registered = (await client.GetEnginesAsync(cancellationToken).ConfigureAwait(false)).Count(ours);
-            if (registered != shown)
+        var all = client.WaitForEnginesAsync(
+            engines =>
             {
-                output.WriteLine($"Engines registered: {registered}/{expected} ({clock.Elapsed.TotalSeconds:0.00} s)");
-                shown = registered;
-            }
+                registered = engines.Count(ours);
+                if (registered != shown)
+                {
+                    output.WriteLine($"Engines registered: {registered}/{expected} ({clock.Elapsed.TotalSeconds:0.00} s)");
+                    shown = registered;
+                }
 
-            if (registered >= expected)
+                return registered >= expected;
+            },
+            waiting.Token);
+        var exited = watched.Select(async process =>
+        {
+            await process.WaitForExitAsync(waiting.Token).ConfigureAwait(false);
+            return process;
+        }).ToList();
+        var expiry = Task.Delay(timeout, waiting.Token);
+        try
+        {
+            var first = await Task.WhenAny([all, expiry, .. exited]).ConfigureAwait(false);
+            if (first == all)
             {
+                await all.ConfigureAwait(false);
                 return;
             }
 
-            var dead = watched.FirstOrDefault(e => e.HasExited);
-            if (dead is not null)
+            if (first != expiry)
             {
+                var dead = await ((Task<Process>)first).ConfigureAwait(false);
                 var name = DetachedProcess.ProgramName(dead);
                 throw new CapClusterException(
                     $"{name} process {dead.Id} exited with code {dead.ExitCode} before its engines registered: " +
                     $"{Tail(DetachedProcess.OutputFile(paths.LogFolder, name, dead.Id))} (log: {LogOf(name, dead.Id)})");
             }
 
-            if (deadline.Elapsed > timeout)
-            {
-                throw new CapClusterException($"only {registered} of {expected} engines registered within {timeout.TotalSeconds:0} s; {launched.TimeoutHint}");
-            }
-
-            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new CapClusterException($"only {registered} of {expected} engines registered within {timeout.TotalSeconds:0} s; {launched.TimeoutHint}");
+        }
+        finally
+        {
+            await waiting.CancelAsync().ConfigureAwait(false);
+            // The losers end with the cancellation; their outcome is not news.
+            await Task.WhenAll([all, expiry, .. exited]).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
         }
     }
 
