@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
@@ -22,34 +20,7 @@ internal sealed class LanePlainRecordReader(Stream network) : ILaneRecordReader
         }
 
         Span<byte> header = stackalloc byte[LaneRecords.HeaderSize];
-        var got = network.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-        if (got == 0)
-        {
-            throw new LaneException($"the stream ended at record {Record} without the end-of-stream record: it was cut, or the other end died");
-        }
-
-        if (got < header.Length)
-        {
-            throw Cut(got, "its header");
-        }
-
-        var length = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (length is < 0 or > LaneRecords.MaxPlaintext)
-        {
-            throw new LaneException($"record {Record} claims {length} bytes of data (a record carries 1 to {LaneRecords.MaxPlaintext}, the end-of-stream record 0)");
-        }
-
-        if (length > destination.Length)
-        {
-            throw new LaneException($"record {Record} carries {length} bytes where at most {destination.Length} belong");
-        }
-
-        got = network.ReadAtLeast(destination[..length], length, throwOnEndOfStream: false);
-        if (got < length)
-        {
-            throw Cut(header.Length + got, $"its {length} bytes of data");
-        }
-
+        var length = LaneRecords.ReadData(network, header, destination, Record);
         Record++;
         ended = length == 0;
         return length;
@@ -72,7 +43,4 @@ internal sealed class LanePlainRecordReader(Stream network) : ILaneRecordReader
 
     // Nothing to overlap with the copy out of the kernel: there is no decryption.
     public void ReadExactly(Memory<byte> destination) => ReadExactly(destination.Span);
-
-    private LaneException Cut(long received, string part) =>
-        new($"the stream ended inside record {Record}, after {received} bytes, before the end of {part}");
 }

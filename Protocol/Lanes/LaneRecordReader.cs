@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
@@ -115,38 +113,11 @@ internal sealed class LaneRecordReader(Stream network, LaneRecordKey key) : ILan
     /// </summary>
     private int ReadSealed(Span<byte> destination, long record, Span<byte> header, Span<byte> tag)
     {
-        var got = network.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-        if (got == 0)
-        {
-            throw new LaneException($"the stream ended at record {record} without the end-of-stream record: it was cut, or the other end died");
-        }
-
-        if (got < header.Length)
-        {
-            throw Cut(record, got, "its header");
-        }
-
-        var length = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (length is < 0 or > LaneRecords.MaxPlaintext)
-        {
-            throw new LaneException($"record {record} claims {length} bytes of data (a record carries 1 to {LaneRecords.MaxPlaintext}, the end-of-stream record 0)");
-        }
-
-        if (length > destination.Length)
-        {
-            throw new LaneException($"record {record} carries {length} bytes where at most {destination.Length} belong");
-        }
-
-        got = network.ReadAtLeast(destination[..length], length, throwOnEndOfStream: false);
-        if (got < length)
-        {
-            throw Cut(record, header.Length + got, $"its {length} bytes of data");
-        }
-
-        got = network.ReadAtLeast(tag, tag.Length, throwOnEndOfStream: false);
+        var length = LaneRecords.ReadData(network, header, destination, record);
+        var got = network.ReadAtLeast(tag, tag.Length, throwOnEndOfStream: false);
         if (got < tag.Length)
         {
-            throw Cut(record, header.Length + length + got, "its tag");
+            throw LaneRecords.Cut(record, header.Length + length + got, "its tag");
         }
 
         return length;
@@ -158,6 +129,4 @@ internal sealed class LaneRecordReader(Stream network, LaneRecordKey key) : ILan
     private static LaneException EndedBefore(long record) =>
         new($"the stream ended before record {record}, in the middle of a frame");
 
-    private static LaneException Cut(long record, long received, string part) =>
-        new($"the stream ended inside record {record}, after {received} bytes, before the end of {part}");
 }

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
@@ -66,4 +68,47 @@ internal static class LaneRecords
     /// at most 2^18 × 2^16 = 2^34 AES blocks, within the 2^34.5 that TLS 1.3 allows for AES-GCM.
     /// </summary>
     public const long RecordsPerKey = 1L << 18;
+
+    /// <summary>
+    /// Reads record <paramref name="record"/>'s length into <paramref name="header"/> and its data (plain or sealed)
+    /// into the start of <paramref name="destination"/>, straight from <paramref name="network"/>; returns the length,
+    /// 0 for the end-of-stream record. What follows the data (a sealed record's tag) is the caller's to read.
+    /// </summary>
+    /// <exception cref="LaneException">The stream ended inside the record or before it, or the length is out of bounds.</exception>
+    public static int ReadData(Stream network, Span<byte> header, Span<byte> destination, long record)
+    {
+        var got = network.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (got == 0)
+        {
+            throw new LaneException($"the stream ended at record {record} without the end-of-stream record: it was cut, or the other end died");
+        }
+
+        if (got < header.Length)
+        {
+            throw Cut(record, got, "its header");
+        }
+
+        var length = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (length is < 0 or > MaxPlaintext)
+        {
+            throw new LaneException($"record {record} claims {length} bytes of data (a record carries 1 to {MaxPlaintext}, the end-of-stream record 0)");
+        }
+
+        if (length > destination.Length)
+        {
+            throw new LaneException($"record {record} carries {length} bytes where at most {destination.Length} belong");
+        }
+
+        got = network.ReadAtLeast(destination[..length], length, throwOnEndOfStream: false);
+        if (got < length)
+        {
+            throw Cut(record, header.Length + got, $"its {length} bytes of data");
+        }
+
+        return length;
+    }
+
+    /// <summary>The stream ended inside <paramref name="record"/>, after <paramref name="received"/> of its bytes, before the end of <paramref name="part"/>.</summary>
+    public static LaneException Cut(long record, long received, string part) =>
+        new($"the stream ended inside record {record}, after {received} bytes, before the end of {part}");
 }
