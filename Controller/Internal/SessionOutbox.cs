@@ -62,8 +62,6 @@ internal sealed class SessionOutbox(int maxCalls, long maxUnreadBytes)
         }
     }
 
-    public int MaxCalls => maxCalls;
-
     public long MaxUnreadBytes => maxUnreadBytes;
 
     /// <summary>True when answers the session could not hold back (refusals) have piled up unread past twice the limit.</summary>
