@@ -18,6 +18,10 @@ public sealed class EngineTimeoutTests
         await using (var client = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout))
         {
             await ClusterDirectory.WaitForEnginesAsync(client, 1, Timeout);
+
+            // The controller lists an engine before the engine has read its confirmation; killed in between, the engine
+            // never registered and rightly counts from its start. Work answered comes after the confirmation.
+            await client.ExecuteAsync("1").GetAsync(Timeout);
         }
 
         // Timed from before the kill: the engine cannot lose its controller earlier, and it may notice the loss before
