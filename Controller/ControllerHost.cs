@@ -117,7 +117,8 @@ public sealed class ControllerHost : IAsyncDisposable
         var streams = new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, time, logger, lifetime.Token);
         new EngineLinkService(engines, options, streams, time, logger).Map(router);
         new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), new DataLaneRoutes(engines, broker, () => lanes.EndPoint.Port, lanes.LocalName),
-            new CallBudgets(options.MaxCallBytes, options.MaxSessionBytes, new ByteBudget(options.MaxBufferedBytes), options.MaxSessionCalls, options.MaxUnreadBytes), audit, time, logger).Map(router);
+            new CallBudgets(options.MaxCallBytes, options.MaxSessionBytes, new ByteBudget(options.MaxBufferedBytes), options.MaxSessionCalls, options.MaxUnreadBytes,
+                new CapabilityBacklogs(options.MaxUnreadBytesPerCapability)), audit, time, logger).Map(router);
         farm = new Internal.Tasks.TaskFarm(engines, options.Tasks, ledger, journal, registry.Find, time,
             loggerFactory.CreateLogger<Internal.Tasks.TaskFarm>());
         new TaskFarmService(farm, streams, audit, time, logger).Map(router);

@@ -148,6 +148,13 @@ public sealed class ControllerOptions
     /// </summary>
     public long MaxUnreadBytes { get; set; } = 256L << 20;
 
+    /// <summary>
+    /// The most bytes of results all sessions of one capability together may have waiting for their clients to read
+    /// them; past it their next calls are not read until they are, and a session adding unread refusals while they
+    /// pass twice it is ended. A holder cannot multiply <see cref="MaxUnreadBytes"/> by opening sessions. Default 1 GiB.
+    /// </summary>
+    public long MaxUnreadBytesPerCapability { get; set; } = 1L << 30;
+
     /// <summary>Checks the options and says what is wrong.</summary>
     /// <exception cref="CapClusterException">An option is out of range.</exception>
     public void Validate()
@@ -190,9 +197,10 @@ public sealed class ControllerOptions
             throw new CapClusterException($"--max-call-bytes ({MaxCallBytes}), --max-session-bytes ({MaxSessionBytes}) and --max-buffered-bytes ({MaxBufferedBytes}) must be at least 1");
         }
 
-        if (MaxSessionCalls < 1 || MaxUnreadBytes < 1)
+        if (MaxSessionCalls < 1 || MaxUnreadBytes < 1 || MaxUnreadBytesPerCapability < 1)
         {
-            throw new CapClusterException($"--max-session-calls ({MaxSessionCalls}) and --max-unread-bytes ({MaxUnreadBytes}) must be at least 1");
+            throw new CapClusterException($"--max-session-calls ({MaxSessionCalls}), --max-unread-bytes ({MaxUnreadBytes}) and " +
+                $"--max-unread-bytes-per-capability ({MaxUnreadBytesPerCapability}) must be at least 1");
         }
 
         if (EngineRegistrationTimeout <= TimeSpan.Zero || LaneJoinTimeout <= TimeSpan.Zero)

@@ -32,6 +32,7 @@ var maxSessionBytes = new Option<long>("--max-session-bytes") { Description = "T
 var maxBufferedBytes = new Option<long>("--max-buffered-bytes") { Description = "The most call data the controller holds for all sessions at once", DefaultValueFactory = _ => new ControllerOptions().MaxBufferedBytes };
 var maxSessionCalls = new Option<int>("--max-session-calls") { Description = "The most calls one client session may have whose results the client has not read yet (past it, its next call waits)", DefaultValueFactory = _ => new ControllerOptions().MaxSessionCalls };
 var maxUnreadBytes = new Option<long>("--max-unread-bytes") { Description = "The most bytes of results one client session may leave unread (past it, its next call waits)", DefaultValueFactory = _ => new ControllerOptions().MaxUnreadBytes };
+var maxUnreadPerCapability = new Option<long>("--max-unread-bytes-per-capability") { Description = "The most bytes of results all sessions of one capability may leave unread together (past it, their next calls wait)", DefaultValueFactory = _ => new ControllerOptions().MaxUnreadBytesPerCapability };
 var laneJoinTimeout = new Option<double>("--lane-join-timeout") { Description = "Seconds the two ends of a granted data or stream lane have to join it", DefaultValueFactory = _ => new ControllerOptions().LaneJoinTimeout.TotalSeconds };
 var taskBatchSize = new Option<int>("--task-batch-size") { Description = "Most tasks sent to an engine in one batch", DefaultValueFactory = _ => new TaskFarmOptions().BatchSize };
 var maxFinishedResults = new Option<int>("--max-finished-results") { Description = "Finished task results kept for retrieval by id (the oldest beyond it are evicted)", DefaultValueFactory = _ => new TaskFarmOptions().MaxFinishedResults };
@@ -42,7 +43,7 @@ var root = new RootCommand("capcontroller: the CapCluster controller, certificat
 {
     enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, logFormat, heartbeat, misses, noHandoff, auditRefusalInterval,
     noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, handoffUids,
-    maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, laneJoinTimeout, taskBatchSize, maxFinishedResults, maxResultWait, maxAssemblyBytes,
+    maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, maxUnreadPerCapability, laneJoinTimeout, taskBatchSize, maxFinishedResults, maxResultWait, maxAssemblyBytes,
 };
 
 root.SetAction(async (parse, _) =>
@@ -74,6 +75,7 @@ root.SetAction(async (parse, _) =>
         MaxBufferedBytes = parse.GetValue(maxBufferedBytes),
         MaxSessionCalls = parse.GetValue(maxSessionCalls),
         MaxUnreadBytes = parse.GetValue(maxUnreadBytes),
+        MaxUnreadBytesPerCapability = parse.GetValue(maxUnreadPerCapability),
         LaneJoinTimeout = Seconds(parse.GetValue(laneJoinTimeout)),
         Tasks = new TaskFarmOptions
         {

@@ -9,4 +9,5 @@ namespace CapCluster.Controller.Internal;
 /// <param name="Controller">What all sessions hold, against the controller-wide limit.</param>
 /// <param name="MaxSessionCalls">The most calls one session may have whose results are not all written to its client.</param>
 /// <param name="MaxUnreadBytes">The most bytes of results one session may have waiting for its client to read them.</param>
-internal sealed record CallBudgets(long MaxCallBytes, long MaxSessionBytes, ByteBudget Controller, int MaxSessionCalls, long MaxUnreadBytes);
+/// <param name="Unread">What the sessions of each capability leave unread together, bounded per capability.</param>
+internal sealed record CallBudgets(long MaxCallBytes, long MaxSessionBytes, ByteBudget Controller, int MaxSessionCalls, long MaxUnreadBytes, CapabilityBacklogs Unread);

@@ -14,9 +14,9 @@ internal sealed partial class MultiEngineService
 {
     private async Task SessionAsync(IAsyncStreamReader<SessionMessage> requests, IServerStreamWriter<SessionMessage> responses, CallContext context)
     {
-        var outbox = new SessionOutbox(budgets.MaxSessionCalls, budgets.MaxUnreadBytes);
-        var writer = outbox.WriteAllAsync(responses, context.CancellationToken);
         var capability = CallItems.CapabilityOf(context);
+        var outbox = new SessionOutbox(budgets.MaxSessionCalls, budgets.MaxUnreadBytes, budgets.Unread.Open(capability?.Id));
+        var writer = outbox.WriteAllAsync(responses, context.CancellationToken);
         var held = new ByteBudget(budgets.MaxSessionBytes);
         // A call is admitted when it arrives, before its data: a refused call's data is still read, so the stream stays
         // in step, but it is dropped, not kept.
@@ -54,6 +54,8 @@ internal sealed partial class MultiEngineService
 
             outbox.Complete();
             await writer.ConfigureAwait(false);
+            outbox.Dispose();
+            budgets.Unread.Close(capability?.Id);
         }
     }
 
@@ -69,10 +71,9 @@ internal sealed partial class MultiEngineService
     /// pile up unread past twice its budget; audited.
     /// </summary>
     /// <exception cref="RpcException">RESOURCE_EXHAUSTED, always.</exception>
-    private RpcException Overflowed(SessionOutbox outbox, CapabilityRecord? capability, CallContext context)
+    private RpcException Overflowed(string overflow, CapabilityRecord? capability, CallContext context)
     {
-        var reason = $"the client left {outbox.UnreadRefusals} bytes of refusals unread, more than twice the budget of {outbox.MaxUnreadBytes} (--max-unread-bytes); " +
-            "a session must read what it is sent";
+        var reason = overflow + "; a session must read what it is sent";
         audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, null, capability?.Id, capability?.Label, context.ServiceName, context.MethodName, AuditRecord.Refused, reason));
         ControllerLog.CallRefused(logger, context.ServiceName, context.MethodName, context.Peer, capability?.Id ?? "none", reason);
         return ControllerErrors.OverBudget(reason, capability?.Id);
@@ -92,9 +93,9 @@ internal sealed partial class MultiEngineService
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"a client may not send {head.KindCase} on its session"));
         }
 
-        if (outbox.Overflowing)
+        if (outbox.Overflow is { } overflow)
         {
-            throw Overflowed(outbox, capability, context);
+            throw Overflowed(overflow, capability, context);
         }
 
         var call = head.Call;

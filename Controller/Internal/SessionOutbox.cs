@@ -13,42 +13,36 @@ namespace CapCluster.Controller.Internal;
 /// <remarks>
 /// A refused call is answered without being dispatched, inside the read of the next admitted one, so it cannot wait
 /// here: its answer counts against the bytes, and a session whose unread refusals pass twice the limit is ended
-/// (<see cref="Overflowing"/>).
+/// (<see cref="Overflow"/>). The bytes also count in the backlog of the session's capability, shared by all its
+/// sessions (<see cref="CapabilityBacklogs"/>), so a holder cannot multiply the bound by opening more sessions;
+/// <see cref="Dispose"/> takes back from it what was never written.
 /// </remarks>
-internal sealed class SessionOutbox(int maxCalls, long maxUnreadBytes)
+internal sealed class SessionOutbox : IDisposable
 {
     // Each entry is a unit (a message and its chunks, written together), or the end of a call (no messages).
     private readonly Channel<(IReadOnlyList<SessionMessage> Unit, long Bytes, bool Refusal)> entries =
         Channel.CreateUnbounded<(IReadOnlyList<SessionMessage>, long, bool)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock gate = new();
-    private int calls;
-    private long unread;
+    private readonly Backlog calls;
+    private readonly Backlog unread;
+    private readonly UnreadShare shared;
     private long unreadRefusals;
-    private TaskCompletionSource? room;
+
+    /// <param name="maxCalls">The most calls whose results are not all written before the next call waits.</param>
+    /// <param name="maxUnreadBytes">The most bytes of answers unread before the next call waits.</param>
+    /// <param name="capability">What the sessions of the session's capability leave unread together, or null for no such bound.</param>
+    public SessionOutbox(int maxCalls, long maxUnreadBytes, UnreadShare? capability = null)
+    {
+        calls = new Backlog(maxCalls);
+        unread = new Backlog(maxUnreadBytes);
+        shared = capability ?? new UnreadShare(long.MaxValue / 2);
+    }
 
     /// <summary>Calls admitted whose results are not all written to the client yet.</summary>
-    public int Calls
-    {
-        get
-        {
-            lock (gate)
-            {
-                return calls;
-            }
-        }
-    }
+    public int Calls => (int)calls.Held;
 
     /// <summary>Bytes of results and answers waiting to be written to the client.</summary>
-    public long Unread
-    {
-        get
-        {
-            lock (gate)
-            {
-                return unread;
-            }
-        }
-    }
+    public long Unread => unread.Held;
 
     /// <summary>Bytes of refusals waiting to be written to the client.</summary>
     public long UnreadRefusals
@@ -62,49 +56,42 @@ internal sealed class SessionOutbox(int maxCalls, long maxUnreadBytes)
         }
     }
 
-    public long MaxUnreadBytes => maxUnreadBytes;
+    public long MaxUnreadBytes => unread.Limit;
 
-    /// <summary>True when answers the session could not hold back (refusals) have piled up unread past twice the limit.</summary>
-    public bool Overflowing
+    /// <summary>
+    /// Why the session must end, or null: answers it could not hold back (refusals) have piled up unread past twice its
+    /// limit, or it has some unread and its capability's sessions together have past twice theirs.
+    /// </summary>
+    public string? Overflow
     {
         get
         {
             lock (gate)
             {
-                return unreadRefusals > 2 * maxUnreadBytes;
+                return unreadRefusals > 2 * unread.Limit
+                    ? $"the client left {unreadRefusals} bytes of refusals unread, more than twice the budget of {unread.Limit} (--max-unread-bytes)"
+                    : unreadRefusals > 0 && shared.Refusals.Held > shared.Refusals.Limit
+                    ? $"the sessions of this capability left {shared.Refusals.Held} bytes of refusals unread, more than twice their budget of " +
+                        $"{shared.Answers.Limit} (--max-unread-bytes-per-capability)"
+                    : null;
             }
         }
     }
 
-    /// <summary>Completes when the session may read its next call: fewer than the most calls are in flight and fewer than the most bytes are unread.</summary>
+    /// <summary>
+    /// Completes when the session may read its next call: fewer than the most calls are in flight, fewer than the most
+    /// bytes are unread, and the capability's sessions together leave fewer than its most bytes unread.
+    /// </summary>
     public async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        while ((calls.RoomOrWait() ?? unread.RoomOrWait() ?? shared.Answers.RoomOrWait()) is { } wait)
         {
-            Task wait;
-            lock (gate)
-            {
-                if (calls < maxCalls && unread < maxUnreadBytes)
-                {
-                    return;
-                }
-
-                room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = room.Task;
-            }
-
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>A call was read and will be dispatched; it holds its place until <see cref="CallEnded"/> and the results before it are written.</summary>
-    public void CallStarted()
-    {
-        lock (gate)
-        {
-            calls++;
-        }
-    }
+    public void CallStarted() => calls.Add(1);
 
     /// <summary>Queues a unit (a message and its chunks) for the client; a <paramref name="refusal"/> answers a call that was not run.</summary>
     public void Post(IReadOnlyList<SessionMessage> unit, bool refusal = false)
@@ -115,13 +102,22 @@ internal sealed class SessionOutbox(int maxCalls, long maxUnreadBytes)
             bytes += message.CalculateSize();
         }
 
+        // Counted only when queued: a unit posted after the session ended is dropped, and must not stay charged.
         lock (gate)
         {
-            unread += bytes;
-            unreadRefusals += refusal ? bytes : 0;
-        }
+            if (!entries.Writer.TryWrite((unit, bytes, refusal)))
+            {
+                return;
+            }
 
-        entries.Writer.TryWrite((unit, bytes, refusal));
+            unread.Add(bytes);
+            shared.Answers.Add(bytes);
+            if (refusal)
+            {
+                unreadRefusals += bytes;
+                shared.Refusals.Add(bytes);
+            }
+        }
     }
 
     /// <summary>Every result of a call started with <see cref="CallStarted"/> was queued: its place is free once they are written.</summary>
@@ -137,12 +133,18 @@ internal sealed class SessionOutbox(int maxCalls, long maxUnreadBytes)
         {
             await foreach (var (unit, bytes, refusal) in entries.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                foreach (var message in unit)
+                try
                 {
-                    await responses.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                    foreach (var message in unit)
+                    {
+                        await responses.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                    }
                 }
-
-                Free(unit.Count == 0 ? 1 : 0, bytes, refusal);
+                finally
+                {
+                    // Written, or never to be: the client left during the write.
+                    Free(unit.Count == 0 ? 1 : 0, bytes, refusal);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -150,21 +152,37 @@ internal sealed class SessionOutbox(int maxCalls, long maxUnreadBytes)
         }
     }
 
-    private void Free(int doneCalls, long bytes, bool refusal)
+    /// <summary>
+    /// After <see cref="WriteAllAsync"/> has returned: ends the outbox, and gives back to the capability's backlog what
+    /// will never be written (the client left).
+    /// </summary>
+    public void Dispose()
     {
-        TaskCompletionSource? woken = null;
         lock (gate)
         {
-            calls -= doneCalls;
-            unread -= bytes;
-            unreadRefusals -= refusal ? bytes : 0;
-            if (room is not null && calls < maxCalls && unread < maxUnreadBytes)
-            {
-                woken = room;
-                room = null;
-            }
+            entries.Writer.TryComplete();
         }
 
-        woken?.TrySetResult();
+        while (entries.Reader.TryRead(out var entry))
+        {
+            Free(entry.Unit.Count == 0 ? 1 : 0, entry.Bytes, entry.Refusal);
+        }
+    }
+
+    private void Free(int doneCalls, long bytes, bool refusal)
+    {
+        if (refusal)
+        {
+            lock (gate)
+            {
+                unreadRefusals -= bytes;
+            }
+
+            shared.Refusals.Remove(bytes);
+        }
+
+        calls.Remove(doneCalls);
+        unread.Remove(bytes);
+        shared.Answers.Remove(bytes);
     }
 }

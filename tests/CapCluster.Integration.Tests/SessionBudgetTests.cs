@@ -109,6 +109,69 @@ public sealed class SessionBudgetTests
             r => r.Label == "keys-only" && r.Outcome == AuditRecord.Refused && r.Reason is { } reason && reason.Contains("refusals unread", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task SessionsOfOneCapability_ShareItsUnreadBudget_AnotherCapabilityIsNotHeldUp()
+    {
+        const int Calls = 60;
+        await using var directory = new ClusterDirectory();
+        await directory.StartControllerAsync("--max-session-calls", "4", "--max-unread-bytes-per-capability", (4 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        directory.Start("capengine");
+        await using var client = await MultiEngineClient.ConnectAsync(directory.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout);
+        await ClusterDirectory.WaitForEnginesAsync(client, 1, Timeout);
+        await client.PushAsync("value", RandomNumberGenerator.GetBytes(1 << 20)).GetAsync(Timeout);
+        var greedy = await AttenuateAsync(directory, "greedy");
+        var other = await AttenuateAsync(directory, "other");
+        var before = await CompletedAsync(client);
+
+        // One session of "greedy" sends 60 pulls of 1 MiB (4 in flight at most) and reads none: far under its own
+        // session's budget (256 MiB), but past its capability's (4 MiB, besides the client's 16 MiB stream window), so
+        // it is held up.
+        using var first = ControllerConnection.Open(greedy, CapabilityInterfaces.MultiEngine);
+        using var unread = first.Channel.DuplexStreaming(CapClusterMethods.Session);
+        for (var id = 1; id <= Calls; id++)
+        {
+            await unread.RequestStream.WriteAsync(PullValue(id)).WaitAsync(Timeout);
+        }
+
+        var held = await IdleCompletedAsync(client);
+        Assert.True(held - before < Calls, $"the engine ran all {Calls} pulls for a capability that read none of them");
+
+        // Another session of the same capability waits with it; a session of another capability does not.
+        using var second = ControllerConnection.Open(greedy, CapabilityInterfaces.MultiEngine);
+        using var waiting = second.Channel.DuplexStreaming(CapClusterMethods.Session);
+        await waiting.RequestStream.WriteAsync(PullValue(1)).WaitAsync(Timeout);
+        var waited = waiting.ResponseStream.MoveNext(CancellationToken.None);
+        using var third = ControllerConnection.Open(other, CapabilityInterfaces.MultiEngine);
+        using var served = third.Channel.DuplexStreaming(CapClusterMethods.Session);
+        await served.RequestStream.WriteAsync(PullValue(1)).WaitAsync(Timeout);
+        Assert.True(await served.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(1, served.ResponseStream.Current.Result.CallId);
+        Assert.Equal(held + 1, await IdleCompletedAsync(client));
+        Assert.False(waited.IsCompleted, "a session of the capability whose results wait unread was served");
+
+        // The first session reads: the capability's other session is served.
+        var seen = 0;
+        while (seen < Calls && await unread.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout))
+        {
+            seen += unread.ResponseStream.Current.KindCase == SessionMessage.KindOneofCase.Result ? 1 : 0;
+        }
+
+        Assert.Equal(Calls, seen);
+        Assert.True(await waited.WaitAsync(Timeout));
+        Assert.Equal(1, waiting.ResponseStream.Current.Result.CallId);
+    }
+
+    private static SessionMessage PullValue(long id) =>
+        new() { Call = new EngineCall { CallId = id, Targets = new Targets(), Request = new EngineRequest { Pull = new PullRequest { Names = { "value" } } } } };
+
+    private static async Task<string> AttenuateAsync(ClusterDirectory directory, string label)
+    {
+        var path = Path.Combine(directory.BaseFolder, label + ".cap");
+        var attenuate = await directory.RunAsync("furlgen", "attenuate", directory.CapFile(CapabilityInterfaces.MultiEngine), "--label", label, "--methods", "Pull", "-o", path);
+        Assert.True(attenuate.ExitCode == 0, attenuate.ToString());
+        return path;
+    }
+
     private static async Task<long> CompletedAsync(MultiEngineClient client) => (await client.QueueStatusAsync().WaitAsync(Timeout)).Sum(q => q.Completed);
 
     /// <summary>The engines' completed count once they have nothing queued or running, twice in a row.</summary>
