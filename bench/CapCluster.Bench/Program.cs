@@ -120,6 +120,16 @@ namespace CapCluster.Bench
             return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
         }
 
+        /// <summary>CPU time (user and system) process <paramref name="pid"/> has used, in milliseconds.</summary>
+        public static double CpuMs(int pid)
+        {
+            // Fields 14 and 15 of /proc/PID/stat, after the command name in parentheses (which may hold spaces).
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return ticks * 1000.0 / 100;
+        }
+
         public static string Percentiles(List<double> microseconds)
         {
             microseconds.Sort();

@@ -47,14 +47,33 @@ internal static class TaskBench
             var state = CapCluster.Security.ControllerState.TryRead(security)!;
             Console.WriteLine($"RSS after 100,000 tasks: controller {Bench.RssMiB(state.Pid):0} MiB, engines {string.Join(", ", engines.Select(e => $"{Bench.RssMiB(e.Pid):0} MiB"))}");
 
-            var code = Stopwatch.StartNew();
-            var codeIds = await tc.RunAsync([.. Enumerable.Range(0, 20_000).Select(_ => (TaskDefinition)new CodeTask("var r = 0;"))]);
-            await tc.BarrierAsync(codeIds);
-            code.Stop();
-            Console.WriteLine($"20,000 no-op CodeTasks submitted at once: {code.Elapsed.TotalSeconds:0.00} s, {20_000 / code.Elapsed.TotalSeconds:N0} tasks/s");
-            await tc.ClearAsync();
+            var pids = engines.Select(e => e.Pid).ToArray();
+            // Like for like, alternated: both kinds return the same value (0), and each runs twice, so neither is measured colder.
+            for (var round = 0; round < 2; round++)
+            {
+                await ThroughputAsync(tc, state, pids, "CodeTasks returning 0", () => new CodeTask("0"));
+                await ThroughputAsync(tc, state, pids, "DelegateTasks returning 0", () => DelegateTask.Of(() => 0));
+            }
+
+            await ThroughputAsync(tc, state, pids, "CodeTasks returning nothing", () => new CodeTask("var r = 0;"));
             Console.WriteLine($"Controller RSS after the runs and a clear: {Bench.RssMiB(state.Pid):0} MiB");
         }
+    }
+
+    /// <summary>20,000 tasks made by <paramref name="make"/>, submitted at once and waited for; prints tasks/s.</summary>
+    private static async Task ThroughputAsync(TaskClient tc, CapCluster.Security.ControllerState state, int[] engines, string what, Func<TaskDefinition> make)
+    {
+        var processes = new[] { Environment.ProcessId, state.Pid }.Concat(engines).ToArray();
+        var cpu = processes.Select(Bench.CpuMs).ToArray();
+        var clock = Stopwatch.StartNew();
+        var ids = await tc.RunAsync([.. Enumerable.Range(0, 20_000).Select(_ => make())]);
+        var results = await tc.BarrierAsync(ids);
+        clock.Stop();
+        var used = processes.Select((pid, i) => Bench.CpuMs(pid) - cpu[i]).ToArray();
+        var failed = results.Count(r => r.Status != CapCluster.Client.TaskStatus.Succeeded);
+        Console.WriteLine($"20,000 no-op {what} submitted at once: {clock.Elapsed.TotalSeconds:0.00} s, {20_000 / clock.Elapsed.TotalSeconds:N0} tasks/s ({failed} failed); " +
+            $"CPU ms: client {used[0]:0}, controller {used[1]:0}, engines {string.Join(" + ", used.Skip(2).Select(u => u.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
+        await tc.ClearAsync();
     }
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
