@@ -14,6 +14,7 @@ internal static class TaskBench
             var security = cluster.Security;
             await using var tc = await TaskClient.ConnectAsync(Path.Combine(security, "task.cap"));
             await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(security, "multiengine.cap"));
+            var idle = Bench.RssMiB(ControllerPid(security));
 
             for (var i = 0; i < 300; i++)
             {
@@ -57,6 +58,8 @@ internal static class TaskBench
 
             await ThroughputAsync(tc, state, pids, "CodeTasks returning nothing", () => new CodeTask("var r = 0;"));
             Console.WriteLine($"Controller RSS after the runs and a clear: {Bench.RssMiB(state.Pid):0} MiB");
+            await Task.Delay(TimeSpan.FromSeconds(6));
+            Console.WriteLine($"  6 s later (it gives memory back at most every 5 s): {Bench.RssMiB(state.Pid):0} MiB; idle, connected, before any task: {idle:0} MiB");
         }
     }
 

@@ -19,6 +19,7 @@ internal sealed partial class TaskFarm
     private readonly EngineRegistry registry;
     private readonly TaskFarmOptions options;
     private readonly TimeProvider time;
+    private readonly MemoryGiveBack giveBack;
     private readonly ILogger logger;
     private readonly Dictionary<long, TaskEntry> tasks = [];
     private readonly ReadyQueue ready = new();
@@ -52,6 +53,7 @@ internal sealed partial class TaskFarm
         this.journal = journal;
         this.findCapability = findCapability;
         this.time = time;
+        giveBack = new MemoryGiveBack(time);
         this.logger = logger;
         nextId = ledger.ReservedThrough;
         registry.Changed += Pump;
@@ -259,7 +261,7 @@ internal sealed partial class TaskFarm
     {
         var cleared = Clear(caller, ids);
         await Recorded("cleared").ConfigureAwait(false);
-        MemoryGiveBack.After(cleared);
+        giveBack.After(cleared);
         return cleared;
     }
 
