@@ -80,14 +80,19 @@ internal sealed partial class TaskFarm
         return (queued.Count, finished);
     }
 
+    /// <summary>Hands accepted tasks (and the images and closures first seen with them) to the journal; completes once they are durable.</summary>
+    private Task WriteToJournal(List<TaskEntry> admitted, AssemblyRecords added) =>
+        journal!.Submit([.. admitted.Select(e => (e.Id, e.Owner.CapabilityId, e.SubmittedUnixUs, e.Spec))], added);
+
     /// <summary>
-    /// Hands accepted tasks to the journal. They run meanwhile; if the journal cannot keep them they are aborted
-    /// (their submission is answered refused, saying why), so that nothing runs that a restart would not know of.
+    /// Once <paramref name="written"/> (the journal's write of <paramref name="admitted"/>) is done: lets them wait in the
+    /// journal beyond the limit. They run meanwhile; if the journal cannot keep them they are aborted (their submission
+    /// is answered refused, saying why), so that nothing runs that a restart would not know of. Attach it only once they
+    /// were admitted: a spilled spec no longer lists the task's dependencies.
     /// </summary>
-    private Task<string?> Journal(List<TaskEntry> admitted, AssemblyRecords added)
+    private Task<string?> Journaled(Task written, List<TaskEntry> admitted)
     {
-        var records = admitted.Select(e => (e.Id, e.Owner.CapabilityId, e.SubmittedUnixUs, e.Spec)).ToList();
-        return journal!.Submit(records, added).ContinueWith(
+        return written.ContinueWith(
             written =>
             {
                 if (written.IsCompletedSuccessfully)

@@ -167,9 +167,13 @@ internal sealed partial class TaskFarm
                 }
             }
 
-            // Tasks run while the journal writes them; only the answer to the client waits for it.
-            durable = journal is null || (admitted.Count == 0 && added!.IsEmpty) ? Task.FromResult<string?>(null) : Journal(admitted, added!);
+            // Tasks run while the journal writes them; only the answer to the client waits for it. The journal takes
+            // them before Admit may finish one (a failed dependency), so a result follows its task's spec; what follows
+            // the write is attached after Admit, so it finds them queued even when the write is already done (attached
+            // then, it runs at once, on this thread).
+            var written = journal is null || (admitted.Count == 0 && added!.IsEmpty) ? null : WriteToJournal(admitted, added!);
             Admit(admitted);
+            durable = written is null ? Task.FromResult<string?>(null) : Journaled(written, admitted);
         }
 
         Pump();
