@@ -312,33 +312,35 @@ internal sealed partial class TaskFarm
         }
     }
 
-    /// <summary>Keeps a finished entry's result, evicting (and forgetting in the journal) the oldest beyond the limit.</summary>
+    /// <summary>
+    /// Keeps a finished entry's result, evicting (and forgetting in the journal) beyond the limit the oldest of the
+    /// holder that holds the most (see <see cref="FinishedResults"/>).
+    /// </summary>
     private void Held(TaskEntry entry)
     {
-        finishedOrder.Enqueue(entry.Id);
-        List<long>? evictedIds = null;
-        while (finishedOrder.Count > options.MaxFinishedResults)
+        held.Finished(entry.Owner.CapabilityId, entry.Id);
+        if (held.Evict(IsFinishedHere) is not { } evictedIds)
         {
-            var old = finishedOrder.Dequeue();
-            if (tasks.TryGetValue(old, out var evicted) && evicted.IsFinished)
+            return;
+        }
+
+        foreach (var old in evictedIds)
+        {
+            var evicted = tasks[old];
+            if (!evicting)
             {
-                if (!evicting)
-                {
-                    evicting = true;
-                    TaskFarmLog.EvictionStarted(logger, options.MaxFinishedResults, old, evicted.Owner.CapabilityId);
-                }
-
-                TaskFarmLog.Evicted(logger, old, evicted.Owner.CapabilityId);
-                tasks.Remove(old);
-                (evictedIds ??= []).Add(old);
+                evicting = true;
+                TaskFarmLog.EvictionStarted(logger, options.MaxFinishedResults, old, evicted.Owner.CapabilityId);
             }
+
+            TaskFarmLog.Evicted(logger, old, evicted.Owner.CapabilityId);
+            tasks.Remove(old);
         }
 
-        if (evictedIds is not null)
-        {
-            journal?.Forget(evictedIds);
-        }
+        journal?.Forget(evictedIds);
     }
+
+    private bool IsFinishedHere(long id) => tasks.TryGetValue(id, out var entry) && entry.IsFinished;
 
     /// <summary>Counts a change of <paramref name="entry"/>'s state in the cluster's totals and in its submitter's.</summary>
     private void Tally(TaskEntry entry, Action<TaskCounts> change)

@@ -24,7 +24,7 @@ internal sealed partial class TaskFarm
     private readonly Dictionary<long, TaskEntry> tasks = [];
     private readonly ReadyQueue ready = new();
     private readonly Dictionary<long, List<TaskEntry>> dependents = [];
-    private readonly Queue<long> finishedOrder = new();
+    private readonly FinishedResults held;
 
     // Results finished under the lock, for their submitters' streams; delivered after it (see DeliverFinished).
     private readonly List<(TaskSubscriber Subscriber, TaskResult Result)> toDeliver = [];
@@ -54,6 +54,7 @@ internal sealed partial class TaskFarm
         this.findCapability = findCapability;
         this.time = time;
         giveBack = new MemoryGiveBack(time);
+        held = new FinishedResults(this.options.MaxFinishedResults);
         this.logger = logger;
         nextId = ledger.ReservedThrough;
         registry.Changed += Pump;
@@ -275,13 +276,18 @@ internal sealed partial class TaskFarm
         {
             var owner = OwnerOf(caller);
             var chosen = ids.Count == 0 ? [.. tasks.Values.Where(t => t.IsFinished && ReferenceEquals(t.Owner, owner))] : Visible(owner, ids);
-            var cleared = chosen.Where(t => t.IsFinished && tasks.Remove(t.Id)).Select(t => t.Id).ToList();
+            var removed = chosen.Where(t => t.IsFinished && tasks.Remove(t.Id)).ToList();
+            foreach (var group in removed.GroupBy(t => t.Owner.CapabilityId))
+            {
+                held.Cleared(group.Key, group.Count(), IsFinishedHere);
+            }
+
+            var cleared = removed.ConvertAll(t => t.Id);
             journal?.Forget(cleared);
             if (tasks.Count < tasks.EnsureCapacity(0) / 4)
             {
                 // A million tasks done and cleared should not keep a million slots.
                 tasks.TrimExcess();
-                finishedOrder.TrimExcess();
             }
 
             return cleared.Count;
@@ -373,7 +379,7 @@ internal sealed partial class TaskFarm
     }
 
     private string NotHeldHint =>
-        $"it was not submitted with this capability or one derived from it, or its result was cleared or evicted (the controller keeps the last {options.MaxFinishedResults} finished results)";
+        $"it was not submitted with this capability or one derived from it, or its result was cleared or evicted (the controller keeps {options.MaxFinishedResults} finished results in all; beyond them the oldest of the capability holding the most are evicted)";
 
     /// <summary>The farm's view of a capability, made once per capability from its chain of parents in the registry.</summary>
     private TaskOwner OwnerOf(CapabilityRecord capability)

@@ -7,8 +7,9 @@ namespace CapCluster.Controller.Tests.Tasks;
 
 /// <summary>
 /// The farm keeps at most <see cref="TaskFarmOptions.MaxFinishedResults"/> finished results: beyond it the oldest
-/// finished one is evicted (by count, in the order they finished), and asking for it says the controller keeps only
-/// that many. Unfinished tasks are never evicted.
+/// finished one of the capability holding the most is evicted (by count, in the order they finished), and asking for
+/// it says the controller keeps only that many. Unfinished tasks are never evicted; a holder's flood evicts its own
+/// results, not another's.
 /// </summary>
 public sealed class EvictionTests : IAsyncDisposable
 {
@@ -28,7 +29,7 @@ public sealed class EvictionTests : IAsyncDisposable
         await client.ResultAsync(ids[2]);
 
         var evicted = await Assert.ThrowsAsync<TaskNotHeldException>(() => client.StatusAsync(ids[0]));
-        Assert.Contains("the controller keeps the last 2 finished results", evicted.Message);
+        Assert.Contains("the controller keeps 2 finished results in all", evicted.Message);
         Assert.Equal($"task {ids[0]} refused to capability {client.Capability.Id}: it was cleared, evicted or held by an earlier run", evicted.AuditReason);
         Assert.Equal(TaskState.Succeeded, (await client.StatusAsync(ids[1])).State);
         Assert.Equal(TaskState.Succeeded, (await client.StatusAsync(ids[2])).State);
@@ -50,5 +51,50 @@ public sealed class EvictionTests : IAsyncDisposable
 
         Assert.Equal(TaskState.Queued, (await client.StatusAsync(waiting)).State);
         await Assert.ThrowsAsync<TaskNotHeldException>(() => client.StatusAsync(ids[0]));
+    }
+
+    [Fact]
+    public async Task AHolderRunningPastTheLimit_EvictsItsOwnResults_NotThoseOfAHolderWithFewer()
+    {
+        var engine = harness.AddEngine();
+        var owner = new FarmClient(harness.Farm, harness.Capability('a'));
+        var flooder = new FarmClient(harness.Farm, harness.Capability('b'));
+        var kept = owner.SubmitAccepted(Code(1, "mine"))[0];
+        var (work, _) = await engine.NextBatchAsync();
+        engine.Answer(work, FakeEngine.Ok());
+        await owner.ResultAsync(kept);
+
+        // Three results of another capability, past the limit of 2: the newest results in all are the flooder's, yet
+        // its own oldest go, one by one, and the owner's older one stays.
+        var flood = flooder.SubmitAccepted(Code(2, "one"), Code(3, "two"), Code(4, "three"));
+        (work, _) = await engine.NextBatchAsync();
+        engine.Answer(work, FakeEngine.Ok(), FakeEngine.Ok(), FakeEngine.Ok());
+        await flooder.ResultAsync(flood[2]);
+
+        Assert.Equal(TaskState.Succeeded, (await owner.StatusAsync(kept)).State);
+        await Assert.ThrowsAsync<TaskNotHeldException>(() => flooder.StatusAsync(flood[0]));
+        await Assert.ThrowsAsync<TaskNotHeldException>(() => flooder.StatusAsync(flood[1]));
+        Assert.Equal(TaskState.Succeeded, (await flooder.StatusAsync(flood[2])).State);
+    }
+
+    [Fact]
+    public async Task ClearedResults_NoLongerCount_ForTheLimitOrForWhoHoldsTheMost()
+    {
+        var engine = harness.AddEngine();
+        var owner = new FarmClient(harness.Farm, harness.Capability('a'));
+        var other = new FarmClient(harness.Farm, harness.Capability('b'));
+        var mine = owner.SubmitAccepted(Code(1, "one"), Code(2, "two"));
+        var (work, _) = await engine.NextBatchAsync();
+        engine.Answer(work, FakeEngine.Ok(), FakeEngine.Ok());
+        await owner.ResultAsync(mine[1]);
+        await harness.Farm.ClearAsync(owner.Capability, [mine[0]]);
+
+        // One result each: the limit is not passed, nothing is evicted.
+        var theirs = other.SubmitAccepted(Code(3, "three"))[0];
+        (work, _) = await engine.NextBatchAsync();
+        engine.Answer(work, FakeEngine.Ok());
+        await other.ResultAsync(theirs);
+        Assert.Equal(TaskState.Succeeded, (await owner.StatusAsync(mine[1])).State);
+        Assert.Equal(TaskState.Succeeded, (await other.StatusAsync(theirs)).State);
     }
 }
