@@ -25,6 +25,13 @@ public sealed class TaskFarmOptions
     public int MaxFinishedResults { get; set; } = 100_000;
 
     /// <summary>
+    /// The most bytes of finished results (encoded) one capability may have the controller hold, in memory and in its
+    /// journal; beyond it that capability's oldest results are evicted (its newest is kept whatever its size), so a
+    /// holder whose tasks return large values cannot spend others' memory or disk. Default 1 GiB.
+    /// </summary>
+    public long MaxResultBytesPerCapability { get; set; } = 1L << 30;
+
+    /// <summary>
     /// Task ids reserved in the ledger at a time: one durable write per this many tasks, and a restarted controller
     /// continues after the last reserved block. Default 100,000.
     /// </summary>
@@ -63,6 +70,11 @@ public sealed class TaskFarmOptions
         if (MaxAssemblyBytesPerCapability < 1)
         {
             throw new CapClusterException($"--max-assembly-bytes ({MaxAssemblyBytesPerCapability}) must be at least 1");
+        }
+
+        if (MaxResultBytesPerCapability < 1)
+        {
+            throw new CapClusterException($"--max-result-bytes ({MaxResultBytesPerCapability}) must be at least 1");
         }
 
         if (MaxFinishedResults < 1)

@@ -70,6 +70,9 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSub
 
     public bool IsFinished => result is not null;
 
+    /// <summary>The size of the result held, encoded; 0 while unfinished.</summary>
+    public long ResultBytes => result?.LongLength ?? 0;
+
     /// <summary>Completes when the task finishes.</summary>
     public Task Finished => IsFinished
         ? Task.CompletedTask

@@ -313,13 +313,13 @@ internal sealed partial class TaskFarm
     }
 
     /// <summary>
-    /// Keeps a finished entry's result, evicting (and forgetting in the journal) beyond the limit the oldest of the
-    /// holder that holds the most (see <see cref="FinishedResults"/>).
+    /// Keeps a finished entry's result, evicting (and forgetting in the journal) beyond the limits the oldest of the
+    /// holder that holds the most, or of its own holder past its bytes (see <see cref="FinishedResults"/>).
     /// </summary>
     private void Held(TaskEntry entry)
     {
-        held.Finished(entry.Owner.CapabilityId, entry.Id);
-        if (held.Evict(IsFinishedHere) is not { } evictedIds)
+        held.Finished(entry.Owner.CapabilityId, entry.Id, entry.ResultBytes);
+        if (held.Evict(entry.Owner.CapabilityId, HeldResultBytes) is not { } evictedIds)
         {
             return;
         }
@@ -340,7 +340,8 @@ internal sealed partial class TaskFarm
         journal?.Forget(evictedIds);
     }
 
-    private bool IsFinishedHere(long id) => tasks.TryGetValue(id, out var entry) && entry.IsFinished;
+    /// <summary>The bytes of task <paramref name="id"/>'s result when it is held here, finished; null when it is not.</summary>
+    private long? HeldResultBytes(long id) => tasks.TryGetValue(id, out var entry) && entry.IsFinished ? entry.ResultBytes : null;
 
     /// <summary>Counts a change of <paramref name="entry"/>'s state in the cluster's totals and in its submitter's.</summary>
     private void Tally(TaskEntry entry, Action<TaskCounts> change)

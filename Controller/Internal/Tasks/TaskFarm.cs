@@ -54,7 +54,7 @@ internal sealed partial class TaskFarm
         this.findCapability = findCapability;
         this.time = time;
         giveBack = new MemoryGiveBack(time);
-        held = new FinishedResults(this.options.MaxFinishedResults);
+        held = new FinishedResults(this.options.MaxFinishedResults, this.options.MaxResultBytesPerCapability);
         this.logger = logger;
         nextId = ledger.ReservedThrough;
         registry.Changed += Pump;
@@ -279,7 +279,7 @@ internal sealed partial class TaskFarm
             var removed = chosen.Where(t => t.IsFinished && tasks.Remove(t.Id)).ToList();
             foreach (var group in removed.GroupBy(t => t.Owner.CapabilityId))
             {
-                held.Cleared(group.Key, group.Count(), IsFinishedHere);
+                held.Cleared(group.Key, group.Count(), group.Sum(t => t.ResultBytes), HeldResultBytes);
             }
 
             var cleared = removed.ConvertAll(t => t.Id);
@@ -379,7 +379,7 @@ internal sealed partial class TaskFarm
     }
 
     private string NotHeldHint =>
-        $"it was not submitted with this capability or one derived from it, or its result was cleared or evicted (the controller keeps {options.MaxFinishedResults} finished results in all; beyond them the oldest of the capability holding the most are evicted)";
+        $"it was not submitted with this capability or one derived from it, or its result was cleared or evicted (the controller keeps {options.MaxFinishedResults} finished results in all and {options.MaxResultBytesPerCapability} bytes of them per capability; beyond them the oldest of the capability holding the most are evicted)";
 
     /// <summary>The farm's view of a capability, made once per capability from its chain of parents in the registry.</summary>
     private TaskOwner OwnerOf(CapabilityRecord capability)
