@@ -38,13 +38,14 @@ var taskBatchSize = new Option<int>("--task-batch-size") { Description = "Most t
 var maxFinishedResults = new Option<int>("--max-finished-results") { Description = "Finished task results kept for retrieval by id (the oldest beyond it are evicted)", DefaultValueFactory = _ => new TaskFarmOptions().MaxFinishedResults };
 var maxAssemblyBytes = new Option<long>("--max-assembly-bytes") { Description = "The most bytes of assembly images (shipped with delegate tasks) one capability may have the controller keep", DefaultValueFactory = _ => new TaskFarmOptions().MaxAssemblyBytesPerCapability };
 var maxResultBytes = new Option<long>("--max-result-bytes") { Description = "The most bytes of finished task results one capability may have the controller hold (its oldest beyond it are evicted)", DefaultValueFactory = _ => new TaskFarmOptions().MaxResultBytesPerCapability };
+var maxQueuedBytes = new Option<long>("--max-queued-bytes") { Description = "The most bytes of unfinished tasks one capability may have at the controller (past it, submissions are refused)", DefaultValueFactory = _ => new TaskFarmOptions().MaxQueuedBytesPerCapability };
 var maxResultWait = new Option<double>("--max-result-wait") { Description = "Seconds a GetResults call may wait for unfinished tasks", DefaultValueFactory = _ => new TaskFarmOptions().MaxResultWait.TotalSeconds };
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
     enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, logFormat, heartbeat, misses, noHandoff, auditRefusalInterval,
     noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, handoffUids,
-    maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, maxUnreadPerCapability, laneJoinTimeout, taskBatchSize, maxFinishedResults, maxResultWait, maxAssemblyBytes, maxResultBytes,
+    maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, maxUnreadPerCapability, laneJoinTimeout, taskBatchSize, maxFinishedResults, maxResultWait, maxAssemblyBytes, maxResultBytes, maxQueuedBytes,
 };
 
 root.SetAction(async (parse, _) =>
@@ -85,6 +86,7 @@ root.SetAction(async (parse, _) =>
             MaxResultWait = Seconds(parse.GetValue(maxResultWait)),
             MaxAssemblyBytesPerCapability = parse.GetValue(maxAssemblyBytes),
             MaxResultBytesPerCapability = parse.GetValue(maxResultBytes),
+            MaxQueuedBytesPerCapability = parse.GetValue(maxQueuedBytes),
         },
     };
 

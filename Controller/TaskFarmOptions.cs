@@ -32,6 +32,12 @@ public sealed class TaskFarmOptions
     public long MaxResultBytesPerCapability { get; set; } = 1L << 30;
 
     /// <summary>
+    /// The most bytes of unfinished tasks (their specs, with their inline values) one capability may have at the
+    /// controller, in memory and in its journal; a submission past it is refused, saying so. Default 2 GiB.
+    /// </summary>
+    public long MaxQueuedBytesPerCapability { get; set; } = 2L << 30;
+
+    /// <summary>
     /// Task ids reserved in the ledger at a time: one durable write per this many tasks, and a restarted controller
     /// continues after the last reserved block. Default 100,000.
     /// </summary>
@@ -72,9 +78,9 @@ public sealed class TaskFarmOptions
             throw new CapClusterException($"--max-assembly-bytes ({MaxAssemblyBytesPerCapability}) must be at least 1");
         }
 
-        if (MaxResultBytesPerCapability < 1)
+        if (MaxResultBytesPerCapability < 1 || MaxQueuedBytesPerCapability < 1)
         {
-            throw new CapClusterException($"--max-result-bytes ({MaxResultBytesPerCapability}) must be at least 1");
+            throw new CapClusterException($"--max-result-bytes ({MaxResultBytesPerCapability}) and --max-queued-bytes ({MaxQueuedBytesPerCapability}) must be at least 1");
         }
 
         if (MaxFinishedResults < 1)

@@ -70,6 +70,13 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSub
 
     public bool IsFinished => result is not null;
 
+    /// <summary>
+    /// The size of its spec as submitted, charged to its owner until it finishes
+    /// (<see cref="TaskFarmOptions.MaxQueuedBytesPerCapability"/>); -1 while not known (an entry a run made, whose spec
+    /// waits in the journal).
+    /// </summary>
+    public long SpecBytes { get; set; } = -1;
+
     /// <summary>The size of the result held, encoded; 0 while unfinished.</summary>
     public long ResultBytes => result?.LongLength ?? 0;
 

@@ -269,6 +269,7 @@ internal sealed partial class TaskFarm
     private void Complete(TaskEntry entry, TaskResult result)
     {
         var subscriber = entry.Subscriber;
+        ReleaseUnfinished(entry);
         var encoded = entry.Finish(result);
         journal?.Finish(entry.Id, encoded);
         switch (result.State)

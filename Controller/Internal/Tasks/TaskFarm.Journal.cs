@@ -63,6 +63,7 @@ internal sealed partial class TaskFarm
                 }
                 else
                 {
+                    ChargeUnfinished(entry, task.Spec?.CalculateSize() ?? 0);
                     queued.Add(entry);
                 }
             }
@@ -204,7 +205,16 @@ internal sealed partial class TaskFarm
         foreach (var entry in spilled)
         {
             // A spec that cannot be read back (short of the journal being damaged, it cannot happen) fails its task, saying why.
-            entry.Unspill(specs.TryGetValue(entry.Id, out var spec) ? ReadBack(spec) : Failing(problem));
+            if (specs.TryGetValue(entry.Id, out var spec))
+            {
+                // A run's entry learns its size here, as its submission had it: what its owner was charged.
+                entry.SpecBytes = entry.SpecBytes < 0 ? spec.CalculateSize() : entry.SpecBytes;
+                entry.Unspill(ReadBack(spec));
+            }
+            else
+            {
+                entry.Unspill(Failing(problem));
+            }
         }
     }
 

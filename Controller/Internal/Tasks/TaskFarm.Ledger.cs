@@ -10,6 +10,85 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// </summary>
 internal sealed partial class TaskFarm
 {
+    /// <summary>
+    /// Refuses the submissions that would take the bytes of <paramref name="owner"/>'s unfinished tasks past
+    /// <see cref="TaskFarmOptions.MaxQueuedBytesPerCapability"/>, in order: a holder cannot fill the controller's
+    /// memory or its journal's disk with queued work, only its own share of them.
+    /// </summary>
+    private void RefuseOverUnfinishedBytes(IReadOnlyList<SubmitTask> batch, TaskOwner owner, Dictionary<long, string> refusals, List<string> audited)
+    {
+        var max = options.MaxQueuedBytesPerCapability;
+        var total = unfinishedBytes.GetValueOrDefault(owner.CapabilityId);
+        var over = 0;
+        foreach (var submission in batch)
+        {
+            if (refusals.ContainsKey(submission.ClientRef))
+            {
+                continue;
+            }
+
+            var bytes = submission.Spec.CalculateSize();
+            if (total + bytes > max)
+            {
+                refusals[submission.ClientRef] = $"capability {owner.CapabilityId} has {total} bytes of unfinished tasks at the controller, and this one " +
+                    $"({bytes} bytes) would pass the most allowed, {max} (--max-queued-bytes); wait for some to finish, or abort some";
+                over++;
+                continue;
+            }
+
+            total += bytes;
+        }
+
+        if (over > 0)
+        {
+            audited.Add($"{over} task(s) of capability {owner.CapabilityId} refused: its unfinished tasks would pass {max} bytes (--max-queued-bytes)");
+        }
+    }
+
+    /// <summary>Bytes of <paramref name="capabilityId"/>'s unfinished tasks, as charged (a test hook).</summary>
+    public long UnfinishedBytesOf(string capabilityId)
+    {
+        lock (sync)
+        {
+            return unfinishedBytes.GetValueOrDefault(capabilityId);
+        }
+    }
+
+    /// <summary>Charges <paramref name="entry"/>'s spec, of <paramref name="bytes"/>, to its owner until it finishes.</summary>
+    private void ChargeUnfinished(TaskEntry entry, long bytes)
+    {
+        entry.SpecBytes = bytes;
+        unfinishedBytes[entry.Owner.CapabilityId] = unfinishedBytes.GetValueOrDefault(entry.Owner.CapabilityId) + bytes;
+    }
+
+    /// <summary>Gives back what <paramref name="entry"/>, finishing, was charged (read from the journal for one a run made that never ran).</summary>
+    private void ReleaseUnfinished(TaskEntry entry)
+    {
+        var bytes = entry.SpecBytes;
+        if (bytes < 0 && journal is not null)
+        {
+            try
+            {
+                bytes = journal.ReadSpecs([entry.Id]).TryGetValue(entry.Id, out var spec) ? spec.CalculateSize() : 0;
+            }
+            catch (CapClusterException)
+            {
+                bytes = 0; // a journal that cannot be read keeps the charge: the holder's share shrinks, no one else's
+            }
+        }
+
+        var owner = entry.Owner.CapabilityId;
+        var left = unfinishedBytes.GetValueOrDefault(owner) - Math.Max(0, bytes);
+        if (left > 0)
+        {
+            unfinishedBytes[owner] = left;
+        }
+        else
+        {
+            unfinishedBytes.Remove(owner);
+        }
+    }
+
     private void ChargeQuotas(IReadOnlyList<SubmitTask> batch, TaskOwner owner, Dictionary<long, string> refusals, List<string> audited)
     {
         var wanted = batch.Where(s => !refusals.ContainsKey(s.ClientRef)).ToList();

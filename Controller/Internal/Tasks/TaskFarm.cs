@@ -26,6 +26,9 @@ internal sealed partial class TaskFarm
     private readonly Dictionary<long, List<TaskEntry>> dependents = [];
     private readonly FinishedResults held;
 
+    // Bytes of the specs of each capability's unfinished tasks (see TaskFarmOptions.MaxQueuedBytesPerCapability).
+    private readonly Dictionary<string, long> unfinishedBytes = new(StringComparer.Ordinal);
+
     // Results finished under the lock, for their submitters' streams; delivered after it (see DeliverFinished).
     private readonly List<(TaskSubscriber Subscriber, TaskResult Result)> toDeliver = [];
     private readonly Dictionary<int, EngineLoad> loads = [];
@@ -139,6 +142,7 @@ internal sealed partial class TaskFarm
 
             var owner = OwnerOf(caller);
             var refusals = Validate(batch, owner, assemblyRefusals, audited);
+            RefuseOverUnfinishedBytes(batch, owner, refusals, audited);
             ChargeQuotas(batch, owner, refusals, audited);
             var idsByRef = new Dictionary<long, long>();
             var admitted = new List<TaskEntry>();
@@ -166,6 +170,9 @@ internal sealed partial class TaskFarm
                 {
                     after[i] = after[i] < 0 ? idsByRef[-after[i]] : after[i];
                 }
+
+                // Charged as the journal keeps it (ids in place of references), which is what a run's entry reads back.
+                ChargeUnfinished(entry, entry.Spec.CalculateSize());
             }
 
             // Tasks run while the journal writes them; only the answer to the client waits for it. The journal takes
