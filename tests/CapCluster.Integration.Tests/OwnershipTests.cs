@@ -194,6 +194,31 @@ public sealed class OwnershipTests : IAsyncLifetime
         return [.. call.ResponseStream.Current.Accepted.Tasks.OrderBy(a => a.ClientRef)];
     }
 
+    [Fact]
+    public async Task ACollaboratorPastHerQueuedBytes_IsRefusedAndAudited_TheOwnerIsNot_AndHerBytesComeBackOnceTheyRan()
+    {
+        await cluster.StartControllerAsync("--max-queued-bytes", "300000");
+        var alicePath = await AttenuateAsync(cluster.CapFile(CapabilityInterfaces.Task), "alice");
+        var value = new byte[200_000];
+        TaskDefinition Large() => new CodeTask("var n = x.Length;") { Push = new Dictionary<string, object?> { ["x"] = value }, Pull = ["n"] };
+
+        // No engine yet: her first task waits; a second would take her past 300,000 bytes of unfinished tasks.
+        await using var alice = await TaskClient.ConnectAsync(alicePath).WaitAsync(Timeout);
+        await using var owner = await TaskClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.Task)).WaitAsync(Timeout);
+        var first = await alice.RunAsync(Large()).WaitAsync(Timeout);
+        var refused = await Assert.ThrowsAsync<TaskRefusedException>(() => alice.RunAsync(Large()).WaitAsync(Timeout));
+        Assert.Contains("--max-queued-bytes", refused.Message, StringComparison.Ordinal);
+        var mine = await owner.RunAsync(Large()).WaitAsync(Timeout);
+        Assert.Contains(AuditLog.ReadAll(cluster.Paths().AuditLogFile),
+            r => r.Label == "alice" && r.Outcome == AuditRecord.Refused && r.Reason is { } reason && reason.Contains("--max-queued-bytes", StringComparison.Ordinal));
+
+        cluster.Start("capengine");
+        Assert.Equal(200_000, (await alice.GetResultAsync(first).WaitAsync(Timeout)).Get<int>("n"));
+        Assert.Equal(200_000, (await owner.GetResultAsync(mine).WaitAsync(Timeout)).Get<int>("n"));
+        var again = await alice.RunAsync(Large()).WaitAsync(Timeout);
+        Assert.Equal(200_000, (await alice.GetResultAsync(again).WaitAsync(Timeout)).Get<int>("n"));
+    }
+
     private async Task<string> AttenuateAsync(string parent, string label, params string[] more)
     {
         var path = Path.Combine(cluster.BaseFolder, label + ".cap");
