@@ -8,8 +8,8 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// </summary>
 internal sealed class AssemblyRecords
 {
-    /// <summary>Images by the SHA-256 of their bytes.</summary>
-    public List<(string Hash, ByteString Image)> Images { get; } = [];
+    /// <summary>Images by the SHA-256 of their bytes, each with the capability it is charged to (null: none, an image journaled before charges were kept).</summary>
+    public List<(string Hash, ByteString Image, string? Owner)> Images { get; } = [];
 
     /// <summary>Closures by id, each with the image hashes it hashes (declaring assembly first).</summary>
     public List<(string Id, IReadOnlyList<string> Hashes)> Closures { get; } = [];

@@ -137,9 +137,13 @@ internal sealed class AssemblyStore(long maxBytesPerCapability)
     /// <summary>What the journal kept, read back at a restart (before any spec is taken in).</summary>
     public void Restore(AssemblyRecords records)
     {
-        foreach (var (hash, image) in records.Images)
+        foreach (var (hash, image, owner) in records.Images)
         {
-            images[hash] = image;
+            // Charged again to whoever sent it first, so a restart does not give a holder its budget anew.
+            if (images.TryAdd(hash, image) && owner is not null)
+            {
+                charged[owner] = charged.GetValueOrDefault(owner) + image.Length;
+            }
         }
 
         foreach (var (id, hashes) in records.Closures)
@@ -190,7 +194,7 @@ internal sealed class AssemblyStore(long maxBytesPerCapability)
         {
             if (!reference.Image.IsEmpty && images.TryAdd(reference.Hash.ToLowerInvariant(), reference.Image))
             {
-                added?.Images.Add((reference.Hash.ToLowerInvariant(), reference.Image));
+                added?.Images.Add((reference.Hash.ToLowerInvariant(), reference.Image, sender));
             }
         }
 

@@ -30,7 +30,7 @@ internal sealed partial class TaskJournal
                 forgetResults[n] = Prepare(connection, $"DELETE FROM results WHERE id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"$p{i}"))})", n);
             }
 
-            addAssembly = Prepare(connection, "INSERT OR IGNORE INTO assemblies (hash, image) VALUES ($p0, $p1)", 2);
+            addAssembly = Prepare(connection, "INSERT OR IGNORE INTO assemblies (hash, image, owner) VALUES ($p0, $p1, $p2)", 3);
             addClosure = Prepare(connection, "INSERT OR IGNORE INTO closures (id, hashes) VALUES ($p0, $p1)", 2);
         }
 
@@ -66,10 +66,11 @@ internal sealed partial class TaskJournal
             Run(forgetResults, ids, static (parameters, at, id) => parameters[at].Value = id, 1);
         }
 
-        public void AddAssembly(string hash, byte[] image)
+        public void AddAssembly(string hash, byte[] image, string? owner)
         {
             addAssembly.Parameters[0].Value = hash;
             addAssembly.Parameters[1].Value = image;
+            addAssembly.Parameters[2].Value = (object?)owner ?? DBNull.Value;
             addAssembly.ExecuteNonQuery();
         }
 

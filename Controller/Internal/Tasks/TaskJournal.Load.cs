@@ -22,11 +22,11 @@ internal sealed partial class TaskJournal
         {
             using (var command = connection.CreateCommand())
             {
-                command.CommandText = "SELECT hash, image FROM assemblies";
+                command.CommandText = "SELECT hash, image, owner FROM assemblies";
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
-                    assemblies.Images.Add((reader.GetString(0), ByteString.CopyFrom((byte[])reader[1])));
+                    assemblies.Images.Add((reader.GetString(0), ByteString.CopyFrom((byte[])reader[1]), reader.IsDBNull(2) ? null : reader.GetString(2)));
                 }
             }
 

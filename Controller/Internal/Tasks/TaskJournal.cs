@@ -19,7 +19,8 @@ internal sealed partial class TaskJournal : IDisposable
 {
     public const string DatabaseName = "journal.db";
     // 2 added the closures table; a version 1 journal (its specs list their assemblies) is read, and becomes version 2.
-    private const int SchemaVersion = 2;
+    // 3 added the capability each image is charged to; images of an older journal are charged to no one.
+    private const int SchemaVersion = 3;
 
     private readonly SqliteConnection connection;
     private readonly TaskJournalOptions options;
@@ -73,12 +74,17 @@ internal sealed partial class TaskJournal : IDisposable
                     submitted_us INTEGER NOT NULL,
                     spec BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, result BLOB, in_file INTEGER NOT NULL);
-                CREATE TABLE IF NOT EXISTS assemblies (hash TEXT PRIMARY KEY, image BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS assemblies (hash TEXT PRIMARY KEY, image BLOB NOT NULL, owner TEXT);
                 CREATE TABLE IF NOT EXISTS closures (id TEXT PRIMARY KEY, hashes TEXT NOT NULL);
                 """);
             var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
-            if (version is 0 or 1)
+            if (version is 0 or 1 or 2)
             {
+                if (!HasColumn(connection, "assemblies", "owner"))
+                {
+                    Execute(connection, "ALTER TABLE assemblies ADD COLUMN owner TEXT");
+                }
+
                 Execute(connection, $"PRAGMA user_version = {SchemaVersion}");
             }
             else if (version != SchemaVersion)
@@ -272,9 +278,9 @@ internal sealed partial class TaskJournal : IDisposable
             switch (op.Kind)
             {
                 case OpKind.Submit:
-                    foreach (var (hash, image) in op.Assemblies!.Images)
+                    foreach (var (hash, image, owner) in op.Assemblies!.Images)
                     {
-                        commands.AddAssembly(hash, image.ToByteArray());
+                        commands.AddAssembly(hash, image.ToByteArray(), owner);
                     }
 
                     foreach (var (id, hashes) in op.Assemblies.Closures)
@@ -364,6 +370,9 @@ internal sealed partial class TaskJournal : IDisposable
         command.CommandText = sql;
         return command.ExecuteScalar();
     }
+
+    private static bool HasColumn(SqliteConnection connection, string table, string column) =>
+        Convert.ToInt32(Scalar(connection, $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'"), System.Globalization.CultureInfo.InvariantCulture) > 0;
 
     private enum OpKind
     {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using CapCluster.Controller.Internal.Tasks;
 using CapCluster.Protocol.V1;
+using CapCluster.Controller.Tests.Infrastructure;
 using Google.Protobuf;
 
 namespace CapCluster.Controller.Tests.Tasks;
@@ -8,7 +9,7 @@ namespace CapCluster.Controller.Tests.Tasks;
 /// <summary>
 /// The assembly images a capability has the controller keep (<see cref="AssemblyStore"/>) are within its budget: a
 /// task shipping new images past it is refused, saying so, and nothing of it is kept; another capability is not
-/// affected; an image the controller keeps already costs nothing, whoever sent it first.
+/// affected; an image the controller keeps already costs nothing, whoever sent it first; the charge survives a restart.
 /// </summary>
 public sealed class AssemblyBudgetTests
 {
@@ -61,5 +62,21 @@ public sealed class AssemblyBudgetTests
     {
         Assert.Null(store.Take(Shipping(RandomNumberGenerator.GetBytes(20_000)), null, sender: null));
         Assert.Null(store.Take(Shipping(RandomNumberGenerator.GetBytes(9_000)), null, "cap-a"));
+    }
+
+    [Fact]
+    public async Task AHoldersCharge_IsKeptInTheJournal_SoARestartDoesNotGiveItsBudgetAnew()
+    {
+        var options = new TaskFarmOptions { MaxAssemblyBytesPerCapability = 10_000 };
+        await using var harness = new FarmHarness(options, journaled: true);
+        var a = harness.Capability('a');
+        var client = new FarmClient(harness.Farm, a);
+        await client.SubmitJournaledAsync(new SubmitTask { ClientRef = 1, Spec = Shipping(RandomNumberGenerator.GetBytes(6_000)) });
+
+        harness.NewFarm(options).Restore();
+        var again = new FarmClient(harness.Farm, a);
+        var refused = Assert.Single(again.Submit(new SubmitTask { ClientRef = 1, Spec = Shipping(RandomNumberGenerator.GetBytes(6_000)) }));
+        Assert.Contains("has had the controller keep 6000 bytes", refused.Refused, StringComparison.Ordinal);
+        new FarmClient(harness.Farm, harness.Capability('b')).SubmitAccepted(new SubmitTask { ClientRef = 1, Spec = Shipping(RandomNumberGenerator.GetBytes(6_000)) });
     }
 }
