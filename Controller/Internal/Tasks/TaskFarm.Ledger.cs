@@ -61,6 +61,34 @@ internal sealed partial class TaskFarm
         unfinishedBytes[entry.Owner.CapabilityId] = unfinishedBytes.GetValueOrDefault(entry.Owner.CapabilityId) + bytes;
     }
 
+    /// <summary>
+    /// Learns, in a few reads of the journal, the size of each of <paramref name="entries"/> a run made (a mass abort of
+    /// spilled tasks must not cost one read each, under the farm's lock).
+    /// </summary>
+    private void LearnSpecBytes(List<TaskEntry> entries)
+    {
+        if (journal is null)
+        {
+            return;
+        }
+
+        foreach (var chunk in entries.Where(e => e.SpecBytes < 0).Chunk(1_000))
+        {
+            try
+            {
+                var specs = journal.ReadSpecs([.. chunk.Select(e => e.Id)]);
+                foreach (var entry in chunk)
+                {
+                    entry.SpecBytes = specs.TryGetValue(entry.Id, out var spec) ? spec.CalculateSize() : 0;
+                }
+            }
+            catch (CapClusterException)
+            {
+                return; // each is tried again, alone, as it finishes
+            }
+        }
+    }
+
     /// <summary>Gives back what <paramref name="entry"/>, finishing, was charged (read from the journal for one a run made that never ran).</summary>
     private void ReleaseUnfinished(TaskEntry entry)
     {

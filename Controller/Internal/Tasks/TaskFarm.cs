@@ -240,7 +240,9 @@ internal sealed partial class TaskFarm
         var done = new List<long>();
         lock (sync)
         {
-            foreach (var entry in Visible(OwnerOf(caller), ids).Where(e => !e.IsFinished))
+            var unfinished = Visible(OwnerOf(caller), ids).Where(e => !e.IsFinished).ToList();
+            LearnSpecBytes(unfinished);
+            foreach (var entry in unfinished)
             {
                 entry.AbortRequested = true;
                 done.Add(entry.Id);
