@@ -27,6 +27,13 @@ public sealed class EngineOptions
     /// </summary>
     public TimeSpan ControllerTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// The pid of a controller still starting: the engine waits until it has written its state (and so its capability
+    /// files) in the profile's security folder, for up to <see cref="ControllerTimeout"/>, and fails at once if it
+    /// exits first. Null (the default) connects with the capability as it is.
+    /// </summary>
+    public int? ControllerPid { get; set; }
+
     /// <summary>Heartbeat period used until the controller says its own. Default 1 s.</summary>
     public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -15,7 +15,11 @@ var controllerTimeout = new Option<double>("--controller-timeout")
     Description = "Seconds to keep trying to reach a controller that is gone before exiting with code 4",
     DefaultValueFactory = _ => new EngineOptions().ControllerTimeout.TotalSeconds,
 };
-var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder, logFormat, mpi, controllerTimeout };
+var controllerPid = new Option<int?>("--controller-pid")
+{
+    Description = "Wait until the controller with this pid has written its state to the security folder, then connect (capcluster start starts engines beside their controller with it)",
+};
+var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder, logFormat, mpi, controllerTimeout, controllerPid };
 
 root.SetAction(async (parse, _) =>
 {
@@ -26,6 +30,7 @@ root.SetAction(async (parse, _) =>
         LogFolder = parse.GetValue(logFolder),
         Mpi = parse.GetValue(mpi),
         ControllerTimeout = TimeSpan.FromSeconds(parse.GetValue(controllerTimeout)),
+        ControllerPid = parse.GetValue(controllerPid),
     };
 
     using var shutdown = new CancellationTokenSource();
@@ -50,6 +55,11 @@ root.SetAction(async (parse, _) =>
             options.PreferredId = world.Rank;
         }
 
+        if (options.ControllerPid is { } pid)
+        {
+            await CapCluster.Engine.Internal.ControllerStart.WaitAsync(paths.SecurityFolder, pid, options.ControllerTimeout, TimeProvider.System, cancellationToken);
+        }
+
         using var connection = ControllerConnection.Open(capPath, CapabilityInterfaces.Engine);
         using var host = new EngineHost(connection, options, TimeProvider.System, loggerFactory.CreateLogger("CapCluster.Engine"));
         try
@@ -65,6 +75,10 @@ root.SetAction(async (parse, _) =>
         }
 
         return 0;
+    }
+    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+    {
+        return 0; // stopped (SIGTERM) while waiting for its controller
     }
     catch (Exception e) when (FolderErrors.IsFolderError(e))
     {

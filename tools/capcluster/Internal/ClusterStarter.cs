@@ -28,30 +28,22 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
                 $"stop it with `capcluster stop{ProfileFlag(options.Profile)}` or pick another --profile");
         }
 
+        var launcher = EngineLaunchers.For(options.Launcher, paths, output);
         output.Write($"Starting the controller ({ProfileName(options.Profile)})... ");
         var controller = DetachedProcess.Start(Programs.Controller, options.ControllerArguments(), paths.LogFolder);
         var started = new List<Process> { controller };
+        var record = new ClusterRecord(controller.Id, [], options.Launcher);
         try
         {
+            // Engines on this machine start now and wait for the controller's state file: their runtime start-up and
+            // the controller's overlap, rather than following each other.
+            var launched = launcher.StartsBesideController
+                ? await LaunchAsync(options with { ControllerPid = controller.Id }).ConfigureAwait(false)
+                : null;
             var state = await WaitForControllerAsync(controller, ControllerTimeout, cancellationToken).ConfigureAwait(false);
             output.WriteLine($"ready: engines on {state.ListenAddress}:{state.EnginePort}, clients on {state.ListenAddress}:{state.ClientPort}, data lanes on {state.ListenAddress}:{state.DataPort} ({clock.Elapsed.TotalSeconds:0.00} s)");
-
-            var launcher = EngineLaunchers.For(options.Launcher, paths, output);
-            var record = new ClusterRecord(controller.Id, [], options.Launcher);
-            try
-            {
-                var launched = await launcher.LaunchAsync(options, cancellationToken).ConfigureAwait(false);
-                started.AddRange(launched.Watched);
-                record = record with { EnginePids = [.. launched.Watched.Select(e => e.Id)], JobId = launched.JobId };
-                record.Write(paths);
-                await WaitForEnginesAsync(launched, clock, options.Timeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch when (record.JobId is not null)
-            {
-                await launcher.CleanUpAsync(record, CancellationToken.None).ConfigureAwait(false);
-                throw;
-            }
-
+            launched ??= await LaunchAsync(options).ConfigureAwait(false);
+            await WaitForEnginesAsync(launched, clock, options.Timeout, cancellationToken).ConfigureAwait(false);
             PrintHowToConnect(options);
             return 0;
         }
@@ -62,8 +54,22 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
                 Kill(process);
             }
 
+            if (record.JobId is not null)
+            {
+                await launcher.CleanUpAsync(record, CancellationToken.None).ConfigureAwait(false);
+            }
+
             ClusterRecord.Delete(paths);
             throw;
+        }
+
+        async Task<LaunchedEngines> LaunchAsync(StartOptions how)
+        {
+            var launched = await launcher.LaunchAsync(how, cancellationToken).ConfigureAwait(false);
+            started.AddRange(launched.Watched);
+            record = record with { EnginePids = [.. launched.Watched.Select(e => e.Id)], JobId = launched.JobId };
+            record.Write(paths);
+            return launched;
         }
     }
 

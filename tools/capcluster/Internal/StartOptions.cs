@@ -75,8 +75,17 @@ internal sealed record StartOptions(
 
     public static IEnumerable<string> ProfileArguments(string? profile) => profile is null ? [] : ["--profile", profile];
 
+    /// <summary>
+    /// The controller the engines are started beside, before it is ready: each waits for its state file
+    /// (<c>--controller-pid</c>). Null (the default) starts them once it is ready.
+    /// </summary>
+    public int? ControllerPid { get; init; }
+
     /// <summary>What every engine is started with besides where it finds its capability: the profile and the log format, as given.</summary>
-    public IEnumerable<string> EngineArguments() => EngineArguments(Profile, LogFormat);
+    public IEnumerable<string> EngineArguments() =>
+        ControllerPid is { } pid
+            ? EngineArguments(Profile, LogFormat).Concat(["--controller-pid", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            : EngineArguments(Profile, LogFormat);
 
     public static IEnumerable<string> EngineArguments(string? profile, string? logFormat) => ProfileArguments(profile).Concat(LogFormatArguments(logFormat));
 

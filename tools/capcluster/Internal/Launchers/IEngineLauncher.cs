@@ -7,6 +7,12 @@ namespace CapCluster.Launcher.Internal.Launchers;
 /// </summary>
 internal interface IEngineLauncher
 {
+    /// <summary>
+    /// Whether the engines can start beside a controller still starting (<see cref="StartOptions.ControllerPid"/>): they
+    /// run on this machine, where they can see its state file appear, and so their start-up overlaps the controller's.
+    /// </summary>
+    bool StartsBesideController => false;
+
     /// <summary>Starts the engines; returns what to watch and what to tell the user if they do not come.</summary>
     Task<LaunchedEngines> LaunchAsync(StartOptions options, CancellationToken cancellationToken);
 

@@ -6,6 +6,8 @@ namespace CapCluster.Launcher.Internal.Launchers;
 /// <summary><c>--launcher local</c>: N capengine processes on this machine, detached.</summary>
 internal sealed class LocalLauncher(ClusterPaths paths, TextWriter output) : IEngineLauncher
 {
+    public bool StartsBesideController => true;
+
     public Task<LaunchedEngines> LaunchAsync(StartOptions options, CancellationToken cancellationToken)
     {
         _ = output;
