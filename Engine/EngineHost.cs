@@ -126,9 +126,23 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         {
             // The compiler warms up once the engine is registered, not while it registers: with many engines starting on
             // few cores, their registrations no longer wait behind each other's compilers. Work that comes first waits
-            // for the warm-up's compilation lock, no longer than it would have compiled alone.
+            // for the warm-up's compilation lock, no longer than it would have compiled alone. The warm-up runs at the
+            // lowest priority, on CPU that registrations and work beside it do not want.
             warming = true;
-            _ = Task.Run(() => space.WarmUpAsync(cancellationToken), cancellationToken);
+            Background.Run("compiler warm-up", () =>
+            {
+                try
+                {
+                    space.WarmUpAsync(cancellationToken).GetAwaiter().GetResult();
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                catch (Exception e)
+                {
+                    EngineLog.WarmUpFailed(logger, e.Message); // a thread of its own: nothing may leave it
+                }
+            });
         }
 
         var period = confirmed.HeartbeatPeriodMs > 0 ? TimeSpan.FromMilliseconds(confirmed.HeartbeatPeriodMs) : options.HeartbeatPeriod;

@@ -30,4 +30,7 @@ internal static partial class EngineLog
 
     [LoggerMessage(8, LogLevel.Error, "Giving up on the controller at {Locations}: no answer for {Elapsed} (controller timeout {Timeout}); last error: {Reason}. Exiting")]
     public static partial void GaveUp(ILogger logger, string locations, TimeSpan elapsed, TimeSpan timeout, string reason);
+
+    [LoggerMessage(24, LogLevel.Warning, "The compiler's warm-up failed ({Reason}); the first execute compiles cold")]
+    public static partial void WarmUpFailed(ILogger logger, string reason);
 }

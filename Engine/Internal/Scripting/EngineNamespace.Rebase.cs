@@ -11,7 +11,7 @@ internal sealed partial class EngineNamespace
     /// The execution count keeps rising, as IPython's does after %reset.</summary>
     public void Reset()
     {
-        _gate.Wait();
+        Enter();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

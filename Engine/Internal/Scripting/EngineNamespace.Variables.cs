@@ -10,7 +10,7 @@ internal sealed partial class EngineNamespace
     {
         get
         {
-            _gate.Wait();
+            Enter();
             try
             {
                 return [.. _bindings.Keys.Order(StringComparer.Ordinal)];
@@ -28,7 +28,7 @@ internal sealed partial class EngineNamespace
     public void Set(string name, object? value)
     {
         ValidateName(name);
-        _gate.Wait();
+        Enter();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -53,7 +53,7 @@ internal sealed partial class EngineNamespace
     public bool TryGet(string name, out object? value)
     {
         ArgumentNullException.ThrowIfNull(name);
-        _gate.Wait();
+        Enter();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -76,7 +76,7 @@ internal sealed partial class EngineNamespace
     public bool Delete(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        _gate.Wait();
+        Enter();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

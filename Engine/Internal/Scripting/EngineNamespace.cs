@@ -27,6 +27,9 @@ internal sealed partial class EngineNamespace : IDisposable
 
     // One execute, push, pull or reset at a time; user code is not thread-safe against them.
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    // The warm-up in progress, if any: whoever enters next cancels it (see WarmUpAsync).
+    private CancellationTokenSource? _warmUp;
     private readonly Dictionary<string, VariableBinding> _bindings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CachedSubmission> _cache = new(StringComparer.Ordinal);
     private readonly List<(string Path, string Source)> _declarations = [];
@@ -65,7 +68,7 @@ internal sealed partial class EngineNamespace : IDisposable
     {
         get
         {
-            _gate.Wait();
+            Enter();
             try
             {
                 return _chain.Generation;
@@ -79,29 +82,61 @@ internal sealed partial class EngineNamespace : IDisposable
 
     /// <summary>Compiles and runs a throwaway submission in a throwaway chain, so Roslyn and the
     /// JIT are warm for the first real execute. Touches no variable and no execution count.</summary>
+    /// <remarks>
+    /// Anything else that needs the namespace (an execute, a push, a pull) cancels a warm-up in progress rather than
+    /// wait for it: the warm-up may run at the lowest priority, and on a busy machine it could otherwise hold the
+    /// namespace for as long as other work keeps the CPU. What it compiled before the cancellation stays compiled.
+    /// </remarks>
     public async Task WarmUpAsync(CancellationToken ct)
     {
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        using var warmUp = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Volatile.Write(ref _warmUp, warmUp);
+        await _gate.WaitAsync(warmUp.Token).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var capture = ConsoleCapture.Begin();
             using var chain = new SubmissionChain(-1, _options.Usings, _options.Optimize);
-            var (submission, _) = chain.Compile("var warm = new List<int> { 1 }; Console.Write(warm.Sum()); warm.Count", "In[0]", ct);
+            var (submission, _) = chain.Compile("var warm = new List<int> { 1 }; Console.Write(warm.Sum()); warm.Count", "In[0]", warmUp.Token);
             Interlocked.Increment(ref _submissionCount);
             if (submission is not null)
                 await chain.Run(submission).ConfigureAwait(false);
         }
         finally
         {
+            Volatile.Write(ref _warmUp, null);
             _gate.Release();
+        }
+    }
+
+    private void Enter()
+    {
+        StopWarmUp();
+        _gate.Wait();
+    }
+
+    private Task EnterAsync(CancellationToken ct)
+    {
+        StopWarmUp();
+        return _gate.WaitAsync(ct);
+    }
+
+    private void StopWarmUp()
+    {
+        try
+        {
+            Volatile.Read(ref _warmUp)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The warm-up ended between the read and the cancel.
         }
     }
 
     public async Task<ExecutionOutcome> ExecuteAsync(string code, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(code);
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        await EnterAsync(ct).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -125,7 +160,7 @@ internal sealed partial class EngineNamespace : IDisposable
 
     public void Dispose()
     {
-        _gate.Wait();
+        Enter();
         try
         {
             if (_disposed)
