@@ -75,6 +75,30 @@ internal sealed record UnreadShare(Backlog Answers, Backlog Refusals)
         : this(new Backlog(limit), new Backlog(2 * limit))
     {
     }
+
+    /// <summary>Past this many bytes of refusals unread (twice the answers' limit), whoever adds to them is ended.</summary>
+    public bool Overflowing => Refusals.Held > Refusals.Limit;
+
+    /// <summary>An answer of <paramref name="bytes"/> is waiting to be written; a <paramref name="refusal"/> counts twice.</summary>
+    public void Add(long bytes, bool refusal)
+    {
+        Answers.Add(bytes);
+        if (refusal)
+        {
+            Refusals.Add(bytes);
+        }
+    }
+
+    /// <summary>An answer added with <see cref="Add"/> was written, or never will be.</summary>
+    public void Remove(long bytes, bool refusal)
+    {
+        if (refusal)
+        {
+            Refusals.Remove(bytes);
+        }
+
+        Answers.Remove(bytes);
+    }
 }
 
 /// <summary>

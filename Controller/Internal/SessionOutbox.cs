@@ -24,9 +24,8 @@ internal sealed class SessionOutbox : IDisposable
         Channel.CreateUnbounded<(IReadOnlyList<SessionMessage>, long, bool)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock gate = new();
     private readonly Backlog calls;
-    private readonly Backlog unread;
+    private readonly UnreadShare own;
     private readonly UnreadShare shared;
-    private long unreadRefusals;
 
     /// <param name="maxCalls">The most calls whose results are not all written before the next call waits.</param>
     /// <param name="maxUnreadBytes">The most bytes of answers unread before the next call waits.</param>
@@ -34,7 +33,7 @@ internal sealed class SessionOutbox : IDisposable
     public SessionOutbox(int maxCalls, long maxUnreadBytes, UnreadShare? capability = null)
     {
         calls = new Backlog(maxCalls);
-        unread = new Backlog(maxUnreadBytes);
+        own = new UnreadShare(maxUnreadBytes);
         shared = capability ?? new UnreadShare(long.MaxValue / 2);
     }
 
@@ -42,41 +41,24 @@ internal sealed class SessionOutbox : IDisposable
     public int Calls => (int)calls.Held;
 
     /// <summary>Bytes of results and answers waiting to be written to the client.</summary>
-    public long Unread => unread.Held;
+    public long Unread => own.Answers.Held;
 
     /// <summary>Bytes of refusals waiting to be written to the client.</summary>
-    public long UnreadRefusals
-    {
-        get
-        {
-            lock (gate)
-            {
-                return unreadRefusals;
-            }
-        }
-    }
+    public long UnreadRefusals => own.Refusals.Held;
 
-    public long MaxUnreadBytes => unread.Limit;
+    public long MaxUnreadBytes => own.Answers.Limit;
 
     /// <summary>
     /// Why the session must end, or null: answers it could not hold back (refusals) have piled up unread past twice its
     /// limit, or it has some unread and its capability's sessions together have past twice theirs.
     /// </summary>
-    public string? Overflow
-    {
-        get
-        {
-            lock (gate)
-            {
-                return unreadRefusals > 2 * unread.Limit
-                    ? $"the client left {unreadRefusals} bytes of refusals unread, more than twice the budget of {unread.Limit} (--max-unread-bytes)"
-                    : unreadRefusals > 0 && shared.Refusals.Held > shared.Refusals.Limit
-                    ? $"the sessions of this capability left {shared.Refusals.Held} bytes of refusals unread, more than twice their budget of " +
-                        $"{shared.Answers.Limit} (--max-unread-bytes-per-capability)"
-                    : null;
-            }
-        }
-    }
+    public string? Overflow =>
+        own.Overflowing
+            ? $"the client left {own.Refusals.Held} bytes of refusals unread, more than twice the budget of {own.Answers.Limit} (--max-unread-bytes)"
+            : own.Refusals.Held > 0 && shared.Overflowing
+            ? $"the sessions of this capability left {shared.Refusals.Held} bytes of refusals unread, more than twice their budget of " +
+                $"{shared.Answers.Limit} (--max-unread-bytes-per-capability)"
+            : null;
 
     /// <summary>
     /// Completes when the session may read its next call: fewer than the most calls are in flight, fewer than the most
@@ -84,7 +66,7 @@ internal sealed class SessionOutbox : IDisposable
     /// </summary>
     public async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
     {
-        while ((calls.RoomOrWait() ?? unread.RoomOrWait() ?? shared.Answers.RoomOrWait()) is { } wait)
+        while ((calls.RoomOrWait() ?? own.Answers.RoomOrWait() ?? shared.Answers.RoomOrWait()) is { } wait)
         {
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -110,13 +92,8 @@ internal sealed class SessionOutbox : IDisposable
                 return;
             }
 
-            unread.Add(bytes);
-            shared.Answers.Add(bytes);
-            if (refusal)
-            {
-                unreadRefusals += bytes;
-                shared.Refusals.Add(bytes);
-            }
+            own.Add(bytes, refusal);
+            shared.Add(bytes, refusal);
         }
     }
 
@@ -171,18 +148,8 @@ internal sealed class SessionOutbox : IDisposable
 
     private void Free(int doneCalls, long bytes, bool refusal)
     {
-        if (refusal)
-        {
-            lock (gate)
-            {
-                unreadRefusals -= bytes;
-            }
-
-            shared.Refusals.Remove(bytes);
-        }
-
         calls.Remove(doneCalls);
-        unread.Remove(bytes);
-        shared.Answers.Remove(bytes);
+        own.Remove(bytes, refusal);
+        shared.Remove(bytes, refusal);
     }
 }
