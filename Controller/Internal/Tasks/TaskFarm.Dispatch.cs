@@ -338,7 +338,7 @@ internal sealed partial class TaskFarm
             tasks.Remove(old);
         }
 
-        journal?.Forget(evictedIds);
+        ForgetInJournal(evictedIds);
     }
 
     /// <summary>The bytes of task <paramref name="id"/>'s result when it is held here, finished; null when it is not.</summary>

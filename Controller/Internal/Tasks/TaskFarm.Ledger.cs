@@ -10,24 +10,34 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// </summary>
 internal sealed partial class TaskFarm
 {
+    // Specs are read back from the journal this many at a time.
+    private const int SpecReadChunk = 1_000;
+
+    // Finished entries whose charge waits for their size to be read (see ReleaseUnfinished).
+    private readonly Dictionary<long, TaskEntry> unsizedReleases = [];
+
     /// <summary>
     /// Refuses the submissions that would take the bytes of <paramref name="owner"/>'s unfinished tasks past
     /// <see cref="TaskFarmOptions.MaxQueuedBytesPerCapability"/>, in order: a holder cannot fill the controller's
     /// memory or its journal's disk with queued work, only its own share of them.
     /// </summary>
-    private void RefuseOverUnfinishedBytes(IReadOnlyList<SubmitTask> batch, TaskOwner owner, Dictionary<long, string> refusals, List<string> audited)
+    /// <returns>Each submission's size, by its place in the batch, which is what an admitted one is charged.</returns>
+    private long[] RefuseOverUnfinishedBytes(IReadOnlyList<SubmitTask> batch, TaskOwner owner, Dictionary<long, string> refusals, List<string> audited)
     {
+        SettleReleases();
         var max = options.MaxQueuedBytesPerCapability;
         var total = unfinishedBytes.GetValueOrDefault(owner.CapabilityId);
         var over = 0;
-        foreach (var submission in batch)
+        var sizes = new long[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
         {
+            var submission = batch[i];
             if (refusals.ContainsKey(submission.ClientRef))
             {
                 continue;
             }
 
-            var bytes = submission.Spec.CalculateSize();
+            var bytes = sizes[i] = submission.Spec.CalculateSize();
             if (total + bytes > max)
             {
                 refusals[submission.ClientRef] = $"capability {owner.CapabilityId} has {total} bytes of unfinished tasks at the controller, and this one " +
@@ -43,6 +53,8 @@ internal sealed partial class TaskFarm
         {
             audited.Add($"{over} task(s) of capability {owner.CapabilityId} refused: its unfinished tasks would pass {max} bytes (--max-queued-bytes)");
         }
+
+        return sizes;
     }
 
     /// <summary>Bytes of <paramref name="capabilityId"/>'s unfinished tasks, as charged (a test hook).</summary>
@@ -50,6 +62,7 @@ internal sealed partial class TaskFarm
     {
         lock (sync)
         {
+            SettleReleases();
             return unfinishedBytes.GetValueOrDefault(capabilityId);
         }
     }
@@ -62,51 +75,74 @@ internal sealed partial class TaskFarm
     }
 
     /// <summary>
-    /// Learns, in a few reads of the journal, the size of each of <paramref name="entries"/> a run made (a mass abort of
-    /// spilled tasks must not cost one read each, under the farm's lock).
+    /// Gives back what <paramref name="entry"/>, finishing, was charged. An entry a run made and that never ran does not
+    /// know its size, which is in the journal: it waits with others and they are read 1,000 at a time (a mass abort, or
+    /// a failure that fails a million spilled dependents, must not cost one read each under the farm's lock), at the
+    /// latest before the next charge is checked (<see cref="SettleReleases"/>).
     /// </summary>
-    private void LearnSpecBytes(List<TaskEntry> entries)
+    private void ReleaseUnfinished(TaskEntry entry)
+    {
+        if (entry.SpecBytes >= 0 || journal is null)
+        {
+            Release(entry.Owner.CapabilityId, Math.Max(0, entry.SpecBytes));
+            return;
+        }
+
+        unsizedReleases[entry.Id] = entry;
+        if (unsizedReleases.Count >= SpecReadChunk)
+        {
+            SettleReleases();
+        }
+    }
+
+    /// <summary>Gives back the charges of the finished entries whose sizes were not known, reading their sizes from the journal.</summary>
+    private void SettleReleases()
+    {
+        if (unsizedReleases.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var chunk in unsizedReleases.Values.Chunk(SpecReadChunk))
+        {
+            IReadOnlyDictionary<long, TaskSpec> specs;
+            try
+            {
+                specs = journal!.ReadSpecs([.. chunk.Select(e => e.Id)]);
+            }
+            catch (CapClusterException)
+            {
+                continue; // a journal that cannot be read keeps these charges: the holder's share shrinks, no one else's
+            }
+
+            foreach (var entry in chunk)
+            {
+                Release(entry.Owner.CapabilityId, specs.TryGetValue(entry.Id, out var spec) ? spec.CalculateSize() : 0);
+            }
+        }
+
+        unsizedReleases.Clear();
+    }
+
+    /// <summary>Has the journal forget finished tasks; first settles the charges that wait to read their specs there.</summary>
+    private void ForgetInJournal(IReadOnlyList<long> ids)
     {
         if (journal is null)
         {
             return;
         }
 
-        foreach (var chunk in entries.Where(e => e.SpecBytes < 0).Chunk(1_000))
+        if (unsizedReleases.Count > 0 && ids.Any(unsizedReleases.ContainsKey))
         {
-            try
-            {
-                var specs = journal.ReadSpecs([.. chunk.Select(e => e.Id)]);
-                foreach (var entry in chunk)
-                {
-                    entry.SpecBytes = specs.TryGetValue(entry.Id, out var spec) ? spec.CalculateSize() : 0;
-                }
-            }
-            catch (CapClusterException)
-            {
-                return; // each is tried again, alone, as it finishes
-            }
+            SettleReleases();
         }
+
+        journal.Forget(ids);
     }
 
-    /// <summary>Gives back what <paramref name="entry"/>, finishing, was charged (read from the journal for one a run made that never ran).</summary>
-    private void ReleaseUnfinished(TaskEntry entry)
+    private void Release(string owner, long bytes)
     {
-        var bytes = entry.SpecBytes;
-        if (bytes < 0 && journal is not null)
-        {
-            try
-            {
-                bytes = journal.ReadSpecs([entry.Id]).TryGetValue(entry.Id, out var spec) ? spec.CalculateSize() : 0;
-            }
-            catch (CapClusterException)
-            {
-                bytes = 0; // a journal that cannot be read keeps the charge: the holder's share shrinks, no one else's
-            }
-        }
-
-        var owner = entry.Owner.CapabilityId;
-        var left = unfinishedBytes.GetValueOrDefault(owner) - Math.Max(0, bytes);
+        var left = unfinishedBytes.GetValueOrDefault(owner) - bytes;
         if (left > 0)
         {
             unfinishedBytes[owner] = left;

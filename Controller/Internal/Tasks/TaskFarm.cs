@@ -142,12 +142,13 @@ internal sealed partial class TaskFarm
 
             var owner = OwnerOf(caller);
             var refusals = Validate(batch, owner, assemblyRefusals, audited);
-            RefuseOverUnfinishedBytes(batch, owner, refusals, audited);
+            var sizes = RefuseOverUnfinishedBytes(batch, owner, refusals, audited);
             ChargeQuotas(batch, owner, refusals, audited);
             var idsByRef = new Dictionary<long, long>();
             var admitted = new List<TaskEntry>();
-            foreach (var submission in batch)
+            for (var i = 0; i < batch.Count; i++)
             {
+                var submission = batch[i];
                 if (refusals.TryGetValue(submission.ClientRef, out var refusal))
                 {
                     accepted.Add(new TaskAccepted { ClientRef = submission.ClientRef, Refused = refusal });
@@ -155,6 +156,7 @@ internal sealed partial class TaskFarm
                 }
 
                 var entry = new TaskEntry(++nextId, submission.Spec, owner, subscriber, now);
+                ChargeUnfinished(entry, sizes[i]);
                 Tally(entry, static c => c.Submitted++);
                 idsByRef[submission.ClientRef] = entry.Id;
                 tasks[entry.Id] = entry;
@@ -170,9 +172,6 @@ internal sealed partial class TaskFarm
                 {
                     after[i] = after[i] < 0 ? idsByRef[-after[i]] : after[i];
                 }
-
-                // Charged as the journal keeps it (ids in place of references), which is what a run's entry reads back.
-                ChargeUnfinished(entry, entry.Spec.CalculateSize());
             }
 
             // Tasks run while the journal writes them; only the answer to the client waits for it. The journal takes
@@ -241,7 +240,6 @@ internal sealed partial class TaskFarm
         lock (sync)
         {
             var unfinished = Visible(OwnerOf(caller), ids).Where(e => !e.IsFinished).ToList();
-            LearnSpecBytes(unfinished);
             foreach (var entry in unfinished)
             {
                 entry.AbortRequested = true;
@@ -292,7 +290,7 @@ internal sealed partial class TaskFarm
             }
 
             var cleared = removed.ConvertAll(t => t.Id);
-            journal?.Forget(cleared);
+            ForgetInJournal(cleared);
             if (tasks.Count < tasks.EnsureCapacity(0) / 4)
             {
                 // A million tasks done and cleared should not keep a million slots.
