@@ -42,13 +42,10 @@ internal sealed class MemoryGiveBack(TimeProvider time, Action? collect = null)
             wait = last is { } at ? Spacing - time.GetElapsedTime(at) : TimeSpan.Zero;
         }
 
-        if (wait <= TimeSpan.Zero)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(_ => Collect(), null);
-            return;
-        }
-
-        _ = Task.Delay(wait, time).ContinueWith(_ => Collect(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        // With no wait the delay is already complete, and the continuation is still queued to a pool thread (it is not
+        // asked to run synchronously): the clear never collects on its caller's thread.
+        _ = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time)
+            .ContinueWith(_ => Collect(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     private void Collect()
