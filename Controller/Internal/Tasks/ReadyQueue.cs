@@ -149,10 +149,12 @@ internal sealed class ReadyQueue
         return collapsed;
     }
 
+    // The previous candidate may have left the queue already (an engine took it while the journal wrote the submission).
     private static bool Continues(TaskEntry previous, TaskEntry entry) =>
         Collapsible(entry)
         && entry.Id == previous.Id + 1
-        && ReferenceEquals(previous.ReadyNode!.Next, entry.ReadyNode)
+        && previous.ReadyNode is { } node
+        && ReferenceEquals(node.Next, entry.ReadyNode)
         && ReferenceEquals(entry.Owner, previous.Owner)
         && ReferenceEquals(entry.Subscriber, previous.Subscriber)
         && entry.SubmittedUnixUs == previous.SubmittedUnixUs;

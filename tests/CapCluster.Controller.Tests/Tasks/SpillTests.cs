@@ -43,6 +43,31 @@ public sealed class SpillTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ASubmissionPartlyTakenByAnEngineBeforeItIsJournaled_SpillsTheRest_AndAllRunOnce()
+    {
+        // The engine takes the front of the submission while the journal writes it; what is left waits as a run. (A
+        // stretch whose front was gone made the spill fail, and its tasks were never answered.)
+        var engine = harness.AddEngine();
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var ids = await client.SubmitJournaledAsync([.. Enumerable.Range(0, 200).Select(i => Code(i + 1, $"task {i}"))]);
+        Assert.Equal(1, harness.Farm.SpilledRuns);
+
+        var sent = new List<string>();
+        while (sent.Count < ids.Count)
+        {
+            var (work, code) = await engine.NextBatchAsync();
+            sent.AddRange(code);
+            engine.Answer(work, [.. code.Select(c => FakeEngine.Ok(c))]);
+        }
+
+        Assert.Equal([.. Enumerable.Range(0, 200).Select(i => $"task {i}")], sent);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            Assert.Equal($"task {i}", (await client.ResultAsync(ids[i])).Stdout);
+        }
+    }
+
+    [Fact]
     public async Task TasksNamedInsideARun_AreAbortedAskedAboutAndDependedOn_AsAnyOther()
     {
         var client = new FarmClient(harness.Farm, harness.Capability('a'));
