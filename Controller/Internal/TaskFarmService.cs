@@ -57,6 +57,10 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
         var subscriber = new TaskSubscriber();
         var writeTurn = new SemaphoreSlim(1, 1);
         var results = ForwardResultsAsync(subscriber, responses, writeTurn, caller.CancellationToken);
+
+        // Submissions whose acceptance waits for the journal. The next submission is read meanwhile: its tasks run, and
+        // the journal's next group commit takes it with the others, rather than one commit per submission in turn.
+        var acknowledging = new List<Task>();
         try
         {
             while (await requests.MoveNext(caller.CancellationToken).ConfigureAwait(false))
@@ -68,33 +72,62 @@ internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, Aud
                 }
 
                 var outcome = farm.Submit(message.Submit.Tasks, subscriber, CallerOf(caller));
-                var accepted = outcome.Accepted;
-                if (await outcome.Durable.ConfigureAwait(false) is { } notDurable)
-                {
-                    // Not journaled, so not accepted: the client is told, and may submit again.
-                    accepted = [.. accepted.Select(a => a.TaskId == 0 ? a : new TaskAccepted { ClientRef = a.ClientRef, Refused = $"the controller could not journal the task: {notDurable}" })];
-                }
-
                 if (outcome.AuditedRefusals.Count > 0)
                 {
                     Refused(caller.Peer, CallItems.FingerprintOf(caller), CallerOf(caller), "Tasks", outcome.AuditedRefusals);
                 }
 
-                await writeTurn.WaitAsync(caller.CancellationToken).ConfigureAwait(false);
-                try
+                acknowledging.Add(AcknowledgeAsync(outcome, responses, writeTurn, caller.CancellationToken));
+                if (acknowledging.Count >= MaxUnacknowledged)
                 {
-                    await responses.WriteAsync(new TaskServerMessage { Accepted = new TaskAcceptedBatch { Tasks = { accepted } } }, caller.CancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    writeTurn.Release();
+                    // A client that submits faster than the journal writes waits here, by HTTP/2 flow control.
+                    await Task.WhenAny(acknowledging).ConfigureAwait(false);
+                    await Done(acknowledging).ConfigureAwait(false);
                 }
             }
+
+            await Task.WhenAll(acknowledging).ConfigureAwait(false);
         }
         finally
         {
             subscriber.Close();
             await results.ConfigureAwait(false);
+            // Failed ones ended the stream already (their failure, the client gone, is the stream's).
+            await Task.WhenAll(acknowledging).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+        }
+    }
+
+    // Submissions a stream may have waiting for the journal before it reads no more.
+    private const int MaxUnacknowledged = 64;
+
+    /// <summary>Removes the finished acknowledgements, and throws the first failure among them.</summary>
+    private static async Task Done(List<Task> acknowledging)
+    {
+        foreach (var finished in acknowledging.Where(t => t.IsCompleted).ToList())
+        {
+            acknowledging.Remove(finished);
+            await finished.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Answers a submission once its tasks are journaled (at once without a journal): accepted, or refused saying why.</summary>
+    private static async Task AcknowledgeAsync(SubmitOutcome outcome, IServerStreamWriter<TaskServerMessage> responses, SemaphoreSlim writeTurn, CancellationToken cancellationToken)
+    {
+        var accepted = outcome.Accepted;
+        if (await outcome.Durable.ConfigureAwait(false) is { } notDurable)
+        {
+            // Not journaled, so not accepted: the client is told, and may submit again.
+            accepted = [.. accepted.Select(a => a.TaskId == 0 ? a : new TaskAccepted { ClientRef = a.ClientRef, Refused = $"the controller could not journal the task: {notDurable}" })];
+        }
+
+        await writeTurn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await responses.WriteAsync(new TaskServerMessage { Accepted = new TaskAcceptedBatch { Tasks = { accepted } } }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            writeTurn.Release();
         }
     }
 

@@ -72,7 +72,15 @@ namespace CapCluster.Bench
         public async ValueTask DisposeAsync()
         {
             await Bench.RunAsync(Path.Combine(app, "capcluster"), Folder, "stop");
-            Directory.Delete(Folder, recursive: true);
+            // BENCH_KEEP=1 keeps the cluster's folder (logs, journal, audit) for a look after a run that went wrong.
+            if (Environment.GetEnvironmentVariable("BENCH_KEEP") is null)
+            {
+                Directory.Delete(Folder, recursive: true);
+            }
+            else
+            {
+                Console.WriteLine($"kept the cluster's folder (BENCH_KEEP): {Folder}");
+            }
         }
     }
 
