@@ -65,6 +65,20 @@ internal sealed class FakeEngine : IAsyncDisposable
     public void Answer(Work work, params TaskReply[] replies) =>
         Registered.CompleteWork(new WorkResult { WorkId = work.WorkId, Reply = new EngineReply { Tasks = new TaskBatchReply { Replies = { replies } } } }, RelayedBlobs.None);
 
+    /// <summary>Takes task batches and answers each task with its own code as stdout, until <paramref name="count"/> tasks ran; returns their code, in order.</summary>
+    public async Task<List<string>> RunTasksAsync(int count)
+    {
+        var sent = new List<string>();
+        while (sent.Count < count)
+        {
+            var (work, code) = await NextBatchAsync();
+            sent.AddRange(code);
+            Answer(work, [.. code.Select(c => Ok(c))]);
+        }
+
+        return sent;
+    }
+
     /// <summary>The engine goes away as the controller sees a lost engine: unregistered, its work failed.</summary>
     public void Lose(string reason = "its stream ended") => registry.Unregister(Registered, reason);
 

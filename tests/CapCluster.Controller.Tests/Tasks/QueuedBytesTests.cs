@@ -58,13 +58,7 @@ public sealed class QueuedBytesTests : IAsyncDisposable
         Assert.True(harness.Farm.UnfinishedBytesOf(client.Capability.Id) < charged);
 
         var engine = harness.AddEngine();
-        var done = 0;
-        while (done < 99)
-        {
-            var (work, code) = await engine.NextBatchAsync();
-            engine.Answer(work, [.. code.Select(_ => FakeEngine.Ok())]);
-            done += code.Count;
-        }
+        await engine.RunTasksAsync(99);
 
         await client.ResultAsync(ids[^1]);
         Assert.Equal(0, harness.Farm.UnfinishedBytesOf(client.Capability.Id));
@@ -87,13 +81,7 @@ public sealed class QueuedBytesTests : IAsyncDisposable
         Assert.InRange(left, 1, charged / 4);
 
         var engine = harness.AddEngine();
-        var done = 0;
-        while (done < 20)
-        {
-            var (work, code) = await engine.NextBatchAsync();
-            engine.Answer(work, [.. code.Select(_ => FakeEngine.Ok())]);
-            done += code.Count;
-        }
+        await engine.RunTasksAsync(20);
 
         await client.ResultAsync(ids[^1]);
         Assert.Equal(0, harness.Farm.UnfinishedBytesOf(client.Capability.Id));

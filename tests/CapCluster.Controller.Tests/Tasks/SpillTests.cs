@@ -23,13 +23,7 @@ public sealed class SpillTests : IAsyncDisposable
         Assert.Equal(1, harness.Farm.SpilledRuns);
 
         var engine = harness.AddEngine();
-        var sent = new List<string>();
-        while (sent.Count < ids.Count)
-        {
-            var (work, code) = await engine.NextBatchAsync();
-            sent.AddRange(code);
-            engine.Answer(work, [.. code.Select(c => FakeEngine.Ok(c))]);
-        }
+        var sent = await engine.RunTasksAsync(ids.Count);
 
         Assert.Equal([.. Enumerable.Range(0, 200).Select(i => $"task {i}")], sent);
         for (var i = 0; i < ids.Count; i++)
@@ -52,13 +46,7 @@ public sealed class SpillTests : IAsyncDisposable
         var ids = await client.SubmitJournaledAsync([.. Enumerable.Range(0, 200).Select(i => Code(i + 1, $"task {i}"))]);
         Assert.Equal(1, harness.Farm.SpilledRuns);
 
-        var sent = new List<string>();
-        while (sent.Count < ids.Count)
-        {
-            var (work, code) = await engine.NextBatchAsync();
-            sent.AddRange(code);
-            engine.Answer(work, [.. code.Select(c => FakeEngine.Ok(c))]);
-        }
+        var sent = await engine.RunTasksAsync(ids.Count);
 
         Assert.Equal([.. Enumerable.Range(0, 200).Select(i => $"task {i}")], sent);
         for (var i = 0; i < ids.Count; i++)
