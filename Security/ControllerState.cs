@@ -53,6 +53,22 @@ public sealed record ControllerState(
         }
     }
 
+    /// <summary>
+    /// The state as it can be read now, or null when there is none or it cannot be read (for those who wait for a
+    /// controller to write it, and look again).
+    /// </summary>
+    public static ControllerState? TryReadNow(string securityFolder)
+    {
+        try
+        {
+            return TryRead(securityFolder);
+        }
+        catch (CapClusterException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Writes the state atomically (temporary file, then rename), mode 0600.</summary>
     public void Write(string securityFolder) =>
         SecureFile.WriteAtomic(PathIn(securityFolder), JsonSerializer.Serialize(this, Json));

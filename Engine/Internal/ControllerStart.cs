@@ -22,7 +22,7 @@ internal static class ControllerStart
         var began = time.GetTimestamp();
         for (var poll = 0; ; poll++)
         {
-            if (StatePid(securityFolder) == pid)
+            if (ControllerState.TryReadNow(securityFolder)?.Pid == pid)
             {
                 return;
             }
@@ -31,7 +31,7 @@ internal static class ControllerStart
             {
                 // It may have written its state and exited since the read above: an exit after readiness is the engine's
                 // ordinary reconnection business, not a failed start.
-                if (StatePid(securityFolder) == pid)
+                if (ControllerState.TryReadNow(securityFolder)?.Pid == pid)
                 {
                     return;
                 }
@@ -48,18 +48,6 @@ internal static class ControllerStart
             }
 
             await Task.Delay(Poll, time, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private static int? StatePid(string securityFolder)
-    {
-        try
-        {
-            return ControllerState.TryRead(securityFolder)?.Pid;
-        }
-        catch (CapClusterException)
-        {
-            return null; // unreadable now; the controller replaces it atomically when it is ready
         }
     }
 }

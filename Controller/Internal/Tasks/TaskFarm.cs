@@ -239,8 +239,7 @@ internal sealed partial class TaskFarm
         var done = new List<long>();
         lock (sync)
         {
-            var unfinished = Visible(OwnerOf(caller), ids).Where(e => !e.IsFinished).ToList();
-            foreach (var entry in unfinished)
+            foreach (var entry in Visible(OwnerOf(caller), ids).Where(e => !e.IsFinished))
             {
                 entry.AbortRequested = true;
                 done.Add(entry.Id);

@@ -91,7 +91,16 @@ internal sealed partial class EngineNamespace : IDisposable
     {
         using var warmUp = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Volatile.Write(ref _warmUp, warmUp);
-        await _gate.WaitAsync(warmUp.Token).ConfigureAwait(false);
+        try
+        {
+            await _gate.WaitAsync(warmUp.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Volatile.Write(ref _warmUp, null);
+            throw;
+        }
+
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

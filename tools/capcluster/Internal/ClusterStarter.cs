@@ -80,7 +80,7 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            var state = TryReadState();
+            var state = ControllerState.TryReadNow(paths.SecurityFolder);
             if (state?.Pid == controller.Id)
             {
                 return state;
@@ -178,18 +178,6 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         output.WriteLine();
         output.WriteLine($"Capabilities: {me}, {task} (engines: {paths.CapFile(CapabilityInterfaces.Engine)})");
         output.WriteLine($"Status: capcluster status{ProfileFlag(options.Profile)}    Stop: capcluster stop{ProfileFlag(options.Profile)}");
-    }
-
-    private ControllerState? TryReadState()
-    {
-        try
-        {
-            return ControllerState.TryRead(paths.SecurityFolder);
-        }
-        catch (CapClusterException)
-        {
-            return null; // being written
-        }
     }
 
     private string LogOf(string component, int pid) => Path.Combine(paths.LogFolder, $"{component}-{pid}.log");
