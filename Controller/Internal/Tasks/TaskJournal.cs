@@ -44,7 +44,10 @@ internal sealed partial class TaskJournal : IDisposable
         this.connection = connection;
         this.options = options;
         this.logger = logger;
-        writer = new Thread(WriteLoop) { IsBackground = true, Name = "task journal" };
+        // Prepared here, not on the writer's thread: Load runs next on this one, with the same connection, and a
+        // connection must not be used from two threads at once (seen as a NullReferenceException in its Close).
+        var commands = new Commands(connection);
+        writer = new Thread(() => WriteLoop(commands)) { IsBackground = true, Name = "task journal" };
         writer.Start();
     }
 
@@ -181,9 +184,9 @@ internal sealed partial class TaskJournal : IDisposable
     /// Writes what is pending: at once when a submission waits for it, otherwise (results, forgetting) once
     /// <see cref="TaskJournalOptions.FlushCount"/> ops are pending or <see cref="TaskJournalOptions.FlushDelay"/> passed.
     /// </summary>
-    private void WriteLoop()
+    private void WriteLoop(Commands commands)
     {
-        using var commands = new Commands(connection);
+        using var owned = commands;
         while (true)
         {
             List<Op> batch;
