@@ -2,15 +2,15 @@ namespace CapCluster.Engine.Internal;
 
 /// <summary>
 /// The engine's work, run one item at a time in arrival order. Small work (<paramref name="startsHere"/>) that
-/// reaches an idle engine starts on the thread <paramref name="schedule"/> gives it: right after the read, on the
-/// thread that read it from a stream lane (no thread hop; the lane hands its reading to another thread if the item
-/// runs long). Other work (compiling code takes longer than a hop) starts on the thread pool. An item that has to
-/// wait (for a data lane's values) goes on, and the queue with it, on the thread pool.
+/// reaches an idle engine starts where <paramref name="schedule"/> puts it: right after the delivery that brought it,
+/// with no thread hop where the transport allows (see <c>ControllerLink.RunAfterDelivery</c>). Other work (compiling
+/// code takes longer than a hop) starts on the thread pool. An item that has to wait (for its values) goes on, and
+/// the queue with it, on the thread pool.
 /// </summary>
 /// <typeparam name="T">An item of work.</typeparam>
 /// <param name="run">Runs one item.</param>
-/// <param name="schedule">Runs an action right after the read that brought an item (see above).</param>
-/// <param name="startsHere">Whether an item reaching an idle engine starts on the reading thread.</param>
+/// <param name="schedule">Runs an action right after the delivery that brought an item (see above).</param>
+/// <param name="startsHere">Whether an item reaching an idle engine starts where <paramref name="schedule"/> puts it.</param>
 /// <param name="running">Told true when the queue starts running items after it was idle, false when it runs dry (under the queue's lock: it must be quick).</param>
 internal sealed class WorkQueue<T>(Func<T, Task> run, Action<Action> schedule, Func<T, bool> startsHere, Action<bool>? running = null)
 {

@@ -83,7 +83,7 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
 
     private (EngineReply, IReadOnlyList<ReadOnlyMemory<byte>>) Push(PushRequest push, ReceivedValues incoming)
     {
-        // A push whose data came on a lane carries its values there, not in the request.
+        // A push whose values came apart from its request (see ControllerLink) names them in what it received.
         foreach (var named in push.Values.Count > 0 ? push.Values : incoming.Named)
         {
             space.Set(named.Name, incoming.Decode(named));

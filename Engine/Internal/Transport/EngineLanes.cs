@@ -5,7 +5,7 @@ using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using Microsoft.Extensions.Logging;
 
-namespace CapCluster.Engine.Internal;
+namespace CapCluster.Engine.Internal.Transport;
 
 /// <summary>
 /// The data lanes clients opened to this engine. The controller says when to join one (and whose
