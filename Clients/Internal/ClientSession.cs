@@ -1,20 +1,18 @@
 using System.Collections.Concurrent;
+using CapCluster.Client.Internal.Transport;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
-using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using Microsoft.Extensions.Logging;
 
 namespace CapCluster.Client.Internal;
 
 /// <summary>
-/// A client's long-lived call stream to the controller. A call is written (header, then the
-/// chunks of its blobs, with nothing in between) and completes when every target engine has
-/// answered. The stream is opened on first use and again after it broke. Bulk pushes and all
-/// pulls go by the engines' data lanes when they can be had: a push's values then travel on
-/// each target's lane, and a pull's large values come back on it.
+/// A client's long-lived call stream to the controller. A call is written whole, as its route says (see
+/// <see cref="CallRoutes"/>: bulk values may travel besides the session), and completes when every target engine has
+/// answered. The stream is opened on first use and again after it broke.
 /// Disposal never waits on the engines: every call still waiting fails at once with
-/// <see cref="ObjectDisposedException"/>, and the stream and lanes get <see cref="GoodbyeTimeout"/> to close
+/// <see cref="ObjectDisposedException"/>, and the stream and routes get <see cref="GoodbyeTimeout"/> to close
 /// before they are abandoned (their sockets close with the channel).
 /// </summary>
 internal sealed partial class ClientSession(ControllerConnection connection) : IAsyncDisposable
@@ -23,12 +21,12 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
     private readonly ILogger logger = connection.LoggerFactory.CreateLogger(ClientLog.Category);
 
     /// <summary>
-    /// How long disposal waits for the session's stream reader and its data lanes to close before it abandons them. 2 s.
+    /// How long disposal waits for the session's stream reader and its routes to close before it abandons them. 2 s.
     /// The calls in flight do not wait even that long: they fail as disposal starts.
     /// </summary>
     internal static readonly TimeSpan GoodbyeTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly ClientLanes lanes = new(connection);
+    private readonly CallRoutes routes = new(connection);
     private readonly SemaphoreSlim writeTurn = new(1, 1);
     private readonly ConcurrentDictionary<long, PendingCall> pending = new();
     private readonly CancellationTokenSource lifetime = new();
@@ -59,8 +57,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         CancellationToken cancellationToken)
     {
         ThrowIfDisposed(targets);
-        var (chosen, route) = await lanes.RouteAsync(targets, request, blobs, cancellationToken).ConfigureAwait(false);
-        var pushOnLanes = route is { CarriesPush: true };
+        var (chosen, route) = await routes.ChooseAsync(targets, request, blobs, cancellationToken).ConfigureAwait(false);
         var call = new PendingCall(chosen, route);
         long id = 0;
         try
@@ -68,22 +65,20 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
             await writeTurn.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                // Ids are taken in the order calls are written: each engine then meets a lane's transfers in id order.
+                // Ids are taken in the order calls are written: each engine then meets a route's transfers in id order.
                 id = ++nextCallId;
                 pending[id] = call;
 
                 // After the entry, so that a disposal either sees this call (and fails it) or this sees the disposal.
                 ThrowIfDisposed(chosen);
                 var current = EnsureStream();
-                // A push on lanes carries its values there, not in the request.
-                var header = new EngineCall { CallId = id, Request = pushOnLanes ? new EngineRequest { Push = new PushRequest() } : request };
+                var header = new EngineCall { CallId = id, Request = request };
                 if (chosen is not null)
                 {
                     header.Targets = new Targets { Ids = { chosen } };
                 }
 
-                route?.Stamp(header, blobs);
-                foreach (var message in Units.Of(new SessionMessage { Call = header }, pushOnLanes ? [] : blobs))
+                foreach (var message in route.Write(header, blobs))
                 {
                     await current.RequestStream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
                 }
@@ -98,21 +93,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
                 writeTurn.Release();
             }
 
-            if (pushOnLanes)
-            {
-                // A push the controller refused (a method the capability lacks, a budget) is never announced to the engines,
-                // which close the lane on its data: the refusal is the answer, not the lane's end.
-                var sending = route!.SendAsync(id, request.Push.Values, blobs, cancellationToken);
-                if (await Task.WhenAny(sending, call.Completion.Task).ConfigureAwait(false) == sending)
-                {
-                    await sending.ConfigureAwait(false);
-                }
-                else
-                {
-                    _ = sending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                }
-            }
-
+            await route.SendAsync(id, request, blobs, call.Completion.Task, cancellationToken).ConfigureAwait(false);
             sent?.Invoke();
             using var registration = cancellationToken.Register(() => call.Completion.TrySetCanceled(cancellationToken));
             return await call.Completion.Task.ConfigureAwait(false);
@@ -120,7 +101,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         finally
         {
             pending.TryRemove(id, out _);
-            route?.Release(id);
+            route.Release(id);
         }
     }
 
@@ -149,7 +130,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         }
     }
 
-    /// <summary>Ends the stream (RST_STREAM) and the lanes, and waits for the reader to see it.</summary>
+    /// <summary>Ends the stream (RST_STREAM) and the routes, and waits for the reader to see it.</summary>
     private async Task CloseAsync()
     {
         await lifetime.CancelAsync().ConfigureAwait(false);
@@ -171,7 +152,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
             await ending.ConfigureAwait(false);
         }
 
-        await lanes.DisposeAsync().ConfigureAwait(false);
+        await routes.DisposeAsync().ConfigureAwait(false);
     }
 
     private void ThrowIfDisposed(IReadOnlyList<int>? targets)
@@ -202,11 +183,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
 
     private async Task ReadAsync(AsyncDuplexStreamingCall<SessionMessage, SessionMessage> current)
     {
-        // A result whose values came on a lane has nothing to receive here: its lane brings them.
-        var results = new UnitReader<SessionMessage, ReceivedValues>(
-            current.ResponseStream,
-            head => head.Result is { } result && LaneRoute.BringsValues(result) ? ReceivedValues.None : new ReceivedValues(ValuesOf(head.Result?.Reply), head.Result?.BlobLengths ?? []),
-            strict: false);
+        var results = new UnitReader<SessionMessage, ReceivedValues>(current.ResponseStream, head => CallRoute.ReceiverFor(head.Result), strict: false);
         Exception failure;
         try
         {
@@ -217,7 +194,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
                     continue;
                 }
 
-                if (LaneRoute.BringsValues(result))
+                if (CallRoute.BringsValuesBesides(result))
                 {
                     _ = DeliverFromRouteAsync(result);
                 }
@@ -280,7 +257,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         call.Add(outcome, result.Expected);
     }
 
-    /// <summary>An engine answered that its values came on the call's route: take them from there, then deliver the result.</summary>
+    /// <summary>An engine answered that its values came besides the session: take them from the call's route, then deliver the result.</summary>
     private async Task DeliverFromRouteAsync(CallResult result)
     {
         if (!pending.TryGetValue(result.CallId, out var call))
@@ -290,15 +267,7 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
 
         try
         {
-            var values = await (call.Route?.ReceiveAsync(result, lifetime.Token)
-                ?? throw new LaneException($"engine {result.EngineId} answered on a data lane this call did not open")).ConfigureAwait(false);
-            result.Reply.Values = new ValuesReply { Values = { values.Named } };
-            Deliver(result, values);
-        }
-        catch (LaneException e)
-        {
-            result.Reply = new EngineReply { Error = new RemoteError { EngineId = result.EngineId, Type = typeof(LaneException).FullName!, Message = e.Message } };
-            Deliver(result, ReceivedValues.None);
+            Deliver(result, await call.Route.ReceiveAsync(result, lifetime.Token).ConfigureAwait(false));
         }
         catch (OperationCanceledException)
         {
@@ -306,18 +275,15 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
         }
     }
 
-    private static IEnumerable<NamedValue> ValuesOf(EngineReply? reply) =>
-        reply?.KindCase == EngineReply.KindOneofCase.Values ? reply.Values.Values : [];
-
-    private sealed class PendingCall(IReadOnlyList<int>? targets, LaneRoute? route)
+    private sealed class PendingCall(IReadOnlyList<int>? targets, CallRoute route)
     {
         private readonly List<CallOutcome> outcomes = [];
 
         /// <summary>The engines the call went to; null for every engine.</summary>
         public IReadOnlyList<int>? Targets { get; } = targets;
 
-        /// <summary>How the call's bulk data travels besides the session, when it does.</summary>
-        public LaneRoute? Route { get; } = route;
+        /// <summary>How the call's values travel.</summary>
+        public CallRoute Route { get; } = route;
 
         public TaskCompletionSource<IReadOnlyList<CallOutcome>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -250,8 +250,8 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
 
     /// <summary>
     /// What waits for a task's result. Its continuations run where it is completed: right after the message that
-    /// brought the result, on the stream's reader thread (a stream lane hands its reading to another thread if a
-    /// caller's continuation runs long), or on a pool thread; never inside the reading loop itself.
+    /// brought the result, where <c>AsyncStreamReaderExtensions.RunAfterThisMessage</c> puts them; never
+    /// inside the reading loop itself.
     /// </summary>
     private Awaited Waiter(long taskId) =>
         results.GetOrAdd(taskId, _ => new Awaited(Volatile.Read(ref generation)));

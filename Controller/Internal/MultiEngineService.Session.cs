@@ -101,7 +101,7 @@ internal sealed partial class MultiEngineService
         var call = head.Call;
         if (call.BlobLengths.Count == 0)
         {
-            return Admit(call, capability, context, outbox) && AdmitLaneBytes(call, capability, context, outbox) ? RelayedBlobs.None : null;
+            return Admit(call, capability, context, outbox) && AdmitAnnouncedBytes(call, capability, context, outbox) ? RelayedBlobs.None : null;
         }
 
         var blobs = new RelayedBlobs(call.BlobLengths);
@@ -133,8 +133,8 @@ internal sealed partial class MultiEngineService
         return reason is null || Refuse(call, capability, context, outbox, reason, RefusalKind.Budget);
     }
 
-    /// <summary>A push whose values travel on lanes announces their bytes: within the call budget, and never negative.</summary>
-    private bool AdmitLaneBytes(EngineCall call, CapabilityRecord? capability, CallContext context, SessionOutbox outbox) =>
+    /// <summary>A push whose values travel besides the session announces their bytes: within the call budget, and never negative.</summary>
+    private bool AdmitAnnouncedBytes(EngineCall call, CapabilityRecord? capability, CallContext context, SessionOutbox outbox) =>
         call.LaneBytes is >= 0 && call.LaneBytes <= budgets.MaxCallBytes
         || Refuse(call, capability, context, outbox, $"call {call.CallId} announces {call.LaneBytes} bytes on its lanes; one call may carry 0 to {budgets.MaxCallBytes} (--max-call-bytes)", RefusalKind.Budget);
 
@@ -217,15 +217,7 @@ internal sealed partial class MultiEngineService
         EngineResult result;
         try
         {
-            var lane = dataLanes.Route(call, engine, capability);
-
-            result = await engine.Enqueue(id => new Work
-            {
-                WorkId = id,
-                Request = call.Request,
-                LaneId = lane,
-                LaneTransfer = lane.IsEmpty ? 0 : call.CallId,
-            }, blobs).ConfigureAwait(false);
+            result = await engine.Enqueue(routes.WorkFor(call, engine, capability), blobs).ConfigureAwait(false);
         }
         catch (RpcException e)
         {

@@ -7,7 +7,7 @@ namespace CapCluster.Controller.Internal;
 
 /// <summary>Explicit control of every engine.</summary>
 internal sealed partial class MultiEngineService(
-    EngineRegistry registry, ControllerInfo controller, Action requestStop, Lanes.DataLaneRoutes dataLanes, CallBudgets budgets,
+    EngineRegistry registry, ControllerInfo controller, Action requestStop, Lanes.DataLaneRoutes routes, CallBudgets budgets,
     AuditLog audit, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
@@ -24,7 +24,7 @@ internal sealed partial class MultiEngineService(
         router.MapDuplex(CapClusterMethods.Session, SessionAsync);
         router.MapUnary(CapClusterMethods.EngineQueues, EngineQueues);
         router.MapUnary(CapClusterMethods.ClearQueue, ClearQueue);
-        router.MapUnary(CapClusterMethods.OpenLane, dataLanes.GrantAsync);
+        router.MapUnary(CapClusterMethods.OpenLane, routes.GrantAsync);
         CapabilityCheckHandler.Map(router, CapClusterMethods.MultiEngineCheck);
     }
 

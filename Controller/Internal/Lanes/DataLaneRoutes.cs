@@ -9,8 +9,8 @@ namespace CapCluster.Controller.Internal.Lanes;
 /// The data lanes of MultiEngine calls: a client holding a MultiEngine capability that may push or pull asks for a
 /// lane to one engine (<see cref="GrantAsync"/>); bulk values then travel end to end between the two: on one
 /// connection the controller hands to an engine on its host (a Unix socket, without TLS, when the client is on that
-/// host too), or spliced on the data port. A call that names lanes
-/// is routed onto them here (<see cref="Route"/>), so the MultiEngine service only carries the lane a call was given.
+/// host too), or spliced on the data port. A call that names lanes becomes work on them here (<see cref="WorkFor"/>),
+/// so the MultiEngine service never sees a lane.
 /// </summary>
 internal sealed class DataLaneRoutes(EngineRegistry registry, LaneBroker broker, Func<int> dataPort, string? handoffSocket)
 {
@@ -49,16 +49,17 @@ internal sealed class DataLaneRoutes(EngineRegistry registry, LaneBroker broker,
     }
 
     /// <summary>
-    /// The lane <paramref name="call"/> names for <paramref name="engine"/>, after checking it was granted to this
-    /// capability towards that engine; empty when none. A push on it is announced to the engine now, ahead of its
-    /// queue: the engine reads this transfer off the lane, and no other, of no more bytes.
+    /// What <paramref name="call"/> becomes on <paramref name="engine"/>: a work item, given its id, naming the data lane
+    /// the call names for that engine (after checking it was granted to this capability towards that engine), or none.
+    /// A push on a lane is announced to the engine now, ahead of its queue: the engine reads this transfer off the lane,
+    /// and no other, of no more bytes.
     /// </summary>
     /// <exception cref="RpcException">PERMISSION_DENIED: the lane was not granted to this capability towards this engine.</exception>
-    public ByteString Route(EngineCall call, RegisteredEngine engine, CapabilityRecord? capability)
+    public Func<long, Work> WorkFor(EngineCall call, RegisteredEngine engine, CapabilityRecord? capability)
     {
         if (!call.Lanes.TryGetValue(engine.Id, out var lane))
         {
-            return ByteString.Empty;
+            return id => new Work { WorkId = id, Request = call.Request };
         }
 
         if (capability is null || !broker.IsLaneOf(lane.Span, engine.Id, capability.Id))
@@ -71,6 +72,6 @@ internal sealed class DataLaneRoutes(EngineRegistry registry, LaneBroker broker,
             engine.Send(new ControllerMessage { Expect = new ExpectTransfer { LaneId = lane, Transfer = call.CallId, MaxBytes = call.LaneBytes } });
         }
 
-        return lane;
+        return id => new Work { WorkId = id, Request = call.Request, LaneId = lane, LaneTransfer = call.CallId };
     }
 }

@@ -3,17 +3,18 @@ using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
 
-namespace CapCluster.Client.Internal;
+namespace CapCluster.Client.Internal.Transport;
 
 /// <summary>A lane this client holds: the id the controller granted, and the open connection.</summary>
 internal sealed record GrantedLane(byte[] Id, LaneConnection Connection);
 
 /// <summary>
-/// This client's data lanes, one per engine, opened on first use and kept while they stay up.
-/// A lane that cannot be had (the data port unreachable, the capability may not push or pull)
-/// is not asked for again for a while; calls then carry their data through the session instead.
+/// Chooses how each MultiEngine call's values travel (<see cref="CallRoute"/>), and holds what the routes need: this
+/// client's data lanes, one per engine, opened on first use and kept while they stay up. A lane that cannot be had
+/// (the data port unreachable, the capability may not push or pull) is not asked for again for a while; calls then
+/// carry their values in the session instead.
 /// </summary>
-internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDisposable
+internal sealed class CallRoutes(ControllerConnection connection) : IAsyncDisposable
 {
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(30);
 
@@ -25,17 +26,17 @@ internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDispo
     internal const long Threshold = 1 << 20;
 
     /// <summary>
-    /// The route a call takes, with its targets made explicit (the lanes name them): a bulk push uses lanes only when
-    /// every target has one; a pull uses those that can be had (the engine answers on one only when its values carry
-    /// blobs). A null route: the call goes as it is, its data in the session.
+    /// The route a call takes, with its targets made explicit when the route names them: a bulk push goes by data lanes
+    /// only when every target has one; a pull uses those that can be had (the engine answers on one only when its values
+    /// carry blobs). Otherwise the call goes as it is, its values in the session (<see cref="CallRoute.InSession"/>).
     /// </summary>
-    public async Task<(IReadOnlyList<int>? Targets, LaneRoute? Route)> RouteAsync(
+    public async Task<(IReadOnlyList<int>? Targets, CallRoute Route)> ChooseAsync(
         IReadOnlyList<int>? targets, EngineRequest request, IReadOnlyList<ReadOnlyMemory<byte>> blobs, CancellationToken cancellationToken)
     {
         var push = request.KindCase == EngineRequest.KindOneofCase.Push && blobs.Sum(b => (long)b.Length) >= Threshold;
         if (!push && request.KindCase != EngineRequest.KindOneofCase.Pull)
         {
-            return (targets, null);
+            return (targets, CallRoute.InSession);
         }
 
         var chosen = targets ?? [.. (await connection.CallAsync(CapClusterMethods.GetIds, new GetIdsRequest(), cancellationToken, idempotent: true).ConfigureAwait(false)).Ids];
@@ -43,7 +44,7 @@ internal sealed class ClientLanes(ControllerConnection connection) : IAsyncDispo
         var usable = granted.Where(g => g.Lane is not null).ToDictionary(g => g.Id, g => g.Lane!);
         if (usable.Count == 0 || (push && usable.Count < granted.Length))
         {
-            return (targets, null);
+            return (targets, CallRoute.InSession);
         }
 
         return (chosen, new LaneRoute(usable, push));
