@@ -35,6 +35,7 @@ internal sealed partial class TaskJournal : IDisposable
     private List<Op> spare = [];
     private SqliteConnection? reader;
     private bool waited;
+    private bool asleep;
     private bool stopping;
     private bool failing;
 
@@ -172,9 +173,9 @@ internal sealed partial class TaskJournal : IDisposable
                 waited = true;
                 Monitor.Pulse(gate);
             }
-            else if (pending.Count == 1 || pending.Count == options.FlushCount)
+            else if ((pending.Count == 1 && asleep) || pending.Count == options.FlushCount)
             {
-                // The first starts the writer's short wait for more; a full batch ends it.
+                // The first, if the writer sleeps, starts its short wait for more; a full batch ends it.
                 Monitor.Pulse(gate);
             }
         }
@@ -183,10 +184,14 @@ internal sealed partial class TaskJournal : IDisposable
     /// <summary>
     /// Writes what is pending: at once when a submission waits for it, otherwise (results, forgetting) once
     /// <see cref="TaskJournalOptions.FlushCount"/> ops are pending or <see cref="TaskJournalOptions.FlushDelay"/> passed.
+    /// After a write the writer lingers that long before it sleeps: what is written behind meanwhile (the result of the
+    /// task just submitted, typically) needs no wake of its own, and goes with the next submission or at the linger's end.
+    /// On two cores a wake is CPU the round trip of a task pays for.
     /// </summary>
     private void WriteLoop(Commands commands)
     {
         using var owned = commands;
+        var lingering = false;
         while (true)
         {
             List<Op> batch;
@@ -194,13 +199,19 @@ internal sealed partial class TaskJournal : IDisposable
             {
                 while (!stopping && !waited && pending.Count < options.FlushCount)
                 {
-                    if (pending.Count == 0)
+                    if (pending.Count == 0 && !lingering)
                     {
+                        asleep = true;
                         Monitor.Wait(gate);
+                        asleep = false;
                     }
                     else if (!Monitor.Wait(gate, options.FlushDelay))
                     {
-                        break;
+                        lingering = false;
+                        if (pending.Count > 0)
+                        {
+                            break;
+                        }
                     }
                 }
 
@@ -220,6 +231,7 @@ internal sealed partial class TaskJournal : IDisposable
 
             Write(batch, commands);
             batch.Clear();
+            lingering = true;
             lock (gate)
             {
                 spare = batch;
@@ -231,12 +243,7 @@ internal sealed partial class TaskJournal : IDisposable
     {
         try
         {
-            using (var transaction = connection.BeginTransaction())
-            {
-                commands.Enlist(transaction);
-                Apply(batch, commands);
-                transaction.Commit();
-            }
+            commands.InTransaction(c => Apply(batch, c));
 
             if (failing)
             {
