@@ -15,6 +15,9 @@ internal sealed partial class TaskFarm
     // Shorter stretches of spilled tasks keep their entries: a run costs about what one entry does.
     private const int MinimumRun = 32;
 
+    // A restart lets the queued tasks it read beyond the limit wait in the journal again every this many.
+    private const int RestoreChunk = 4096;
+
     /// <summary>The runs of queued tasks waiting in the journal (each one object in memory however many tasks it holds).</summary>
     public int SpilledRuns
     {
@@ -27,7 +30,12 @@ internal sealed partial class TaskFarm
         }
     }
 
-    /// <summary>Reads the journal back. Called once, before the farm takes work.</summary>
+    /// <summary>
+    /// Reads the journal back. Called once, before the farm takes work. Queued tasks are admitted as they are read, and
+    /// those beyond the in-memory limit go back to waiting in the journal every <see cref="RestoreChunk"/> tasks, so a
+    /// restart holds no more specs than the farm would have held running. A task whose dependency comes later in the
+    /// journal (one submitted in the same batch, after it) is admitted once everything is read.
+    /// </summary>
     /// <exception cref="CapClusterException">The journal cannot be read.</exception>
     public (int Queued, int Finished) Restore()
     {
@@ -36,13 +44,14 @@ internal sealed partial class TaskFarm
             return (0, 0);
         }
 
-        var (journaled, records) = journal.Load();
-        var queued = new List<TaskEntry>();
+        var queued = 0;
         var finished = 0;
+        var chunk = new List<TaskEntry>();
+        var later = new List<TaskEntry>();
         lock (sync)
         {
-            assemblies.Restore(records);
-            foreach (var task in journaled)
+            assemblies.Restore(journal.LoadAssemblies());
+            journal.LoadTasks(task =>
             {
                 var owner = OwnerOf(task.Owner);
                 var entry = new TaskEntry(task.Id, task.Spec is { } spec ? ReadBack(spec) : new TaskSpec(), owner, null, task.SubmittedUs);
@@ -60,25 +69,34 @@ internal sealed partial class TaskFarm
                     });
                     Held(entry);
                     finished++;
+                    return;
                 }
-                else
+
+                ChargeUnfinished(entry, task.Spec?.CalculateSize() ?? 0);
+                queued++;
+                if (entry.Spec.After.Any(dependency => dependency > entry.Id))
                 {
-                    ChargeUnfinished(entry, task.Spec?.CalculateSize() ?? 0);
-                    queued.Add(entry);
+                    later.Add(entry);
+                    return;
                 }
-            }
 
-            foreach (var entry in queued)
-            {
                 Admit(entry);
-            }
+                chunk.Add(entry);
+                if (chunk.Count == RestoreChunk)
+                {
+                    SpillBeyondLimit(chunk);
+                    chunk.Clear();
+                }
+            });
 
-            SpillBeyondLimit(queued);
+            Admit(later);
+            chunk.AddRange(later);
+            SpillBeyondLimit(chunk);
         }
 
         DeliverFinished();
         Pump();
-        return (queued.Count, finished);
+        return (queued, finished);
     }
 
     /// <summary>Hands accepted tasks (and the images and closures first seen with them) to the journal; completes once they are durable.</summary>

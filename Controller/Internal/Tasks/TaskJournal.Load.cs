@@ -10,14 +10,11 @@ internal sealed partial class TaskJournal
     /// <summary>A journaled task: unfinished (its spec) or finished (its result).</summary>
     public sealed record Entry(long Id, string Owner, long SubmittedUs, TaskSpec? Spec, TaskResult? Result);
 
-    /// <summary>Everything journaled, tasks in id order. Called once, before the farm takes work.</summary>
-    /// <exception cref="CapClusterException">A record cannot be read; the message names the journal and the task.</exception>
-    public (IReadOnlyList<Entry> Tasks, AssemblyRecords Assemblies) Load()
+    /// <summary>The journaled assembly images and closures. Called once, before <see cref="LoadTasks"/>.</summary>
+    /// <exception cref="CapClusterException">They cannot be read; the message names the journal.</exception>
+    public AssemblyRecords LoadAssemblies()
     {
-        var path = Path.Combine(Folder, DatabaseName);
         var assemblies = new AssemblyRecords();
-        var tasks = new List<Entry>();
-        long current = 0;
         try
         {
             using (var command = connection.CreateCommand())
@@ -39,7 +36,28 @@ internal sealed partial class TaskJournal
                     assemblies.Closures.Add((reader.GetString(0), reader.GetString(1).Split('\n')));
                 }
             }
+        }
+        catch (SqliteException e)
+        {
+            throw new CapClusterException(
+                $"{Path.Combine(Folder, DatabaseName)}: the task journal's assemblies cannot be read ({Reason(e)}). Move it aside to start without the journaled tasks",
+                e);
+        }
 
+        return assemblies;
+    }
+
+    /// <summary>
+    /// Hands every journaled task to <paramref name="each"/>, in id order, one at a time: a restart with a million queued
+    /// tasks never holds all their specs at once. Called once, before the farm takes work.
+    /// </summary>
+    /// <exception cref="CapClusterException">A record cannot be read; the message names the journal and the task.</exception>
+    public void LoadTasks(Action<Entry> each)
+    {
+        var path = Path.Combine(Folder, DatabaseName);
+        long current = 0;
+        try
+        {
             using (var command = connection.CreateCommand())
             {
                 command.CommandText = "SELECT t.id, t.owner, t.submitted_us, t.spec, r.result, r.in_file FROM tasks t LEFT JOIN results r ON r.id = t.id ORDER BY t.id";
@@ -57,7 +75,7 @@ internal sealed partial class TaskJournal
                         ? TaskResult.Parser.ParseFrom(File.ReadAllBytes(ResultFile(current)))
                         : reader.IsDBNull(4) ? null : TaskResult.Parser.ParseFrom((byte[])reader[4]);
                     var spec = result is null ? TaskSpec.Parser.ParseFrom((byte[])reader[3]) : null;
-                    tasks.Add(new Entry(current, reader.GetString(1), reader.GetInt64(2), spec, result));
+                    each(new Entry(current, reader.GetString(1), reader.GetInt64(2), spec, result));
                 }
             }
         }
@@ -67,8 +85,6 @@ internal sealed partial class TaskJournal
                 $"{path}: the task journal cannot be read{(current > 0 ? $" at task {current}" : "")} ({Reason(e)}). Move it aside to start without the journaled tasks",
                 e);
         }
-
-        return (tasks, assemblies);
     }
 
     /// <summary>The specs of queued tasks whose specs were dropped from memory, by id (on a reading connection of its own).</summary>

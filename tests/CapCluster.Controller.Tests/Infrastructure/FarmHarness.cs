@@ -21,20 +21,25 @@ internal sealed class FarmHarness : IAsyncDisposable
 
     public FarmHarness(TaskFarmOptions? options = null, bool journaled = false)
     {
-        Engines = new EngineRegistry(Time, NullLogger.Instance);
         journal = journaled ? TaskJournal.Open(System.IO.Path.Combine(folder.Path, "journal"), new TaskJournalOptions(), NullLogger.Instance) : null;
         Farm = NewFarm(options ?? new TaskFarmOptions());
     }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
 
-    public EngineRegistry Engines { get; }
+    public EngineRegistry Engines { get; private set; } = null!;
 
     public TaskFarm Farm { get; private set; }
 
-    /// <summary>A farm as a restarted controller makes it: the same ledger file, read afresh.</summary>
-    public TaskFarm NewFarm(TaskFarmOptions options) =>
-        Farm = new TaskFarm(Engines, options, TaskLedger.Open(folder.Path), journal, id => capabilities.GetValueOrDefault(id), Time, NullLogger.Instance);
+    /// <summary>
+    /// A farm as a restarted controller makes it: the same ledger file and journal, read afresh, and a registry of its
+    /// own (engines added before it registered with the farm before; the old farm keeps them).
+    /// </summary>
+    public TaskFarm NewFarm(TaskFarmOptions options)
+    {
+        Engines = new EngineRegistry(Time, NullLogger.Instance);
+        return Farm = new TaskFarm(Engines, options, TaskLedger.Open(folder.Path), journal, id => capabilities.GetValueOrDefault(id), Time, NullLogger.Instance);
+    }
 
     public FakeEngine AddEngine(IReadOnlyDictionary<string, string>? properties = null)
     {

@@ -32,7 +32,7 @@ public sealed class JournalSchemaTests
 
         using (var journal = TaskJournal.Open(path, new TaskJournalOptions(), NullLogger.Instance))
         {
-            Assert.Equal([("old", ByteString.CopyFrom(1, 2), (string?)null)], journal.Load().Assemblies.Images);
+            Assert.Equal([("old", ByteString.CopyFrom(1, 2), (string?)null)], journal.LoadAssemblies().Images);
             var added = new AssemblyRecords();
             added.Images.Add(("new", ByteString.CopyFrom(3), "cap_a"));
             await journal.Submit([], added).Within();
@@ -41,6 +41,6 @@ public sealed class JournalSchemaTests
         using var reopened = TaskJournal.Open(path, new TaskJournalOptions(), NullLogger.Instance);
         Assert.Equal(
             [("new", ByteString.CopyFrom(3), "cap_a"), ("old", ByteString.CopyFrom(1, 2), null)],
-            reopened.Load().Assemblies.Images.OrderBy(i => i.Hash, StringComparer.Ordinal));
+            reopened.LoadAssemblies().Images.OrderBy(i => i.Hash, StringComparer.Ordinal));
     }
 }

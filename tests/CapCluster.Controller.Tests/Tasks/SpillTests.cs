@@ -87,4 +87,28 @@ public sealed class SpillTests : IAsyncDisposable
         Assert.Equal("task 70", (await client.ResultAsync(ids[70])).Stdout);
         Assert.Equal(TaskState.Succeeded, (await client.ResultAsync(dependent)).State);
     }
+
+    [Fact]
+    public async Task ARestart_LetsQueuedTasksWaitInTheJournalAsItReadsThem_AndKeepsADependencyOnALaterTask()
+    {
+        // More than one restore chunk: the restart spills as it reads, not after holding every spec. The first task
+        // depends on the last of its batch, which the journal gives back after it.
+        const int count = 5_000;
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var ids = await client.SubmitJournaledAsync([
+            Code(1, "task 0", after: -count),
+            .. Enumerable.Range(1, count - 1).Select(i => Code(i + 1, $"task {i}"))]);
+
+        var (queued, finished) = harness.NewFarm(new TaskFarmOptions { MaxQueuedSpecsInMemory = 0, BatchSize = 64 }).Restore();
+        Assert.Equal((count, 0), (queued, finished));
+        Assert.True(harness.Farm.SpilledRuns >= 2, $"{harness.Farm.SpilledRuns} runs: the restart did not spill as it read");
+
+        var engine = harness.AddEngine();
+        var sent = await engine.RunTasksAsync(count);
+
+        Assert.Equal([.. Enumerable.Range(1, count - 1).Select(i => $"task {i}").Append("task 0")], sent);
+        var again = new FarmClient(harness.Farm, client.Capability);
+        Assert.Equal("task 0", (await again.StatusAsync(ids[0])).Stdout);
+        Assert.Equal("task 4321", (await again.StatusAsync(ids[4321])).Stdout);
+    }
 }
