@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using CapCluster.Controller.Internal;
-using CapCluster.Controller.Internal.Lanes;
+using CapCluster.Controller.Internal.Transport;
+using CapCluster.Controller.Internal.Transport.DataLanes;
+using CapCluster.Controller.Internal.Transport.StreamLanes;
 using CapCluster.Protocol;
 using CapCluster.Security;
 using Microsoft.Extensions.Logging;

@@ -148,7 +148,7 @@ public sealed class GrpcChannel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(dataPort);
-        return Lanes.StreamLanes.ConnectAsync(Options, method, dataPort, laneId, cancellationToken);
+        return StreamLanes.StreamLaneEnds.ConnectAsync(Options, method, dataPort, laneId, cancellationToken);
     }
 
     /// <summary>Closes every connection; calls still running fail.</summary>

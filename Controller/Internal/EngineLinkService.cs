@@ -1,4 +1,4 @@
-using CapCluster.Controller.Internal.Lanes;
+using CapCluster.Controller.Internal.Transport.StreamLanes;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;

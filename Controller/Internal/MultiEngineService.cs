@@ -1,3 +1,4 @@
+using CapCluster.Controller.Internal.Transport.DataLanes;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -7,7 +8,7 @@ namespace CapCluster.Controller.Internal;
 
 /// <summary>Explicit control of every engine.</summary>
 internal sealed partial class MultiEngineService(
-    EngineRegistry registry, ControllerInfo controller, Action requestStop, Lanes.DataLaneRoutes routes, CallBudgets budgets,
+    EngineRegistry registry, ControllerInfo controller, Action requestStop, DataLaneRoutes routes, CallBudgets budgets,
     AuditLog audit, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);

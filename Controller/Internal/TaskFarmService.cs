@@ -1,5 +1,5 @@
-using CapCluster.Controller.Internal.Lanes;
 using CapCluster.Controller.Internal.Tasks;
+using CapCluster.Controller.Internal.Transport.StreamLanes;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
+using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Internal;
 
 namespace CapCluster.Protocol.Lanes;

@@ -1,3 +1,5 @@
+using CapCluster.Protocol.DataLanes;
+
 namespace CapCluster.Protocol.Lanes;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using CapCluster.Protocol.DataLanes;
 
 namespace CapCluster.Protocol.Lanes;
 

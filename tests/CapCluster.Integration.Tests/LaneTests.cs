@@ -7,6 +7,7 @@ using CapCluster.Connection;
 using CapCluster.Hosting;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Protocol;
+using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;

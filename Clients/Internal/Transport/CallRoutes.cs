@@ -1,4 +1,5 @@
 using CapCluster.Protocol;
+using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using CapCluster.Connection;
 using CapCluster.Protocol.Data;
+using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,4 @@
-using CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.DataLanes;
 
 namespace CapCluster.Protocol.Tests.Lanes;
 

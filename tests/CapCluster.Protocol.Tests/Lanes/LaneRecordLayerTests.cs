@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
 
 namespace CapCluster.Protocol.Tests.Lanes;

@@ -1,3 +1,4 @@
+using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
 
 namespace CapCluster.Protocol.Tests.Lanes;

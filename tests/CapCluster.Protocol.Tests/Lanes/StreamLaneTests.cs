@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.StreamLanes;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
 
@@ -10,7 +11,7 @@ namespace CapCluster.Protocol.Tests.Lanes;
 
 /// <summary>
 /// Stream lanes end to end over loopback TLS: a caller's duplex call through <see cref="GrpcChannel"/>, and the
-/// controller's end as <see cref="StreamLanes.Accept"/> serves it behind a stand-in data port.
+/// controller's end as <see cref="StreamLaneEnds.Accept"/> serves it behind a stand-in data port.
 /// </summary>
 public sealed class StreamLaneTests
 {
@@ -288,7 +289,7 @@ public sealed class StreamLaneTests
             try
             {
                 var expected = SHA256.HashData(pinned.RawData);
-                lane = StreamLanes.Accept(TestService.Chat, socket, serverCertificate, LaneOptions.PinnedTo(expected), 1024 * 1024, "the test stream");
+                lane = StreamLaneEnds.Accept(TestService.Chat, socket, serverCertificate, LaneOptions.PinnedTo(expected), 1024 * 1024, "the test stream");
             }
             catch (LaneException e)
             {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CapCluster.Protocol.Data;
+using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
 
 namespace CapCluster.Protocol.Tests.Lanes;

@@ -1,12 +1,13 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using CapCluster.Controller.Internal.Transport.DataLanes;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Security;
 using Microsoft.Extensions.Logging;
 
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport;
 
 /// <summary>
 /// Grants data lanes and pairs the two ends that join them. The ends' sockets are only ever used

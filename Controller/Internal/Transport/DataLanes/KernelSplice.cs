@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport.DataLanes;
 
 /// <summary>
 /// Linux splice(2): moves a socket's bytes to another socket through a pipe inside the kernel,

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using CapCluster.Security;
 
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport.DataLanes;
 
 /// <summary>
 /// A data lane the controller granted a client (through the gated OpenLane call) to one engine:

@@ -1,10 +1,11 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using CapCluster.Controller.Internal.Transport.StreamLanes;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Security;
 
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport;
 
 /// <summary>
 /// Stream lanes: a gated OpenStream call grants one, for one stream of its service, to the certificate it was

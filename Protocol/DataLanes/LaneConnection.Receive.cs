@@ -2,10 +2,11 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using CapCluster.Protocol.Data;
+using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.DataLanes;
 
 public sealed partial class LaneConnection
 {

@@ -1,13 +1,15 @@
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using CapCluster.Controller.Internal.Transport;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.StreamLanes;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport.StreamLanes;
 
 /// <summary>
 /// The controller's end of stream lanes. A service grants one from a gated OpenStream call (so the gate has
@@ -64,7 +66,7 @@ internal sealed class StreamLaneHost(
         StreamLane<TResp, TReq> lane;
         try
         {
-            lane = StreamLanes.Accept(method, socket, serverCertificate, LaneOptions.PinnedTo(grant.CertificateSha256), maxMessageSize, grant.Describe());
+            lane = StreamLaneEnds.Accept(method, socket, serverCertificate, LaneOptions.PinnedTo(grant.CertificateSha256), maxMessageSize, grant.Describe());
         }
         catch (LaneException e)
         {

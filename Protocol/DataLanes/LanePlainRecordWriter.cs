@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.DataLanes;
 
 /// <summary>
 /// Writes plain records on a lane between two processes of this host, where the kernel is the boundary and

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.DataLanes;
 
 /// <summary>
 /// Seals plaintext into lane records (see <see cref="LaneRecords"/>) in a pooled buffer and writes them to

@@ -1,7 +1,8 @@
 using System.Net.Security;
 using System.Security.Cryptography;
+using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.DataLanes;
 
 /// <summary>
 /// The step between the TLS handshake and the lane's records: each end sends a fresh random value inside the mutually

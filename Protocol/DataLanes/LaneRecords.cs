@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
+using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.DataLanes;
 
 /// <summary>
 /// The lane's record layer: what carries frames once the TLS handshake has given each end the other's key.

@@ -1,4 +1,6 @@
-namespace CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.Lanes;
+
+namespace CapCluster.Protocol.DataLanes;
 
 /// <summary>
 /// How a data lane reads its records: sealed ones (<see cref="LaneRecordReader"/>) on a lane that crosses the

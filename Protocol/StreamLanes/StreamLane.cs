@@ -2,10 +2,12 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Security;
 using System.Net.Sockets;
+using CapCluster.Protocol.DataLanes;
+using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.StreamLanes;
 
 /// <summary>
 /// One long-lived stream (a client's task stream, an engine's link) on a TLS connection of its own to the

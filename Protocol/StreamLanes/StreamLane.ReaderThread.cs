@@ -1,4 +1,4 @@
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.StreamLanes;
 
 /// <summary>
 /// Work that runs on the reader thread right after a delivery (<see cref="TryRunAfterThisMessage"/>): an engine's

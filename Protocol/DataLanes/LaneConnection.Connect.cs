@@ -1,6 +1,7 @@
 using System.Net.Security;
+using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.DataLanes;
 
 public sealed partial class LaneConnection
 {

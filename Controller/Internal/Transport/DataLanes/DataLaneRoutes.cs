@@ -1,9 +1,10 @@
+using CapCluster.Controller.Internal.Transport;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
 using Google.Protobuf;
 
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport.DataLanes;
 
 /// <summary>
 /// The data lanes of MultiEngine calls: a client holding a MultiEngine capability that may push or pull asks for a

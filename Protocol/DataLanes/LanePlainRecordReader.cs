@@ -1,4 +1,6 @@
-namespace CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.Lanes;
+
+namespace CapCluster.Protocol.DataLanes;
 
 /// <summary>
 /// Reads the plain records of a lane between two processes of this host (see <see cref="LanePlainRecordWriter"/>):

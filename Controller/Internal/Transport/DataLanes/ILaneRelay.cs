@@ -1,4 +1,4 @@
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport.DataLanes;
 
 /// <summary>How the controller carries a data lane once both ends have joined: a splice, or a hand-over.</summary>
 internal interface ILaneRelay

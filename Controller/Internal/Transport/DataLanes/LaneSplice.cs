@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport.DataLanes;
 
 /// <summary>
 /// Moves bytes both ways between the two ends of a lane without looking at them (they are TLS

@@ -5,7 +5,7 @@ using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
 using Microsoft.Extensions.Logging;
 
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport;
 
 /// <summary>
 /// The controller's data port, and its local socket for clients and engines on its host: accepts the ends of data

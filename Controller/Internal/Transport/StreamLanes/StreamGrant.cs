@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using CapCluster.Protocol;
 using CapCluster.Security;
 
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport.StreamLanes;
 
 /// <summary>
 /// A stream lane the controller granted through a gated OpenStream call: who may join it (the caller's

@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.DataLanes;
 
 /// <summary>
 /// A second thread for one large read or write on a lane: runs the steps posted to it one at a time, in order, so

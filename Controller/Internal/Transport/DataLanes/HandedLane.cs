@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Controller.Internal.Lanes;
+namespace CapCluster.Controller.Internal.Transport.DataLanes;
 
 /// <summary>
 /// A data lane whose engine joined on the local socket: the controller hands the engine the client's own

@@ -1,4 +1,6 @@
-namespace CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.Lanes;
+
+namespace CapCluster.Protocol.DataLanes;
 
 /// <summary>
 /// Reads lane records (see <see cref="LaneRecords"/>) from the socket: each record's ciphertext goes

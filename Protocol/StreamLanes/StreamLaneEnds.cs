@@ -3,16 +3,17 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using CapCluster.Protocol.Lanes;
 using Google.Protobuf;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.StreamLanes;
 
 /// <summary>
 /// Opens the two ends of a <see cref="StreamLane{TSend, TReceive}"/>: the caller's, through a
 /// <see cref="GrpcChannel"/> (whose client certificate and server check it reuses), and the controller's,
 /// on a data-port connection whose preamble named a granted stream lane.
 /// </summary>
-public static class StreamLanes
+public static class StreamLaneEnds
 {
     /// <summary>How long connecting, the controller's answer and the TLS handshake may take together.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using CapCluster.Protocol.Data;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.DataLanes;
 
 /// <summary>
 /// The transfers a lane has received, by transfer id, until someone claims them. Transfers on a

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Protocol.Lanes;
+namespace CapCluster.Protocol.DataLanes;
 
 /// <summary>
 /// The AES-256-GCM key of one direction of a lane and its record counter: seals or opens the records of
