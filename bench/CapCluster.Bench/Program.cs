@@ -43,6 +43,9 @@ foreach (var suite in suites)
         case "journal":
             JournalBench.Run();
             break;
+        case "restore":
+            RestoreBench.Run();
+            break;
         case "memory":
             await MemoryBench.RunAsync(app, clusterOptions);
             break;
@@ -54,7 +57,7 @@ foreach (var suite in suites)
 
             break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, journal, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, journal, restore, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
             return 2;
     }
 }
