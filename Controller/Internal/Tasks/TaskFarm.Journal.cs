@@ -99,9 +99,12 @@ internal sealed partial class TaskFarm
         return (queued, finished);
     }
 
-    /// <summary>Hands accepted tasks (and the images and closures first seen with them) to the journal; completes once they are durable.</summary>
+    /// <summary>
+    /// Hands accepted tasks (and the images and closures first seen with them) to the journal; completes once they are
+    /// durable. They are written once <see cref="Submit"/> has dispatched them (<see cref="TaskJournal.WriteNow"/>).
+    /// </summary>
     private Task WriteToJournal(List<TaskEntry> admitted, AssemblyRecords added) =>
-        journal!.Submit([.. admitted.Select(e => (e.Id, e.Owner.CapabilityId, e.SubmittedUnixUs, e.Spec))], added);
+        journal!.Submit([.. admitted.Select(e => (e.Id, e.Owner.CapabilityId, e.SubmittedUnixUs, e.Spec))], added, wakeLater: true);
 
     /// <summary>
     /// Once <paramref name="written"/> (the journal's write of <paramref name="admitted"/>) is done: lets them wait in the

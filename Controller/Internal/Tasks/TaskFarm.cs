@@ -183,7 +183,15 @@ internal sealed partial class TaskFarm
             durable = written is null ? Task.FromResult<string?>(null) : Journaled(written, admitted);
         }
 
-        Pump();
+        try
+        {
+            Pump();
+        }
+        finally
+        {
+            journal?.WriteNow();
+        }
+
         return new SubmitOutcome(accepted, audited, durable);
     }
 

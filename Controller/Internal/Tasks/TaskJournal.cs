@@ -26,6 +26,7 @@ internal sealed partial class TaskJournal : IDisposable
     private readonly TaskJournalOptions options;
     private readonly ILogger logger;
     private readonly Thread writer;
+    private readonly Commands commands;
     private readonly object gate = new();
     private readonly object readerGate = new();
 
@@ -36,6 +37,11 @@ internal sealed partial class TaskJournal : IDisposable
     private SqliteConnection? reader;
     private bool waited;
     private bool asleep;
+
+    // A batch is being written, by the writer thread or by a submitter (WriteNow); the writer thread waits for one
+    // written elsewhere when it has something to write (waitsForWrite), and is woken when it ends.
+    private bool writing;
+    private bool waitsForWrite;
     private bool stopping;
     private bool failing;
 
@@ -47,8 +53,8 @@ internal sealed partial class TaskJournal : IDisposable
         this.logger = logger;
         // Prepared here, not on the writer's thread: Load runs next on this one, with the same connection, and a
         // connection must not be used from two threads at once (seen as a NullReferenceException in its Close).
-        var commands = new Commands(connection);
-        writer = new Thread(() => WriteLoop(commands)) { IsBackground = true, Name = "task journal" };
+        commands = new Commands(connection);
+        writer = new Thread(WriteLoop) { IsBackground = true, Name = "task journal" };
         writer.Start();
     }
 
@@ -110,13 +116,63 @@ internal sealed partial class TaskJournal : IDisposable
         }
     }
 
-    /// <summary>Journals newly accepted tasks (and assembly images and closures seen for the first time); completes once they are durable.</summary>
-    public Task Submit(IReadOnlyList<(long Id, string Owner, long SubmittedUs, TaskSpec Spec)> tasks, AssemblyRecords assemblies)
+    /// <summary>
+    /// Journals newly accepted tasks (and assembly images and closures seen for the first time); completes once they are
+    /// durable. With <paramref name="wakeLater"/>, they are written only at <see cref="WriteNow"/>, which the caller must
+    /// then call (or sooner, if the writer wakes for another reason): the farm first sends the tasks to their engines, so
+    /// that on a machine of few cores their commit does not take the core the dispatch needs.
+    /// </summary>
+    public Task Submit(IReadOnlyList<(long Id, string Owner, long SubmittedUs, TaskSpec Spec)> tasks, AssemblyRecords assemblies, bool wakeLater = false)
     {
         // Completed on the writer thread, which then answers the client itself: no thread hop on a task's way.
         var durable = new TaskCompletionSource();
-        Enqueue(new Op(OpKind.Submit, tasks, assemblies, durable));
+        Enqueue(new Op(OpKind.Submit, tasks, assemblies, durable), wake: !wakeLater);
         return durable.Task;
+    }
+
+    /// <summary>
+    /// Writes the submissions that wait (see <see cref="Submit"/>) now, on this thread, when no write is running: the
+    /// submission is then acknowledged without waking the writer thread, whose wake-up on a machine of few cores costs
+    /// the round trip more than the commit. When a write is running, the writer thread takes them next.
+    /// </summary>
+    public void WriteNow()
+    {
+        List<Op> batch;
+        lock (gate)
+        {
+            if (!waited)
+            {
+                return;
+            }
+
+            if (writing || stopping)
+            {
+                Monitor.Pulse(gate);
+                return;
+            }
+
+            writing = true;
+            waited = false;
+            (batch, pending) = (pending, spare);
+        }
+
+        try
+        {
+            Write(batch);
+        }
+        finally
+        {
+            batch.Clear();
+            lock (gate)
+            {
+                spare = batch;
+                writing = false;
+                if (waitsForWrite || waited || stopping)
+                {
+                    Monitor.Pulse(gate);
+                }
+            }
+        }
     }
 
     /// <summary>Completes once everything handed to the journal before it is durable.</summary>
@@ -156,7 +212,7 @@ internal sealed partial class TaskJournal : IDisposable
         }
     }
 
-    private void Enqueue(Op op)
+    private void Enqueue(Op op, bool wake = true)
     {
         lock (gate)
         {
@@ -171,7 +227,10 @@ internal sealed partial class TaskJournal : IDisposable
             {
                 // Somebody waits for this one: write now.
                 waited = true;
-                Monitor.Pulse(gate);
+                if (wake)
+                {
+                    Monitor.Pulse(gate);
+                }
             }
             else if ((pending.Count == 1 && asleep) || pending.Count == options.FlushCount)
             {
@@ -188,7 +247,7 @@ internal sealed partial class TaskJournal : IDisposable
     /// task just submitted, typically) needs no wake of its own, and goes with the next submission or at the linger's end.
     /// On two cores a wake is CPU the round trip of a task pays for.
     /// </summary>
-    private void WriteLoop(Commands commands)
+    private void WriteLoop()
     {
         using var owned = commands;
         var lingering = false;
@@ -197,8 +256,22 @@ internal sealed partial class TaskJournal : IDisposable
             List<Op> batch;
             lock (gate)
             {
-                while (!stopping && !waited && pending.Count < options.FlushCount)
+                while (true)
                 {
+                    if (writing)
+                    {
+                        // A submitter writes (WriteNow): what waits goes after it.
+                        waitsForWrite = true;
+                        Monitor.Wait(gate);
+                        waitsForWrite = false;
+                        continue;
+                    }
+
+                    if (stopping || waited || pending.Count >= options.FlushCount)
+                    {
+                        break;
+                    }
+
                     if (pending.Count == 0 && !lingering)
                     {
                         asleep = true;
@@ -208,7 +281,7 @@ internal sealed partial class TaskJournal : IDisposable
                     else if (!Monitor.Wait(gate, options.FlushDelay))
                     {
                         lingering = false;
-                        if (pending.Count > 0)
+                        if (pending.Count > 0 && !writing)
                         {
                             break;
                         }
@@ -225,21 +298,23 @@ internal sealed partial class TaskJournal : IDisposable
                     continue;
                 }
 
+                writing = true;
                 waited = false;
                 (batch, pending) = (pending, spare);
             }
 
-            Write(batch, commands);
+            Write(batch);
             batch.Clear();
             lingering = true;
             lock (gate)
             {
                 spare = batch;
+                writing = false;
             }
         }
     }
 
-    private void Write(List<Op> batch, Commands commands)
+    private void Write(List<Op> batch)
     {
         try
         {
