@@ -9,9 +9,10 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// <summary>
 /// The task farm's journal: every accepted task (its spec, owner and submission time), the shipped assemblies and the
 /// closures specs name them by, and every result until it is cleared or evicted, in SQLite (WAL) in the journal folder, so that a
-/// controller restarted on the same folder resumes. Writes are group-committed on one thread of its own: whatever
-/// arrived while the last transaction ran goes in the next, so the farm's lock never waits for the disk. A submission
-/// is answered only once its transaction committed (<see cref="Submit"/>); results and deletions are written behind
+/// controller restarted on the same folder resumes. Writes are group-committed: whatever arrived while the last
+/// transaction ran goes in the next, and the farm's lock never waits for the disk. A submission is written by its
+/// submitter when no write runs (<see cref="WriteNow"/>), otherwise by a thread of the journal's own, and answered only
+/// once its transaction committed (<see cref="Submit"/>); results and deletions are written behind
 /// (a result lost with the controller means its task runs again, and a client takes the first result it gets).
 /// Results larger than <see cref="TaskJournalOptions.LargeResult"/> are files beside the database.
 /// </summary>
