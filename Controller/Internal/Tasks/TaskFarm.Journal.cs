@@ -74,7 +74,7 @@ internal sealed partial class TaskFarm
 
                 ChargeUnfinished(entry, task.Spec?.CalculateSize() ?? 0);
                 queued++;
-                if (entry.Spec.After.Any(dependency => dependency > entry.Id))
+                if (DependsOnALaterTask(entry))
                 {
                     later.Add(entry);
                     return;
@@ -97,6 +97,19 @@ internal sealed partial class TaskFarm
         DeliverFinished();
         Pump();
         return (queued, finished);
+    }
+
+    private static bool DependsOnALaterTask(TaskEntry entry)
+    {
+        foreach (var dependency in entry.Spec.After)
+        {
+            if (dependency > entry.Id)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

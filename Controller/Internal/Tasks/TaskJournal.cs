@@ -125,7 +125,8 @@ internal sealed partial class TaskJournal : IDisposable
     /// </summary>
     public Task Submit(IReadOnlyList<(long Id, string Owner, long SubmittedUs, TaskSpec Spec)> tasks, AssemblyRecords assemblies, bool wakeLater = false)
     {
-        // Completed on the writer thread, which then answers the client itself: no thread hop on a task's way.
+        // Completed on the thread that writes it (WriteNow's caller, or the writer thread), which then answers the client
+        // itself: no thread hop on a task's way.
         var durable = new TaskCompletionSource();
         Enqueue(new Op(OpKind.Submit, tasks, assemblies, durable), wake: !wakeLater);
         return durable.Task;
@@ -152,28 +153,10 @@ internal sealed partial class TaskJournal : IDisposable
                 return;
             }
 
-            writing = true;
-            waited = false;
-            (batch, pending) = (pending, spare);
+            batch = Take();
         }
 
-        try
-        {
-            Write(batch);
-        }
-        finally
-        {
-            batch.Clear();
-            lock (gate)
-            {
-                spare = batch;
-                writing = false;
-                if (waitsForWrite || waited || stopping)
-                {
-                    Monitor.Pulse(gate);
-                }
-            }
-        }
+        WriteTaken(batch);
     }
 
     /// <summary>Completes once everything handed to the journal before it is durable.</summary>
@@ -299,18 +282,42 @@ internal sealed partial class TaskJournal : IDisposable
                     continue;
                 }
 
-                writing = true;
-                waited = false;
-                (batch, pending) = (pending, spare);
+                batch = Take();
             }
 
-            Write(batch);
-            batch.Clear();
+            WriteTaken(batch);
             lingering = true;
+        }
+    }
+
+    /// <summary>Takes what is pending for one write (under <see cref="gate"/>); nothing else writes until <see cref="WriteTaken"/> ends.</summary>
+    private List<Op> Take()
+    {
+        writing = true;
+        waited = false;
+        var batch = pending;
+        pending = spare;
+        return batch;
+    }
+
+    /// <summary>Writes a batch <see cref="Take"/> took, then wakes the writer thread if something waits for it.</summary>
+    private void WriteTaken(List<Op> batch)
+    {
+        try
+        {
+            Write(batch);
+        }
+        finally
+        {
+            batch.Clear();
             lock (gate)
             {
                 spare = batch;
                 writing = false;
+                if (waitsForWrite || waited || stopping)
+                {
+                    Monitor.Pulse(gate);
+                }
             }
         }
     }
