@@ -116,14 +116,16 @@ public sealed class ControllerHost : IAsyncDisposable
         }
 
         var router = new GrpcRouter();
-        var streams = new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, time, logger, lifetime.Token);
-        new EngineLinkService(engines, options, streams, time, logger).Map(router);
-        new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), new DataLaneRoutes(engines, broker, () => lanes.EndPoint.Port, lanes.LocalName),
+        var endpoints = new ServiceEndpoints(router, new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, time, logger, lifetime.Token));
+        var valueRoutes = new DataLaneRoutes(engines, broker, () => lanes.EndPoint.Port, lanes.LocalName);
+        new EngineLinkService(engines, options, time, logger).Map(endpoints);
+        new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), valueRoutes,
             new CallBudgets(options.MaxCallBytes, options.MaxSessionBytes, new ByteBudget(options.MaxBufferedBytes), options.MaxSessionCalls, options.MaxUnreadBytes,
-                new CapabilityBacklogs(options.MaxUnreadBytesPerCapability)), audit, time, logger).Map(router);
+                new CapabilityBacklogs(options.MaxUnreadBytesPerCapability)), audit, time, logger).Map(endpoints);
+        valueRoutes.Map(endpoints);
         farm = new Internal.Tasks.TaskFarm(engines, options.Tasks, ledger, journal, registry.Find, time,
             loggerFactory.CreateLogger<Internal.Tasks.TaskFarm>());
-        new TaskFarmService(farm, streams, audit, time, logger).Map(router);
+        new TaskFarmService(farm, audit, time, logger).Map(endpoints);
         router.Describe(V1.EngineLinkReflection.Descriptor.Services[0], V1.MultiengineReflection.Descriptor.Services[0], V1.TaskfarmReflection.Descriptor.Services[0]);
 
         GrpcServer server;

@@ -1,10 +1,10 @@
 namespace CapCluster.Controller.Internal;
 
 /// <summary>
-/// How much call data the controller holds for clients (the chunks of a call, until every target engine was sent
+/// How much call data the controller holds for clients (the values of a call, until every target engine was sent
 /// them): per call, per session, and in all; and how much of their results it holds for a client that does not read.
 /// </summary>
-/// <param name="MaxCallBytes">The most one call may carry (on lanes too, where the engines hold it).</param>
+/// <param name="MaxCallBytes">The most one call may carry (beside its session too, where the engines hold it).</param>
 /// <param name="MaxSessionBytes">The most one session may have held at once.</param>
 /// <param name="Controller">What all sessions hold, against the controller-wide limit.</param>
 /// <param name="MaxSessionCalls">The most calls one session may have whose results are not all written to its client.</param>

@@ -1,3 +1,4 @@
+using CapCluster.Controller.Internal.Transport;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -10,7 +11,7 @@ namespace CapCluster.Controller.Internal;
 /// </summary>
 internal static class CapabilityCheckHandler
 {
-    public static void Map(GrpcRouter router, Method<CheckRequest, CheckReply> method) => router.MapUnary(method, Handle);
+    public static void Map(ServiceEndpoints endpoints, Method<CheckRequest, CheckReply> method) => endpoints.Unary(method, Handle);
 
     private static Task<CheckReply> Handle(CheckRequest request, CallContext context)
     {

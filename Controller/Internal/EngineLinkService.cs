@@ -1,4 +1,4 @@
-using CapCluster.Controller.Internal.Transport.StreamLanes;
+using CapCluster.Controller.Internal.Transport;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
@@ -10,12 +10,12 @@ namespace CapCluster.Controller.Internal;
 /// The engine end of the controller: one long-lived stream per engine, on which it
 /// registers, heartbeats and returns results, and receives its id and its work.
 /// </summary>
-internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, StreamLaneHost streams, TimeProvider time, ILogger logger)
+internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, TimeProvider time, ILogger logger)
 {
-    public void Map(GrpcRouter router)
+    public void Map(ServiceEndpoints endpoints)
     {
-        streams.Map(router, CapClusterMethods.EngineLink, ConnectAsync);
-        CapabilityCheckHandler.Map(router, CapClusterMethods.EngineCheck);
+        endpoints.Stream(CapClusterMethods.EngineLink, ConnectAsync);
+        CapabilityCheckHandler.Map(endpoints, CapClusterMethods.EngineCheck);
     }
 
     private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, CallContext caller)
@@ -36,8 +36,8 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
         var pump = engine.PumpAsync(responses, caller.CancellationToken);
         try
         {
-            // Every message the engine sends, a chunk of a long result too, shows it alive. An engine is trusted no more
-            // than a client: a chunk of no result, a result announced twice, or results whose data never comes end its link.
+            // Every message the engine sends, each part of a long result too, shows it alive. An engine is trusted no more
+            // than a client: values of no result, a result announced twice, or results whose values never come end its link.
             var results = new UnitReader<EngineMessage, RelayedBlobs>(
                 requests, head => head.Result.BlobLengths.Count == 0 ? RelayedBlobs.None : new RelayedBlobs(head.Result.BlobLengths), strict: true, seen: _ => engine.Heartbeat());
             while (await results.MoveNext(reading.Token).ConfigureAwait(false))

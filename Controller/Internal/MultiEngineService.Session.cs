@@ -6,9 +6,8 @@ using CapCluster.Security;
 namespace CapCluster.Controller.Internal;
 
 /// <summary>
-/// A client's call stream. Each call (and the chunks of its data) is queued on every target
-/// engine's FIFO queue; each engine's result goes back as soon as it arrives, with its own
-/// chunks right after it. Values are forwarded as they came: the controller never decodes them.
+/// A client's call stream. Each call (with its values, whichever way they came) is queued on every target
+/// engine's FIFO queue; each engine's result goes back with its values as soon as it arrives. Values are forwarded as they came: the controller never decodes them.
 /// </summary>
 internal sealed partial class MultiEngineService
 {
@@ -133,10 +132,13 @@ internal sealed partial class MultiEngineService
         return reason is null || Refuse(call, capability, context, outbox, reason, RefusalKind.Budget);
     }
 
-    /// <summary>A push whose values travel besides the session announces their bytes: within the call budget, and never negative.</summary>
-    private bool AdmitAnnouncedBytes(EngineCall call, CapabilityRecord? capability, CallContext context, SessionOutbox outbox) =>
-        call.LaneBytes is >= 0 && call.LaneBytes <= budgets.MaxCallBytes
-        || Refuse(call, capability, context, outbox, $"call {call.CallId} announces {call.LaneBytes} bytes on its lanes; one call may carry 0 to {budgets.MaxCallBytes} (--max-call-bytes)", RefusalKind.Budget);
+    /// <summary>A push whose values travel beside the session announces their bytes: within the call budget, and never negative.</summary>
+    private bool AdmitAnnouncedBytes(EngineCall call, CapabilityRecord? capability, CallContext context, SessionOutbox outbox)
+    {
+        var bytes = routes.BytesBesideSession(call);
+        return bytes >= 0 && bytes <= budgets.MaxCallBytes
+            || Refuse(call, capability, context, outbox, $"call {call.CallId} announces {bytes} bytes sent beside its session; one call may carry 0 to {budgets.MaxCallBytes} (--max-call-bytes)", RefusalKind.Budget);
+    }
 
     private void Release(ByteBudget session, long bytes)
     {

@@ -1,4 +1,4 @@
-using CapCluster.Controller.Internal.Transport.DataLanes;
+using CapCluster.Controller.Internal.Transport;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -8,7 +8,7 @@ namespace CapCluster.Controller.Internal;
 
 /// <summary>Explicit control of every engine.</summary>
 internal sealed partial class MultiEngineService(
-    EngineRegistry registry, ControllerInfo controller, Action requestStop, DataLaneRoutes routes, CallBudgets budgets,
+    EngineRegistry registry, ControllerInfo controller, Action requestStop, ICallValueRoutes routes, CallBudgets budgets,
     AuditLog audit, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
@@ -16,17 +16,16 @@ internal sealed partial class MultiEngineService(
     // The longest a ListEngines call waits for a change: a bounded hold on a call, however long the caller asked for.
     private static readonly TimeSpan MaxListWait = TimeSpan.FromSeconds(60);
 
-    public void Map(GrpcRouter router)
+    public void Map(ServiceEndpoints endpoints)
     {
-        router.MapUnary(CapClusterMethods.GetIds, GetIds);
-        router.MapUnary(CapClusterMethods.ListEngines, ListEnginesAsync);
-        router.MapUnary(CapClusterMethods.Ping, PingAsync);
-        router.MapUnary(CapClusterMethods.Kill, KillAsync);
-        router.MapDuplex(CapClusterMethods.Session, SessionAsync);
-        router.MapUnary(CapClusterMethods.EngineQueues, EngineQueues);
-        router.MapUnary(CapClusterMethods.ClearQueue, ClearQueue);
-        router.MapUnary(CapClusterMethods.OpenLane, routes.GrantAsync);
-        CapabilityCheckHandler.Map(router, CapClusterMethods.MultiEngineCheck);
+        endpoints.Unary(CapClusterMethods.GetIds, GetIds);
+        endpoints.Unary(CapClusterMethods.ListEngines, ListEnginesAsync);
+        endpoints.Unary(CapClusterMethods.Ping, PingAsync);
+        endpoints.Unary(CapClusterMethods.Kill, KillAsync);
+        endpoints.Duplex(CapClusterMethods.Session, SessionAsync);
+        endpoints.Unary(CapClusterMethods.EngineQueues, EngineQueues);
+        endpoints.Unary(CapClusterMethods.ClearQueue, ClearQueue);
+        CapabilityCheckHandler.Map(endpoints, CapClusterMethods.MultiEngineCheck);
     }
 
     private Task<EngineQueuesReply> EngineQueues(EngineQueuesRequest request, CallContext context) =>

@@ -55,7 +55,7 @@ internal sealed class RegisteredEngine
 
     public RegisterEngine Info { get; }
 
-    /// <summary>SHA-256 of the certificate the engine connected with: what a data lane's client end accepts from it.</summary>
+    /// <summary>SHA-256 of the certificate the engine connected with: what a client accepts from it on a direct connection to it.</summary>
     public byte[] CertificateSha256 { get; init; } = [];
 
     public string Peer { get; }

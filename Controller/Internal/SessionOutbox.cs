@@ -19,7 +19,7 @@ namespace CapCluster.Controller.Internal;
 /// </remarks>
 internal sealed class SessionOutbox : IDisposable
 {
-    // Each entry is a unit (a message and its chunks, written together), or the end of a call (no messages).
+    // Each entry is a unit (a message and its values, written together), or the end of a call (no messages).
     private readonly Channel<(IReadOnlyList<SessionMessage> Unit, long Bytes, bool Refusal)> entries =
         Channel.CreateUnbounded<(IReadOnlyList<SessionMessage>, long, bool)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock gate = new();
@@ -75,7 +75,7 @@ internal sealed class SessionOutbox : IDisposable
     /// <summary>A call was read and will be dispatched; it holds its place until <see cref="CallEnded"/> and the results before it are written.</summary>
     public void CallStarted() => calls.Add(1);
 
-    /// <summary>Queues a unit (a message and its chunks) for the client; a <paramref name="refusal"/> answers a call that was not run.</summary>
+    /// <summary>Queues a unit (a message and its values) for the client; a <paramref name="refusal"/> answers a call that was not run.</summary>
     public void Post(IReadOnlyList<SessionMessage> unit, bool refusal = false)
     {
         long bytes = 0;

@@ -1,5 +1,5 @@
 using CapCluster.Controller.Internal.Tasks;
-using CapCluster.Controller.Internal.Transport.StreamLanes;
+using CapCluster.Controller.Internal.Transport;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -13,17 +13,17 @@ namespace CapCluster.Controller.Internal;
 /// aborts and clears only its own tasks and those of capabilities derived from its capability; any
 /// other id is refused as not found, and audited.
 /// </summary>
-internal sealed class TaskFarmService(TaskFarm farm, StreamLaneHost streams, AuditLog audit, TimeProvider time, ILogger logger)
+internal sealed class TaskFarmService(TaskFarm farm, AuditLog audit, TimeProvider time, ILogger logger)
 {
-    public void Map(GrpcRouter router)
+    public void Map(ServiceEndpoints endpoints)
     {
-        router.MapUnary(CapClusterMethods.QueueStatus, (_, context) => Task.FromResult(farm.Status(CallerOf(context))));
-        streams.Map(router, CapClusterMethods.TaskStream, TasksAsync);
-        router.MapUnary(CapClusterMethods.GetResults, GetResultsAsync);
-        router.MapUnary(CapClusterMethods.Abort, (request, context) =>
+        endpoints.Unary(CapClusterMethods.QueueStatus, (_, context) => Task.FromResult(farm.Status(CallerOf(context))));
+        endpoints.Stream(CapClusterMethods.TaskStream, TasksAsync);
+        endpoints.Unary(CapClusterMethods.GetResults, GetResultsAsync);
+        endpoints.Unary(CapClusterMethods.Abort, (request, context) =>
             GuardedAsync(context, async () => new AbortReply { Aborted = { await farm.AbortAsync(CallerOf(context), request.TaskIds).ConfigureAwait(false) } }));
-        CapabilityCheckHandler.Map(router, CapClusterMethods.TaskFarmCheck);
-        router.MapUnary(CapClusterMethods.ClearResults, (request, context) =>
+        CapabilityCheckHandler.Map(endpoints, CapClusterMethods.TaskFarmCheck);
+        endpoints.Unary(CapClusterMethods.ClearResults, (request, context) =>
             GuardedAsync(context, async () => new ClearReply { Cleared = await farm.ClearAsync(CallerOf(context), request.TaskIds).ConfigureAwait(false) }));
     }
 

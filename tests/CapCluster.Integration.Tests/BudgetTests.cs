@@ -123,7 +123,7 @@ public sealed class BudgetTests
         Assert.Contains("carries 400", inCall.Message, StringComparison.Ordinal);
         Assert.Contains("(--max-call-bytes)", inCall.Message, StringComparison.Ordinal);
         var onLane = await Assert.ThrowsAnyAsync<CapClusterException>(() => cluster.Client.PushAsync("y", new byte[2 * 1024 * 1024]).GetAsync(Timeout));
-        Assert.Contains("on its lanes", onLane.Message, StringComparison.Ordinal);
+        Assert.Contains("sent beside its session", onLane.Message, StringComparison.Ordinal);
         Assert.Contains("(--max-call-bytes)", onLane.Message, StringComparison.Ordinal);
 
         // The same session goes on.

@@ -16,7 +16,7 @@ internal sealed partial class TaskFarm
     private const int MinimumRun = 32;
 
     // A restart lets the queued tasks it read beyond the limit wait in the journal again every this many.
-    private const int RestoreChunk = 4096;
+    private const int RestoreBatch = 4096;
 
     /// <summary>The runs of queued tasks waiting in the journal (each one object in memory however many tasks it holds).</summary>
     public int SpilledRuns
@@ -32,7 +32,7 @@ internal sealed partial class TaskFarm
 
     /// <summary>
     /// Reads the journal back. Called once, before the farm takes work. Queued tasks are admitted as they are read, and
-    /// those beyond the in-memory limit go back to waiting in the journal every <see cref="RestoreChunk"/> tasks, so a
+    /// those beyond the in-memory limit go back to waiting in the journal every <see cref="RestoreBatch"/> tasks, so a
     /// restart holds no more specs than the farm would have held running. A task whose dependency comes later in the
     /// journal (one submitted in the same batch, after it) is admitted once everything is read.
     /// </summary>
@@ -46,7 +46,7 @@ internal sealed partial class TaskFarm
 
         var queued = 0;
         var finished = 0;
-        var chunk = new List<TaskEntry>();
+        var batch = new List<TaskEntry>();
         var later = new List<TaskEntry>();
         lock (sync)
         {
@@ -81,17 +81,17 @@ internal sealed partial class TaskFarm
                 }
 
                 Admit(entry);
-                chunk.Add(entry);
-                if (chunk.Count == RestoreChunk)
+                batch.Add(entry);
+                if (batch.Count == RestoreBatch)
                 {
-                    SpillBeyondLimit(chunk);
-                    chunk.Clear();
+                    SpillBeyondLimit(batch);
+                    batch.Clear();
                 }
             });
 
             Admit(later);
-            chunk.AddRange(later);
-            SpillBeyondLimit(chunk);
+            batch.AddRange(later);
+            SpillBeyondLimit(batch);
         }
 
         DeliverFinished();

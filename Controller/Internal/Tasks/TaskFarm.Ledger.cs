@@ -11,7 +11,7 @@ namespace CapCluster.Controller.Internal.Tasks;
 internal sealed partial class TaskFarm
 {
     // Specs are read back from the journal this many at a time.
-    private const int SpecReadChunk = 1_000;
+    private const int SpecReadBatch = 1_000;
 
     // Finished entries whose charge waits for their size to be read (see ReleaseUnfinished).
     private readonly Dictionary<long, TaskEntry> unsizedReleases = [];
@@ -89,7 +89,7 @@ internal sealed partial class TaskFarm
         }
 
         unsizedReleases[entry.Id] = entry;
-        if (unsizedReleases.Count >= SpecReadChunk)
+        if (unsizedReleases.Count >= SpecReadBatch)
         {
             SettleReleases();
         }
@@ -103,19 +103,19 @@ internal sealed partial class TaskFarm
             return;
         }
 
-        foreach (var chunk in unsizedReleases.Values.Chunk(SpecReadChunk))
+        foreach (var batch in unsizedReleases.Values.Chunk(SpecReadBatch))
         {
             IReadOnlyDictionary<long, TaskSpec> specs;
             try
             {
-                specs = journal!.ReadSpecs([.. chunk.Select(e => e.Id)]);
+                specs = journal!.ReadSpecs([.. batch.Select(e => e.Id)]);
             }
             catch (CapClusterException)
             {
                 continue; // a journal that cannot be read keeps these charges: the holder's share shrinks, no one else's
             }
 
-            foreach (var entry in chunk)
+            foreach (var entry in batch)
             {
                 Release(entry.Owner.CapabilityId, specs.TryGetValue(entry.Id, out var spec) ? spec.CalculateSize() : 0);
             }

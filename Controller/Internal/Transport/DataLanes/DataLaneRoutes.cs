@@ -13,8 +13,14 @@ namespace CapCluster.Controller.Internal.Transport.DataLanes;
 /// host too), or spliced on the data port. A call that names lanes becomes work on them here (<see cref="WorkFor"/>),
 /// so the MultiEngine service never sees a lane.
 /// </summary>
-internal sealed class DataLaneRoutes(EngineRegistry registry, LaneBroker broker, Func<int> dataPort, string? handoffSocket)
+internal sealed class DataLaneRoutes(EngineRegistry registry, LaneBroker broker, Func<int> dataPort, string? handoffSocket) : ICallValueRoutes
 {
+    /// <summary>Serves <c>OpenLane</c>, the MultiEngine method that grants a lane (gated and audited like the others).</summary>
+    public void Map(ServiceEndpoints endpoints) => endpoints.Unary(CapClusterMethods.OpenLane, GrantAsync);
+
+    /// <summary>A push on lanes announces the bytes it sends on them; the session's budget checks them before any lane carries one.</summary>
+    public long BytesBesideSession(EngineCall call) => call.LaneBytes;
+
     /// <summary>Grants a lane to the engine the client names, and tells the engine to expect its other end.</summary>
     /// <exception cref="RpcException">FAILED_PRECONDITION without a capability; NOT_FOUND for an engine not registered; the broker's budget refusals.</exception>
     public Task<OpenLaneReply> GrantAsync(OpenLaneRequest request, CallContext context)
@@ -50,7 +56,7 @@ internal sealed class DataLaneRoutes(EngineRegistry registry, LaneBroker broker,
     }
 
     /// <summary>
-    /// What <paramref name="call"/> becomes on <paramref name="engine"/>: a work item, given its id, naming the data lane
+    /// What <paramref name="call"/> becomes on <paramref name="engine"/> (see <see cref="ICallValueRoutes.WorkFor"/>): a work item, given its id, naming the data lane
     /// the call names for that engine (after checking it was granted to this capability towards that engine), or none.
     /// A push on a lane is announced to the engine now, ahead of its queue: the engine reads this transfer off the lane,
     /// and no other, of no more bytes.
