@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.Tests.DataLanes;
 
 namespace CapCluster.Protocol.Tests.Lanes;
 

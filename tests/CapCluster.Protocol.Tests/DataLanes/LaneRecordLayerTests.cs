@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>The record layer alone, writer to reader through memory: keys, nonces, key updates and limits.</summary>
 public sealed class LaneRecordLayerTests

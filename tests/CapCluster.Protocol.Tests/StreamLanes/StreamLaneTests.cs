@@ -7,7 +7,7 @@ using CapCluster.Protocol.StreamLanes;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.StreamLanes;
 
 /// <summary>
 /// Stream lanes end to end over loopback TLS: a caller's duplex call through <see cref="GrpcChannel"/>, and the

@@ -1,7 +1,7 @@
 using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>The second thread of a large lane read or write: steps in order, the first failure kept, the rest skipped.</summary>
 public sealed class LaneStageTests

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>
 /// A stand-in for the controller's data port: pairs the two ends that send a preamble for the same

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
-using static CapCluster.Protocol.Tests.Lanes.TestLanes;
+using static CapCluster.Protocol.Tests.DataLanes.TestLanes;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>
 /// Local lanes: both ends join on the local socket, the engine is handed the client's Unix socket, and the two send

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>
 /// Parses the lane's records (4-byte length, data, 16-byte tag) from the bytes that follow the key exchange

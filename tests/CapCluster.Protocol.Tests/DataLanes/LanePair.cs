@@ -1,6 +1,6 @@
 using CapCluster.Protocol.DataLanes;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>Both ends of one test lane, closed together.</summary>
 internal sealed record LanePair(LaneConnection Client, LaneConnection Engine) : IAsyncDisposable

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
-using static CapCluster.Protocol.Tests.Lanes.TestLanes;
+using static CapCluster.Protocol.Tests.DataLanes.TestLanes;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>
 /// A data port that alters, drops, reorders, repeats or cuts the lane's records after the switch from TLS:

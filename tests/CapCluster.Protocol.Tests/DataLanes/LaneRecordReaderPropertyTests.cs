@@ -4,7 +4,7 @@ using CapCluster.Protocol.Lanes;
 using FsCheck;
 using FsCheck.Xunit;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>
 /// Properties of the lane record reader over generated input: random bytes, a sealed stream cut anywhere, or one

@@ -4,7 +4,7 @@ using CapCluster.Protocol.Data;
 using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>Joining both ends of a lane through a <see cref="TestDataPort"/>, and sending on it, for the lane tests.</summary>
 internal static class TestLanes

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using CapCluster.Protocol.DataLanes;
 using CapCluster.Protocol.Lanes;
-using static CapCluster.Protocol.Tests.Lanes.TestLanes;
+using static CapCluster.Protocol.Tests.DataLanes.TestLanes;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>Data lanes end to end: real TLS 1.3 between two ends through a byte-copying data port.</summary>
 public sealed class LaneConnectionTests

@@ -1,4 +1,4 @@
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>What a hostile data port may do to the bytes of one direction of a lane (see <see cref="TestDataPort.Tamper"/>).</summary>
 internal abstract class LaneTamper

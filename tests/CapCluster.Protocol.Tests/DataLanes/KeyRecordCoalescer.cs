@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace CapCluster.Protocol.Tests.Lanes;
+namespace CapCluster.Protocol.Tests.DataLanes;
 
 /// <summary>
 /// Holds back an end's key record (the one TLS application-data record of exactly 50 bytes: 33 bytes of
