@@ -1,0 +1,51 @@
+using CapCluster.Controller.Internal.Tasks;
+using CapCluster.Controller.Tests.Infrastructure;
+using CapCluster.Protocol.V1;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CapCluster.Controller.Tests.Tasks;
+
+/// <summary>What the journal's rows keep, read back as a restart reads them: every kind of spec and result, and every batch size of the inserts.</summary>
+public sealed class JournalRowsTests
+{
+    [Fact]
+    public async Task TasksAndResults_OfEveryShape_AreReadBackAsWritten_ThroughEveryInsertSize()
+    {
+        using var folder = new TempFolder();
+        var options = new TaskJournalOptions { LargeResult = 64 };
+        var code = new TaskSpec { Code = new CodeTaskSpec { Code = "1 + 1" } };
+
+        // 16 + 4 + 1 + 2 tasks: each of the insert statements' sizes is used, and the last rows go one at a time.
+        var tasks = Enumerable.Range(1, 23).Select(i => ((long)i, $"cap_{i % 3}", 1000L + i, i == 5 ? new TaskSpec() : code)).ToList();
+        var results = new Dictionary<long, byte[]>
+        {
+            [1] = new TaskResult { TaskId = 1, State = TaskState.Succeeded }.ToByteArray(),
+            [2] = [], // a result of no bytes is a result, not "no result"
+            [3] = new TaskResult { TaskId = 3, State = TaskState.Failed, Failure = new string('x', 200) }.ToByteArray(), // over LargeResult: a file
+        };
+        using (var journal = TaskJournal.Open(folder.Path, options, NullLogger.Instance))
+        {
+            await journal.Submit(tasks, new AssemblyRecords()).Within();
+            foreach (var (id, result) in results)
+            {
+                journal.Finish(id, result);
+            }
+
+            await journal.Flush().Within();
+        }
+
+        using var reopened = TaskJournal.Open(folder.Path, options, NullLogger.Instance);
+        var entries = new List<TaskJournal.Entry>();
+        reopened.LoadTasks(entries.Add);
+
+        Assert.Equal(tasks.Select(t => t.Item1), entries.Select(e => e.Id));
+        Assert.Equal(tasks.Select(t => (t.Item2, t.Item3)), entries.Select(e => (e.Owner, e.SubmittedUs)));
+        Assert.Equal(TaskState.Succeeded, entries[0].Result!.State);
+        Assert.Equal(new TaskResult(), entries[1].Result);
+        Assert.Equal(new string('x', 200), entries[2].Result!.Failure);
+        Assert.Equal(new TaskSpec(), entries[4].Spec);
+        Assert.All(entries.Skip(3).Where(e => e.Id != 5), e => Assert.Equal(code, e.Spec));
+        Assert.All(entries.Skip(3), e => Assert.Null(e.Result));
+    }
+}
