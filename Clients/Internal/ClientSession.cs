@@ -226,7 +226,10 @@ internal sealed partial class ClientSession(ControllerConnection connection) : I
             writeTurn.Release();
         }
 
-        var error = failure is RpcException rpc ? connection.Translate(rpc) : connection.Lost(failure);
+        // A CANCELLED on this stream was not the controller's answer: the stream was torn down under the reader (disposed
+        // after a failed write, or its connection closed by the controller, a revocation say). The session is lost, and
+        // the next call opens another; a client that is closing has already failed its calls (DisposeAsync).
+        var error = failure is RpcException { StatusCode: not StatusCode.Cancelled } rpc ? connection.Translate(rpc) : connection.Lost(failure);
         if (!lifetime.IsCancellationRequested)
         {
             ClientLog.SessionLost(logger, connection.Capability.CapabilityId, error.Message, pending.Count);
