@@ -7,7 +7,8 @@ namespace CapCluster.Controller.Internal;
 
 /// <summary>
 /// A client's call stream. Each call (with its values, whichever way they came) is queued on every target
-/// engine's FIFO queue; each engine's result goes back with its values as soon as it arrives. Values are forwarded as they came: the controller never decodes them.
+/// engine's FIFO queue; each engine's result goes back with its values as soon as it arrives. Values are
+/// forwarded as they came: the controller never decodes them.
 /// </summary>
 internal sealed partial class MultiEngineService
 {

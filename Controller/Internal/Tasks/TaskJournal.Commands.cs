@@ -19,8 +19,8 @@ internal sealed partial class TaskJournal
 
         private readonly Dictionary<int, RowStatement> insertTasks = [];
         private readonly Dictionary<int, RowStatement> insertResults = [];
-        private readonly Dictionary<int, SqliteCommand> forgetTasks = [];
-        private readonly Dictionary<int, SqliteCommand> forgetResults = [];
+        private readonly Dictionary<int, RowStatement> forgetTasks = [];
+        private readonly Dictionary<int, RowStatement> forgetResults = [];
         private readonly SqliteCommand addAssembly;
         private readonly SqliteCommand addClosure;
         private readonly SqliteCommand begin;
@@ -33,8 +33,8 @@ internal sealed partial class TaskJournal
             {
                 insertTasks[n] = new RowStatement(connection, $"INSERT OR REPLACE INTO tasks (id, owner, submitted_us, spec) VALUES {Rows(n, 4)}");
                 insertResults[n] = new RowStatement(connection, $"INSERT OR REPLACE INTO results (id, result, in_file) VALUES {Rows(n, 3)}");
-                forgetTasks[n] = Prepare(connection, $"DELETE FROM tasks WHERE id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"$p{i}"))})", n);
-                forgetResults[n] = Prepare(connection, $"DELETE FROM results WHERE id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"$p{i}"))})", n);
+                forgetTasks[n] = new RowStatement(connection, $"DELETE FROM tasks WHERE id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"$p{i}"))})");
+                forgetResults[n] = new RowStatement(connection, $"DELETE FROM results WHERE id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"$p{i}"))})");
             }
 
             addAssembly = Prepare(connection, "INSERT OR IGNORE INTO assemblies (hash, image, owner) VALUES ($p0, $p1, $p2)", 3);
@@ -88,8 +88,8 @@ internal sealed partial class TaskJournal
 
         public void Forget(List<long> ids)
         {
-            Run(forgetTasks, ids, static (parameters, at, id) => parameters[at].Value = id, 1);
-            Run(forgetResults, ids, static (parameters, at, id) => parameters[at].Value = id, 1);
+            Run(forgetTasks, ids, static (statement, at, id) => statement.Bind(at, id), 1);
+            Run(forgetResults, ids, static (statement, at, id) => statement.Bind(at, id), 1);
         }
 
         public void AddAssembly(string hash, byte[] image, string? owner)
@@ -110,25 +110,19 @@ internal sealed partial class TaskJournal
 
         public void Dispose()
         {
-            foreach (var statement in insertTasks.Values.Concat(insertResults.Values))
+            foreach (var statement in insertTasks.Values.Concat(insertResults.Values).Concat(forgetTasks.Values).Concat(forgetResults.Values))
             {
                 statement.Dispose();
             }
 
-            foreach (var command in forgetTasks.Values.Concat(forgetResults.Values).Append(addAssembly).Append(addClosure).Append(begin).Append(commit).Append(rollback))
+            foreach (var command in new[] { addAssembly, addClosure, begin, commit, rollback })
             {
                 command.Dispose();
             }
         }
 
         /// <summary>Runs <paramref name="rows"/> through the largest statements that fit, then the smaller ones.</summary>
-        private static void Run<T>(Dictionary<int, SqliteCommand> bySize, List<T> rows, Action<SqliteParameterCollection, int, T> bind, int width) =>
-            Run(bySize, rows, (command, at, row) => bind(command.Parameters, at, row), width, static command => command.ExecuteNonQuery());
-
-        private static void Run<T>(Dictionary<int, RowStatement> bySize, List<T> rows, Action<RowStatement, int, T> bind, int width) =>
-            Run(bySize, rows, bind, width, static statement => statement.Execute());
-
-        private static void Run<TStatement, T>(Dictionary<int, TStatement> bySize, List<T> rows, Action<TStatement, int, T> bind, int width, Action<TStatement> execute)
+        private static void Run<T>(Dictionary<int, RowStatement> bySize, List<T> rows, Action<RowStatement, int, T> bind, int width)
         {
             var done = 0;
             foreach (var size in Sizes)
@@ -141,7 +135,7 @@ internal sealed partial class TaskJournal
                         bind(statement, i * width, rows[done + i]);
                     }
 
-                    execute(statement);
+                    statement.Execute();
                     done += size;
                 }
             }
@@ -163,7 +157,7 @@ internal sealed partial class TaskJournal
         }
 
         /// <summary>
-        /// A prepared insert driven through SQLite's own API on the connection's handle: the rows of a burst are most of
+        /// A prepared row statement (an insert or a delete) driven through SQLite's own API on the connection's handle: the rows of a burst are most of
         /// what the journal costs, and binding through <see cref="SqliteParameter"/> (a boxed value, its type worked out
         /// again each time) cost more than SQLite's insert itself. Parameters are numbered from 0, as in <c>Rows</c>.
         /// </summary>

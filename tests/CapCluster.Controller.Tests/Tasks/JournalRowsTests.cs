@@ -2,6 +2,7 @@ using CapCluster.Controller.Internal.Tasks;
 using CapCluster.Controller.Tests.Infrastructure;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CapCluster.Controller.Tests.Tasks;
@@ -47,5 +48,38 @@ public sealed class JournalRowsTests
         Assert.Equal(new TaskSpec(), entries[4].Spec);
         Assert.All(entries.Skip(3).Where(e => e.Id != 5), e => Assert.Equal(code, e.Spec));
         Assert.All(entries.Skip(3), e => Assert.Null(e.Result));
+    }
+
+    [Fact]
+    public async Task ForgottenTasks_AndTheirResults_AreGoneAfterARestart_ThroughEveryDeleteSize()
+    {
+        using var folder = new TempFolder();
+        var spec = new TaskSpec { Code = new CodeTaskSpec { Code = "0" } };
+        var result = new TaskResult { State = TaskState.Succeeded }.ToByteArray();
+        using (var journal = TaskJournal.Open(folder.Path, new TaskJournalOptions(), NullLogger.Instance))
+        {
+            await journal.Submit([.. Enumerable.Range(1, 30).Select(i => ((long)i, "cap_a", 0L, spec))], new AssemblyRecords()).Within();
+            foreach (var id in Enumerable.Range(1, 30))
+            {
+                journal.Finish(id, result);
+            }
+
+            // 23 ids: 16 + 4 + 1 + 1 + 1, so every delete statement's size is used.
+            journal.Forget([.. Enumerable.Range(1, 23).Select(i => (long)i)]);
+            await journal.Flush().Within();
+        }
+
+        using var reopened = TaskJournal.Open(folder.Path, new TaskJournalOptions(), NullLogger.Instance);
+        var entries = new List<TaskJournal.Entry>();
+        reopened.LoadTasks(entries.Add);
+        Assert.Equal(Enumerable.Range(24, 7).Select(i => (long)i), entries.Select(e => e.Id));
+        Assert.All(entries, e => Assert.Equal(TaskState.Succeeded, e.Result!.State));
+
+        // Their results are deleted too, not left behind where no task row joins them.
+        using var database = new SqliteConnection($"Data Source={Path.Combine(folder.Path, TaskJournal.DatabaseName)};Mode=ReadOnly;Pooling=False");
+        database.Open();
+        using var count = database.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM results";
+        Assert.Equal(7L, (long)count.ExecuteScalar()!);
     }
 }

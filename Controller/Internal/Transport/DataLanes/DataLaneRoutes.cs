@@ -56,8 +56,8 @@ internal sealed class DataLaneRoutes(EngineRegistry registry, LaneBroker broker,
     }
 
     /// <summary>
-    /// What <paramref name="call"/> becomes on <paramref name="engine"/> (see <see cref="ICallValueRoutes.WorkFor"/>): a work item, given its id, naming the data lane
-    /// the call names for that engine (after checking it was granted to this capability towards that engine), or none.
+    /// What <paramref name="call"/> becomes on <paramref name="engine"/> (see <see cref="ICallValueRoutes.WorkFor"/>): a
+    /// work item, given its id, naming the data lane the call names for that engine (after checking it was granted to this capability towards that engine), or none.
     /// A push on a lane is announced to the engine now, ahead of its queue: the engine reads this transfer off the lane,
     /// and no other, of no more bytes.
     /// </summary>
