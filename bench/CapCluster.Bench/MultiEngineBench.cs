@@ -177,7 +177,8 @@ internal static class MultiEngineBench
         var warm = Warm(rounds);
         var median = warm[warm.Count / 2];
         var note = median.Note.Length > 0 ? $" ({median.Note})" : string.Empty;
-        return $"warm median {show(median.Value)}{note}, range {show(warm[0].Value)}–{show(warm[^1].Value)} (n={warm.Count}); first {show(rounds[0].Value)}";
+        var firstNote = rounds[0].Note.Length > 0 ? $" ({rounds[0].Note})" : string.Empty;
+        return $"warm median {show(median.Value)}{note}, range {show(warm[0].Value)}–{show(warm[^1].Value)} (n={warm.Count}); first {show(rounds[0].Value)}{firstNote}";
     }
 
     /// <summary>The median of the warm rounds, as <see cref="Summary"/> gives it.</summary>
