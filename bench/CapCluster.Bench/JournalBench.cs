@@ -34,6 +34,7 @@ internal static class JournalBench
 
             Console.WriteLine($"Task journal, one task submitted and durable (the previous one's result pending), warm: {Bench.Percentiles(times)}");
             Bulk(journal, spec, result);
+            ReadBack(journal);
         }
         finally
         {
@@ -65,6 +66,33 @@ internal static class JournalBench
             journal.Flush().GetAwaiter().GetResult();
             var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             Console.WriteLine($"Task journal, {Count:N0} tasks in one submission, then their results: submission durable in {submitted.TotalMilliseconds:0} ms, all in {clock.Elapsed.TotalMilliseconds:0} ms, CPU {used.TotalMilliseconds:0} ms ({used.TotalMicroseconds / Count:0.0} µs a task)");
+        }
+    }
+
+    /// <summary>
+    /// What running spilled tasks costs the journal: the bursts' 100,000 specs read back as the dispatcher reads them, a
+    /// batch of 64 consecutive ids at a time (<see cref="Controller.TaskFarmOptions.BatchSize"/>); wall time per task.
+    /// </summary>
+    private static void ReadBack(TaskJournal journal)
+    {
+        const int Batch = 64;
+        const long First = 1_000_000L, Count = 100_000;
+        for (var round = 0; round < 3; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            var read = 0;
+            for (var id = First; id < First + Count; id += Batch)
+            {
+                var ids = new long[Math.Min(Batch, First + Count - id)];
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    ids[i] = id + i;
+                }
+
+                read += journal.ReadSpecs(ids).Count;
+            }
+
+            Console.WriteLine($"Task journal, {read:N0} spilled specs read back {Batch} at a time: {clock.Elapsed.TotalMilliseconds:0} ms ({clock.Elapsed.TotalMicroseconds / read:0.0} µs a task)");
         }
     }
 }

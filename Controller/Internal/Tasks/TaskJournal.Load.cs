@@ -87,27 +87,40 @@ internal sealed partial class TaskJournal
         }
     }
 
-    /// <summary>The specs of queued tasks whose specs were dropped from memory, by id (on a reading connection of its own).</summary>
+    /// <summary>
+    /// The specs of queued tasks whose specs were dropped from memory, by id (on a reading connection of its own). Spilled
+    /// tasks are mostly runs of consecutive ids, so the ids are read a run at a time, through one prepared statement kept
+    /// with the connection: a query naming every id was parsed anew for each batch of tasks about to run.
+    /// </summary>
     /// <exception cref="CapClusterException">They cannot be read.</exception>
     public Dictionary<long, TaskSpec> ReadSpecs(IReadOnlyList<long> ids)
     {
         var specs = new Dictionary<long, TaskSpec>(ids.Count);
+        var sorted = ids.ToArray();
+        Array.Sort(sorted);
         lock (readerGate)
         {
             try
             {
                 reader ??= OpenReader();
-                using var command = reader.CreateCommand();
-                command.CommandText = $"SELECT id, spec FROM tasks WHERE id IN ({string.Join(", ", ids.Select((_, i) => $"$p{i}"))})";
-                for (var i = 0; i < ids.Count; i++)
+                specRange ??= PrepareSpecRange(reader);
+                for (var start = 0; start < sorted.Length;)
                 {
-                    command.Parameters.AddWithValue($"$p{i}", ids[i]);
-                }
+                    var end = start;
+                    while (end + 1 < sorted.Length && sorted[end + 1] <= sorted[end] + 1)
+                    {
+                        end++;
+                    }
 
-                using var rows = command.ExecuteReader();
-                while (rows.Read())
-                {
-                    specs[rows.GetInt64(0)] = TaskSpec.Parser.ParseFrom((byte[])rows[1]);
+                    specRange.Parameters[0].Value = sorted[start];
+                    specRange.Parameters[1].Value = sorted[end];
+                    using var rows = specRange.ExecuteReader();
+                    while (rows.Read())
+                    {
+                        specs[rows.GetInt64(0)] = TaskSpec.Parser.ParseFrom(rows.GetFieldValue<byte[]>(1));
+                    }
+
+                    start = end + 1;
                 }
             }
             catch (Exception e) when (e is SqliteException or InvalidProtocolBufferException)
@@ -117,6 +130,16 @@ internal sealed partial class TaskJournal
         }
 
         return specs;
+    }
+
+    private static SqliteCommand PrepareSpecRange(SqliteConnection connection)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, spec FROM tasks WHERE id BETWEEN $first AND $last";
+        command.Parameters.Add("$first", SqliteType.Integer);
+        command.Parameters.Add("$last", SqliteType.Integer);
+        command.Prepare();
+        return command;
     }
 
     private SqliteConnection OpenReader()

@@ -36,6 +36,7 @@ internal sealed partial class TaskJournal : IDisposable
     private List<Op> pending = [];
     private List<Op> spare = [];
     private SqliteConnection? reader;
+    private SqliteCommand? specRange;
     private bool waited;
     private bool asleep;
 
@@ -192,6 +193,7 @@ internal sealed partial class TaskJournal : IDisposable
         connection.Dispose();
         lock (readerGate)
         {
+            specRange?.Dispose();
             reader?.Dispose();
         }
     }

@@ -82,4 +82,24 @@ public sealed class JournalRowsTests
         count.CommandText = "SELECT COUNT(*) FROM results";
         Assert.Equal(7L, (long)count.ExecuteScalar()!);
     }
+
+    [Fact]
+    public async Task SpilledSpecs_AreReadBackByIdInAnyOrder_RunsAndStrayIdsAlike_TheMissingLeftOut()
+    {
+        using var folder = new TempFolder();
+        using var journal = TaskJournal.Open(folder.Path, new TaskJournalOptions(), NullLogger.Instance);
+        static TaskSpec Spec(long id) => new() { Code = new CodeTaskSpec { Code = $"{id} + 1" } };
+        await journal.Submit([.. Enumerable.Range(1, 40).Select(i => ((long)i, "cap_a", 0L, Spec(i)))], new AssemblyRecords()).Within();
+
+        // Two runs, two strays, a duplicate and two ids the journal never had, out of order.
+        long[] asked = [21, 3, 40, 41, 5, 4, 20, 9, 22, 5, 0];
+        var specs = journal.ReadSpecs(asked);
+
+        long[] present = [3, 4, 5, 9, 20, 21, 22, 40];
+        Assert.Equal(present, specs.Keys.Order());
+        Assert.All(present, id => Assert.Equal(Spec(id), specs[id]));
+
+        // The prepared statement is kept between reads.
+        Assert.Equal([7L], journal.ReadSpecs([7]).Keys);
+    }
 }
