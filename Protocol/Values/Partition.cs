@@ -165,8 +165,7 @@ public static class Partition
         var arrays = parts.Cast<Array>().ToList();
         var elementType = arrays[0].GetType().GetElementType()!;
         var result = ArrayLayout.AllocateToOverwrite(elementType, arrays.Sum(p => p.Length));
-        var elementBytes = ScalarTypes.IsArrayElement(elementType) ? ScalarTypes.ElementSize(ScalarTypes.Of(elementType)) : IntPtr.Size;
-        CopyParts(result, arrays.ConvertAll(a => a.LongLength), result.LongLength * elementBytes, (i, offset) => Array.Copy(arrays[i], 0, result, offset, arrays[i].LongLength));
+        CopyParts(result, arrays.ConvertAll(a => a.LongLength), (i, offset) => Array.Copy(arrays[i], 0, result, offset, arrays[i].LongLength));
         return result;
     }
 
@@ -194,7 +193,7 @@ public static class Partition
         var result = Array.CreateInstance(first.GetType().GetElementType()!, lengths);
         var arrays = parts.Cast<Array>().ToList();
         var sizes = arrays.ConvertAll(a => (long)Bytes(a).Length);
-        CopyParts(result, sizes, sizes.Sum(), (i, offset) => Bytes(arrays[i]).CopyTo(Bytes(result)[(int)offset..]));
+        CopyParts(result, sizes, (i, offset) => Bytes(arrays[i]).CopyTo(Bytes(result)[(int)offset..]));
         return result;
     }
 
@@ -205,8 +204,9 @@ public static class Partition
     /// gather have nothing else to do; and it is backed by 2 MiB pages while it is filled (<see cref="Data.Prefault.For"/>),
     /// a fault for every 512 pages.
     /// </summary>
-    private static void CopyParts(Array result, List<long> sizes, long totalBytes, Action<int, long> copy)
+    private static void CopyParts(Array result, List<long> sizes, Action<int, long> copy)
     {
+        var totalBytes = ByteLength(result);
         using var hugePages = Data.Prefault.For(result, totalBytes);
         var offsets = new long[sizes.Count];
         for (int i = 1; i < sizes.Count; i++)
@@ -238,7 +238,12 @@ public static class Partition
     }
 
     private static Span<byte> Bytes(Array array) =>
-        MemoryMarshal.CreateSpan(
-            ref MemoryMarshal.GetArrayDataReference(array),
-            checked((int)(array.LongLength * ScalarTypes.ElementSize(ScalarTypes.Of(array.GetType().GetElementType()!)))));
+        MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(array), checked((int)ByteLength(array)));
+
+    /// <summary>The bytes of an array's elements: a reference's size each, for an element type that is not a primitive.</summary>
+    private static long ByteLength(Array array)
+    {
+        var elementType = array.GetType().GetElementType()!;
+        return array.LongLength * (ScalarTypes.IsArrayElement(elementType) ? ScalarTypes.ElementSize(ScalarTypes.Of(elementType)) : IntPtr.Size);
+    }
 }
