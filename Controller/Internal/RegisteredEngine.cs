@@ -20,7 +20,10 @@ internal sealed class RegisteredEngine
     private readonly Channel<QueuedWork> queue = Channel.CreateUnbounded<QueuedWork>(new UnboundedChannelOptions { AllowSynchronousContinuations = true });
     private readonly Channel<ControllerMessage> outbox = Channel.CreateUnbounded<ControllerMessage>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly ConcurrentDictionary<long, QueuedWork> inFlight = new();
-    private readonly SemaphoreSlim dispatchSlots;
+    // The dispatcher's slots, as tokens: taking one is reading it, giving it back is writing it. Not a SemaphoreSlim,
+    // whose waiter always resumes on the thread pool: a slot freed by a result would wake a pool thread for every task
+    // (and on two cores its spinning before it sleeps is CPU the next round trip needs).
+    private readonly Channel<bool> dispatchSlots;
     private readonly CancellationTokenSource lifetime = new();
     private readonly TimeProvider time;
     private readonly Action<ControllerMessage> post;
@@ -37,7 +40,12 @@ internal sealed class RegisteredEngine
         Peer = peer;
         this.time = time;
         post = message => outbox.Writer.TryWrite(message);
-        dispatchSlots = new SemaphoreSlim(maxInFlight, maxInFlight);
+        dispatchSlots = Channel.CreateBounded<bool>(new BoundedChannelOptions(maxInFlight) { SingleReader = true, AllowSynchronousContinuations = true });
+        for (var i = 0; i < maxInFlight; i++)
+        {
+            dispatchSlots.Writer.TryWrite(true);
+        }
+
         Registered = time.GetUtcNow();
         foreach (var (key, value) in info.Properties)
         {
@@ -123,7 +131,7 @@ internal sealed class RegisteredEngine
         {
             // The slot first: whoever waits for the result may queue more at once (it runs on this thread, see QueuedWork).
             Interlocked.Increment(ref completed);
-            dispatchSlots.Release();
+            dispatchSlots.Writer.TryWrite(true);
             item.Complete(new EngineResult(result, blobs));
         }
     }
@@ -187,7 +195,7 @@ internal sealed class RegisteredEngine
             while (true)
             {
                 // A slot first, then the item: what waits for the engine stays in the queue, counted and clearable.
-                await dispatchSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await dispatchSlots.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 QueuedWork item;
                 try
                 {

@@ -51,6 +51,24 @@ public sealed class EngineQueueTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AResult_SendsTheNextItem_OnItsOwnThread_BeforeItReturns()
+    {
+        // No thread hop between a result and the next item's dispatch: on a machine of two cores, a pool thread woken for
+        // every task (and spinning before it sleeps) is CPU the next round trip needs.
+        var first = Ping("first");
+        var second = Ping("second");
+        var sent = await engine.NextWorkAsync();
+
+        Pong(sent);
+
+        Assert.True(engine.TryTakeSentWork(out var next), "the next item was not sent by the time the result was taken in");
+        Assert.Equal("second", next.Ping.Payload.ToStringUtf8());
+        Assert.Equal("first", (await first.Within()).Result.Pong.Payload.ToStringUtf8());
+        Pong(next);
+        Assert.Equal("second", (await second.Within()).Result.Pong.Payload.ToStringUtf8());
+    }
+
+    [Fact]
     public async Task ClearQueue_FailsWhatWaits_NotWhatRuns()
     {
         var running = Ping("running");

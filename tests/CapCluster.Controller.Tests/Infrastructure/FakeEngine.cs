@@ -53,6 +53,22 @@ internal sealed class FakeEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Work the controller has already sent, without waiting for any.</summary>
+    public bool TryTakeSentWork(out Work work)
+    {
+        while (sent.Reader.TryRead(out var message))
+        {
+            if (message.KindCase == ControllerMessage.KindOneofCase.Work)
+            {
+                work = message.Work;
+                return true;
+            }
+        }
+
+        work = null!;
+        return false;
+    }
+
     /// <summary>The next work item, which must be a task batch; its tasks' code, in order.</summary>
     public async Task<(Work Work, IReadOnlyList<string> Code)> NextBatchAsync()
     {
