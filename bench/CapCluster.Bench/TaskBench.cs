@@ -82,8 +82,13 @@ internal static class TaskBench
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
-    public static async Task<TaskOutcome> RoundTripAsync(TaskClient tc) =>
-        await tc.GetResultAsync(await tc.RunAsync(DelegateTask.Of(() => 0)));
+    /// <summary>One no-op task submitted and waited for; <paramref name="acknowledged"/> is told when its id came back.</summary>
+    public static async Task<TaskOutcome> RoundTripAsync(TaskClient tc, Action? acknowledged = null)
+    {
+        var id = await tc.RunAsync(DelegateTask.Of(() => 0));
+        acknowledged?.Invoke();
+        return await tc.GetResultAsync(id);
+    }
 
     /// <summary>
     /// Times <paramref name="count"/> no-op round trips; prints the percentiles and where the median goes, from the
@@ -98,9 +103,7 @@ internal static class TaskBench
         {
             var t = Stopwatch.GetTimestamp();
             var sent = DateTimeOffset.UtcNow;
-            var id = await tc.RunAsync(DelegateTask.Of(() => 0));
-            acknowledged.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
-            var outcome = await tc.GetResultAsync(id);
+            var outcome = await RoundTripAsync(tc, () => acknowledged.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds));
             var received = DateTimeOffset.UtcNow;
             trips.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
             legs[0].Add((outcome.Submitted - sent).TotalMicroseconds);
