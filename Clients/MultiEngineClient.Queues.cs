@@ -10,7 +10,7 @@ public sealed partial class MultiEngineClient
     public async Task<IReadOnlyList<EngineQueueStatus>> QueueStatusAsync(IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
     {
         var request = new EngineQueuesRequest { Targets = ToTargets(targets ?? Targets) };
-        var reply = await connection.CallAsync(CapClusterMethods.EngineQueues, request, cancellationToken, idempotent: true).ConfigureAwait(false);
+        var reply = await connection.CallAsync(o => connection.MultiEngine.EngineQueuesAsync(request, o), cancellationToken, idempotent: true).ConfigureAwait(false);
         return [.. reply.Queues.Select(q => new EngineQueueStatus(q.EngineId, q.Queued, q.Running, q.Completed))];
     }
 
@@ -18,7 +18,7 @@ public sealed partial class MultiEngineClient
     public async Task<int> ClearQueueAsync(IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
     {
         var request = new ClearQueueRequest { Targets = ToTargets(targets ?? Targets) };
-        return (await connection.CallAsync(CapClusterMethods.ClearQueue, request, cancellationToken).ConfigureAwait(false)).Cleared;
+        return (await connection.CallAsync(o => connection.MultiEngine.ClearQueueAsync(request, o), cancellationToken).ConfigureAwait(false)).Cleared;
     }
 
     /// <summary>Sets engine properties (e.g. "gpu" = "yes") on the target engines; returns each engine's properties after.</summary>

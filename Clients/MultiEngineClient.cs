@@ -58,14 +58,14 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
     /// <summary>The ids of the registered engines, ascending.</summary>
     public async Task<IReadOnlyList<int>> GetIdsAsync(CancellationToken cancellationToken = default)
     {
-        var reply = await connection.CallAsync(CapClusterMethods.GetIds, new GetIdsRequest(), cancellationToken, idempotent: true).ConfigureAwait(false);
+        var reply = await connection.CallAsync(o => connection.MultiEngine.GetIdsAsync(new GetIdsRequest(), o), cancellationToken, idempotent: true).ConfigureAwait(false);
         return [.. reply.Ids];
     }
 
     /// <summary>Every registered engine with its host, pid, state and last heartbeat.</summary>
     public async Task<IReadOnlyList<EngineStatus>> GetEnginesAsync(CancellationToken cancellationToken = default)
     {
-        var reply = await connection.CallAsync(CapClusterMethods.ListEngines, new ListEnginesRequest(), cancellationToken, idempotent: true).ConfigureAwait(false);
+        var reply = await connection.CallAsync(o => connection.MultiEngine.ListEnginesAsync(new ListEnginesRequest(), o), cancellationToken, idempotent: true).ConfigureAwait(false);
         return Statuses(reply);
     }
 
@@ -80,7 +80,7 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
         var request = new ListEnginesRequest();
         while (true)
         {
-            var reply = await connection.CallAsync(CapClusterMethods.ListEngines, request, cancellationToken, idempotent: true).ConfigureAwait(false);
+            var reply = await connection.CallAsync(o => connection.MultiEngine.ListEnginesAsync(request, o), cancellationToken, idempotent: true).ConfigureAwait(false);
             var engines = Statuses(reply);
             if (until(engines))
             {
@@ -118,7 +118,7 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
     public async Task<IReadOnlyList<int>> PingAsync(IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
     {
         var request = new PingRequest { Targets = ToTargets(targets) };
-        var reply = await connection.CallAsync(CapClusterMethods.Ping, request, cancellationToken).ConfigureAwait(false);
+        var reply = await connection.CallAsync(o => connection.MultiEngine.PingAsync(request, o), cancellationToken).ConfigureAwait(false);
         return [.. reply.Pongs.Select(p => p.EngineId)];
     }
 
@@ -129,7 +129,7 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
     public async Task<IReadOnlyList<int>> KillAsync(IEnumerable<int>? targets = null, bool controller = false, CancellationToken cancellationToken = default)
     {
         var request = new KillRequest { Targets = ToTargets(targets), Controller = controller };
-        var reply = await connection.CallAsync(CapClusterMethods.Kill, request, cancellationToken).ConfigureAwait(false);
+        var reply = await connection.CallAsync(o => connection.MultiEngine.KillAsync(request, o), cancellationToken).ConfigureAwait(false);
         return [.. reply.Killed];
     }
 

@@ -64,7 +64,7 @@ public sealed partial class TaskClient
             var remaining = limit - connection.Time.GetElapsedTime(started);
             var chunk = remaining > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : remaining;
             var request = new GetResultsRequest { TaskIds = { taskId }, WaitMs = (long)Math.Max(0, chunk.TotalMilliseconds) };
-            var reply = await connection.CallAsync(CapClusterMethods.GetResults, request, cancellationToken, idempotent: true).ConfigureAwait(false);
+            var reply = await connection.CallAsync(o => connection.TaskFarm.GetResultsAsync(request, o), cancellationToken, idempotent: true).ConfigureAwait(false);
             var outcome = new TaskOutcome(reply.Results[0]);
             if (outcome.IsFinished || !block)
             {
@@ -86,7 +86,7 @@ public sealed partial class TaskClient
     /// <exception cref="ControllerCallException">NOT_FOUND: not one of this capability's tasks held by the controller.</exception>
     public async Task<bool> AbortAsync(long taskId, CancellationToken cancellationToken = default)
     {
-        var reply = await connection.CallAsync(CapClusterMethods.Abort, new AbortRequest { TaskIds = { taskId } }, cancellationToken).ConfigureAwait(false);
+        var reply = await connection.CallAsync(o => connection.TaskFarm.AbortAsync(new AbortRequest { TaskIds = { taskId } }, o), cancellationToken).ConfigureAwait(false);
         return reply.Aborted.Contains(taskId);
     }
 
@@ -99,7 +99,7 @@ public sealed partial class TaskClient
     {
         var ids = taskIds?.ToList() ?? [];
         var request = new ClearRequest { TaskIds = { ids } };
-        var cleared = (await connection.CallAsync(CapClusterMethods.ClearResults, request, cancellationToken).ConfigureAwait(false)).Cleared;
+        var cleared = (await connection.CallAsync(o => connection.TaskFarm.ClearAsync(request, o), cancellationToken).ConfigureAwait(false)).Cleared;
         session.Forget(ids);
         return cleared;
     }

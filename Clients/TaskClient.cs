@@ -48,7 +48,7 @@ public sealed partial class TaskClient : IAsyncDisposable
     /// </summary>
     public async Task<TaskQueueStatus> QueueStatusAsync(CancellationToken cancellationToken = default)
     {
-        var r = await connection.CallAsync(CapClusterMethods.QueueStatus, new QueueStatusRequest(), cancellationToken, idempotent: true).ConfigureAwait(false);
+        var r = await connection.CallAsync(o => connection.TaskFarm.QueueStatusAsync(new QueueStatusRequest(), o), cancellationToken, idempotent: true).ConfigureAwait(false);
         var cluster = r.Cluster is { } c ? new TaskQueueTotals(c.Queued, c.Running, c.Succeeded, c.Failed, c.Aborted) : null;
         return new TaskQueueStatus(r.Queued, r.Running, r.Succeeded, r.Failed, r.Engines, r.RunningPerEngine.ToDictionary(), r.Aborted, cluster);
     }

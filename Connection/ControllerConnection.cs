@@ -22,6 +22,9 @@ public sealed class ControllerConnection : IDisposable
         Capability = capability;
         CapabilityPath = capabilityPath;
         Channel = channel;
+        MultiEngine = new(channel.Invoker);
+        TaskFarm = new(channel.Invoker);
+        EngineLink = new(channel.Invoker);
     }
 
     /// <summary>The capability this connection presents.</summary>
@@ -32,6 +35,15 @@ public sealed class ControllerConnection : IDisposable
 
     /// <summary>The underlying channel.</summary>
     public GrpcChannel Channel { get; }
+
+    /// <summary>The protoc-generated client of the MultiEngine service on <see cref="Channel"/>; call it through <see cref="CallAsync"/>.</summary>
+    public MultiEngine.MultiEngineClient MultiEngine { get; }
+
+    /// <summary>The protoc-generated client of the TaskFarm service on <see cref="Channel"/>; call it through <see cref="CallAsync"/>.</summary>
+    public TaskFarm.TaskFarmClient TaskFarm { get; }
+
+    /// <summary>The protoc-generated client of the EngineLink service on <see cref="Channel"/>; call it through <see cref="CallAsync"/>.</summary>
+    public EngineLink.EngineLinkClient EngineLink { get; }
 
     /// <summary>
     /// How calls that cannot reach the controller are tried again. <see cref="ReconnectOptions.Never"/> until a client
@@ -124,14 +136,14 @@ public sealed class ControllerConnection : IDisposable
     }
 
     /// <summary>
-    /// A unary call whose failures become CapCluster exceptions. While the controller cannot be reached it is tried
-    /// again as <see cref="Reconnect"/> says; a call that reached it and lost the connection fails at once, unless it
-    /// is <paramref name="idempotent"/> (asking it twice does no harm), when it too is tried again.
+    /// A unary call, made by <paramref name="call"/> with the options it is given (for example
+    /// <c>o =&gt; connection.TaskFarm.QueueStatusAsync(request, o)</c>), whose failures become CapCluster exceptions.
+    /// While the controller cannot be reached it is tried again as <see cref="Reconnect"/> says; a call that reached it
+    /// and lost the connection fails at once, unless it is <paramref name="idempotent"/> (asking it twice does no harm),
+    /// when it too is tried again.
     /// </summary>
-    public Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, bool idempotent = false)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
-        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new() =>
-        ReconnectingAsync(ct => CallOnceAsync(method, request, ct), cancellationToken, idempotent);
+    public Task<TResponse> CallAsync<TResponse>(Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken, bool idempotent = false) =>
+        ReconnectingAsync(ct => CallOnceAsync(call, ct), cancellationToken, idempotent);
 
     /// <summary>
     /// Runs <paramref name="attempt"/>, and again with backoff while it fails because the controller cannot be reached
@@ -174,13 +186,12 @@ public sealed class ControllerConnection : IDisposable
         }
     }
 
-    private async Task<TResponse> CallOnceAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
-        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new()
+    private async Task<TResponse> CallOnceAsync<TResponse>(Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken)
     {
         try
         {
-            return await Channel.UnaryAsync(method, request, new CallOptions(cancellationToken: cancellationToken)).ConfigureAwait(false);
+            using var started = call(new CallOptions(cancellationToken: cancellationToken));
+            return await started.ResponseAsync.ConfigureAwait(false);
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled || !cancellationToken.IsCancellationRequested)
         {
@@ -217,7 +228,7 @@ public sealed class ControllerConnection : IDisposable
         {
             // The grant waits for a controller that is out of reach, as Reconnect says; having waited in vain it fails.
             // A grant not taken up expires, so asking again after a broken connection does no harm.
-            var granted = await CallAsync(stream.Grant, new OpenStreamRequest(), cancellationToken, idempotent: true).ConfigureAwait(false);
+            var granted = await CallAsync(o => Channel.Invoker.AsyncUnaryCall(stream.Grant, null, o, new OpenStreamRequest()), cancellationToken, idempotent: true).ConfigureAwait(false);
             return await Channel.DuplexStreamingOnLaneAsync(stream.Method, DataPort(granted.DataPort), granted.LaneId.ToByteArray(), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when ((e is CapClusterException or LaneException or OperationCanceledException)

@@ -116,17 +116,17 @@ public sealed class ControllerHost : IAsyncDisposable
         }
 
         var router = new GrpcRouter();
-        var endpoints = new ServiceEndpoints(router, new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, time, logger, lifetime.Token));
         var valueRoutes = new DataLaneRoutes(engines, broker, () => lanes.EndPoint.Port, lanes.LocalName);
-        new EngineLinkService(engines, options, time, logger).Map(endpoints);
-        new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), valueRoutes,
+        var endpoints = new ServiceEndpoints(router,
+            new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, time, logger, lifetime.Token), valueRoutes);
+        endpoints.Bind(V1.EngineLink.BindService, new EngineLinkService(engines, options, time, logger));
+        endpoints.Bind(V1.MultiEngine.BindService, new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), valueRoutes,
             new CallBudgets(options.MaxCallBytes, options.MaxSessionBytes, new ByteBudget(options.MaxBufferedBytes), options.MaxSessionCalls, options.MaxUnreadBytes,
-                new CapabilityBacklogs(options.MaxUnreadBytesPerCapability)), audit, time, logger).Map(endpoints);
-        valueRoutes.Map(endpoints);
+                new CapabilityBacklogs(options.MaxUnreadBytesPerCapability)), audit, time, logger));
         farm = new Internal.Tasks.TaskFarm(engines, options.Tasks, ledger, journal, registry.Find, time,
             loggerFactory.CreateLogger<Internal.Tasks.TaskFarm>());
-        new TaskFarmService(farm, audit, time, logger).Map(endpoints);
-        router.Describe(V1.EngineLinkReflection.Descriptor.Services[0], V1.MultiengineReflection.Descriptor.Services[0], V1.TaskfarmReflection.Descriptor.Services[0]);
+        endpoints.Bind(V1.TaskFarm.BindService, new TaskFarmService(farm, audit, time, logger));
+        router.Describe(V1.EngineLink.Descriptor, V1.MultiEngine.Descriptor, V1.TaskFarm.Descriptor);
 
         GrpcServer server;
         try

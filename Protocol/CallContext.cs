@@ -68,6 +68,9 @@ public sealed partial class CallContext
         _callCts = CancellationTokenSource.CreateLinkedTokenSource(lane.Ended);
     }
 
+    /// <summary>The key of the <see cref="CallContext"/> in a served call's <see cref="ServerCallContext.UserState"/>.</summary>
+    internal static readonly object UserStateKey = new();
+
     /// <summary>The method path, e.g. <c>/capcluster.v1.MultiEngine/GetIds</c>.</summary>
     public string Method { get; }
 
@@ -129,6 +132,19 @@ public sealed partial class CallContext
     /// <param name="method">The stream's method path.</param>
     /// <param name="lane">The lane the stream travels on.</param>
     public CallContext ForStreamLane(string method, StreamLaneEnd lane) => new(this, method, lane);
+
+    /// <summary>
+    /// The context of a call that a <see cref="GrpcServer"/> serves (on HTTP/2 or on a stream lane): what a handler of a
+    /// protoc-generated service base, which is given the <see cref="ServerCallContext"/>, asks for who called.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The call was not served through a <see cref="GrpcRouter"/> (so no gate saw it).</exception>
+    public static CallContext Of(ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.UserState.TryGetValue(UserStateKey, out var call) && call is CallContext known
+            ? known
+            : throw new InvalidOperationException($"{context.Method} was not served through a GrpcRouter, so no gate saw it.");
+    }
 
     /// <summary>
     /// Closes the whole underlying TCP/TLS connection at once, e.g. for a revoked credential:

@@ -1,14 +1,20 @@
+using CapCluster.Protocol.Internal;
 using CapCluster.Protocol.V1;
 using Grpc.Core;
 
 namespace CapCluster.Protocol;
 
 /// <summary>
-/// The gRPC methods CapCluster serves, one descriptor each, shared by the controller
-/// (which maps them) and the clients and engines (which call them).
+/// The gRPC methods CapCluster serves, one descriptor each as protoc generated it from the .proto files, shared by the
+/// controller (whose services implement the generated bases) and the clients and engines (which call them).
 /// </summary>
 public static class CapClusterMethods
 {
+    // First: the fields below are read from these.
+    private static readonly GeneratedMethods EngineLinkMethods = GeneratedMethods.Of<V1.EngineLink.EngineLinkBase>(V1.EngineLink.BindService);
+    private static readonly GeneratedMethods MultiEngineMethods = GeneratedMethods.Of<V1.MultiEngine.MultiEngineBase>(V1.MultiEngine.BindService);
+    private static readonly GeneratedMethods TaskFarmMethods = GeneratedMethods.Of<V1.TaskFarm.TaskFarmBase>(V1.TaskFarm.BindService);
+
     /// <summary>Service name of the engines' interface.</summary>
     public const string EngineLinkService = "capcluster.v1.EngineLink";
 
@@ -20,85 +26,85 @@ public static class CapClusterMethods
 
     /// <summary>An engine's long-lived registration, heartbeat and work stream.</summary>
     public static readonly Method<EngineMessage, ControllerMessage> EngineConnect =
-        ProtoMethods.Create<EngineMessage, ControllerMessage>(MethodType.DuplexStreaming, EngineLinkService, "Connect");
+        EngineLinkMethods.Get<EngineMessage, ControllerMessage>("Connect");
 
     /// <summary>Grants a stream lane that carries an engine's <see cref="EngineConnect"/> stream off HTTP/2.</summary>
     public static readonly Method<OpenStreamRequest, OpenStreamReply> EngineOpenStream =
-        ProtoMethods.Create<OpenStreamRequest, OpenStreamReply>(MethodType.Unary, EngineLinkService, "OpenStream");
+        EngineLinkMethods.Get<OpenStreamRequest, OpenStreamReply>("OpenStream");
 
     /// <summary>An engine's link, on HTTP/2 or on a stream lane.</summary>
     public static readonly StreamMethod<EngineMessage, ControllerMessage> EngineLink = new(EngineConnect, EngineOpenStream);
 
     /// <summary>The ids of the registered engines.</summary>
     public static readonly Method<GetIdsRequest, GetIdsReply> GetIds =
-        ProtoMethods.Create<GetIdsRequest, GetIdsReply>(MethodType.Unary, MultiEngineService, "GetIds");
+        MultiEngineMethods.Get<GetIdsRequest, GetIdsReply>("GetIds");
 
     /// <summary>Every registered engine with its host, pid, state and heartbeat.</summary>
     public static readonly Method<ListEnginesRequest, ListEnginesReply> ListEngines =
-        ProtoMethods.Create<ListEnginesRequest, ListEnginesReply>(MethodType.Unary, MultiEngineService, "ListEngines");
+        MultiEngineMethods.Get<ListEnginesRequest, ListEnginesReply>("ListEngines");
 
     /// <summary>A ping through each target engine's queue.</summary>
     public static readonly Method<PingRequest, PingReply> Ping =
-        ProtoMethods.Create<PingRequest, PingReply>(MethodType.Unary, MultiEngineService, "Ping");
+        MultiEngineMethods.Get<PingRequest, PingReply>("Ping");
 
     /// <summary>Stops engines and, optionally, the controller.</summary>
     public static readonly Method<KillRequest, KillReply> Kill =
-        ProtoMethods.Create<KillRequest, KillReply>(MethodType.Unary, MultiEngineService, "Kill");
+        MultiEngineMethods.Get<KillRequest, KillReply>("Kill");
 
     /// <summary>A client's long-lived call stream (execute, push, pull, apply, ... on target engines).</summary>
     public static readonly Method<SessionMessage, SessionMessage> Session =
-        ProtoMethods.Create<SessionMessage, SessionMessage>(MethodType.DuplexStreaming, MultiEngineService, "Session");
+        MultiEngineMethods.Get<SessionMessage, SessionMessage>("Session");
 
     /// <summary>Queued, running and completed counts of each target engine's queue.</summary>
     public static readonly Method<EngineQueuesRequest, EngineQueuesReply> EngineQueues =
-        ProtoMethods.Create<EngineQueuesRequest, EngineQueuesReply>(MethodType.Unary, MultiEngineService, "EngineQueues");
+        MultiEngineMethods.Get<EngineQueuesRequest, EngineQueuesReply>("EngineQueues");
 
     /// <summary>Drops what waits in the target engines' queues.</summary>
     public static readonly Method<ClearQueueRequest, ClearQueueReply> ClearQueue =
-        ProtoMethods.Create<ClearQueueRequest, ClearQueueReply>(MethodType.Unary, MultiEngineService, "ClearQueue");
+        MultiEngineMethods.Get<ClearQueueRequest, ClearQueueReply>("ClearQueue");
 
     /// <summary>Grants a data lane to one engine, for bulk values end to end.</summary>
     public static readonly Method<OpenLaneRequest, OpenLaneReply> OpenLane =
-        ProtoMethods.Create<OpenLaneRequest, OpenLaneReply>(MethodType.Unary, MultiEngineService, "OpenLane");
+        MultiEngineMethods.Get<OpenLaneRequest, OpenLaneReply>("OpenLane");
 
     /// <summary>Counts of queued, running and finished tasks.</summary>
     public static readonly Method<QueueStatusRequest, QueueStatusReply> QueueStatus =
-        ProtoMethods.Create<QueueStatusRequest, QueueStatusReply>(MethodType.Unary, TaskFarmService, "QueueStatus");
+        TaskFarmMethods.Get<QueueStatusRequest, QueueStatusReply>("QueueStatus");
 
     /// <summary>A client's task stream: batched submissions in, their ids and then their results out.</summary>
     public static readonly Method<TaskClientMessage, TaskServerMessage> Tasks =
-        ProtoMethods.Create<TaskClientMessage, TaskServerMessage>(MethodType.DuplexStreaming, TaskFarmService, "Tasks");
+        TaskFarmMethods.Get<TaskClientMessage, TaskServerMessage>("Tasks");
 
     /// <summary>Grants a stream lane that carries a client's <see cref="Tasks"/> stream off HTTP/2.</summary>
     public static readonly Method<OpenStreamRequest, OpenStreamReply> TasksOpenStream =
-        ProtoMethods.Create<OpenStreamRequest, OpenStreamReply>(MethodType.Unary, TaskFarmService, "OpenStream");
+        TaskFarmMethods.Get<OpenStreamRequest, OpenStreamReply>("OpenStream");
 
     /// <summary>A client's task stream, on HTTP/2 or on a stream lane.</summary>
     public static readonly StreamMethod<TaskClientMessage, TaskServerMessage> TaskStream = new(Tasks, TasksOpenStream);
 
     /// <summary>Task results by id, from any task client of this controller.</summary>
     public static readonly Method<GetResultsRequest, GetResultsReply> GetResults =
-        ProtoMethods.Create<GetResultsRequest, GetResultsReply>(MethodType.Unary, TaskFarmService, "GetResults");
+        TaskFarmMethods.Get<GetResultsRequest, GetResultsReply>("GetResults");
 
     /// <summary>Aborts tasks.</summary>
     public static readonly Method<AbortRequest, AbortReply> Abort =
-        ProtoMethods.Create<AbortRequest, AbortReply>(MethodType.Unary, TaskFarmService, "Abort");
+        TaskFarmMethods.Get<AbortRequest, AbortReply>("Abort");
 
     /// <summary>Forgets finished results.</summary>
     public static readonly Method<ClearRequest, ClearReply> ClearResults =
-        ProtoMethods.Create<ClearRequest, ClearReply>(MethodType.Unary, TaskFarmService, "Clear");
+        TaskFarmMethods.Get<ClearRequest, ClearReply>("Clear");
 
     /// <summary>Whether the controller still accepts the caller's engine capability.</summary>
     public static readonly Method<CheckRequest, CheckReply> EngineCheck =
-        ProtoMethods.Create<CheckRequest, CheckReply>(MethodType.Unary, EngineLinkService, "Check");
+        EngineLinkMethods.Get<CheckRequest, CheckReply>("Check");
 
     /// <summary>Whether the controller still accepts the caller's multiengine capability.</summary>
     public static readonly Method<CheckRequest, CheckReply> MultiEngineCheck =
-        ProtoMethods.Create<CheckRequest, CheckReply>(MethodType.Unary, MultiEngineService, "Check");
+        MultiEngineMethods.Get<CheckRequest, CheckReply>("Check");
 
     /// <summary>Whether the controller still accepts the caller's task capability.</summary>
     public static readonly Method<CheckRequest, CheckReply> TaskFarmCheck =
-        ProtoMethods.Create<CheckRequest, CheckReply>(MethodType.Unary, TaskFarmService, "Check");
+        TaskFarmMethods.Get<CheckRequest, CheckReply>("Check");
 
     /// <summary>The <c>Check</c> method of the service that <paramref name="serviceName"/> names.</summary>
     /// <exception cref="ArgumentException">Not one of the three services.</exception>

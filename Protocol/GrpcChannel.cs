@@ -16,8 +16,6 @@ public sealed class GrpcChannel : IDisposable
 {
     private readonly string _baseUri;
     private readonly Grpc.Net.Client.GrpcChannel _channel;
-    private readonly CallInvoker _invoker;
-    private readonly Metadata? _defaultHeaders;
 
     /// <summary>Creates a channel; nothing connects until the first call.</summary>
     /// <param name="endpoints">
@@ -66,15 +64,7 @@ public sealed class GrpcChannel : IDisposable
             MaxSendMessageSize = options.MaxSendMessageSize,
             LoggerFactory = options.LoggerFactory,
         });
-        _invoker = _channel.CreateCallInvoker();
-        if (options.DefaultHeaders.Count > 0)
-        {
-            _defaultHeaders = [];
-            foreach (var (name, value) in options.DefaultHeaders)
-            {
-                _defaultHeaders.Add(name, value);
-            }
-        }
+        Invoker = new ChannelInvoker(_channel.CreateCallInvoker(), options.DefaultHeaders, Target);
     }
 
     /// <summary>The endpoints as <c>host:port</c>, comma-separated, for messages.</summary>
@@ -84,56 +74,40 @@ public sealed class GrpcChannel : IDisposable
 
     internal ILogger Logger { get; }
 
+    /// <summary>
+    /// Calls through this channel for protoc-generated clients (<c>new TaskFarm.TaskFarmClient(channel.Invoker)</c>):
+    /// with the default headers, and with failures of the channel itself (refused, unreachable, not the server) made into
+    /// errors that say so.
+    /// </summary>
+    public CallInvoker Invoker { get; }
+
     /// <summary>Makes a unary call.</summary>
     /// <exception cref="RpcException">The call ended with a status other than OK.</exception>
     public async Task<TResp> UnaryAsync<TReq, TResp>(Method<TReq, TResp> method, TReq request, CallOptions options = default)
-        where TReq : class, IMessage<TReq>, new()
-        where TResp : class, IMessage<TResp>, new()
+        where TReq : class
+        where TResp : class
     {
-        ArgumentNullException.ThrowIfNull(method);
-        ArgumentNullException.ThrowIfNull(request);
-        using var call = _invoker.AsyncUnaryCall(method, null, WithDefaults(options), request);
-        return await Translated(call.ResponseAsync, method.FullName, options.CancellationToken).ConfigureAwait(false);
+        using var call = Invoker.AsyncUnaryCall(method, null, options, request);
+        return await call.ResponseAsync.ConfigureAwait(false);
     }
 
     /// <summary>Starts a server-streaming call.</summary>
     public AsyncServerStreamingCall<TResp> ServerStreaming<TReq, TResp>(Method<TReq, TResp> method, TReq request, CallOptions options = default)
-        where TReq : class, IMessage<TReq>, new()
-        where TResp : class, IMessage<TResp>, new()
-    {
-        ArgumentNullException.ThrowIfNull(method);
-        ArgumentNullException.ThrowIfNull(request);
-        var call = _invoker.AsyncServerStreamingCall(method, null, WithDefaults(options), request);
-        return new AsyncServerStreamingCall<TResp>(
-            new TranslatingReader<TResp>(call.ResponseStream, method.FullName, Target, options.CancellationToken),
-            call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
-    }
+        where TReq : class
+        where TResp : class =>
+        Invoker.AsyncServerStreamingCall(method, null, options, request);
 
     /// <summary>Starts a client-streaming call.</summary>
     public AsyncClientStreamingCall<TReq, TResp> ClientStreaming<TReq, TResp>(Method<TReq, TResp> method, CallOptions options = default)
-        where TReq : class, IMessage<TReq>, new()
-        where TResp : class, IMessage<TResp>, new()
-    {
-        ArgumentNullException.ThrowIfNull(method);
-        var call = _invoker.AsyncClientStreamingCall(method, null, WithDefaults(options));
-        return new AsyncClientStreamingCall<TReq, TResp>(
-            new TranslatingWriter<TReq>(call.RequestStream, method.FullName, Target, call.GetStatus, options.CancellationToken),
-            Translated(call.ResponseAsync, method.FullName, options.CancellationToken),
-            call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
-    }
+        where TReq : class
+        where TResp : class =>
+        Invoker.AsyncClientStreamingCall(method, null, options);
 
     /// <summary>Starts a duplex (bidirectional) streaming call.</summary>
     public AsyncDuplexStreamingCall<TReq, TResp> DuplexStreaming<TReq, TResp>(Method<TReq, TResp> method, CallOptions options = default)
-        where TReq : class, IMessage<TReq>, new()
-        where TResp : class, IMessage<TResp>, new()
-    {
-        ArgumentNullException.ThrowIfNull(method);
-        var call = _invoker.AsyncDuplexStreamingCall(method, null, WithDefaults(options));
-        return new AsyncDuplexStreamingCall<TReq, TResp>(
-            new TranslatingWriter<TReq>(call.RequestStream, method.FullName, Target, call.GetStatus, options.CancellationToken),
-            new TranslatingReader<TResp>(call.ResponseStream, method.FullName, Target, options.CancellationToken),
-            call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
-    }
+        where TReq : class
+        where TResp : class =>
+        Invoker.AsyncDuplexStreamingCall(method, null, options);
 
     /// <summary>
     /// Opens a duplex call on a stream lane the server granted (see lane.proto), instead of on HTTP/2: a connection
@@ -153,42 +127,4 @@ public sealed class GrpcChannel : IDisposable
 
     /// <summary>Closes every connection; calls still running fail.</summary>
     public void Dispose() => _channel.Dispose();
-
-    private async Task<T> Translated<T>(Task<T> response, string method, CancellationToken asked)
-    {
-        try
-        {
-            return await response.ConfigureAwait(false);
-        }
-        catch (RpcException e)
-        {
-            throw ChannelErrors.Translate(e, method, Target, asked);
-        }
-    }
-
-    private CallOptions WithDefaults(CallOptions options)
-    {
-        if (_defaultHeaders is null)
-        {
-            return options;
-        }
-
-        if (options.Headers is not { Count: > 0 } extra)
-        {
-            return options.WithHeaders(_defaultHeaders);
-        }
-
-        var headers = new Metadata();
-        foreach (var entry in _defaultHeaders)
-        {
-            headers.Add(entry);
-        }
-
-        foreach (var entry in extra)
-        {
-            headers.Add(entry);
-        }
-
-        return options.WithHeaders(headers);
-    }
 }

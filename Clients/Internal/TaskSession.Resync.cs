@@ -63,7 +63,7 @@ internal sealed partial class TaskSession
         try
         {
             var request = new GetResultsRequest { TaskIds = { ids }, WaitMs = (long)wait.TotalMilliseconds };
-            var reply = await connection.CallAsync(CapClusterMethods.GetResults, request, cancellationToken, idempotent: true).ConfigureAwait(false);
+            var reply = await connection.CallAsync(o => connection.TaskFarm.GetResultsAsync(request, o), cancellationToken, idempotent: true).ConfigureAwait(false);
             return [.. reply.Results.Where(r => !Deliver(r)).Select(r => r.TaskId)];
         }
         catch (ControllerCallException e) when (e.StatusCode == StatusCode.NotFound && ids.Count > 1)

@@ -1,4 +1,3 @@
-using CapCluster.Controller.Internal.Transport;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -11,11 +10,9 @@ namespace CapCluster.Controller.Internal;
 /// </summary>
 internal static class CapabilityCheckHandler
 {
-    public static void Map(ServiceEndpoints endpoints, Method<CheckRequest, CheckReply> method) => endpoints.Unary(method, Handle);
-
-    private static Task<CheckReply> Handle(CheckRequest request, CallContext context)
+    public static Task<CheckReply> Check(ServerCallContext context)
     {
-        if (CallItems.CapabilityOf(context) is not { } record)
+        if (CallItems.CapabilityOf(CallContext.Of(context)) is not { } record)
         {
             throw new RpcException(new Status(StatusCode.Internal, "the call reached Check without an accepted capability"));
         }

@@ -10,13 +10,12 @@ namespace CapCluster.Controller.Internal;
 /// The engine end of the controller: one long-lived stream per engine, on which it
 /// registers, heartbeats and returns results, and receives its id and its work.
 /// </summary>
-internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, TimeProvider time, ILogger logger)
+internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptions options, TimeProvider time, ILogger logger) : EngineLink.EngineLinkBase
 {
-    public void Map(ServiceEndpoints endpoints)
-    {
-        endpoints.Stream(CapClusterMethods.EngineLink, ConnectAsync);
-        CapabilityCheckHandler.Map(endpoints, CapClusterMethods.EngineCheck);
-    }
+    public override Task Connect(IAsyncStreamReader<EngineMessage> requestStream, IServerStreamWriter<ControllerMessage> responseStream, ServerCallContext context) =>
+        ConnectAsync(requestStream, responseStream, CallContext.Of(context));
+
+    public override Task<CheckReply> Check(CheckRequest request, ServerCallContext context) => CapabilityCheckHandler.Check(context);
 
     private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, CallContext caller)
     {

@@ -9,24 +9,29 @@ namespace CapCluster.Controller.Internal;
 /// <summary>Explicit control of every engine.</summary>
 internal sealed partial class MultiEngineService(
     EngineRegistry registry, ControllerInfo controller, Action requestStop, ICallValueRoutes routes, CallBudgets budgets,
-    AuditLog audit, TimeProvider time, ILogger logger)
+    AuditLog audit, TimeProvider time, ILogger logger) : MultiEngine.MultiEngineBase
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
 
     // The longest a ListEngines call waits for a change: a bounded hold on a call, however long the caller asked for.
     private static readonly TimeSpan MaxListWait = TimeSpan.FromSeconds(60);
 
-    public void Map(ServiceEndpoints endpoints)
-    {
-        endpoints.Unary(CapClusterMethods.GetIds, GetIds);
-        endpoints.Unary(CapClusterMethods.ListEngines, ListEnginesAsync);
-        endpoints.Unary(CapClusterMethods.Ping, PingAsync);
-        endpoints.Unary(CapClusterMethods.Kill, KillAsync);
-        endpoints.Duplex(CapClusterMethods.Session, SessionAsync);
-        endpoints.Unary(CapClusterMethods.EngineQueues, EngineQueues);
-        endpoints.Unary(CapClusterMethods.ClearQueue, ClearQueue);
-        CapabilityCheckHandler.Map(endpoints, CapClusterMethods.MultiEngineCheck);
-    }
+    public override Task<GetIdsReply> GetIds(GetIdsRequest request, ServerCallContext context) => GetIds(request, CallContext.Of(context));
+
+    public override Task<ListEnginesReply> ListEngines(ListEnginesRequest request, ServerCallContext context) => ListEnginesAsync(request, CallContext.Of(context));
+
+    public override Task<PingReply> Ping(PingRequest request, ServerCallContext context) => PingAsync(request, CallContext.Of(context));
+
+    public override Task<KillReply> Kill(KillRequest request, ServerCallContext context) => KillAsync(request, CallContext.Of(context));
+
+    public override Task Session(IAsyncStreamReader<SessionMessage> requestStream, IServerStreamWriter<SessionMessage> responseStream, ServerCallContext context) =>
+        SessionAsync(requestStream, responseStream, CallContext.Of(context));
+
+    public override Task<EngineQueuesReply> EngineQueues(EngineQueuesRequest request, ServerCallContext context) => EngineQueues(request, CallContext.Of(context));
+
+    public override Task<ClearQueueReply> ClearQueue(ClearQueueRequest request, ServerCallContext context) => ClearQueue(request, CallContext.Of(context));
+
+    public override Task<CheckReply> Check(CheckRequest request, ServerCallContext context) => CapabilityCheckHandler.Check(context);
 
     private Task<EngineQueuesReply> EngineQueues(EngineQueuesRequest request, CallContext context) =>
         Task.FromResult(new EngineQueuesReply

@@ -13,19 +13,29 @@ namespace CapCluster.Controller.Internal;
 /// aborts and clears only its own tasks and those of capabilities derived from its capability; any
 /// other id is refused as not found, and audited.
 /// </summary>
-internal sealed class TaskFarmService(TaskFarm farm, AuditLog audit, TimeProvider time, ILogger logger)
+internal sealed class TaskFarmService(Tasks.TaskFarm farm, AuditLog audit, TimeProvider time, ILogger logger) : Protocol.V1.TaskFarm.TaskFarmBase
 {
-    public void Map(ServiceEndpoints endpoints)
+    public override Task<QueueStatusReply> QueueStatus(QueueStatusRequest request, ServerCallContext context) =>
+        Task.FromResult(farm.Status(CallerOf(CallContext.Of(context))));
+
+    public override Task Tasks(IAsyncStreamReader<TaskClientMessage> requestStream, IServerStreamWriter<TaskServerMessage> responseStream, ServerCallContext context) =>
+        TasksAsync(requestStream, responseStream, CallContext.Of(context));
+
+    public override Task<GetResultsReply> GetResults(GetResultsRequest request, ServerCallContext context) => GetResultsAsync(request, CallContext.Of(context));
+
+    public override Task<AbortReply> Abort(AbortRequest request, ServerCallContext context)
     {
-        endpoints.Unary(CapClusterMethods.QueueStatus, (_, context) => Task.FromResult(farm.Status(CallerOf(context))));
-        endpoints.Stream(CapClusterMethods.TaskStream, TasksAsync);
-        endpoints.Unary(CapClusterMethods.GetResults, GetResultsAsync);
-        endpoints.Unary(CapClusterMethods.Abort, (request, context) =>
-            GuardedAsync(context, async () => new AbortReply { Aborted = { await farm.AbortAsync(CallerOf(context), request.TaskIds).ConfigureAwait(false) } }));
-        CapabilityCheckHandler.Map(endpoints, CapClusterMethods.TaskFarmCheck);
-        endpoints.Unary(CapClusterMethods.ClearResults, (request, context) =>
-            GuardedAsync(context, async () => new ClearReply { Cleared = await farm.ClearAsync(CallerOf(context), request.TaskIds).ConfigureAwait(false) }));
+        var call = CallContext.Of(context);
+        return GuardedAsync(call, async () => new AbortReply { Aborted = { await farm.AbortAsync(CallerOf(call), request.TaskIds).ConfigureAwait(false) } });
     }
+
+    public override Task<ClearReply> Clear(ClearRequest request, ServerCallContext context)
+    {
+        var call = CallContext.Of(context);
+        return GuardedAsync(call, async () => new ClearReply { Cleared = await farm.ClearAsync(CallerOf(call), request.TaskIds).ConfigureAwait(false) });
+    }
+
+    public override Task<CheckReply> Check(CheckRequest request, ServerCallContext context) => CapabilityCheckHandler.Check(context);
 
     private static CapabilityRecord CallerOf(CallContext context) =>
         CallItems.CapabilityOf(context) ?? throw ControllerErrors.NotAllowed("the call carries no task capability", null);

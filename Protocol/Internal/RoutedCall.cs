@@ -15,17 +15,20 @@ internal sealed class RoutedMethodProvider(GrpcRouter router, ServerRuntime runt
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<RoutedService> context) => router.AddTo(context, runtime);
 }
 
-/// <summary>Runs a routed handler with the <see cref="CallContext"/> the gate made, and gives its failures a status.</summary>
+/// <summary>
+/// Runs a routed handler once the <see cref="CallContext"/> the gate made is bound to the call (where
+/// <see cref="CallContext.Of"/> finds it), and gives its failures a status.
+/// </summary>
 internal static class RoutedCall
 {
     private const string GenericHandlerError = "the server failed to process the call (see the server log)";
 
-    public static async Task<T> RunAsync<T>(ServerRuntime runtime, ServerCallContext grpc, Func<CallContext, Task<T>> handler)
+    public static async Task<T> RunAsync<T>(ServerRuntime runtime, ServerCallContext grpc, Func<Task<T>> handler)
     {
         var call = Bind(grpc);
         try
         {
-            return await handler(call).ConfigureAwait(false);
+            return await handler().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not RpcException)
         {
@@ -33,10 +36,10 @@ internal static class RoutedCall
         }
     }
 
-    public static Task RunAsync(ServerRuntime runtime, ServerCallContext grpc, Func<CallContext, Task> handler) =>
-        RunAsync(runtime, grpc, async call =>
+    public static Task RunAsync(ServerRuntime runtime, ServerCallContext grpc, Func<Task> handler) =>
+        RunAsync(runtime, grpc, async () =>
         {
-            await handler(call).ConfigureAwait(false);
+            await handler().ConfigureAwait(false);
             return true;
         });
 
@@ -46,6 +49,7 @@ internal static class RoutedCall
         var call = grpc.GetHttpContext().Items[GrpcGate.CallKey] as CallContext
             ?? throw new RpcException(new Status(StatusCode.Internal, "the call was not authorized"));
         call.Bind(grpc.Deadline, grpc.CancellationToken);
+        grpc.UserState[CallContext.UserStateKey] = call;
         return call;
     }
 

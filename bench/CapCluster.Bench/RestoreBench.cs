@@ -5,6 +5,7 @@ using CapCluster.Controller.Internal.Tasks;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
 using Microsoft.Extensions.Logging.Abstractions;
+using TaskFarm = CapCluster.Controller.Internal.Tasks.TaskFarm;
 
 namespace CapCluster.Bench;
 

@@ -125,7 +125,7 @@ public sealed partial class LaneTests : IAsyncLifetime
         // connections) still gets nothing from the local path: the kernel names its uid before it is read.
         var name = LocalSocketName();
         using var connection = ControllerConnection.Open(cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), CapabilityInterfaces.MultiEngine);
-        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 0 }, CancellationToken.None).WaitAsync(Timeout);
+        var grant = await connection.CallAsync(o => connection.MultiEngine.OpenLaneAsync(new OpenLaneRequest { EngineId = 0 }, o), CancellationToken.None).WaitAsync(Timeout);
         Assert.Equal(name, grant.LocalSocket);
         var preamble = string.Concat(LanePreamble.Create(grant.LaneId.ToByteArray(), LaneRole.Client).Select(b => $"\\x{b:x2}"));
         // The controller answers at once, before it reads anything: the script reads the refusal first (sending first
@@ -265,7 +265,7 @@ public sealed partial class LaneTests : IAsyncLifetime
         var attenuate = await cluster.Directory.RunAsync("furlgen", "attenuate", cluster.Directory.CapFile(CapabilityInterfaces.MultiEngine), "--label", "late", "-o", latePath);
         Assert.True(attenuate.ExitCode == 0, attenuate.ToString());
         using var connection = ControllerConnection.Open(latePath, CapabilityInterfaces.MultiEngine);
-        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = 0 }, CancellationToken.None).WaitAsync(Timeout);
+        var grant = await connection.CallAsync(o => connection.MultiEngine.OpenLaneAsync(new OpenLaneRequest { EngineId = 0 }, o), CancellationToken.None).WaitAsync(Timeout);
 
         var revoke = await cluster.Directory.RunAsync("furlgen", "revoke", latePath);
         Assert.True(revoke.ExitCode == 0, revoke.ToString());
@@ -346,7 +346,7 @@ public sealed partial class LaneTests : IAsyncLifetime
     private static async Task<LaneConnection> HoldLaneAsync(string capabilityPath, int engineId, bool local = false)
     {
         using var connection = ControllerConnection.Open(capabilityPath, CapabilityInterfaces.MultiEngine);
-        var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = engineId }, CancellationToken.None).WaitAsync(Timeout);
+        var grant = await connection.CallAsync(o => connection.MultiEngine.OpenLaneAsync(new OpenLaneRequest { EngineId = engineId }, o), CancellationToken.None).WaitAsync(Timeout);
         return await LaneConnection.ConnectAsync(
             connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, $"the test's lane to engine {engineId}")
                 with { HandoffSocket = local ? grant.LocalSocket : null },

@@ -40,7 +40,7 @@ internal sealed class CallRoutes(ControllerConnection connection) : IAsyncDispos
             return (targets, CallRoute.InSession);
         }
 
-        var chosen = targets ?? [.. (await connection.CallAsync(CapClusterMethods.GetIds, new GetIdsRequest(), cancellationToken, idempotent: true).ConfigureAwait(false)).Ids];
+        var chosen = targets ?? [.. (await connection.CallAsync(o => connection.MultiEngine.GetIdsAsync(new GetIdsRequest(), o), cancellationToken, idempotent: true).ConfigureAwait(false)).Ids];
         var granted = await Task.WhenAll(chosen.Distinct().Select(async id => (Id: id, Lane: await GetAsync(id, cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
         var usable = granted.Where(g => g.Lane is not null).ToDictionary(g => g.Id, g => g.Lane!);
         if (usable.Count == 0 || (push && usable.Count < granted.Length))
@@ -97,7 +97,7 @@ internal sealed class CallRoutes(ControllerConnection connection) : IAsyncDispos
     {
         try
         {
-            var grant = await connection.CallAsync(CapClusterMethods.OpenLane, new OpenLaneRequest { EngineId = engineId }, lifetime.Token, idempotent: true).ConfigureAwait(false);
+            var grant = await connection.CallAsync(o => connection.MultiEngine.OpenLaneAsync(new OpenLaneRequest { EngineId = engineId }, o), lifetime.Token, idempotent: true).ConfigureAwait(false);
             var options = connection.LaneOptions(grant.DataPort, grant.LaneId, LaneRole.Client, grant.EngineCertificateSha256, $"the data lane to engine {engineId}")
                 with { HandoffSocket = grant.LocalSocket.Length > 0 ? grant.LocalSocket : null };
             return new GrantedLane(options.LaneId, await LaneConnection.ConnectAsync(options, lifetime.Token).ConfigureAwait(false));

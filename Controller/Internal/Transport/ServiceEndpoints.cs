@@ -1,31 +1,33 @@
+using CapCluster.Controller.Internal.Transport.DataLanes;
 using CapCluster.Controller.Internal.Transport.StreamLanes;
 using CapCluster.Protocol;
-using Google.Protobuf;
 
 namespace CapCluster.Controller.Internal.Transport;
 
 /// <summary>
-/// Where the controller's services register their methods, each once. The transport that carries a call is chosen
-/// here and in this folder, not by the service: a unary call and a session are served on HTTP/2; a stream is served
-/// on HTTP/2 and on a stream lane granted for it, to the same handler; a MultiEngine call's values ride its session
-/// or a data lane (<see cref="ICallValueRoutes"/>).
+/// Where the controller's services are served, each through its protoc-generated base. The transport that carries a
+/// call is chosen here and in this folder, not by the service: a unary call and a session are served on HTTP/2; the
+/// long-lived streams (an engine's link, a client's task stream) on HTTP/2 and on a stream lane granted by their
+/// service's <c>OpenStream</c>, to the same handler; a MultiEngine call's values ride its session or a data lane
+/// granted by <c>OpenLane</c> (<see cref="ICallValueRoutes"/>). Those grants are mapped here, before any service
+/// binds, so no service implements them.
 /// </summary>
-internal sealed class ServiceEndpoints(GrpcRouter router, StreamLaneHost streams)
+internal sealed class ServiceEndpoints
 {
-    public void Unary<TReq, TResp>(Method<TReq, TResp> method, Func<TReq, CallContext, Task<TResp>> handler)
-        where TReq : class, IMessage<TReq>, new()
-        where TResp : class, IMessage<TResp>, new() =>
-        router.MapUnary(method, handler);
+    private readonly GrpcRouter _router;
 
-    /// <summary>A bidirectional call served on HTTP/2 alone: its large values, if any, go by <see cref="ICallValueRoutes"/>.</summary>
-    public void Duplex<TReq, TResp>(Method<TReq, TResp> method, Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, CallContext, Task> handler)
-        where TReq : class, IMessage<TReq>, new()
-        where TResp : class, IMessage<TResp>, new() =>
-        router.MapDuplex(method, handler);
+    public ServiceEndpoints(GrpcRouter router, StreamLaneHost streams, DataLaneRoutes values)
+    {
+        _router = router;
+        streams.Map(router, CapClusterMethods.EngineLink);
+        streams.Map(router, CapClusterMethods.TaskStream);
+        router.MapUnary(CapClusterMethods.OpenLane, values.GrantAsync);
+    }
 
-    /// <summary>A long-lived stream, served to <paramref name="handler"/> whichever way its caller opens it.</summary>
-    public void Stream<TReq, TResp>(StreamMethod<TReq, TResp> stream, Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, CallContext, Task> handler)
-        where TReq : class, IMessage<TReq>, new()
-        where TResp : class, IMessage<TResp>, new() =>
-        streams.Map(router, stream, handler);
+    /// <summary>Serves every method of <paramref name="service"/>'s generated base but the grants mapped above.</summary>
+    /// <param name="bindService">The generated <c>BindService</c>, e.g. <c>TaskFarm.BindService</c>.</param>
+    /// <param name="service">The implementation.</param>
+    public void Bind<TService>(Action<Grpc.Core.ServiceBinderBase, TService> bindService, TService service)
+        where TService : class =>
+        _router.Bind(bindService, service);
 }

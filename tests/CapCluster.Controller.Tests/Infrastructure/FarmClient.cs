@@ -1,6 +1,7 @@
 using CapCluster.Controller.Internal.Tasks;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
+using TaskFarm = CapCluster.Controller.Internal.Tasks.TaskFarm;
 
 namespace CapCluster.Controller.Tests.Infrastructure;
 

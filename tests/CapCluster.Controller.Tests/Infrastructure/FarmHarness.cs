@@ -4,6 +4,7 @@ using CapCluster.Protocol.V1;
 using CapCluster.Security;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using TaskFarm = CapCluster.Controller.Internal.Tasks.TaskFarm;
 
 namespace CapCluster.Controller.Tests.Infrastructure;
 

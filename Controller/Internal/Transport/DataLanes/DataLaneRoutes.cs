@@ -15,13 +15,13 @@ namespace CapCluster.Controller.Internal.Transport.DataLanes;
 /// </summary>
 internal sealed class DataLaneRoutes(EngineRegistry registry, LaneBroker broker, Func<int> dataPort, string? handoffSocket) : ICallValueRoutes
 {
-    /// <summary>Serves <c>OpenLane</c>, the MultiEngine method that grants a lane (gated and audited like the others).</summary>
-    public void Map(ServiceEndpoints endpoints) => endpoints.Unary(CapClusterMethods.OpenLane, GrantAsync);
-
     /// <summary>A push on lanes announces the bytes it sends on them; the session's budget checks them before any lane carries one.</summary>
     public long BytesBesideSession(EngineCall call) => call.LaneBytes;
 
-    /// <summary>Grants a lane to the engine the client names, and tells the engine to expect its other end.</summary>
+    /// <summary>
+    /// Serves <c>OpenLane</c>, the MultiEngine method that grants a lane (gated and audited like the others): grants a
+    /// lane to the engine the client names, and tells the engine to expect its other end.
+    /// </summary>
     /// <exception cref="RpcException">FAILED_PRECONDITION without a capability; NOT_FOUND for an engine not registered; the broker's budget refusals.</exception>
     public Task<OpenLaneReply> GrantAsync(OpenLaneRequest request, CallContext context)
     {

@@ -32,34 +32,29 @@ internal sealed class StreamLaneHost(
     private const string HandlerError = "the controller failed to process the stream (see its log)";
 
     /// <summary>
-    /// Serves <paramref name="stream"/> with <paramref name="handler"/>, whichever way the caller opens it: the stream on
-    /// HTTP/2, and its grant, whose lane then carries the same stream to the same handler. One registration, so no
-    /// service names a lane.
+    /// Maps <paramref name="stream"/>'s grant: its lane then carries the stream to the handler the router has for it on
+    /// HTTP/2, so no service names a lane.
     /// </summary>
-    public void Map<TReq, TResp>(GrpcRouter router, StreamMethod<TReq, TResp> stream, Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, CallContext, Task> handler)
+    public void Map<TReq, TResp>(GrpcRouter router, StreamMethod<TReq, TResp> stream)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp>, new()
     {
-        router.MapDuplex(stream.Method, handler);
-        router.MapUnary(stream.Grant, (_, context) => Task.FromResult(Grant(context, stream.Method, handler)));
+        router.MapUnary(stream.Grant, (_, context) => Task.FromResult(Grant(router, context, stream.Method)));
     }
 
-    private OpenStreamReply Grant<TReq, TResp>(
-        CallContext context,
-        Method<TReq, TResp> method,
-        Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, CallContext, Task> handler)
+    private OpenStreamReply Grant<TReq, TResp>(GrpcRouter router, CallContext context, Method<TReq, TResp> method)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp>, new()
     {
-        var grant = broker.GrantStream(context, method.ServiceName, method.Name, (socket, g) => ServeAsync(socket, g, method, handler));
+        var grant = broker.GrantStream(context, method.ServiceName, method.Name, (socket, g) => ServeAsync(socket, g, router, method));
         return new OpenStreamReply { LaneId = ByteString.CopyFrom(grant.Id), DataPort = dataPort() };
     }
 
     private async Task ServeAsync<TReq, TResp>(
         Socket socket,
         StreamGrant grant,
-        Method<TReq, TResp> method,
-        Func<IAsyncStreamReader<TReq>, IServerStreamWriter<TResp>, CallContext, Task> handler)
+        GrpcRouter router,
+        Method<TReq, TResp> method)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp>, new()
     {
@@ -99,7 +94,7 @@ internal sealed class StreamLaneHost(
         try
         {
             var context = grant.GrantedBy.ForStreamLane(method.FullName, new StreamLaneEnd(connectionId, ending.Token, isOpen, lane.Abort));
-            await handler(lane, lane, context).ConfigureAwait(false);
+            await router.ServeDuplexAsync(method, lane, lane, context).ConfigureAwait(false);
             lane.Finish(Status.DefaultSuccess);
         }
         catch (RpcException e)

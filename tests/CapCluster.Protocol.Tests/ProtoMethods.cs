@@ -1,10 +1,10 @@
 using Google.Protobuf;
 using Grpc.Core;
 
-namespace CapCluster.Protocol;
+namespace CapCluster.Protocol.Tests;
 
-/// <summary>gRPC method descriptors for protobuf messages, as protoc's generated code makes them.</summary>
-public static class ProtoMethods
+/// <summary>gRPC method descriptors for protobuf messages made up by a test (methods no .proto declares), as protoc's generated code makes them.</summary>
+internal static class ProtoMethods
 {
     /// <summary>A method of <paramref name="serviceName"/> whose messages are serialized with protobuf.</summary>
     public static Method<TRequest, TResponse> Create<TRequest, TResponse>(MethodType type, string serviceName, string name)
@@ -15,7 +15,7 @@ public static class ProtoMethods
 
 /// <summary>The protobuf parser and gRPC marshaller of one message type.</summary>
 /// <typeparam name="T">The message type.</typeparam>
-public static class ProtoMarshaller<T>
+internal static class ProtoMarshaller<T>
     where T : class, IMessage<T>, new()
 {
     /// <summary>The message type's parser.</summary>
