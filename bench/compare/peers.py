@@ -202,7 +202,9 @@ def main():
         try:
             result[name] = measure(options.quick)
         except ImportError as error:
-            result[name] = {"error": f"not installed ({error.name}); apt-get install python3-{'distributed' if name == 'dask' else name}"}
+            # Debian names a module's package python3-<module>, dask's python3-distributed.
+            package = "python3-distributed" if error.name in ("dask", "distributed") else f"python3-{error.name}"
+            result[name] = {"error": f"not installed ({error.name}); apt-get install {package}"}
         except Exception as error:  # a peer that fails must not hide the other's figures
             result[name] = {"error": f"{type(error).__name__}: {error}"}
     print(json.dumps(result))
