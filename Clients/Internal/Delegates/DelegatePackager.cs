@@ -12,17 +12,51 @@ namespace CapCluster.Client.Internal.Delegates;
 /// </summary>
 internal static partial class DelegatePackager
 {
+    // What a method contributes to its package is the same every time it is shipped (a task farm ships one lambda
+    // thousands of times): checked and gathered once per method per process. Only the target's values differ.
+    private static readonly ConditionalWeakTable<MethodInfo, MethodShape> Shapes = new();
+
     /// <summary>Packages <paramref name="function"/>, or throws <see cref="DelegateNotShippableException"/> naming the reason.</summary>
     public static DelegatePackage Package(Delegate function)
     {
         ArgumentNullException.ThrowIfNull(function);
-        if (function.GetInvocationList().Length > 1)
+        if (!function.HasSingleTarget)
             throw DelegateErrors.Multicast(function);
 
         var method = function.Method;
-        if (method is DynamicMethod || method.DeclaringType is null)
+        var target = function.Target;
+        if (!Shapes.TryGetValue(method, out var shape))
+        {
+            // The first time: the reasons in the order a user fixes them, before the assemblies are read.
+            CheckMethod(method);
+            CheckTarget(method, target);
+            shape = Shapes.GetValue(method, static m => ShapeOf(m));
+        }
+        else if (method.IsStatic ? target is not null : target!.GetType() != shape.DeclaringType || !shape.OnClosure)
+        {
+            CheckTarget(method, target);
+        }
+
+        var captured = new List<CapturedValue>();
+        // A lambda that reads no closure field (one of a class's "<>c" singleton) has no values to collect.
+        if (target is not null && shape.FieldsRead.Count > 0)
+            CollectCaptured(target, prefix: "", shape.FieldsRead, method.Module, captured);
+
+        return new DelegatePackage(
+            shape.Closure.Images,
+            shape.Closure.Id,
+            shape.DeclaringTypeName,
+            method.MetadataToken,
+            method.IsStatic,
+            captured,
+            shape.ParameterTypes,
+            method.ReturnType);
+    }
+
+    private static void CheckMethod(MethodInfo method)
+    {
+        if (method is DynamicMethod || method.DeclaringType is not { } declaringType)
             throw DelegateErrors.Dynamic(method);
-        var declaringType = method.DeclaringType;
         var assembly = method.Module.Assembly;
         if (assembly.IsDynamic || string.IsNullOrEmpty(assembly.Location))
             throw DelegateErrors.DynamicAssembly(method, assembly);
@@ -30,36 +64,38 @@ internal static partial class DelegatePackager
             throw DelegateErrors.MultiModule(method);
         if (method.IsGenericMethod || declaringType.IsGenericType || declaringType.ContainsGenericParameters)
             throw DelegateErrors.Generic(method);
+    }
 
-        var target = function.Target;
-        var captured = new List<CapturedValue>();
+    /// <summary>A static method takes no target; an instance method only a lambda's closure or its class's singleton.</summary>
+    private static void CheckTarget(MethodInfo method, object? target)
+    {
         if (method.IsStatic)
         {
             if (target is not null)
                 throw DelegateErrors.BoundStatic(method);
-        }
-        else
-        {
-            var targetType = target!.GetType();
-            if (!IsClosureType(targetType) && !IsSingletonType(targetType))
-            {
-                throw method.Name.StartsWith('<')
-                    ? DelegateErrors.CapturesThisOnly(method, targetType)
-                    : DelegateErrors.InstanceOnObject(method, targetType);
-            }
-            CollectCaptured(target, prefix: "", FieldsRead(method), method.Module, captured);
+            return;
         }
 
-        var closure = AssembliesFor(method, assembly);
-        return new DelegatePackage(
-            closure.Images,
-            closure.Id,
+        var targetType = target!.GetType();
+        if (!IsClosureType(targetType) && !IsSingletonType(targetType))
+        {
+            throw method.Name.StartsWith('<')
+                ? DelegateErrors.CapturesThisOnly(method, targetType)
+                : DelegateErrors.InstanceOnObject(method, targetType);
+        }
+    }
+
+    /// <summary>What every package of <paramref name="method"/> shares (checked by <see cref="CheckMethod"/>).</summary>
+    private static MethodShape ShapeOf(MethodInfo method)
+    {
+        var declaringType = method.DeclaringType!;
+        return new MethodShape(
+            AssembliesFor(method, method.Module.Assembly),
+            declaringType,
             declaringType.FullName!,
-            method.MetadataToken,
-            method.IsStatic,
-            captured,
-            [.. method.GetParameters().Select(p => p.ParameterType)],
-            method.ReturnType);
+            IsClosureType(declaringType) || IsSingletonType(declaringType),
+            method.IsStatic ? new HashSet<int>() : FieldsRead(method),
+            [.. method.GetParameters().Select(p => p.ParameterType)]);
     }
 
     /// <summary>A lambda's display class: "&lt;&gt;c__DisplayClass0_0".</summary>
@@ -71,4 +107,14 @@ internal static partial class DelegatePackager
         type.IsClass && type.Name == "<>c" && IsCompilerGenerated(type);
 
     private static bool IsCompilerGenerated(Type type) => type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false);
+
+    /// <summary>What every package of one method shares.</summary>
+    /// <param name="Closure">The declaring assembly's closure.</param>
+    /// <param name="DeclaringType">The type declaring the method.</param>
+    /// <param name="DeclaringTypeName">Its full name, as the engine looks it up.</param>
+    /// <param name="OnClosure">Whether the declaring type is a lambda's display class or "&lt;&gt;c" singleton.</param>
+    /// <param name="FieldsRead">The closure fields the method reads (none for a static method).</param>
+    /// <param name="ParameterTypes">The method's declared parameter types.</param>
+    private sealed record MethodShape(
+        Closure Closure, Type DeclaringType, string DeclaringTypeName, bool OnClosure, IReadOnlySet<int> FieldsRead, IReadOnlyList<Type> ParameterTypes);
 }

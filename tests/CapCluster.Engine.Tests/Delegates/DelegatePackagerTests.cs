@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using CapCluster.Client;
 using CapCluster.Client.Internal.Delegates;
 using CapCluster.Engine.Tests.ShippedCode;
 
@@ -69,6 +70,30 @@ public sealed class DelegatePackagerTests
         Assert.StartsWith("CS$<>8__locals", captured[1].FieldName, StringComparison.Ordinal);
         Assert.Equal(3, captured[1].Value);
         Assert.All(captured, c => Assert.Equal(typeof(int), c.DeclaredType));
+    }
+
+    [Fact]
+    public void Package_OneLambdaWithTwoClosures_CarriesEachClosuresOwnValues()
+    {
+        var (perIteration, _) = Closures.InLoop(scale: 3, count: 2, label: "unrelated");
+
+        // One method: the second package comes from what the first one gathered about it, with its own values.
+        var first = DelegatePackager.Package(perIteration[0]);
+        var second = DelegatePackager.Package(perIteration[1]);
+
+        Assert.Equal(first.MethodToken, second.MethodToken);
+        Assert.Equal(0, first.Captured.Single(c => c.VariableName == "offset").Value);
+        Assert.Equal(10, second.Captured.Single(c => c.VariableName == "offset").Value);
+    }
+
+    [Fact]
+    public void Package_AStaticMethodShippedBefore_IsStillRefusedBoundToAFirstArgument()
+    {
+        DelegatePackager.Package(new Func<string, int, int>(Functions.LengthPlus));
+
+        var e = Assert.Throws<DelegateNotShippableException>(() => DelegatePackager.Package(new Func<int, int>("abc".LengthPlus)));
+
+        Assert.Contains("bound to a first argument", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
