@@ -78,7 +78,7 @@ internal sealed class CapabilityGate(
         if (decision.Refusal == CapabilityRefusal.Unknown)
         {
             // Perhaps issued by furlgen a moment ago: read the file if the watcher has not yet, and look again either way,
-            // for the watcher may have read it between the first look and this one (it polls every second; a session
+            // for the watcher may have read it between the first look and this one (it polls every 250 ms; a session
             // opened right after furlgen attenuate was refused as unknown once, in a full test run).
             registry.ReloadIfChanged();
             decision = registry.Check(check.CapabilityId!, iface, method, secret);
