@@ -24,7 +24,6 @@ public sealed class ControllerConnection : IDisposable
         Channel = channel;
         MultiEngine = new(channel.Invoker);
         TaskFarm = new(channel.Invoker);
-        EngineLink = new(channel.Invoker);
     }
 
     /// <summary>The capability this connection presents.</summary>
@@ -41,9 +40,6 @@ public sealed class ControllerConnection : IDisposable
 
     /// <summary>The protoc-generated client of the TaskFarm service on <see cref="Channel"/>; call it through <see cref="CallAsync"/>.</summary>
     public TaskFarm.TaskFarmClient TaskFarm { get; }
-
-    /// <summary>The protoc-generated client of the EngineLink service on <see cref="Channel"/>; call it through <see cref="CallAsync"/>.</summary>
-    public EngineLink.EngineLinkClient EngineLink { get; }
 
     /// <summary>
     /// How calls that cannot reach the controller are tried again. <see cref="ReconnectOptions.Never"/> until a client

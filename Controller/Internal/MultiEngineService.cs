@@ -16,7 +16,8 @@ internal sealed partial class MultiEngineService(
     // The longest a ListEngines call waits for a change: a bounded hold on a call, however long the caller asked for.
     private static readonly TimeSpan MaxListWait = TimeSpan.FromSeconds(60);
 
-    public override Task<GetIdsReply> GetIds(GetIdsRequest request, ServerCallContext context) => GetIds(request, CallContext.Of(context));
+    public override Task<GetIdsReply> GetIds(GetIdsRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetIdsReply { Ids = { registry.Ids() } });
 
     public override Task<ListEnginesReply> ListEngines(ListEnginesRequest request, ServerCallContext context) => ListEnginesAsync(request, CallContext.Of(context));
 
@@ -27,13 +28,9 @@ internal sealed partial class MultiEngineService(
     public override Task Session(IAsyncStreamReader<SessionMessage> requestStream, IServerStreamWriter<SessionMessage> responseStream, ServerCallContext context) =>
         SessionAsync(requestStream, responseStream, CallContext.Of(context));
 
-    public override Task<EngineQueuesReply> EngineQueues(EngineQueuesRequest request, ServerCallContext context) => EngineQueues(request, CallContext.Of(context));
-
-    public override Task<ClearQueueReply> ClearQueue(ClearQueueRequest request, ServerCallContext context) => ClearQueue(request, CallContext.Of(context));
-
     public override Task<CheckReply> Check(CheckRequest request, ServerCallContext context) => CapabilityCheckHandler.Check(context);
 
-    private Task<EngineQueuesReply> EngineQueues(EngineQueuesRequest request, CallContext context) =>
+    public override Task<EngineQueuesReply> EngineQueues(EngineQueuesRequest request, ServerCallContext context) =>
         Task.FromResult(new EngineQueuesReply
         {
             Queues =
@@ -48,14 +45,11 @@ internal sealed partial class MultiEngineService(
             },
         });
 
-    private Task<ClearQueueReply> ClearQueue(ClearQueueRequest request, CallContext context) =>
+    public override Task<ClearQueueReply> ClearQueue(ClearQueueRequest request, ServerCallContext context) =>
         Task.FromResult(new ClearQueueReply
         {
-            Cleared = TargetResolver.Resolve(registry, request.Targets).Sum(s => s.ClearQueue($"a ClearQueue call from {context.Peer}")),
+            Cleared = TargetResolver.Resolve(registry, request.Targets).Sum(s => s.ClearQueue($"a ClearQueue call from {CallContext.Of(context).Peer}")),
         });
-
-    private Task<GetIdsReply> GetIds(GetIdsRequest request, CallContext context) =>
-        Task.FromResult(new GetIdsReply { Ids = { registry.Ids() } });
 
     private async Task<ListEnginesReply> ListEnginesAsync(ListEnginesRequest request, CallContext context)
     {

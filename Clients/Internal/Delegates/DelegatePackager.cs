@@ -37,8 +37,8 @@ internal static partial class DelegatePackager
             CheckTarget(method, target);
         }
 
-        var captured = new List<CapturedValue>();
         // A lambda that reads no closure field (one of a class's "<>c" singleton) has no values to collect.
+        List<CapturedValue> captured = [];
         if (target is not null && shape.FieldsRead.Count > 0)
             CollectCaptured(target, prefix: "", shape.FieldsRead, method.Module, captured);
 
