@@ -38,9 +38,13 @@ internal static partial class DelegatePackager
         }
 
         // A lambda that reads no closure field (one of a class's "<>c" singleton) has no values to collect.
-        List<CapturedValue> captured = [];
+        IReadOnlyList<CapturedValue> captured = [];
         if (target is not null && shape.FieldsRead.Count > 0)
-            CollectCaptured(target, prefix: "", shape.FieldsRead, method.Module, captured);
+        {
+            var collected = new List<CapturedValue>();
+            CollectCaptured(target, prefix: "", shape.FieldsRead, method.Module, collected);
+            captured = collected;
+        }
 
         return new DelegatePackage(
             shape.Closure.Images,
