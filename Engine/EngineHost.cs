@@ -22,6 +22,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
     private readonly EngineNamespace space = new(options.Mpi
         ? new NamespaceOptions { Usings = [.. new NamespaceOptions().Usings, "CapCluster.Mpi"] }
         : null);
+    private readonly TaskCompletionSource<int> firstRegistration = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int? engineId;
 
     // Set when the current session's registration was confirmed: the controller was there, whatever happened next.
@@ -31,6 +32,9 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
 
     /// <summary>The id the controller gave this engine, once registered.</summary>
     public int? EngineId => engineId;
+
+    /// <summary>Completes with the engine's id when its first registration is confirmed (it never fails: an engine that does not register ends <see cref="RunAsync"/> instead).</summary>
+    public Task<int> Registered => firstRegistration.Task;
 
     /// <summary>Runs until told to stop by the controller or until <paramref name="cancellationToken"/> fires.</summary>
     /// <exception cref="EngineRefusedException">The controller refused the engine's capability.</exception>
@@ -111,6 +115,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         engineId = link.EngineId;
         registered = true;
         EngineLog.Registered(logger, link.EngineId);
+        firstRegistration.TrySetResult(link.EngineId);
         if (!warming)
         {
             // The compiler warms up once the engine is registered, not while it registers: with many engines starting on

@@ -34,6 +34,12 @@ public sealed class EngineOptions
     /// </summary>
     public int? ControllerPid { get; set; }
 
+    /// <summary>
+    /// A pipe the engine inherited from whoever started it (<c>capcluster start</c>): once registered, the engine writes
+    /// its id and a newline to it and closes it. Null (the default): none.
+    /// </summary>
+    public int? NotifyFd { get; set; }
+
     /// <summary>Heartbeat period used until the controller says its own. Default 1 s.</summary>
     public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -58,6 +64,11 @@ public sealed class EngineOptions
         if (FirstReconnectDelay <= TimeSpan.Zero || MaxReconnectDelay < FirstReconnectDelay)
         {
             throw new CapClusterException("the reconnect delays must be positive, the longest at least the first");
+        }
+
+        if (NotifyFd is < 3)
+        {
+            throw new CapClusterException($"--notify-fd must be an inherited descriptor above 2, not {NotifyFd} (0 to 2 are the engine's standard input and output)");
         }
     }
 }

@@ -19,9 +19,13 @@ var controllerPid = new Option<int?>("--controller-pid")
 {
     Description = "Wait until the controller with this pid has written its state to the security folder, then connect (capcluster start starts engines beside their controller with it)",
 };
-var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder, logFormat, mpi, controllerTimeout, controllerPid };
+var notifyFd = new Option<int?>("--notify-fd")
+{
+    Description = "A pipe inherited from the process that started the engine: once registered, the engine writes its id and a newline to it and closes it (capcluster start waits on it)",
+};
+var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder, logFormat, mpi, controllerTimeout, controllerPid, notifyFd };
 
-root.SetAction(async (parse, _) =>
+root.SetAction(async (parse, invocationToken) =>
 {
     var options = new EngineOptions
     {
@@ -31,6 +35,7 @@ root.SetAction(async (parse, _) =>
         Mpi = parse.GetValue(mpi),
         ControllerTimeout = TimeSpan.FromSeconds(parse.GetValue(controllerTimeout)),
         ControllerPid = parse.GetValue(controllerPid),
+        NotifyFd = parse.GetValue(notifyFd),
     };
 
     using var shutdown = new CancellationTokenSource();
@@ -44,6 +49,7 @@ root.SetAction(async (parse, _) =>
         Directory.CreateDirectory(paths.LogFolder);
         using var loggerFactory = ComponentLogging.Create("capengine", paths.LogFolder, format);
         var capPath = options.CapFile ?? paths.CapFile(CapabilityInterfaces.Engine);
+        using var notice = options.NotifyFd is { } fd ? CapCluster.Engine.Internal.RegistrationNotice.Open(fd) : null;
         if (options.Mpi)
         {
             // Before any user code, as mpi4py engines did; the rank becomes the engine's id when it is free.
@@ -62,6 +68,7 @@ root.SetAction(async (parse, _) =>
 
         using var connection = ControllerConnection.Open(capPath, CapabilityInterfaces.Engine);
         using var host = new EngineHost(connection, options, TimeProvider.System, loggerFactory.CreateLogger("CapCluster.Engine"));
+        _ = notice?.SendAsync(host.Registered);
         try
         {
             await host.RunAsync(cancellationToken);

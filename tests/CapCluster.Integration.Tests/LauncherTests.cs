@@ -54,6 +54,24 @@ public sealed class LauncherTests
     }
 
     [Fact]
+    public async Task Start_LocalEngines_SayTheyRegisteredThemselves_SoStartMakesNoConnectionToTheController()
+    {
+        await using var cluster = new ClusterDirectory();
+
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "2");
+        Assert.True(start.ExitCode == 0, start.ToString());
+        Assert.Contains("Engines registered: 2/2", start.Output);
+
+        // Each engine wrote its id on the pipe once the controller confirmed it, and start returned on that: by then
+        // the controller has both registrations, and start never called it with the multiengine capability.
+        var multiEngine = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine)).CapabilityId;
+        var audit = AuditLog.ReadAll(cluster.Paths().AuditLogFile);
+        Assert.DoesNotContain(audit, r => r.CapabilityId == multiEngine && r.Method != "issue");
+        await using var client = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout);
+        Assert.Equal([0, 1], await client.GetIdsAsync().WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Stop_WhereNothingEverRan_SaysSoInsteadOfFailing()
     {
         await using var cluster = new ClusterDirectory();

@@ -45,7 +45,11 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
             var state = await WaitForControllerAsync(controller, ControllerTimeout, cancellationToken).ConfigureAwait(false);
             output.WriteLine($"ready: engines on {state.ListenAddress}:{state.EnginePort}, clients on {state.ListenAddress}:{state.ClientPort}, data lanes on {state.ListenAddress}:{state.DataPort} ({clock.Elapsed.TotalSeconds:0.00} s)");
             launched ??= await LaunchAsync(options).ConfigureAwait(false);
-            await WaitForEnginesAsync(launched, clock, options.Timeout, cancellationToken).ConfigureAwait(false);
+            using (launched)
+            {
+                await WaitForEnginesAsync(launched, clock, options.Timeout, cancellationToken).ConfigureAwait(false);
+            }
+
             PrintHowToConnect(options);
             return 0;
         }
@@ -104,29 +108,55 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
     }
 
     /// <summary>
-    /// Waits until the launched engines registered; fails when a watched process exits first. The controller answers
-    /// as soon as an engine registers, and an exit is seen when it happens: nothing here polls.
+    /// Waits until the launched engines registered; fails when a watched process exits first. Engines on this machine
+    /// say so themselves on a pipe; others are seen through the controller, which answers as soon as one registers.
+    /// An exit is seen when it happens: nothing here polls.
     /// </summary>
     private async Task WaitForEnginesAsync(LaunchedEngines launched, Stopwatch clock, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var (expected, watched, ours) = (launched.Expected, launched.Watched, launched.Ours);
-        await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), cancellationToken).ConfigureAwait(false);
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var registered = 0;
         var shown = -1;
-        var all = client.WaitForEnginesAsync(
-            engines =>
+        bool Report(int count)
+        {
+            registered = count;
+            if (registered != shown)
             {
-                registered = engines.Count(ours);
-                if (registered != shown)
-                {
-                    output.WriteLine($"Engines registered: {registered}/{expected} ({clock.Elapsed.TotalSeconds:0.00} s)");
-                    shown = registered;
-                }
+                output.WriteLine($"Engines registered: {registered}/{expected} ({clock.Elapsed.TotalSeconds:0.00} s)");
+                shown = registered;
+            }
 
-                return registered >= expected;
-            },
-            waiting.Token);
+            return registered >= expected;
+        }
+
+        async Task FromPipeAsync(RegistrationPipe pipe)
+        {
+            if (Report(0))
+            {
+                return;
+            }
+
+            var ids = new HashSet<int>();
+            await foreach (var id in pipe.ReadAsync(waiting.Token).ConfigureAwait(false))
+            {
+                if (ids.Add(id) && Report(ids.Count))
+                {
+                    return;
+                }
+            }
+
+            // Every engine let go of the pipe, not all registered: one exited, which the exit watch below reports.
+            await Task.Delay(Timeout.Infinite, waiting.Token).ConfigureAwait(false);
+        }
+
+        async Task FromControllerAsync()
+        {
+            await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), waiting.Token).ConfigureAwait(false);
+            await client.WaitForEnginesAsync(engines => Report(engines.Count(ours)), waiting.Token).ConfigureAwait(false);
+        }
+
+        var all = launched.Registrations is { } pipe ? FromPipeAsync(pipe) : FromControllerAsync();
         var exited = watched.Select(async process =>
         {
             await process.WaitForExitAsync(waiting.Token).ConfigureAwait(false);

@@ -14,4 +14,13 @@ internal sealed record LaunchedEngines(
     IReadOnlyList<Process> Watched,
     Func<EngineStatus, bool> Ours,
     string TimeoutHint,
-    string? JobId = null);
+    string? JobId = null) : IDisposable
+{
+    /// <summary>
+    /// Where the engines report their registration themselves (engines on this machine); null when only the
+    /// controller can tell (<see cref="Ours"/> then picks them out of its engines).
+    /// </summary>
+    public RegistrationPipe? Registrations { get; init; }
+
+    public void Dispose() => Registrations?.Dispose();
+}

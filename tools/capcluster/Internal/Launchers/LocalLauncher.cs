@@ -11,14 +11,22 @@ internal sealed class LocalLauncher(ClusterPaths paths, TextWriter output) : IEn
     public Task<LaunchedEngines> LaunchAsync(StartOptions options, CancellationToken cancellationToken)
     {
         _ = output;
+        var pipe = new RegistrationPipe();
         var engines = new List<Process>();
-        for (var i = 0; i < options.Engines; i++)
+        try
         {
-            engines.Add(DetachedProcess.Start(Programs.Engine, options.EngineArguments(), paths.LogFolder));
+            for (var i = 0; i < options.Engines; i++)
+            {
+                engines.Add(DetachedProcess.Start(Programs.Engine, [.. options.EngineArguments(), .. pipe.EngineArguments], paths.LogFolder));
+            }
+        }
+        finally
+        {
+            pipe.Started();
         }
 
         var pids = engines.Select(e => e.Id).ToHashSet();
-        return Task.FromResult(new LaunchedEngines(options.Engines, engines, e => pids.Contains(e.Pid), LogHint(paths, engines)));
+        return Task.FromResult(new LaunchedEngines(options.Engines, engines, e => pids.Contains(e.Pid), LogHint(paths, engines)) { Registrations = pipe });
     }
 
     public Task CleanUpAsync(ClusterRecord record, CancellationToken cancellationToken) => Task.CompletedTask;
