@@ -25,7 +25,7 @@ var notifyFd = new Option<int?>("--notify-fd")
 };
 var root = new RootCommand("capengine: a CapCluster engine") { capFile, profile, logFolder, logFormat, mpi, controllerTimeout, controllerPid, notifyFd };
 
-root.SetAction(async (parse, invocationToken) =>
+root.SetAction(async (parse, _) =>
 {
     var options = new EngineOptions
     {
@@ -68,7 +68,7 @@ root.SetAction(async (parse, invocationToken) =>
 
         using var connection = ControllerConnection.Open(capPath, CapabilityInterfaces.Engine);
         using var host = new EngineHost(connection, options, TimeProvider.System, loggerFactory.CreateLogger("CapCluster.Engine"));
-        _ = notice?.SendAsync(host.Registered);
+        notice?.SendWhen(host.Registered);
         try
         {
             await host.RunAsync(cancellationToken);

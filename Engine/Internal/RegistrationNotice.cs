@@ -34,6 +34,9 @@ internal sealed class RegistrationNotice : IDisposable
         }
     }
 
+    /// <summary>Sends the id once <paramref name="registered"/> completes with it, while the engine runs (see <see cref="SendAsync"/>).</summary>
+    public void SendWhen(Task<int> registered) => _ = SendAsync(registered);
+
     /// <summary>Writes the id <paramref name="registered"/> completes with, and closes the pipe.</summary>
     public async Task SendAsync(Task<int> registered)
     {

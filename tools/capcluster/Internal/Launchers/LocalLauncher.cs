@@ -19,10 +19,13 @@ internal sealed class LocalLauncher(ClusterPaths paths, TextWriter output) : IEn
             {
                 engines.Add(DetachedProcess.Start(Programs.Engine, [.. options.EngineArguments(), .. pipe.EngineArguments], paths.LogFolder));
             }
-        }
-        finally
-        {
+
             pipe.Started();
+        }
+        catch
+        {
+            pipe.Dispose();
+            throw;
         }
 
         var pids = engines.Select(e => e.Id).ToHashSet();
