@@ -14,8 +14,20 @@ public sealed class PrefaultTests
     public void ALargeArray_IsEligibleForHugePagesWhileWritten_AndNotAfter()
     {
         const int length = 32 * 1024 * 1024;
-        var array = GC.AllocateUninitializedArray<byte>(length, pinned: true);
-        var inside = (ArrayAddress(array) + 4 * 1024 * 1024) & ~(nint)(2 * 1024 * 1024 - 1);
+        // The advice only shapes pages still to be faulted in: a stretch the collector mapped before (memory it reuses)
+        // stays as it is. So the test takes an array whose stretch has no page in memory yet, keeping the others alive.
+        var tried = new List<byte[]>();
+        byte[] array;
+        nint inside;
+        do
+        {
+            array = GC.AllocateUninitializedArray<byte>(length, pinned: true);
+            tried.Add(array);
+            inside = (ArrayAddress(array) + 4 * 1024 * 1024) & ~(nint)(2 * 1024 * 1024 - 1);
+        }
+        while (ResidentPages(inside, 2 * 1024 * 1024) > 0 && tried.Count < 8);
+
+        Assert.True(ResidentPages(inside, 2 * 1024 * 1024) == 0, $"8 arrays of 32 MiB in a row were on memory already mapped");
         var fallbacksBefore = VmStat("thp_fault_fallback");
 
         using (Prefault.For(array, length))
@@ -36,7 +48,7 @@ public sealed class PrefaultTests
             Assert.Equal((byte)(i * 7), array[i]);
         }
 
-        GC.KeepAlive(array);
+        GC.KeepAlive(tried);
     }
 
     [HugePagesFact]
@@ -96,6 +108,21 @@ public sealed class PrefaultTests
 
         return inMapping ? fields : throw new InvalidOperationException($"no mapping holds 0x{address:x}");
     }
+
+    /// <summary>How many of the 4 KiB pages of [<paramref name="address"/>, +<paramref name="length"/>) are in memory (mincore).</summary>
+    private static int ResidentPages(nint address, int length)
+    {
+        var pages = new byte[length / 4096];
+        if (mincore(address, (nuint)length, pages) != 0)
+        {
+            throw new InvalidOperationException($"mincore failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        return pages.Count(p => (p & 1) != 0);
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int mincore(nint address, nuint length, byte[] pages);
 
     private static long VmStat(string name) =>
         File.ReadLines("/proc/vmstat").Select(l => l.Split(' ')).Where(p => p[0] == name).Select(p => long.Parse(p[1], CultureInfo.InvariantCulture)).DefaultIfEmpty(0).First();
