@@ -60,9 +60,10 @@ internal static class RoutedCall
             return new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down"));
         }
 
-        if (ex is OperationCanceledException && call.CancellationToken.IsCancellationRequested)
+        if (ex is OperationCanceledException or IOException && call.CancellationToken.IsCancellationRequested)
         {
-            // The client went away or the deadline passed: grpc-dotnet reports which.
+            // The client went away (a reset stream fails a read that does not watch the token with an IOException) or the
+            // deadline passed: grpc-dotnet reports which.
             GrpcLog.CallCancelled(runtime.Logger, call.Method, call.Peer);
             return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
         }

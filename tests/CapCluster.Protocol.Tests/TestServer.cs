@@ -15,12 +15,13 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IPEndPoint EndPoint => Server.BoundEndpoints["test"];
 
-    public static async Task<TestServer> StartAsync(GrpcRouter router, ICallAuthorizer? authorizer = null, Action<GrpcServerOptions>? configure = null)
+    public static async Task<TestServer> StartAsync(
+        GrpcRouter router, ICallAuthorizer? authorizer = null, Action<GrpcServerOptions>? configure = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null)
     {
         var options = new GrpcServerOptions { ServerCertificate = TestCertificates.Main.Server };
         configure?.Invoke(options);
         var server = await GrpcServer.StartAsync(
-            [new GrpcEndpoint("test", IPAddress.Loopback, 0)], router, authorizer, options, FileLoggerProvider.FromEnvironment(), CancellationToken.None).WaitAsync(Timeout);
+            [new GrpcEndpoint("test", IPAddress.Loopback, 0)], router, authorizer, options, logging ?? FileLoggerProvider.FromEnvironment(), CancellationToken.None).WaitAsync(Timeout);
         return new TestServer(server);
     }
 
