@@ -33,6 +33,17 @@ public static class ChannelFailures
     }
 
     /// <summary>
+    /// True when <paramref name="e"/> failed a stream's write because the other end had closed the connection before it:
+    /// the message was not sent, and the other end never saw it, so it may be sent again on another stream. (A write
+    /// that left before the connection broke is not such a failure: it may or may not have been read.)
+    /// </summary>
+    public static bool NotSent(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return Causes(e).Any(inner => inner is MessageNotSentException);
+    }
+
+    /// <summary>
     /// <paramref name="e"/> and its causes, innermost last: inner exceptions, and the client-side failure a gRPC
     /// status carries as its debug exception (the server's statuses carry none).
     /// </summary>

@@ -33,6 +33,9 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     private readonly ResultsFeed feed = new();
     private readonly CancellationTokenSource lifetime = new();
     private readonly Lock startLock = new();
+
+    // Units a stream found it could not send (the controller had closed it first): the next stream sends them first.
+    private readonly List<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> unsent = [];
     private Task? pump;
     private long nextRef;
     private int generation;
@@ -207,20 +210,45 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
             }
 
             var listing = Closures.OnStream();
-            while (await outgoing.Reader.WaitToReadAsync(ended.Token).ConfigureAwait(false))
+            var units = TakeUnsent();
+            while (units.Count > 0 || await outgoing.Reader.WaitToReadAsync(ended.Token).ConfigureAwait(false))
             {
                 var batch = new SubmitTasks();
-                while (batch.Tasks.Count < 2048 && outgoing.Reader.TryRead(out var unit))
+                foreach (var unit in units)
                 {
-                    foreach (var (task, accepted) in unit)
-                    {
-                        awaitingIds[task.ClientRef] = accepted;
-                        listing.List(task.Spec);
-                        batch.Tasks.Add(task);
-                    }
+                    batch.Tasks.AddRange(unit.Select(u => u.Task));
                 }
 
-                await call.RequestStream.WriteAsync(new TaskClientMessage { Submit = batch }, ended.Token).ConfigureAwait(false);
+                while (batch.Tasks.Count < 2048 && outgoing.Reader.TryRead(out var unit))
+                {
+                    units.Add(unit);
+                    batch.Tasks.AddRange(unit.Select(u => u.Task));
+                }
+
+                foreach (var (task, accepted) in units.SelectMany(u => u))
+                {
+                    awaitingIds[task.ClientRef] = accepted;
+                    listing.List(task.Spec);
+                }
+
+                try
+                {
+                    await call.RequestStream.WriteAsync(new TaskClientMessage { Submit = batch }, ended.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (ChannelFailures.NotSent(e))
+                {
+                    // The controller had gone before this batch left (killed, say): it never saw it, so it is not lost
+                    // with the stream but sent first on the next one.
+                    foreach (var (task, _) in units.SelectMany(u => u))
+                    {
+                        awaitingIds.TryRemove(task.ClientRef, out _);
+                    }
+
+                    KeepUnsent(units);
+                    throw;
+                }
+
+                units = [];
             }
 
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
@@ -256,10 +284,29 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     private Awaited Waiter(long taskId) =>
         results.GetOrAdd(taskId, _ => new Awaited(Volatile.Read(ref generation)));
 
+    /// <summary>Keeps <paramref name="units"/>, which a stream could not send, to go first on the next one.</summary>
+    private void KeepUnsent(List<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> units)
+    {
+        lock (startLock)
+        {
+            unsent.InsertRange(0, units);
+        }
+    }
+
+    private List<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> TakeUnsent()
+    {
+        lock (startLock)
+        {
+            var taken = unsent.ToList();
+            unsent.Clear();
+            return taken;
+        }
+    }
+
     /// <summary>Every wait ends with <paramref name="error"/>: queued submissions, acceptances, results, the feed.</summary>
     private void FailEverything(Exception error)
     {
-        var queued = new List<TaskCompletionSource<TaskAccepted>>();
+        var queued = TakeUnsent().SelectMany(u => u.Select(one => one.Accepted)).ToList();
         while (outgoing.Reader.TryRead(out var unit))
         {
             queued.AddRange(unit.Select(u => u.Accepted));

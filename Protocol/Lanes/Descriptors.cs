@@ -48,9 +48,50 @@ public static partial class Descriptors
         }
     }
 
+    /// <summary>
+    /// Whether the other end of <paramref name="socket"/> has closed it, or it broke, as far as this host's kernel
+    /// knows now (poll(2) for POLLRDHUP, not waiting), even while data the peer sent before waits to be read.
+    /// </summary>
+    public static unsafe bool PeerHasClosed(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        const short error = 0x8, hangUp = 0x10, readHangUp = 0x2000;
+        var handle = socket.SafeHandle;
+        var held = false;
+        try
+        {
+            // Held, so that a close on another thread cannot give the number to another file meanwhile.
+            handle.DangerousAddRef(ref held);
+            var poll = new PollDescriptor { Descriptor = (int)handle.DangerousGetHandle(), Events = readHangUp };
+            return Poll(&poll, 1, 0) == 1 && (poll.Returned & (error | hangUp | readHangUp)) != 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed on this side: the write that follows says so.
+            return false;
+        }
+        finally
+        {
+            if (held)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "poll")]
+    private static unsafe partial int Poll(PollDescriptor* descriptors, nuint count, int timeoutMilliseconds);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUserId();
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int descriptor, int command, int argument);
+
+    private struct PollDescriptor
+    {
+        public int Descriptor;
+        public short Events;
+        public short Returned;
+    }
 }

@@ -72,6 +72,9 @@ internal sealed class LaneSocketStream(Socket socket) : Stream
 
     public override void Write(byte[] source, int offset, int count) => Write(source.AsSpan(offset, count));
 
+    /// <summary>Whether the other end has closed the connection (see <see cref="Descriptors.PeerHasClosed"/>).</summary>
+    public bool PeerHasClosed() => Descriptors.PeerHasClosed(socket);
+
     /// <summary>From now on, writes never block: see <see cref="LaneSender"/>. How errors name the connection: <paramref name="name"/>.</summary>
     public void NeverBlockWrites(string name) => sender = new LaneSender(socket, name);
 

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net.Security;
 using System.Net.Sockets;
 using CapCluster.Protocol.DataLanes;
+using CapCluster.Protocol.Internal;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
@@ -43,6 +44,11 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
     private readonly int maxReceiveSize;
     private readonly int maxSendSize;
     private readonly bool isCaller;
+    // On the caller's end, whether the controller has closed the connection, asked before each message is written: a
+    // message it could never read fails as not sent (ChannelFailures.NotSent), so the caller may send it again on its
+    // next stream, rather than as lost in the break (which a message written before it may or may not have been). A
+    // poll(2), under a microsecond.
+    private readonly Func<bool>? peerClosed;
     private readonly Queue<TReceive> readAhead = new();
     private readonly Lock writeLock = new();
     private readonly CancellationTokenSource closed = new();
@@ -55,8 +61,9 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
     private bool sentEnd;
     private int closing;
 
-    internal StreamLane(SslStream stream, MessageParser<TReceive> parser, int maxReceiveSize, int maxSendSize, string name, bool isCaller, CancellationToken cancellationToken)
+    internal StreamLane(SslStream stream, MessageParser<TReceive> parser, int maxReceiveSize, int maxSendSize, string name, bool isCaller, Func<bool>? peerClosed, CancellationToken cancellationToken)
     {
+        this.peerClosed = peerClosed;
         this.stream = stream;
         this.parser = parser;
         this.maxReceiveSize = maxReceiveSize;
@@ -230,6 +237,15 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
                 }
 
                 throw new RpcException(new Status(isCaller ? StatusCode.Internal : StatusCode.Cancelled, $"{Name}: this side of the stream has already ended"));
+            }
+
+            // Closed on this side already (its reader found the connection gone), or by the other end, as this host's kernel
+            // knows even before the reader does: nothing of this message would reach a reader.
+            var closedHere = Volatile.Read(ref closing) == 1;
+            if (!end && (closedHere || (peerClosed?.Invoke() ?? false)))
+            {
+                var detail = closedHere ? $"{Name} is closed" : $"{Name} was closed by the other end before a message was sent";
+                throw new RpcException(new Status(StatusCode.Unavailable, detail, new MessageNotSentException(detail)));
             }
 
             try

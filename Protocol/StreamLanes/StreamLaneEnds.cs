@@ -46,7 +46,7 @@ public static class StreamLaneEnds
             LaneTls.AuthenticateAsServer(ssl, serverCertificate, StreamProtocol, acceptClient,
                 $"{name}: the client presented a certificate other than the one the stream was granted to");
             socket.ReceiveTimeout = socket.SendTimeout = 0;
-            return new StreamLane<TResp, TReq>(ssl, new MessageParser<TReq>(() => new TReq()), maxMessageSize, maxMessageSize, name, isCaller: false, CancellationToken.None);
+            return new StreamLane<TResp, TReq>(ssl, new MessageParser<TReq>(() => new TReq()), maxMessageSize, maxMessageSize, name, isCaller: false, peerClosed: null, CancellationToken.None);
         }
         catch (Exception e) when (e is LaneException or AuthenticationException or IOException or SocketException or ObjectDisposedException)
         {
@@ -82,7 +82,7 @@ public static class StreamLaneEnds
                     throw;
                 }
 
-                var lane = new StreamLane<TReq, TResp>(ssl, new MessageParser<TResp>(() => new TResp()), options.MaxReceiveMessageSize, options.MaxSendMessageSize, name, isCaller: true, cancellationToken);
+                var lane = new StreamLane<TReq, TResp>(ssl, new MessageParser<TResp>(() => new TResp()), options.MaxReceiveMessageSize, options.MaxSendMessageSize, name, isCaller: true, network.PeerHasClosed, cancellationToken);
                 return new AsyncDuplexStreamingCall<TReq, TResp>(lane, lane, Task.FromResult(new Metadata()), lane.GetStatus, static () => [], lane.Dispose);
             }, cancellationToken),
             cancellationToken,

@@ -65,6 +65,30 @@ public sealed class ShippedClosuresTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void List_ATaskSentAgainOnANewStream_ListsWhatThatStreamNeeds_NotWhatTheLastOneDid()
+    {
+        var closures = new ShippedClosures();
+        var id = closures.Name(Package(Shared, First));
+        var old = closures.OnStream();
+        old.List(Spec(id));
+        var unsent = Spec(id);
+        old.List(unsent);
+        var listedFirst = Spec(id);
+        closures.OnStream().List(listedFirst);
+
+        // Not sent on the old stream (the controller had gone): first on the next, where it must carry the images,
+        // then once more on a stream that listed the closure already, where it must carry none.
+        var next = closures.OnStream();
+        next.List(unsent);
+        var onNext = unsent.Function.Function.Assemblies.ToList();
+        next.List(listedFirst);
+
+        Assert.Equal([Shared.Hash, First.Hash], onNext.Select(a => a.Hash));
+        Assert.All(onNext, a => Assert.False(a.Image.IsEmpty));
+        Assert.Empty(listedFirst.Function.Function.Assemblies);
+    }
+
+    [Fact]
     public void List_AnImageTwoClosuresShare_TravelsOncePerStream_AndARecoveryNamingTheSameClosureListsNothing()
     {
         var closures = new ShippedClosures();

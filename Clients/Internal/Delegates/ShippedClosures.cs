@@ -34,13 +34,20 @@ internal sealed class ShippedClosures
 
         /// <summary>
         /// Lists, in <paramref name="spec"/> (and its recovery task), the assemblies of a closure this stream has not listed
-        /// yet, with the images it has not sent yet; just before the task leaves.
+        /// yet, with the images it has not sent yet, and nothing for one it has; just before the task leaves.
         /// </summary>
         public void List(TaskSpec? spec)
         {
             for (; spec is not null; spec = spec.Recovery)
             {
-                if (spec.Function?.Function is not { Closure.Length: > 0 } call || !listed.Add(call.Closure))
+                if (spec.Function?.Function is not { Closure.Length: > 0 } call)
+                {
+                    continue;
+                }
+
+                // What an earlier stream listed here, if the task goes again on this one (it could not be sent there).
+                call.Assemblies.Clear();
+                if (!listed.Add(call.Closure))
                 {
                     continue;
                 }

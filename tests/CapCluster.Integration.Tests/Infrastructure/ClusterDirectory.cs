@@ -126,6 +126,12 @@ internal sealed class ClusterDirectory : IAsyncDisposable
             await disk.DisposeAsync();
         }
 
+        if (System.Environment.GetEnvironmentVariable("CAPCLUSTER_TEST_KEEP") == "1")
+        {
+            // Kept for a look at the logs, journal and audit of a run that failed (CONTRIBUTING.md).
+            return;
+        }
+
         try
         {
             Directory.Delete(BaseFolder, recursive: true);

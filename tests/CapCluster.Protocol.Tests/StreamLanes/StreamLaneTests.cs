@@ -217,6 +217,31 @@ public sealed class StreamLaneTests
         Assert.StartsWith("the test stream ", seen.Status.Detail);
     }
 
+    [Fact]
+    public async Task AMessageWrittenAfterTheControllerWentAway_FailsAsNotSent_WhileTheBreakItselfIsNot()
+    {
+        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var port = new StreamPort(async (requests, _) =>
+        {
+            await requests.MoveNext(CancellationToken.None);
+            // As a killed controller: the connection closes, with no end of the call.
+            ((StreamLane<Pong, Pong>)requests).Abort();
+            gone.TrySetResult();
+        });
+        using var channel = Channel();
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+
+        await call.RequestStream.WriteAsync(new Pong { EngineId = 1 });
+        await gone.Task.WaitAsync(Timeout);
+        var broken = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+        var unsent = await Assert.ThrowsAsync<RpcException>(() => call.RequestStream.WriteAsync(new Pong { EngineId = 2 }).WaitAsync(Timeout));
+
+        Assert.Equal("the stream lane for /capcluster.test.Echo/Chat was closed by the other end", broken.Status.Detail);
+        Assert.False(ChannelFailures.NotSent(broken));
+        Assert.Equal(StatusCode.Unavailable, unsent.StatusCode);
+        Assert.True(ChannelFailures.NotSent(unsent), unsent.ToString());
+    }
+
     private static GrpcChannel Channel(Action<GrpcChannelOptions>? configure = null) =>
         TestServer.CreateChannel(new DnsEndPoint("127.0.0.1", 1), configure);
 
