@@ -20,12 +20,6 @@ public sealed record AuditAnchor(long Seq, string Mac, string LogPath, string? F
     /// <summary>File name inside the security folder.</summary>
     public const string FileName = "audit.anchor";
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     /// <summary>The anchor file of a security folder.</summary>
     public static string PathIn(string securityFolder) => Path.Combine(Path.GetFullPath(securityFolder), FileName);
 
@@ -38,7 +32,7 @@ public sealed record AuditAnchor(long Seq, string Mac, string LogPath, string? F
         {
             if (!File.Exists(path))
                 return null;
-            var anchor = JsonSerializer.Deserialize<AuditAnchor>(File.ReadAllText(path), Json);
+            var anchor = JsonSerializer.Deserialize(File.ReadAllText(path), AuditAnchorJson.Default.AuditAnchor);
             if (anchor is null || anchor.Seq < 0 || anchor.Mac is null || anchor.LogPath is null)
                 throw new JsonException("missing fields");
             return anchor;
@@ -50,5 +44,5 @@ public sealed record AuditAnchor(long Seq, string Mac, string LogPath, string? F
     }
 
     /// <summary>Replaces the anchor file atomically (0600).</summary>
-    public void Write(string securityFolder) => SecureFile.WriteAtomic(PathIn(securityFolder), JsonSerializer.Serialize(this, Json));
+    public void Write(string securityFolder) => SecureFile.WriteAtomic(PathIn(securityFolder), JsonSerializer.Serialize(this, AuditAnchorJson.Default.AuditAnchor));
 }

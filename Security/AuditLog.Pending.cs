@@ -9,8 +9,6 @@ public sealed partial class AuditLog
     /// <summary>The folder inside the security folder where admin records wait for the log's writer: <c>audit.pending</c>.</summary>
     public const string PendingFolderName = "audit.pending";
 
-    private static readonly JsonSerializerOptions PendingJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     /// <summary>
     /// Records an admin action taken outside the controller (furlgen attenuate, revoke, rotate), naming this process's
     /// uid and pid as who acted. The record is written to <c>audit.pending</c> in the security folder (0600,
@@ -35,7 +33,7 @@ public sealed partial class AuditLog
         try
         {
             SecureFile.CreateFolder(folder);
-            SecureFile.WriteAtomic(Path.Combine(folder, name), JsonSerializer.Serialize(record, PendingJson));
+            SecureFile.WriteAtomic(Path.Combine(folder, name), JsonSerializer.Serialize(record, PendingAuditJson.Default.AuditRecord));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -83,7 +81,7 @@ public sealed partial class AuditLog
             AuditRecord record;
             try
             {
-                record = JsonSerializer.Deserialize<AuditRecord>(File.ReadAllText(file), PendingJson)
+                record = JsonSerializer.Deserialize(File.ReadAllText(file), PendingAuditJson.Default.AuditRecord)
                     ?? throw new JsonException("empty document");
                 if (record.Outcome is null)
                     throw new JsonException("no outcome");

@@ -74,7 +74,7 @@ public sealed partial class CapabilityRegistry
         RegistryDocument? document;
         try
         {
-            document = JsonSerializer.Deserialize<RegistryDocument>(json, RegistryDocument.Json);
+            document = JsonSerializer.Deserialize(json, RegistryJson.Default.RegistryDocument);
         }
         catch (JsonException e)
         {
@@ -99,7 +99,7 @@ public sealed partial class CapabilityRegistry
     private void WriteFile(Dictionary<string, CapabilityRecord> records)
     {
         var ordered = records.Values.OrderBy(r => r.Created).ThenBy(r => r.Id, StringComparer.Ordinal).ToList();
-        var json = JsonSerializer.Serialize(new RegistryDocument(RegistryDocument.CurrentVersion, ordered), RegistryDocument.Json);
+        var json = JsonSerializer.Serialize(new RegistryDocument(RegistryDocument.CurrentVersion, ordered), RegistryJson.Default.RegistryDocument);
         SecureFile.WriteAtomic(FilePath, json + "\n");
     }
 

@@ -22,13 +22,6 @@ public sealed record ControllerState(
     /// <summary>File name inside the security folder.</summary>
     public const string FileName = "controller.json";
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     /// <summary>The state file of a security folder.</summary>
     public static string PathIn(string securityFolder) => Path.Combine(securityFolder, FileName);
 
@@ -44,7 +37,7 @@ public sealed record ControllerState(
 
         try
         {
-            return JsonSerializer.Deserialize<ControllerState>(File.ReadAllText(path), Json)
+            return JsonSerializer.Deserialize(File.ReadAllText(path), ControllerStateJson.Default.ControllerState)
                 ?? throw new JsonException("empty document");
         }
         catch (Exception e) when (e is JsonException or IOException)
@@ -71,5 +64,5 @@ public sealed record ControllerState(
 
     /// <summary>Writes the state atomically (temporary file, then rename), mode 0600.</summary>
     public void Write(string securityFolder) =>
-        SecureFile.WriteAtomic(PathIn(securityFolder), JsonSerializer.Serialize(this, Json));
+        SecureFile.WriteAtomic(PathIn(securityFolder), JsonSerializer.Serialize(this, ControllerStateJson.Default.ControllerState));
 }

@@ -56,7 +56,7 @@ public sealed class TaskLedger
         Document? document;
         try
         {
-            document = JsonSerializer.Deserialize<Document>(json, RegistryDocument.Json);
+            document = JsonSerializer.Deserialize(json, RegistryJson.Default.Document);
         }
         catch (JsonException e)
         {
@@ -90,7 +90,7 @@ public sealed class TaskLedger
         var reserved = Math.Max(ReservedThrough, reservedThrough);
         try
         {
-            SecureFile.WriteAtomic(FilePath, JsonSerializer.Serialize(new Document(CurrentVersion, reserved, charged), RegistryDocument.Json) + "\n");
+            SecureFile.WriteAtomic(FilePath, JsonSerializer.Serialize(new Document(CurrentVersion, reserved, charged), RegistryJson.Default.Document) + "\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -108,5 +108,6 @@ public sealed class TaskLedger
             "never reused or that quotas hold. Restore it from a backup; moving it aside starts afresh, and then ids of an " +
             "earlier run may be issued again and quotas count from zero", inner);
 
-    private sealed record Document(int Version, long ReservedThrough, Dictionary<string, long> Charged);
+    /// <summary>The ledger file as it is written (see <see cref="RegistryJson"/>).</summary>
+    internal sealed record Document(int Version, long ReservedThrough, Dictionary<string, long> Charged);
 }

@@ -7,13 +7,4 @@ namespace CapCluster.Security.Internal;
 internal sealed record RegistryDocument(int Version, List<CapabilityRecord> Capabilities)
 {
     public const int CurrentVersion = 1;
-
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        RespectNullableAnnotations = true,
-        AllowTrailingCommas = false,
-    };
 }

@@ -17,7 +17,7 @@ internal sealed record ClusterRecord(int ControllerPid, IReadOnlyList<int> Engin
         var path = Path.Combine(paths.SecurityFolder, FileName);
         try
         {
-            return File.Exists(path) ? JsonSerializer.Deserialize<ClusterRecord>(File.ReadAllText(path)) : null;
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllText(path), ClusterRecordJson.Default.ClusterRecord) : null;
         }
         catch (JsonException)
         {
@@ -25,7 +25,7 @@ internal sealed record ClusterRecord(int ControllerPid, IReadOnlyList<int> Engin
         }
     }
 
-    public void Write(ClusterPaths paths) => File.WriteAllText(Path.Combine(paths.SecurityFolder, FileName), JsonSerializer.Serialize(this));
+    public void Write(ClusterPaths paths) => File.WriteAllText(Path.Combine(paths.SecurityFolder, FileName), JsonSerializer.Serialize(this, ClusterRecordJson.Default.ClusterRecord));
 
     public static void Delete(ClusterPaths paths)
     {
@@ -36,3 +36,7 @@ internal sealed record ClusterRecord(int ControllerPid, IReadOnlyList<int> Engin
         }
     }
 }
+
+/// <summary><c>cluster.json</c>, through source-generated metadata (no converters to JIT-compile as <c>start</c> runs), in the default options it always had.</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(ClusterRecord))]
+internal sealed partial class ClusterRecordJson : System.Text.Json.Serialization.JsonSerializerContext;
