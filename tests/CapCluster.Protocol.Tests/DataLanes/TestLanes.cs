@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CapCluster.Protocol.Data;
@@ -12,6 +14,17 @@ internal static class TestLanes
     public static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(60);
     public static readonly X509Certificate2 ClientCertificate = TestCertificates.Main.Client;
     public static readonly X509Certificate2 EngineCertificate = TestCertificates.Other.Client;
+
+    /// <summary>Two ends of one TCP connection on loopback: the connecting one and the accepted one.</summary>
+    public static async Task<(Socket Connected, Socket Accepted)> SocketPairAsync()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        var connected = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await connected.ConnectAsync(listener.LocalEndPoint!).WaitAsync(TimeLimit);
+        return (connected, await listener.AcceptAsync().WaitAsync(TimeLimit));
+    }
 
     /// <summary>
     /// Both ends of one lane; the engine end presents <paramref name="engineCertificate"/> (default: the one the client pins)

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.Tests.DataLanes;
@@ -11,12 +10,8 @@ public sealed class DescriptorsTests
     [Fact]
     public async Task PeerHasClosed_OnlyOnceTheOtherEndClosed_EvenWithItsLastBytesUnread()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var here = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await here.ConnectAsync(listener.LocalEndPoint!).WaitAsync(TestLanes.TimeLimit);
-        var there = await listener.AcceptAsync().WaitAsync(TestLanes.TimeLimit);
+        var (here, there) = await TestLanes.SocketPairAsync();
+        using var _ = here;
 
         there.Send([1, 2, 3]);
         Assert.True(here.Poll(TestLanes.TimeLimit, SelectMode.SelectRead));

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.Tests.DataLanes;
 
@@ -11,12 +9,9 @@ public sealed class LaneSocketStreamTests
     [Fact]
     public async Task Reads_StopAtTlsRecords_AndWhatFollowsTheLastStaysBuffered()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await sender.ConnectAsync(listener.LocalEndPoint!).WaitAsync(TestLanes.TimeLimit);
-        using var stream = new LaneSocketStream(await listener.AcceptAsync().WaitAsync(TestLanes.TimeLimit)) { Reads = LaneReads.TlsRecords };
+        var (sender, accepted) = await TestLanes.SocketPairAsync();
+        using var _ = sender;
+        using var stream = new LaneSocketStream(accepted) { Reads = LaneReads.TlsRecords };
 
         // Two TLS records (10 and 3 bytes of body) and 7 bytes of something else, in one write.
         byte[] first = [23, 3, 3, 0, 10, .. Enumerable.Repeat((byte)1, 10)];
