@@ -5,7 +5,8 @@ namespace CapCluster.Protocol.Lanes;
 
 /// <summary>
 /// fcntl(2) on a socket's or pipe's descriptor, for the lane code that calls the kernel directly (the controller's
-/// splice, a socket handed over between processes), and who is at the other end of a local socket.
+/// splice, a socket handed over between processes), who is at the other end of a local socket, and whether that
+/// end has hung up (poll(2)).
 /// </summary>
 public static partial class Descriptors
 {
@@ -51,11 +52,22 @@ public static partial class Descriptors
     /// <summary>
     /// Whether the other end of <paramref name="socket"/> has closed it, or it broke, as far as this host's kernel
     /// knows now (poll(2) for POLLRDHUP, not waiting), even while data the peer sent before waits to be read.
+    /// False for a socket closed on this side.
     /// </summary>
-    public static unsafe bool PeerHasClosed(Socket socket)
+    public static bool PeerHasClosed(Socket socket) => PollHangUp(socket, timeoutMilliseconds: 0);
+
+    /// <summary>
+    /// Blocks until the other end of <paramref name="socket"/> closes it or it breaks (poll(2) for POLLRDHUP alone: data
+    /// arriving never wakes it, so whoever reads the connection, in this process or another, reads it undisturbed).
+    /// Returns at once for a socket closed on this side.
+    /// </summary>
+    public static void WaitUntilPeerCloses(Socket socket) => PollHangUp(socket, timeoutMilliseconds: -1);
+
+    private static unsafe bool PollHangUp(Socket socket, int timeoutMilliseconds)
     {
         ArgumentNullException.ThrowIfNull(socket);
         const short error = 0x8, hangUp = 0x10, readHangUp = 0x2000;
+        const int interrupted = 4;
         var handle = socket.SafeHandle;
         var held = false;
         try
@@ -63,11 +75,16 @@ public static partial class Descriptors
             // Held, so that a close on another thread cannot give the number to another file meanwhile.
             handle.DangerousAddRef(ref held);
             var poll = new PollDescriptor { Descriptor = (int)handle.DangerousGetHandle(), Events = readHangUp };
-            return Poll(&poll, 1, 0) == 1 && (poll.Returned & (error | hangUp | readHangUp)) != 0;
+            int ready;
+            while ((ready = Poll(&poll, 1, timeoutMilliseconds)) < 0 && Marshal.GetLastPInvokeError() == interrupted)
+            {
+            }
+
+            return ready == 1 && (poll.Returned & (error | hangUp | readHangUp)) != 0;
         }
         catch (ObjectDisposedException)
         {
-            // Closed on this side: the write that follows says so.
+            // Closed on this side: whatever the caller does next says so.
             return false;
         }
         finally
@@ -79,7 +96,7 @@ public static partial class Descriptors
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "poll")]
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     private static unsafe partial int Poll(PollDescriptor* descriptors, nuint count, int timeoutMilliseconds);
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
@@ -88,6 +105,7 @@ public static partial class Descriptors
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int descriptor, int command, int argument);
 
+    [StructLayout(LayoutKind.Sequential)]
     private struct PollDescriptor
     {
         public int Descriptor;

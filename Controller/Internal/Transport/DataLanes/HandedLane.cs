@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using CapCluster.Protocol.Lanes;
 
 namespace CapCluster.Controller.Internal.Transport.DataLanes;
@@ -13,10 +12,8 @@ namespace CapCluster.Controller.Internal.Transport.DataLanes;
 /// reading it, only to end the lane on a revocation or when the engine goes (shutdown(2) acts on the
 /// connection, whoever holds it), and lets go of it once the client has hung up or either end has ended it.
 /// </summary>
-internal sealed partial class HandedLane(Socket client, Socket engineLocal) : ILaneRelay
+internal sealed class HandedLane(Socket client, Socket engineLocal) : ILaneRelay
 {
-    private const short ReadHangUp = 0x2000; // POLLRDHUP; POLLHUP, POLLERR and POLLNVAL come whether asked or not
-    private const int Interrupted = 4;
     private int aborted;
     private int ended;
 
@@ -41,7 +38,8 @@ internal sealed partial class HandedLane(Socket client, Socket engineLocal) : IL
         {
             try
             {
-                WaitForHangUp();
+                // Wakes only for the hang-up: the client's data is the engine's to read.
+                Descriptors.WaitUntilPeerCloses(client);
             }
             finally
             {
@@ -67,24 +65,4 @@ internal sealed partial class HandedLane(Socket client, Socket engineLocal) : IL
             }
         }
     }
-
-    // Blocks in poll(2) for the hang-up alone: the client's data is the engine's to read and never wakes it.
-    private unsafe void WaitForHangUp()
-    {
-        var entry = new PollEntry { Descriptor = (int)client.SafeHandle.DangerousGetHandle(), Events = ReadHangUp };
-        while (Poll(&entry, 1, -1) < 0 && Marshal.GetLastPInvokeError() == Interrupted)
-        {
-        }
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollEntry
-    {
-        public int Descriptor;
-        public short Events;
-        public short ReturnedEvents;
-    }
-
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static unsafe partial int Poll(PollEntry* entries, nuint count, int timeout);
 }
