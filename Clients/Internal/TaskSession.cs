@@ -216,19 +216,13 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                 var batch = new SubmitTasks();
                 foreach (var unit in units)
                 {
-                    batch.Tasks.AddRange(unit.Select(u => u.Task));
+                    Add(batch, unit, listing);
                 }
 
                 while (batch.Tasks.Count < 2048 && outgoing.Reader.TryRead(out var unit))
                 {
                     units.Add(unit);
-                    batch.Tasks.AddRange(unit.Select(u => u.Task));
-                }
-
-                foreach (var (task, accepted) in units.SelectMany(u => u))
-                {
-                    awaitingIds[task.ClientRef] = accepted;
-                    listing.List(task.Spec);
+                    Add(batch, unit, listing);
                 }
 
                 try
@@ -283,6 +277,17 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     /// </summary>
     private Awaited Waiter(long taskId) =>
         results.GetOrAdd(taskId, _ => new Awaited(Volatile.Read(ref generation)));
+
+    /// <summary>Puts <paramref name="unit"/> in <paramref name="batch"/>: its tasks await their ids, and list their closures for this stream.</summary>
+    private void Add(SubmitTasks batch, IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)> unit, ShippedClosures.Listing listing)
+    {
+        foreach (var (task, accepted) in unit)
+        {
+            awaitingIds[task.ClientRef] = accepted;
+            listing.List(task.Spec);
+            batch.Tasks.Add(task);
+        }
+    }
 
     /// <summary>Keeps <paramref name="units"/>, which a stream could not send, to go first on the next one.</summary>
     private void KeepUnsent(List<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> units)

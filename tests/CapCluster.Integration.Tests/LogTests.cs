@@ -4,6 +4,7 @@ using CapCluster.Client;
 using CapCluster.Connection;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Security;
+using CapCluster.Tests.Shared;
 using Microsoft.Extensions.Logging;
 using TaskStatus = CapCluster.Client.TaskStatus;
 

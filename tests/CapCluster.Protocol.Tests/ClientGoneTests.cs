@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using CapCluster.Protocol.V1;
+using CapCluster.Tests.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace CapCluster.Protocol.Tests;
@@ -29,9 +29,8 @@ public sealed class ClientGoneTests
                 throw;
             }
         });
-        var logs = new Captured();
-        using var logging = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
-        await using var server = await TestServer.StartAsync(router, logging: logging);
+        using var logs = new ListLoggerFactory();
+        await using var server = await TestServer.StartAsync(router, logging: logs);
         var channel = server.Channel();
 
         var call = channel.DuplexStreaming(TestService.Chat);
@@ -40,35 +39,10 @@ public sealed class ClientGoneTests
         call.Dispose();
 
         Assert.NotNull(await ended.Task.WaitAsync(TestServer.Timeout));
-        var deadline = DateTime.UtcNow + TestServer.Timeout;
-        while (!logs.Lines.Any(l => l.Contains("was cancelled by the client", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
+        var cancelled = await logs.WaitForAsync(e => e.Message.Contains("was cancelled by the client", StringComparison.Ordinal), TestServer.Timeout);
 
-        Assert.Contains(logs.Lines, l => l.StartsWith("Debug", StringComparison.Ordinal) && l.Contains("/capcluster.test.Echo/Chat", StringComparison.Ordinal) && l.Contains("was cancelled by the client", StringComparison.Ordinal));
-        Assert.DoesNotContain(logs.Lines, l => l.Contains("unexpected exception", StringComparison.Ordinal));
-    }
-
-    private sealed class Captured : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(Lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ConcurrentQueue<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue($"{logLevel} {formatter(state, exception)}");
-        }
+        Assert.Equal(LogLevel.Debug, cancelled.Level);
+        Assert.Contains("/capcluster.test.Echo/Chat", cancelled.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Events, e => e.Message.Contains("unexpected exception", StringComparison.Ordinal));
     }
 }

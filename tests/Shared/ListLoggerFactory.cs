@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace CapCluster.Integration.Tests.Infrastructure;
+namespace CapCluster.Tests.Shared;
 
 /// <summary>An <see cref="ILoggerFactory"/> that keeps every event, for tests that give one to a client; waits end on the event itself.</summary>
 internal sealed class ListLoggerFactory : ILoggerFactory
