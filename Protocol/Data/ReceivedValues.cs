@@ -40,7 +40,7 @@ public sealed class ReceivedValues : IBlobSink
             Value tree;
             try
             {
-                tree = Value.Parser.ParseFrom(value.Tree);
+                tree = Value.Parser.ParseFrom(value.Tree.Span);
             }
             catch (Google.Protobuf.InvalidProtocolBufferException e)
             {
