@@ -33,9 +33,10 @@ internal sealed partial class WorkRunner
                 space.Reset();
             }
 
-            foreach (var named in task.Push)
+            // Indexed: a RepeatedField's enumerator is an object per loop, and this runs per task.
+            for (var i = 0; i < task.Push.Count; i++)
             {
-                space.Set(named.Name, incoming.Decode(named));
+                space.Set(task.Push[i].Name, incoming.Decode(task.Push[i]));
             }
 
             if (task.BodyCase == TaskRequest.BodyOneofCase.Code)
@@ -62,8 +63,9 @@ internal sealed partial class WorkRunner
                 reply.Values.Add(Inline("result", result));
             }
 
-            foreach (var name in task.Pull)
+            for (var i = 0; i < task.Pull.Count; i++)
             {
+                var name = task.Pull[i];
                 if (!space.TryGet(name, out var value))
                 {
                     throw new KeyNotFoundException($"the task asked to pull '{name}', which is not defined on engine {engineId()}");
@@ -90,5 +92,5 @@ internal sealed partial class WorkRunner
     }
 
     private static NamedValue Inline(string name, object? value) =>
-        new() { Name = name, Tree = ValueCodec.Encode(value, name, inlineLimit: int.MaxValue).Tree.ToByteString() };
+        new() { Name = name, Tree = MessageBytes.StringOf(ValueCodec.Encode(value, name, inlineLimit: int.MaxValue).Tree) };
 }

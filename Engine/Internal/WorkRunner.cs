@@ -154,8 +154,18 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
     {
         var function = apply.Function;
         var assemblies = AssembliesOf(function);
-        var captured = function.Captured.Select(c => (c.Name, incoming.Decode(c))).ToList();
-        var arguments = apply.Arguments.Select(incoming.Decode).ToList();
+        var captured = new (string, object?)[function.Captured.Count];
+        for (var i = 0; i < captured.Length; i++)
+        {
+            captured[i] = (function.Captured[i].Name, incoming.Decode(function.Captured[i]));
+        }
+
+        var arguments = new object?[apply.Arguments.Count];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            arguments[i] = incoming.Decode(apply.Arguments[i]);
+        }
+
         if (!apply.Map)
         {
             return Invoke(function, assemblies, captured, arguments);

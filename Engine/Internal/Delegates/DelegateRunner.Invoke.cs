@@ -23,18 +23,46 @@ internal sealed partial class DelegateRunner
         Func<object?, Type, object?> convert)
     {
         var assembly = LoadShipped(assemblyHashes);
-        var method = ResolveMethod(assembly, assemblyHashes[0], declaringTypeName, methodToken, isStatic);
-        var target = isStatic ? null : BuildTarget(method.DeclaringType!, captured, convert);
+        var resolved = Resolve(assembly, assemblyHashes[0], declaringTypeName, methodToken, isStatic);
+        var method = resolved.Method;
+        var target = isStatic ? null : captured.Count == 0 && resolved.Singleton is { } singleton ? singleton : BuildTarget(method.DeclaringType!, captured, convert);
 
-        var parameters = method.GetParameters();
+        var parameters = resolved.ParameterTypes;
         if (parameters.Length != arguments.Count)
             throw DelegateRunnerErrors.ArgumentCount($"{declaringTypeName}.{method.Name}", parameters.Length, arguments.Count);
-        var args = new object?[parameters.Length];
+        var args = parameters.Length == 0 ? [] : new object?[parameters.Length];
         for (var i = 0; i < args.Length; i++)
-            args[i] = convert(arguments[i], parameters[i].ParameterType);
+            args[i] = convert(arguments[i], parameters[i]);
 
         var result = method.Invoke(target, BindingFlags.DoNotWrapExceptions, binder: null, args, culture: null);
         return Await(result, method.ReturnType);
+    }
+
+    /// <summary>
+    /// Method <paramref name="token"/> of <paramref name="assembly"/>, checked against the type and staticness the call
+    /// names, with what every call of it needs: resolved and checked once per method of the current context (a task farm
+    /// runs one lambda thousands of times), again for a call that names it otherwise (which then fails as before).
+    /// </summary>
+    private ResolvedMethod Resolve(Assembly assembly, string hash, string typeName, int token, bool isStatic)
+    {
+        lock (_gate)
+        {
+            if (_methods.TryGetValue((assembly, token), out var known) && known.Method.IsStatic == isStatic && known.TypeName == typeName)
+                return known;
+        }
+
+        var method = ResolveMethod(assembly, hash, typeName, token, isStatic);
+        var declaring = method.DeclaringType!;
+        var singleton = !isStatic && declaring.GetField("<>9", AnyStatic) is { } field && field.FieldType == declaring ? field.GetValue(null) : null;
+        var resolved = new ResolvedMethod(method, typeName, [.. method.GetParameters().Select(p => p.ParameterType)], singleton);
+        lock (_gate)
+        {
+            // Kept only while the assembly is the current context's (a context replaced meanwhile is left to unload).
+            if (_loaded.TryGetValue(hash.ToLowerInvariant(), out var current) && current == assembly)
+                _methods[(assembly, token)] = resolved;
+        }
+
+        return resolved;
     }
 
     private static MethodInfo ResolveMethod(Assembly assembly, string hash, string typeName, int token, bool isStatic)
@@ -57,11 +85,11 @@ internal sealed partial class DelegateRunner
         return method;
     }
 
+    /// <summary>A method resolved and checked for calls naming it by <paramref name="TypeName"/>; <paramref name="Singleton"/> is its "&lt;&gt;c" class's instance, when it is one.</summary>
+    private sealed record ResolvedMethod(MethodInfo Method, string TypeName, Type[] ParameterTypes, object? Singleton);
+
     private static object BuildTarget(Type type, IReadOnlyList<(string FieldName, object? Value)> captured, Func<object?, Type, object?> convert)
     {
-        if (captured.Count == 0 && type.GetField("<>9", AnyStatic) is { } singleton && singleton.FieldType == type)
-            return singleton.GetValue(null)!;
-
         var target = NewInstance(type);
         foreach (var (path, value) in captured)
         {

@@ -22,6 +22,8 @@ internal sealed partial class DelegateRunner : IDisposable
     private readonly Dictionary<string, string[]> _closures = new(StringComparer.Ordinal);
     // Assemblies of the current context, by image hash; cleared before that context is unloaded.
     private readonly Dictionary<string, Assembly> _loaded = new(StringComparer.Ordinal);
+    // Methods of the current context's assemblies, resolved and checked (see Resolve); cleared with _loaded.
+    private readonly Dictionary<(Assembly Assembly, int Token), ResolvedMethod> _methods = [];
     // The image each simple name resolves to in the current context: the one a call loading into it named (by hash).
     private readonly Dictionary<string, string> _bindings = new(StringComparer.OrdinalIgnoreCase);
     // The assembly hashes of the last call that bound names in the current context (null after a new context).
@@ -97,6 +99,7 @@ internal sealed partial class DelegateRunner : IDisposable
         lock (_gate)
         {
             _loaded.Clear();
+            _methods.Clear();
             _bindings.Clear();
             _lastCall = null;
             _images.Clear();
@@ -132,6 +135,7 @@ internal sealed partial class DelegateRunner : IDisposable
             if (named.Any(i => _bindings.TryGetValue(i.Name.Name!, out var bound) && bound != i.Hash))
             {
                 _loaded.Clear();
+                _methods.Clear();
                 _bindings.Clear();
                 _lastCall = null;
                 _context.Release();

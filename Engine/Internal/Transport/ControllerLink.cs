@@ -201,10 +201,26 @@ internal sealed class ControllerLink : IAsyncDisposable
     {
         EngineRequest.KindOneofCase.Push => request.Push.Values,
         EngineRequest.KindOneofCase.Apply => request.Apply.Function.Captured.Concat(request.Apply.Arguments),
-        EngineRequest.KindOneofCase.Tasks => request.Tasks.Tasks.SelectMany(t =>
-            t.Push.Concat(t.Function is null ? [] : t.Function.Function.Captured.Concat(t.Function.Arguments))),
+        EngineRequest.KindOneofCase.Tasks => ValuesOf(request.Tasks),
         _ => [],
     };
+
+    /// <summary>A batch's values in order, each task's pushed values, captured values and arguments: one list a batch, not iterators a task.</summary>
+    private static List<NamedValue> ValuesOf(TaskBatch batch)
+    {
+        var values = new List<NamedValue>();
+        foreach (var task in batch.Tasks)
+        {
+            values.AddRange(task.Push);
+            if (task.Function is { } apply)
+            {
+                values.AddRange(apply.Function.Captured);
+                values.AddRange(apply.Arguments);
+            }
+        }
+
+        return values;
+    }
 
     private async Task HeartbeatAsync(TimeSpan period, TimeProvider time)
     {

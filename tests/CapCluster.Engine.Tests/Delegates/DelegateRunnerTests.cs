@@ -24,6 +24,25 @@ public sealed class DelegateRunnerTests
     }
 
     [Fact]
+    public void Invoke_AMethodRunBefore_NamedWithAnotherTypeOrStaticness_IsStillRefused()
+    {
+        using var runner = new DelegateRunner();
+        var function = new Func<int, int>(Functions.Square);
+        Assert.Equal(16, Shipping.RoundTrip(runner, function, 4));
+        var package = DelegatePackager.Package(function);
+        string[] hashes = [.. package.Assemblies.Select(a => a.Hash)];
+
+        // The method is resolved and kept now: a call naming it otherwise is checked again, not served from what was kept.
+        var wrongType = Assert.Throws<CapClusterException>(
+            () => runner.Invoke(hashes, "Other.Type", package.MethodToken, true, [], [4], Shipping.Identity));
+        Assert.Contains($"the token names {package.DeclaringTypeName}.Square", wrongType.Message, StringComparison.Ordinal);
+        var wrongStaticness = Assert.Throws<CapClusterException>(
+            () => runner.Invoke(hashes, package.DeclaringTypeName, package.MethodToken, false, [], [4], Shipping.Identity));
+        Assert.Contains("Square is static", wrongStaticness.Message, StringComparison.Ordinal);
+        Assert.Equal(25, runner.Invoke(hashes, package.DeclaringTypeName, package.MethodToken, true, [], [5], Shipping.Identity));
+    }
+
+    [Fact]
     public void Invoke_NonCapturingLambda_UsesTheSingleton()
     {
         using var runner = new DelegateRunner();
