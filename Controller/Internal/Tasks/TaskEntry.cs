@@ -1,3 +1,4 @@
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
 
@@ -88,7 +89,7 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSub
     /// <summary>Holds the result (as its encoded bytes, which it returns) and wakes whoever waits.</summary>
     public byte[] Finish(TaskResult outcome)
     {
-        result = outcome.ToByteArray();
+        result = MessageBytes.Of(outcome);
         State = outcome.State;
         Spec = FinishedSpec;
         Subscriber = null;

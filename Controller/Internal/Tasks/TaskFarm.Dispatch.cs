@@ -94,8 +94,23 @@ internal sealed partial class TaskFarm
         return batch;
     }
 
-    private static bool Satisfies(RegisteredEngine engine, IDictionary<string, string> requires) =>
-        requires.All(r => engine.Properties.TryGetValue(r.Key, out var value) && (r.Value.Length == 0 || value == r.Value));
+    private static bool Satisfies(RegisteredEngine engine, IDictionary<string, string> requires)
+    {
+        if (requires.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (var (name, wanted) in requires)
+        {
+            if (!engine.Properties.TryGetValue(name, out var value) || (wanted.Length > 0 && value != wanted))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static TaskSpec CurrentSpec(TaskEntry entry) => entry.RunningRecovery ? entry.Spec.Recovery : entry.Spec;
 
@@ -320,7 +335,7 @@ internal sealed partial class TaskFarm
     private void Held(TaskEntry entry)
     {
         held.Finished(entry.Owner.CapabilityId, entry.Id, entry.ResultBytes);
-        if (held.Evict(entry.Owner.CapabilityId, HeldResultBytes) is not { } evictedIds)
+        if (held.Evict(entry.Owner.CapabilityId, heldResultBytes) is not { } evictedIds)
         {
             return;
         }

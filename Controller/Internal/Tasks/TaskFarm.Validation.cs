@@ -13,7 +13,7 @@ internal sealed partial class TaskFarm
     private Dictionary<long, string> Validate(IReadOnlyList<SubmitTask> batch, TaskOwner owner, IReadOnlyDictionary<long, string> assemblyRefusals, List<string> audited)
     {
         var refusals = new Dictionary<long, string>();
-        var byRef = new Dictionary<long, SubmitTask>();
+        var byRef = new Dictionary<long, SubmitTask>(batch.Count);
         foreach (var submission in batch)
         {
             if (!byRef.TryAdd(submission.ClientRef, submission))
@@ -33,10 +33,18 @@ internal sealed partial class TaskFarm
             }
         }
 
+        var inBatch = false;
         foreach (var submission in batch)
         {
-            foreach (var after in submission.Spec?.After ?? [])
+            if (submission.Spec is not { After: { Count: > 0 } dependencies })
             {
+                continue;
+            }
+
+            for (var i = 0; i < dependencies.Count; i++)
+            {
+                var after = dependencies[i];
+                inBatch |= after < 0;
                 if (after > 0 && !(Find(after) is { } required && owner.CanSee(required.Owner)))
                 {
                     var notHeld = NotHeld(after, owner);
@@ -52,6 +60,12 @@ internal sealed partial class TaskFarm
                     refusals.TryAdd(submission.ClientRef, "0 is not a task id");
                 }
             }
+        }
+
+        if (!inBatch)
+        {
+            // No task names another of the batch: no cycle, and no refusal to spread.
+            return refusals;
         }
 
         foreach (var cycle in FindCycles(byRef))

@@ -25,6 +25,7 @@ internal sealed partial class TaskFarm
     private readonly ReadyQueue ready = new();
     private readonly Dictionary<long, List<TaskEntry>> dependents = [];
     private readonly FinishedResults held;
+    private readonly Func<long, long?> heldResultBytes;
 
     // Bytes of the specs of each capability's unfinished tasks (see TaskFarmOptions.MaxQueuedBytesPerCapability).
     private readonly Dictionary<string, long> unfinishedBytes = new(StringComparer.Ordinal);
@@ -58,6 +59,7 @@ internal sealed partial class TaskFarm
         this.time = time;
         giveBack = new MemoryGiveBack(time);
         held = new FinishedResults(this.options.MaxFinishedResults, this.options.MaxResultBytesPerCapability);
+        heldResultBytes = HeldResultBytes; // made once: a method group is a new delegate each time it is passed
         this.logger = logger;
         nextId = ledger.ReservedThrough;
         registry.Changed += Pump;
@@ -293,7 +295,7 @@ internal sealed partial class TaskFarm
             var removed = chosen.Where(t => t.IsFinished && tasks.Remove(t.Id)).ToList();
             foreach (var group in removed.GroupBy(t => t.Owner.CapabilityId))
             {
-                held.Cleared(group.Key, group.Count(), group.Sum(t => t.ResultBytes), HeldResultBytes);
+                held.Cleared(group.Key, group.Count(), group.Sum(t => t.ResultBytes), heldResultBytes);
             }
 
             var cleared = removed.ConvertAll(t => t.Id);
@@ -320,7 +322,10 @@ internal sealed partial class TaskFarm
     /// <summary>Queues a task to run once its dependencies (ids by now) have succeeded, or fails it if one did not.</summary>
     private void Admit(TaskEntry entry)
     {
-        foreach (var dependency in entry.Spec.After.Distinct())
+        // Most tasks name none or one; only those that name more need telling apart, each waited for once.
+        var after = entry.Spec.After;
+        IEnumerable<long> dependencies = after.Count switch { 0 => [], 1 => [after[0]], _ => after.Distinct() };
+        foreach (var dependency in dependencies)
         {
             // A dependency cleared since it was checked had finished, and succeeded, or this task would have failed.
             if (Find(dependency) is not { } required || required.State == TaskState.Succeeded)

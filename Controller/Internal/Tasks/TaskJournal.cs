@@ -1,3 +1,4 @@
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
 using Google.Protobuf;
@@ -385,7 +386,7 @@ internal sealed partial class TaskJournal : IDisposable
 
                     foreach (var (id, owner, submittedUs, spec) in op.Tasks!)
                     {
-                        inserted.Add((id, owner, submittedUs, spec.ToByteArray()));
+                        inserted.Add((id, owner, submittedUs, MessageBytes.Of(spec)));
                     }
 
                     break;

@@ -33,6 +33,27 @@ public sealed class DependencyTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ADependencyNamedTwice_IsWaitedForOnce()
+    {
+        var engine = harness.AddEngine();
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var earlier = client.SubmitAccepted(Code(1, "earlier"))[0];
+        var (running, _) = await engine.NextBatchAsync();
+        var ids = client.SubmitAccepted(Code(2, "first"), Code(3, "then", after: new long[] { -2, -2, earlier, earlier }));
+        engine.Answer(running, FakeEngine.Ok());
+
+        var (first, code) = await engine.NextBatchAsync();
+        Assert.Equal(["first"], code);
+        engine.Answer(first, FakeEngine.Ok());
+
+        // Both dependencies were running or queued when it was admitted; each releases it once.
+        var (then, thenCode) = await engine.NextBatchAsync();
+        Assert.Equal(["then"], thenCode);
+        engine.Answer(then, FakeEngine.Ok());
+        Assert.Equal(TaskState.Succeeded, (await client.ResultAsync(ids[1])).State);
+    }
+
+    [Fact]
     public async Task DependencyFailed_FailsItsDependentsAndTheirs_NamingIt_WithoutRunningThem()
     {
         var engine = harness.AddEngine();
