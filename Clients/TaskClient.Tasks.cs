@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using CapCluster.Client.Internal.Delegates;
 using CapCluster.Protocol;
+using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using CapCluster.Protocol.Values;
 using Google.Protobuf;
@@ -172,9 +173,17 @@ public sealed partial class TaskClient
             ClearBefore = task.ClearBefore,
             ClearAfter = task.ClearAfter,
             TimeoutMs = (long)(task.Timeout?.TotalMilliseconds ?? 0),
-            Requires = { task.Requires.ToDictionary() },
         };
-        spec.After.AddRange(task.After);
+        if (task.Requires.Count > 0)
+        {
+            spec.Requires.Add(task.Requires.ToDictionary());
+        }
+
+        if (task.After.Count > 0)
+        {
+            spec.After.AddRange(task.After);
+        }
+
         foreach (var other in task.AfterInBatch)
         {
             spec.After.Add(references.TryGetValue(other, out var reference)
@@ -208,13 +217,20 @@ public sealed partial class TaskClient
         var package = DelegatePackager.Package(task.Function);
         // The assemblies go by their closure id; the stream lists them with the first task that names it (see ShippedClosures).
         var call = new DelegateCall { Closure = session.Closures.Name(package), DeclaringType = package.DeclaringTypeName, MethodToken = package.MethodToken, IsStatic = package.IsStatic };
-        call.Captured.AddRange(package.Captured.Select(c => Inline(c.FieldName, c.Value, $"captured variable '{c.VariableName}'")));
+        foreach (var c in package.Captured)
+        {
+            call.Captured.Add(Inline(c.FieldName, c.Value, $"captured variable '{c.VariableName}'"));
+        }
 
         var apply = new ApplyRequest { Function = call, Map = task.MapOverFirstArgument };
-        apply.Arguments.AddRange(task.Arguments.Select((a, i) => Inline($"arg{i}", a, $"argument {i + 1}")));
+        for (var i = 0; i < task.Arguments.Count; i++)
+        {
+            apply.Arguments.Add(Inline($"arg{i}", task.Arguments[i], $"argument {i + 1}"));
+        }
+
         return apply;
     }
 
     private static NamedValue Inline(string name, object? value, string description) =>
-        new() { Name = name, Tree = ValueCodec.Encode(value, description, inlineLimit: int.MaxValue).Tree.ToByteString() };
+        new() { Name = name, Tree = MessageBytes.StringOf(ValueCodec.Encode(value, description, inlineLimit: int.MaxValue).Tree) };
 }

@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace CapCluster.Client;
 
 /// <summary>What every task can say besides what it runs. Defaults: no retries, no dependencies, no requirements.</summary>
@@ -16,7 +18,7 @@ public abstract record TaskDefinition
     public List<TaskDefinition> AfterInBatch { get; } = [];
 
     /// <summary>Engine properties the engine must have (an empty value: just the name, e.g. "mpi").</summary>
-    public IReadOnlyDictionary<string, string> Requires { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Requires { get; init; } = ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>Run in a clean namespace. Default false.</summary>
     public bool ClearBefore { get; init; }
@@ -32,7 +34,7 @@ public abstract record TaskDefinition
 public sealed record CodeTask(string Code) : TaskDefinition
 {
     /// <summary>Values set in the namespace before the code runs.</summary>
-    public IReadOnlyDictionary<string, object?> Push { get; init; } = new Dictionary<string, object?>();
+    public IReadOnlyDictionary<string, object?> Push { get; init; } = ReadOnlyDictionary<string, object?>.Empty;
 
     /// <summary>Names whose values come back as the result.</summary>
     public IReadOnlyList<string> Pull { get; init; } = [];

@@ -33,11 +33,25 @@ public sealed class TaskOutcome
     internal TaskOutcome(TaskResult result)
     {
         this.result = result;
-        Values = result.Values.ToDictionary(v => v.Name, v => ValueCodec.Decode(CapCluster.Protocol.V1.Value.Parser.ParseFrom(v.Tree)));
+        Values = result.Values.Count == 0 ? NoValues : DecodeValues(result.Values);
         if (result.Error is { } e)
         {
             Error = new RemoteException(e.EngineId, e.Type, e.Message, e.StackTrace, e.CompileError, e.Line > 0 ? e.Line : null, e.Column > 0 ? e.Column : null);
         }
+    }
+
+    private static readonly IReadOnlyDictionary<string, object?> NoValues = System.Collections.ObjectModel.ReadOnlyDictionary<string, object?>.Empty;
+
+    private static Dictionary<string, object?> DecodeValues(IReadOnlyList<NamedValue> named)
+    {
+        var values = new Dictionary<string, object?>(named.Count);
+        for (var i = 0; i < named.Count; i++)
+        {
+            // Parsed from the span: a ByteString parses through a stream object of its own.
+            values.Add(named[i].Name, ValueCodec.Decode(CapCluster.Protocol.V1.Value.Parser.ParseFrom(named[i].Tree.Span)));
+        }
+
+        return values;
     }
 
     /// <summary>The task's id.</summary>

@@ -276,7 +276,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     /// inside the reading loop itself.
     /// </summary>
     private Awaited Waiter(long taskId) =>
-        results.GetOrAdd(taskId, _ => new Awaited(Volatile.Read(ref generation)));
+        results.GetOrAdd(taskId, static (_, current) => new Awaited(current), Volatile.Read(ref generation));
 
     /// <summary>Puts <paramref name="unit"/> in <paramref name="batch"/>: its tasks await their ids, and list their closures for this stream.</summary>
     private void Add(SubmitTasks batch, IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)> unit, ShippedClosures.Listing listing)
@@ -376,7 +376,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                             // A restarted controller that keeps no journal gives out ids again: a wait from an earlier
                             // stream is an old task's, not this one's. (A result may come before its acceptance: keep
                             // what this stream made.)
-                            results.AddOrUpdate(accepted.TaskId, _ => new(current), (_, old) => old.Generation < current ? new(current) : old);
+                            results.AddOrUpdate(accepted.TaskId, static (_, current) => new(current), static (_, old, current) => old.Generation < current ? new(current) : old, current);
                         }
 
                         if (awaitingIds.TryRemove(accepted.ClientRef, out var waiting))
