@@ -195,7 +195,7 @@ public sealed partial class TaskClient
         {
             case CodeTask code:
                 spec.Code = new CodeTaskSpec { Code = code.Code, Pull = { code.Pull } };
-                spec.Code.Push.AddRange(code.Push.Select(p => Inline(p.Key, p.Value, p.Key)));
+                spec.Code.Push.AddRange(code.Push.Select(p => OutgoingValues.Inline(p.Key, p.Value)));
                 break;
             case DelegateTask function:
                 spec.Function = ToApply(function);
@@ -219,18 +219,15 @@ public sealed partial class TaskClient
         var call = new DelegateCall { Closure = session.Closures.Name(package), DeclaringType = package.DeclaringTypeName, MethodToken = package.MethodToken, IsStatic = package.IsStatic };
         foreach (var c in package.Captured)
         {
-            call.Captured.Add(Inline(c.FieldName, c.Value, $"captured variable '{c.VariableName}'"));
+            call.Captured.Add(OutgoingValues.Inline(c.FieldName, c.Value, $"captured variable '{c.VariableName}'"));
         }
 
         var apply = new ApplyRequest { Function = call, Map = task.MapOverFirstArgument };
         for (var i = 0; i < task.Arguments.Count; i++)
         {
-            apply.Arguments.Add(Inline($"arg{i}", task.Arguments[i], $"argument {i + 1}"));
+            apply.Arguments.Add(OutgoingValues.Inline($"arg{i}", task.Arguments[i], $"argument {i + 1}"));
         }
 
         return apply;
     }
-
-    private static NamedValue Inline(string name, object? value, string description) =>
-        new() { Name = name, Tree = MessageBytes.StringOf(ValueCodec.Encode(value, description, inlineLimit: int.MaxValue).Tree) };
 }

@@ -60,7 +60,7 @@ internal sealed partial class WorkRunner
                 }
 
                 var result = RunFunction(task.Function, incoming);
-                reply.Values.Add(Inline("result", result));
+                reply.Values.Add(OutgoingValues.Inline("result", result));
             }
 
             for (var i = 0; i < task.Pull.Count; i++)
@@ -71,7 +71,7 @@ internal sealed partial class WorkRunner
                     throw new KeyNotFoundException($"the task asked to pull '{name}', which is not defined on engine {engineId()}");
                 }
 
-                reply.Values.Add(Inline(name, value));
+                reply.Values.Add(OutgoingValues.Inline(name, value));
             }
 
             if (task.ClearAfter)
@@ -90,7 +90,4 @@ internal sealed partial class WorkRunner
 
         return reply;
     }
-
-    private static NamedValue Inline(string name, object? value) =>
-        new() { Name = name, Tree = MessageBytes.StringOf(ValueCodec.Encode(value, name, inlineLimit: int.MaxValue).Tree) };
 }

@@ -63,7 +63,7 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
                 var encoded = ValueCodec.Encode(outcome.Value, "Out");
                 if (encoded.Blobs.Count == 0)
                 {
-                    reply.Value = encoded.Tree.ToByteString();
+                    reply.Value = MessageBytes.StringOf(encoded.Tree);
                 }
             }
             catch (UnsendableValueException)

@@ -21,6 +21,14 @@ public sealed class OutgoingValues
     {
         var encoded = ValueCodec.Encode(value, description ?? name);
         blobs.AddRange(encoded.Blobs);
-        return new NamedValue { Name = name, Tree = encoded.Tree.ToByteString() };
+        return new NamedValue { Name = name, Tree = MessageBytes.StringOf(encoded.Tree) };
     }
+
+    /// <summary>
+    /// Encodes <paramref name="value"/> as <paramref name="name"/> with its arrays inside the tree, however large (a task's
+    /// values travel in its spec); errors name it as <paramref name="description"/> (default: the name).
+    /// </summary>
+    /// <exception cref="UnsendableValueException">The value cannot be sent; the message names it and its type.</exception>
+    public static NamedValue Inline(string name, object? value, string? description = null) =>
+        new() { Name = name, Tree = MessageBytes.StringOf(ValueCodec.Encode(value, description ?? name, inlineLimit: int.MaxValue).Tree) };
 }
