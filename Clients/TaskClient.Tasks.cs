@@ -80,8 +80,20 @@ public sealed partial class TaskClient
     }
 
     /// <summary>Waits until every task in <paramref name="taskIds"/> has finished, and returns their outcomes in order.</summary>
-    public async Task<IReadOnlyList<TaskOutcome>> BarrierAsync(IEnumerable<long> taskIds, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        await Task.WhenAll(taskIds.Select(id => GetResultAsync(id, true, timeout, cancellationToken))).ConfigureAwait(false);
+    public async Task<IReadOnlyList<TaskOutcome>> BarrierAsync(IEnumerable<long> taskIds, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var ids = taskIds.ToArray();
+        if (!Array.TrueForAll(ids, session.Owns))
+        {
+            return await Task.WhenAll(ids.Select(id => GetResultAsync(id, true, timeout, cancellationToken))).ConfigureAwait(false);
+        }
+
+        // All this stream's own, their results on their way here: one wait for them all, not one per task.
+        var waits = Array.ConvertAll(ids, session.ResultOf);
+        var all = Task.WhenAll(waits);
+        await (timeout is { } t ? all.WaitAsync(t, connection.Time, cancellationToken) : all.WaitAsync(cancellationToken)).ConfigureAwait(false);
+        return Array.ConvertAll(waits, w => new TaskOutcome(w.Result));
+    }
 
     /// <summary>Aborts a task: queued, it never runs; running, it is reported aborted. True when it was not finished yet.</summary>
     /// <exception cref="ControllerCallException">NOT_FOUND: not one of this capability's tasks held by the controller.</exception>

@@ -47,6 +47,25 @@ public sealed class TaskTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Barrier_OnItsOwnTasks_TimesOutWhileOneRuns_AndOnAnotherClientsWaitsForTheSameResults()
+    {
+        var quick = await tasks.RunAsync(DelegateTask.Of(() => 6 * 7)).WaitAsync(Timeout);
+        var slow = await tasks.RunAsync(new CodeTask("System.Threading.Thread.Sleep(3000); var done = 1;") { Pull = ["done"] }).WaitAsync(Timeout);
+
+        // This client's own tasks: one wait for all, bounded by the timeout.
+        await Assert.ThrowsAsync<TimeoutException>(() => tasks.BarrierAsync([quick, slow], TimeSpan.FromMilliseconds(300)));
+
+        // Another client of the same capability does not own them: it asks the controller for each.
+        await using var other = await TaskClient.ConnectAsync(cluster.Directory.CapFile(CapabilityInterfaces.Task)).WaitAsync(Timeout);
+        var seen = await other.BarrierAsync([quick, slow], Timeout).WaitAsync(Timeout);
+        var own = await tasks.BarrierAsync([quick, slow], Timeout).WaitAsync(Timeout);
+
+        Assert.Equal([42, 1], own.Select(o => o.Value ?? o.Get<int>("done")));
+        Assert.Equal([quick, slow], seen.Select(o => o.TaskId));
+        Assert.Equal(own.Select(o => o.EngineId), seen.Select(o => o.EngineId));
+    }
+
+    [Fact]
     public async Task AfterChains_RunInOrder_FailedDependencyFailsDependents_CycleIsRefused()
     {
         await cluster.Client.ExecuteAsync("var order = new List<int>();").GetAsync(Timeout);
