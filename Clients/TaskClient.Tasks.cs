@@ -3,8 +3,6 @@ using CapCluster.Client.Internal.Delegates;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
-using CapCluster.Protocol.Values;
-using Google.Protobuf;
 
 namespace CapCluster.Client;
 

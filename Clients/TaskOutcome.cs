@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using CapCluster.Protocol.V1;
 using CapCluster.Protocol.Values;
 
@@ -28,6 +29,7 @@ public enum TaskStatus
 /// </summary>
 public sealed class TaskOutcome
 {
+    private static readonly IReadOnlyDictionary<string, object?> NoValues = ReadOnlyDictionary<string, object?>.Empty;
     private readonly TaskResult result;
 
     internal TaskOutcome(TaskResult result)
@@ -38,20 +40,6 @@ public sealed class TaskOutcome
         {
             Error = new RemoteException(e.EngineId, e.Type, e.Message, e.StackTrace, e.CompileError, e.Line > 0 ? e.Line : null, e.Column > 0 ? e.Column : null);
         }
-    }
-
-    private static readonly IReadOnlyDictionary<string, object?> NoValues = System.Collections.ObjectModel.ReadOnlyDictionary<string, object?>.Empty;
-
-    private static Dictionary<string, object?> DecodeValues(IReadOnlyList<NamedValue> named)
-    {
-        var values = new Dictionary<string, object?>(named.Count);
-        for (var i = 0; i < named.Count; i++)
-        {
-            // Parsed from the span: a ByteString parses through a stream object of its own.
-            values.Add(named[i].Name, ValueCodec.Decode(CapCluster.Protocol.V1.Value.Parser.ParseFrom(named[i].Tree.Span)));
-        }
-
-        return values;
     }
 
     /// <summary>The task's id.</summary>
@@ -117,4 +105,15 @@ public sealed class TaskOutcome
         _ => $"task {TaskId} {Status.ToString().ToLowerInvariant()}",
     };
 
+    private static Dictionary<string, object?> DecodeValues(IReadOnlyList<NamedValue> named)
+    {
+        var values = new Dictionary<string, object?>(named.Count);
+        for (var i = 0; i < named.Count; i++)
+        {
+            // Parsed from the span: a ByteString parses through a stream object of its own.
+            values.Add(named[i].Name, ValueCodec.Decode(CapCluster.Protocol.V1.Value.Parser.ParseFrom(named[i].Tree.Span)));
+        }
+
+        return values;
+    }
 }

@@ -1,7 +1,5 @@
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
-using CapCluster.Protocol.Values;
-using Google.Protobuf;
 
 namespace CapCluster.Engine.Internal;
 

@@ -4,7 +4,6 @@ using CapCluster.Engine.Internal.Scripting;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using CapCluster.Protocol.Values;
-using Google.Protobuf;
 
 namespace CapCluster.Engine.Internal;
 

@@ -1,6 +1,5 @@
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
-using Google.Protobuf;
 
 namespace CapCluster.Controller.Internal.Tasks;
 

@@ -1,7 +1,6 @@
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
-using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
