@@ -63,36 +63,46 @@ public static partial class Descriptors
     /// </summary>
     public static void WaitUntilPeerCloses(Socket socket) => PollHangUp(socket, timeoutMilliseconds: -1);
 
-    private static unsafe bool PollHangUp(Socket socket, int timeoutMilliseconds)
+    /// <summary>
+    /// <paramref name="socket"/>'s descriptor, for a system call made here directly, held open until the hold is
+    /// disposed. A close on another thread then waits for it (the runtime shuts the socket down to end a call blocked
+    /// on it) instead of freeing the number at once, which the next descriptor opened in this process could get while
+    /// the call, or the next one of a loop, still uses it on another connection.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The socket is closed.</exception>
+    public static HeldDescriptor Hold(Socket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        const short error = 0x8, hangUp = 0x10, readHangUp = 0x2000;
-        const int interrupted = 4;
         var handle = socket.SafeHandle;
         var held = false;
+        handle.DangerousAddRef(ref held);
+        return new HeldDescriptor(handle, (int)handle.DangerousGetHandle());
+    }
+
+    private static unsafe bool PollHangUp(Socket socket, int timeoutMilliseconds)
+    {
+        const short error = 0x8, hangUp = 0x10, readHangUp = 0x2000;
+        const int interrupted = 4;
+        HeldDescriptor descriptor;
         try
         {
-            // Held, so that a close on another thread cannot give the number to another file meanwhile.
-            handle.DangerousAddRef(ref held);
-            var poll = new PollDescriptor { Descriptor = (int)handle.DangerousGetHandle(), Events = readHangUp };
-            int ready;
-            while ((ready = Poll(&poll, 1, timeoutMilliseconds)) < 0 && Marshal.GetLastPInvokeError() == interrupted)
-            {
-            }
-
-            return ready == 1 && (poll.Returned & (error | hangUp | readHangUp)) != 0;
+            descriptor = Hold(socket);
         }
         catch (ObjectDisposedException)
         {
             // Closed on this side: whatever the caller does next says so.
             return false;
         }
-        finally
+
+        using (descriptor)
         {
-            if (held)
+            var poll = new PollDescriptor { Descriptor = descriptor.Value, Events = readHangUp };
+            int ready;
+            while ((ready = Poll(&poll, 1, timeoutMilliseconds)) < 0 && Marshal.GetLastPInvokeError() == interrupted)
             {
-                handle.DangerousRelease();
             }
+
+            return ready == 1 && (poll.Returned & (error | hangUp | readHangUp)) != 0;
         }
     }
 
@@ -112,4 +122,21 @@ public static partial class Descriptors
         public short Events;
         public short Returned;
     }
+}
+
+/// <summary>A socket's descriptor held open (see <see cref="Descriptors.Hold"/>); dispose it once, when the system calls are done.</summary>
+public readonly struct HeldDescriptor : IDisposable
+{
+    private readonly SafeHandle handle;
+
+    internal HeldDescriptor(SafeHandle handle, int value)
+    {
+        this.handle = handle;
+        Value = value;
+    }
+
+    /// <summary>The descriptor's number.</summary>
+    public int Value { get; }
+
+    public void Dispose() => handle?.DangerousRelease();
 }

@@ -28,6 +28,7 @@ internal sealed partial class LaneSender(Socket socket, string name) : IDisposab
 
     /// <summary>Sends <paramref name="bytes"/>, or queues what the socket cannot take now.</summary>
     /// <exception cref="IOException">The connection failed, or the peer has left <see cref="MaxWaiting"/> bytes unread.</exception>
+    /// <exception cref="ObjectDisposedException">The sender or its socket was closed.</exception>
     public void Write(ReadOnlySpan<byte> bytes)
     {
         lock (waiting)
@@ -37,6 +38,8 @@ internal sealed partial class LaneSender(Socket socket, string name) : IDisposab
                 throw new IOException(failure.Message, failure);
             }
 
+            // The socket is closed, or about to be: its number may be another connection's by now.
+            ObjectDisposedException.ThrowIf(disposed, this);
             if (waiting.Count == 0)
             {
                 bytes = bytes[SendNow(bytes)..];
@@ -77,9 +80,11 @@ internal sealed partial class LaneSender(Socket socket, string name) : IDisposab
     }
 
     /// <summary>How many bytes of <paramref name="bytes"/> the kernel took without waiting.</summary>
+    /// <exception cref="ObjectDisposedException">The socket was closed.</exception>
     private unsafe int SendNow(ReadOnlySpan<byte> bytes)
     {
-        var fd = socket.SafeHandle.DangerousGetHandle();
+        using var descriptor = Descriptors.Hold(socket);
+        var fd = descriptor.Value;
         var sent = 0;
         fixed (byte* start = bytes)
         {
@@ -156,5 +161,5 @@ internal sealed partial class LaneSender(Socket socket, string name) : IDisposab
     }
 
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
-    private static unsafe partial nint Send(nint socket, byte* buffer, nuint length, int flags);
+    private static unsafe partial nint Send(int socket, byte* buffer, nuint length, int flags);
 }

@@ -26,6 +26,7 @@ public static unsafe partial class SocketPassing
 
     /// <summary>Sends <paramref name="answer"/> with a duplicate of <paramref name="passed"/>'s descriptor; the caller keeps its own.</summary>
     /// <exception cref="IOException">The Unix socket failed or closed.</exception>
+    /// <exception cref="ObjectDisposedException">Either socket was closed here.</exception>
     public static void Send(Socket unix, byte answer, Socket passed)
     {
         var control = stackalloc byte[ControlSize];
@@ -33,13 +34,15 @@ public static unsafe partial class SocketPassing
         *(nuint*)control = HeaderSize + sizeof(int);
         *(int*)(control + 8) = SolSocket;
         *(int*)(control + 12) = ScmRights;
-        *(int*)(control + HeaderSize) = (int)passed.SafeHandle.DangerousGetHandle();
+        using var handed = Descriptors.Hold(passed);
+        using var through = Descriptors.Hold(unix);
+        *(int*)(control + HeaderSize) = handed.Value;
         var io = new IoVector { Base = &answer, Length = 1 };
         var message = new MessageHeader { Io = &io, IoLength = 1, Control = control, ControlLength = ControlSize };
         nint sent;
         do
         {
-            sent = SendMessage((int)unix.SafeHandle.DangerousGetHandle(), &message, NoSignal);
+            sent = SendMessage(through.Value, &message, NoSignal);
         }
         while (sent < 0 && Marshal.GetLastPInvokeError() == Interrupted);
 
@@ -54,16 +57,18 @@ public static unsafe partial class SocketPassing
     /// is in blocking mode, like every lane socket.
     /// </summary>
     /// <exception cref="IOException">The Unix socket failed, or closed before the byte came.</exception>
+    /// <exception cref="ObjectDisposedException">The Unix socket was closed here.</exception>
     public static Socket? Receive(Socket unix, out byte answer)
     {
         var control = stackalloc byte[ControlSize];
         byte received = 0;
         var io = new IoVector { Base = &received, Length = 1 };
         var message = new MessageHeader { Io = &io, IoLength = 1, Control = control, ControlLength = ControlSize };
+        using var through = Descriptors.Hold(unix);
         nint read;
         do
         {
-            read = ReceiveMessage((int)unix.SafeHandle.DangerousGetHandle(), &message, CloseOnExec);
+            read = ReceiveMessage(through.Value, &message, CloseOnExec);
         }
         while (read < 0 && Marshal.GetLastPInvokeError() == Interrupted);
 

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using CapCluster.Protocol.Lanes;
 using CapCluster.Protocol.Tests.DataLanes;
 
@@ -25,6 +26,31 @@ public sealed class LaneSocketStreamTests
         var rest = new byte[after.Length];
         stream.ReadExactly(rest);
         Assert.Equal(after, rest);
+    }
+
+    [Fact]
+    public async Task AWriteAfterTheStreamClosed_Fails_AndNothingReachesTheConnectionThatGotItsDescriptor()
+    {
+        var (sender, accepted) = await TestLanes.SocketPairAsync();
+        using var _ = accepted;
+        var stream = new LaneSocketStream(sender);
+        stream.NeverBlockWrites("the test lane");
+        stream.Write([1]);
+        var number = sender.SafeHandle.DangerousGetHandle();
+        stream.Dispose();
+
+        // The kernel gives the lowest free number: the next connection made here is likely to get the closed one.
+        var (connected, acceptedToo) = await TestLanes.SocketPairAsync();
+        using var __ = connected;
+        using var ___ = acceptedToo;
+        var reused = new[] { connected, acceptedToo }.FirstOrDefault(s => s.SafeHandle.DangerousGetHandle() == number);
+
+        Assert.Throws<ObjectDisposedException>(() => stream.Write([7, 7, 7]));
+        if (reused is not null)
+        {
+            var peer = reused == connected ? acceptedToo : connected;
+            Assert.False(peer.Poll(200_000, SelectMode.SelectRead), "the write reached the connection that took the closed socket's number");
+        }
     }
 
     /// <summary>Reads with a large buffer until <paramref name="length"/> bytes came; fails if a read went past them.</summary>

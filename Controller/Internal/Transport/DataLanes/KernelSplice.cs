@@ -22,8 +22,13 @@ internal static partial class KernelSplice
 
     /// <summary>Moves bytes from <paramref name="from"/> to <paramref name="to"/> until <paramref name="from"/> ends; then half-closes <paramref name="to"/>.</summary>
     /// <exception cref="IOException">A system call failed (the connection broke or was shut down).</exception>
+    /// <exception cref="ObjectDisposedException">A socket was closed before the pump began.</exception>
     public static void Pump(Socket from, Socket to)
     {
+        // Held for the whole pump: a socket closed meanwhile is shut down, which ends it, and its number is not
+        // given to another connection while the loop still splices with it.
+        using var source = Descriptors.Hold(from);
+        using var target = Descriptors.Hold(to);
         Span<int> pipe = stackalloc int[2];
         if (Pipe2(ref MemoryMarshal.GetReference(pipe), 0) != 0)
         {
@@ -33,13 +38,11 @@ internal static partial class KernelSplice
         try
         {
             _ = Descriptors.Fcntl(pipe[1], SetPipeSize, PipeBytes); // a larger pipe means fewer calls; the default 64 KiB still works
-            var source = (int)from.SafeHandle.DangerousGetHandle();
-            var target = (int)to.SafeHandle.DangerousGetHandle();
-            SetBlocking(source);
-            SetBlocking(target);
+            SetBlocking(source.Value);
+            SetBlocking(target.Value);
             while (true)
             {
-                var moved = Splice(source, 0, pipe[1], 0, PipeBytes, SpliceMove);
+                var moved = Splice(source.Value, 0, pipe[1], 0, PipeBytes, SpliceMove);
                 if (moved == 0)
                 {
                     to.Shutdown(SocketShutdown.Send);
@@ -58,7 +61,7 @@ internal static partial class KernelSplice
 
                 while (moved > 0)
                 {
-                    var sent = Splice(pipe[0], 0, target, 0, (nuint)moved, SpliceMove);
+                    var sent = Splice(pipe[0], 0, target.Value, 0, (nuint)moved, SpliceMove);
                     if (sent < 0 && Marshal.GetLastPInvokeError() == Interrupted)
                     {
                         continue;
