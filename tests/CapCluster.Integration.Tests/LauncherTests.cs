@@ -72,6 +72,25 @@ public sealed class LauncherTests
     }
 
     [Fact]
+    public async Task Start_TheControllerRunsWithoutTheSystemTrustStore_EnginesKeepIt_AndBothTalkTls()
+    {
+        await using var cluster = new ClusterDirectory();
+
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "1");
+        Assert.True(start.ExitCode == 0, start.ToString());
+
+        var controller = ControllerState.TryRead(cluster.Paths().SecurityFolder)!.Pid;
+        Assert.Contains("SSL_CERT_FILE=/dev/null", EnvironmentOf(controller));
+        await using var client = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout);
+        var engine = Assert.Single(await client.GetEnginesAsync().WaitAsync(Timeout));
+        Assert.DoesNotContain("SSL_CERT_FILE=/dev/null", EnvironmentOf(engine.Pid));
+        Assert.Equal(["2"], (await client.ExecuteAsync("1 + 1").GetAsync(Timeout)).Select(r => r.ValueText));
+        Assert.Equal(0, (await cluster.RunAsync("capcluster", "stop")).ExitCode);
+    }
+
+    private static string[] EnvironmentOf(int pid) => File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+
+    [Fact]
     public async Task Stop_WhereNothingEverRan_SaysSoInsteadOfFailing()
     {
         await using var cluster = new ClusterDirectory();

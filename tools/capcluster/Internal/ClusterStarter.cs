@@ -30,7 +30,7 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
 
         var launcher = EngineLaunchers.For(options.Launcher, paths, output);
         output.Write($"Starting the controller ({ProfileName(options.Profile)})... ");
-        var controller = DetachedProcess.Start(Programs.Controller, options.ControllerArguments(), paths.LogFolder);
+        var controller = DetachedProcess.Start(Programs.Controller, options.ControllerArguments(), paths.LogFolder, Programs.ControllerEnvironment);
         var started = new List<Process> { controller };
         var record = new ClusterRecord(controller.Id, [], options.Launcher);
         try

@@ -12,7 +12,8 @@ internal static class DetachedProcess
 {
     private const string Script = "exec setsid \"$0\" \"$@\" </dev/null >\"$CAPCLUSTER_OUT_DIR/$(basename \"$0\")-$$.out\" 2>&1";
 
-    public static Process Start(string executable, IEnumerable<string> arguments, string logFolder)
+    /// <summary>Starts <paramref name="executable"/> with <paramref name="arguments"/>, its output in <paramref name="logFolder"/>, and <paramref name="environment"/> on top of the launcher's own variables.</summary>
+    public static Process Start(string executable, IEnumerable<string> arguments, string logFolder, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         start.ArgumentList.Add("-c");
@@ -24,6 +25,11 @@ internal static class DetachedProcess
         }
 
         start.Environment["CAPCLUSTER_OUT_DIR"] = logFolder;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         return Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
     }
 
