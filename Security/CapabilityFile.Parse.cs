@@ -81,8 +81,7 @@ public sealed partial class CapabilityFile
         if (capability.Interface != url.Interface)
             throw Problem(SecurityErrors.CapFileInterfaceMismatch(url.Interface, capability.Interface));
 
-        using var withKey = holder.CopyWithPrivateKey(key);
-        return new CapabilityFile(url, CertificateSignature.ForTls(withKey), ca);
+        return new CapabilityFile(url, CertificateSignature.ForTls(holder, key), ca);
     }
 
     private static CapabilityUrl ParseUrl(string text, string sourceName)

@@ -209,8 +209,7 @@ public sealed partial class CertificateAuthority : IDisposable
         serial[0] &= 0x7F; // keep the DER INTEGER positive
         serial[0] |= 0x01; // and exactly 16 bytes long
         using var issued = request.Create(_signer, notBefore, notAfter, serial);
-        using var withKey = issued.CopyWithPrivateKey(key);
-        return CertificateSignature.ForTls(withKey);
+        return CertificateSignature.ForTls(issued, key);
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;

@@ -51,18 +51,28 @@ internal static class CertificateSignature
         certificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo());
 
     /// <summary>
-    /// Re-loads a certificate with its key through PKCS#12: SslStream on Linux wants that form for client certificates.
+    /// The certificate with <paramref name="key"/> attached, in the form TLS can use: on Linux (OpenSSL) the copy
+    /// <c>CopyWithPrivateKey</c> makes, which holds its own reference
+    /// to the key; on Windows, whose TLS cannot use such an in-memory key, reloaded through PKCS#12. The round trip
+    /// cost about 18 ms of every capability file read (two PBKDF2 passes each way), three times on the controller's
+    /// way to ready and once more on every engine's and client's way to connect.
     /// </summary>
-    public static X509Certificate2 ForTls(X509Certificate2 withKey)
+    public static X509Certificate2 ForTls(X509Certificate2 certificate, ECDsa key)
     {
-        var pfx = withKey.Export(X509ContentType.Pkcs12);
-        try
+        var withKey = certificate.CopyWithPrivateKey(key);
+        if (!OperatingSystem.IsWindows())
+            return withKey;
+        using (withKey)
         {
-            return X509CertificateLoader.LoadPkcs12(pfx, null, X509KeyStorageFlags.Exportable);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(pfx);
+            var pfx = withKey.Export(X509ContentType.Pkcs12);
+            try
+            {
+                return X509CertificateLoader.LoadPkcs12(pfx, null, X509KeyStorageFlags.Exportable);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(pfx);
+            }
         }
     }
 
