@@ -25,9 +25,14 @@ internal sealed class SubmissionChain : IDisposable
     private static readonly EmitOptions s_emitOptions = new(debugInformationFormat: DebugInformationFormat.PortablePdb);
 
     private readonly SubmissionLoadContext _context;
-    private readonly CSharpCompilationOptions _options;
-    private readonly List<MetadataReference> _references = [.. ScriptReferences.Defaults];
+    private readonly string[] _usings;
+    private readonly bool _optimize;
     private readonly HashSet<Assembly> _referenced = [];
+
+    // Made at the first compile or reference, not with the chain: an engine's namespace exists from its start, and
+    // these (the compiler's types, the framework's assemblies read as references) were on the way to its registration.
+    private CSharpCompilationOptions? _options;
+    private List<MetadataReference>? _references;
     private CSharpCompilation? _previous;
     private object?[] _submissions = new object?[16];
 
@@ -38,15 +43,20 @@ internal sealed class SubmissionChain : IDisposable
     {
         Generation = generation;
         _context = new SubmissionLoadContext($"capns-g{generation}");
-        // Optimized code runs at full speed and still has line numbers from the PDB, but the
-        // JIT may inline small user methods, whose frames then vanish from stack traces.
-        _options = new CSharpCompilationOptions(
-                OutputKind.DynamicallyLinkedLibrary,
-                usings: usings,
-                optimizationLevel: optimize ? OptimizationLevel.Release : OptimizationLevel.Debug,
-                allowUnsafe: false)
-            .WithConcurrentBuild(false);
+        _usings = [.. usings];
+        _optimize = optimize;
     }
+
+    // Optimized code runs at full speed and still has line numbers from the PDB, but the
+    // JIT may inline small user methods, whose frames then vanish from stack traces.
+    private CSharpCompilationOptions Options => _options ??= new CSharpCompilationOptions(
+            OutputKind.DynamicallyLinkedLibrary,
+            usings: _usings,
+            optimizationLevel: _optimize ? OptimizationLevel.Release : OptimizationLevel.Debug,
+            allowUnsafe: false)
+        .WithConcurrentBuild(false);
+
+    private List<MetadataReference> References => _references ??= [.. ScriptReferences.Defaults];
 
     public int Generation { get; }
 
@@ -62,7 +72,7 @@ internal sealed class SubmissionChain : IDisposable
         var tree = CSharpSyntaxTree.ParseText(SourceText.From(code, Encoding.UTF8), s_parseOptions, path, ct);
         var assemblyName = $"capns-g{Generation}-s{Emitted + 1}";
         var compilation = CSharpCompilation.CreateScriptCompilation(
-            assemblyName, tree, _references, _options, _previous, typeof(object));
+            assemblyName, tree, References, Options, _previous, typeof(object));
 
         var root = tree.GetCompilationUnitRoot(ct);
         if (root.Members.Count == 0)
@@ -141,7 +151,7 @@ internal sealed class SubmissionChain : IDisposable
             Reference(argument);
         if (_referenced.Add(type.Assembly) && ScriptReferences.ForAssembly(type.Assembly) is { } reference
             && !ScriptReferences.Defaults.Any(d => string.Equals(d.Display, reference.Display, StringComparison.Ordinal)))
-            _references.Add(reference);
+            References.Add(reference);
     }
 
     /// <summary>True for a type declared by a submission of this chain.</summary>
