@@ -51,7 +51,7 @@ internal sealed partial class WorkRunner
             else if (task.BodyCase == TaskRequest.BodyOneofCase.Function)
             {
                 // A task naming a closure hears of a missing assembly from the closure; one that lists them (a client of its own) here.
-                var missing = task.Function.Function.Closure.Length > 0 ? [] : delegates.MissingAssemblies(task.Function.Function.Assemblies.Where(a => a.Image.IsEmpty).Select(a => a.Hash));
+                var missing = task.Function.Function.Closure.Length > 0 ? [] : delegates.MissingAssemblies(Unsent(task.Function.Function), Declaring(task.Function.Function));
                 if (missing.Count > 0)
                 {
                     throw new InvalidOperationException($"engine {engineId()} lacks the shipped assemblies {string.Join(", ", missing)}");

@@ -136,7 +136,7 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
     private (EngineReply, IReadOnlyList<ReadOnlyMemory<byte>>) Apply(ApplyRequest apply, ReceivedValues incoming)
     {
         var function = apply.Function;
-        var missing = delegates.MissingAssemblies(function.Assemblies.Where(a => a.Image.IsEmpty).Select(a => a.Hash));
+        var missing = delegates.MissingAssemblies(Unsent(function), Declaring(function));
         if (missing.Count > 0)
         {
             return (new EngineReply { MissingAssemblies = new MissingAssemblies { Hashes = { missing } } }, []);
@@ -207,6 +207,12 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
             ? delegates.AddClosure(function.Closure, [.. function.Assemblies.Select(a => a.Hash)])
             : delegates.Closure(function.Closure);
     }
+
+    /// <summary>The assemblies a function names without carrying their images, with the names the client gives them.</summary>
+    private static IEnumerable<(string Hash, string Name)> Unsent(DelegateCall function) =>
+        function.Assemblies.Where(a => a.Image.IsEmpty).Select(a => (a.Hash, a.Name));
+
+    private static string Declaring(DelegateCall function) => function.Assemblies.Count > 0 ? function.Assemblies[0].Hash : string.Empty;
 
     private EngineReply Properties(PropertiesRequest request)
     {

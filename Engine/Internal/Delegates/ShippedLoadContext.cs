@@ -19,14 +19,32 @@ internal sealed class ShippedLoadContext(Func<AssemblyName, ShippedImage?> findI
         return LoadFromStream(stream);
     }
 
+    /// <summary>Whether a reference to <paramref name="fullName"/> resolves to an assembly the engine itself runs (see <see cref="Load"/>).</summary>
+    public static bool RunsItself(string fullName)
+    {
+        AssemblyName name;
+        try
+        {
+            name = new AssemblyName(fullName);
+        }
+        catch (Exception e) when (e is ArgumentException or FileLoadException)
+        {
+            return false; // no name, or not one: the image is asked for, and read for its real name
+        }
+
+        return RunsItself(name);
+    }
+
     protected override Assembly? Load(AssemblyName assemblyName)
     {
-        if (Default.Assemblies.Any(a => AssemblyName.ReferenceMatchesDefinition(assemblyName, a.GetName()) &&
-                                        a.GetName().Version == assemblyName.Version))
+        if (RunsItself(assemblyName))
             return null;
         var image = _findImage?.Invoke(assemblyName);
         return image is null ? null : LoadImage(image);
     }
+
+    private static bool RunsItself(AssemblyName reference) =>
+        Default.Assemblies.Any(a => AssemblyName.ReferenceMatchesDefinition(reference, a.GetName()) && a.GetName().Version == reference.Version);
 
     /// <summary>Drops the link back to the runner's images, then unloads (a strong self-reference would pin it).</summary>
     public void Release()

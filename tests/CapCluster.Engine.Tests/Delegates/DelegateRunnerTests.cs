@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using CapCluster.Client.Internal.Delegates;
 using CapCluster.Engine.Internal.Delegates;
 using CapCluster.Engine.Tests.ShippedCode;
+using CapCluster.Protocol;
 using CapCluster.Security;
 
 namespace CapCluster.Engine.Tests.Delegates;
@@ -105,9 +106,47 @@ public sealed class DelegateRunnerTests
         using var runner = new DelegateRunner();
         var image = DelegatePackager.Package(new Func<int, int>(Functions.Square)).Assemblies[0];
 
-        Assert.Equal([image.Hash], runner.MissingAssemblies([image.Hash, image.Hash]));
+        Assert.Equal([image.Hash], runner.MissingAssemblies([(image.Hash, image.Name), (image.Hash, image.Name)], image.Hash));
         runner.AddAssembly(image.Hash, image.Bytes);
-        Assert.Empty(runner.MissingAssemblies([image.Hash]));
+        Assert.Empty(runner.MissingAssemblies([(image.Hash, image.Name)], image.Hash));
+    }
+
+    [Fact]
+    public void MissingAssemblies_ADependencyTheEngineRunsItself_IsNotAskedFor_TheDeclaringOneAndOtherVersionsAre()
+    {
+        using var runner = new DelegateRunner();
+        var image = DelegatePackager.Package(new Func<int, int>(Functions.Square)).Assemblies[0];
+        var runsItself = typeof(DelegateRunner).Assembly.GetName(); // loaded here, as CapCluster.Protocol is in an engine
+        (string Hash, string Name) dependency = (new string('a', 64), runsItself.FullName);
+        (string Hash, string Name) otherVersion = (new string('b', 64), new System.Reflection.AssemblyName(runsItself.FullName) { Version = new Version(99, 0) }.FullName);
+        (string Hash, string Name) unnamed = (new string('c', 64), "");
+
+        Assert.Equal(
+            [image.Hash, otherVersion.Hash, unnamed.Hash],
+            runner.MissingAssemblies([(image.Hash, image.Name), dependency, otherVersion, unnamed], image.Hash));
+
+        // Named again (a call resent with the images it lacked): still not asked for. As a call's declaring assembly,
+        // whose code is loaded from its image: asked for, under any name.
+        Assert.Empty(runner.MissingAssemblies([dependency], image.Hash));
+        Assert.Equal([dependency.Hash], runner.MissingAssemblies([dependency], dependency.Hash));
+    }
+
+    [Fact]
+    public void Invoke_WithADependencyTheEngineRunsItself_RunsWithoutItsImage()
+    {
+        using var runner = new DelegateRunner();
+        var package = DelegatePackager.Package(new Func<int, int>(Functions.Square));
+        (string Hash, string Name) dependency = (new string('a', 64), typeof(DelegateRunner).Assembly.FullName!);
+        (string Hash, string Name)[] members = [.. package.Assemblies.Select(a => (a.Hash, a.Name)), dependency];
+
+        foreach (var hash in runner.MissingAssemblies(members, package.Assemblies[0].Hash))
+            runner.AddAssembly(hash, package.Assemblies.Single(a => a.Hash == hash).Bytes);
+        string[] hashes = [.. members.Select(m => m.Hash)];
+        var closure = AssemblyClosure.Id(hashes);
+
+        Assert.Equal(16, runner.Invoke(hashes, package.DeclaringTypeName, package.MethodToken, package.IsStatic, [], [4], Shipping.Identity));
+        Assert.Equal(hashes, runner.AddClosure(closure, hashes));
+        Assert.Equal(25, runner.Invoke(runner.Closure(closure), package.DeclaringTypeName, package.MethodToken, package.IsStatic, [], [5], Shipping.Identity));
     }
 
     [Fact]
@@ -121,7 +160,7 @@ public sealed class DelegateRunnerTests
 
         Assert.Contains(claimed, e.Message, StringComparison.Ordinal);
         Assert.Contains(image.Hash, e.Message, StringComparison.Ordinal);
-        Assert.Equal([claimed], runner.MissingAssemblies([claimed]));
+        Assert.Equal([claimed], runner.MissingAssemblies([(claimed, image.Name)], claimed));
     }
 
     [Fact]

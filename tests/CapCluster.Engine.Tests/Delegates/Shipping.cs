@@ -10,7 +10,7 @@ internal static class Shipping
     public static object? RoundTrip(DelegateRunner runner, Delegate function, params object?[] arguments)
     {
         var package = DelegatePackager.Package(function);
-        foreach (var hash in runner.MissingAssemblies(package.Assemblies.Select(a => a.Hash)))
+        foreach (var hash in runner.MissingAssemblies(package.Assemblies.Select(a => (a.Hash, a.Name)), package.Assemblies[0].Hash))
             runner.AddAssembly(hash, package.Assemblies.Single(a => a.Hash == hash).Bytes);
         return runner.Invoke(
             [.. package.Assemblies.Select(a => a.Hash)],
