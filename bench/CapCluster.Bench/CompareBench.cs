@@ -56,7 +56,23 @@ internal static class CompareBench
         await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(cluster.Security, "multiengine.cap"));
         var engines = await mec.GetEnginesAsync();
         double EnginesRss() => engines.Sum(e => Bench.RssMiB(e.Pid));
-        figures["rss_idle_mib"] = EnginesRss();
+
+        // Read once it stopped changing (within 1 MiB over half a second; at most 30 s): an engine warms its compiler
+        // after it registers, and grew from about 85 to 130 MiB in the seconds after start (2026-12-06).
+        var idle = EnginesRss();
+        for (var i = 0; i < 60; i++)
+        {
+            await Task.Delay(500);
+            var now = EnginesRss();
+            var settled = Math.Abs(now - idle) < 1;
+            idle = now;
+            if (settled)
+            {
+                break;
+            }
+        }
+
+        figures["rss_idle_mib"] = idle;
 
         for (var i = 0; i < (quick ? 1_000 : 10_000); i++)
         {

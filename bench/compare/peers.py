@@ -26,6 +26,18 @@ def rss_mib(pid):
     return float("nan")
 
 
+def settled_rss_mib(pids):
+    """The processes' RSS once it stopped changing (within 1 MiB over half a second; at most 30 s): as CapCluster's is read."""
+    last = sum(rss_mib(p) for p in pids)
+    for _ in range(60):
+        time.sleep(0.5)
+        now = sum(rss_mib(p) for p in pids)
+        if abs(now - last) < 1:
+            return now
+        last = now
+    return last
+
+
 def noop(x=0):
     return x
 
@@ -77,7 +89,7 @@ def dask_figures(quick):
     client = Client(cluster)
     try:
         pids = list(client.run(os.getpid).values())
-        figures["rss_idle_mib"] = sum(rss_mib(p) for p in pids)
+        figures["rss_idle_mib"] = settled_rss_mib(pids)
         for i in range(200):
             client.submit(noop, i, pure=False).result()
         trips = []
@@ -145,7 +157,7 @@ def ipyparallel_figures(quick):
         view = rc.load_balanced_view()
         direct = rc[:]
         pids = direct.apply_sync(os.getpid)
-        figures["rss_idle_mib"] = sum(rss_mib(p) for p in pids)
+        figures["rss_idle_mib"] = settled_rss_mib(pids)
         for i in range(100):
             view.apply_sync(noop, i)
         trips = []
