@@ -18,9 +18,11 @@ internal sealed partial class DelegateRunner : IDisposable
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ShippedImage> _images = new(StringComparer.Ordinal);
-    // Dependencies named by hash whose bytes were never needed: the engine runs an assembly of the same name and version
-    // itself, and the shipped context resolves them to it (see MissingAssemblies).
-    private readonly HashSet<string> _hostProvided = new(StringComparer.Ordinal);
+    // Whether a dependency's claimed name is that of an assembly the engine runs itself (see MissingAssemblies), by the
+    // name as sent. The answer depends on the name alone, never on a hash, so one caller's claim decides nothing for
+    // another's call. Bounded: past NameCacheLimit names, a name is looked up every time.
+    private readonly Dictionary<string, bool> _runsItself = new(StringComparer.Ordinal);
+    private const int NameCacheLimit = 1024;
     // Assembly closures by id: their image hashes, lowercase, declaring assembly first (one array per closure, never changed).
     private readonly Dictionary<string, string[]> _closures = new(StringComparer.Ordinal);
     // Assemblies of the current context, by image hash; cleared before that context is unloaded.
@@ -51,7 +53,9 @@ internal sealed partial class DelegateRunner : IDisposable
     /// that the engine runs itself (the same name and version loaded in its own context: CapCluster's libraries, gRPC,
     /// Protobuf) is not needed: references to it resolve to the engine's copy whatever image was sent
     /// (<see cref="ShippedLoadContext"/>), so its bytes were only stored. Measured: a client's first apply shipped
-    /// 2.2 MB to each engine, its own 11 KB assembly and 190 KB of CapCluster.Client among them.
+    /// 2.2 MB to each engine, its own 11 KB assembly and 190 KB of CapCluster.Client among them. Decided per call,
+    /// from the names this call gives: a hash one caller named as such a library is still asked of a caller who names
+    /// it as another.
     /// </summary>
     public IReadOnlyList<string> MissingAssemblies(IEnumerable<(string Hash, string Name)> members, string declaring)
     {
@@ -63,15 +67,22 @@ internal sealed partial class DelegateRunner : IDisposable
                 var hash = member.ToLowerInvariant();
                 // The declaring assembly is loaded from its image, whatever name it claims.
                 var isDeclaring = string.Equals(hash, declaring, StringComparison.OrdinalIgnoreCase);
-                if (_images.ContainsKey(hash) || missing.Contains(hash) || !isDeclaring && _hostProvided.Contains(hash))
-                    continue;
-                if (!isDeclaring && ShippedLoadContext.RunsItself(name))
-                    _hostProvided.Add(hash);
-                else
+                if (!_images.ContainsKey(hash) && !missing.Contains(hash) && (isDeclaring || !RunsItself(name)))
                     missing.Add(hash);
             }
         }
         return missing;
+    }
+
+    // Under _gate.
+    private bool RunsItself(string name)
+    {
+        if (_runsItself.TryGetValue(name, out var known))
+            return known;
+        var runs = ShippedLoadContext.RunsItself(name);
+        if (_runsItself.Count < NameCacheLimit)
+            _runsItself[name] = runs;
+        return runs;
     }
 
     /// <summary>Keeps an image for later loads, after checking that its bytes hash to <paramref name="hash"/>.</summary>
@@ -104,7 +115,7 @@ internal sealed partial class DelegateRunner : IDisposable
             if (_closures.TryGetValue(actual, out var known))
                 return known;
             string[] members = [.. hashes.Select(h => h.ToLowerInvariant())];
-            if (members.Where((h, i) => !_images.ContainsKey(h) && (i == 0 || !_hostProvided.Contains(h))).Distinct().ToList() is { Count: > 0 } missing)
+            if (members.Where(h => !_images.ContainsKey(h)).Distinct().ToList() is { Count: > 0 } missing)
                 throw DelegateRunnerErrors.ClosureLacks(actual, missing);
             _closures.Add(actual, members);
             return members;
@@ -128,7 +139,6 @@ internal sealed partial class DelegateRunner : IDisposable
             _bindings.Clear();
             _lastCall = null;
             _images.Clear();
-            _hostProvided.Clear();
             _closures.Clear();
             _context?.Release();
             _context = null;

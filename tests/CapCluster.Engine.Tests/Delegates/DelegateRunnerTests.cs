@@ -142,11 +142,23 @@ public sealed class DelegateRunnerTests
         foreach (var hash in runner.MissingAssemblies(members, package.Assemblies[0].Hash))
             runner.AddAssembly(hash, package.Assemblies.Single(a => a.Hash == hash).Bytes);
         string[] hashes = [.. members.Select(m => m.Hash)];
-        var closure = AssemblyClosure.Id(hashes);
 
         Assert.Equal(16, runner.Invoke(hashes, package.DeclaringTypeName, package.MethodToken, package.IsStatic, [], [4], Shipping.Identity));
-        Assert.Equal(hashes, runner.AddClosure(closure, hashes));
-        Assert.Equal(25, runner.Invoke(runner.Closure(closure), package.DeclaringTypeName, package.MethodToken, package.IsStatic, [], [5], Shipping.Identity));
+        // A closure (listed by the controller, which holds every image) still needs every image.
+        var e = Assert.Throws<CapClusterException>(() => runner.AddClosure(AssemblyClosure.Id(hashes), hashes));
+        Assert.Contains(dependency.Hash, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingAssemblies_OneCallersClaimThatAHashIsALibraryTheEngineRuns_DoesNotStopItBeingAskedOfAnother()
+    {
+        using var runner = new DelegateRunner();
+        var image = DelegatePackager.Package(new Func<int, int>(Functions.Square)).Assemblies[0];
+        var library = new string('d', 64); // the hash of a public library another holder will ship: anyone can know it
+
+        Assert.Empty(runner.MissingAssemblies([(library, typeof(DelegateRunner).Assembly.FullName!)], image.Hash));
+
+        Assert.Equal([library], runner.MissingAssemblies([(library, "SomeLibrary, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null")], image.Hash));
     }
 
     [Fact]
