@@ -20,9 +20,11 @@ internal sealed partial class DelegateRunner : IDisposable
     private readonly Dictionary<string, ShippedImage> _images = new(StringComparer.Ordinal);
     // Whether a dependency's claimed name is that of an assembly the engine runs itself (see MissingAssemblies), by the
     // name as sent. The answer depends on the name alone, never on a hash, so one caller's claim decides nothing for
-    // another's call. Bounded: past NameCacheLimit names, a name is looked up every time.
+    // another's call. Bounded: past NameCacheLimit names, or for a name longer than any assembly's, it is looked up
+    // every time.
     private readonly Dictionary<string, bool> _runsItself = new(StringComparer.Ordinal);
     private const int NameCacheLimit = 1024;
+    private const int NameLengthLimit = 1024;
     // Assembly closures by id: their image hashes, lowercase, declaring assembly first (one array per closure, never changed).
     private readonly Dictionary<string, string[]> _closures = new(StringComparer.Ordinal);
     // Assemblies of the current context, by image hash; cleared before that context is unloaded.
@@ -80,7 +82,7 @@ internal sealed partial class DelegateRunner : IDisposable
         if (_runsItself.TryGetValue(name, out var known))
             return known;
         var runs = ShippedLoadContext.RunsItself(name);
-        if (_runsItself.Count < NameCacheLimit)
+        if (_runsItself.Count < NameCacheLimit && name.Length <= NameLengthLimit)
             _runsItself[name] = runs;
         return runs;
     }
