@@ -78,14 +78,22 @@ public sealed class ControllerOptions
     public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>
-    /// Refusals from one peer address for one reason are written to the audit log once per interval, with their
-    /// count, instead of once each (the first at once, the rest when the interval ends). Default 10 s; zero writes
-    /// each refusal. See <see cref="AuditLogOptions.RefusalInterval"/>.
+    /// Refusals from one peer address for one reason, and accepted connections and privileged calls of one capability
+    /// from one address, are written to the audit log once per interval with their count, instead of once each (the
+    /// first at once, the rest when the interval ends). Default 10 s; zero writes each one. See
+    /// <see cref="AuditLogOptions.AggregationInterval"/>.
     /// </summary>
-    public TimeSpan AuditRefusalInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan AuditAggregationInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Peer and reason pairs the audit log aggregates per interval; refusals beyond them are counted together. Default 256.</summary>
-    public int AuditMaxRefusalKeys { get; set; } = 256;
+    /// <summary>Keys (peer, call, reason, holder) the audit log aggregates per interval; events beyond them are counted together. Default 256.</summary>
+    public int AuditMaxAggregationKeys { get; set; } = 256;
+
+    /// <summary>
+    /// The size past which the live audit log is sealed into a read-only segment and continued in a new file, so that a
+    /// start verifies at most this much of the log (<c>furlgen audit --verify</c> verifies all of it). Default 1 MiB;
+    /// 0 never seals. See <see cref="AuditLogOptions.SegmentBytes"/>.
+    /// </summary>
+    public long AuditSegmentBytes { get; set; } = new AuditLogOptions().SegmentBytes;
 
     /// <summary>
     /// Keep the task farm's tasks and results in a journal (SQLite, WAL) so that a controller restarted on the same
@@ -230,15 +238,16 @@ public sealed class ControllerOptions
         }
         catch (ArgumentException e)
         {
-            throw new CapClusterException($"--audit-refusal-interval: {e.Message}", e);
+            throw new CapClusterException($"--audit-interval, --audit-segment-bytes: {e.Message}", e);
         }
     }
 
     /// <summary>How the controller writes its audit log, from these options.</summary>
     internal AuditLogOptions AuditLog() => new()
     {
-        RefusalInterval = AuditRefusalInterval,
-        MaxRefusalKeys = AuditMaxRefusalKeys,
+        AggregationInterval = AuditAggregationInterval,
+        MaxAggregationKeys = AuditMaxAggregationKeys,
+        SegmentBytes = AuditSegmentBytes,
         PendingPoll = RegistryPollPeriod,
     };
 

@@ -17,7 +17,16 @@ var logFolder = new Option<string?>("--log-folder") { Description = "Where the c
 var logFormat = new Option<string>(LogFormatOption.Name) { Description = LogFormatOption.Description, DefaultValueFactory = _ => LogFormatOption.Choices[0] };
 var heartbeat = new Option<double>("--heartbeat-period") { Description = "Seconds between engine heartbeats", DefaultValueFactory = _ => 1.0 };
 var misses = new Option<int>("--heartbeat-misses") { Description = "Heartbeats an engine may miss before it is unregistered", DefaultValueFactory = _ => 5 };
-var auditRefusalInterval = new Option<double>("--audit-refusal-interval") { Description = "Seconds over which refusals from one peer for one reason become one audit record with a count (0: one record each)", DefaultValueFactory = _ => 10.0 };
+var auditInterval = new Option<double>("--audit-interval", "--audit-refusal-interval")
+{
+    Description = "Seconds over which refusals from one peer for one reason, and connections of one capability from one address, become one audit record with a count (0: one record each)",
+    DefaultValueFactory = _ => 10.0,
+};
+var auditSegment = new Option<long>("--audit-segment-bytes")
+{
+    Description = "Size past which the live audit log is sealed into a read-only segment and continued in a new file, bounding what a start verifies (0: never)",
+    DefaultValueFactory = _ => new ControllerOptions().AuditSegmentBytes,
+};
 var noJournal = new Option<bool>("--no-journal") { Description = "Keep tasks and results in memory only: they are lost with the controller (by default they are journaled and a restart resumes them)" };
 var journalFolder = new Option<string?>("--journal-folder") { Description = "Where the task journal lives (default: <profile>/tasks)" };
 var journalSync = new Option<bool>("--journal-sync") { Description = "fsync the task journal at every commit, so accepted tasks survive a power loss too (slower)" };
@@ -43,7 +52,7 @@ var maxResultWait = new Option<double>("--max-result-wait") { Description = "Sec
 
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
-    enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, logFormat, heartbeat, misses, noHandoff, auditRefusalInterval,
+    enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, logFormat, heartbeat, misses, noHandoff, auditInterval, auditSegment,
     noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, handoffUids,
     maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, maxUnreadPerCapability, laneJoinTimeout, taskBatchSize, maxFinishedResults, maxResultWait, maxAssemblyBytes, maxResultBytes, maxQueuedBytes,
 };
@@ -64,7 +73,8 @@ root.SetAction(async (parse, _) =>
         HeartbeatPeriod = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
         AllowedHeartbeatMisses = parse.GetValue(misses),
         LaneHandoff = !parse.GetValue(noHandoff),
-        AuditRefusalInterval = TimeSpan.FromSeconds(parse.GetValue(auditRefusalInterval)),
+        AuditAggregationInterval = TimeSpan.FromSeconds(parse.GetValue(auditInterval)),
+        AuditSegmentBytes = parse.GetValue(auditSegment),
         Journal = !parse.GetValue(noJournal),
         JournalFolder = parse.GetValue(journalFolder),
         JournalSyncEveryCommit = parse.GetValue(journalSync),

@@ -7,7 +7,8 @@ namespace CapCluster.Security;
 /// <summary>
 /// What the controller knows of its audit log apart from the log itself, kept in the security folder
 /// (<c>audit.anchor</c>, replaced atomically after every record): the last seq and MAC written, the log's path and
-/// its file identity (device and inode). Against it, <see cref="AuditLog.Verify(string, string)"/> tells a cut tail
+/// its file identity (device and inode), and the record the live file continues from (the end of the newest sealed
+/// segment). Against it, <see cref="AuditLog.Verify(string, string)"/> tells a cut tail
 /// and a swapped file from an intact log. It is a file of its own, not a field of <c>controller.json</c>, because it
 /// changes with every record while the state file is written once per start by other parts of the controller.
 /// </summary>
@@ -15,7 +16,9 @@ namespace CapCluster.Security;
 /// <param name="Mac">That record's MAC (64 zeros before the first).</param>
 /// <param name="LogPath">The full path of the log.</param>
 /// <param name="FileId">"major:minor:inode" of the log file, when the platform tells it.</param>
-public sealed record AuditAnchor(long Seq, string Mac, string LogPath, string? FileId)
+/// <param name="BaseSeq">The seq the live file continues from: the last record of the newest sealed segment (0 before the first seal).</param>
+/// <param name="BaseMac">That record's MAC (null before the first seal: the chain starts from 64 zeros).</param>
+public sealed record AuditAnchor(long Seq, string Mac, string LogPath, string? FileId, long BaseSeq = 0, string? BaseMac = null)
 {
     /// <summary>File name inside the security folder.</summary>
     public const string FileName = "audit.anchor";
@@ -33,7 +36,7 @@ public sealed record AuditAnchor(long Seq, string Mac, string LogPath, string? F
             if (!File.Exists(path))
                 return null;
             var anchor = JsonSerializer.Deserialize(File.ReadAllText(path), AuditAnchorJson.Default.AuditAnchor);
-            if (anchor is null || anchor.Seq < 0 || anchor.Mac is null || anchor.LogPath is null)
+            if (anchor is null || anchor.Seq < 0 || anchor.Mac is null || anchor.LogPath is null || anchor.BaseSeq < 0 || anchor.BaseSeq > anchor.Seq)
                 throw new JsonException("missing fields");
             return anchor;
         }

@@ -12,8 +12,8 @@ public sealed partial class AuditLog
     /// <paramref name="securityFolder"/> (the key is created there, 0600, when missing). A log that does not verify
     /// against the key and anchor is never continued: it is moved aside (<c>audit.&lt;time&gt;.rejected.jsonl</c>) and
     /// the new chain starts with a notice record saying what was found. Admin records furlgen left pending are folded
-    /// in, at once and then every <see cref="AuditLogOptions.PendingPoll"/> when one is given. Refusals are aggregated
-    /// as <see cref="AuditLogOptions.RefusalInterval"/> says (default options when <paramref name="options"/> is null).
+    /// in, at once and then every <see cref="AuditLogOptions.PendingPoll"/> when one is given. What peers cause is aggregated
+    /// as <see cref="AuditLogOptions.AggregationInterval"/> says (default options when <paramref name="options"/> is null).
     /// </summary>
     /// <exception cref="CapClusterException">Another process writes this log folder (its pid is named), or the files cannot be used.</exception>
     public static AuditLog Open(string path, string securityFolder, TimeProvider? time = null, AuditLogOptions? options = null)
@@ -59,11 +59,12 @@ public sealed partial class AuditLog
         {
             var key = AuditKey.LoadOrCreate(securityFolder);
             var anchor = AuditAnchor.TryRead(securityFolder);
-            var check = File.Exists(full) || anchor is { Seq: > 0 } && anchor.LogPath == full
-                ? Verify(full, key, anchor)
-                : new AuditVerification(true, 0, null, "new", AuditFinding.Intact);
+            var (anchored, start) = Continuation(full, anchor);
+            var check = File.Exists(full) || anchored is not null && anchored.Seq > anchored.BaseSeq
+                ? VerifyLive(full, key, anchored, start)
+                : New(start);
             string? notice = null;
-            if (!check.IsIntact && UnfinishedLastRecord(full, check, anchor) is { } unfinished)
+            if (!check.IsIntact && UnfinishedLastRecord(full, check, anchored) is { } unfinished)
             {
                 // A crash in the middle of a write: that record was never anchored, so its call never went ahead.
                 string removed;
@@ -85,7 +86,7 @@ public sealed partial class AuditLog
             if (!check.IsIntact)
             {
                 notice = SetAside(full, check, time);
-                check = new AuditVerification(true, 0, null, "new", AuditFinding.Intact);
+                check = New(start);
             }
 
             if (anchor is { Seq: > 0 } && anchor.LogPath != full)
@@ -98,7 +99,7 @@ public sealed partial class AuditLog
             var fileOptions = SecureFile.CreateOptions(FileMode.OpenOrCreate, FileShare.Read);
             fileOptions.BufferSize = 0;
             var stream = new FileStream(full, fileOptions);
-            var log = new AuditLog(full, stream, writerLock, key, Path.GetFullPath(securityFolder), time, options, check);
+            var log = new AuditLog(full, stream, writerLock, key, Path.GetFullPath(securityFolder), time, options, start, check);
             try
             {
                 if (notice is not null)
@@ -108,8 +109,8 @@ public sealed partial class AuditLog
                 log.FoldPending();
                 if (options.PendingPoll is { } period)
                     log._pendingTimer = time.CreateTimer(_ => log.FoldPendingQuietly(), null, period, period);
-                if (log._refusals is not null)
-                    log._refusalTimer = time.CreateTimer(_ => log.FlushRefusalsQuietly(), null, options.RefusalInterval, options.RefusalInterval);
+                if (log._aggregator is not null)
+                    log._aggregationTimer = time.CreateTimer(_ => log.FlushAggregatedQuietly(), null, options.AggregationInterval, options.AggregationInterval);
                 return log;
             }
             catch
@@ -130,9 +131,33 @@ public sealed partial class AuditLog
         }
     }
 
-    private static long? UnfinishedLastRecord(string path, AuditVerification check, AuditAnchor? anchor)
+    /// <summary>
+    /// The anchor the live file is checked against (null when it names another log) and the record the live file
+    /// continues from: the anchor's base, or with no anchor for this log, the newest sealed segment's last record.
+    /// </summary>
+    private static (AuditAnchor? Anchored, (long Seq, string Mac) Start) Continuation(string full, AuditAnchor? anchor)
     {
-        if (check.Finding != AuditFinding.Damaged || anchor is not null && anchor.LogPath == path && anchor.Seq > check.LastSeq)
+        var segments = AuditSegments.Sealed(full);
+        if (anchor is not null && anchor.LogPath == full)
+        {
+            if (segments.Count > 0 && segments[^1].Last == anchor.Seq && anchor.BaseSeq < anchor.Seq)
+            {
+                // Stopped between sealing the live file and anchoring the next one: the anchor still names the sealed file.
+                anchor = anchor with { BaseSeq = anchor.Seq, BaseMac = anchor.Mac, FileId = null };
+            }
+
+            return (anchor, (anchor.BaseSeq, anchor.BaseMac ?? AuditLine.Genesis));
+        }
+
+        return (null, segments.Count > 0 && AuditSegments.LastRecord(segments[^1].Path) is { } last ? last : (0, AuditLine.Genesis));
+    }
+
+    private static AuditVerification New((long Seq, string Mac) start) =>
+        new(true, 0, null, "new", AuditFinding.Intact, start.Seq, start.Mac);
+
+    private static long? UnfinishedLastRecord(string path, AuditVerification check, AuditAnchor? anchored)
+    {
+        if (check.Finding != AuditFinding.Damaged || anchored is not null && anchored.Seq > check.LastSeq)
             return null;
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         stream.Position = check.GoodLength;

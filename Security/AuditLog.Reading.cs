@@ -4,28 +4,45 @@ namespace CapCluster.Security;
 
 public sealed partial class AuditLog
 {
-    /// <summary>Every record in the log, in file order (the chain is not checked: use <see cref="Verify(string, string)"/>).</summary>
+    /// <summary>
+    /// Every record in the log, in chain order: its sealed segments, then the live file (the chain is not checked: use
+    /// <see cref="Verify(string, string)"/>).
+    /// </summary>
     /// <exception cref="CapClusterException">A line is not a well-formed audit record.</exception>
     public static IReadOnlyList<AuditRecord> ReadAll(string path)
     {
         var records = new List<AuditRecord>();
-        var number = 0;
-        foreach (var text in File.ReadLines(path))
+        foreach (var file in AuditSegments.Files(Path.GetFullPath(path)))
         {
-            number++;
-            if (text.Length == 0)
-                continue;
-            try
+            var number = 0;
+            foreach (var text in File.ReadLines(file))
             {
-                records.Add(AuditLine.Parse(text).ToRecord());
-            }
-            catch (FormatException e)
-            {
-                throw SecurityErrors.AuditDamaged(path, number, e.Message);
+                number++;
+                if (text.Length == 0)
+                    continue;
+                try
+                {
+                    records.Add(AuditLine.Parse(text).ToRecord());
+                }
+                catch (FormatException e)
+                {
+                    throw SecurityErrors.AuditDamaged(file, number, e.Message);
+                }
             }
         }
+
         return records;
     }
+
+    /// <summary>The log's sealed segments, oldest first (named for the seqs they hold; their content is not checked).</summary>
+    public static IReadOnlyList<AuditSegment> Segments(string path) => AuditSegments.Sealed(Path.GetFullPath(path));
+
+    /// <summary>The log's files in chain order: its sealed segments, oldest first, then the live file when it exists.</summary>
+    public static IReadOnlyList<string> Files(string path) => [.. AuditSegments.Files(Path.GetFullPath(path))];
+
+    /// <summary>Every line of the log in chain order, sealed segments first, as it is in the files (blank lines left out).</summary>
+    public static IEnumerable<string> ReadLines(string path) =>
+        AuditSegments.Files(Path.GetFullPath(path)).SelectMany(File.ReadLines).Where(l => l.Length > 0);
 
     /// <summary>One line of the log as a record (the chain is not checked).</summary>
     /// <exception cref="FormatException">The line is not a well-formed audit record.</exception>
@@ -33,9 +50,12 @@ public sealed partial class AuditLog
 
     /// <summary>
     /// Checks the log at <paramref name="path"/> with the audit key and anchor of <paramref name="securityFolder"/>:
-    /// every line well-formed, seq one more than the previous, prev equal to the previous line's MAC, MAC matching
-    /// the content under the key; then, when the anchor names this file, that it is the same file (device and inode)
-    /// and reaches the anchored seq with the anchored MAC. Reports the first problem, what it is and where.
+    /// its sealed segments oldest first, then the live file, as one chain: every line well-formed, seq one more than
+    /// the previous, prev equal to the previous line's MAC, MAC matching the content under the key, each segment
+    /// ending at the seq its name says and the next beginning after it; then, when the anchor names this log, that the
+    /// live file is the same file (device and inode) and reaches the anchored seq with the anchored MAC. The oldest
+    /// segments may have been removed (the chain is then checked from the first kept); a removed segment between
+    /// others is a cut. Reports the first problem, what it is and where.
     /// </summary>
     /// <exception cref="CapClusterException">The key or anchor file exists but is unreadable.</exception>
     public static AuditVerification Verify(string path, string securityFolder)
@@ -48,35 +68,87 @@ public sealed partial class AuditLog
             return new AuditVerification(false, 0, null,
                 $"NO KEY: {AuditKey.PathIn(securityFolder)} does not exist, so no MAC can be checked (verify with the controller's security folder)",
                 AuditFinding.NoKey);
-        return Verify(Path.GetFullPath(path), key, anchor);
+        var full = Path.GetFullPath(path);
+        var anchored = anchor is not null && string.Equals(anchor.LogPath, full, StringComparison.Ordinal) ? anchor : null;
+        var segments = AuditSegments.Sealed(full);
+        (long Seq, string Mac)? from = (0, AuditLine.Genesis);
+        var count = 0;
+        var kept = "";
+        foreach (var segment in segments)
+        {
+            if (count == 0 && segment.First > 1)
+            {
+                from = null; // the oldest segments were removed: the chain is checked from the first record kept
+                kept = $" from seq {segment.First} (the segments before it are no longer kept)";
+            }
+            else if (from is { } before && segment.First != before.Seq + 1)
+            {
+                return new AuditVerification(false, count, null,
+                    $"CUT: {Path.GetFileName(segment.Path)} begins at seq {segment.First} but the segment before it ends at seq {before.Seq}: a sealed segment was removed",
+                    AuditFinding.Cut, before.Seq, before.Mac);
+            }
+
+            var result = VerifyFile(segment.Path, key, null, from, count, sealedSegment: true);
+            if (!result.IsIntact)
+                return result;
+            if (result.LastSeq != segment.Last)
+                return result with
+                {
+                    IsIntact = false,
+                    Message = $"CUT: {Path.GetFileName(segment.Path)} is named for seqs up to {segment.Last} but ends at seq {result.LastSeq}",
+                    Finding = AuditFinding.Cut,
+                };
+            from = (result.LastSeq, result.LastMac);
+            count = result.RecordCount;
+        }
+
+        if (segments.Count > 0 && !File.Exists(full) && anchored is not null && anchored.Seq == from!.Value.Seq)
+            return new AuditVerification(true, count, null, $"intact: {count} record(s){kept}, keyed chain unbroken, ends at the anchored seq {anchored.Seq}",
+                AuditFinding.Intact, from.Value.Seq, from.Value.Mac);
+        var live = VerifyFile(full, key, anchored, from, count);
+        return live.IsIntact && kept.Length > 0
+            ? live with { Message = live.Message.Replace(" record(s),", $" record(s){kept},", StringComparison.Ordinal) }
+            : live;
     }
 
-    internal static AuditVerification Verify(string path, AuditKey key, AuditAnchor? anchor)
+    /// <summary>
+    /// Checks the live file at start, from the record the anchor says it continues from (the chain before it, in the
+    /// sealed segments, is <c>furlgen audit --verify</c>'s to check).
+    /// </summary>
+    internal static AuditVerification VerifyLive(string path, AuditKey key, AuditAnchor? anchored, (long Seq, string Mac) from) =>
+        VerifyFile(path, key, anchored, from, 0);
+
+    /// <summary>
+    /// Checks one file of the chain: from <paramref name="from"/> (the seq and MAC before its first line; null takes
+    /// them from its first line), and against <paramref name="anchored"/> when the anchor names it. Record counts and
+    /// the intact message include <paramref name="earlier"/> records of files before it; a sealed segment is named in
+    /// what is found.
+    /// </summary>
+    private static AuditVerification VerifyFile(string path, AuditKey key, AuditAnchor? anchored, (long Seq, string Mac)? from, int earlier, bool sealedSegment = false)
     {
-        var anchored = anchor is not null && string.Equals(anchor.LogPath, path, StringComparison.Ordinal) ? anchor : null;
+        var where = sealedSegment ? $" of {Path.GetFileName(path)}" : "";
         if (!File.Exists(path))
-            return anchored is { Seq: > 0 }
-                ? new AuditVerification(false, 0, null, $"CUT: {path} does not exist, but the controller wrote {anchored.Seq} record(s) to it", AuditFinding.Cut)
-                : new AuditVerification(false, 0, null, $"{path} does not exist", AuditFinding.Missing);
+            return anchored is { } a && a.Seq > a.BaseSeq
+                ? new AuditVerification(false, earlier, null, $"CUT: {path} does not exist, but the controller wrote {a.Seq - a.BaseSeq} record(s) to it", AuditFinding.Cut)
+                : new AuditVerification(false, earlier, null, $"{path} does not exist", AuditFinding.Missing);
 
         var fileId = NativeFiles.FileId(path);
         if (anchored?.FileId is { } expectedId && fileId is not null && fileId != expectedId)
-            return new AuditVerification(false, 0, null,
+            return new AuditVerification(false, earlier, null,
                 $"REPLACED: {path} is not the file the controller wrote (file id {fileId}, the anchor says {expectedId}): another file or an older copy was put in its place",
                 AuditFinding.Replaced);
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
         var reader = new AuditLineReader(stream);
-        var count = 0;
+        var count = earlier;
         var number = 0;
-        var prev = AuditLine.Genesis;
+        var (lastSeq, prev) = from ?? (-1, AuditLine.Genesis);
         long good = 0;
-        long lastSeq = 0;
         while (reader.TryRead(out var raw))
         {
             number++;
             AuditVerification Bad(AuditFinding finding, string problem) =>
-                new(false, count, number, $"{finding.ToString().ToUpperInvariant()}: line {number} {problem}", finding, lastSeq, prev, good);
+                new(false, count, number, $"{finding.ToString().ToUpperInvariant()}: line {number}{where} {problem}", finding, lastSeq, prev, good);
             if (!raw.Complete)
                 return Bad(AuditFinding.Damaged, "is incomplete (no newline at the end of the file): a write was cut short");
             if (raw.Text is not { } text)
@@ -93,6 +165,8 @@ public sealed partial class AuditLog
                 return Bad(AuditFinding.Damaged, "is not an audit record: " + e.Message);
             }
 
+            if (lastSeq < 0)
+                (lastSeq, prev) = (line.Seq - 1, line.Prev);
             var expectedSeq = lastSeq + 1;
             if (line.Seq != expectedSeq)
                 return Bad(AuditFinding.Reordered, $"has seq {line.Seq} where seq {expectedSeq} belongs (records were deleted, repeated or moved)");
@@ -110,6 +184,7 @@ public sealed partial class AuditLog
             count++;
         }
 
+        lastSeq = Math.Max(lastSeq, 0);
         if (anchored is not null && lastSeq < anchored.Seq)
             return new AuditVerification(false, count, number + 1,
                 $"CUT: the log ends at seq {lastSeq} (line {number}) but the controller wrote up to seq {anchored.Seq}: its last {anchored.Seq - lastSeq} record(s) were removed",

@@ -4,17 +4,27 @@ namespace CapCluster.Security;
 public sealed class AuditLogOptions
 {
     /// <summary>
-    /// Refusals from one peer address (any port) for one reason are aggregated over this interval: the first is
-    /// written at once, the rest are counted and written as one record with their count when the interval ends.
-    /// Default 10 s; <see cref="TimeSpan.Zero"/> writes every refusal as it comes.
+    /// What peers cause is aggregated over this interval: refusals from one peer address (any port) of one call for one
+    /// reason, and accepted connections and privileged calls of one capability from one address. The first is written
+    /// at once, the rest are counted and written as one record with their count when the interval ends, so a holder
+    /// who reconnects in a loop, or a stranger refused in a loop, writes a few records, not one each.
+    /// Default 10 s; <see cref="TimeSpan.Zero"/> writes every one as it comes.
     /// </summary>
-    public TimeSpan RefusalInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan AggregationInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Peer, call and reason keys tracked in one interval (default 256); refusals beyond them are counted together in one
-    /// record, so many addresses cannot make the log or the controller's memory grow without bound.
+    /// Keys (peer, call, reason, and holder for accepted calls) tracked in one interval (default 256); events beyond
+    /// them are counted together in one record per outcome, so many addresses cannot make the log or the controller's
+    /// memory grow without bound.
     /// </summary>
-    public int MaxRefusalKeys { get; set; } = 256;
+    public int MaxAggregationKeys { get; set; } = 256;
+
+    /// <summary>
+    /// The size past which the live log is sealed: renamed to <c>audit.&lt;first seq&gt;-&lt;last seq&gt;.jsonl</c> (read-only)
+    /// and continued in a new live file. A start verifies the live file only, so this bounds what a start reads
+    /// (about 2,200 records a MiB); <c>furlgen audit --verify</c> verifies every segment. Default 1 MiB; 0 never seals.
+    /// </summary>
+    public long SegmentBytes { get; set; } = 1024 * 1024;
 
     /// <summary>How often admin records furlgen left pending are folded in; null (the default) only when the log is opened.</summary>
     public TimeSpan? PendingPoll { get; set; }
@@ -29,10 +39,12 @@ public sealed class AuditLogOptions
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
     {
-        if (RefusalInterval < TimeSpan.Zero || RefusalInterval > TimeSpan.FromHours(1))
-            throw new ArgumentException($"the refusal aggregation interval must be between 0 and 1 hour, not {RefusalInterval}");
-        if (MaxRefusalKeys < 1)
-            throw new ArgumentException($"the number of aggregated refusal keys must be at least 1, not {MaxRefusalKeys}");
+        if (AggregationInterval < TimeSpan.Zero || AggregationInterval > TimeSpan.FromHours(1))
+            throw new ArgumentException($"the audit aggregation interval must be between 0 and 1 hour, not {AggregationInterval}");
+        if (MaxAggregationKeys < 1)
+            throw new ArgumentException($"the number of aggregated audit keys must be at least 1, not {MaxAggregationKeys}");
+        if (SegmentBytes < 0)
+            throw new ArgumentException($"the audit segment size must not be negative, not {SegmentBytes}");
         if (LockWait < TimeSpan.Zero)
             throw new ArgumentException($"the audit lock wait must not be negative, not {LockWait}");
         if (PendingPoll is { } poll && poll <= TimeSpan.Zero)

@@ -12,8 +12,8 @@ namespace CapCluster.Security;
 /// <param name="Method">The method called.</param>
 /// <param name="Outcome"><see cref="Accepted"/>, <see cref="Refused"/> or <see cref="Closed"/>.</param>
 /// <param name="Reason">Why it was refused, when it was.</param>
-/// <param name="Count">How many events this record stands for: refusals from one peer for one reason are aggregated
-/// over an interval into one record with their count (1 for everything else).</param>
+/// <param name="Count">How many events this record stands for: refusals from one peer for one reason, and accepted calls
+/// of one holder from one address, are aggregated over an interval into one record with their count (1 otherwise).</param>
 public sealed record AuditRecord(
     DateTimeOffset Time,
     string? RemoteAddress,
@@ -40,4 +40,7 @@ public sealed record AuditRecord(
 
     /// <summary>The service of records of admin actions taken with furlgen (issue, attenuate, revoke, rotate): "furlgen".</summary>
     public const string AdminService = "furlgen";
+
+    /// <summary>The service of records of what the controller does itself (it writes a new <c>.cap</c> file): "capcontroller".</summary>
+    public const string ControllerService = "capcontroller";
 }

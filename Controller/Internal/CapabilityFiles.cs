@@ -32,7 +32,7 @@ internal static class CapabilityFiles
                 var issued = registry.Issue(authority, iface, locations);
                 issued.File.Write(path);
                 audit.Append(new AuditRecord(time.GetUtcNow(), $"controller pid {Environment.ProcessId}", null, issued.Record.Id, issued.Record.Label,
-                    "capcontroller", "issue", AuditRecord.Accepted, $"new {iface} capability written to {path}"));
+                    AuditRecord.ControllerService, "issue", AuditRecord.Accepted, $"new {iface} capability written to {path}"));
                 ControllerLog.CapabilityWritten(logger, issued.Record.Id, iface, path);
             }
             else if (!existing.Url.Locations.SequenceEqual(locations))

@@ -14,7 +14,7 @@ namespace CapCluster.Integration.Tests;
 /// <summary>
 /// The audit log of a real controller: what <c>furlgen audit --verify</c> finds after the log was cut, rewritten
 /// without the key or swapped for an older copy; one writer per log folder; calls failing with UNAVAILABLE while the
-/// log folder (a tiny tmpfs) is full, and a chain that verifies once space returns; refusals aggregated.
+/// log folder (a tiny tmpfs) is full, and a chain that verifies once space returns; refusals and a holder's reconnections aggregated.
 /// </summary>
 public sealed class AuditTests : IAsyncLifetime
 {
@@ -56,7 +56,7 @@ public sealed class AuditTests : IAsyncLifetime
         await Stop();
 
         var records = AuditLog.ReadAll(path);
-        Assert.Equal(3, records.Count(r => r.Method == "ClearQueue" && r.Outcome == AuditRecord.Accepted));
+        Assert.Equal(3, records.Where(r => r.Method == "ClearQueue" && r.Outcome == AuditRecord.Accepted).Sum(r => r.Count));
         Assert.Equal(CapabilityInterfaces.All.Count, records.Count(r => r.Service == "capcontroller" && r.Method == "issue"));
         var admin = Assert.Single(records, r => r.Method == "attenuate");
         Assert.Equal("bob", admin.Label);
@@ -116,7 +116,9 @@ public sealed class AuditTests : IAsyncLifetime
     {
         var disk = await cluster.MountTinyDiskAsync("tiny-log", "2m");
         var logFolder = disk.Folder;
-        await cluster.StartControllerAsync("--log-folder", logFolder);
+        // Every call below is a new connection of one holder from one address: after the first, each is counted until the
+        // interval ends, and the record with their count is the write that finds the disk full.
+        await cluster.StartControllerAsync("--log-folder", logFolder, "--audit-interval", "0.5");
         var owner = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine));
         await CallWith(owner, CapClusterMethods.Ping, new PingRequest());
         var logPath = Path.Combine(logFolder, "audit.jsonl");
@@ -124,7 +126,8 @@ public sealed class AuditTests : IAsyncLifetime
         disk.Fill();
         // tmpfs hands out whole pages: the log's last page may still hold a few records.
         RpcException? refused = null;
-        for (var call = 0; call < 50 && refused is null; call++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline && refused is null)
         {
             var count = AuditLog.ReadAll(logPath).Count;
             try
@@ -162,7 +165,7 @@ public sealed class AuditTests : IAsyncLifetime
     [Fact]
     public async Task ThousandRefusedConnections_GiveAFewAggregatedRecordsCountingThemAll()
     {
-        await cluster.StartControllerAsync("--audit-refusal-interval", "2");
+        await cluster.StartControllerAsync("--audit-interval", "2");
         var owner = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine));
         var location = owner.Url.Locations[0];
         var path = cluster.Paths().AuditLogFile;
@@ -188,6 +191,34 @@ public sealed class AuditTests : IAsyncLifetime
         var seconds = clock.Elapsed.TotalSeconds;
         Assert.True(refusals.Count <= 2 + (2 * ((int)(seconds / 2) + 1)), $"{refusals.Count} records for 1000 refusals in {seconds:0.0} s");
         Assert.Contains(refusals, r => r.Count > 1 && r.RemoteAddress == "ipv4:127.0.0.1");
+        Assert.True(AuditLog.Verify(path, cluster.Paths().SecurityFolder).IsIntact);
+    }
+
+    [Fact]
+    public async Task AHolderReconnectingInALoop_WritesAFewRecordsCountingEveryConnection_AndAnotherHoldersFirstCallIsWrittenAtOnce()
+    {
+        // An interval longer than the loop, so that the counts are written when the controller stops.
+        await cluster.StartControllerAsync("--audit-interval", "300");
+        var owner = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine));
+        var other = CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.Task));
+        var path = cluster.Paths().AuditLogFile;
+        for (var i = 0; i < 100; i++)
+        {
+            await CallWith(owner, CapClusterMethods.Ping, new PingRequest());
+        }
+
+        List<AuditRecord> Of(CapabilityFile file) =>
+            [.. AuditLog.ReadAll(path).Where(r => r.CapabilityId == file.CapabilityId && r.Service != AuditRecord.ControllerService)];
+        Assert.Single(Of(owner));
+        await CallWith(other, CapClusterMethods.TaskFarmCheck, new CheckRequest());
+        Assert.Single(Of(other));
+        await Stop();
+
+        // capcluster stop connects with multiengine.cap too.
+        var counted = Of(owner).Where(r => r.Method == "Ping").ToList();
+        Assert.Equal(100, counted.Sum(r => r.Count));
+        Assert.Equal(2, counted.Count);
+        Assert.Equal("accepted 99 times more from ipv4:127.0.0.1 within 300 s", counted[1].Reason);
         Assert.True(AuditLog.Verify(path, cluster.Paths().SecurityFolder).IsIntact);
     }
 

@@ -28,7 +28,7 @@ public sealed class BudgetTests
     public async Task CertificateLessAndSlowPreambleFloods_LeaveClientsAndANewEngineTheirWay_AreClosedInTime_AndAuditedInAggregate()
     {
         await using var directory = new ClusterDirectory();
-        await directory.StartControllerAsync("--audit-refusal-interval", "5");
+        await directory.StartControllerAsync("--audit-interval", "5");
         directory.Start("capengine");
         await using var client = await MultiEngineClient.ConnectAsync(directory.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout);
         await ClusterDirectory.WaitForEnginesAsync(client, 1, Timeout);

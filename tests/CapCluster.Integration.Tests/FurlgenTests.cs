@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Text.Json.Nodes;
 using CapCluster.Client;
 using CapCluster.Connection;
 using CapCluster.Integration.Tests.Infrastructure;
@@ -241,7 +242,7 @@ public sealed class FurlgenTests : IAsyncLifetime
         {
             for (var i = 1; i <= 5; i++)
             {
-                log.Append(new AuditRecord(DateTimeOffset.UtcNow, "ipv4:127.0.0.1:5000" + i, null, "cap_aaaaaaaaaaaaaaaa", "alice",
+                log.Append(new AuditRecord(DateTimeOffset.UtcNow, "ipv4:127.0.0." + i + ":5000", null, "cap_aaaaaaaaaaaaaaaa", "alice",
                     CapClusterMethods.TaskFarmService, "Tasks", i == 4 ? AuditRecord.Refused : AuditRecord.Accepted, i == 4 ? "revoked" : null));
             }
         }
@@ -297,6 +298,58 @@ public sealed class FurlgenTests : IAsyncLifetime
         Assert.DoesNotContain('\u001b', table.Output);
         Assert.DoesNotContain("10.0.0.2", follow.Output);
         Assert.False(follow.Process.HasExited);
+    }
+
+    [Fact]
+    public async Task Audit_OnASealedLog_FollowsAcrossSeals_ListsAndVerifiesEverySegment_AndAControllerContinuesIt()
+    {
+        var path = cluster.Paths().AuditLogFile;
+        cluster.Paths().EnsureCreated();
+        var options = new AuditLogOptions { SegmentBytes = 1500, AggregationInterval = TimeSpan.Zero };
+        AuditRecord Record(int i) => new(DateTimeOffset.UtcNow, $"ipv4:10.0.{i / 250}.{i % 250}:1", null, "cap_aaaaaaaaaaaaaaaa", "alice",
+            CapClusterMethods.TaskFarmService, "Tasks", AuditRecord.Accepted, $"record {i}.");
+        using (var log = AuditLog.Open(path, cluster.Paths().SecurityFolder, options: options))
+        {
+            log.Append(Record(1));
+            var follow = cluster.Start("furlgen", "audit", "--follow", "--json");
+            await follow.WaitForLineAsync("record 1.", Timeout);
+            for (var i = 2; i <= 40; i++)
+            {
+                log.Append(Record(i));
+                if (i % 7 == 0)
+                {
+                    await follow.WaitForLineAsync($"record {i}.", Timeout);
+                }
+            }
+
+            await follow.WaitForLineAsync("record 40.", Timeout);
+            var followed = follow.Output.Split('\n').Where(l => l.Contains("\"seq\"", StringComparison.Ordinal)).Select(l => (long)JsonNode.Parse(l)!["seq"]!);
+            Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), followed);
+        }
+
+        Assert.True(Directory.GetFiles(cluster.Paths().LogFolder, "audit.0*.jsonl").Length >= 5);
+        var json = await Furlgen("audit", "--json");
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), json.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (long)JsonNode.Parse(l)!["seq"]!));
+        var verify = await Furlgen("audit", "--verify");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.Contains("intact: 40 record(s)", verify.Output);
+
+        // A controller on this log continues its chain from the live file, and seals as it was told.
+        await cluster.StartControllerAsync("--audit-segment-bytes", "1500", "--audit-interval", "0");
+        await using (var owner = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await owner.GetIdsAsync().WaitAsync(Timeout);
+            }
+        }
+
+        var stop = await cluster.RunAsync("capcluster", "stop");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        var after = await Furlgen("audit", "--verify");
+        Assert.True(after.ExitCode == 0, after.ToString());
+        Assert.DoesNotContain(AuditLog.ReadAll(path), r => r.Outcome == AuditRecord.Notice);
+        Assert.True(AuditLog.ReadAll(path).Count > 40);
     }
 
     [Fact]

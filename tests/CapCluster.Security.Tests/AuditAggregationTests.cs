@@ -24,7 +24,7 @@ public sealed class AuditAggregationTests : IDisposable
             for (var port = 1; port <= 1000; port++)
                 log.Append(Refusal($"ipv4:10.1.2.3:{30000 + port}"));
             Assert.Equal(1, log.LastSeq);
-            log.FlushRefusals();
+            log.FlushAggregated();
             Assert.Equal(2, log.LastSeq);
         }
 
@@ -37,8 +37,11 @@ public sealed class AuditAggregationTests : IDisposable
         Assert.True(AuditLog.Verify(LogPath, Security).IsIntact);
     }
 
+    private static AuditRecord Accepted(string peer, string capability, string? reason = null) =>
+        new(DateTimeOffset.UtcNow, peer, new string('a', 64) + capability, capability, "alice", "capcluster.v1.MultiEngine", "GetIds", AuditRecord.Accepted, reason);
+
     [Fact]
-    public void Refusals_ForAnotherReasonOrPeer_AreCountedApart_AndAcceptedRecordsAreNeverAggregated()
+    public void Refusals_ForAnotherReasonOrPeer_AreCountedApart()
     {
         using (var log = AuditLog.Open(LogPath, Security))
         {
@@ -47,26 +50,82 @@ public sealed class AuditAggregationTests : IDisposable
                 log.Append(Refusal("ipv4:10.0.0.1:1"));
                 log.Append(Refusal("ipv4:10.0.0.1:2", "the capability secret does not match"));
                 log.Append(Refusal("ipv6:[::1]:3"));
-                log.Append(Refusal("ipv4:10.0.0.1:4") with { Outcome = AuditRecord.Accepted, Reason = null });
             }
 
-            log.FlushRefusals();
+            log.FlushAggregated();
         }
 
         var records = AuditLog.ReadAll(LogPath);
-        Assert.Equal(3 + 3 + 3, records.Count);
-        Assert.Equal(3, records.Count(r => r.Outcome == AuditRecord.Accepted));
+        Assert.Equal(3 + 3, records.Count);
         Assert.Equal([2, 2, 2], records.Where(r => r.Count > 1).Select(r => r.Count));
+    }
+
+    [Fact]
+    public void AHolderReconnectingInALoop_WritesOneRecordAtOnceAndOneWithTheCount_AndAnotherHolderIsCountedApart()
+    {
+        using (var log = AuditLog.Open(LogPath, Security))
+        {
+            for (var port = 1; port <= 1000; port++)
+                log.Append(Accepted($"ipv4:10.0.0.1:{port}", "cap_alice"));
+            log.Append(Accepted("ipv4:10.0.0.1:5", "cap_bob"));
+            log.Append(Accepted("ipv4:10.0.0.1:6", "cap_alice", "privileged call"));
+            log.Append(Accepted("ipv4:10.0.0.1:7", "cap_alice", "privileged call"));
+            // What an operator does is never aggregated.
+            log.Append(new AuditRecord(DateTimeOffset.UtcNow, "controller pid 1", null, "cap_carol", null, AuditRecord.ControllerService, "issue", AuditRecord.Accepted, "new task capability"));
+            log.Append(new AuditRecord(DateTimeOffset.UtcNow, "local uid 0 pid 2", null, "cap_carol", null, AuditRecord.AdminService, "revoke", AuditRecord.Accepted, "revoked"));
+            Assert.Equal(5, log.LastSeq);
+            log.FlushAggregated();
+        }
+
+        var records = AuditLog.ReadAll(LogPath);
+        Assert.Equal(7, records.Count);
+        Assert.Equal(["cap_alice", "cap_bob", "cap_alice", "cap_carol", "cap_carol"], records.Take(5).Select(r => r.CapabilityId));
+        var counted = records.Skip(5).OrderByDescending(r => r.Count).ToList();
+        Assert.Equal((999L, "cap_alice", "ipv4:10.0.0.1", AuditRecord.Accepted), (counted[0].Count, counted[0].CapabilityId, counted[0].RemoteAddress, counted[0].Outcome));
+        Assert.Equal("accepted 999 times more from ipv4:10.0.0.1 within 10 s", counted[0].Reason);
+        Assert.Equal((1L, "privileged call; accepted once more from ipv4:10.0.0.1 within 10 s"), (counted[1].Count, counted[1].Reason));
+        Assert.Equal(1000 + 1 + 2, records.Where(r => r.Service == "capcluster.v1.MultiEngine").Sum(r => r.Count));
+        Assert.True(AuditLog.Verify(LogPath, Security).IsIntact);
+    }
+
+    [Fact]
+    public void AnAcceptedCall_WhileTheLogTakesNoRecords_IsNeverOnlyCounted_ItFailsUntilTheLogTakesOneAgain()
+    {
+        using (var log = AuditLog.Open(LogPath, Security))
+        {
+            log.Append(Accepted("ipv4:10.0.0.1:1", "cap_alice"));
+            Directory.Move(Security, Security + ".away");
+            File.WriteAllText(Security, "not a folder");
+
+            // The key is open, but the log no longer takes records: each call is written itself, and fails.
+            Assert.Throws<AuditWriteException>(() => log.Append(Accepted("ipv4:10.0.0.1:2", "cap_bob")));
+            Assert.Throws<AuditWriteException>(() => log.Append(Accepted("ipv4:10.0.0.1:3", "cap_alice")));
+            Assert.Throws<AuditWriteException>(() => log.Append(Accepted("ipv4:10.0.0.1:4", "cap_alice")));
+            File.Delete(Security);
+            Directory.Move(Security + ".away", Security);
+
+            // The first that is written again opens the way; those after it are counted as before.
+            log.Append(Accepted("ipv4:10.0.0.1:5", "cap_bob"));
+            log.Append(Accepted("ipv4:10.0.0.1:6", "cap_bob"));
+            log.Append(Accepted("ipv4:10.0.0.1:7", "cap_alice"));
+            Assert.Equal(2, log.LastSeq);
+            log.FlushAggregated();
+        }
+
+        var records = AuditLog.ReadAll(LogPath);
+        Assert.Equal(["cap_alice", "cap_bob"], records.Take(2).Select(r => r.CapabilityId));
+        Assert.Equal([("cap_alice", 1L), ("cap_bob", 1L)], records.Skip(2).Select(r => (r.CapabilityId!, r.Count)).Order());
+        Assert.True(AuditLog.Verify(LogPath, Security).IsIntact);
     }
 
     [Fact]
     public void RefusalsFromMorePeersThanTheKeyLimit_ShareOneOverflowRecord()
     {
-        using (var log = AuditLog.Open(LogPath, Security, options: new AuditLogOptions { MaxRefusalKeys = 10 }))
+        using (var log = AuditLog.Open(LogPath, Security, options: new AuditLogOptions { MaxAggregationKeys = 10 }))
         {
             for (var peer = 0; peer < 500; peer++)
                 log.Append(Refusal($"ipv4:10.0.{peer / 250}.{peer % 250}:999"));
-            log.FlushRefusals();
+            log.FlushAggregated();
         }
 
         var records = AuditLog.ReadAll(LogPath);
@@ -79,7 +138,7 @@ public sealed class AuditAggregationTests : IDisposable
     [Fact]
     public async Task TheIntervalsEnd_WritesTheCountWithoutBeingAsked()
     {
-        using var log = AuditLog.Open(LogPath, Security, options: new AuditLogOptions { RefusalInterval = TimeSpan.FromMilliseconds(200) });
+        using var log = AuditLog.Open(LogPath, Security, options: new AuditLogOptions { AggregationInterval = TimeSpan.FromMilliseconds(200) });
         for (var i = 0; i < 5; i++)
             log.Append(Refusal("ipv4:10.9.9.9:" + i));
 
@@ -94,7 +153,7 @@ public sealed class AuditAggregationTests : IDisposable
     [Fact]
     public void ZeroInterval_WritesEveryRefusal()
     {
-        using (var log = AuditLog.Open(LogPath, Security, options: new AuditLogOptions { RefusalInterval = TimeSpan.Zero }))
+        using (var log = AuditLog.Open(LogPath, Security, options: new AuditLogOptions { AggregationInterval = TimeSpan.Zero }))
         {
             for (var i = 0; i < 5; i++)
                 log.Append(Refusal("ipv4:10.0.0.1:1"));
@@ -112,7 +171,7 @@ public sealed class AuditAggregationTests : IDisposable
     [InlineData("local pid 12 uid 1000", "local pid 12 uid 1000")]
     [InlineData(null, "unknown")]
     public void PeerAddress_DropsOnlyThePort(string? peer, string expected) =>
-        Assert.Equal(expected, RefusalAggregator.PeerAddress(peer));
+        Assert.Equal(expected, AuditAggregator.PeerAddress(peer));
 
     [Fact]
     public void SubmitAdmin_WithoutAWriter_AppendsAtOnceNamingTheUid()

@@ -352,7 +352,7 @@ public sealed class AuditLogTests : IDisposable
     [Fact]
     public async Task Append_FromManyThreads_KeepsTheChainIntact()
     {
-        using (var log = Open())
+        using (var log = Open(new AuditLogOptions { AggregationInterval = TimeSpan.Zero }))
         {
             var writers = Enumerable.Range(0, 4).Select(t => Task.Run(() =>
             {
@@ -411,7 +411,7 @@ public sealed class AuditLogTests : IDisposable
     [Fact]
     public void Refusal_ThatCannotBeWritten_DoesNotThrow_AndIsCountedInANoticeOnceTheLogTakesRecordsAgain()
     {
-        using (var log = Open(new AuditLogOptions { RefusalInterval = TimeSpan.Zero }))
+        using (var log = Open(new AuditLogOptions { AggregationInterval = TimeSpan.Zero }))
         {
             log.Append(Record(1));
             Directory.Move(Security, Security + ".away");

@@ -30,7 +30,7 @@ public sealed class CapabilityGateTests : IDisposable
     {
         ca = CertificateAuthority.CreateEphemeral(time: time);
         registry = CapabilityRegistry.LoadOrCreate(folder.Path, time);
-        audit = AuditLog.Open(Path.Combine(folder.Path, "audit.log"), folder.Path, time, new AuditLogOptions { RefusalInterval = TimeSpan.Zero });
+        audit = AuditLog.Open(Path.Combine(folder.Path, "audit.log"), folder.Path, time, new AuditLogOptions { AggregationInterval = TimeSpan.Zero });
         gate = new CapabilityGate(ca, registry, audit, Task.FromResult(EnginePort), time, NullLogger.Instance);
     }
 

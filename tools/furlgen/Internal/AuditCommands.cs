@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using CapCluster.Security;
 using Spectre.Console;
 
@@ -24,7 +26,7 @@ internal sealed class AuditCommands(IAnsiConsole console)
 
     public int Run(string path, string securityFolder, bool verify, AuditFilter filter, bool json, bool follow, CancellationToken cancellationToken)
     {
-        if (!File.Exists(path) && !follow)
+        if (AuditLog.Files(path).Count == 0 && !follow)
         {
             throw new CapClusterException($"{path}: no audit log yet (the controller writes it when it first accepts or refuses a connection)");
         }
@@ -44,7 +46,7 @@ internal sealed class AuditCommands(IAnsiConsole console)
         if (json)
         {
             // JSON escapes control characters itself, but a forged line may carry them raw.
-            foreach (var line in File.ReadLines(path).Where(l => l.Length > 0 && filter.Matches(AuditLog.ParseLine(l))))
+            foreach (var line in AuditLog.ReadLines(path).Where(l => filter.Matches(AuditLog.ParseLine(l))))
             {
                 Console.Out.WriteLine(Printable(line));
             }
@@ -76,52 +78,159 @@ internal sealed class AuditCommands(IAnsiConsole console)
         return 0;
     }
 
-    /// <summary>Prints every record, then each new one as it is appended, one line each, until cancelled (Ctrl-C).</summary>
+    /// <summary>
+    /// Prints every record (the sealed segments', then the live file's), then each new one as it is appended, one line
+    /// each, until cancelled (Ctrl-C). The live file is read through one open handle: when the controller seals it
+    /// (renames it and starts a new live file), the handle still reads the sealed file to its end, then the segments
+    /// sealed since (it may seal more than one between two polls), then the new live file from its start.
+    /// </summary>
     private int Follow(string path, AuditFilter filter, bool json, CancellationToken cancellationToken)
     {
-        long offset = 0;
-        var partial = new StringBuilder();
-        while (!cancellationToken.IsCancellationRequested)
+        var follower = new Follower(path, filter, json);
+        follower.PrintSealedSince();
+        FileStream? live = null;
+        try
         {
-            if (File.Exists(path))
+            while (!cancellationToken.IsCancellationRequested)
             {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                if (stream.Length < offset)
+                if (live is null && File.Exists(path))
                 {
-                    offset = 0; // replaced by a new log
-                    partial.Clear();
+                    live = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    follower.PrintSealedSince();
                 }
 
-                stream.Seek(offset, SeekOrigin.Begin);
-                using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
-                var text = reader.ReadToEnd();
-                offset = stream.Position;
-                partial.Append(text);
-                var all = partial.ToString();
-                var end = all.LastIndexOf('\n');
-                if (end >= 0)
+                if (live is not null)
                 {
-                    // Only whole lines: the controller may be half-way through appending one.
-                    foreach (var line in all[..end].Split('\n').Where(l => l.Length > 0))
+                    follower.PrintAppended(live);
+                    if (Sealed(live, path))
                     {
-                        Print(line, filter, json);
+                        follower.PrintAppended(live);
+                        live.Dispose();
+                        live = null;
+                        continue;
                     }
+                }
 
-                    partial.Clear().Append(all[(end + 1)..]);
+                try
+                {
+                    Task.Delay(FollowPoll, cancellationToken).GetAwaiter().GetResult();
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
                 }
             }
-
-            try
-            {
-                Task.Delay(FollowPoll, cancellationToken).GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+        }
+        finally
+        {
+            live?.Dispose();
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// What <c>--follow</c> printed: the highest seq, and the highest read from sealed segments, so that a live file
+    /// read through its handle after its records were printed from its sealed copy prints none twice (a line the
+    /// controller did not write, with a seq already seen, is still printed when it is appended to the live file).
+    /// </summary>
+    private sealed class Follower(string path, AuditFilter filter, bool json)
+    {
+        private readonly StringBuilder partial = new();
+        private long printed;
+        private long fromSegments;
+
+        public void PrintSealedSince()
+        {
+            foreach (var segment in AuditLog.Segments(path).Where(s => s.Last > printed))
+            {
+                foreach (var line in File.ReadLines(segment.Path).Where(l => l.Length > 0))
+                {
+                    if (Seq(line) is { } seq && seq > printed)
+                    {
+                        Print(line, filter, json);
+                        printed = fromSegments = seq;
+                    }
+                }
+            }
+        }
+
+        // Only whole lines: the controller may be half-way through appending one.
+        public void PrintAppended(FileStream stream)
+        {
+            if (stream.Position == 0)
+            {
+                partial.Clear();
+            }
+
+            using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+            partial.Append(reader.ReadToEnd());
+            var all = partial.ToString();
+            var end = all.LastIndexOf('\n');
+            if (end < 0)
+            {
+                return;
+            }
+
+            foreach (var line in all[..end].Split('\n').Where(l => l.Length > 0))
+            {
+                var seq = Seq(line);
+                if (seq <= fromSegments)
+                {
+                    continue;
+                }
+
+                Print(line, filter, json);
+                printed = Math.Max(printed, seq ?? 0);
+            }
+
+            partial.Clear().Append(all[(end + 1)..]);
+        }
+
+        private static long? Seq(string line)
+        {
+            try
+            {
+                return JsonNode.Parse(line)?["seq"]?.GetValue<long>();
+            }
+            catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+            {
+                return null;
+            }
+        }
+    }
+
+    // Whether the path now names another file than the open one (sealed and replaced by a new live file, or set
+    // aside at a start): the new one is empty, or its first line differs (every record's seq and time are its own;
+    // a first line still being written is compared as far as both go). A file is sealed only once it holds a record,
+    // so an open file still empty has not been.
+    private static bool Sealed(FileStream open, string path)
+    {
+        var mine = FirstLine(open.SafeFileHandle);
+        if (mine.Length == 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var now = FirstLine(handle);
+            var common = Math.Min(mine.Length, now.Length);
+            return now.Length == 0 || !mine.AsSpan(0, common).SequenceEqual(now.AsSpan(0, common));
+        }
+        catch (FileNotFoundException)
+        {
+            return false; // between the rename and the new live file
+        }
+    }
+
+    private static byte[] FirstLine(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        var buffer = new byte[256];
+        var read = RandomAccess.Read(handle, buffer, 0);
+        var newline = Array.IndexOf(buffer, (byte)'\n', 0, read);
+        return buffer[..(newline < 0 ? read : newline)];
     }
 
     private static void Print(string line, AuditFilter filter, bool json)

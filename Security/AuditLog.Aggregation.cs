@@ -3,28 +3,29 @@ namespace CapCluster.Security;
 public sealed partial class AuditLog
 {
     /// <summary>
-    /// Ends the current aggregation interval: writes one record per peer, call and reason that counted more refusals than
-    /// the first (this happens every <see cref="AuditLogOptions.RefusalInterval"/> and on <see cref="Dispose"/>).
+    /// Ends the current aggregation interval: writes one record per key (peer, call, reason, outcome, and holder for an
+    /// accepted call) that counted more events than the first (this happens every
+    /// <see cref="AuditLogOptions.AggregationInterval"/> and on <see cref="Dispose"/>).
     /// </summary>
     /// <exception cref="AuditWriteException">Some could not be written; they are kept for the next flush.</exception>
-    public void FlushRefusals()
+    public void FlushAggregated()
     {
-        if (_refusals is null)
+        if (_aggregator is null)
             return;
-        var drained = _refusals.Drain(_time.GetUtcNow(), _options.RefusalInterval);
+        var drained = _aggregator.Drain(_time.GetUtcNow(), _options.AggregationInterval);
         List<AuditRecord> pending;
         long dropped;
         lock (_gate)
         {
-            pending = [.. _unwrittenRefusals, .. drained];
-            _unwrittenRefusals.Clear();
-            dropped = _droppedRefusals;
-            _droppedRefusals = 0;
+            pending = [.. _unwritten, .. drained];
+            _unwritten.Clear();
+            dropped = _dropped;
+            _dropped = 0;
         }
 
         if (dropped > 0)
             pending.Add(new AuditRecord(_time.GetUtcNow(), null, null, null, null, "audit", "aggregate", AuditRecord.Notice,
-                $"{dropped} aggregated refusal record(s) were lost while the audit log was not writable", dropped));
+                $"{dropped} aggregated record(s) were lost while the audit log was not writable", dropped));
         for (var i = 0; i < pending.Count; i++)
         {
             try
@@ -38,11 +39,11 @@ public sealed partial class AuditLog
                     foreach (var record in pending.Skip(i))
                     {
                         if (record.Outcome == AuditRecord.Notice)
-                            _droppedRefusals += record.Count;
-                        else if (_unwrittenRefusals.Count < 4 * _options.MaxRefusalKeys)
-                            _unwrittenRefusals.Add(record);
+                            _dropped += record.Count;
+                        else if (_unwritten.Count < 4 * _options.MaxAggregationKeys)
+                            _unwritten.Add(record);
                         else
-                            _droppedRefusals++;
+                            _dropped++;
                     }
                 }
 
@@ -51,11 +52,11 @@ public sealed partial class AuditLog
         }
     }
 
-    private void FlushRefusalsQuietly()
+    private void FlushAggregatedQuietly()
     {
         try
         {
-            FlushRefusals();
+            FlushAggregated();
         }
         catch (Exception e) when (e is CapClusterException or ObjectDisposedException)
         {
