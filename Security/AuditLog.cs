@@ -197,11 +197,11 @@ public sealed partial class AuditLog : IDisposable
             return; // the next record reopens the live file and seals it then
         }
 
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(sealedPath, UnixFileMode.UserRead);
         (_baseSeq, _baseMac, _length, _fileId) = (_seq, _mac, 0, null);
         try
         {
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(sealedPath, UnixFileMode.UserRead);
             _stream = OpenLive();
             WriteAnchor(_seq, _mac);
         }

@@ -6,14 +6,19 @@ namespace CapCluster.Security.Internal;
 /// Turns a flood of what peers cause into a bounded number of records: per peer address (without its port), call
 /// (service and method), reason and outcome, and for an accepted call per capability and certificate too, the first
 /// event of an interval is written at once and the others are counted; when the interval ends each count becomes one
-/// record. Keys are bounded; events beyond them share one overflow count per outcome. An event that could not be
-/// written (disk full) stays counted and is written with the next flush, so none is lost while the controller runs.
+/// record. Refusals and accepted calls have <c>maxKeys</c> keys each, so a stranger's refusals from many addresses
+/// never take the keys of holders' calls. Refusals beyond their keys share one overflow count; accepted calls beyond
+/// theirs are counted per holder (capabilities are the operator's to issue), so no holder's calls are ever counted in
+/// another's record. An event that could not be written (disk full) stays counted and is written with the next flush,
+/// so none is lost while the controller runs.
 /// </summary>
 internal sealed class AuditAggregator(int maxKeys)
 {
     private readonly object sync = new();
     private Dictionary<Key, Bucket> buckets = [];
-    private Dictionary<string, Bucket> overflow = new(StringComparer.Ordinal);
+    private Dictionary<Key, Bucket> overflow = [];
+    private int refusedKeys;
+    private int acceptedKeys;
 
     /// <summary>
     /// Whether a peer causes <paramref name="record"/> (a refusal, or an accepted call), so that it is aggregated; what
@@ -35,15 +40,18 @@ internal sealed class AuditAggregator(int maxKeys)
                 return false;
             }
 
-            if (buckets.Count >= maxKeys)
+            ref var keys = ref record.Outcome == AuditRecord.Refused ? ref refusedKeys : ref acceptedKeys;
+            if (keys >= maxKeys)
             {
-                if (!overflow.TryGetValue(record.Outcome, out var spilled))
-                    overflow[record.Outcome] = spilled = new Bucket(record with { RemoteAddress = null, CertificateFingerprint = null });
+                var spill = key with { Peer = "", Call = "", Reason = "" };
+                if (!overflow.TryGetValue(spill, out var spilled))
+                    overflow[spill] = spilled = new Bucket(record with { RemoteAddress = null });
                 spilled.Add(record);
                 return false;
             }
 
             buckets[key] = new Bucket(record);
+            keys++;
             return true;
         }
     }
@@ -65,8 +73,9 @@ internal sealed class AuditAggregator(int maxKeys)
         var key = KeyOf(record);
         lock (sync)
         {
-            if (buckets.Count < maxKeys)
-                buckets.TryAdd(key, new Bucket(record));
+            ref var keys = ref record.Outcome == AuditRecord.Refused ? ref refusedKeys : ref acceptedKeys;
+            if (keys < maxKeys && buckets.TryAdd(key, new Bucket(record)))
+                keys++;
         }
     }
 
@@ -76,8 +85,8 @@ internal sealed class AuditAggregator(int maxKeys)
         var key = KeyOf(record);
         lock (sync)
         {
-            if (buckets.TryGetValue(key, out var bucket) && bucket.Extra == 0)
-                buckets.Remove(key);
+            if (buckets.TryGetValue(key, out var bucket) && bucket.Extra == 0 && buckets.Remove(key))
+                acceptedKeys--;
         }
     }
 
@@ -91,11 +100,12 @@ internal sealed class AuditAggregator(int maxKeys)
     public List<AuditRecord> Drain(DateTimeOffset now, TimeSpan interval)
     {
         Dictionary<Key, Bucket> ended;
-        Dictionary<string, Bucket> spilled;
+        Dictionary<Key, Bucket> spilled;
         lock (sync)
         {
             (ended, buckets) = (buckets, []);
-            (spilled, overflow) = (overflow, new(StringComparer.Ordinal));
+            (spilled, overflow) = (overflow, []);
+            (refusedKeys, acceptedKeys) = (0, 0);
         }
 
         var records = new List<AuditRecord>();
@@ -113,17 +123,19 @@ internal sealed class AuditAggregator(int maxKeys)
                 });
         }
 
-        foreach (var (outcome, bucket) in spilled)
+        foreach (var (key, bucket) in spilled)
         {
-            if (bucket.Extra > 0)
-                records.Add(bucket.Latest with
-                {
-                    Time = now,
-                    RemoteAddress = null,
-                    CertificateFingerprint = null,
-                    Count = bucket.Extra,
-                    Reason = $"{Plural(bucket.Extra, outcome == AuditRecord.Refused ? "refusal" : "accepted call")} from peers beyond the {maxKeys} peer and reason pairs tracked within {Seconds(interval)}; the last: {bucket.Latest.Reason}",
-                });
+            // Only the first event of a key is written at once; an overflow key has none, so all of its count is here.
+            records.Add(bucket.Latest with
+            {
+                Time = now,
+                RemoteAddress = null,
+                CertificateFingerprint = key.Outcome == AuditRecord.Refused ? null : bucket.Latest.CertificateFingerprint,
+                Count = bucket.Extra,
+                Reason = key.Outcome == AuditRecord.Refused
+                    ? $"{Plural(bucket.Extra, "refusal")} from peers beyond the {maxKeys} peer and reason pairs tracked within {Seconds(interval)}; the last: {bucket.Latest.Reason}"
+                    : $"{Plural(bucket.Extra, "accepted call")} of this capability from addresses beyond the {maxKeys} tracked within {Seconds(interval)}; the last: {bucket.Latest.Service}/{bucket.Latest.Method} {bucket.Latest.Reason}".TrimEnd(),
+            });
         }
 
         return records;

@@ -89,6 +89,35 @@ public sealed class AuditAggregationTests : IDisposable
     }
 
     [Fact]
+    public void RefusalsFromManyAddresses_TakeNoHoldersKeys_AndHoldersBeyondTheirKeysAreCountedEachApart()
+    {
+        using (var log = AuditLog.Open(LogPath, Security, options: new AuditLogOptions { MaxAggregationKeys = 4 }))
+        {
+            for (var peer = 0; peer < 50; peer++)
+                log.Append(Refusal($"ipv4:10.9.0.{peer}:1"));
+            // A stranger's flood took every refusal key: a holder's first call is still written at once.
+            log.Append(Accepted("ipv4:10.0.0.1:1", "cap_carol"));
+            Assert.Equal(4 + 1, log.LastSeq);
+            for (var peer = 0; peer < 20; peer++)
+            {
+                log.Append(Accepted($"ipv4:10.1.0.{peer}:1", "cap_alice"));
+                log.Append(Accepted($"ipv4:10.2.0.{peer}:1", "cap_bob"));
+            }
+
+            log.FlushAggregated();
+        }
+
+        var spilled = AuditLog.ReadAll(LogPath).Where(r => r.RemoteAddress is null).ToList();
+        Assert.Equal(46, Assert.Single(spilled, r => r.Outcome == AuditRecord.Refused).Count);
+        var alice = Assert.Single(spilled, r => r.CapabilityId == "cap_alice");
+        var bob = Assert.Single(spilled, r => r.CapabilityId == "cap_bob");
+        // carol, alice and bob opened the four accepted keys; the rest of each holder's calls are counted under its own name.
+        Assert.Equal(40 - 3, alice.Count + bob.Count);
+        Assert.Contains("of this capability from addresses beyond the 4 tracked", alice.Reason, StringComparison.Ordinal);
+        Assert.Equal(new string('a', 64) + "cap_bob", bob.CertificateFingerprint);
+    }
+
+    [Fact]
     public void AnAcceptedCall_WhileTheLogTakesNoRecords_IsNeverOnlyCounted_ItFailsUntilTheLogTakesOneAgain()
     {
         using (var log = AuditLog.Open(LogPath, Security))
