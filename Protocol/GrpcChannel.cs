@@ -36,7 +36,8 @@ public sealed class GrpcChannel : IDisposable
         Options = options;
         Logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CapCluster.Protocol.GrpcChannel");
         Target = string.Join(",", endpoints.Select(ChannelConnector.Format));
-        var connector = new ChannelConnector([.. endpoints], options, Logger);
+        var target = new ChannelTarget(Target);
+        var connector = new ChannelConnector([.. endpoints], options, target, Logger);
 
         // TLS is done by the connector, so the handler speaks HTTP/2 with prior knowledge on "http" URIs.
         _baseUri = "http://" + ChannelConnector.Format(endpoints[0]);
@@ -64,7 +65,7 @@ public sealed class GrpcChannel : IDisposable
             MaxSendMessageSize = options.MaxSendMessageSize,
             LoggerFactory = options.LoggerFactory,
         });
-        Invoker = new ChannelInvoker(_channel.CreateCallInvoker(), options.DefaultHeaders, Target);
+        Invoker = new ChannelInvoker(_channel.CreateCallInvoker(), options.DefaultHeaders, target);
     }
 
     /// <summary>The endpoints as <c>host:port</c>, comma-separated, for messages.</summary>

@@ -12,7 +12,7 @@ namespace CapCluster.Protocol.Internal;
 /// (SNI and validation per endpoint, ALPN h2) so every failure gets a message the user understands.
 /// The handler then speaks HTTP/2 with prior knowledge over the returned stream.
 /// </summary>
-internal sealed class ChannelConnector(IReadOnlyList<DnsEndPoint> endpoints, GrpcChannelOptions options, ILogger logger)
+internal sealed class ChannelConnector(IReadOnlyList<DnsEndPoint> endpoints, GrpcChannelOptions options, ChannelTarget target, ILogger logger)
 {
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
@@ -125,7 +125,7 @@ internal sealed class ChannelConnector(IReadOnlyList<DnsEndPoint> endpoints, Grp
         }
 
         GrpcLog.Connected(logger, name, ssl.SslProtocol.ToString());
-        return new WatchedStream(ssl, name);
+        return new WatchedStream(ssl, name, target);
     }
 
     private static string Describe(SocketException ex) => ex.SocketErrorCode switch

@@ -13,7 +13,7 @@ internal static class ChannelErrors
     /// <param name="method">The method, for messages.</param>
     /// <param name="target">The server, for messages.</param>
     /// <param name="asked">The caller's cancellation: a CANCELLED it did not ask for is a lost connection.</param>
-    public static RpcException Translate(RpcException e, string method, string target, CancellationToken asked)
+    public static RpcException Translate(RpcException e, string method, ChannelTarget target, CancellationToken asked)
     {
         if (e.Status.DebugException is not { } cause
             || e.StatusCode is StatusCode.DeadlineExceeded
@@ -26,9 +26,9 @@ internal static class ChannelErrors
     }
 
     /// <summary>A failure grpc-dotnet threw as it is (an IOException from a request stream's write), as a status that says what happened.</summary>
-    public static RpcException FromFailure(Exception cause, string method, string target) => new(Map(cause, method, target));
+    public static RpcException FromFailure(Exception cause, string method, ChannelTarget target) => new(Map(cause, method, target));
 
-    private static Status Map(Exception cause, string method, string target)
+    private static Status Map(Exception cause, string method, ChannelTarget target)
     {
         for (var e = cause; e is not null; e = e.InnerException)
         {
@@ -49,6 +49,12 @@ internal static class ChannelErrors
             }
         }
 
+        if (cause is HttpRequestException { InnerException: null } && target.Refusal is { } refused)
+        {
+            // A new connection the server closed before accepting our certificate, whose cause the handler dropped.
+            return new Status(refused.Status.StatusCode, refused.Status.Detail, cause);
+        }
+
         if (cause is HttpRequestException or IOException or OperationCanceledException)
         {
             var innermost = cause;
@@ -65,7 +71,7 @@ internal static class ChannelErrors
 }
 
 /// <summary>A call's response stream whose failures say what happened (<see cref="ChannelErrors"/>).</summary>
-internal sealed class TranslatingReader<T>(IAsyncStreamReader<T> inner, string method, string target, CancellationToken asked) : IAsyncStreamReader<T>
+internal sealed class TranslatingReader<T>(IAsyncStreamReader<T> inner, string method, ChannelTarget target, CancellationToken asked) : IAsyncStreamReader<T>
 {
     public T Current => inner.Current;
 
@@ -92,7 +98,7 @@ internal sealed class TranslatingReader<T>(IAsyncStreamReader<T> inner, string m
 /// A call's request stream whose failures say what happened (<see cref="ChannelErrors"/>): when the server has
 /// already ended the call, a write fails with the server's status, as reading the response does.
 /// </summary>
-internal sealed class TranslatingWriter<T>(IClientStreamWriter<T> inner, string method, string target, Func<Status> finalStatus, CancellationToken asked) : IClientStreamWriter<T>
+internal sealed class TranslatingWriter<T>(IClientStreamWriter<T> inner, string method, ChannelTarget target, Func<Status> finalStatus, CancellationToken asked) : IClientStreamWriter<T>
 {
     public WriteOptions? WriteOptions
     {

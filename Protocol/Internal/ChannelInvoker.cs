@@ -11,9 +11,9 @@ internal sealed class ChannelInvoker : CallInvoker
 {
     private readonly CallInvoker _inner;
     private readonly Metadata? _defaultHeaders;
-    private readonly string _target;
+    private readonly ChannelTarget _target;
 
-    public ChannelInvoker(CallInvoker inner, IReadOnlyList<KeyValuePair<string, string>> defaultHeaders, string target)
+    public ChannelInvoker(CallInvoker inner, IReadOnlyList<KeyValuePair<string, string>> defaultHeaders, ChannelTarget target)
     {
         _inner = inner;
         _target = target;

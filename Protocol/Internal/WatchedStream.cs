@@ -9,7 +9,7 @@ namespace CapCluster.Protocol.Internal;
 /// accepted us reads our connection preface and acknowledges our SETTINGS; one that refused us never
 /// can. So a connection that fails before that acknowledgement is reported as the refusal.
 /// </summary>
-internal sealed class WatchedStream(Stream inner, string name) : Stream
+internal sealed class WatchedStream(Stream inner, string name, ChannelTarget target) : Stream
 {
     private const int FrameHeaderSize = 9;
     private const byte SettingsFrame = 0x4;
@@ -135,11 +135,16 @@ internal sealed class WatchedStream(Stream inner, string name) : Stream
                 if (_frameHeader[3] == SettingsFrame && (_frameHeader[4] & AckFlag) != 0)
                 {
                     _accepted = true;
+                    target.Saw(null);
                 }
             }
         }
     }
 
-    private ConnectFailureException Refused(Exception? innerException) =>
-        new(new Status(StatusCode.Unavailable, $"{name}: refused by the controller (certificate not accepted)"), innerException);
+    private ConnectFailureException Refused(Exception? innerException)
+    {
+        var refused = new ConnectFailureException(new Status(StatusCode.Unavailable, $"{name}: refused by the controller (certificate not accepted)"), innerException);
+        target.Saw(refused);
+        return refused;
+    }
 }

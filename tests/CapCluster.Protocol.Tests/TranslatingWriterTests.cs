@@ -16,7 +16,7 @@ public sealed class TranslatingWriterTests
     public async Task AWriteFailingWithAnIOException_FailsAsALostConnection(bool thrownAtOnce)
     {
         var writer = new TranslatingWriter<string>(
-            new FailingWriter(thrownAtOnce), "/svc/M", "controller:1", () => throw new InvalidOperationException("the call is not finished"), CancellationToken.None);
+            new FailingWriter(thrownAtOnce), "/svc/M", new ChannelTarget("controller:1"), () => throw new InvalidOperationException("the call is not finished"), CancellationToken.None);
 
         var write = await Assert.ThrowsAsync<RpcException>(() => writer.WriteAsync("x").WaitAsync(Timeout));
         var complete = await Assert.ThrowsAsync<RpcException>(() => writer.CompleteAsync().WaitAsync(Timeout));
