@@ -8,8 +8,8 @@ namespace CapCluster.Security.Internal;
 /// event of an interval is written at once and the others are counted; when the interval ends each count becomes one
 /// record. Refusals and accepted calls have <c>maxKeys</c> keys each, so a stranger's refusals from many addresses
 /// never take the keys of holders' calls. Refusals beyond their keys share one overflow count; accepted calls beyond
-/// theirs are counted per holder (capabilities are the operator's to issue), so no holder's calls are ever counted in
-/// another's record. An event that could not be written (disk full) stays counted and is written with the next flush,
+/// theirs are keyed per holder alone (capabilities are the operator's to issue; its first is written at once), so no
+/// holder's calls are ever counted in another's record. An event that could not be written (disk full) stays counted and is written with the next flush,
 /// so none is lost while the controller runs.
 /// </summary>
 internal sealed class AuditAggregator(int maxKeys)
@@ -43,9 +43,17 @@ internal sealed class AuditAggregator(int maxKeys)
             ref var keys = ref record.Outcome == AuditRecord.Refused ? ref refusedKeys : ref acceptedKeys;
             if (keys >= maxKeys)
             {
-                var spill = key with { Peer = "", Call = "", Reason = "" };
-                if (!overflow.TryGetValue(spill, out var spilled))
-                    overflow[spill] = spilled = new Bucket(record with { RemoteAddress = null });
+                // A holder's first call past the keys is written at once too, as every holder's first of an interval is.
+                var spill = Spill(key);
+                if (overflow.TryGetValue(spill, out var spilled))
+                {
+                    spilled.Add(record);
+                    return false;
+                }
+
+                overflow[spill] = spilled = new Bucket(record with { RemoteAddress = null });
+                if (record.Outcome == AuditRecord.Accepted)
+                    return true;
                 spilled.Add(record);
                 return false;
             }
@@ -87,6 +95,8 @@ internal sealed class AuditAggregator(int maxKeys)
         {
             if (buckets.TryGetValue(key, out var bucket) && bucket.Extra == 0 && buckets.Remove(key))
                 acceptedKeys--;
+            else if (overflow.TryGetValue(Spill(key), out var spilled) && spilled.Extra == 0)
+                overflow.Remove(Spill(key));
         }
     }
 
@@ -95,6 +105,9 @@ internal sealed class AuditAggregator(int maxKeys)
     private static Key KeyOf(AuditRecord record) =>
         new(PeerAddress(record.RemoteAddress), record.Service + "/" + record.Method, record.Reason ?? "", record.Outcome,
             record.Outcome == AuditRecord.Accepted ? record.CapabilityId + "/" + record.CertificateFingerprint : "");
+
+    // Past the keys, a refusal counts with every refusal, an accepted call with its holder's.
+    private static Key Spill(Key key) => key with { Peer = "", Call = "", Reason = "" };
 
     /// <summary>Ends the interval: one record per key that counted more than its first event.</summary>
     public List<AuditRecord> Drain(DateTimeOffset now, TimeSpan interval)
@@ -123,9 +136,8 @@ internal sealed class AuditAggregator(int maxKeys)
                 });
         }
 
-        foreach (var (key, bucket) in spilled)
+        foreach (var (key, bucket) in spilled.Where(s => s.Value.Extra > 0))
         {
-            // Only the first event of a key is written at once; an overflow key has none, so all of its count is here.
             records.Add(bucket.Latest with
             {
                 Time = now,
