@@ -154,7 +154,7 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
     private static Dictionary<string, DateTimeOffset> LastUsed(string auditLogPath)
     {
         var last = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        if (!File.Exists(auditLogPath))
+        if (AuditLog.Files(auditLogPath).Count == 0)
         {
             return last;
         }
