@@ -4,7 +4,7 @@ using CapCluster.Security;
 
 namespace CapCluster.Launcher.Tests;
 
-/// <summary><c>capcluster start --log-format</c> reaches the controller and the engines of every launcher.</summary>
+/// <summary><c>capcluster start --log-format</c> reaches the controller and the engines of every launcher; the audit options reach the controller.</summary>
 public sealed class LogFormatPassThroughTests
 {
     private static readonly StartOptions Text = new(2, "p1", 0, 0, null, [], TimeSpan.FromSeconds(60)) { LogFormat = "text" };
@@ -25,6 +25,16 @@ public sealed class LogFormatPassThroughTests
         Assert.Equal(["--profile", "p1"], plain.EngineArguments());
         Assert.Equal(["-n", "2"], plain.MpirunArguments("/opt/cap/capengine", null).Take(2));
         Assert.DoesNotContain("--log-format", plain.MpirunArguments("/opt/cap/capengine", null));
+    }
+
+    [Fact]
+    public void TheAuditOptions_ReachTheControllerOnly_AndOnlyWhenGiven()
+    {
+        var audit = Text with { LogFormat = null, AuditInterval = 0.5, AuditSegmentBytes = 4096 };
+
+        Assert.Equal(["--profile", "p1", "--audit-interval", "0.5", "--audit-segment-bytes", "4096"], audit.ControllerArguments());
+        Assert.Equal(["--profile", "p1"], audit.EngineArguments());
+        Assert.DoesNotContain("--audit-interval", (Text with { LogFormat = null }).ControllerArguments());
     }
 
     [Fact]

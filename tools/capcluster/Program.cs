@@ -17,6 +17,8 @@ var ip = new Option<string?>("--ip") { Description = "Address the controller lis
 var locations = new Option<string[]>("--location") { Description = "Host or address written into the .cap files (repeatable)", Arity = ArgumentArity.ZeroOrMore };
 var noJournal = new Option<bool>("--no-journal") { Description = "Keep the controller's tasks in memory only (by default they are journaled, so a restarted controller resumes them)" };
 var logFormat = new Option<string?>(LogFormatOption.Name) { Description = LogFormatOption.Description + "; passed to the controller and every engine" };
+var auditInterval = new Option<double?>("--audit-interval") { Description = "Passed to the controller: seconds over which a holder's repeated connections, and a peer's refusals, become one audit record with a count (default 10; 0: one record each)" };
+var auditSegment = new Option<long?>("--audit-segment-bytes") { Description = "Passed to the controller: size past which its audit log is sealed into a read-only segment, bounding what a start verifies (default 1 MiB; 0: never)" };
 var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for every engine to register", DefaultValueFactory = _ => 60 };
 
 var launcher = new Option<string>("--launcher")
@@ -41,7 +43,7 @@ var sshOptions = new Option<string[]>("--ssh-option") { Description = "ssh: an -
 
 var start = new Command("start", "Start a controller and N engines, in the background")
 {
-    engines, enginePort, clientPort, dataPort, ip, locations, noJournal, logFormat, timeout, launcher, mpirunArgs,
+    engines, enginePort, clientPort, dataPort, ip, locations, noJournal, auditInterval, auditSegment, logFormat, timeout, launcher, mpirunArgs,
     partition, timeLimit, account, batchTemplate, hosts, remoteEngine, sharedFolder, sshOptions,
 };
 start.SetAction((parse, ct) => Start(parse, parse.GetValue(launcher)!, ct));
@@ -99,6 +101,8 @@ Task<int> Start(ParseResult parse, string how, CancellationToken ct) => Run(pars
     {
         DataPort = parse.GetValue(dataPort),
         NoJournal = parse.GetValue(noJournal),
+        AuditInterval = parse.GetValue(auditInterval),
+        AuditSegmentBytes = parse.GetValue(auditSegment),
         LogFormat = parse.GetValue(logFormat),
     };
     return new ClusterStarter(Paths(parse), Console.Out).StartAsync(options, ct);

@@ -19,6 +19,12 @@ internal sealed record StartOptions(
     /// <summary>Start the controller with <c>--no-journal</c>: tasks in memory only, lost with the controller.</summary>
     public bool NoJournal { get; init; }
 
+    /// <summary><c>--audit-interval</c> for the controller, in seconds; null (the default) passes none, so it aggregates over 10 s.</summary>
+    public double? AuditInterval { get; init; }
+
+    /// <summary><c>--audit-segment-bytes</c> for the controller; null (the default) passes none, so it seals its audit log past 1 MiB.</summary>
+    public long? AuditSegmentBytes { get; init; }
+
     /// <summary><c>--log-format</c> for the controller and every engine (json or text); null (the default) passes none, so they write json.</summary>
     public string? LogFormat { get; init; }
 
@@ -65,6 +71,18 @@ internal sealed record StartOptions(
         if (NoJournal)
         {
             yield return "--no-journal";
+        }
+
+        if (AuditInterval is { } interval)
+        {
+            yield return "--audit-interval";
+            yield return interval.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (AuditSegmentBytes is { } segment)
+        {
+            yield return "--audit-segment-bytes";
+            yield return segment.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         foreach (var argument in LogFormatArguments(LogFormat))
