@@ -48,6 +48,10 @@ public sealed partial class AuditLog
     /// <exception cref="FormatException">The line is not a well-formed audit record.</exception>
     public static AuditRecord ParseLine(string line) => AuditLine.Parse(line).ToRecord();
 
+    /// <summary>One line of the log as its seq and record (the chain is not checked).</summary>
+    /// <exception cref="FormatException">The line is not a well-formed audit record.</exception>
+    public static (long Seq, AuditRecord Record) ParseNumberedLine(string line) => AuditLine.Parse(line) is var parsed ? (parsed.Seq, parsed.ToRecord()) : default;
+
     /// <summary>
     /// Checks the log at <paramref name="path"/> with the audit key and anchor of <paramref name="securityFolder"/>:
     /// its sealed segments oldest first, then the live file, as one chain: every line well-formed, seq one more than
@@ -105,10 +109,7 @@ public sealed partial class AuditLog
         if (segments.Count > 0 && !File.Exists(full) && anchored is not null && anchored.Seq == from!.Value.Seq)
             return new AuditVerification(true, count, null, $"intact: {count} record(s){kept}, keyed chain unbroken, ends at the anchored seq {anchored.Seq}",
                 AuditFinding.Intact, from.Value.Seq, from.Value.Mac);
-        var live = VerifyFile(full, key, anchored, from, count);
-        return live.IsIntact && kept.Length > 0
-            ? live with { Message = live.Message.Replace(" record(s),", $" record(s){kept},", StringComparison.Ordinal) }
-            : live;
+        return VerifyFile(full, key, anchored, from, count, kept: kept);
     }
 
     /// <summary>
@@ -121,10 +122,11 @@ public sealed partial class AuditLog
     /// <summary>
     /// Checks one file of the chain: from <paramref name="from"/> (the seq and MAC before its first line; null takes
     /// them from its first line), and against <paramref name="anchored"/> when the anchor names it. Record counts and
-    /// the intact message include <paramref name="earlier"/> records of files before it; a sealed segment is named in
-    /// what is found.
+    /// the intact message include <paramref name="earlier"/> records of files before it (and <paramref name="kept"/>, from
+    /// which seq they are kept); a sealed segment is named in what is found.
     /// </summary>
-    private static AuditVerification VerifyFile(string path, AuditKey key, AuditAnchor? anchored, (long Seq, string Mac)? from, int earlier, bool sealedSegment = false)
+    private static AuditVerification VerifyFile(string path, AuditKey key, AuditAnchor? anchored, (long Seq, string Mac)? from, int earlier,
+        bool sealedSegment = false, string kept = "")
     {
         var where = sealedSegment ? $" of {Path.GetFileName(path)}" : "";
         if (!File.Exists(path))
@@ -192,7 +194,7 @@ public sealed partial class AuditLog
         var checkedAgainst = anchored is null
             ? " (no anchor names this file, so a cut tail or a swapped file cannot be detected)"
             : $", ends at or after the anchored seq {anchored.Seq}";
-        return new AuditVerification(true, count, null, $"intact: {count} record(s), keyed chain unbroken{checkedAgainst}",
+        return new AuditVerification(true, count, null, $"intact: {count} record(s){kept}, keyed chain unbroken{checkedAgainst}",
             AuditFinding.Intact, lastSeq, prev, good);
     }
 }

@@ -7,8 +7,7 @@ namespace CapCluster.Bench;
 /// <summary>
 /// What the audit log costs a controller: what a start reads of a long log, sealed into segments or in one file,
 /// and what a holder reconnecting in a loop makes the log write and every other holder wait, with each connection
-/// written (<c>--audit-interval 0</c>) and with a holder's connections counted (the default). The holders' calls
-/// need no engine, so the controller runs alone, started with those options.
+/// written (<c>--audit-interval 0</c>) and with a holder's connections counted (the default).
 /// </summary>
 internal static class AuditBench
 {
@@ -19,7 +18,7 @@ internal static class AuditBench
         Console.WriteLine($"Audit log of {Records:N0} records (one per connection, each fsynced and anchored), opened as a controller opens it at start:");
         Open("sealed into segments (default)", new AuditLogOptions());
         Open("one file (--audit-segment-bytes 0)", new AuditLogOptions { SegmentBytes = 0 });
-        Console.WriteLine("A holder reconnecting in a loop from two tasks for 10 s (each connection makes one call), a controller alone:");
+        Console.WriteLine("A holder reconnecting in a loop from two tasks for 10 s (each connection makes one call), one engine:");
         await ChurnAsync(app, "each connection written (--audit-interval 0)", "--audit-interval", "0");
         await ChurnAsync(app, "a holder's connections counted (default)");
     }
@@ -77,7 +76,7 @@ internal static class AuditBench
 
     private static async Task ChurnAsync(string app, string label, params string[] options)
     {
-        await using var cluster = await StartControllerAsync(app, options);
+        await using var cluster = await Bench.StartAsync(app, 1, options);
         var cap = Path.Combine(cluster.Security, "multiengine.cap");
         var audit = Directory.GetFiles(cluster.Folder, "audit.jsonl", SearchOption.AllDirectories).Single();
         long Records() => AuditLog.ReadAll(audit).Count;
@@ -112,27 +111,5 @@ internal static class AuditBench
         await Task.WhenAll(churn);
         Console.WriteLine($"  {label,-46} {connections / 10.0:0}/s connections; audit +{Records() - records} records, +{(Bytes() - bytes) / 1e6:0.00} MB " +
             $"(counts still to be written when the interval ends not included); another holder's connect and call: {Bench.Percentiles(bystander)}");
-    }
-
-    private static async Task<BenchCluster> StartControllerAsync(string app, string[] options)
-    {
-        var folder = Directory.CreateTempSubdirectory("capcluster-bench-").FullName;
-        var cluster = new BenchCluster(app, folder);
-        var start = new ProcessStartInfo(Path.Combine(app, "capcontroller"), options) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["CAPCLUSTER_DIR"] = folder;
-        using var controller = Process.Start(start)!;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (ControllerState.TryRead(cluster.Security) is null)
-        {
-            if (controller.HasExited || DateTime.UtcNow > deadline)
-            {
-                await cluster.DisposeAsync();
-                throw new InvalidOperationException($"the controller did not start: {await controller.StandardError.ReadToEndAsync()}");
-            }
-
-            await Task.Delay(50);
-        }
-
-        return cluster;
     }
 }

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using CapCluster.Security;
 using Spectre.Console;
 
@@ -146,10 +144,11 @@ internal sealed class AuditCommands(IAnsiConsole console)
             {
                 foreach (var line in File.ReadLines(segment.Path).Where(l => l.Length > 0))
                 {
-                    if (Seq(line) is { } seq && seq > printed)
+                    var (seq, record, damage) = Parse(line);
+                    if (seq > printed)
                     {
-                        Print(line, filter, json);
-                        printed = fromSegments = seq;
+                        Print(line, record, damage, filter, json);
+                        printed = fromSegments = seq.Value;
                     }
                 }
             }
@@ -174,28 +173,30 @@ internal sealed class AuditCommands(IAnsiConsole console)
 
             foreach (var line in all[..end].Split('\n').Where(l => l.Length > 0))
             {
-                var seq = Seq(line);
+                var (seq, record, damage) = Parse(line);
                 if (seq <= fromSegments)
                 {
                     continue;
                 }
 
-                Print(line, filter, json);
+                Print(line, record, damage, filter, json);
                 printed = Math.Max(printed, seq ?? 0);
             }
 
             partial.Clear().Append(all[(end + 1)..]);
         }
 
-        private static long? Seq(string line)
+        // A line that is not a record has no seq: it is printed as damaged, whatever came before.
+        private static (long? Seq, AuditRecord? Record, string? Damage) Parse(string line)
         {
             try
             {
-                return JsonNode.Parse(line)?["seq"]?.GetValue<long>();
+                var (seq, record) = AuditLog.ParseNumberedLine(line);
+                return (seq, record, null);
             }
-            catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+            catch (FormatException e)
             {
-                return null;
+                return (null, null, e.Message);
             }
         }
     }
@@ -233,16 +234,11 @@ internal sealed class AuditCommands(IAnsiConsole console)
         return buffer[..(newline < 0 ? read : newline)];
     }
 
-    private static void Print(string line, AuditFilter filter, bool json)
+    private static void Print(string line, AuditRecord? parsed, string? damage, AuditFilter filter, bool json)
     {
-        AuditRecord record;
-        try
+        if (parsed is not { } record)
         {
-            record = AuditLog.ParseLine(line);
-        }
-        catch (FormatException e)
-        {
-            Console.Out.WriteLine(Printable($"(a damaged line: {e.Message})"));
+            Console.Out.WriteLine(Printable($"(a damaged line: {damage})"));
             return;
         }
 
