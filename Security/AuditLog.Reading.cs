@@ -50,7 +50,11 @@ public sealed partial class AuditLog
 
     /// <summary>One line of the log as its seq and record (the chain is not checked).</summary>
     /// <exception cref="FormatException">The line is not a well-formed audit record.</exception>
-    public static (long Seq, AuditRecord Record) ParseNumberedLine(string line) => AuditLine.Parse(line) is var parsed ? (parsed.Seq, parsed.ToRecord()) : default;
+    public static (long Seq, AuditRecord Record) ParseNumberedLine(string line)
+    {
+        var parsed = AuditLine.Parse(line);
+        return (parsed.Seq, parsed.ToRecord());
+    }
 
     /// <summary>
     /// Checks the log at <paramref name="path"/> with the audit key and anchor of <paramref name="securityFolder"/>:
