@@ -6,28 +6,21 @@ public sealed partial class AuditLog
 {
     /// <summary>
     /// Every record in the log, in chain order: its sealed segments, then the live file (the chain is not checked: use
-    /// <see cref="Verify(string, string)"/>).
+    /// <see cref="Verify(string, string)"/>). A last line the controller is still writing is not a record yet.
     /// </summary>
     /// <exception cref="CapClusterException">A line is not a well-formed audit record.</exception>
     public static IReadOnlyList<AuditRecord> ReadAll(string path)
     {
         var records = new List<AuditRecord>();
-        foreach (var file in AuditSegments.Files(Path.GetFullPath(path)))
+        foreach (var (file, number, text) in WholeLines(path))
         {
-            var number = 0;
-            foreach (var text in File.ReadLines(file))
+            try
             {
-                number++;
-                if (text.Length == 0)
-                    continue;
-                try
-                {
-                    records.Add(AuditLine.Parse(text).ToRecord());
-                }
-                catch (FormatException e)
-                {
-                    throw SecurityErrors.AuditDamaged(file, number, e.Message);
-                }
+                records.Add(AuditLine.Parse(text).ToRecord());
+            }
+            catch (FormatException e)
+            {
+                throw SecurityErrors.AuditDamaged(file, number, e.Message);
             }
         }
 
@@ -40,9 +33,32 @@ public sealed partial class AuditLog
     /// <summary>The log's files in chain order: its sealed segments, oldest first, then the live file when it exists.</summary>
     public static IReadOnlyList<string> Files(string path) => [.. AuditSegments.Files(Path.GetFullPath(path))];
 
-    /// <summary>Every line of the log in chain order, sealed segments first, as it is in the files (blank lines left out).</summary>
-    public static IEnumerable<string> ReadLines(string path) =>
-        AuditSegments.Files(Path.GetFullPath(path)).SelectMany(File.ReadLines).Where(l => l.Length > 0);
+    /// <summary>
+    /// Every line of the log in chain order, sealed segments first, as it is in the files (blank lines left out, and a
+    /// last line the controller is still writing, which has no newline yet).
+    /// </summary>
+    public static IEnumerable<string> ReadLines(string path) => WholeLines(path).Select(l => l.Text);
+
+    // Only whole lines: the controller writes a record and its newline in one write, so a line without its newline
+    // is one being written (or, after a crash, one a start removes). A line longer than any record is read as one.
+    private static IEnumerable<(string File, int Number, string Text)> WholeLines(string path)
+    {
+        foreach (var file in AuditSegments.Files(Path.GetFullPath(path)))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            var reader = new AuditLineReader(stream);
+            var number = 0;
+            while (reader.TryRead(out var raw))
+            {
+                number++;
+                if (!raw.Complete)
+                    break;
+                var text = raw.Text ?? throw SecurityErrors.AuditDamaged(file, number, $"longer than any record ({AuditLineReader.MaxLineBytes} bytes and more)");
+                if (text.Length > 0)
+                    yield return (file, number, text);
+            }
+        }
+    }
 
     /// <summary>One line of the log as a record (the chain is not checked).</summary>
     /// <exception cref="FormatException">The line is not a well-formed audit record.</exception>

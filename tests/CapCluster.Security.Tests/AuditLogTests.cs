@@ -431,6 +431,18 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
+    public void ReadAll_LeavesOutALastLineStillBeingWritten_ButNotADamagedWholeLine()
+    {
+        WriteRecords(2);
+        File.AppendAllText(LogPath, "{\"seq\":3,\"time\":\"2026-");
+
+        Assert.Equal(2, AuditLog.ReadAll(LogPath).Count);
+        Assert.Equal(2, AuditLog.ReadLines(LogPath).Count());
+        File.AppendAllText(LogPath, "\n");
+        Assert.Throws<CapClusterException>(() => AuditLog.ReadAll(LogPath));
+    }
+
+    [Fact]
     public void Verify_MissingFile_IsMissing()
     {
         AuditKey.LoadOrCreate(Security);
