@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CapCluster.Bench;
 
-// Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks] [journal] [audit] [compare [--quick]] [chaos [--minutes N] [--controller]] [memory] [--no-journal]
+// Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks] [burst] [journal] [audit] [compare [--quick]] [chaos [--minutes N] [--controller]] [memory] [--no-journal]
 // (default: core, multiengine, tasks); or bench/run startup [-n N] [--runs R] [--variant LABEL[:NAME=VALUE,...][@APP]]...
 var root = Bench.FindRoot();
 var app = Path.Combine(root, "artifacts", "app");
@@ -37,6 +37,9 @@ foreach (var suite in suites)
         case "tasks":
             await TaskBench.RunAsync(app, clusterOptions);
             break;
+        case "burst":
+            await BurstBench.RunAsync(app, clusterOptions);
+            break;
         case "compare":
             await CompareBench.RunAsync(app, root, quick);
             break;
@@ -60,7 +63,7 @@ foreach (var suite in suites)
 
             break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, journal, audit, restore, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, burst, journal, audit, restore, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
             return 2;
     }
 }

@@ -14,7 +14,8 @@ internal static class TaskBench
             var security = cluster.Security;
             await using var tc = await TaskClient.ConnectAsync(Path.Combine(security, "task.cap"));
             await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(security, "multiengine.cap"));
-            var idle = Bench.RssMiB(ControllerPid(security));
+            var state = CapCluster.Security.ControllerState.TryRead(security)!;
+            var idle = Bench.RssMiB(state.Pid);
 
             for (var i = 0; i < 300; i++)
             {
@@ -33,54 +34,49 @@ internal static class TaskBench
             await MeasureRoundTripsAsync(tc, 5_000, "No-op DelegateTask round trip, warm (after 10,000)");
             await tc.ClearAsync();
 
+            var engines = await mec.GetEnginesAsync();
+            var processes = new[] { Environment.ProcessId, state.Pid }.Concat(engines.Select(e => e.Pid)).ToArray();
             foreach (var count in new[] { 20_000, 100_000 })
             {
-                var clock = Stopwatch.StartNew();
-                var ids = await tc.RunAsync([.. Enumerable.Range(0, count).Select(_ => (TaskDefinition)DelegateTask.Of(() => 0))]);
-                var results = await tc.BarrierAsync(ids);
-                clock.Stop();
-                var failed = results.Count(r => r.Status != CapCluster.Client.TaskStatus.Succeeded);
-                Console.WriteLine($"{count:N0} no-op DelegateTasks submitted at once: {clock.Elapsed.TotalSeconds:0.00} s, {count / clock.Elapsed.TotalSeconds:N0} tasks/s ({failed} failed); controller RSS {Bench.RssMiB(ControllerPid(security)):0} MiB");
-                await tc.ClearAsync();
+                await ThroughputAsync(tc, processes, count, "DelegateTasks", () => DelegateTask.Of(() => 0));
             }
 
-            var engines = await mec.GetEnginesAsync();
-            var state = CapCluster.Security.ControllerState.TryRead(security)!;
             Console.WriteLine($"RSS after 100,000 tasks: controller {Bench.RssMiB(state.Pid):0} MiB, engines {string.Join(", ", engines.Select(e => $"{Bench.RssMiB(e.Pid):0} MiB"))}");
 
-            var pids = engines.Select(e => e.Pid).ToArray();
             // Like for like, alternated: both kinds bring back the same value (0; a code task's by pulling the variable that
             // holds it), and each runs twice, so neither is measured colder.
             for (var round = 0; round < 2; round++)
             {
-                await ThroughputAsync(tc, state, pids, "CodeTasks returning 0", () => new CodeTask("var r = 0;") { Pull = ["r"] });
-                await ThroughputAsync(tc, state, pids, "DelegateTasks returning 0", () => DelegateTask.Of(() => 0));
+                await ThroughputAsync(tc, processes, 20_000, "CodeTasks returning 0", () => new CodeTask("var r = 0;") { Pull = ["r"] });
+                await ThroughputAsync(tc, processes, 20_000, "DelegateTasks returning 0", () => DelegateTask.Of(() => 0));
             }
 
-            await ThroughputAsync(tc, state, pids, "CodeTasks returning nothing", () => new CodeTask("var r = 0;"));
+            await ThroughputAsync(tc, processes, 20_000, "CodeTasks returning nothing", () => new CodeTask("var r = 0;"));
             Console.WriteLine($"Controller RSS after the runs and a clear: {Bench.RssMiB(state.Pid):0} MiB");
             await Task.Delay(TimeSpan.FromSeconds(6));
             Console.WriteLine($"  6 s later (it gives memory back at most every 5 s): {Bench.RssMiB(state.Pid):0} MiB; idle, connected, before any task: {idle:0} MiB");
         }
     }
 
-    /// <summary>20,000 tasks made by <paramref name="make"/>, submitted at once and waited for; prints tasks/s.</summary>
-    private static async Task ThroughputAsync(TaskClient tc, CapCluster.Security.ControllerState state, int[] engines, string what, Func<TaskDefinition> make)
+    /// <summary>
+    /// <paramref name="count"/> tasks made by <paramref name="make"/>, submitted at once and waited for; prints tasks/s, the
+    /// CPU each of <paramref name="processes"/> (this client, the controller, the engines) used meanwhile, and the controller's RSS.
+    /// </summary>
+    public static async Task ThroughputAsync(TaskClient tc, int[] processes, int count, string what, Func<TaskDefinition> make)
     {
-        var processes = new[] { Environment.ProcessId, state.Pid }.Concat(engines).ToArray();
         var cpu = processes.Select(Bench.CpuMs).ToArray();
         // This process is the client: what it allocates per task (making the definitions included) is its share of the collector's work.
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
-        var ids = await tc.RunAsync([.. Enumerable.Range(0, 20_000).Select(_ => make())]);
+        var ids = await tc.RunAsync([.. Enumerable.Range(0, count).Select(_ => make())]);
         var results = await tc.BarrierAsync(ids);
         clock.Stop();
-        var perTask = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 20_000;
+        var perTask = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / count;
         var used = processes.Select((pid, i) => Bench.CpuMs(pid) - cpu[i]).ToArray();
         var failed = results.Count(r => r.Status != CapCluster.Client.TaskStatus.Succeeded);
-        Console.WriteLine($"20,000 no-op {what} submitted at once: {clock.Elapsed.TotalSeconds:0.00} s, {20_000 / clock.Elapsed.TotalSeconds:N0} tasks/s ({failed} failed); " +
+        Console.WriteLine($"{count:N0} no-op {what} submitted at once: {clock.Elapsed.TotalSeconds:0.00} s, {count / clock.Elapsed.TotalSeconds:N0} tasks/s ({failed} failed); " +
             $"CPU ms: client {used[0]:0}, controller {used[1]:0}, engines {string.Join(" + ", used.Skip(2).Select(u => u.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}; " +
-            $"the client allocated {perTask:N0} B a task");
+            $"the client allocated {perTask:N0} B a task; controller RSS {Bench.RssMiB(processes[1]):0} MiB");
         await tc.ClearAsync();
     }
 
@@ -120,6 +116,4 @@ internal static class TaskBench
         Console.WriteLine($"  medians: client to controller {Median(legs[0]):0} µs, controller to engine start {Median(legs[1]):0} µs, "
             + $"run {Median(legs[2]):0} µs, engine end to client {Median(legs[3]):0} µs; the client had the task's id after {Median(acknowledged):0} µs");
     }
-
-    private static int ControllerPid(string security) => CapCluster.Security.ControllerState.TryRead(security)!.Pid;
 }

@@ -1,0 +1,27 @@
+using CapCluster.Client;
+
+namespace CapCluster.Bench;
+
+/// <summary>
+/// What large bursts cost a cluster fresh from its start: three bursts of 20,000 no-op DelegateTasks, then three of
+/// 100,000, each with the CPU every process spent on it. The first 100,000 are the first time the controller spills specs
+/// to its journal and holds that many tasks, so its code for them is still cold (and, tiered, compiled again while they
+/// run); the next two show the same burst warm.
+/// </summary>
+internal static class BurstBench
+{
+    public static async Task RunAsync(string app, string[] clusterOptions)
+    {
+        await using var cluster = await Bench.StartAsync(app, 2, clusterOptions);
+        var security = cluster.Security;
+        await using var tc = await TaskClient.ConnectAsync(Path.Combine(security, "task.cap"));
+        await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(security, "multiengine.cap"));
+        var controller = CapCluster.Security.ControllerState.TryRead(security)!.Pid;
+        var engines = await mec.GetEnginesAsync();
+        int[] processes = [Environment.ProcessId, controller, .. engines.Select(e => e.Pid)];
+        foreach (var count in new[] { 20_000, 20_000, 20_000, 100_000, 100_000, 100_000 })
+        {
+            await TaskBench.ThroughputAsync(tc, processes, count, "DelegateTasks", () => DelegateTask.Of(() => 0));
+        }
+    }
+}
