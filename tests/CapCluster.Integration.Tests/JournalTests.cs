@@ -100,7 +100,7 @@ public sealed class JournalTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ControllerKilledDuringA50000TaskSubmission_RestartsWithEveryAcknowledgedTask()
+    public async Task ControllerKilledDuringABurstOfSubmissions_RestartsWithEveryAcknowledgedTask()
     {
         var ports = ClusterDirectory.PinnedPorts();
         var controller = await cluster.StartControllerAsync(ports);
@@ -109,10 +109,12 @@ public sealed class JournalTests : IAsyncLifetime
         var killed = new TaskCompletionSource();
         await using (var tasks = await TaskClient.ConnectAsync(capFile, new ReconnectOptions { Timeout = TimeSpan.FromSeconds(1) }).WaitAsync(Timeout))
         {
-            // Submissions of 2,500 follow each other, so that one is being journaled when the controller dies.
+            // Submissions of 2,500 follow each other until the controller dies, so that one is being journaled when it
+            // does. (A fixed number of them could all be acknowledged before the kill lands: on a loaded machine this
+            // loop can be late to see the first 10,000 by the time the rest take.)
             var submitting = Task.Run(async () =>
             {
-                for (var part = 0; part < 20; part++)
+                while (true)
                 {
                     foreach (var id in await tasks.RunAsync([.. Enumerable.Range(0, 2500).Select(i => (TaskDefinition)new CodeTask("var y = 1;"))]))
                     {
@@ -130,7 +132,7 @@ public sealed class JournalTests : IAsyncLifetime
             await Assert.ThrowsAnyAsync<CapClusterException>(() => submitting.WaitAsync(Timeout));
         }
 
-        Assert.InRange(acknowledged.Count, 10_000, 47_500);
+        Assert.True(acknowledged.Count >= 10_000, $"{acknowledged.Count} tasks acknowledged before the kill");
         await cluster.StartControllerAsync(ports);
         await using var again = await TaskClient.ConnectAsync(capFile).WaitAsync(Timeout);
         foreach (var id in acknowledged)
