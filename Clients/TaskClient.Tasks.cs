@@ -29,8 +29,8 @@ public sealed partial class TaskClient
 
         // Tasks that refer to each other must travel in one message; independent ones go in parts that fit a message.
         var parts = tasks.Any(t => t.AfterInBatch.Count > 0) ? [specs] : specs.Chunk(SubmissionPart).Select(p => (IReadOnlyList<SubmitTask>)p).ToList();
-        var submissions = parts.SelectMany(session.Submit).ToList();
-        var accepted = await Task.WhenAll(submissions).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var submissions = parts.Select(session.Submit).ToList();
+        var accepted = (await Task.WhenAll(submissions).WaitAsync(cancellationToken).ConfigureAwait(false)).SelectMany(a => a).ToArray();
         var refused = accepted.Where(a => a.Refused.Length > 0).ToList();
         if (refused.Count > 0)
         {

@@ -26,16 +26,17 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     // Synchronous continuations: when the writer is idle, the submitting thread batches and writes at once
     // (a lone task leaves without waiting for a thread hop); while a write is in progress submissions queue
     // up and leave together in the next message.
-    private readonly Channel<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> outgoing =
-        Channel.CreateUnbounded<IReadOnlyList<(SubmitTask, TaskCompletionSource<TaskAccepted>)>>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<TaskAccepted>> awaitingIds = new();
+    private readonly Channel<Unit> outgoing =
+        Channel.CreateUnbounded<Unit>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
+    // A written task's client reference, to its unit and its place there, until the controller answers with its id.
+    private readonly ConcurrentDictionary<long, (Unit Unit, int Index)> awaitingIds = new();
     private readonly ConcurrentDictionary<long, Awaited> results = new();
     private readonly ResultsFeed feed = new();
     private readonly CancellationTokenSource lifetime = new();
     private readonly Lock startLock = new();
 
     // Units a stream found it could not send (the controller had closed it first): the next stream sends them first.
-    private readonly List<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> unsent = [];
+    private readonly List<Unit> unsent = [];
     private Task? pump;
     private long nextRef;
     private int generation;
@@ -46,13 +47,13 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     /// <summary>The results feed of <see cref="TaskClient.ResultsAsync"/>.</summary>
     public ResultsFeed Feed => feed;
 
-    /// <summary>Queues a batch of submissions (sent together); each task completes with its acceptance.</summary>
-    public IReadOnlyList<Task<TaskAccepted>> Submit(IReadOnlyList<SubmitTask> batch)
+    /// <summary>Queues a batch of submissions (sent together); completes with their acceptances, in order, once all came.</summary>
+    public Task<TaskAccepted[]> Submit(IReadOnlyList<SubmitTask> batch)
     {
-        var unit = batch.Select(t => (t, new TaskCompletionSource<TaskAccepted>())).ToList();
+        var unit = new Unit(batch);
         EnsureStarted();
         outgoing.Writer.TryWrite(unit);
-        return [.. unit.Select(u => u.Item2.Task)];
+        return unit.Task;
     }
 
     /// <summary>Forgets cached results (all finished ones when <paramref name="taskIds"/> is empty).</summary>
@@ -147,7 +148,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
             }
 
             // What was written but never acknowledged may or may not have been queued: say so, never send it twice.
-            FailOnPool(Drain(awaitingIds), ClientErrors.Unacknowledged(error));
+            FailOnPool(DrainAwaitingIds(), ClientErrors.Unacknowledged(error));
             // Only a lost connection is worth another stream; a refusal or an error the controller answered is not.
             var lost = !final && error is ControllerUnreachableException;
             if (lost && backoff.Next() is { } delay)
@@ -233,7 +234,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                 {
                     // The controller had gone before this batch left (killed, say): it never saw it, so it is not lost
                     // with the stream but sent first on the next one.
-                    foreach (var (task, _) in units.SelectMany(u => u))
+                    foreach (var task in units.SelectMany(u => u.Tasks))
                     {
                         awaitingIds.TryRemove(task.ClientRef, out _);
                     }
@@ -279,18 +280,19 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
         results.GetOrAdd(taskId, static (_, current) => new Awaited(current), Volatile.Read(ref generation));
 
     /// <summary>Puts <paramref name="unit"/> in <paramref name="batch"/>: its tasks await their ids, and list their closures for this stream.</summary>
-    private void Add(SubmitTasks batch, IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)> unit, ShippedClosures.Listing listing)
+    private void Add(SubmitTasks batch, Unit unit, ShippedClosures.Listing listing)
     {
-        foreach (var (task, accepted) in unit)
+        for (var i = 0; i < unit.Tasks.Count; i++)
         {
-            awaitingIds[task.ClientRef] = accepted;
+            var task = unit.Tasks[i];
+            awaitingIds[task.ClientRef] = (unit, i);
             listing.List(task.Spec);
             batch.Tasks.Add(task);
         }
     }
 
     /// <summary>Keeps <paramref name="units"/>, which a stream could not send, to go first on the next one.</summary>
-    private void KeepUnsent(List<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> units)
+    private void KeepUnsent(List<Unit> units)
     {
         lock (startLock)
         {
@@ -298,7 +300,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
         }
     }
 
-    private List<IReadOnlyList<(SubmitTask Task, TaskCompletionSource<TaskAccepted> Accepted)>> TakeUnsent()
+    private List<Unit> TakeUnsent()
     {
         lock (startLock)
         {
@@ -311,26 +313,27 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     /// <summary>Every wait ends with <paramref name="error"/>: queued submissions, acceptances, results, the feed.</summary>
     private void FailEverything(Exception error)
     {
-        var queued = TakeUnsent().SelectMany(u => u.Select(one => one.Accepted)).ToList();
+        var queued = TakeUnsent();
         while (outgoing.Reader.TryRead(out var unit))
         {
-            queued.AddRange(unit.Select(u => u.Accepted));
+            queued.Add(unit);
         }
 
         FailOnPool(queued, error);
-        FailOnPool(Drain(awaitingIds), error);
+        FailOnPool(DrainAwaitingIds(), error);
         FailOnPool<TaskResult>(results.Values.Where(r => !r.Task.IsCompleted), error);
         feed.Complete(error);
     }
 
-    private static List<TaskCompletionSource<T>> Drain<T>(ConcurrentDictionary<long, TaskCompletionSource<T>> waiting)
+    /// <summary>Stops waiting for the ids of the tasks written: returns their units, each once.</summary>
+    private HashSet<Unit> DrainAwaitingIds()
     {
-        var drained = new List<TaskCompletionSource<T>>();
-        foreach (var key in waiting.Keys)
+        var drained = new HashSet<Unit>();
+        foreach (var key in awaitingIds.Keys)
         {
-            if (waiting.TryRemove(key, out var one))
+            if (awaitingIds.TryRemove(key, out var one))
             {
-                drained.Add(one);
+                drained.Add(one.Unit);
             }
         }
 
@@ -368,7 +371,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                 var message = call.ResponseStream.Current;
                 if (message.KindCase == TaskServerMessage.KindOneofCase.Accepted)
                 {
-                    var acceptances = new List<(TaskCompletionSource<TaskAccepted>, TaskAccepted)>(message.Accepted.Tasks.Count);
+                    var completed = new List<Unit>();
                     foreach (var accepted in message.Accepted.Tasks)
                     {
                         if (accepted.TaskId > 0)
@@ -379,13 +382,13 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                             results.AddOrUpdate(accepted.TaskId, static (_, current) => new(current), static (_, old, current) => old.Generation < current ? new(current) : old, current);
                         }
 
-                        if (awaitingIds.TryRemove(accepted.ClientRef, out var waiting))
+                        if (awaitingIds.TryRemove(accepted.ClientRef, out var waiting) && waiting.Unit.Accept(waiting.Index, accepted))
                         {
-                            acceptances.Add((waiting, accepted));
+                            completed.Add(waiting.Unit);
                         }
                     }
 
-                    call.ResponseStream.RunAfterThisMessage(() => acceptances.ForEach(a => a.Item1.TrySetResult(a.Item2)));
+                    call.ResponseStream.RunAfterThisMessage(() => completed.ForEach(u => u.Complete()));
                 }
                 else if (message.KindCase == TaskServerMessage.KindOneofCase.Results)
                 {
@@ -406,6 +409,38 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
         {
             return e;
         }
+    }
+
+    /// <summary>
+    /// One <see cref="Submit"/> batch: its tasks, and one wait for all their acceptances (not one a task: a burst of
+    /// 100,000 waits on some fifty of these). Acceptances are recorded on the reader; the wait completes with the last.
+    /// </summary>
+    private sealed class Unit : TaskCompletionSource<TaskAccepted[]>
+    {
+        private readonly TaskAccepted[] accepted;
+        private int missing;
+
+        public Unit(IReadOnlyList<SubmitTask> tasks)
+        {
+            Tasks = tasks;
+            accepted = new TaskAccepted[tasks.Count];
+            missing = tasks.Count;
+            if (missing == 0)
+            {
+                Complete();
+            }
+        }
+
+        public IReadOnlyList<SubmitTask> Tasks { get; }
+
+        /// <summary>Records the acceptance of the task at <paramref name="index"/>; true when it was the last one missing.</summary>
+        public bool Accept(int index, TaskAccepted one)
+        {
+            accepted[index] = one;
+            return Interlocked.Decrement(ref missing) == 0;
+        }
+
+        public void Complete() => TrySetResult(accepted);
     }
 
     /// <summary>A wait for a task's result, marked with the stream (counted from 1) whose task it is.</summary>
