@@ -137,7 +137,10 @@ public sealed class AuditTests : IAsyncLifetime
             catch (RpcException e)
             {
                 refused = e;
-                Assert.Equal(count, AuditLog.ReadAll(logPath).Count);
+                // The refused call left no record of itself. (The aggregation timer may have written a count meanwhile: a
+                // small record can fit in the page's last bytes where the call's did not, as a fresh-clone CI once saw.)
+                Assert.DoesNotContain(AuditLog.ReadAll(logPath).Skip(count),
+                    r => r.Outcome == AuditRecord.Accepted && r.Reason?.Contains(" more from ", StringComparison.Ordinal) != true);
             }
         }
 
