@@ -16,9 +16,7 @@ internal static class BurstBench
         var security = cluster.Security;
         await using var tc = await TaskClient.ConnectAsync(Path.Combine(security, "task.cap"));
         await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(security, "multiengine.cap"));
-        var controller = CapCluster.Security.ControllerState.TryRead(security)!.Pid;
-        var engines = await mec.GetEnginesAsync();
-        int[] processes = [Environment.ProcessId, controller, .. engines.Select(e => e.Pid)];
+        var processes = TaskBench.Processes(CapCluster.Security.ControllerState.TryRead(security)!.Pid, await mec.GetEnginesAsync());
         foreach (var count in new[] { 20_000, 20_000, 20_000, 100_000, 100_000, 100_000 })
         {
             await TaskBench.ThroughputAsync(tc, processes, count, "DelegateTasks", () => DelegateTask.Of(() => 0));

@@ -35,7 +35,7 @@ internal static class TaskBench
             await tc.ClearAsync();
 
             var engines = await mec.GetEnginesAsync();
-            var processes = new[] { Environment.ProcessId, state.Pid }.Concat(engines.Select(e => e.Pid)).ToArray();
+            var processes = Processes(state.Pid, engines);
             foreach (var count in new[] { 20_000, 100_000 })
             {
                 await ThroughputAsync(tc, processes, count, "DelegateTasks", () => DelegateTask.Of(() => 0));
@@ -57,6 +57,9 @@ internal static class TaskBench
             Console.WriteLine($"  6 s later (it gives memory back at most every 5 s): {Bench.RssMiB(state.Pid):0} MiB; idle, connected, before any task: {idle:0} MiB");
         }
     }
+
+    /// <summary>The processes <see cref="ThroughputAsync"/> reports on, in its order: this client, the controller, the engines.</summary>
+    public static int[] Processes(int controller, IEnumerable<EngineStatus> engines) => [Environment.ProcessId, controller, .. engines.Select(e => e.Pid)];
 
     /// <summary>
     /// <paramref name="count"/> tasks made by <paramref name="make"/>, submitted at once and waited for; prints tasks/s, the
