@@ -14,6 +14,8 @@ command -v ip >/dev/null || missing+=(iproute2)
 command -v sbatch >/dev/null || missing+=(slurm-wlm munge)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v tmux >/dev/null || missing+=(tmux)
+# The controller is built to native code (Native AOT), which links with the C compiler.
+command -v gcc >/dev/null || command -v clang >/dev/null || missing+=(gcc libc6-dev)
 # Notebook tests: Jupyter runs them headless (nbconvert --execute); dotnet-interactive itself comes from NuGet.
 /usr/bin/python3 -c 'import nbclient, nbformat, jupyter_client, ipykernel' 2>/dev/null \
   || missing+=(python3-nbclient python3-nbformat jupyter-client python3-ipykernel)
