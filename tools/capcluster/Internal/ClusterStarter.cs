@@ -20,11 +20,10 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         var clock = Stopwatch.StartNew();
         // Said here in one line: a controller started on a folder it cannot write would fail with only a shell's complaint.
         paths.EnsureWritable();
-        var last = ControllerState.TryRead(paths.SecurityFolder);
-        if (last is not null && DetachedProcess.IsRunning(last.Pid, "capcontroller"))
+        if (ControllerState.TryReadPid(paths.SecurityFolder) is { } last && DetachedProcess.IsRunning(last, "capcontroller"))
         {
             throw new CapClusterException(
-                $"a controller for {ProfileName(options.Profile)} is already running (pid {last.Pid}); " +
+                $"a controller for {ProfileName(options.Profile)} is already running (pid {last}); " +
                 $"stop it with `capcluster stop{ProfileFlag(options.Profile)}` or pick another --profile");
         }
 
