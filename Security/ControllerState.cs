@@ -47,9 +47,9 @@ public sealed record ControllerState(
     }
 
     /// <summary>
-    /// The pid alone, or null when the controller never ran here (or the state names none): read with the JSON reader, not the serializer, whose
-    /// first use in a process costs about 50 ms. The launcher checks it before it starts a controller, and the
-    /// controller's start waits for that.
+    /// The pid alone, or null when the controller never ran here (or the state names none): read with the JSON reader,
+    /// not the serializer, whose first use cost the launcher about 50 ms. The launcher checks it before it starts a
+    /// controller, and the controller's start waits for that check.
     /// </summary>
     /// <exception cref="CapClusterException">The file exists but cannot be read.</exception>
     public static int? TryReadPid(string securityFolder)

@@ -20,10 +20,10 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         var clock = Stopwatch.StartNew();
         // Said here in one line: a controller started on a folder it cannot write would fail with only a shell's complaint.
         paths.EnsureWritable();
-        if (ControllerState.TryReadPid(paths.SecurityFolder) is { } last && DetachedProcess.IsRunning(last, "capcontroller"))
+        if (ControllerState.TryReadPid(paths.SecurityFolder) is { } running && DetachedProcess.IsRunning(running, "capcontroller"))
         {
             throw new CapClusterException(
-                $"a controller for {ProfileName(options.Profile)} is already running (pid {last}); " +
+                $"a controller for {ProfileName(options.Profile)} is already running (pid {running}); " +
                 $"stop it with `capcluster stop{ProfileFlag(options.Profile)}` or pick another --profile");
         }
 
