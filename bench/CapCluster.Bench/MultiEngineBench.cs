@@ -80,7 +80,7 @@ internal static class MultiEngineBench
     /// <summary>
     /// Push and pull of 128 MiB to one engine, each round beside the ceiling (a raw TLS stream moving 1 GiB), so
     /// that both are measured in the same moments of a machine whose speed drifts: the first round (cold: the
-    /// code paths not yet optimised by the runtime's tiered JIT in the client and controller), then the median of
+    /// client's code paths not yet optimised by the runtime's tiered JIT; the controller is native), then the median of
     /// <see cref="WarmRounds"/> more, with the CPU and page faults of each process in the median round.
     /// </summary>
     /// <returns>The warm medians of push and pull, in MB/s.</returns>

@@ -22,7 +22,7 @@ internal static class TaskBench
                 await RoundTripAsync(tc);
             }
 
-            // Cold: the first round trips of fresh processes, while the JIT still tiers their code up.
+            // Cold: the first round trips of fresh processes, while the JIT still tiers the client's code up.
             await MeasureRoundTripsAsync(tc, 2_000, "No-op DelegateTask round trip, cold (right after start)");
 
             // Warm: what a cluster that has been working answers.
