@@ -34,7 +34,7 @@ public sealed record ClusterPaths(string BaseFolder, string SecurityFolder, stri
         var root = string.IsNullOrEmpty(baseOverride) ? Path.Combine(home, ".capcluster") : baseOverride;
         if (profile is not null)
         {
-            if (profile.Length == 0 || profile.IndexOfAny(['/', '\\']) >= 0 || profile is "." or "..")
+            if (!IsProfileName(profile))
                 throw new ArgumentException($"'{profile}' is not a usable profile name (no path separators)", nameof(profile));
             root = Path.Combine(root, "profile_" + profile);
         }
@@ -44,6 +44,10 @@ public sealed record ClusterPaths(string BaseFolder, string SecurityFolder, stri
             Path.GetFullPath(securityFolder ?? Path.Combine(root, "security")),
             Path.GetFullPath(logFolder ?? Path.Combine(root, "log")));
     }
+
+    /// <summary>Whether <paramref name="name"/> can name a profile: not empty, no path separator, not <c>.</c> or <c>..</c>.</summary>
+    public static bool IsProfileName(string name) =>
+        name.Length > 0 && name.IndexOfAny(['/', '\\']) < 0 && name is not ("." or "..");
 
     /// <summary>The capability file for <paramref name="iface"/>: <c>&lt;security&gt;/&lt;iface&gt;.cap</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="iface"/> is not a known interface.</exception>

@@ -103,6 +103,32 @@ public sealed class LauncherTests
     }
 
     [Fact]
+    public async Task Console_IsItsOwnProgram_GetsTheProfile_AndSaysWhenNoControllerRuns()
+    {
+        await using var cluster = new ClusterDirectory();
+
+        var console = await cluster.RunAsync("capcluster", "--profile", "lab", "console");
+
+        Assert.True(console.ExitCode == 2, console.ToString());
+        Assert.Contains("capcluster console: no controller is running for profile lab", console.Error, StringComparison.Ordinal);
+        Assert.Contains("capcluster start -n 4 --profile lab", console.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("status")]
+    [InlineData("console")]
+    public async Task AProfileNameThatIsAPath_IsAUsageError_NotAStackTrace(string command)
+    {
+        await using var cluster = new ClusterDirectory();
+
+        var run = await cluster.RunAsync("capcluster", "--profile", "../elsewhere", command);
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("--profile '../elsewhere': a profile name is one folder name", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", run.Error + run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_TwoProfilesOnRandomPorts_RunSideBySide()
     {
         await using var cluster = new ClusterDirectory();

@@ -3,11 +3,11 @@ using CapCluster;
 using CapCluster.Hosting;
 using CapCluster.Launcher.Internal;
 using CapCluster.Launcher.Internal.Launchers;
-using CapCluster.Launcher.Internal.Repl;
 using CapCluster.Security;
+using CapCluster.Tools;
 using Spectre.Console;
 
-var profile = new Option<string?>("--profile") { Description = "Use ~/.capcluster/profile_NAME", Recursive = true };
+var profile = ProfileText.Option(recursive: true);
 
 var engines = new Option<int>("-n", "--engines") { Description = "How many engines to start", DefaultValueFactory = _ => 2 };
 var enginePort = new Option<int>("--engine-port") { Description = "Pin the engine port (default: random)" };
@@ -64,13 +64,27 @@ logs.SetAction((parse, ct) => Run(parse, () => new ClusterLogs(Paths(parse), Con
 
 var consoleCapFile = new Option<string?>("--cap-file") { Description = "The multiengine.cap to connect with (default: the profile's); task.cap beside it gives tc" };
 var console = new Command("console", "An interactive C# console on the cluster: mec and tc defined, %px, %%px, %autopx, %result (%help lists them)") { consoleCapFile };
-console.SetAction((parse, ct) => Run(parse, () => new ClusterConsole(Paths(parse), ConsoleTerminal.Create(), new ConsoleOptions()).RunAsync(parse.GetValue(profile), parse.GetValue(consoleCapFile), ct)));
+// The console compiles C# as it runs (Roslyn), which this native program cannot: it is a program of its own, which
+// takes this process's place (tools/capconsole).
+console.SetAction((parse, ct) => Run(parse, () =>
+{
+    var options = new List<string>();
+    if (parse.GetValue(profile) is { } name)
+    {
+        options.AddRange(["--profile", name]);
+    }
+
+    if (parse.GetValue(consoleCapFile) is { } file)
+    {
+        options.AddRange(["--cap-file", file]);
+    }
+
+    ProgramImage.Replace(Programs.Console, options);
+    return Task.FromResult(0);
+}));
 
 var root = new RootCommand("capcluster: start, inspect and stop a CapCluster controller and its engines") { profile, start, mpirun, stop, status, logs, console };
-var parsed = root.Parse(args);
-
-// The console handles Ctrl-C itself (it stops a wait, not the console); System.CommandLine would end the process.
-return await parsed.InvokeAsync(parsed.CommandResult.Command == console ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null);
+return await root.Parse(args).InvokeAsync();
 
 ClusterPaths Paths(ParseResult parse) => ClusterPaths.Resolve(parse.GetValue(profile));
 

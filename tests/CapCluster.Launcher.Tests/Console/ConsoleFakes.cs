@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using CapCluster.Client;
-using CapCluster.Launcher.Internal.Repl;
+using CapCluster.Repl;
 using Spectre.Console;
 
 namespace CapCluster.Launcher.Tests.Console;

@@ -1,5 +1,5 @@
 using CapCluster.Client;
-using CapCluster.Launcher.Internal.Repl;
+using CapCluster.Repl;
 
 namespace CapCluster.Launcher.Tests.Console;
 

@@ -1,4 +1,4 @@
-using CapCluster.Launcher.Internal.Repl;
+using CapCluster.Repl;
 
 namespace CapCluster.Launcher.Tests.Console;
 

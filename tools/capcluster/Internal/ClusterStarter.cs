@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CapCluster.Client;
 using CapCluster.Launcher.Internal.Launchers;
 using CapCluster.Security;
+using CapCluster.Tools;
 
 namespace CapCluster.Launcher.Internal;
 
@@ -20,15 +21,15 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         var clock = Stopwatch.StartNew();
         // Said here in one line: a controller started on a folder it cannot write would fail with only a shell's complaint.
         paths.EnsureWritable();
-        if (ControllerState.TryReadPid(paths.SecurityFolder) is { } running && DetachedProcess.IsRunning(running, "capcontroller"))
+        if (ControllerState.TryReadPid(paths.SecurityFolder) is { } running && LiveProcess.IsRunning(running, "capcontroller"))
         {
             throw new CapClusterException(
-                $"a controller for {ProfileName(options.Profile)} is already running (pid {running}); " +
-                $"stop it with `capcluster stop{ProfileFlag(options.Profile)}` or pick another --profile");
+                $"a controller for {ProfileText.Name(options.Profile)} is already running (pid {running}); " +
+                $"stop it with `capcluster stop{ProfileText.Flag(options.Profile)}` or pick another --profile");
         }
 
         var launcher = EngineLaunchers.For(options.Launcher, paths, output);
-        output.Write($"Starting the controller ({ProfileName(options.Profile)})... ");
+        output.Write($"Starting the controller ({ProfileText.Name(options.Profile)})... ");
         var controller = DetachedProcess.Start(Programs.Controller, options.ControllerArguments(), paths.LogFolder, Programs.ControllerEnvironment);
         var started = new List<Process> { controller };
         var record = new ClusterRecord(controller.Id, [], options.Launcher);
@@ -206,7 +207,7 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         output.WriteLine($"    await using var tc = await TaskClient.ConnectAsync({taskArgument});");
         output.WriteLine();
         output.WriteLine($"Capabilities: {me}, {task} (engines: {paths.CapFile(CapabilityInterfaces.Engine)})");
-        output.WriteLine($"Status: capcluster status{ProfileFlag(options.Profile)}    Stop: capcluster stop{ProfileFlag(options.Profile)}");
+        output.WriteLine($"Status: capcluster status{ProfileText.Flag(options.Profile)}    Stop: capcluster stop{ProfileText.Flag(options.Profile)}");
     }
 
     private string LogOf(string component, int pid) => Path.Combine(paths.LogFolder, $"{component}-{pid}.log");
@@ -239,8 +240,4 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
         {
         }
     }
-
-    internal static string ProfileName(string? profile) => profile is null ? "the default profile" : $"profile {profile}";
-
-    internal static string ProfileFlag(string? profile) => profile is null ? string.Empty : $" --profile {profile}";
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CapCluster.Client;
 using CapCluster.Launcher.Internal.Launchers;
 using CapCluster.Security;
+using CapCluster.Tools;
 
 namespace CapCluster.Launcher.Internal;
 
@@ -20,7 +21,7 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
     {
         var state = ControllerState.TryRead(paths.SecurityFolder);
         var record = ClusterRecord.TryRead(paths);
-        var running = state is not null && DetachedProcess.IsRunning(state.Pid, "capcontroller");
+        var running = state is not null && LiveProcess.IsRunning(state.Pid, "capcontroller");
         var stoppedEngines = 0;
         if (running)
         {
@@ -40,7 +41,7 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
         var leftovers = 0;
         foreach (var pid in record?.EnginePids ?? [])
         {
-            if (DetachedProcess.IsRunning(pid, EngineProcessNames))
+            if (LiveProcess.IsRunning(pid, EngineProcessNames))
             {
                 leftovers++;
                 await EndAsync(pid, EngineProcessNames, cancellationToken).ConfigureAwait(false);
@@ -56,7 +57,7 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
         ClusterRecord.Delete(paths);
         if (!running && leftovers == 0)
         {
-            output.WriteLine($"No controller is running for {ClusterStarter.ProfileName(profile)}.");
+            output.WriteLine($"No controller is running for {ProfileText.Name(profile)}.");
             return 0;
         }
 
@@ -83,7 +84,7 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
     private static async Task<bool> ExitedAsync(int pid, string[] name, TimeSpan within, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        while (DetachedProcess.IsRunning(pid, name))
+        while (LiveProcess.IsRunning(pid, name))
         {
             if (clock.Elapsed > within)
             {

@@ -40,6 +40,4 @@ internal static class DetachedProcess
 
     public static string OutputFile(string logFolder, string executable, int pid) =>
         Path.Combine(logFolder, $"{Path.GetFileName(executable)}-{pid}.out");
-
-    public static bool IsRunning(int pid, params string[] expectedNames) => CapCluster.Security.LiveProcess.IsRunning(pid, expectedNames);
 }

@@ -2,12 +2,15 @@ using CapCluster.Security;
 
 namespace CapCluster.Launcher.Internal;
 
-/// <summary>Where the controller and engine executables are: beside the launcher, or in CAPCLUSTER_BIN.</summary>
+/// <summary>Where the controller, engine and console executables are: beside the launcher, or in CAPCLUSTER_BIN.</summary>
 internal static class Programs
 {
     public static string Controller => Find("capcontroller");
 
     public static string Engine => Find("capengine");
+
+    /// <summary><c>capcluster console</c>'s program.</summary>
+    public static string Console => Find("capconsole");
 
     /// <summary>
     /// What the controller is started with: no system trust store (OpenSSL's file and folder, which .NET reads

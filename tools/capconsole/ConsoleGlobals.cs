@@ -1,6 +1,6 @@
 using CapCluster.Client;
 
-namespace CapCluster.Launcher;
+namespace CapCluster.Repl;
 
 /// <summary>
 /// What C# typed into <c>capcluster console</c> sees as globals: <c>mec</c> and <c>tc</c>, named as in

@@ -1,7 +1,7 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>
 /// Reads console input: the magics (<c>%px</c>, <c>%%px</c>, <c>%autopx</c>, <c>%result</c>, <c>%targets</c>,

@@ -1,4 +1,4 @@
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>
 /// Ctrl-C in the console: it never ends the process; it cancels the token of whatever runs now (a wait

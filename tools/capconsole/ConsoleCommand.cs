@@ -1,4 +1,4 @@
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>One input of <c>capcluster console</c>, as <see cref="MagicParser"/> reads it.</summary>
 internal abstract record ConsoleCommand

@@ -2,17 +2,21 @@ using CapCluster.Client;
 using CapCluster.Security;
 using Spectre.Console;
 
-namespace CapCluster.Launcher.Internal;
+namespace CapCluster.Tools;
 
-/// <summary><c>capcluster status</c>: the controller and a table of its engines.</summary>
-internal sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, TextWriter output)
+/// <summary><c>capcluster status</c> and the console's <c>%status</c>: the controller and a table of its engines.</summary>
+/// <param name="paths">The profile's folders, where the controller's state is.</param>
+/// <param name="console">Where the table is drawn.</param>
+/// <param name="output">Where the lines around it go.</param>
+public sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, TextWriter output)
 {
+    /// <summary>Connects with the profile's multiengine.cap and shows; 1 (and a line saying how to start one) when no controller runs.</summary>
     public async Task<int> ShowAsync(string? profile, CancellationToken cancellationToken)
     {
         var state = ControllerState.TryRead(paths.SecurityFolder);
-        if (state is null || !DetachedProcess.IsRunning(state.Pid, "capcontroller"))
+        if (state is null || !LiveProcess.IsRunning(state.Pid, "capcontroller"))
         {
-            output.WriteLine($"No controller is running for {ClusterStarter.ProfileName(profile)}; start one with `capcluster start -n 4{ClusterStarter.ProfileFlag(profile)}`.");
+            output.WriteLine($"No controller is running for {ProfileText.Name(profile)}; start one with `capcluster start -n 4{ProfileText.Flag(profile)}`.");
             return 1;
         }
 

@@ -1,6 +1,6 @@
 using CapCluster.Client;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>The console's calls on a real cluster, through the same client the user's code gets as <c>mec</c>.</summary>
 internal sealed class ClusterCalls(MultiEngineClient client, Func<CancellationToken, Task> showStatus) : IClusterCalls

@@ -1,4 +1,4 @@
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>Settings of <c>capcluster console</c>.</summary>
 internal sealed record ConsoleOptions

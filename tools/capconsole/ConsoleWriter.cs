@@ -4,7 +4,7 @@ using CapCluster.Client;
 using CapCluster.Security;
 using Spectre.Console;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>
 /// How the console prints: engine output as <c>[0] Out[3]: 42</c>, each engine's prefix in its own colour

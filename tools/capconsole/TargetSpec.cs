@@ -1,4 +1,4 @@
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>Which engines: every registered one (<see cref="Ids"/> null), or the listed ids in that order.</summary>
 internal sealed record TargetSpec(IReadOnlyList<int>? Ids)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using CapCluster.Security;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>
 /// The state of one console (autopx, block, the last %px call) and what each command does with it.

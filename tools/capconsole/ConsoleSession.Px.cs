@@ -1,6 +1,6 @@
 using CapCluster.Client;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>%px and %result: calls on several engines, each engine's answer printed as it arrives.</summary>
 internal sealed partial class ConsoleSession

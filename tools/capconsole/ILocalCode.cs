@@ -1,6 +1,6 @@
 using CapCluster.Security;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>C# run in the console process itself, with state carried from one input to the next.</summary>
 internal interface ILocalCode

@@ -1,6 +1,6 @@
 using Spectre.Console;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>The console's output: Spectre's own terminal detection, or plain unwrapped text when stdout is redirected.</summary>
 internal static class ConsoleTerminal

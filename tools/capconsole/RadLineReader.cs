@@ -1,7 +1,7 @@
 using RadLine;
 using Spectre.Console;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>
 /// RadLine's line editor: editing keys, Up/Down through the inputs of this session, Ctrl-D on an empty

@@ -1,4 +1,4 @@
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>Where the console's input lines come from: RadLine in a terminal, plain lines otherwise.</summary>
 internal interface ILineReader

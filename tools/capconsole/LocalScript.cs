@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Scripting;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>C# typed into the console, run here with Roslyn scripting; variables carry from one input to the next.</summary>
 internal sealed class LocalScript(ConsoleGlobals globals) : ILocalCode

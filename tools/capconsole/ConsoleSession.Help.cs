@@ -1,4 +1,4 @@
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 internal sealed partial class ConsoleSession
 {

@@ -1,8 +1,9 @@
 using CapCluster.Client;
 using CapCluster.Security;
+using CapCluster.Tools;
 using Spectre.Console;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>
 /// <c>capcluster console</c>: connects to the controller, defines <c>mec</c> and <c>tc</c>, and reads inputs
@@ -16,14 +17,14 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
         if (capFile is null)
         {
             var state = ControllerState.TryRead(paths.SecurityFolder);
-            var running = state is not null && DetachedProcess.IsRunning(state.Pid, "capcontroller");
+            var running = state is not null && LiveProcess.IsRunning(state.Pid, "capcontroller");
 
             // A multiengine.cap copied from another host has no controller state beside it: connect anyway.
             if (!running && (state is not null || !File.Exists(multiEngineCap)))
             {
                 throw new CapClusterException(
-                    $"no controller is running for {ClusterStarter.ProfileName(profile)} (looked in {paths.SecurityFolder}); " +
-                    $"start one with `capcluster start -n 4{ClusterStarter.ProfileFlag(profile)}`, or give --cap-file PATH to reach one elsewhere");
+                    $"no controller is running for {ProfileText.Name(profile)} (looked in {paths.SecurityFolder}); " +
+                    $"start one with `capcluster start -n 4{ProfileText.Flag(profile)}`, or give --cap-file PATH to reach one elsewhere");
             }
         }
 

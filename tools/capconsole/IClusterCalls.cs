@@ -1,6 +1,6 @@
 using CapCluster.Client;
 
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>What the console asks of the cluster; <see cref="ClusterCalls"/> does it with a <see cref="MultiEngineClient"/>.</summary>
 internal interface IClusterCalls

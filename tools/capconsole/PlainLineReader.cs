@@ -1,4 +1,4 @@
-namespace CapCluster.Launcher.Internal.Repl;
+namespace CapCluster.Repl;
 
 /// <summary>Lines from a redirected stdin (a script, a pipe), or a terminal RadLine cannot drive.</summary>
 internal sealed class PlainLineReader(TextReader input, TextWriter output) : ILineReader
