@@ -23,7 +23,7 @@ public static class ComponentLogging
     /// <summary>
     /// The logger factory of this process: <see cref="FileFor"/> of <paramref name="component"/> and this pid, in
     /// <paramref name="format"/> (JSON by default), every event carrying <c>Component</c> and <c>Pid</c>; information level
-    /// and up (Microsoft's own categories from warning), flushed to disk every second.
+    /// and up (Microsoft's and gRPC's own categories from warning), flushed to disk every second.
     /// </summary>
     /// <exception cref="IOException">The log file cannot be written (Serilog would otherwise drop every line in silence).</exception>
     public static ILoggerFactory Create(string component, string logFolder, LogFormat format = LogFormat.Json)
@@ -36,6 +36,8 @@ public static class ComponentLogging
         var configuration = new LoggerConfiguration()
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
+            // grpc-dotnet says at information level that a peer went away mid-call, with the stack of the read it broke.
+            .MinimumLevel.Override("Grpc", Serilog.Events.LogEventLevel.Warning)
             .Enrich.WithProperty("Component", component)
             .Enrich.WithProperty("Pid", Environment.ProcessId);
         var flush = TimeSpan.FromSeconds(1);

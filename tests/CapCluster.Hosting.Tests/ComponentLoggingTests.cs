@@ -86,6 +86,21 @@ public sealed partial class ComponentLoggingTests : IDisposable
         Assert.Equal($"--log-format {value}: not a log format; choose json or text", e.Message);
     }
 
+    [Fact]
+    public void Create_TheLibrariesInformation_IsLeftOut_TheirWarningsKept()
+    {
+        using (var factory = ComponentLogging.Create(Component, folder))
+        {
+            // What grpc-dotnet logs when a client leaves during a call: a line and the stack of the read it broke.
+            factory.CreateLogger("Grpc.AspNetCore.Server.ServerCallHandler").LogInformation(new IOException("The client reset the request stream."), "Error reading message.");
+            factory.CreateLogger("Microsoft.AspNetCore.Server.Kestrel").LogInformation("Connection id \"{Id}\" reset", "0HN");
+            factory.CreateLogger("Grpc.AspNetCore.Server.ServerCallHandler").LogWarning("Request deadline exceeded.");
+        }
+
+        var line = Assert.Single(File.ReadAllLines(ComponentLogging.FileFor(folder, Component, Environment.ProcessId)));
+        Assert.Contains("Request deadline exceeded.", line, StringComparison.Ordinal);
+    }
+
     private void WriteOneEvent(LogFormat format)
     {
         using var factory = ComponentLogging.Create(Component, folder, format);
