@@ -184,9 +184,9 @@ public sealed partial class TaskClient
             ClearAfter = task.ClearAfter,
             TimeoutMs = (long)(task.Timeout?.TotalMilliseconds ?? 0),
         };
-        if (task.Requires.Count > 0)
+        foreach (var (name, value) in task.Requires)
         {
-            spec.Requires.Add(task.Requires.ToDictionary());
+            spec.Requires.Add(new Requirement { Name = name, Value = value });
         }
 
         if (task.After.Count > 0)

@@ -1,4 +1,5 @@
 using CapCluster.Protocol;
+using Google.Protobuf.Collections;
 using CapCluster.Protocol.V1;
 using Microsoft.Extensions.Logging;
 
@@ -94,15 +95,12 @@ internal sealed partial class TaskFarm
         return batch;
     }
 
-    private static bool Satisfies(RegisteredEngine engine, IDictionary<string, string> requires)
+    /// <summary>Whether the engine has every property the task requires (indexed: the field's enumerator is an allocation per ready task).</summary>
+    private static bool Satisfies(RegisteredEngine engine, RepeatedField<Requirement> requires)
     {
-        if (requires.Count == 0)
+        for (var i = 0; i < requires.Count; i++)
         {
-            return true;
-        }
-
-        foreach (var (name, wanted) in requires)
-        {
+            var (name, wanted) = (requires[i].Name, requires[i].Value);
             if (!engine.Properties.TryGetValue(name, out var value) || (wanted.Length > 0 && value != wanted))
             {
                 return false;

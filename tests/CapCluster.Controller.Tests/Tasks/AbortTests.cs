@@ -19,7 +19,7 @@ public sealed class AbortTests : IAsyncDisposable
         var running = client.SubmitAccepted(Code(1, "first"))[0];
         var (first, _) = await engine.NextBatchAsync();
         var unrunnable = Code(2, "needs a gpu");
-        unrunnable.Spec.Requires["gpu"] = "yes";
+        unrunnable.Spec.Requires.Add(new Requirement { Name = "gpu", Value = "yes" });
         var queued = client.SubmitAccepted(unrunnable)[0];
 
         Assert.Equal([queued], await harness.Farm.AbortAsync(client.Capability, [queued]).Within());

@@ -41,7 +41,7 @@ public sealed class EvictionTests : IAsyncDisposable
         var engine = harness.AddEngine();
         var client = new FarmClient(harness.Farm, harness.Capability('a'));
         var unrunnable = Code(1, "needs a gpu");
-        unrunnable.Spec.Requires["gpu"] = "yes"; // no engine has it: it stays queued
+        unrunnable.Spec.Requires.Add(new Requirement { Name = "gpu", Value = "yes" }); // no engine has it: it stays queued
         var waiting = client.SubmitAccepted(unrunnable)[0];
 
         var ids = client.SubmitAccepted(Code(2, "one"), Code(3, "two"), Code(4, "three"));
