@@ -31,11 +31,11 @@ public sealed class TaskOutcome
 {
     private static readonly IReadOnlyDictionary<string, object?> NoValues = ReadOnlyDictionary<string, object?>.Empty;
     private readonly TaskResult result;
+    private IReadOnlyDictionary<string, object?>? values;
 
     internal TaskOutcome(TaskResult result)
     {
         this.result = result;
-        Values = result.Values.Count == 0 ? NoValues : DecodeValues(result.Values);
         if (result.Error is { } e)
         {
             Error = new RemoteException(e.EngineId, e.Type, e.Message, e.StackTrace, e.CompileError, e.Line > 0 ? e.Line : null, e.Column > 0 ? e.Column : null);
@@ -67,8 +67,12 @@ public sealed class TaskOutcome
     /// <summary>True when this is the result of its recovery task.</summary>
     public bool Recovered => result.Recovered;
 
-    /// <summary>The values it returned, by name.</summary>
-    public IReadOnlyDictionary<string, object?> Values { get; }
+    /// <summary>
+    /// The values it returned, by name: decoded when first read, so waiting for many results (a barrier, a status) costs
+    /// no decoding of values nobody reads. Every read returns the same objects.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?> Values =>
+        values ?? Interlocked.CompareExchange(ref values, result.Values.Count == 0 ? NoValues : DecodeValues(result.Values), null) ?? values!;
 
     /// <summary>A delegate task's return value.</summary>
     public object? Value => Values.GetValueOrDefault("result");
