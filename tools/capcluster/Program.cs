@@ -122,20 +122,4 @@ Task<int> Start(ParseResult parse, string how, CancellationToken ct) => Run(pars
     return new ClusterStarter(Paths(parse), Console.Out).StartAsync(options, ct);
 });
 
-static async Task<int> Run(ParseResult parse, Func<Task<int>> action)
-{
-    try
-    {
-        return await action();
-    }
-    catch (CapClusterException e)
-    {
-        Console.Error.WriteLine($"capcluster {parse.CommandResult.Command.Name}: {e.Message}");
-        return 2;
-    }
-    catch (Exception e) when (CapCluster.Hosting.FolderErrors.IsFolderError(e))
-    {
-        Console.Error.WriteLine($"capcluster {parse.CommandResult.Command.Name}: {CapCluster.Hosting.FolderErrors.Describe(e)}");
-        return 2;
-    }
-}
+static Task<int> Run(ParseResult parse, Func<Task<int>> action) => CommandErrors.RunAsync(parse.CommandResult.Command.Name, action);

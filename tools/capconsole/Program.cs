@@ -13,24 +13,9 @@ var root = new RootCommand("capcluster console: an interactive C# console on the
 {
     profile, capFile,
 };
-root.SetAction(async (parse, ct) =>
-{
-    try
-    {
-        var paths = ClusterPaths.Resolve(parse.GetValue(profile));
-        return await new ClusterConsole(paths, ConsoleTerminal.Create(), new ConsoleOptions()).RunAsync(parse.GetValue(profile), parse.GetValue(capFile), ct);
-    }
-    catch (CapClusterException e)
-    {
-        Console.Error.WriteLine($"capcluster console: {e.Message}");
-        return 2;
-    }
-    catch (Exception e) when (FolderErrors.IsFolderError(e))
-    {
-        Console.Error.WriteLine($"capcluster console: {FolderErrors.Describe(e)}");
-        return 2;
-    }
-});
+root.SetAction((parse, ct) => CommandErrors.RunAsync("console", () =>
+    new ClusterConsole(ClusterPaths.Resolve(parse.GetValue(profile)), ConsoleTerminal.Create(), new ConsoleOptions())
+        .RunAsync(parse.GetValue(profile), parse.GetValue(capFile), ct)));
 
 // The console handles Ctrl-C itself (it stops a wait, not the console); System.CommandLine would end the process.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
