@@ -46,7 +46,7 @@ internal static class CompareBench
         var figures = new Dictionary<string, double>();
         foreach (var n in new[] { 2, 8 })
         {
-            var times = await CoreBench.StartTimesAsync(app, n, runs: quick ? 1 : 3, runOnEachEngine: true);
+            var times = await CoreBench.StartTimesAsync(app, n, runs: quick ? 1 : 5, runOnEachEngine: true);
             figures[$"start_{n}_s"] = times[times.Count / 2];
             Console.WriteLine($"  start-up with {n} engines: {figures[$"start_{n}_s"]:0.00} s");
         }

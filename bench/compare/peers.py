@@ -72,7 +72,7 @@ def dask_figures(quick):
     figures = {}
     for n in (2, 8):
         times = []
-        for _ in range(1 if quick else 3):
+        for _ in range(1 if quick else 5):
             start = time.perf_counter()
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
             client = Client(cluster)
