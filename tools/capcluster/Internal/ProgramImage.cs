@@ -8,8 +8,8 @@ namespace CapCluster.Launcher.Internal;
 /// </summary>
 internal static partial class ProgramImage
 {
-    /// <summary>Runs <paramref name="executable"/> with <paramref name="arguments"/> in place of this process; returns only when that failed.</summary>
-    /// <exception cref="CapClusterException">The program could not be run; the message says why (errno).</exception>
+    /// <summary>Runs <paramref name="executable"/> with <paramref name="arguments"/> in place of this process: it never returns.</summary>
+    /// <exception cref="CapClusterException">The program could not be run (this process goes on); the message says why (errno).</exception>
     public static void Replace(string executable, IReadOnlyList<string> arguments)
     {
         var argv = new IntPtr[arguments.Count + 2];
