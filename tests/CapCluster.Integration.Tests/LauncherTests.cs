@@ -91,6 +91,19 @@ public sealed class LauncherTests
     private static string[] EnvironmentOf(int pid) => File.ReadAllText($"/proc/{pid}/environ").Split('\0');
 
     [Fact]
+    public async Task Stop_CountsEachEngineOnce_WhileTheControllersStopOfThemIsStillUnderWay()
+    {
+        await using var cluster = new ClusterDirectory();
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "2");
+        Assert.True(start.ExitCode == 0, start.ToString());
+
+        var stop = await cluster.RunAsync("capcluster", "stop");
+
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Contains("and 2 engine(s).", stop.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stop_WhereNothingEverRan_SaysSoInsteadOfFailing()
     {
         await using var cluster = new ClusterDirectory();

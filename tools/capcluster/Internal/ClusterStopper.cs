@@ -23,12 +23,17 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
         var record = ClusterRecord.TryRead(paths);
         var running = state is not null && LiveProcess.IsRunning(state.Pid, "capcontroller");
         var stoppedEngines = 0;
+        // The pids of engines the controller stopped: one still exiting below is ended, not counted a second time.
+        var stoppedPids = new HashSet<int>();
         if (running)
         {
             try
             {
                 await using var client = await MultiEngineClient.ConnectAsync(paths.CapFile(CapabilityInterfaces.MultiEngine), cancellationToken).ConfigureAwait(false);
-                stoppedEngines = (await client.KillAsync(controller: true, cancellationToken: cancellationToken).ConfigureAwait(false)).Count;
+                var engines = await client.GetEnginesAsync(cancellationToken).ConfigureAwait(false);
+                var killed = (await client.KillAsync(controller: true, cancellationToken: cancellationToken).ConfigureAwait(false)).ToHashSet();
+                stoppedEngines = killed.Count;
+                stoppedPids.UnionWith(engines.Where(e => killed.Contains(e.Id)).Select(e => e.Pid));
             }
             catch (CapClusterException e)
             {
@@ -43,7 +48,7 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
         {
             if (LiveProcess.IsRunning(pid, EngineProcessNames))
             {
-                leftovers++;
+                leftovers += stoppedPids.Contains(pid) ? 0 : 1;
                 await EndAsync(pid, EngineProcessNames, cancellationToken).ConfigureAwait(false);
             }
         }
