@@ -23,6 +23,13 @@ internal static class RoutedCall
 {
     private const string GenericHandlerError = "the server failed to process the call (see the server log)";
 
+    /// <summary>
+    /// How long a failed read waits for the call's cancellation before it counts as the handler's failure. Kestrel
+    /// fails the read of a stream the client reset at once, but cancels the call from the thread pool: on a busy
+    /// machine the read's <see cref="IOException"/> comes first (1 in 24 calls beside eight busy loops, 2026-12-06).
+    /// </summary>
+    private static readonly TimeSpan ResetGrace = TimeSpan.FromSeconds(1);
+
     public static async Task<T> RunAsync<T>(ServerRuntime runtime, ServerCallContext grpc, Func<Task<T>> handler)
     {
         var call = Bind(grpc);
@@ -32,6 +39,11 @@ internal static class RoutedCall
         }
         catch (Exception ex) when (ex is not RpcException)
         {
+            if (ex is IOException)
+            {
+                await WhenCancelled(call.CancellationToken, ResetGrace).ConfigureAwait(false);
+            }
+
             throw Failure(runtime, call, ex);
         }
     }
@@ -42,6 +54,18 @@ internal static class RoutedCall
             await handler().ConfigureAwait(false);
             return true;
         });
+
+    private static async Task WhenCancelled(CancellationToken token, TimeSpan atMost)
+    {
+        try
+        {
+            await Task.Delay(atMost, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Cancelled: the client went away (or the deadline passed), which is what the failure was.
+        }
+    }
 
     private static CallContext Bind(ServerCallContext grpc)
     {
