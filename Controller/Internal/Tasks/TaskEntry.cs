@@ -41,6 +41,9 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSub
     /// <summary>Its node in the farm's <see cref="ReadyQueue"/> while it waits there to run, else null.</summary>
     public LinkedListNode<object>? ReadyNode { get; set; }
 
+    /// <summary>What its spec counts for in <see cref="ReadyQueue.SpecBytes"/> while it waits there (0 when spilled).</summary>
+    public long QueuedSpecBytes { get; set; }
+
     /// <summary>Somebody waits for it to finish (<see cref="Finished"/> was asked for).</summary>
     public bool IsWatched => finished is not null;
 

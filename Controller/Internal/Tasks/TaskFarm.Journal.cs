@@ -30,6 +30,18 @@ internal sealed partial class TaskFarm
         }
     }
 
+    /// <summary>About the memory the specs of ready tasks hold, as counted against <see cref="TaskFarmOptions.MaxQueuedSpecBytesInMemory"/>.</summary>
+    public long QueuedSpecBytes
+    {
+        get
+        {
+            lock (sync)
+            {
+                return ready.SpecBytes;
+            }
+        }
+    }
+
     /// <summary>
     /// Reads the journal back. Called once, before the farm takes work. Queued tasks are admitted as they are read, and
     /// those beyond the in-memory limit go back to waiting in the journal every <see cref="RestoreBatch"/> tasks, so a
@@ -188,7 +200,7 @@ internal sealed partial class TaskFarm
     /// </summary>
     private void SpillBeyondLimit(List<TaskEntry> candidates)
     {
-        if (journal is null || ready.Count <= options.MaxQueuedSpecsInMemory)
+        if (journal is null || ready.SpecBytes <= options.MaxQueuedSpecBytesInMemory)
         {
             return;
         }
@@ -202,7 +214,7 @@ internal sealed partial class TaskFarm
         {
             if (entry.State == TaskState.Queued && entry.CanSpill)
             {
-                entry.Spill();
+                ready.Spill(entry);
             }
         }
     }

@@ -13,7 +13,7 @@ namespace CapCluster.Controller.Tests.Tasks;
 public sealed class QueuedBytesTests : IAsyncDisposable
 {
     private const long Max = 5_000;
-    private readonly FarmHarness harness = new(new TaskFarmOptions { MaxQueuedBytesPerCapability = Max, MaxQueuedSpecsInMemory = 0, BatchSize = 64 }, journaled: true);
+    private readonly FarmHarness harness = new(new TaskFarmOptions { MaxQueuedBytesPerCapability = Max, MaxQueuedSpecBytesInMemory = 0, BatchSize = 64 }, journaled: true);
 
     public ValueTask DisposeAsync() => harness.DisposeAsync();
 

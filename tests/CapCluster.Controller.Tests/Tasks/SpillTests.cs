@@ -11,7 +11,7 @@ namespace CapCluster.Controller.Tests.Tasks;
 /// </summary>
 public sealed class SpillTests : IAsyncDisposable
 {
-    private readonly FarmHarness harness = new(new TaskFarmOptions { MaxQueuedSpecsInMemory = 0, BatchSize = 64 }, journaled: true);
+    private readonly FarmHarness harness = new(new TaskFarmOptions { MaxQueuedSpecBytesInMemory = 0, BatchSize = 64 }, journaled: true);
 
     public ValueTask DisposeAsync() => harness.DisposeAsync();
 
@@ -99,7 +99,7 @@ public sealed class SpillTests : IAsyncDisposable
             Code(1, "task 0", after: -count),
             .. Enumerable.Range(1, count - 1).Select(i => Code(i + 1, $"task {i}"))]);
 
-        var (queued, finished) = harness.NewFarm(new TaskFarmOptions { MaxQueuedSpecsInMemory = 0, BatchSize = 64 }).Restore();
+        var (queued, finished) = harness.NewFarm(new TaskFarmOptions { MaxQueuedSpecBytesInMemory = 0, BatchSize = 64 }).Restore();
         Assert.Equal((count, 0), (queued, finished));
         Assert.True(harness.Farm.SpilledRuns >= 2, $"{harness.Farm.SpilledRuns} runs: the restart did not spill as it read");
 
@@ -110,5 +110,33 @@ public sealed class SpillTests : IAsyncDisposable
         var again = new FarmClient(harness.Farm, client.Capability);
         Assert.Equal("task 0", (await again.StatusAsync(ids[0])).Stdout);
         Assert.Equal("task 4321", (await again.StatusAsync(ids[4321])).Stdout);
+    }
+
+    [Fact]
+    public async Task SpecsStayInMemoryUnderTheByteLimit_AndThoseQueuedPastItWaitInTheJournal()
+    {
+        // Each spec counts its encoded size and what its objects hold decoded: 200 small ones are well under 1 MiB.
+        await using var limited = new FarmHarness(new TaskFarmOptions { MaxQueuedSpecBytesInMemory = 1 << 20, BatchSize = 64 }, journaled: true);
+        var farm = limited.Farm;
+        var client = new FarmClient(farm, limited.Capability('a'));
+        var first = await client.SubmitJournaledAsync([.. Enumerable.Range(0, 200).Select(i => Code(i + 1, $"task {i}"))]);
+        Assert.Equal(0, farm.SpilledRuns);
+        var held = farm.QueuedSpecBytes;
+        Assert.InRange(held, 200 * CapCluster.Controller.Internal.Tasks.ReadyQueue.SpecObjectBytes, 200 * (CapCluster.Controller.Internal.Tasks.ReadyQueue.SpecObjectBytes + 100));
+
+        // Large specs take the queue past the limit: the submission that does waits in the journal, its bytes are not counted.
+        var large = new string('x', 8 << 10);
+        var second = await client.SubmitJournaledAsync([.. Enumerable.Range(0, 200).Select(i => Code(i + 1, $"/* {large} */ task {200 + i}"))]);
+        Assert.Equal(1, farm.SpilledRuns);
+        Assert.True(farm.QueuedSpecBytes <= held + (64 << 10), $"{farm.QueuedSpecBytes} bytes counted after the spill");
+
+        var engine = limited.AddEngine();
+        var sent = await engine.RunTasksAsync(first.Count + second.Count);
+
+        Assert.Equal(400, sent.Count);
+        Assert.Equal("task 0", sent[0]);
+        Assert.EndsWith("task 399", sent[^1], StringComparison.Ordinal);
+        Assert.Equal(0, farm.QueuedSpecBytes);
+        Assert.Equal(0, farm.SpilledRuns);
     }
 }
