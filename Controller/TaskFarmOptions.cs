@@ -47,8 +47,9 @@ public sealed class TaskFarmOptions
     /// The memory the specs of ready tasks may hold, about: each counts its encoded size and 500 bytes for the
     /// objects that hold it decoded. With a journal, the specs of tasks queued beyond this (without requirements or
     /// a recovery task) are dropped from memory once durable and read back just before they run, so a million queued
-    /// tasks cost the controller an entry each, not their specs, while a burst of small ones never waits on the
-    /// journal's disk. Default 64 MiB: a no-op DelegateTask's spec encodes to 88 bytes, so about 110,000 of them.
+    /// tasks cost the controller an entry each, not their specs, while the specs of a burst of small ones stay in
+    /// memory and are not read back from the journal's disk. Default 64 MiB: a no-op DelegateTask's spec encodes
+    /// to 88 bytes, so about 110,000 of them.
     /// </summary>
     public long MaxQueuedSpecBytesInMemory { get; set; } = 64L << 20;
 
