@@ -4,9 +4,9 @@ namespace CapCluster.Bench;
 
 /// <summary>
 /// What large bursts cost a cluster fresh from its start: three bursts of 20,000 no-op DelegateTasks, then three of
-/// 100,000, each with the CPU every process spent on it. The first 100,000 are the first time the controller spills specs
-/// to its journal and holds that many tasks, and the client's code for them is still being tiered up by the JIT (the
-/// controller is native); the next two show the same burst warm.
+/// 100,000, each with the CPU every process spent on it. The first 100,000 are the first time the controller holds that
+/// many tasks (their specs fit its 64 MiB budget, so none waits in the journal), and the client's code for them is still
+/// being tiered up by the JIT (the controller is native); the next two show the same burst warm.
 /// </summary>
 internal static class BurstBench
 {
