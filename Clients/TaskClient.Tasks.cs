@@ -12,6 +12,10 @@ public sealed partial class TaskClient
     /// <summary>Independent tasks per submission message. Default 2048, well under the message size limit.</summary>
     private const int SubmissionPart = 2048;
 
+    // The request of a delegate task that captures nothing and takes no arguments, by package, one for each map flag.
+    private readonly ConditionalWeakTable<DelegatePackage, ApplyRequest> bareApplies = new();
+    private readonly ConditionalWeakTable<DelegatePackage, ApplyRequest> bareMaps = new();
+
     /// <summary>Submits one task; returns its id. Submissions made together leave in one batch.</summary>
     /// <exception cref="TaskRefusedException">The controller refused it (unknown dependency, quota used up), saying why.</exception>
     public async Task<long> RunAsync(TaskDefinition task, CancellationToken cancellationToken = default) =>
@@ -225,6 +229,18 @@ public sealed partial class TaskClient
     private ApplyRequest ToApply(DelegateTask task)
     {
         var package = DelegatePackager.Package(task.Function);
+        if (package.Captured.Count == 0 && task.Arguments.Count == 0)
+        {
+            // Nothing of its own: the same request as every other task of this delegate (and map flag), made once. Shared
+            // requests are never changed once made (ShippedClosures lists assemblies in a copy).
+            return (task.MapOverFirstArgument ? bareMaps : bareApplies).GetValue(package, p => NewApply(p, task));
+        }
+
+        return NewApply(package, task);
+    }
+
+    private ApplyRequest NewApply(DelegatePackage package, DelegateTask task)
+    {
         // The assemblies go by their closure id; the stream lists them with the first task that names it (see ShippedClosures).
         var call = new DelegateCall { Closure = session.Closures.Name(package), DeclaringType = package.DeclaringTypeName, MethodToken = package.MethodToken, IsStatic = package.IsStatic };
         foreach (var c in package.Captured)

@@ -109,6 +109,24 @@ public sealed class ShippedClosuresTests(ITestOutputHelper output)
         Assert.Equal(AssemblyClosure.Id([Second.Hash, Shared.Hash]), two.Function.Function.Closure);
     }
 
+    [Fact]
+    public void List_TasksThatShareOneRequest_TheFirstCarriesTheListInACopy_TheSharedRequestStaysUnlisted()
+    {
+        var closures = new ShippedClosures();
+        var shared = Spec(closures.Name(Package(Shared, First))).Function;
+        var first = new TaskSpec { Function = shared };
+        var later = new TaskSpec { Function = shared };
+        var stream = closures.OnStream();
+
+        stream.List(first);
+        stream.List(later);
+
+        Assert.Equal([Shared.Hash, First.Hash], first.Function.Function.Assemblies.Select(a => a.Hash));
+        Assert.Empty(later.Function.Function.Assemblies);
+        Assert.Empty(shared.Function.Assemblies);
+        Assert.Same(shared, later.Function);
+    }
+
     private static TaskSpec Spec(string closure) =>
         new() { Function = new ApplyRequest { Function = new DelegateCall { Closure = closure, DeclaringType = "T", MethodToken = 0x06000001, IsStatic = true } } };
 

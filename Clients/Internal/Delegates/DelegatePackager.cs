@@ -37,24 +37,16 @@ internal static partial class DelegatePackager
             CheckTarget(method, target);
         }
 
-        // A lambda that reads no closure field (one of a class's "<>c" singleton) has no values to collect.
-        IReadOnlyList<CapturedValue> captured = [];
-        if (target is not null && shape.FieldsRead.Count > 0)
+        // A lambda that reads no closure field (one of a class's "<>c" singleton) has no values to collect: its package
+        // is the same every time (a burst of 100,000 such tasks shares one).
+        if (target is null || shape.FieldsRead.Count == 0)
         {
-            var collected = new List<CapturedValue>();
-            CollectCaptured(target, prefix: "", shape.FieldsRead, method.Module, collected);
-            captured = collected;
+            return shape.Bare;
         }
 
-        return new DelegatePackage(
-            shape.Closure.Images,
-            shape.Closure.Id,
-            shape.DeclaringTypeName,
-            method.MetadataToken,
-            method.IsStatic,
-            captured,
-            shape.ParameterTypes,
-            method.ReturnType);
+        var captured = new List<CapturedValue>();
+        CollectCaptured(target, prefix: "", shape.FieldsRead, method.Module, captured);
+        return shape.Bare with { Captured = captured };
     }
 
     private static void CheckMethod(MethodInfo method)
@@ -93,13 +85,13 @@ internal static partial class DelegatePackager
     private static MethodShape ShapeOf(MethodInfo method)
     {
         var declaringType = method.DeclaringType!;
+        var closure = AssembliesFor(method, method.Module.Assembly);
+        IReadOnlyList<Type> parameterTypes = [.. method.GetParameters().Select(p => p.ParameterType)];
         return new MethodShape(
-            AssembliesFor(method, method.Module.Assembly),
             declaringType,
-            declaringType.FullName!,
             IsClosureType(declaringType) || IsSingletonType(declaringType),
             method.IsStatic ? new HashSet<int>() : FieldsRead(method),
-            [.. method.GetParameters().Select(p => p.ParameterType)]);
+            new DelegatePackage(closure.Images, closure.Id, declaringType.FullName!, method.MetadataToken, method.IsStatic, [], parameterTypes, method.ReturnType));
     }
 
     /// <summary>A lambda's display class: "&lt;&gt;c__DisplayClass0_0".</summary>
@@ -113,12 +105,10 @@ internal static partial class DelegatePackager
     private static bool IsCompilerGenerated(Type type) => type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false);
 
     /// <summary>What every package of one method shares.</summary>
-    /// <param name="Closure">The declaring assembly's closure.</param>
     /// <param name="DeclaringType">The type declaring the method.</param>
-    /// <param name="DeclaringTypeName">Its full name, as the engine looks it up.</param>
     /// <param name="OnClosure">Whether the declaring type is a lambda's display class or "&lt;&gt;c" singleton.</param>
     /// <param name="FieldsRead">The closure fields the method reads (none for a static method).</param>
-    /// <param name="ParameterTypes">The method's declared parameter types.</param>
+    /// <param name="Bare">Its package without captured values: the whole package when it reads none.</param>
     private sealed record MethodShape(
-        Closure Closure, Type DeclaringType, string DeclaringTypeName, bool OnClosure, IReadOnlySet<int> FieldsRead, IReadOnlyList<Type> ParameterTypes);
+        Type DeclaringType, bool OnClosure, IReadOnlySet<int> FieldsRead, DelegatePackage Bare);
 }

@@ -34,7 +34,8 @@ internal sealed class ShippedClosures
 
         /// <summary>
         /// Lists, in <paramref name="spec"/> (and its recovery task), the assemblies of a closure this stream has not listed
-        /// yet, with the images it has not sent yet, and nothing for one it has; just before the task leaves.
+        /// yet, with the images it has not sent yet, and nothing for one it has; just before the task leaves. The spec's
+        /// request may be shared with other tasks (see TaskClient.ToApply): the list goes in a copy of its own.
         /// </summary>
         public void List(TaskSpec? spec)
         {
@@ -45,20 +46,29 @@ internal sealed class ShippedClosures
                     continue;
                 }
 
-                // What an earlier stream listed here, if the task goes again on this one (it could not be sent there).
-                call.Assemblies.Clear();
                 if (!listed.Add(call.Closure))
                 {
+                    if (call.Assemblies.Count > 0)
+                    {
+                        // What an earlier stream listed here, if the task goes again on this one (it could not be sent there).
+                        spec.Function = WithAssemblies(spec.Function, []);
+                    }
+
                     continue;
                 }
 
-                foreach (var image in shipped.closures[call.Closure])
-                {
-                    call.Assemblies.Add(images.Add(image.Hash)
-                        ? new AssemblyRef { Hash = image.Hash, Name = image.Name, Image = UnsafeByteOperations.UnsafeWrap(image.Bytes) }
-                        : new AssemblyRef { Hash = image.Hash });
-                }
+                spec.Function = WithAssemblies(spec.Function, shipped.closures[call.Closure].Select(image => images.Add(image.Hash)
+                    ? new AssemblyRef { Hash = image.Hash, Name = image.Name, Image = UnsafeByteOperations.UnsafeWrap(image.Bytes) }
+                    : new AssemblyRef { Hash = image.Hash }));
             }
+        }
+
+        private static ApplyRequest WithAssemblies(ApplyRequest apply, IEnumerable<AssemblyRef> assemblies)
+        {
+            var copy = apply.Clone();
+            copy.Function.Assemblies.Clear();
+            copy.Function.Assemblies.AddRange(assemblies);
+            return copy;
         }
     }
 }
