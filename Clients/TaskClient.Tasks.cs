@@ -27,12 +27,20 @@ public sealed partial class TaskClient
     /// </summary>
     public async Task<IReadOnlyList<long>> RunAsync(IReadOnlyList<TaskDefinition> tasks, CancellationToken cancellationToken = default)
     {
-        // Tasks are records (equal by value): the batch tells them apart by reference.
-        var references = tasks.ToDictionary(t => t, _ => session.NextReference(), (IEqualityComparer<TaskDefinition>)ReferenceEqualityComparer.Instance);
-        var specs = tasks.Select(t => new SubmitTask { ClientRef = references[t], Spec = ToSpec(t, references) }).ToList();
+        // The batch's client references are consecutive; a task that depends on another of the batch names it by its
+        // reference. Tasks are records (equal by value): the batch tells them apart by reference.
+        var first = session.NextReferences(tasks.Count);
+        var dependent = tasks.Any(DependsInBatch);
+        var references = new Dictionary<TaskDefinition, long>(dependent ? tasks.Count : 0, ReferenceEqualityComparer.Instance);
+        for (var i = 0; dependent && i < tasks.Count; i++)
+        {
+            references.TryAdd(tasks[i], first + i);
+        }
+
+        var specs = tasks.Select((t, i) => new SubmitTask { ClientRef = first + i, Spec = ToSpec(t, references) }).ToList();
 
         // Tasks that refer to each other must travel in one message; independent ones go in parts that fit a message.
-        var parts = tasks.Any(t => t.AfterInBatch.Count > 0) ? [specs] : specs.Chunk(SubmissionPart).Select(p => (IReadOnlyList<SubmitTask>)p).ToList();
+        var parts = dependent ? [specs] : specs.Chunk(SubmissionPart).Select(p => (IReadOnlyList<SubmitTask>)p).ToList();
         var submissions = parts.Select(session.Submit).ToList();
         var accepted = (await Task.WhenAll(submissions).WaitAsync(cancellationToken).ConfigureAwait(false)).SelectMany(a => a).ToArray();
         var refused = accepted.Where(a => a.Refused.Length > 0).ToList();
@@ -54,10 +62,10 @@ public sealed partial class TaskClient
     /// (another holder's task gets the same answer as one that never existed).</exception>
     public async Task<TaskOutcome> GetResultAsync(long taskId, bool block = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        if (session.Owns(taskId) && (block || session.ResultOf(taskId).IsCompleted))
+        if (session.Owns(taskId) && (block || session.HasEnded(taskId)))
         {
             var wait = session.ResultOf(taskId);
-            return new TaskOutcome(await (timeout is { } t ? wait.WaitAsync(t, connection.Time, cancellationToken) : wait.WaitAsync(cancellationToken)).ConfigureAwait(false));
+            return await (timeout is { } t ? wait.WaitAsync(t, connection.Time, cancellationToken) : wait.WaitAsync(cancellationToken)).ConfigureAwait(false);
         }
 
         var limit = block ? timeout ?? TimeSpan.FromHours(1) : TimeSpan.Zero;
@@ -91,10 +99,8 @@ public sealed partial class TaskClient
         }
 
         // All this stream's own, their results on their way here: one wait for them all, not one per task.
-        var waits = Array.ConvertAll(ids, session.ResultOf);
-        var all = Task.WhenAll(waits);
-        await (timeout is { } t ? all.WaitAsync(t, connection.Time, cancellationToken) : all.WaitAsync(cancellationToken)).ConfigureAwait(false);
-        return Array.ConvertAll(waits, w => new TaskOutcome(w.Result));
+        var all = session.AllOf(ids);
+        return await (timeout is { } t ? all.WaitAsync(t, connection.Time, cancellationToken) : all.WaitAsync(cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Aborts a task: queued, it never runs; running, it is reported aborted. True when it was not finished yet.</summary>
@@ -135,9 +141,9 @@ public sealed partial class TaskClient
     /// </summary>
     public async IAsyncEnumerable<TaskOutcome> ResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var result in session.Feed.Open(ResultsFeedCapacity).ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var outcome in session.Feed.Open(ResultsFeedCapacity).ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return new TaskOutcome(result);
+            yield return outcome;
         }
     }
 
@@ -178,6 +184,10 @@ public sealed partial class TaskClient
 
         return results;
     }
+
+    /// <summary>Whether <paramref name="task"/> or its recovery task waits for another task of its batch.</summary>
+    private static bool DependsInBatch(TaskDefinition task) =>
+        task.AfterInBatch.Count > 0 || (task.RecoveryTask is { } recovery && DependsInBatch(recovery));
 
     private TaskSpec ToSpec(TaskDefinition task, IReadOnlyDictionary<TaskDefinition, long> references)
     {

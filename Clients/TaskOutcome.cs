@@ -1,4 +1,5 @@
 using System.Collections.ObjectModel;
+using Google.Protobuf;
 using CapCluster.Protocol.V1;
 using CapCluster.Protocol.Values;
 
@@ -30,23 +31,29 @@ public enum TaskStatus
 public sealed class TaskOutcome
 {
     private static readonly IReadOnlyDictionary<string, object?> NoValues = ReadOnlyDictionary<string, object?>.Empty;
-    private readonly TaskResult result;
+    private ByteString? encoded;
+    private TaskResult? result;
     private IReadOnlyDictionary<string, object?>? values;
+    private RemoteException? error;
 
     internal TaskOutcome(TaskResult result)
     {
         this.result = result;
-        if (result.Error is { } e)
-        {
-            Error = new RemoteException(e.EngineId, e.Type, e.Message, e.StackTrace, e.CompileError, e.Line > 0 ? e.Line : null, e.Column > 0 ? e.Column : null);
-        }
+        TaskId = result.TaskId;
+    }
+
+    /// <summary>A result as it came, encoded: decoded when first read (a barrier over many results decodes none of them).</summary>
+    internal TaskOutcome(long taskId, ByteString encoded)
+    {
+        this.encoded = encoded;
+        TaskId = taskId;
     }
 
     /// <summary>The task's id.</summary>
-    public long TaskId => result.TaskId;
+    public long TaskId { get; }
 
     /// <summary>Where it stands.</summary>
-    public TaskStatus Status => result.State switch
+    public TaskStatus Status => Result.State switch
     {
         TaskState.Running => TaskStatus.Running,
         TaskState.Succeeded => TaskStatus.Succeeded,
@@ -59,44 +66,46 @@ public sealed class TaskOutcome
     public bool IsFinished => Status is TaskStatus.Succeeded or TaskStatus.Failed or TaskStatus.Aborted;
 
     /// <summary>The engine that ran it last (-1 when none did).</summary>
-    public int EngineId => result.EngineId;
+    public int EngineId => Result.EngineId;
 
     /// <summary>How many times it was sent to an engine.</summary>
-    public int Attempts => result.Attempts;
+    public int Attempts => Result.Attempts;
 
     /// <summary>True when this is the result of its recovery task.</summary>
-    public bool Recovered => result.Recovered;
+    public bool Recovered => Result.Recovered;
 
     /// <summary>
     /// The values it returned, by name: decoded when first read, so waiting for many results (a barrier, a status) costs
     /// no decoding of values nobody reads. Every read returns the same objects.
     /// </summary>
     public IReadOnlyDictionary<string, object?> Values =>
-        values ?? Interlocked.CompareExchange(ref values, result.Values.Count == 0 ? NoValues : DecodeValues(result.Values), null) ?? values!;
+        values ?? Interlocked.CompareExchange(ref values, Result.Values.Count == 0 ? NoValues : DecodeValues(Result.Values), null) ?? values!;
 
     /// <summary>A delegate task's return value.</summary>
     public object? Value => Values.GetValueOrDefault("result");
 
     /// <summary>The engine's error, when the task's code threw.</summary>
-    public RemoteException? Error { get; }
+    public RemoteException? Error => error ?? (Result.Error is { } e
+        ? Interlocked.CompareExchange(ref error, new RemoteException(e.EngineId, e.Type, e.Message, e.StackTrace, e.CompileError, e.Line > 0 ? e.Line : null, e.Column > 0 ? e.Column : null), null) ?? error
+        : null);
 
     /// <summary>Why it failed when no engine error says it (a failed dependency, a lost engine, a timeout, an abort).</summary>
-    public string? Failure => result.Failure.Length > 0 ? result.Failure : null;
+    public string? Failure => Result.Failure.Length > 0 ? Result.Failure : null;
 
     /// <summary>What it printed.</summary>
-    public string Stdout => result.Stdout;
+    public string Stdout => Result.Stdout;
 
     /// <summary>What it printed to stderr.</summary>
-    public string Stderr => result.Stderr;
+    public string Stderr => Result.Stderr;
 
     /// <summary>When the controller accepted it.</summary>
-    public DateTimeOffset Submitted => Protocol.UnixMicroseconds.ToTime(result.SubmittedUnixUs)!.Value;
+    public DateTimeOffset Submitted => Protocol.UnixMicroseconds.ToTime(Result.SubmittedUnixUs)!.Value;
 
     /// <summary>When its last run started.</summary>
-    public DateTimeOffset? Started => Protocol.UnixMicroseconds.ToTime(result.StartedUnixUs);
+    public DateTimeOffset? Started => Protocol.UnixMicroseconds.ToTime(Result.StartedUnixUs);
 
     /// <summary>When it finished.</summary>
-    public DateTimeOffset? Completed => Protocol.UnixMicroseconds.ToTime(result.CompletedUnixUs);
+    public DateTimeOffset? Completed => Protocol.UnixMicroseconds.ToTime(Result.CompletedUnixUs);
 
     /// <summary>The value named <paramref name="name"/> converted to <typeparamref name="T"/>.</summary>
     public T Get<T>(string name = "result") => (T)ValueCodec.ConvertTo(Values[name], typeof(T))!;
@@ -108,6 +117,39 @@ public sealed class TaskOutcome
         TaskStatus.Failed or TaskStatus.Aborted => $"task {TaskId} {Status.ToString().ToLowerInvariant()}: {Error?.Message ?? Failure}",
         _ => $"task {TaskId} {Status.ToString().ToLowerInvariant()}",
     };
+
+    /// <summary>The result, decoded from what came the first time it is read; its encoding is then let go.</summary>
+    private TaskResult Result
+    {
+        get
+        {
+            if (Volatile.Read(ref result) is { } decoded)
+            {
+                return decoded;
+            }
+
+            // Only set to null after the result was published, so null here means it has been decoded meanwhile.
+            var bytes = Volatile.Read(ref encoded);
+            if (bytes is null)
+            {
+                return Volatile.Read(ref result)!;
+            }
+
+            TaskResult parsed;
+            try
+            {
+                parsed = TaskResult.Parser.ParseFrom(bytes.Span);
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                throw new InvalidDataException($"the controller sent the result of task {TaskId} malformed: {e.Message}", e);
+            }
+
+            var kept = Interlocked.CompareExchange(ref result, parsed, null) ?? parsed;
+            Volatile.Write(ref encoded, null);
+            return kept;
+        }
+    }
 
     private static Dictionary<string, object?> DecodeValues(IReadOnlyList<NamedValue> named)
     {

@@ -82,6 +82,14 @@ public static class CapClusterMethods
     /// <summary>A client's task stream, on HTTP/2 or on a stream lane.</summary>
     public static readonly StreamMethod<TaskClientMessage, TaskServerMessage> TaskStream = new(Tasks, TasksOpenStream);
 
+    /// <summary>
+    /// <see cref="TaskStream"/> as a client reads it: the same method and bytes, its results left encoded until read
+    /// (<see cref="TaskServerMessageView"/>).
+    /// </summary>
+    public static readonly StreamMethod<TaskClientMessage, TaskServerMessageView> TaskStreamView = new(
+        new(MethodType.DuplexStreaming, Tasks.ServiceName, Tasks.Name, Tasks.RequestMarshaller, MarshallerOf(TaskServerMessageView.Parser)),
+        TasksOpenStream);
+
     /// <summary>Task results by id, from any task client of this controller.</summary>
     public static readonly Method<GetResultsRequest, GetResultsReply> GetResults =
         TaskFarmMethods.Get<GetResultsRequest, GetResultsReply>("GetResults");
@@ -105,6 +113,18 @@ public static class CapClusterMethods
     /// <summary>Whether the controller still accepts the caller's task capability.</summary>
     public static readonly Method<CheckRequest, CheckReply> TaskFarmCheck =
         TaskFarmMethods.Get<CheckRequest, CheckReply>("Check");
+
+    /// <summary>A marshaller for <typeparamref name="T"/>, as protoc's generated code makes them: from and to the buffers themselves.</summary>
+    private static Marshaller<T> MarshallerOf<T>(Google.Protobuf.MessageParser<T> parser)
+        where T : Google.Protobuf.IMessage<T> =>
+        Marshallers.Create<T>(
+            (message, context) =>
+            {
+                context.SetPayloadLength(message.CalculateSize());
+                Google.Protobuf.MessageExtensions.WriteTo(message, context.GetBufferWriter());
+                context.Complete();
+            },
+            context => parser.ParseFrom(context.PayloadAsReadOnlySequence()));
 
     /// <summary>The <c>Check</c> method of the service that <paramref name="serviceName"/> names.</summary>
     /// <exception cref="ArgumentException">Not one of the three services.</exception>

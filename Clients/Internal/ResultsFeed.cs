@@ -1,6 +1,4 @@
 using System.Threading.Channels;
-using CapCluster.Protocol.V1;
-
 namespace CapCluster.Client.Internal;
 
 /// <summary>
@@ -12,7 +10,7 @@ namespace CapCluster.Client.Internal;
 internal sealed class ResultsFeed
 {
     private readonly Lock sync = new();
-    private Channel<TaskResult>? channel;
+    private Channel<TaskOutcome>? channel;
     private volatile bool completed;
     private Exception? error;
     private long dropped;
@@ -24,14 +22,14 @@ internal sealed class ResultsFeed
     public bool Started => Volatile.Read(ref channel) is not null;
 
     /// <summary>The feed, started by the first call with room for <paramref name="capacity"/> unread results.</summary>
-    public ChannelReader<TaskResult> Open(int capacity)
+    public ChannelReader<TaskOutcome> Open(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         lock (sync)
         {
             if (channel is null)
             {
-                var created = Channel.CreateBounded<TaskResult>(new BoundedChannelOptions(capacity)
+                var created = Channel.CreateBounded<TaskOutcome>(new BoundedChannelOptions(capacity)
                 {
                     FullMode = BoundedChannelFullMode.Wait,
                     SingleWriter = false,
@@ -49,7 +47,7 @@ internal sealed class ResultsFeed
     }
 
     /// <summary>Queues a finished result when the feed was started and has room; never waits.</summary>
-    public void Offer(TaskResult result)
+    public void Offer(TaskOutcome result)
     {
         if (Volatile.Read(ref channel) is { } started && !started.Writer.TryWrite(result) && !completed)
         {

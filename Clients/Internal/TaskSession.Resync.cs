@@ -21,7 +21,7 @@ internal sealed partial class TaskSession
     /// <summary>Asks for every awaited result; follows the unfinished ones in the background.</summary>
     private async Task ResyncAsync(CancellationToken cancellationToken)
     {
-        var awaited = results.Where(r => !r.Value.Task.IsCompleted).Select(r => r.Key).Order().ToList();
+        var awaited = results.Where(r => !r.Value.IsCompleted).Select(r => r.Key).Order().ToList();
         ClientLog.TaskStreamReopened(logger, connection.Capability.CapabilityId, awaited.Count);
         var unfinished = new List<long>();
         foreach (var part in awaited.Chunk(ResyncPart))
@@ -99,9 +99,10 @@ internal sealed partial class TaskSession
             return false;
         }
 
-        if (results.TryGetValue(result.TaskId, out var waiting) && waiting.TrySetResult(result))
+        var outcome = new TaskOutcome(result);
+        if (results.TryGetValue(result.TaskId, out var waiting) && waiting.TrySetResult(outcome))
         {
-            feed.Offer(result);
+            feed.Offer(outcome);
         }
 
         return true;

@@ -28,8 +28,9 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     // up and leave together in the next message.
     private readonly Channel<Unit> outgoing =
         Channel.CreateUnbounded<Unit>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
-    // A written task's client reference, to its unit and its place there, until the controller answers with its id.
-    private readonly ConcurrentDictionary<long, (Unit Unit, int Index)> awaitingIds = new();
+    // Units written whose ids have not all come, by their first client reference (a unit's references are consecutive):
+    // one entry a unit, not one a task. Guarded by itself.
+    private readonly SortedList<long, Unit> awaitingIds = [];
     private readonly ConcurrentDictionary<long, Awaited> results = new();
     private readonly ResultsFeed feed = new();
     private readonly CancellationTokenSource lifetime = new();
@@ -59,18 +60,22 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     /// <summary>Forgets cached results (all finished ones when <paramref name="taskIds"/> is empty).</summary>
     public void Forget(IReadOnlyCollection<long> taskIds)
     {
-        foreach (var id in taskIds.Count > 0 ? taskIds : [.. results.Where(r => r.Value.Task.IsCompleted).Select(r => r.Key)])
+        foreach (var id in taskIds.Count > 0 ? taskIds : [.. results.Where(r => r.Value.IsCompleted).Select(r => r.Key)])
         {
             results.TryRemove(id, out _);
         }
     }
 
-    public long NextReference() => Interlocked.Increment(ref nextRef);
+    /// <summary>Takes <paramref name="count"/> consecutive client references for one batch; returns the first.</summary>
+    public long NextReferences(int count) => Interlocked.Add(ref nextRef, count) - count + 1;
 
     /// <summary>The result of one of this stream's tasks, once it arrives.</summary>
-    public Task<TaskResult> ResultOf(long taskId) => Waiter(taskId).Task;
+    public Task<TaskOutcome> ResultOf(long taskId) => Waiter(taskId).Task();
 
     public bool Owns(long taskId) => results.ContainsKey(taskId);
+
+    /// <summary>Whether the wait for one of this stream's tasks has ended (its result came, or it never will).</summary>
+    public bool HasEnded(long taskId) => results.TryGetValue(taskId, out var wait) && wait.IsCompleted;
 
     /// <summary>
     /// Ends the stream. The pump fails every wait as it stops; one that has not stopped within
@@ -167,7 +172,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
             }
 
             var ending = lost ? backoff.GaveUp(error, connection) : error;
-            var failing = awaitingIds.Count + results.Count(r => !r.Value.Task.IsCompleted);
+            var failing = AwaitingIdsCount() + results.Count(r => !r.Value.IsCompleted);
             ClientLog.TaskStreamEnded(logger, connection.Capability.CapabilityId, ending.Message, failing);
             FailEverything(ending);
             resync = false;
@@ -192,7 +197,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     /// </summary>
     private async Task<(Exception Error, bool Healthy)> RunStreamAsync(bool resync)
     {
-        using var call = await connection.OpenStreamAsync(CapClusterMethods.TaskStream, lifetime.Token).ConfigureAwait(false);
+        using var call = await connection.OpenStreamAsync(CapClusterMethods.TaskStreamView, lifetime.Token).ConfigureAwait(false);
         var opened = connection.Time.GetTimestamp();
         var answered = new StrongBox<bool>();
         var reader = ReadAsync(call, Interlocked.Increment(ref generation), answered);
@@ -234,9 +239,9 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                 {
                     // The controller had gone before this batch left (killed, say): it never saw it, so it is not lost
                     // with the stream but sent first on the next one.
-                    foreach (var task in units.SelectMany(u => u.Tasks))
+                    lock (awaitingIds)
                     {
-                        awaitingIds.TryRemove(task.ClientRef, out _);
+                        units.ForEach(u => awaitingIds.Remove(u.FirstRef));
                     }
 
                     KeepUnsent(units);
@@ -282,12 +287,50 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     /// <summary>Puts <paramref name="unit"/> in <paramref name="batch"/>: its tasks await their ids, and list their closures for this stream.</summary>
     private void Add(SubmitTasks batch, Unit unit, ShippedClosures.Listing listing)
     {
-        for (var i = 0; i < unit.Tasks.Count; i++)
+        if (unit.Tasks.Count == 0)
         {
-            var task = unit.Tasks[i];
-            awaitingIds[task.ClientRef] = (unit, i);
+            return;
+        }
+
+        lock (awaitingIds)
+        {
+            awaitingIds[unit.FirstRef] = unit;
+        }
+
+        foreach (var task in unit.Tasks)
+        {
             listing.List(task.Spec);
             batch.Tasks.Add(task);
+        }
+    }
+
+    /// <summary>The written unit that holds client reference <paramref name="clientRef"/>, if its id is still awaited. Under the lock of awaitingIds.</summary>
+    private Unit? AwaitingUnitOf(long clientRef)
+    {
+        var firsts = awaitingIds.Keys;
+        int low = 0, high = firsts.Count - 1;
+        while (low <= high)
+        {
+            var middle = low + ((high - low) / 2);
+            if (firsts[middle] <= clientRef)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        // high: the last unit starting at or before the reference.
+        return high >= 0 && awaitingIds.Values[high] is var unit && clientRef < unit.FirstRef + unit.Tasks.Count ? unit : null;
+    }
+
+    private int AwaitingIdsCount()
+    {
+        lock (awaitingIds)
+        {
+            return awaitingIds.Values.Sum(u => u.Missing);
         }
     }
 
@@ -321,31 +364,30 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
 
         FailOnPool(queued, error);
         FailOnPool(DrainAwaitingIds(), error);
-        FailOnPool<TaskResult>(results.Values.Where(r => !r.Task.IsCompleted), error);
+        FailOnPool(results.Values.Where(r => !r.IsCompleted), static (w, e) => w.TrySetException(e), error);
         feed.Complete(error);
     }
 
     /// <summary>Stops waiting for the ids of the tasks written: returns their units, each once.</summary>
-    private HashSet<Unit> DrainAwaitingIds()
+    private List<Unit> DrainAwaitingIds()
     {
-        var drained = new HashSet<Unit>();
-        foreach (var key in awaitingIds.Keys)
+        lock (awaitingIds)
         {
-            if (awaitingIds.TryRemove(key, out var one))
-            {
-                drained.Add(one.Unit);
-            }
+            var drained = awaitingIds.Values.ToList();
+            awaitingIds.Clear();
+            return drained;
         }
-
-        return drained;
     }
 
     /// <summary>Fails each of <paramref name="waiting"/> on a pool thread: a caller's continuation must not hold up the others' (see Waiter).</summary>
-    private static void FailOnPool<T>(IEnumerable<TaskCompletionSource<T>> waiting, Exception error)
+    private static void FailOnPool<T>(IEnumerable<TaskCompletionSource<T>> waiting, Exception error) =>
+        FailOnPool(waiting, static (w, e) => w.TrySetException(e), error);
+
+    private static void FailOnPool<T>(IEnumerable<T> waiting, Func<T, Exception, bool> fail, Exception error)
     {
         foreach (var one in waiting)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(w => w.TrySetException(error), one, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(w => fail(w, error), one, preferLocal: false);
         }
     }
 
@@ -361,7 +403,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
         }
     }
 
-    private async Task<Exception?> ReadAsync(AsyncDuplexStreamingCall<TaskClientMessage, TaskServerMessage> call, int current, StrongBox<bool> answered)
+    private async Task<Exception?> ReadAsync(AsyncDuplexStreamingCall<TaskClientMessage, TaskServerMessageView> call, int current, StrongBox<bool> answered)
     {
         try
         {
@@ -369,7 +411,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
             {
                 answered.Value = true;
                 var message = call.ResponseStream.Current;
-                if (message.KindCase == TaskServerMessage.KindOneofCase.Accepted)
+                if (message.KindCase == TaskServerMessageView.KindOneofCase.Accepted)
                 {
                     var completed = new List<Unit>();
                     foreach (var accepted in message.Accepted.Tasks)
@@ -381,22 +423,31 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                             // what this stream made.)
                             results.AddOrUpdate(accepted.TaskId, static (_, current) => new(current), static (_, old, current) => old.Generation < current ? new(current) : old, current);
                         }
+                    }
 
-                        if (awaitingIds.TryRemove(accepted.ClientRef, out var waiting) && waiting.Unit.Accept(waiting.Index, accepted))
+                    lock (awaitingIds)
+                    {
+                        foreach (var accepted in message.Accepted.Tasks)
                         {
-                            completed.Add(waiting.Unit);
+                            if (AwaitingUnitOf(accepted.ClientRef) is { } unit && unit.Accept(accepted.ClientRef, accepted))
+                            {
+                                awaitingIds.Remove(unit.FirstRef);
+                                completed.Add(unit);
+                            }
                         }
                     }
 
                     call.ResponseStream.RunAfterThisMessage(() => completed.ForEach(u => u.Complete()));
                 }
-                else if (message.KindCase == TaskServerMessage.KindOneofCase.Results)
+                else if (message.KindCase == TaskServerMessageView.KindOneofCase.Results)
                 {
-                    var finished = new List<(Awaited, TaskResult)>(message.Results.Results.Count);
-                    foreach (var result in message.Results.Results)
+                    // Each result stays encoded until its outcome is read: only its id is read here.
+                    var finished = new List<(Awaited, TaskOutcome)>(message.Results.Results.Count);
+                    foreach (var encoded in message.Results.Results)
                     {
-                        finished.Add((Waiter(result.TaskId), result));
-                        feed.Offer(result);
+                        var outcome = new TaskOutcome(EncodedResults.TaskIdOf(encoded.Span), encoded);
+                        finished.Add((Waiter(outcome.TaskId), outcome));
+                        feed.Offer(outcome);
                     }
 
                     call.ResponseStream.RunAfterThisMessage(() => finished.ForEach(f => f.Item1.TrySetResult(f.Item2)));
@@ -405,24 +456,35 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
 
             return null;
         }
-        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is RpcException or IOException or InvalidDataException or OperationCanceledException or ObjectDisposedException)
         {
             return e;
         }
     }
 
     /// <summary>
-    /// One <see cref="Submit"/> batch: its tasks, and one wait for all their acceptances (not one a task: a burst of
-    /// 100,000 waits on some fifty of these). Acceptances are recorded on the reader; the wait completes with the last.
+    /// One <see cref="Submit"/> batch: its tasks, whose client references are consecutive, and one wait for all their
+    /// acceptances (not one a task: a burst of 100,000 waits on some fifty of these). Acceptances are recorded on the
+    /// reader; the wait completes with the last.
     /// </summary>
     private sealed class Unit : TaskCompletionSource<TaskAccepted[]>
     {
         private readonly TaskAccepted[] accepted;
         private int missing;
 
+        /// <exception cref="ArgumentException">The tasks' references are not consecutive.</exception>
         public Unit(IReadOnlyList<SubmitTask> tasks)
         {
             Tasks = tasks;
+            FirstRef = tasks.Count > 0 ? tasks[0].ClientRef : 0;
+            for (var i = 0; i < tasks.Count; i++)
+            {
+                if (tasks[i].ClientRef != FirstRef + i)
+                {
+                    throw new ArgumentException($"a batch's client references must be consecutive: task {i} has {tasks[i].ClientRef}, not {FirstRef + i}", nameof(tasks));
+                }
+            }
+
             accepted = new TaskAccepted[tasks.Count];
             missing = tasks.Count;
             if (missing == 0)
@@ -433,9 +495,21 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
 
         public IReadOnlyList<SubmitTask> Tasks { get; }
 
-        /// <summary>Records the acceptance of the task at <paramref name="index"/>; true when it was the last one missing.</summary>
-        public bool Accept(int index, TaskAccepted one)
+        /// <summary>The client reference of its first task; the others follow it.</summary>
+        public long FirstRef { get; }
+
+        /// <summary>How many of its acceptances have not come.</summary>
+        public int Missing => Volatile.Read(ref missing);
+
+        /// <summary>Records the acceptance of the task with <paramref name="clientRef"/>; true when it was the last one missing. A repeat counts nothing.</summary>
+        public bool Accept(long clientRef, TaskAccepted one)
         {
+            var index = (int)(clientRef - FirstRef);
+            if (accepted[index] is not null)
+            {
+                return false;
+            }
+
             accepted[index] = one;
             return Interlocked.Decrement(ref missing) == 0;
         }
@@ -443,9 +517,4 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
         public void Complete() => TrySetResult(accepted);
     }
 
-    /// <summary>A wait for a task's result, marked with the stream (counted from 1) whose task it is.</summary>
-    private sealed class Awaited(int generation) : TaskCompletionSource<TaskResult>
-    {
-        public int Generation { get; } = generation;
-    }
 }

@@ -5,7 +5,7 @@ namespace CapCluster.Client.Tests;
 
 public sealed class ResultsFeedTests
 {
-    private static TaskResult Result(long id) => new() { TaskId = id };
+    private static TaskOutcome Result(long id) => new(new TaskResult { TaskId = id });
 
     [Fact]
     public void NeverOpened_KeepsNothing()
@@ -74,7 +74,7 @@ public sealed class ResultsFeedTests
         Assert.Equal(0, feed.Dropped);
     }
 
-    private static List<long> Drain(System.Threading.Channels.ChannelReader<TaskResult> reader)
+    private static List<long> Drain(System.Threading.Channels.ChannelReader<TaskOutcome> reader)
     {
         var ids = new List<long>();
         while (reader.TryRead(out var result))
