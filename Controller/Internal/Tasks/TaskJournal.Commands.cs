@@ -68,13 +68,14 @@ internal sealed partial class TaskJournal
             }
         }
 
-        public void InsertTasks(List<(long Id, string Owner, long SubmittedUs, byte[] Spec)> rows) =>
-            Run(insertTasks, rows, static (statement, at, row) =>
+        /// <summary>Stores tasks; each row's spec is its slice of <paramref name="specs"/>.</summary>
+        public void InsertTasks(List<(long Id, string Owner, long SubmittedUs, int SpecAt, int SpecLength)> rows, ReadOnlyMemory<byte> specs) =>
+            Run(insertTasks, rows, (statement, at, row) =>
             {
                 statement.Bind(at, row.Id);
                 statement.Bind(at + 1, row.Owner);
                 statement.Bind(at + 2, row.SubmittedUs);
-                statement.Bind(at + 3, row.Spec);
+                statement.Bind(at + 3, specs.Span.Slice(row.SpecAt, row.SpecLength));
             }, 4);
 
         /// <summary>Stores results; a null result notes that it is in its file.</summary>
@@ -174,7 +175,16 @@ internal sealed partial class TaskJournal
 
             public void Bind(int at, long value) => Check(raw.sqlite3_bind_int64(statement, at + 1, value));
 
-            public void Bind(int at, string value) => Check(raw.sqlite3_bind_text(statement, at + 1, value));
+            /// <summary>
+            /// Binds text from the string's own characters (SQLite stores it as UTF-8): no encoded copy a row. An empty
+            /// string goes the other way, since an empty span would bind NULL.
+            /// </summary>
+            public void Bind(int at, string value) =>
+                Check(value.Length == 0 ? raw.sqlite3_bind_text(statement, at + 1, value) : raw.sqlite3_bind_text16(statement, at + 1, value.AsSpan()));
+
+            /// <summary>Binds a blob from a span (SQLite copies it); an empty one binds an empty blob, not NULL.</summary>
+            public void Bind(int at, ReadOnlySpan<byte> value) =>
+                Check(value.IsEmpty ? raw.sqlite3_bind_zeroblob(statement, at + 1, 0) : raw.sqlite3_bind_blob(statement, at + 1, value));
 
             /// <summary>Binds a blob; null binds NULL, and an empty array an empty blob (not NULL, as a null pointer would).</summary>
             public void Bind(int at, byte[]? value) =>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using CapCluster.Protocol.Data;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -33,6 +34,8 @@ internal sealed partial class TaskJournal : IDisposable
 
     // Ids whose result is a file in results/ (touched by the writer thread, and by Load before any write).
     private readonly HashSet<long> filed = [];
+    // One transaction's rows, kept for the next (see Apply); used by whoever writes (see writing).
+    private readonly JournalRows rows = new();
     private List<Op> pending = [];
     private List<Op> spare = [];
     private SqliteConnection? reader;
@@ -361,53 +364,63 @@ internal sealed partial class TaskJournal : IDisposable
 
     /// <summary>
     /// One transaction's rows, by table: the tasks, then the results, then what is forgotten (a task is forgotten only
-    /// after its result was journaled, so within a transaction this order keeps every id's history).
+    /// after its result was journaled, so within a transaction this order keeps every id's history). The row lists and
+    /// the specs' encodings (all in one buffer) are kept from one transaction to the next: a burst's journal otherwise
+    /// made an array a task and grew lists of 100,000 rows again each time.
     /// </summary>
     private void Apply(List<Op> batch, Commands commands)
     {
-        var inserted = new List<(long, string, long, byte[])>();
-        var results = new List<(long, byte[]?)>();
-        var forgotten = new List<long>();
-        foreach (var op in batch)
+        var (inserted, results, forgotten, specs) = (rows.Tasks, rows.Results, rows.Forgotten, rows.Specs);
+        try
         {
-            switch (op.Kind)
+            foreach (var op in batch)
             {
-                case OpKind.Submit:
-                    foreach (var (hash, image, owner) in op.Assemblies!.Images)
-                    {
-                        commands.AddAssembly(hash, image.ToByteArray(), owner);
-                    }
+                switch (op.Kind)
+                {
+                    case OpKind.Submit:
+                        foreach (var (hash, image, owner) in op.Assemblies!.Images)
+                        {
+                            commands.AddAssembly(hash, image.ToByteArray(), owner);
+                        }
 
-                    foreach (var (id, hashes) in op.Assemblies.Closures)
-                    {
-                        commands.AddClosure(id, string.Join('\n', hashes));
-                    }
+                        foreach (var (id, hashes) in op.Assemblies.Closures)
+                        {
+                            commands.AddClosure(id, string.Join('\n', hashes));
+                        }
 
-                    foreach (var (id, owner, submittedUs, spec) in op.Tasks!)
-                    {
-                        inserted.Add((id, owner, submittedUs, MessageBytes.Of(spec)));
-                    }
+                        foreach (var (id, owner, submittedUs, spec) in op.Tasks!)
+                        {
+                            var size = spec.CalculateSize();
+                            Google.Protobuf.MessageExtensions.WriteTo(spec, specs.GetSpan(size)[..size]);
+                            specs.Advance(size);
+                            inserted.Add((id, owner, submittedUs, specs.WrittenCount - size, size));
+                        }
 
-                    break;
-                case OpKind.Finish when op.Result!.Length > options.LargeResult:
-                    WriteResultFile(op.Id, op.Result);
-                    results.Add((op.Id, null));
-                    break;
-                case OpKind.Finish:
-                    results.Add((op.Id, op.Result));
-                    break;
-                case OpKind.Forget:
-                    forgotten.AddRange(op.Ids!);
-                    break;
+                        break;
+                    case OpKind.Finish when op.Result!.Length > options.LargeResult:
+                        WriteResultFile(op.Id, op.Result);
+                        results.Add((op.Id, null));
+                        break;
+                    case OpKind.Finish:
+                        results.Add((op.Id, op.Result));
+                        break;
+                    case OpKind.Forget:
+                        forgotten.AddRange(op.Ids!);
+                        break;
+                }
+            }
+
+            commands.InsertTasks(inserted, specs.WrittenMemory);
+            commands.InsertResults(results);
+            commands.Forget(forgotten);
+            foreach (var id in forgotten.Where(filed.Remove))
+            {
+                File.Delete(ResultFile(id));
             }
         }
-
-        commands.InsertTasks(inserted);
-        commands.InsertResults(results);
-        commands.Forget(forgotten);
-        foreach (var id in forgotten.Where(filed.Remove))
+        finally
         {
-            File.Delete(ResultFile(id));
+            rows.Clear();
         }
     }
 
@@ -475,6 +488,36 @@ internal sealed partial class TaskJournal : IDisposable
         Finish,
         Forget,
         Flush,
+    }
+
+    /// <summary>What <see cref="Apply"/> gathers for one transaction: rows by table, and the tasks' specs encoded one after another.</summary>
+    private sealed class JournalRows
+    {
+        /// <summary>Past this many bytes of specs (a burst of large ones), the buffer is not kept for the next transaction.</summary>
+        private const int KeptSpecBytes = 16 << 20;
+
+        public List<(long Id, string Owner, long SubmittedUs, int SpecAt, int SpecLength)> Tasks { get; } = [];
+
+        public List<(long Id, byte[]? Result)> Results { get; } = [];
+
+        public List<long> Forgotten { get; } = [];
+
+        public ArrayBufferWriter<byte> Specs { get; private set; } = new();
+
+        public void Clear()
+        {
+            Tasks.Clear();
+            Results.Clear();
+            Forgotten.Clear();
+            if (Specs.Capacity > KeptSpecBytes)
+            {
+                Specs = new ArrayBufferWriter<byte>();
+            }
+            else
+            {
+                Specs.ResetWrittenCount();
+            }
+        }
     }
 
     private sealed record Op(
