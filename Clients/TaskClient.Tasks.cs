@@ -12,9 +12,13 @@ public sealed partial class TaskClient
     /// <summary>Independent tasks per submission message. Default 2048, well under the message size limit.</summary>
     private const int SubmissionPart = 2048;
 
-    // The request of a delegate task that captures nothing and takes no arguments, by package, one for each map flag.
+    // The request of a delegate task that captures nothing and takes no arguments, by package, one for each map flag; and
+    // the spec of such a task whose options are all at their defaults, by request. Shared requests and specs are never
+    // changed once made: ShippedClosures lists assemblies in a copy.
     private readonly ConditionalWeakTable<DelegatePackage, ApplyRequest> bareApplies = new();
     private readonly ConditionalWeakTable<DelegatePackage, ApplyRequest> bareMaps = new();
+    private readonly ConditionalWeakTable<ApplyRequest, object?> bareRequests = new();
+    private readonly ConditionalWeakTable<ApplyRequest, TaskSpec> bareSpecs = new();
 
     /// <summary>Submits one task; returns its id. Submissions made together leave in one batch.</summary>
     /// <exception cref="TaskRefusedException">The controller refused it (unknown dependency, quota used up), saying why.</exception>
@@ -191,6 +195,15 @@ public sealed partial class TaskClient
 
     private TaskSpec ToSpec(TaskDefinition task, IReadOnlyDictionary<TaskDefinition, long> references)
     {
+        var apply = task is DelegateTask function ? ToApply(function) : null;
+        if (apply is not null && bareRequests.TryGetValue(apply, out _) && task.Retries == 0 && !task.ClearBefore && !task.ClearAfter
+            && task.Timeout is null && task.Requires.Count == 0 && task.After.Count == 0 && task.AfterInBatch.Count == 0 && task.RecoveryTask is null)
+        {
+            // A delegate task with nothing of its own and every option at its default: one spec for all of them, as its
+            // request is (a burst of 100,000 otherwise made 100,000 specs and their repeated fields).
+            return bareSpecs.GetValue(apply, static a => new TaskSpec { Function = a });
+        }
+
         var spec = new TaskSpec
         {
             Retries = task.Retries,
@@ -221,8 +234,8 @@ public sealed partial class TaskClient
                 spec.Code = new CodeTaskSpec { Code = code.Code, Pull = { code.Pull } };
                 spec.Code.Push.AddRange(code.Push.Select(p => OutgoingValues.Inline(p.Key, p.Value)));
                 break;
-            case DelegateTask function:
-                spec.Function = ToApply(function);
+            case DelegateTask:
+                spec.Function = apply;
                 break;
             default:
                 throw new ArgumentException($"unknown task kind {task.GetType()}");
@@ -241,9 +254,13 @@ public sealed partial class TaskClient
         var package = DelegatePackager.Package(task.Function);
         if (package.Captured.Count == 0 && task.Arguments.Count == 0)
         {
-            // Nothing of its own: the same request as every other task of this delegate (and map flag), made once. Shared
-            // requests are never changed once made (ShippedClosures lists assemblies in a copy).
-            return (task.MapOverFirstArgument ? bareMaps : bareApplies).GetValue(package, p => NewApply(p, task));
+            // Nothing of its own: the same request as every other task of this delegate (and map flag), made once.
+            return (task.MapOverFirstArgument ? bareMaps : bareApplies).GetValue(package, p =>
+            {
+                var shared = NewApply(p, task);
+                bareRequests.Add(shared, null);
+                return shared;
+            });
         }
 
         return NewApply(package, task);

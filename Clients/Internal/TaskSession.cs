@@ -299,7 +299,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
 
         foreach (var task in unit.Tasks)
         {
-            listing.List(task.Spec);
+            task.Spec = listing.List(task.Spec);
             batch.Tasks.Add(task);
         }
     }

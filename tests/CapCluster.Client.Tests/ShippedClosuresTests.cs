@@ -34,8 +34,8 @@ public sealed class ShippedClosuresTests(ITestOutputHelper output)
 
         var first = Spec(closures.Name(package));
         var later = Spec(closures.Name(package));
-        stream.List(first);
-        stream.List(later);
+        first = stream.List(first);
+        later = stream.List(later);
 
         var listed = first.Function.Function.Assemblies;
         Assert.Equal(package.Assemblies.Select(a => a.Hash), listed.Select(a => a.Hash));
@@ -55,10 +55,10 @@ public sealed class ShippedClosuresTests(ITestOutputHelper output)
     {
         var closures = new ShippedClosures();
         var id = closures.Name(Package(Shared, First));
-        closures.OnStream().List(Spec(id));
+        _ = closures.OnStream().List(Spec(id));
 
         var again = Spec(id);
-        closures.OnStream().List(again);
+        again = closures.OnStream().List(again);
 
         Assert.Equal([Shared.Hash, First.Hash], again.Function.Function.Assemblies.Select(a => a.Hash));
         Assert.All(again.Function.Function.Assemblies, a => Assert.False(a.Image.IsEmpty));
@@ -70,18 +70,18 @@ public sealed class ShippedClosuresTests(ITestOutputHelper output)
         var closures = new ShippedClosures();
         var id = closures.Name(Package(Shared, First));
         var old = closures.OnStream();
-        old.List(Spec(id));
+        _ = old.List(Spec(id));
         var unsent = Spec(id);
-        old.List(unsent);
+        unsent = old.List(unsent);
         var listedFirst = Spec(id);
-        closures.OnStream().List(listedFirst);
+        listedFirst = closures.OnStream().List(listedFirst);
 
         // Not sent on the old stream (the controller had gone): first on the next, where it must carry the images,
         // then once more on a stream that listed the closure already, where it must carry none.
         var next = closures.OnStream();
-        next.List(unsent);
+        unsent = next.List(unsent);
         var onNext = unsent.Function.Function.Assemblies.ToList();
-        next.List(listedFirst);
+        listedFirst = next.List(listedFirst);
 
         Assert.Equal([Shared.Hash, First.Hash], onNext.Select(a => a.Hash));
         Assert.All(onNext, a => Assert.False(a.Image.IsEmpty));
@@ -97,8 +97,8 @@ public sealed class ShippedClosuresTests(ITestOutputHelper output)
         one.Recovery = Spec(one.Function.Function.Closure);
         var two = Spec(closures.Name(Package(Second, Shared)));
 
-        stream.List(one);
-        stream.List(two);
+        one = stream.List(one);
+        two = stream.List(two);
 
         Assert.Equal([First.Hash, Shared.Hash], one.Function.Function.Assemblies.Select(a => a.Hash));
         Assert.Empty(one.Recovery.Function.Function.Assemblies);
@@ -110,21 +110,36 @@ public sealed class ShippedClosuresTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void List_TasksThatShareOneRequest_TheFirstCarriesTheListInACopy_TheSharedRequestStaysUnlisted()
+    public void List_TasksThatShareOneSpec_TheFirstCarriesTheListInACopy_TheSharedSpecStaysUnlisted()
     {
         var closures = new ShippedClosures();
-        var shared = Spec(closures.Name(Package(Shared, First))).Function;
-        var first = new TaskSpec { Function = shared };
-        var later = new TaskSpec { Function = shared };
+        var shared = Spec(closures.Name(Package(Shared, First)));
         var stream = closures.OnStream();
 
-        stream.List(first);
-        stream.List(later);
+        var first = stream.List(shared);
+        var later = stream.List(shared);
 
+        Assert.NotSame(shared, first);
         Assert.Equal([Shared.Hash, First.Hash], first.Function.Function.Assemblies.Select(a => a.Hash));
-        Assert.Empty(later.Function.Function.Assemblies);
-        Assert.Empty(shared.Function.Assemblies);
-        Assert.Same(shared, later.Function);
+        Assert.Same(shared, later);
+        Assert.Empty(shared.Function.Function.Assemblies);
+    }
+
+    [Fact]
+    public void List_ASharedSpecWhoseRecoveryNamesANewClosure_ListsItInACopy_AtThatDepth()
+    {
+        var closures = new ShippedClosures();
+        var stream = closures.OnStream();
+        var top = closures.Name(Package(Shared, First));
+        _ = stream.List(Spec(top));
+        var shared = Spec(top);
+        shared.Recovery = Spec(closures.Name(Package(Second)));
+
+        var sent = stream.List(shared);
+
+        Assert.Empty(sent.Function.Function.Assemblies);
+        Assert.Equal([Second.Hash], sent.Recovery.Function.Function.Assemblies.Select(a => a.Hash));
+        Assert.Empty(shared.Recovery.Function.Function.Assemblies);
     }
 
     private static TaskSpec Spec(string closure) =>

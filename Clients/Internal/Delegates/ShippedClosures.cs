@@ -33,42 +33,54 @@ internal sealed class ShippedClosures
         private readonly HashSet<string> images = new(StringComparer.Ordinal);
 
         /// <summary>
-        /// Lists, in <paramref name="spec"/> (and its recovery task), the assemblies of a closure this stream has not listed
-        /// yet, with the images it has not sent yet, and nothing for one it has; just before the task leaves. The spec's
-        /// request may be shared with other tasks (see TaskClient.ToApply): the list goes in a copy of its own.
+        /// The spec to send for <paramref name="spec"/>: listing, in it (and its recovery task), the assemblies of a closure
+        /// this stream has not listed yet, with the images it has not sent yet, and nothing for one it has; just before the
+        /// task leaves. The spec and its requests may be shared with other tasks (see TaskClient.ToSpec): when anything
+        /// must change, it changes in a copy, which is returned; otherwise <paramref name="spec"/> itself.
         /// </summary>
-        public void List(TaskSpec? spec)
+        public TaskSpec List(TaskSpec spec)
         {
-            for (; spec is not null; spec = spec.Recovery)
+            var sent = spec;
+            var depth = 0;
+            for (var each = spec; each is not null; each = each.Recovery, depth++)
             {
-                if (spec.Function?.Function is not { Closure.Length: > 0 } call)
+                if (each.Function?.Function is not { Closure.Length: > 0 } call)
                 {
                     continue;
                 }
 
-                if (!listed.Add(call.Closure))
+                // What an earlier stream listed here, if the task goes again on this one (it could not be sent there), goes.
+                var first = listed.Add(call.Closure);
+                if (!first && call.Assemblies.Count == 0)
                 {
-                    if (call.Assemblies.Count > 0)
+                    continue;
+                }
+
+                if (ReferenceEquals(sent, spec))
+                {
+                    sent = spec.Clone();
+                    each = sent;
+                    for (var i = 0; i < depth; i++)
                     {
-                        // What an earlier stream listed here, if the task goes again on this one (it could not be sent there).
-                        spec.Function = WithAssemblies(spec.Function, []);
+                        each = each.Recovery;
                     }
 
-                    continue;
+                    call = each.Function.Function;
                 }
 
-                spec.Function = WithAssemblies(spec.Function, shipped.closures[call.Closure].Select(image => images.Add(image.Hash)
-                    ? new AssemblyRef { Hash = image.Hash, Name = image.Name, Image = UnsafeByteOperations.UnsafeWrap(image.Bytes) }
-                    : new AssemblyRef { Hash = image.Hash }));
+                call.Assemblies.Clear();
+                if (first)
+                {
+                    foreach (var image in shipped.closures[call.Closure])
+                    {
+                        call.Assemblies.Add(images.Add(image.Hash)
+                            ? new AssemblyRef { Hash = image.Hash, Name = image.Name, Image = UnsafeByteOperations.UnsafeWrap(image.Bytes) }
+                            : new AssemblyRef { Hash = image.Hash });
+                    }
+                }
             }
-        }
 
-        private static ApplyRequest WithAssemblies(ApplyRequest apply, IEnumerable<AssemblyRef> assemblies)
-        {
-            var copy = apply.Clone();
-            copy.Function.Assemblies.Clear();
-            copy.Function.Assemblies.AddRange(assemblies);
-            return copy;
+            return sent;
         }
     }
 }
