@@ -30,7 +30,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
         Channel.CreateUnbounded<Unit>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     // Units written whose ids have not all come, by their first client reference (a unit's references are consecutive):
     // one entry a unit, not one a task. Guarded by itself.
-    private readonly SortedList<long, Unit> awaitingIds = [];
+    private readonly Dictionary<long, Unit> awaitingIds = [];
     private readonly ConcurrentDictionary<long, Awaited> results = new();
     private readonly ResultsFeed feed = new();
     private readonly CancellationTokenSource lifetime = new();
@@ -304,27 +304,15 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
         }
     }
 
-    /// <summary>The written unit that holds client reference <paramref name="clientRef"/>, if its id is still awaited. Under the lock of awaitingIds.</summary>
-    private Unit? AwaitingUnitOf(long clientRef)
-    {
-        var firsts = awaitingIds.Keys;
-        int low = 0, high = firsts.Count - 1;
-        while (low <= high)
-        {
-            var middle = low + ((high - low) / 2);
-            if (firsts[middle] <= clientRef)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle - 1;
-            }
-        }
-
-        // high: the last unit starting at or before the reference.
-        return high >= 0 && awaitingIds.Values[high] is var unit && clientRef < unit.FirstRef + unit.Tasks.Count ? unit : null;
-    }
+    /// <summary>
+    /// The written unit that holds client reference <paramref name="clientRef"/>, if its id is still awaited: <paramref name="last"/>
+    /// (the unit of the acceptance before, since a submission's acceptances come in its order), or the unit it starts, or
+    /// (an acceptance list that began inside a unit) whichever holds it. Under the lock of awaitingIds.
+    /// </summary>
+    private Unit? AwaitingUnitOf(long clientRef, Unit? last) =>
+        last is not null && last.Holds(clientRef) ? last
+        : awaitingIds.TryGetValue(clientRef, out var starting) ? starting
+        : awaitingIds.Values.FirstOrDefault(u => u.Holds(clientRef));
 
     private int AwaitingIdsCount()
     {
@@ -427,9 +415,11 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
 
                     lock (awaitingIds)
                     {
+                        Unit? unit = null;
                         foreach (var accepted in message.Accepted.Tasks)
                         {
-                            if (AwaitingUnitOf(accepted.ClientRef) is { } unit && unit.Accept(accepted.ClientRef, accepted))
+                            unit = AwaitingUnitOf(accepted.ClientRef, unit);
+                            if (unit is not null && unit.Accept(accepted.ClientRef, accepted))
                             {
                                 awaitingIds.Remove(unit.FirstRef);
                                 completed.Add(unit);
@@ -501,7 +491,10 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
         /// <summary>How many of its acceptances have not come.</summary>
         public int Missing => Volatile.Read(ref missing);
 
-        /// <summary>Records the acceptance of the task with <paramref name="clientRef"/>; true when it was the last one missing. A repeat counts nothing.</summary>
+        /// <summary>Whether <paramref name="clientRef"/> is one of its tasks'.</summary>
+        public bool Holds(long clientRef) => clientRef >= FirstRef && clientRef - FirstRef < Tasks.Count;
+
+        /// <summary>Records the acceptance of the task with <paramref name="clientRef"/> (one it holds); true when it was the last one missing. A repeat counts nothing.</summary>
         public bool Accept(long clientRef, TaskAccepted one)
         {
             var index = (int)(clientRef - FirstRef);

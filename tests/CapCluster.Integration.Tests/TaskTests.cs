@@ -47,6 +47,26 @@ public sealed class TaskTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoThousandSubmissionsAtOnce_OfEverySize_EachGetsItsOwnIds_AndOneDefinitionTwiceInABatchRunsTwice()
+    {
+        // Submissions of 1, 2 and 3 tasks made concurrently: their acceptances come back in many messages, each to be
+        // matched to its batch.
+        var submissions = Enumerable.Range(0, 2_000).Select(i => Task.Run(() =>
+            tasks.RunAsync([.. Enumerable.Range(0, 1 + (i % 3)).Select(k => (TaskDefinition)DelegateTask.Of((int x) => x, (i * 10) + k))]))).ToList();
+        var twice = DelegateTask.Of(() => 5);
+
+        var ids = await Task.WhenAll(submissions).WaitAsync(Timeout);
+        var repeated = await tasks.RunAsync([twice, twice]).WaitAsync(Timeout);
+        var outcomes = await tasks.BarrierAsync([.. ids.SelectMany(i => i), .. repeated]).WaitAsync(Timeout);
+
+        Assert.Equal(ids.Sum(i => i.Count) + 2, outcomes.Select(o => o.TaskId).Distinct().Count());
+        Assert.Equal(
+            Enumerable.Range(0, 2_000).SelectMany(i => Enumerable.Range(0, 1 + (i % 3)).Select(k => (i * 10) + k)),
+            outcomes.Take(outcomes.Count - 2).Select(o => o.Get<int>()));
+        Assert.Equal([5, 5], outcomes.TakeLast(2).Select(o => o.Get<int>()));
+    }
+
+    [Fact]
     public async Task Barrier_OnItsOwnTasks_TimesOutWhileOneRuns_AndOnAnotherClientsWaitsForTheSameResults()
     {
         var quick = await tasks.RunAsync(DelegateTask.Of(() => 6 * 7)).WaitAsync(Timeout);
