@@ -309,10 +309,29 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     /// (the unit of the acceptance before, since a submission's acceptances come in its order), or the unit it starts, or
     /// (an acceptance list that began inside a unit) whichever holds it. Under the lock of awaitingIds.
     /// </summary>
-    private Unit? AwaitingUnitOf(long clientRef, Unit? last) =>
-        last is not null && last.Holds(clientRef) ? last
-        : awaitingIds.TryGetValue(clientRef, out var starting) ? starting
-        : awaitingIds.Values.FirstOrDefault(u => u.Holds(clientRef));
+    private Unit? AwaitingUnitOf(long clientRef, Unit? last)
+    {
+        if (last is not null && last.Holds(clientRef))
+        {
+            return last;
+        }
+
+        if (awaitingIds.TryGetValue(clientRef, out var starting))
+        {
+            return starting;
+        }
+
+        // A loop, not a lambda: one capturing the reference would be made on every call, not only on this rare path.
+        foreach (var unit in awaitingIds.Values)
+        {
+            if (unit.Holds(clientRef))
+            {
+                return unit;
+            }
+        }
+
+        return null;
+    }
 
     private int AwaitingIdsCount()
     {
