@@ -150,18 +150,41 @@ internal sealed class ClusterDirectory : IAsyncDisposable
     }
 
     /// <summary>Controller arguments that pin its three ports to free ones, so that a restart keeps them.</summary>
-    public static string[] PinnedPorts() =>
-    [
-        "--engine-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "--client-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "--data-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-    ];
-
-    public static int FreePort()
+    public static string[] PinnedPorts()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var ports = FreePorts(3);
+        return
+        [
+            "--engine-port", ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--client-port", ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--data-port", ports[2].ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ];
+    }
+
+    public static int FreePort() => FreePorts(1)[0];
+
+    /// <summary>
+    /// <paramref name="count"/> free ports, all different: each is held until all are found (one at a time, the kernel
+    /// may hand the port just let go out again, and a controller refused its data port as its client port).
+    /// </summary>
+    public static int[] FreePorts(int count)
+    {
+        var listeners = new List<TcpListener>();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listeners.Add(listener);
+                listener.Start();
+            }
+
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
     }
 
     private ProcessStartInfo StartInfo(string program, string[] arguments, bool redirect)

@@ -87,7 +87,8 @@ public sealed class SlurmCluster : IAsyncLifetime
 
     private string Conf(string mungeSocket)
     {
-        var ports = (ClusterDirectory.FreePort(), ClusterDirectory.FreePort());
+        var free = ClusterDirectory.FreePorts(2);
+        var ports = (free[0], free[1]);
         return string.Join('\n',
             "ClusterName=capcluster",
             "SlurmctldHost=localhost",
