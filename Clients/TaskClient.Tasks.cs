@@ -17,7 +17,6 @@ public sealed partial class TaskClient
     // changed once made: ShippedClosures lists assemblies in a copy.
     private readonly ConditionalWeakTable<DelegatePackage, ApplyRequest> bareApplies = new();
     private readonly ConditionalWeakTable<DelegatePackage, ApplyRequest> bareMaps = new();
-    private readonly ConditionalWeakTable<ApplyRequest, object?> bareRequests = new();
     private readonly ConditionalWeakTable<ApplyRequest, TaskSpec> bareSpecs = new();
 
     /// <summary>Submits one task; returns its id. Submissions made together leave in one batch.</summary>
@@ -195,13 +194,14 @@ public sealed partial class TaskClient
 
     private TaskSpec ToSpec(TaskDefinition task, IReadOnlyDictionary<TaskDefinition, long> references)
     {
-        var apply = task is DelegateTask function ? ToApply(function) : null;
-        if (apply is not null && bareRequests.TryGetValue(apply, out _) && task.Retries == 0 && !task.ClearBefore && !task.ClearAfter
+        var shared = false;
+        var apply = task is DelegateTask function ? ToApply(function, out shared) : null;
+        if (shared && task.Retries == 0 && !task.ClearBefore && !task.ClearAfter
             && task.Timeout is null && task.Requires.Count == 0 && task.After.Count == 0 && task.AfterInBatch.Count == 0 && task.RecoveryTask is null)
         {
             // A delegate task with nothing of its own and every option at its default: one spec for all of them, as its
             // request is (a burst of 100,000 otherwise made 100,000 specs and their repeated fields).
-            return bareSpecs.GetValue(apply, static a => new TaskSpec { Function = a });
+            return bareSpecs.GetValue(apply!, static a => new TaskSpec { Function = a });
         }
 
         var spec = new TaskSpec
@@ -249,21 +249,15 @@ public sealed partial class TaskClient
         return spec;
     }
 
-    private ApplyRequest ToApply(DelegateTask task)
+    /// <summary>The request of <paramref name="task"/>; <paramref name="shared"/> when it is the one every task of its delegate shares.</summary>
+    private ApplyRequest ToApply(DelegateTask task, out bool shared)
     {
         var package = DelegatePackager.Package(task.Function);
-        if (package.Captured.Count == 0 && task.Arguments.Count == 0)
-        {
-            // Nothing of its own: the same request as every other task of this delegate (and map flag), made once.
-            return (task.MapOverFirstArgument ? bareMaps : bareApplies).GetValue(package, p =>
-            {
-                var shared = NewApply(p, task);
-                bareRequests.Add(shared, null);
-                return shared;
-            });
-        }
-
-        return NewApply(package, task);
+        shared = package.Captured.Count == 0 && task.Arguments.Count == 0;
+        // Nothing of its own: the same request as every other task of this delegate (and map flag), made once.
+        return shared
+            ? (task.MapOverFirstArgument ? bareMaps : bareApplies).GetValue(package, p => NewApply(p, task))
+            : NewApply(package, task);
     }
 
     private ApplyRequest NewApply(DelegatePackage package, DelegateTask task)

@@ -17,33 +17,37 @@ internal static class EncodedResults
         while (at < encoded.Length)
         {
             var tag = ReadVarint(encoded, ref at);
-            var length = (tag & 7) switch
+            switch (tag & 7)
             {
-                0 => 0UL,
-                1 => 8UL,
-                2 => ReadVarint(encoded, ref at),
-                5 => 4UL,
-                _ => throw Malformed($"wire type {tag & 7} at byte {at}"),
-            };
-            if ((tag & 7) == 0)
-            {
-                var value = ReadVarint(encoded, ref at);
-                if (tag >> 3 == TaskIdField)
-                {
-                    taskId = (long)value;
-                }
-            }
-            else if (length > (ulong)(encoded.Length - at))
-            {
-                throw Malformed($"a field of {length} bytes at byte {at} runs past the end ({encoded.Length} bytes)");
-            }
-            else
-            {
-                at += (int)length;
+                case 0:
+                    var value = ReadVarint(encoded, ref at);
+                    taskId = tag >> 3 == TaskIdField ? (long)value : taskId;
+                    break;
+                case 1:
+                    Skip(encoded, ref at, 8);
+                    break;
+                case 2:
+                    Skip(encoded, ref at, ReadVarint(encoded, ref at));
+                    break;
+                case 5:
+                    Skip(encoded, ref at, 4);
+                    break;
+                default:
+                    throw Malformed($"wire type {tag & 7} at byte {at}");
             }
         }
 
         return taskId;
+    }
+
+    private static void Skip(ReadOnlySpan<byte> encoded, ref int at, ulong length)
+    {
+        if (length > (ulong)(encoded.Length - at))
+        {
+            throw Malformed($"a field of {length} bytes at byte {at} runs past the end ({encoded.Length} bytes)");
+        }
+
+        at += (int)length;
     }
 
     private static ulong ReadVarint(ReadOnlySpan<byte> encoded, ref int at)

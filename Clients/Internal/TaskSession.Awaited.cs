@@ -43,16 +43,16 @@ internal sealed partial class TaskSession
         public bool TrySetException(Exception error) => TryEnd(error);
 
         /// <summary>A task for this one result: made only for a caller who waits for it alone.</summary>
-        public Task<TaskOutcome> Task()
+        public Task<TaskOutcome> AsTask()
         {
             lock (this)
             {
                 switch (ending)
                 {
                     case TaskOutcome outcome:
-                        return System.Threading.Tasks.Task.FromResult(outcome);
+                        return Task.FromResult(outcome);
                     case Exception error:
-                        return System.Threading.Tasks.Task.FromException<TaskOutcome>(error);
+                        return Task.FromException<TaskOutcome>(error);
                 }
 
                 var one = new TaskCompletionSource<TaskOutcome>();

@@ -70,7 +70,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     public long NextReferences(int count) => Interlocked.Add(ref nextRef, count) - count + 1;
 
     /// <summary>The result of one of this stream's tasks, once it arrives.</summary>
-    public Task<TaskOutcome> ResultOf(long taskId) => Waiter(taskId).Task();
+    public Task<TaskOutcome> ResultOf(long taskId) => Waiter(taskId).AsTask();
 
     public bool Owns(long taskId) => results.ContainsKey(taskId);
 
