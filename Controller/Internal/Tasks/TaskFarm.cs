@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
 using CapCluster.Security;
@@ -146,8 +147,8 @@ internal sealed partial class TaskFarm
             var refusals = Validate(batch, owner, assemblyRefusals, audited);
             var sizes = RefuseOverUnfinishedBytes(batch, owner, refusals, audited);
             ChargeQuotas(batch, owner, refusals, audited);
-            var idsByRef = new Dictionary<long, long>();
-            var admitted = new List<TaskEntry>();
+            var admitted = new List<TaskEntry>(batch.Count);
+            var namesItsBatch = false;
             for (var i = 0; i < batch.Count; i++)
             {
                 var submission = batch[i];
@@ -160,20 +161,15 @@ internal sealed partial class TaskFarm
                 var entry = new TaskEntry(++nextId, submission.Spec, owner, subscriber, now);
                 ChargeUnfinished(entry, sizes[i]);
                 Tally(entry, static c => c.Submitted++);
-                idsByRef[submission.ClientRef] = entry.Id;
                 tasks[entry.Id] = entry;
                 accepted.Add(new TaskAccepted { ClientRef = submission.ClientRef, TaskId = entry.Id });
                 admitted.Add(entry);
+                namesItsBatch |= NamesItsBatch(entry.Spec);
             }
 
-            foreach (var entry in admitted)
+            if (namesItsBatch)
             {
-                // Dependencies on tasks of the same batch become their ids, as the journal keeps them.
-                var after = entry.Spec.After;
-                for (var i = 0; i < after.Count; i++)
-                {
-                    after[i] = after[i] < 0 ? idsByRef[-after[i]] : after[i];
-                }
+                NameBatchDependenciesByIds(admitted, accepted);
             }
 
             // Tasks run while the journal writes them; only the answer to the client waits for it. The journal takes
@@ -291,23 +287,101 @@ internal sealed partial class TaskFarm
         lock (sync)
         {
             var owner = OwnerOf(caller);
-            var chosen = ids.Count == 0 ? [.. tasks.Values.Where(t => t.IsFinished && ReferenceEquals(t.Owner, owner))] : Visible(owner, ids);
-            var removed = chosen.Where(t => t.IsFinished && tasks.Remove(t.Id)).ToList();
-            foreach (var group in removed.GroupBy(t => t.Owner.CapabilityId))
+            // One pass, no list of the chosen entries (a clear of a burst's 100,000 results made and grew four).
+            var cleared = new List<long>(ids.Count == 0 ? tasks.Count : ids.Count);
+            var byHolder = new Dictionary<string, (int Count, long Bytes)>(StringComparer.Ordinal);
+            if (ids.Count == 0)
             {
-                held.Cleared(group.Key, group.Count(), group.Sum(t => t.ResultBytes), heldResultBytes);
+                foreach (var entry in tasks.Values)
+                {
+                    if (entry.IsFinished && ReferenceEquals(entry.Owner, owner))
+                    {
+                        Remove(entry, cleared, byHolder); // removing while enumerating is allowed since .NET Core 3.0
+                    }
+                }
+            }
+            else
+            {
+                foreach (var entry in Visible(owner, ids))
+                {
+                    if (entry.IsFinished)
+                    {
+                        Remove(entry, cleared, byHolder);
+                    }
+                }
             }
 
-            var cleared = removed.ConvertAll(t => t.Id);
-            ForgetInJournal(cleared);
-            if (tasks.Count < tasks.EnsureCapacity(0) / 4)
+            foreach (var (holder, (count, bytes)) in byHolder)
             {
-                // A million tasks done and cleared should not keep a million slots.
-                tasks.TrimExcess();
+                held.Cleared(holder, count, bytes, heldResultBytes);
+            }
+
+            ForgetInJournal(cleared);
+            var slots = tasks.EnsureCapacity(0);
+            if (tasks.Count < slots / 4 && slots > KeptTaskSlots)
+            {
+                // A million tasks done and cleared should not keep a million slots; a burst's 100,000 (3.5 MiB of slots) are
+                // kept, or the next burst grows them again, a larger array each time, each a full collection's cost.
+                tasks.TrimExcess(Math.Max(tasks.Count, KeptTaskSlots));
             }
 
             return cleared.Count;
         }
+    }
+
+    private static bool NamesItsBatch(TaskSpec spec)
+    {
+        var after = spec.After;
+        for (var i = 0; i < after.Count; i++)
+        {
+            if (after[i] < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Dependencies on tasks of the same batch (a negative client reference) become their ids, as the journal keeps them.
+    /// Built only for a batch that has such a task: a batch of thousands that has none makes no map of them.
+    /// </summary>
+    private static void NameBatchDependenciesByIds(List<TaskEntry> admitted, List<TaskAccepted> accepted)
+    {
+        var idsByRef = new Dictionary<long, long>(admitted.Count);
+        foreach (var answer in accepted)
+        {
+            if (answer.TaskId != 0)
+            {
+                idsByRef[answer.ClientRef] = answer.TaskId;
+            }
+        }
+
+        foreach (var entry in admitted)
+        {
+            var after = entry.Spec.After;
+            for (var i = 0; i < after.Count; i++)
+            {
+                after[i] = after[i] < 0 ? idsByRef[-after[i]] : after[i];
+            }
+        }
+    }
+
+    // Slots of the task table a clear leaves, however few tasks remain (see Clear).
+    private const int KeptTaskSlots = 1 << 17;
+
+    /// <summary>Forgets a finished task, counting it for its holder's share of the clear.</summary>
+    private void Remove(TaskEntry entry, List<long> cleared, Dictionary<string, (int Count, long Bytes)> byHolder)
+    {
+        if (!tasks.Remove(entry.Id))
+        {
+            return; // an id named twice
+        }
+
+        cleared.Add(entry.Id);
+        ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(byHolder, entry.Owner.CapabilityId, out _);
+        sum = (sum.Count + 1, sum.Bytes + entry.ResultBytes);
     }
 
     /// <summary>Admits accepted tasks in order (under the lock).</summary>
