@@ -21,6 +21,9 @@ internal sealed partial class TaskJournal
         private readonly Dictionary<int, RowStatement> insertResults = [];
         private readonly Dictionary<int, RowStatement> forgetTasks = [];
         private readonly Dictionary<int, RowStatement> forgetResults = [];
+        private readonly RowStatement forgetTaskRange;
+        private readonly RowStatement forgetResultRange;
+        private readonly List<long> singles = [];
         private readonly SqliteCommand addAssembly;
         private readonly SqliteCommand addClosure;
         private readonly SqliteCommand begin;
@@ -37,6 +40,8 @@ internal sealed partial class TaskJournal
                 forgetResults[n] = new RowStatement(connection, $"DELETE FROM results WHERE id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"$p{i}"))})");
             }
 
+            forgetTaskRange = new RowStatement(connection, "DELETE FROM tasks WHERE id BETWEEN $p0 AND $p1");
+            forgetResultRange = new RowStatement(connection, "DELETE FROM results WHERE id BETWEEN $p0 AND $p1");
             addAssembly = Prepare(connection, "INSERT OR IGNORE INTO assemblies (hash, image, owner) VALUES ($p0, $p1, $p2)", 3);
             addClosure = Prepare(connection, "INSERT OR IGNORE INTO closures (id, hashes) VALUES ($p0, $p1)", 2);
             begin = Prepare(connection, "BEGIN", 0);
@@ -87,10 +92,42 @@ internal sealed partial class TaskJournal
                 statement.Bind(at + 2, row.Result is null ? 1 : 0);
             }, 3);
 
+        /// <summary>
+        /// Deletes tasks and their results. A run of consecutive ids (a clear of a burst is mostly one) goes as one range
+        /// delete, SQLite's walk along the rows, rather than a look-up an id (100,000 cleared: 110–160 ms of the writer's
+        /// CPU before, in <c>bench/run journal</c>); the ids left go many to a statement. Sorts <paramref name="ids"/>.
+        /// </summary>
         public void Forget(List<long> ids)
         {
-            Run(forgetTasks, ids, static (statement, at, id) => statement.Bind(at, id), 1);
-            Run(forgetResults, ids, static (statement, at, id) => statement.Bind(at, id), 1);
+            ids.Sort();
+            singles.Clear();
+            for (var start = 0; start < ids.Count;)
+            {
+                var end = start;
+                while (end + 1 < ids.Count && ids[end + 1] <= ids[end] + 1)
+                {
+                    end++; // an id named twice stays in the run
+                }
+
+                if (end > start)
+                {
+                    foreach (var range in (ReadOnlySpan<RowStatement>)[forgetTaskRange, forgetResultRange])
+                    {
+                        range.Bind(0, ids[start]);
+                        range.Bind(1, ids[end]);
+                        range.Execute();
+                    }
+                }
+                else
+                {
+                    singles.Add(ids[start]);
+                }
+
+                start = end + 1;
+            }
+
+            Run(forgetTasks, singles, static (statement, at, id) => statement.Bind(at, id), 1);
+            Run(forgetResults, singles, static (statement, at, id) => statement.Bind(at, id), 1);
         }
 
         public void AddAssembly(string hash, byte[] image, string? owner)
@@ -111,7 +148,7 @@ internal sealed partial class TaskJournal
 
         public void Dispose()
         {
-            foreach (var statement in insertTasks.Values.Concat(insertResults.Values).Concat(forgetTasks.Values).Concat(forgetResults.Values))
+            foreach (var statement in insertTasks.Values.Concat(insertResults.Values).Concat(forgetTasks.Values).Concat(forgetResults.Values).Append(forgetTaskRange).Append(forgetResultRange))
             {
                 statement.Dispose();
             }
