@@ -219,21 +219,21 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
             var units = TakeUnsent();
             while (units.Count > 0 || await outgoing.Reader.WaitToReadAsync(ended.Token).ConfigureAwait(false))
             {
-                var batch = new SubmitTasks();
+                var message = new SubmissionMessage();
                 foreach (var unit in units)
                 {
-                    Add(batch, unit, listing);
+                    Add(message, unit, listing);
                 }
 
-                while (batch.Tasks.Count < 2048 && outgoing.Reader.TryRead(out var unit))
+                while (message.Tasks.Tasks.Count < 2048 && outgoing.Reader.TryRead(out var unit))
                 {
                     units.Add(unit);
-                    Add(batch, unit, listing);
+                    Add(message, unit, listing);
                 }
 
                 try
                 {
-                    await call.RequestStream.WriteAsync(new TaskClientMessage { Submit = batch }, ended.Token).ConfigureAwait(false);
+                    await call.RequestStream.WriteAsync(new TaskClientMessage { Submit = message.Tasks }, ended.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (ChannelFailures.NotSent(e))
                 {
@@ -284,8 +284,8 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     private Awaited Waiter(long taskId) =>
         results.GetOrAdd(taskId, static (_, current) => new Awaited(current), Volatile.Read(ref generation));
 
-    /// <summary>Puts <paramref name="unit"/> in <paramref name="batch"/>: its tasks await their ids, and list their closures for this stream.</summary>
-    private void Add(SubmitTasks batch, Unit unit, ShippedClosures.Listing listing)
+    /// <summary>Puts <paramref name="unit"/> in <paramref name="message"/>: its tasks await their ids, and list their closures for this stream.</summary>
+    private void Add(SubmissionMessage message, Unit unit, ShippedClosures.Listing listing)
     {
         if (unit.Tasks.Count == 0)
         {
@@ -299,8 +299,7 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
 
         foreach (var task in unit.Tasks)
         {
-            task.Spec = listing.List(task.Spec);
-            batch.Tasks.Add(task);
+            message.Add(task, listing.List(task.Spec));
         }
     }
 

@@ -10,7 +10,8 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// </summary>
 internal sealed partial class TaskFarm
 {
-    private Dictionary<long, string> Validate(IReadOnlyList<SubmitTask> batch, TaskOwner owner, IReadOnlyDictionary<long, string> assemblyRefusals, List<string> audited)
+    /// <summary>The batch's refusals by client reference: those found before (<paramref name="early"/>, audited), then its own.</summary>
+    private Dictionary<long, string> Validate(IReadOnlyList<SubmitTask> batch, TaskOwner owner, IReadOnlyDictionary<long, string> early, List<string> audited)
     {
         var refusals = new Dictionary<long, string>();
         var byRef = new Dictionary<long, SubmitTask>(batch.Count);
@@ -20,16 +21,17 @@ internal sealed partial class TaskFarm
             {
                 refusals[submission.ClientRef] = $"client reference {submission.ClientRef} is used twice in one batch";
             }
+            else if (early.TryGetValue(submission.ClientRef, out var wrong))
+            {
+                // Kept under the hash it claims, an image would be sent to engines for every holder who names that hash;
+                // a closure or image never sent, or a spec named by a reference that is no earlier task, is a client out
+                // of step with its stream, or probing.
+                refusals[submission.ClientRef] = wrong;
+                audited.Add(wrong);
+            }
             else if (submission.Spec is null || submission.Spec.BodyCase == TaskSpec.BodyOneofCase.None)
             {
                 refusals[submission.ClientRef] = "the task has neither code nor a function to run";
-            }
-            else if (assemblyRefusals.TryGetValue(submission.ClientRef, out var wrong))
-            {
-                // Kept under the hash it claims, an image would be sent to engines for every holder who names that hash;
-                // a closure or image never sent is a client out of step with its stream, or probing.
-                refusals[submission.ClientRef] = wrong;
-                audited.Add(wrong);
             }
         }
 

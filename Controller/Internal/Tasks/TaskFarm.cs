@@ -121,30 +121,60 @@ internal sealed partial class TaskFarm
         var audited = new List<string>();
         Task<string?> durable;
 
-        // Hashing shipped images (megabytes each) is done before the lock, not while every dispatch waits for it.
-        var assemblyRefusals = new Dictionary<long, string>();
+        // Refusals found before the batch is validated, all audited: a spec named by a reference that is no earlier task,
+        // an assembly that is not what it claims or was never sent (a client out of step with its stream, or probing).
+        var early = new Dictionary<long, string>();
+        ShareSpecs(batch, early);
+
+        // Hashing shipped images (megabytes each) is done before the lock, not while every dispatch waits for it. A run
+        // of tasks that share one spec object (same_spec_as) is checked once.
+        TaskSpec? checkedSpec = null;
+        string? checkedRefusal = null;
         foreach (var submission in batch)
         {
-            if (submission.Spec is { } spec && AssemblyStore.Check(spec) is { } wrong)
+            if (submission.Spec is not { } spec)
             {
-                assemblyRefusals.TryAdd(submission.ClientRef, wrong);
+                continue;
+            }
+
+            if (!ReferenceEquals(spec, checkedSpec))
+            {
+                (checkedSpec, checkedRefusal) = (spec, AssemblyStore.Check(spec));
+            }
+
+            if (checkedRefusal is { } wrong)
+            {
+                early.TryAdd(submission.ClientRef, wrong);
             }
         }
 
         lock (sync)
         {
-            // Every submission's closures are taken in, in order, whatever else refuses it: the stream names them by id from now on.
+            // Every submission's closures are taken in, in order, whatever else refuses it: the stream names them by id
+            // from now on. A spec shared by a run of tasks is taken in once.
             var added = journal is null ? null : new AssemblyRecords();
+            TaskSpec? takenSpec = null;
+            string? takenRefusal = null;
             foreach (var submission in batch)
             {
-                if (submission.Spec is { } spec && !assemblyRefusals.ContainsKey(submission.ClientRef) && assemblies.Take(spec, added, caller.Id) is { } unknown)
+                if (submission.Spec is not { } spec || early.ContainsKey(submission.ClientRef))
                 {
-                    assemblyRefusals.TryAdd(submission.ClientRef, unknown);
+                    continue;
+                }
+
+                if (!ReferenceEquals(spec, takenSpec))
+                {
+                    (takenSpec, takenRefusal) = (spec, assemblies.Take(spec, added, caller.Id));
+                }
+
+                if (takenRefusal is { } unknown)
+                {
+                    early.TryAdd(submission.ClientRef, unknown);
                 }
             }
 
             var owner = OwnerOf(caller);
-            var refusals = Validate(batch, owner, assemblyRefusals, audited);
+            var refusals = Validate(batch, owner, early, audited);
             var sizes = RefuseOverUnfinishedBytes(batch, owner, refusals, audited);
             ChargeQuotas(batch, owner, refusals, audited);
             var admitted = new List<TaskEntry>(batch.Count);
@@ -327,6 +357,59 @@ internal sealed partial class TaskFarm
 
             return cleared.Count;
         }
+    }
+
+    /// <summary>
+    /// Gives each task sent with <c>same_spec_as</c> the spec of the earlier task of its batch that it names: the same
+    /// object, checked, taken in, sized and encoded for the journal once for a run of them. (Its dependencies on tasks of
+    /// the batch become the same ids for each, in place: nothing else changes a spec once it is admitted.) A name that is
+    /// no earlier task of the batch with a spec refuses the task.
+    /// </summary>
+    private static void ShareSpecs(IReadOnlyList<SubmitTask> batch, Dictionary<long, string> refusals)
+    {
+        Dictionary<long, int>? positions = null;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var submission = batch[i];
+            var named = submission.SameSpecAs;
+            if (named == 0)
+            {
+                continue;
+            }
+
+            if (submission.Spec is not null)
+            {
+                refusals.TryAdd(submission.ClientRef, "the task has both a spec and same_spec_as: send one of them");
+                continue;
+            }
+
+            // A run of one function names the task before it, or the one that task named.
+            var source = i > 0 && (batch[i - 1].ClientRef == named || batch[i - 1].SameSpecAs == named) ? batch[i - 1] : null;
+            if (source is null)
+            {
+                positions ??= FirstPositions(batch);
+                source = positions.TryGetValue(named, out var at) && at < i ? batch[at] : null;
+            }
+
+            if (source?.Spec is not { } shared)
+            {
+                refusals.TryAdd(submission.ClientRef, $"same_spec_as names client reference {named}, which is no earlier task of this batch with a spec");
+                continue;
+            }
+
+            submission.Spec = shared;
+        }
+    }
+
+    private static Dictionary<long, int> FirstPositions(IReadOnlyList<SubmitTask> batch)
+    {
+        var positions = new Dictionary<long, int>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            positions.TryAdd(batch[i].ClientRef, i);
+        }
+
+        return positions;
     }
 
     private static bool NamesItsBatch(TaskSpec spec)

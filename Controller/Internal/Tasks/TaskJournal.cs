@@ -388,12 +388,19 @@ internal sealed partial class TaskJournal : IDisposable
                             commands.AddClosure(id, string.Join('\n', hashes));
                         }
 
+                        // A run of tasks that share one spec object (same_spec_as) shares its encoding: each row binds the same slice.
+                        (TaskSpec? Spec, int At, int Size) last = (null, 0, 0);
                         foreach (var (id, owner, submittedUs, spec) in op.Tasks!)
                         {
-                            var size = spec.CalculateSize();
-                            Google.Protobuf.MessageExtensions.WriteTo(spec, specs.GetSpan(size)[..size]);
-                            specs.Advance(size);
-                            inserted.Add((id, owner, submittedUs, specs.WrittenCount - size, size));
+                            if (!ReferenceEquals(spec, last.Spec))
+                            {
+                                var size = spec.CalculateSize();
+                                Google.Protobuf.MessageExtensions.WriteTo(spec, specs.GetSpan(size)[..size]);
+                                specs.Advance(size);
+                                last = (spec, specs.WrittenCount - size, size);
+                            }
+
+                            inserted.Add((id, owner, submittedUs, last.At, last.Size));
                         }
 
                         break;
