@@ -9,11 +9,17 @@ namespace CapCluster.Controller;
 public sealed class TaskFarmOptions
 {
     /// <summary>
-    /// Most tasks in one batch sent to an engine (a burst is shared among the engines that can take it, so a batch
-    /// holds fewer when there are fewer ready tasks than engines times this). Larger batches cost fewer round trips
-    /// for small tasks, smaller ones balance long tasks better. Default 64.
+    /// Most tasks in one batch sent to an engine. Below it, an engine's batches hold as many tasks as run in about
+    /// <see cref="BatchTime"/>, judged by how long its last batches' tasks took (this many until it has run one), and a
+    /// burst is shared among the engines that can take it. Many short tasks a batch cost fewer round trips; long tasks
+    /// go one a batch, so that engines finish together. A batch is sized by the tasks before it, so a run of long tasks
+    /// right after many short ones may take this many in its first batch: lower it when tasks of very different lengths
+    /// follow each other. Default 256.
     /// </summary>
-    public int BatchSize { get; set; } = 64;
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>How long a batch of tasks should run on its engine, as <see cref="BatchSize"/> says. Default 10 ms.</summary>
+    public TimeSpan BatchTime { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Batches an engine may have sent or queued at once (one running, the next waiting). Default 2.</summary>
     public int BatchesPerEngine { get; set; } = 2;
@@ -74,6 +80,11 @@ public sealed class TaskFarmOptions
         if (BatchSize < 1 || BatchesPerEngine < 1)
         {
             throw new CapClusterException($"--task-batch-size ({BatchSize}) and the batches per engine ({BatchesPerEngine}) must be at least 1");
+        }
+
+        if (BatchTime <= TimeSpan.Zero || BatchTime > TimeSpan.FromHours(1))
+        {
+            throw new CapClusterException($"--task-batch-time ({BatchTime.TotalMilliseconds} ms) must be more than 0 and at most an hour");
         }
 
         if (MaxAssemblyBytesPerCapability < 1)

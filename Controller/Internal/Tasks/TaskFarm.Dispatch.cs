@@ -82,9 +82,10 @@ internal sealed partial class TaskFarm
 
     private List<TaskEntry> TakeFor(RegisteredEngine engine)
     {
-        // Share the ready tasks among the engines that can take them, so one engine does not take all of a burst.
+        // Share the ready tasks among the engines that can take them, so one engine does not take all of a burst; and no
+        // more than run in about BatchTime on this engine, as far as its last tasks tell.
         var engines = Math.Max(1, registry.Ids().Count);
-        var share = Math.Max(1, Math.Min(options.BatchSize, (ready.Count + engines - 1) / engines));
+        var share = Math.Max(1, Math.Min(LoadOf(engine.Id).BatchSize(options), (ready.Count + engines - 1) / engines));
         var batch = ready.Take(share, entry => Satisfies(engine, CurrentSpec(entry).Requires));
         foreach (var entry in batch)
         {
@@ -168,6 +169,11 @@ internal sealed partial class TaskFarm
             }
 
             var replies = done.IsCompletedSuccessfully ? done.Result.Result.Reply : null;
+            if (replies?.Tasks is { } ran)
+            {
+                load.Ran(ran);
+            }
+
             var lost = done.IsCompletedSuccessfully ? null : done.Exception?.InnerException is RpcException rpc ? rpc.Status.Detail : $"engine {engine.Id} did not answer";
             if (lost is not null && logger.IsEnabled(LogLevel.Warning))
             {

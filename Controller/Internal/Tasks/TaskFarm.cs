@@ -586,5 +586,40 @@ internal sealed partial class TaskFarm
         public int Tasks { get; set; }
 
         public AssemblyStore.Sent Assemblies { get; } = new();
+
+        /// <summary>Microseconds a task takes on it, from its last batches (each half of the estimate); 0 until a task ran.</summary>
+        public double TaskMicroseconds { get; private set; }
+
+        /// <summary>
+        /// Tasks for its next batch: as many as run in about <see cref="TaskFarmOptions.BatchTime"/>, at most
+        /// <see cref="TaskFarmOptions.BatchSize"/> (which it gets until a task ran: a burst is shared among the engines).
+        /// </summary>
+        public int BatchSize(TaskFarmOptions options) =>
+            TaskMicroseconds <= 0 ? options.BatchSize : (int)Math.Clamp(options.BatchTime.TotalMicroseconds / TaskMicroseconds, 1, options.BatchSize);
+
+        /// <summary>
+        /// Learns how long its tasks take from a batch's replies: from the first start to the last end, over the tasks, so
+        /// that what the engine does between tasks counts. Replies without times (a failed batch) teach nothing.
+        /// </summary>
+        public void Ran(TaskBatchReply batch)
+        {
+            var (first, last) = (long.MaxValue, 0L);
+            for (var i = 0; i < batch.Replies.Count; i++)
+            {
+                var reply = batch.Replies[i];
+                if (reply.StartedUnixUs > 0 && reply.CompletedUnixUs >= reply.StartedUnixUs)
+                {
+                    (first, last) = (Math.Min(first, reply.StartedUnixUs), Math.Max(last, reply.CompletedUnixUs));
+                }
+            }
+
+            if (last == 0)
+            {
+                return;
+            }
+
+            var perTask = Math.Max(1, (last - first) / (double)batch.Replies.Count);
+            TaskMicroseconds = TaskMicroseconds <= 0 ? perTask : (TaskMicroseconds + perTask) / 2;
+        }
     }
 }

@@ -26,6 +26,48 @@ public sealed class TaskFarmOptionsTests : IAsyncDisposable
         Assert.Equal(["c", "d"], (await engine.NextBatchAsync()).Code);
     }
 
+    [Theory]
+    [InlineData(5_000, 2)] // 5 ms tasks: two fill the 10 ms a batch should run
+    [InlineData(1, 64)] // tasks that take no time: as many as the batch size allows
+    [InlineData(1_000_000, 1)] // tasks of a second: one a batch
+    public async Task ABatchHoldsAsManyTasks_AsTheEnginesLastOnesSayRunInTheBatchTime_WithinTheBatchSize(long taskMicroseconds, int expected)
+    {
+        var farm = harness.NewFarm(new TaskFarmOptions { BatchSize = 64, BatchTime = TimeSpan.FromMilliseconds(10) });
+        var engine = harness.AddEngine();
+        new FarmClient(farm, harness.Capability('a')).SubmitAccepted([.. Enumerable.Range(1, 300).Select(i => Code(i, $"t{i}"))]);
+
+        // Until a task ran there, an engine gets the batch size (the second batch is made while the first runs). The
+        // engine's replies say when each task started and ended, one after the other.
+        const long Start = 1_800_000_000_000_000;
+        foreach (var _ in new[] { 1, 2 })
+        {
+            var (work, code) = await engine.NextBatchAsync();
+            Assert.Equal(64, code.Count);
+            engine.Answer(work, [.. code.Select((_, i) => Timed(Start + (i * taskMicroseconds), taskMicroseconds))]);
+        }
+
+        Assert.Equal(expected, (await engine.NextBatchAsync()).Code.Count);
+    }
+
+    private static TaskReply Timed(long started, long micros) => new() { StartedUnixUs = started, CompletedUnixUs = started + micros };
+
+    [Fact]
+    public async Task RepliesWithoutTimes_TeachNothing_TheEngineKeepsTheBatchSize()
+    {
+        var farm = harness.NewFarm(new TaskFarmOptions { BatchSize = 8, BatchTime = TimeSpan.FromMilliseconds(10), MaxResultWait = TimeSpan.FromMinutes(1) });
+        var engine = harness.AddEngine();
+        new FarmClient(farm, harness.Capability('a')).SubmitAccepted([.. Enumerable.Range(1, 40).Select(i => Code(i, $"t{i}"))]);
+
+        foreach (var _ in new[] { 1, 2 })
+        {
+            var (work, code) = await engine.NextBatchAsync();
+            Assert.Equal(8, code.Count);
+            engine.Answer(work); // no replies, no times: each task fails
+        }
+
+        Assert.Equal(8, (await engine.NextBatchAsync()).Code.Count);
+    }
+
     [Fact]
     public async Task MaxResultWait_CutsALongerWaitShort_OnTheClock()
     {
@@ -60,11 +102,13 @@ public sealed class TaskFarmOptionsTests : IAsyncDisposable
     [InlineData(nameof(TaskFarmOptions.BatchesPerEngine), "the batches per engine (0)")]
     [InlineData(nameof(TaskFarmOptions.MaxFinishedResults), "--max-finished-results (0)")]
     [InlineData(nameof(TaskFarmOptions.IdBlock), "the task id block (0)")]
+    [InlineData(nameof(TaskFarmOptions.BatchTime), "--task-batch-time (0 ms)")]
     public void Validate_RefusesZero_NamingTheOption(string property, string named)
     {
         var options = new ControllerOptions();
         var tasks = options.Tasks;
-        typeof(TaskFarmOptions).GetProperty(property)!.SetValue(tasks, Convert.ChangeType(0, typeof(TaskFarmOptions).GetProperty(property)!.PropertyType, null));
+        var type = typeof(TaskFarmOptions).GetProperty(property)!.PropertyType;
+        typeof(TaskFarmOptions).GetProperty(property)!.SetValue(tasks, type == typeof(TimeSpan) ? TimeSpan.Zero : Convert.ChangeType(0, type, null));
 
         var refused = Assert.Throws<CapClusterException>(options.Validate);
 
