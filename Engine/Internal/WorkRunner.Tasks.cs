@@ -13,9 +13,15 @@ internal sealed partial class WorkRunner
     private async Task<EngineReply> RunTasksAsync(TaskBatch batch, ReceivedValues incoming, CancellationToken cancellationToken)
     {
         var reply = new TaskBatchReply();
-        foreach (var task in batch.Tasks)
+        TaskRequest? previous = null;
+        foreach (var sent in batch.Tasks)
         {
-            reply.Replies.Add(await RunTaskAsync(task, incoming, cancellationToken).ConfigureAwait(false));
+            // A run of tasks that share one spec comes as the first, then "the same again": one request object, parsed once.
+            var task = sent.SameAsPrevious ? previous : sent;
+            reply.Replies.Add(task is null
+                ? new TaskReply { Error = ToRemote(new InvalidOperationException("the controller sent a task as the same as the one before it, first in its batch")) }
+                : await RunTaskAsync(task, incoming, cancellationToken).ConfigureAwait(false));
+            previous = task;
         }
 
         return new EngineReply { Tasks = reply };

@@ -118,16 +118,20 @@ internal sealed partial class TaskFarm
         Unspill(batch);
         var load = LoadOf(engine.Id);
         var request = new TaskBatch();
+        TaskSpec? previous = null;
         foreach (var entry in batch)
         {
             entry.State = TaskState.Running;
             Tally(entry, static c => c.Running++);
             entry.Engine = engine.Id;
             entry.Attempts++;
-            request.Tasks.Add(ToRequest(CurrentSpec(entry), load.Assemblies));
-            if (CurrentSpec(entry).TimeoutMs > 0)
+            // A run of tasks that share one spec (same_spec_as) goes as the first and "the same again".
+            var spec = CurrentSpec(entry);
+            request.Tasks.Add(ReferenceEquals(spec, previous) ? SameAsPrevious : ToRequest(spec, load.Assemblies));
+            previous = spec;
+            if (spec.TimeoutMs > 0)
             {
-                WatchTimeout(entry, entry.Attempts, TimeSpan.FromMilliseconds(CurrentSpec(entry).TimeoutMs));
+                WatchTimeout(entry, entry.Attempts, TimeSpan.FromMilliseconds(spec.TimeoutMs));
             }
         }
 
@@ -138,6 +142,9 @@ internal sealed partial class TaskFarm
         // Runs on the thread that read the engine's result (see QueuedWork): no thread hop.
         _ = result.ContinueWith(done => OnBatchDone(engine, batch, attempts, done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, System.Threading.Tasks.TaskScheduler.Default);
     }
+
+    // Never changed: only encoded.
+    private static readonly TaskRequest SameAsPrevious = new() { SameAsPrevious = true };
 
     private TaskRequest ToRequest(TaskSpec spec, AssemblyStore.Sent sentAssemblies)
     {

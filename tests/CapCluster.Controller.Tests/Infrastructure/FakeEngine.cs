@@ -69,12 +69,19 @@ internal sealed class FakeEngine : IAsyncDisposable
         return false;
     }
 
-    /// <summary>The next work item, which must be a task batch; its tasks' code, in order.</summary>
+    /// <summary>The next work item, which must be a task batch; its tasks' code, in order (a task sent as the same as the one before it, as an engine reads it).</summary>
     public async Task<(Work Work, IReadOnlyList<string> Code)> NextBatchAsync()
     {
         var work = await NextWorkAsync();
         Assert.Equal(EngineRequest.KindOneofCase.Tasks, work.Request.KindCase);
-        return (work, [.. work.Request.Tasks.Tasks.Select(t => t.Code)]);
+        var code = new List<string>();
+        foreach (var task in work.Request.Tasks.Tasks)
+        {
+            Assert.False(task.SameAsPrevious && code.Count == 0, "the first task of a batch was sent as the same as the one before it");
+            code.Add(task.SameAsPrevious ? code[^1] : task.Code);
+        }
+
+        return (work, code);
     }
 
     /// <summary>Answers a task batch with one reply per task, in order.</summary>

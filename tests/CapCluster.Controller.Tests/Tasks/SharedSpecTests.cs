@@ -33,6 +33,19 @@ public sealed class SharedSpecTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ARunSharingOneSpec_GoesToTheEngine_AsItsFirstTaskThenTheSameAgain()
+    {
+        var engine = harness.AddEngine();
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+
+        client.SubmitAccepted(Code(1, "one"), Same(2, 1), Same(3, 1), Code(4, "four"), Same(5, 4), Code(6, "four"));
+
+        var tasks = (await engine.NextWorkAsync()).Request.Tasks.Tasks;
+        Assert.Equal([false, true, true, false, true, false], tasks.Select(t => t.SameAsPrevious));
+        Assert.Equal(["one", "", "", "four", "", "four"], tasks.Select(t => t.Code)); // 6 is equal to 4's, not the same object
+    }
+
+    [Fact]
     public void ANameThatIsNoEarlierTaskWithASpec_RefusesThatTaskAlone_AndIsAudited()
     {
         harness.AddEngine();
