@@ -125,10 +125,20 @@ internal sealed partial class TaskFarm
             Tally(entry, static c => c.Running++);
             entry.Engine = engine.Id;
             entry.Attempts++;
-            // A run of tasks that share one spec (same_spec_as) goes as the first and "the same again".
+            // A run of tasks that share one spec (same_spec_as) goes as one request and "the same again" (not the first
+            // request that lists the closure's images to this engine: run again, its images would be hashed again).
             var spec = CurrentSpec(entry);
-            request.Tasks.Add(ReferenceEquals(spec, previous) ? SameAsPrevious : ToRequest(spec, load.Assemblies));
-            previous = spec;
+            if (ReferenceEquals(spec, previous))
+            {
+                request.Tasks.Add(SameAsPrevious);
+            }
+            else
+            {
+                var sent = ToRequest(spec, load.Assemblies);
+                request.Tasks.Add(sent);
+                previous = sent.BodyCase == TaskRequest.BodyOneofCase.Function && !ReferenceEquals(sent.Function, spec.Function) ? null : spec;
+            }
+
             if (spec.TimeoutMs > 0)
             {
                 WatchTimeout(entry, entry.Attempts, TimeSpan.FromMilliseconds(spec.TimeoutMs));

@@ -46,6 +46,43 @@ public sealed class SharedSpecTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task TheRequestThatListsAClosuresImagesToAnEngine_IsNotSentAgain_TheNextIs()
+    {
+        var engine = harness.AddEngine();
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var image = RandomNumberGenerator.GetBytes(64);
+        var call = new DelegateCall { DeclaringType = "Work", MethodToken = 1, IsStatic = true };
+        call.Assemblies.Add(new AssemblyRef { Hash = Convert.ToHexStringLower(SHA256.HashData(image)), Name = "A", Image = ByteString.CopyFrom(image) });
+        var shipping = new SubmitTask { ClientRef = 1, Spec = new TaskSpec { Function = new ApplyRequest { Function = call } } };
+
+        client.SubmitAccepted(shipping, Same(2, 1), Same(3, 1), Same(4, 1));
+
+        // Run again, the first would have the engine hash the images again for each task.
+        var tasks = (await engine.NextWorkAsync()).Request.Tasks.Tasks;
+        Assert.Equal([false, false, true, true], tasks.Select(t => t.SameAsPrevious));
+        Assert.Single(tasks[0].Function.Function.Assemblies);
+        Assert.Empty(tasks[1].Function.Function.Assemblies);
+        Assert.Equal(tasks[0].Function.Function.Closure, tasks[1].Function.Function.Closure);
+    }
+
+    [Fact]
+    public async Task ATaskSentAsTheSameAgain_KeepsItsTimeout()
+    {
+        var engine = harness.AddEngine();
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var ids = client.SubmitAccepted(Code(1, "slow", timeout: TimeSpan.FromSeconds(5)), Same(2, 1));
+        var (_, code) = await engine.NextBatchAsync();
+        Assert.Equal(["slow", "slow"], code);
+
+        harness.Time.Advance(TimeSpan.FromSeconds(5));
+
+        foreach (var id in ids)
+        {
+            Assert.Contains("timed out after 5 s", (await client.ResultAsync(id)).Failure, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void ANameThatIsNoEarlierTaskWithASpec_RefusesThatTaskAlone_AndIsAudited()
     {
         harness.AddEngine();
