@@ -118,17 +118,17 @@ internal sealed partial class TaskFarm
         Unspill(batch);
         var load = LoadOf(engine.Id);
         var request = new TaskBatch();
-        TaskSpec? previous = null;
+        // Whether the request before may be sent again as "the same again": not the one that lists a closure's images to
+        // this engine (run again, its images would be hashed again), so the next task of its run goes in full.
+        var repeatable = new SpecRun<bool>();
         foreach (var entry in batch)
         {
             entry.State = TaskState.Running;
             Tally(entry, static c => c.Running++);
             entry.Engine = engine.Id;
             entry.Attempts++;
-            // A run of tasks that share one spec (same_spec_as) goes as one request and "the same again" (not the first
-            // request that lists the closure's images to this engine: run again, its images would be hashed again).
             var spec = CurrentSpec(entry);
-            if (ReferenceEquals(spec, previous))
+            if (!repeatable.StartsWith(spec) && repeatable.Value)
             {
                 request.Tasks.Add(SameAsPrevious);
             }
@@ -136,7 +136,7 @@ internal sealed partial class TaskFarm
             {
                 var sent = ToRequest(spec, load.Assemblies);
                 request.Tasks.Add(sent);
-                previous = sent.BodyCase == TaskRequest.BodyOneofCase.Function && !ReferenceEquals(sent.Function, spec.Function) ? null : spec;
+                repeatable.Value = sent.BodyCase != TaskRequest.BodyOneofCase.Function || ReferenceEquals(sent.Function, spec.Function);
             }
 
             if (spec.TimeoutMs > 0)

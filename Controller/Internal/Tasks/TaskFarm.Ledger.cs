@@ -29,7 +29,7 @@ internal sealed partial class TaskFarm
         var total = unfinishedBytes.GetValueOrDefault(owner.CapabilityId);
         var over = 0;
         var sizes = new long[batch.Count];
-        (TaskSpec? Spec, long Bytes) last = (null, 0);
+        var sized = new SpecRun<long>();
         for (var i = 0; i < batch.Count; i++)
         {
             var submission = batch[i];
@@ -39,8 +39,12 @@ internal sealed partial class TaskFarm
             }
 
             // Each task of a run that shares one spec is charged its size, worked out once.
-            last = ReferenceEquals(submission.Spec, last.Spec) ? last : (submission.Spec, submission.Spec.CalculateSize());
-            var bytes = sizes[i] = last.Bytes;
+            if (sized.StartsWith(submission.Spec))
+            {
+                sized.Value = submission.Spec.CalculateSize();
+            }
+
+            var bytes = sizes[i] = sized.Value;
             if (total + bytes > max)
             {
                 refusals[submission.ClientRef] = $"capability {owner.CapabilityId} has {total} bytes of unfinished tasks at the controller, and this one " +

@@ -126,10 +126,8 @@ internal sealed partial class TaskFarm
         var early = new Dictionary<long, string>();
         ShareSpecs(batch, early);
 
-        // Hashing shipped images (megabytes each) is done before the lock, not while every dispatch waits for it. A run
-        // of tasks that share one spec object (same_spec_as) is checked once.
-        TaskSpec? checkedSpec = null;
-        string? checkedRefusal = null;
+        // Hashing shipped images (megabytes each) is done before the lock, not while every dispatch waits for it.
+        var checks = new SpecRun<string?>();
         foreach (var submission in batch)
         {
             if (submission.Spec is not { } spec)
@@ -137,12 +135,12 @@ internal sealed partial class TaskFarm
                 continue;
             }
 
-            if (!ReferenceEquals(spec, checkedSpec))
+            if (checks.StartsWith(spec))
             {
-                (checkedSpec, checkedRefusal) = (spec, AssemblyStore.Check(spec));
+                checks.Value = AssemblyStore.Check(spec);
             }
 
-            if (checkedRefusal is { } wrong)
+            if (checks.Value is { } wrong)
             {
                 early.TryAdd(submission.ClientRef, wrong);
             }
@@ -151,10 +149,9 @@ internal sealed partial class TaskFarm
         lock (sync)
         {
             // Every submission's closures are taken in, in order, whatever else refuses it: the stream names them by id
-            // from now on. A spec shared by a run of tasks is taken in once.
+            // from now on.
             var added = journal is null ? null : new AssemblyRecords();
-            TaskSpec? takenSpec = null;
-            string? takenRefusal = null;
+            var takes = new SpecRun<string?>();
             foreach (var submission in batch)
             {
                 if (submission.Spec is not { } spec || early.ContainsKey(submission.ClientRef))
@@ -162,12 +159,12 @@ internal sealed partial class TaskFarm
                     continue;
                 }
 
-                if (!ReferenceEquals(spec, takenSpec))
+                if (takes.StartsWith(spec))
                 {
-                    (takenSpec, takenRefusal) = (spec, assemblies.Take(spec, added, caller.Id));
+                    takes.Value = assemblies.Take(spec, added, caller.Id);
                 }
 
-                if (takenRefusal is { } unknown)
+                if (takes.Value is { } unknown)
                 {
                     early.TryAdd(submission.ClientRef, unknown);
                 }
@@ -361,7 +358,7 @@ internal sealed partial class TaskFarm
 
     /// <summary>
     /// Gives each task sent with <c>same_spec_as</c> the spec of the earlier task of its batch that it names: the same
-    /// object, checked, taken in, sized and encoded for the journal once for a run of them. (Its dependencies on tasks of
+    /// object, checked, taken in, sized and encoded once for a run of them (<see cref="SpecRun{T}"/>). (Its dependencies on tasks of
     /// the batch become the same ids for each, in place: nothing else changes a spec once it is admitted.) A name that is
     /// no earlier task of the batch with a spec refuses the task.
     /// </summary>

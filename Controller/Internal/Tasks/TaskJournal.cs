@@ -388,19 +388,19 @@ internal sealed partial class TaskJournal : IDisposable
                             commands.AddClosure(id, string.Join('\n', hashes));
                         }
 
-                        // A run of tasks that share one spec object (same_spec_as) shares its encoding: each row binds the same slice.
-                        (TaskSpec? Spec, int At, int Size) last = (null, 0, 0);
+                        // A run of tasks that share one spec shares its encoding: each row binds the same slice.
+                        var encoded = new SpecRun<(int At, int Size)>();
                         foreach (var (id, owner, submittedUs, spec) in op.Tasks!)
                         {
-                            if (!ReferenceEquals(spec, last.Spec))
+                            if (encoded.StartsWith(spec))
                             {
                                 var size = spec.CalculateSize();
                                 Google.Protobuf.MessageExtensions.WriteTo(spec, specs.GetSpan(size)[..size]);
                                 specs.Advance(size);
-                                last = (spec, specs.WrittenCount - size, size);
+                                encoded.Value = (specs.WrittenCount - size, size);
                             }
 
-                            inserted.Add((id, owner, submittedUs, last.At, last.Size));
+                            inserted.Add((id, owner, submittedUs, encoded.Value.At, encoded.Value.Size));
                         }
 
                         break;
