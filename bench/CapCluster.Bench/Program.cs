@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CapCluster.Bench;
 
-// Usage: bench/run [core] [multiengine] [transfer] [scatter] [tasks] [burst] [journal] [audit] [compare [--quick]] [chaos [--minutes N] [--controller]] [memory] [--no-journal]
+// Usage: bench/run [core] [multiengine] [transfer] [scatter] [compile] [tasks] [burst] [journal] [audit] [compare [--quick]] [chaos [--minutes N] [--controller]] [memory] [--no-journal]
 // (default: core, multiengine, tasks); or bench/run startup [-n N] [--runs R] [--variant LABEL[:NAME=VALUE,...][@APP]]...
 var root = Bench.FindRoot();
 var app = Path.Combine(root, "artifacts", "app");
@@ -34,6 +34,9 @@ foreach (var suite in suites)
         case "scatter":
             await MultiEngineBench.RunScatterGatherAsync(app);
             break;
+        case "compile":
+            await CompileBench.RunAsync(app);
+            break;
         case "tasks":
             await TaskBench.RunAsync(app, clusterOptions);
             break;
@@ -63,7 +66,7 @@ foreach (var suite in suites)
 
             break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, tasks, burst, journal, audit, restore, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, compile, tasks, burst, journal, audit, restore, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
             return 2;
     }
 }
