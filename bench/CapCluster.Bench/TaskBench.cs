@@ -16,6 +16,8 @@ internal static class TaskBench
             await using var mec = await MultiEngineClient.ConnectAsync(Path.Combine(security, "multiengine.cap"));
             var state = CapCluster.Security.ControllerState.TryRead(security)!;
             var idle = Bench.RssMiB(state.Pid);
+            var engines = await mec.GetEnginesAsync();
+            var processes = Processes(state.Pid, engines);
 
             for (var i = 0; i < 300; i++)
             {
@@ -23,7 +25,7 @@ internal static class TaskBench
             }
 
             // Cold: the first round trips of fresh processes, while the JIT still tiers the client's code up.
-            await MeasureRoundTripsAsync(tc, 2_000, "No-op DelegateTask round trip, cold (right after start)");
+            await MeasureRoundTripsAsync(tc, processes, 2_000, "No-op DelegateTask round trip, cold (right after start)");
 
             // Warm: what a cluster that has been working answers.
             for (var i = 0; i < 8_000; i++)
@@ -31,11 +33,8 @@ internal static class TaskBench
                 await RoundTripAsync(tc);
             }
 
-            await MeasureRoundTripsAsync(tc, 5_000, "No-op DelegateTask round trip, warm (after 10,000)");
+            await MeasureRoundTripsAsync(tc, processes, 5_000, "No-op DelegateTask round trip, warm (after 10,000)");
             await tc.ClearAsync();
-
-            var engines = await mec.GetEnginesAsync();
-            var processes = Processes(state.Pid, engines);
             foreach (var count in new[] { 20_000, 100_000 })
             {
                 await ThroughputAsync(tc, processes, count, "DelegateTasks", () => DelegateTask.Of(() => 0));
@@ -95,10 +94,13 @@ internal static class TaskBench
 
     /// <summary>
     /// Times <paramref name="count"/> no-op round trips; prints the percentiles and where the median goes, from the
-    /// timestamps the controller (Submitted) and the engine (Started, Completed) put on each result.
+    /// timestamps the controller (Submitted) and the engine (Started, Completed) put on each result, and the CPU each of
+    /// <paramref name="processes"/> (this client, the controller, the engines) spent a round trip: what shortens a trip
+    /// when, as here, the processes together spend more CPU a trip than the trip takes.
     /// </summary>
-    private static async Task MeasureRoundTripsAsync(TaskClient tc, int count, string title)
+    private static async Task MeasureRoundTripsAsync(TaskClient tc, int[] processes, int count, string title)
     {
+        var cpu = processes.Select(Bench.CpuMs).ToArray();
         var trips = new List<double>(count);
         var legs = new[] { new List<double>(count), new List<double>(count), new List<double>(count), new List<double>(count) };
         var acknowledged = new List<double>(count);
@@ -115,8 +117,10 @@ internal static class TaskBench
             legs[3].Add((received - outcome.Completed.Value).TotalMicroseconds);
         }
 
+        var perTrip = processes.Select((pid, i) => (Bench.CpuMs(pid) - cpu[i]) * 1000 / count).ToArray();
         Console.WriteLine($"{title}: {Bench.Percentiles(trips)}");
         Console.WriteLine($"  medians: client to controller {Median(legs[0]):0} µs, controller to engine start {Median(legs[1]):0} µs, "
             + $"run {Median(legs[2]):0} µs, engine end to client {Median(legs[3]):0} µs; the client had the task's id after {Median(acknowledged):0} µs");
+        Console.WriteLine($"  CPU a round trip: client {perTrip[0]:0} µs, controller {perTrip[1]:0} µs, engines {string.Join(" + ", perTrip.Skip(2).Select(u => u.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))} µs");
     }
 }
