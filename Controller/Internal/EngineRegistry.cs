@@ -12,6 +12,8 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
 {
     private readonly Lock sync = new();
     private readonly SortedDictionary<int, RegisteredEngine> engines = [];
+    // The engines in id order, made anew at each change: read on every dispatch, changed only when an engine comes or goes.
+    private RegisteredEngine[] snapshot = [];
     private int nextId;
     private ulong version = 1;
     private TaskCompletionSource nextChange = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -83,21 +85,12 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
         }
     }
 
-    public IReadOnlyList<RegisteredEngine> Snapshot()
-    {
-        lock (sync)
-        {
-            return [.. engines.Values];
-        }
-    }
+    /// <summary>The registered engines in id order, as of the last registration or unregistration; never changed in place.</summary>
+    public IReadOnlyList<RegisteredEngine> Snapshot() => Volatile.Read(ref snapshot);
 
-    public IReadOnlyList<int> Ids()
-    {
-        lock (sync)
-        {
-            return [.. engines.Keys];
-        }
-    }
+    public int Count => Volatile.Read(ref snapshot).Length;
+
+    public IReadOnlyList<int> Ids() => [.. Volatile.Read(ref snapshot).Select(e => e.Id)];
 
     public RegisteredEngine? Find(int id)
     {
@@ -110,6 +103,7 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
     // Under sync. Waiters resume on the thread pool (RunContinuationsAsynchronously), never inside the lock.
     private void Advance()
     {
+        Volatile.Write(ref snapshot, [.. engines.Values]);
         version++;
         nextChange.SetResult();
         nextChange = new(TaskCreationOptions.RunContinuationsAsynchronously);

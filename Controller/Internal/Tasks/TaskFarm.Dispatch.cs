@@ -46,12 +46,11 @@ internal sealed partial class TaskFarm
         {
             while (ready.Count > 0)
             {
-                var candidates = registry.Snapshot()
-                    .Where(e => !e.Ended.IsCancellationRequested && LoadOf(e.Id).Batches < options.BatchesPerEngine)
-                    .OrderBy(e => LoadOf(e.Id).Tasks)
-                    .ToList();
+                // Least loaded first; one that can take none of the ready tasks (what they require) is passed over.
+                var engines = registry.Snapshot();
+                HashSet<int>? passedOver = null;
                 var dispatched = false;
-                foreach (var engine in candidates)
+                while (LeastLoaded(engines, passedOver) is { } engine)
                 {
                     var batch = TakeFor(engine);
                     if (batch.Count > 0)
@@ -60,6 +59,8 @@ internal sealed partial class TaskFarm
                         dispatched = true;
                         break;
                     }
+
+                    (passedOver ??= []).Add(engine.Id);
                 }
 
                 if (!dispatched)
@@ -68,6 +69,32 @@ internal sealed partial class TaskFarm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Of <paramref name="engines"/> (in id order), the one with room for a batch that runs the fewest tasks, the first of
+    /// equals, not one of <paramref name="passedOver"/>; null for none. A loop, not a query: it runs for every dispatch.
+    /// </summary>
+    private RegisteredEngine? LeastLoaded(IReadOnlyList<RegisteredEngine> engines, HashSet<int>? passedOver)
+    {
+        RegisteredEngine? least = null;
+        var fewest = int.MaxValue;
+        for (var i = 0; i < engines.Count; i++)
+        {
+            var engine = engines[i];
+            if (engine.Ended.IsCancellationRequested || passedOver?.Contains(engine.Id) == true)
+            {
+                continue;
+            }
+
+            var load = LoadOf(engine.Id);
+            if (load.Batches < options.BatchesPerEngine && load.Tasks < fewest)
+            {
+                (least, fewest) = (engine, load.Tasks);
+            }
+        }
+
+        return least;
     }
 
     private EngineLoad LoadOf(int engine)
@@ -84,7 +111,7 @@ internal sealed partial class TaskFarm
     {
         // Share the ready tasks among the engines that can take them, so one engine does not take all of a burst; and no
         // more than run in about BatchTime on this engine, as far as its last tasks tell.
-        var engines = Math.Max(1, registry.Ids().Count);
+        var engines = Math.Max(1, registry.Count);
         var share = Math.Max(1, Math.Min(LoadOf(engine.Id).BatchSize(options), (ready.Count + engines - 1) / engines));
         var batch = ready.Take(share, entry => Satisfies(engine, CurrentSpec(entry).Requires));
         foreach (var entry in batch)

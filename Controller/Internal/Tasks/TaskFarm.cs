@@ -88,7 +88,7 @@ internal sealed partial class TaskFarm
                 Succeeded = family.Succeeded,
                 Failed = family.Failed,
                 Aborted = family.Aborted,
-                Engines = registry.Ids().Count,
+                Engines = registry.Count,
             };
             if (!owner.IsDerived)
             {
