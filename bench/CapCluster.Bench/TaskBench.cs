@@ -66,7 +66,7 @@ internal static class TaskBench
     /// </summary>
     public static async Task ThroughputAsync(TaskClient tc, int[] processes, int count, string what, Func<TaskDefinition> make)
     {
-        var cpu = processes.Select(Bench.CpuMs).ToArray();
+        var cpu = CpuOf(processes);
         // This process is the client: what it allocates per task (making the definitions included) is its share of the collector's work.
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
@@ -74,10 +74,10 @@ internal static class TaskBench
         var results = await tc.BarrierAsync(ids);
         clock.Stop();
         var perTask = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / count;
-        var used = processes.Select((pid, i) => Bench.CpuMs(pid) - cpu[i]).ToArray();
+        var used = CpuOf(processes, since: cpu);
         var failed = results.Count(r => r.Status != CapCluster.Client.TaskStatus.Succeeded);
         Console.WriteLine($"{count:N0} no-op {what} submitted at once: {clock.Elapsed.TotalSeconds:0.00} s, {count / clock.Elapsed.TotalSeconds:N0} tasks/s ({failed} failed); " +
-            $"CPU ms: client {used[0]:0}, controller {used[1]:0}, engines {string.Join(" + ", used.Skip(2).Select(u => u.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}; " +
+            $"CPU ms: {Describe(used, "")}; " +
             $"the client allocated {perTask:N0} B a task; controller RSS {Bench.RssMiB(processes[1]):0} MiB");
         await tc.ClearAsync();
     }
@@ -100,7 +100,7 @@ internal static class TaskBench
     /// </summary>
     private static async Task MeasureRoundTripsAsync(TaskClient tc, int[] processes, int count, string title)
     {
-        var cpu = processes.Select(Bench.CpuMs).ToArray();
+        var cpu = CpuOf(processes);
         var trips = new List<double>(count);
         var legs = new[] { new List<double>(count), new List<double>(count), new List<double>(count), new List<double>(count) };
         var acknowledged = new List<double>(count);
@@ -117,10 +117,19 @@ internal static class TaskBench
             legs[3].Add((received - outcome.Completed.Value).TotalMicroseconds);
         }
 
-        var perTrip = processes.Select((pid, i) => (Bench.CpuMs(pid) - cpu[i]) * 1000 / count).ToArray();
+        var perTrip = CpuOf(processes, since: cpu).Select(ms => ms * 1000 / count).ToArray();
         Console.WriteLine($"{title}: {Bench.Percentiles(trips)}");
         Console.WriteLine($"  medians: client to controller {Median(legs[0]):0} µs, controller to engine start {Median(legs[1]):0} µs, "
             + $"run {Median(legs[2]):0} µs, engine end to client {Median(legs[3]):0} µs; the client had the task's id after {Median(acknowledged):0} µs");
-        Console.WriteLine($"  CPU a round trip: client {perTrip[0]:0} µs, controller {perTrip[1]:0} µs, engines {string.Join(" + ", perTrip.Skip(2).Select(u => u.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))} µs");
+        Console.WriteLine($"  CPU a round trip: {Describe(perTrip, " µs")}");
     }
+
+    /// <summary>The CPU milliseconds each of <paramref name="processes"/> has used, or used since <paramref name="since"/>.</summary>
+    private static double[] CpuOf(int[] processes, double[]? since = null) =>
+        [.. processes.Select((pid, i) => Bench.CpuMs(pid) - (since?[i] ?? 0))];
+
+    /// <summary>Figures for the processes of <see cref="Processes"/>, in its order: "client …, controller …, engines … + …".</summary>
+    private static string Describe(double[] figures, string unit) =>
+        $"client {figures[0]:0}{unit}, controller {figures[1]:0}{unit}, engines " +
+        $"{string.Join(" + ", figures.Skip(2).Select(f => f.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}{unit}";
 }
