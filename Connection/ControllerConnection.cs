@@ -225,7 +225,7 @@ public sealed class ControllerConnection : IDisposable
             // The grant waits for a controller that is out of reach, as Reconnect says; having waited in vain it fails.
             // A grant not taken up expires, so asking again after a broken connection does no harm.
             var granted = await CallAsync(o => Channel.Invoker.AsyncUnaryCall(stream.Grant, null, o, new OpenStreamRequest()), cancellationToken, idempotent: true).ConfigureAwait(false);
-            return await Channel.DuplexStreamingOnLaneAsync(stream.Method, DataPort(granted.DataPort), granted.LaneId.ToByteArray(), cancellationToken).ConfigureAwait(false);
+            return await Channel.DuplexStreamingOnLaneAsync(stream.Method, DataPort(granted.DataPort), granted.LaneId.ToByteArray(), granted.LocalSocket.Length > 0 ? granted.LocalSocket : null, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when ((e is CapClusterException or LaneException or OperationCanceledException)
             && !(e is ControllerUnreachableException && Reconnect.Timeout > TimeSpan.Zero && !cancellationToken.IsCancellationRequested))

@@ -30,7 +30,7 @@ var auditSegment = new Option<long>("--audit-segment-bytes")
 var noJournal = new Option<bool>("--no-journal") { Description = "Keep tasks and results in memory only: they are lost with the controller (by default they are journaled and a restart resumes them)" };
 var journalFolder = new Option<string?>("--journal-folder") { Description = "Where the task journal lives (default: <profile>/tasks)" };
 var journalSync = new Option<bool>("--journal-sync") { Description = "fsync the task journal at every commit, so accepted tasks survive a power loss too (slower)" };
-var noHandoff = new Option<bool>("--no-lane-handoff") { Description = "Splice every data lane through the controller, also for engines on its host (by default they are handed the client's connection)" };
+var noHandoff = new Option<bool>("--no-lane-handoff") { Description = "No local socket: every data lane is spliced through the controller and every stream lane runs TLS on the data port, also for clients and engines on its host (by default they join on the local socket)" };
 var maxConnections = new Option<int>("--max-connections") { Description = "Open connections allowed on each port", DefaultValueFactory = _ => new ConnectionLimits().MaxTotal };
 var maxPerAddress = new Option<int>("--max-connections-per-address") { Description = "Open connections allowed from one remote address on each port", DefaultValueFactory = _ => new ConnectionLimits().MaxPerAddress };
 var maxLanes = new Option<int>("--max-lanes") { Description = "Data lanes granted or open at once in all", DefaultValueFactory = _ => new ControllerOptions().MaxLanes };

@@ -117,13 +117,13 @@ public sealed class GrpcChannel : IDisposable
     /// </summary>
     /// <exception cref="Lanes.LaneException">The data port cannot be reached, refused the lane, or is not the server's.</exception>
     public Task<AsyncDuplexStreamingCall<TReq, TResp>> DuplexStreamingOnLaneAsync<TReq, TResp>(
-        Method<TReq, TResp> method, IReadOnlyList<DnsEndPoint> dataPort, byte[] laneId, CancellationToken cancellationToken = default)
+        Method<TReq, TResp> method, IReadOnlyList<DnsEndPoint> dataPort, byte[] laneId, string? localSocket = null, CancellationToken cancellationToken = default)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp>, new()
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(dataPort);
-        return StreamLanes.StreamLaneEnds.ConnectAsync(Options, method, dataPort, laneId, cancellationToken);
+        return StreamLanes.StreamLaneEnds.ConnectAsync(Options, method, dataPort, laneId, localSocket, cancellationToken);
     }
 
     /// <summary>Closes every connection; calls still running fail.</summary>

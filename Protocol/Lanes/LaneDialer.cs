@@ -11,8 +11,8 @@ namespace CapCluster.Protocol.Lanes;
 /// Connects to the controller for a lane the controller granted: tries its local socket (a client or an engine on its
 /// host), then the data port at each endpoint in order; sends the preamble, reads the answer, then lets the caller set
 /// up the connection (TLS, or nothing on a local lane). On the local socket an engine's answer comes with the client's
-/// own connection, which the engine then uses (see lane.proto). A client uses the local socket only when the kernel
-/// says its owner has the client's own uid: a stranger holding that name gets nothing. All of it with blocking calls
+/// own connection, which the engine then uses (see lane.proto). A client's end of a data lane and a stream lane use
+/// the local socket only when the kernel says its owner has this process's own uid: a stranger holding that name gets nothing. All of it with blocking calls
 /// on the calling thread (see <see cref="LaneConnection"/>); the timeout covers every step and, like the token, works
 /// by closing the sockets.
 /// </summary>
@@ -80,7 +80,7 @@ internal static class LaneDialer
                 throw NotSetUp(name, role, timeout, e);
             }
 
-            if (local && role == LaneRole.Client && Descriptors.PeerCredentials(socket)?.Uid != Descriptors.EffectiveUserId)
+            if (local && role is LaneRole.Client or LaneRole.Stream && Descriptors.PeerCredentials(socket)?.Uid != Descriptors.EffectiveUserId)
             {
                 socket.Dispose();
                 failures.Add($"the local socket: its owner is not this process's user (uid {Descriptors.EffectiveUserId})");

@@ -11,8 +11,9 @@ using Google.Protobuf;
 namespace CapCluster.Protocol.StreamLanes;
 
 /// <summary>
-/// One long-lived stream (a client's task stream, an engine's link) on a TLS connection of its own to the
-/// controller, in place of an HTTP/2 stream: the same messages, framed as lane.proto says. A small task's
+/// One long-lived stream (a client's task stream, an engine's link) on a connection of its own to the
+/// controller, in place of an HTTP/2 stream: the same messages, framed as lane.proto says, inside TLS, or as they
+/// are on the controller's local socket (a caller on its host with its uid). A small task's
 /// round trip crosses four such streams, and on HTTP/2 each crossing cost 60–140 µs of framing, flow control
 /// and thread-pool hops at both ends. Here the bytes move with blocking calls: a reader thread of its own
 /// parses each message and hands it to the waiting <see cref="MoveNext"/>, whose continuation runs right
@@ -39,7 +40,7 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
     // After the controller has ended the call, how long the caller has to close its side.
     private static readonly TimeSpan LingerAfterEnd = TimeSpan.FromSeconds(5);
 
-    private readonly SslStream stream;
+    private readonly Stream stream;
     private readonly MessageParser<TReceive> parser;
     private readonly int maxReceiveSize;
     private readonly int maxSendSize;
@@ -61,7 +62,7 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
     private bool sentEnd;
     private int closing;
 
-    internal StreamLane(SslStream stream, MessageParser<TReceive> parser, int maxReceiveSize, int maxSendSize, string name, bool isCaller, Func<bool>? peerClosed, CancellationToken cancellationToken)
+    internal StreamLane(Stream stream, MessageParser<TReceive> parser, int maxReceiveSize, int maxSendSize, string name, bool isCaller, Func<bool>? peerClosed, CancellationToken cancellationToken)
     {
         this.peerClosed = peerClosed;
         this.stream = stream;

@@ -11,7 +11,9 @@ namespace CapCluster.Protocol.StreamLanes;
 /// <summary>
 /// Opens the two ends of a <see cref="StreamLane{TSend, TReceive}"/>: the caller's, through a
 /// <see cref="GrpcChannel"/> (whose client certificate and server check it reuses), and the controller's,
-/// on a data-port connection whose preamble named a granted stream lane.
+/// on a data-port connection whose preamble named a granted stream lane. A caller on the controller's host joins
+/// on its local socket when the kernel says the socket's owner has the caller's uid; the controller, having let
+/// only its own uid join there, answers <see cref="LanePreamble.Local"/>, and the lane runs without TLS.
 /// </summary>
 public static class StreamLaneEnds
 {
@@ -22,7 +24,8 @@ public static class StreamLaneEnds
 
     /// <summary>
     /// The controller's end: runs TLS 1.3 as the server on <paramref name="socket"/> (blocking, on the calling
-    /// thread), accepting only a client certificate that <paramref name="acceptClient"/> accepts.
+    /// thread), accepting only a client certificate that <paramref name="acceptClient"/> accepts; on a Unix socket
+    /// (the local socket, answered <see cref="LanePreamble.Local"/>), no TLS.
     /// </summary>
     /// <exception cref="LaneException">The handshake failed, took longer than <see cref="ConnectTimeout"/>, or the client presented another certificate.</exception>
     public static StreamLane<TResp, TReq> Accept<TReq, TResp>(
@@ -39,6 +42,11 @@ public static class StreamLaneEnds
         ArgumentNullException.ThrowIfNull(socket);
         var network = new LaneSocketStream(socket);
         network.NeverBlockWrites(name);
+        if (socket.AddressFamily == AddressFamily.Unix)
+        {
+            return new StreamLane<TResp, TReq>(network, new MessageParser<TReq>(() => new TReq()), maxMessageSize, maxMessageSize, name, isCaller: false, peerClosed: null, CancellationToken.None);
+        }
+
         var ssl = new SslStream(network, leaveInnerStreamOpen: false);
         try
         {
@@ -61,15 +69,22 @@ public static class StreamLaneEnds
         Method<TReq, TResp> method,
         IReadOnlyList<DnsEndPoint> dataPort,
         byte[] laneId,
+        string? localSocket,
         CancellationToken cancellationToken)
         where TReq : class, IMessage<TReq>, new()
         where TResp : class, IMessage<TResp>, new()
     {
         var name = $"the stream lane for {method.FullName}";
         return Task.Factory.StartNew(
-            () => LaneDialer.Dial(dataPort, handoff: null, laneId, LaneRole.Stream, ConnectTimeout, name, (network, _) =>
+            () => LaneDialer.Dial(dataPort, localSocket, laneId, LaneRole.Stream, ConnectTimeout, name, (network, local) =>
             {
                 network.NeverBlockWrites(name);
+                if (local)
+                {
+                    var plain = new StreamLane<TReq, TResp>(network, new MessageParser<TResp>(() => new TResp()), options.MaxReceiveMessageSize, options.MaxSendMessageSize, name, isCaller: true, network.PeerHasClosed, cancellationToken);
+                    return new AsyncDuplexStreamingCall<TReq, TResp>(plain, plain, Task.FromResult(new Metadata()), plain.GetStatus, static () => [], plain.Dispose);
+                }
+
                 var ssl = new SslStream(network, leaveInnerStreamOpen: false);
                 try
                 {

@@ -14,12 +14,13 @@ namespace CapCluster.Integration.Tests;
 
 /// <summary>
 /// Stream lanes on a real controller and engines: engine links and task streams leave HTTP/2 for connections of
-/// their own, granted only through the gate, joined only with the granted certificate, and audited either way.
+/// their own, granted only through the gate, joined on the data port only with the granted certificate (on the
+/// controller's local socket only by its own uid), and audited either way.
 /// </summary>
 public sealed partial class LaneTests
 {
     [Fact]
-    public async Task EngineLinksAndTaskStreams_TravelOnStreamLanes_AndAreAudited()
+    public async Task EngineLinksAndTaskStreams_TravelOnStreamLanesThroughTheKernelOnly_AndAreAudited()
     {
         await using var tasks = await TaskClient.ConnectAsync(cluster.Directory.CapFile(CapabilityInterfaces.Task)).WaitAsync(Timeout);
         var ids = await tasks.RunAsync([.. Enumerable.Range(0, 200).Select(i => (TaskDefinition)DelegateTask.Of(() => i * 3))]).WaitAsync(Timeout);
@@ -30,9 +31,28 @@ public sealed partial class LaneTests
         var accepted = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method == "Stream" && r.Outcome == AuditRecord.Accepted).ToList();
         // Both engines hold engine.cap on this host: the second lane within the audit interval is counted with the first.
         var engineLanes = accepted.Where(r => r.Service == CapClusterMethods.EngineLinkService && r.Reason!.StartsWith("stream lane for Connect", StringComparison.Ordinal)).ToList();
-        Assert.Equal("stream lane for Connect", engineLanes[0].Reason);
+        // Client, controller and engines share this host and its user: the streams go on the local socket, without TLS.
+        Assert.Equal("stream lane for Connect, path=local", engineLanes[0].Reason);
         Assert.InRange(engineLanes.Sum(r => r.Count), 1, 2);
-        Assert.Single(accepted, r => r.Service == CapClusterMethods.TaskFarmService && r.Reason == "stream lane for Tasks");
+        Assert.Single(accepted, r => r.Service == CapClusterMethods.TaskFarmService && r.Reason == "stream lane for Tasks, path=local");
+    }
+
+    [Fact]
+    public async Task LocalSocket_RefusesAStreamOfAnEngineUserTheOwnerAllowed_ForAStreamThereRunsWithoutTls()
+    {
+        // The owner lets uid 65534 (nobody) hand over engine ends of data lanes on the local socket: that does not let it
+        // join a stream there, where there is no TLS to check its certificate. Its engines' streams take the data port.
+        await using var allowing = await RunningCluster.StartAsync(0, "--handoff-uid", "65534");
+        var name = LocalSocketName(allowing.Directory.Paths());
+        var preamble = string.Concat(LanePreamble.Create(RandomNumberGenerator.GetBytes(LanePreamble.IdLength), LaneRole.Stream).Select(b => $"\\x{b:x2}"));
+        var script = $"import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); s.sendall(b'{preamble}'); " +
+            "d=b''\nwhile True:\n c=s.recv(4096)\n if not c: break\n d+=c\nsys.stdout.write(str(d[0]) + ' ' + d[1:].decode())";
+        var result = await HostCommand.RunAsync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script]);
+
+        Assert.True(result.ExitCode == 0, $"setpriv (this test runs as root, as CI does): {result.Error}");
+        Assert.StartsWith($"{LanePreamble.Refused} uid 65534 may join on the local socket only as an engine's end of a data lane", result.Output, StringComparison.Ordinal);
+        Assert.Contains(AuditLog.ReadAll(allowing.Directory.Paths().AuditLogFile), r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused
+            && r.RemoteAddress!.EndsWith(" uid 65534", StringComparison.Ordinal) && r.Reason!.Contains("a client's end or a stream joins there only with the controller's own uid", StringComparison.Ordinal));
     }
 
     [Fact]

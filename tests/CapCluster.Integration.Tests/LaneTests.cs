@@ -77,7 +77,7 @@ public sealed partial class LaneTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task LocalSocket_RefusesAStreamLaneAndUnknownLanes_AndAuditsThemWithThePeersPid()
+    public async Task LocalSocket_RefusesUnknownLanesAndStreams_AndAuditsThemWithThePeersPid()
     {
         var log = string.Join('\n', LogLines.ReadFile(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single()));
         var name = Regex.Match(log, "local socket for engines on this host: (capcluster-lanes-[0-9a-f]+)").Groups[1].Value;
@@ -93,11 +93,11 @@ public sealed partial class LaneTests : IAsyncLifetime
             return Encoding.UTF8.GetString(answer, 1, answer.Length - 1);
         }
 
-        Assert.Equal("only the ends of a data lane may join on the local socket, not a stream lane", await RefusalAsync(LaneRole.Stream));
+        Assert.Equal("no such stream lane was granted, or it expired", await RefusalAsync(LaneRole.Stream));
         Assert.Equal("no such data lane was granted, or it expired", await RefusalAsync(LaneRole.Engine));
         Assert.Equal("no such data lane was granted, or it expired", await RefusalAsync(LaneRole.Client));
 
-        var refused = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Refused).ToList();
+        var refused = AuditLog.ReadAll(Paths.AuditLogFile).Where(r => r.Method is "Lane" or "Stream" && r.Outcome == AuditRecord.Refused).ToList();
         Assert.Equal(3, refused.Count(r => r.RemoteAddress!.StartsWith($"local pid {Environment.ProcessId} uid ", StringComparison.Ordinal)));
     }
 
@@ -353,9 +353,11 @@ public sealed partial class LaneTests : IAsyncLifetime
             CancellationToken.None).WaitAsync(Timeout);
     }
 
-    private string LocalSocketName()
+    private string LocalSocketName() => LocalSocketName(Paths);
+
+    private static string LocalSocketName(ClusterPaths paths)
     {
-        var log = string.Join('\n', LogLines.ReadFile(Directory.GetFiles(Paths.LogFolder, "capcontroller-*.log").Single()));
+        var log = string.Join('\n', LogLines.ReadFile(Directory.GetFiles(paths.LogFolder, "capcontroller-*.log").Single()));
         var name = Regex.Match(log, "local socket for engines on this host: (capcluster-lanes-[0-9a-f]+)").Groups[1].Value;
         Assert.NotEmpty(name);
         return name;

@@ -129,6 +129,11 @@ public sealed class NetnsTests : IAsyncLifetime
         var lanes = AuditLog.ReadAll(owner.Paths().AuditLogFile).Where(r => r.Method == "Lane" && r.Outcome == AuditRecord.Accepted).ToList();
         Assert.Equal(2, lanes.Count);
         Assert.Equal(["handed to the engine, path=local", "spliced, path=tls"], lanes.Select(r => r.Reason!.Split(", ", 2)[1]).Order());
+
+        // So do the engines' links: the engine on A joined its stream lane on the local socket, the one on B on the data port, with TLS.
+        var links = AuditLog.ReadAll(owner.Paths().AuditLogFile).Where(r => r.Method == "Stream" && r.Outcome == AuditRecord.Accepted && r.Service == CapClusterMethods.EngineLinkService).ToList();
+        Assert.Contains(links, r => r.Reason!.StartsWith("stream lane for Connect, path=local", StringComparison.Ordinal) && !r.RemoteAddress!.Contains(b.Address, StringComparison.Ordinal));
+        Assert.Contains(links, r => r.Reason!.StartsWith("stream lane for Connect, path=tls", StringComparison.Ordinal) && r.RemoteAddress!.Contains(b.Address, StringComparison.Ordinal));
     }
 
     [NetnsFact]

@@ -56,7 +56,8 @@ internal sealed partial class LaneBroker
 
         try
         {
-            socket.Send([LanePreamble.Spliced], SocketFlags.None);
+            // On the local socket (the listener let only the controller's own uid join there) the stream runs without TLS.
+            socket.Send([socket.AddressFamily == AddressFamily.Unix ? LanePreamble.Local : LanePreamble.Spliced], SocketFlags.None);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

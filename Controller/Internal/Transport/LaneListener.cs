@@ -11,8 +11,9 @@ namespace CapCluster.Controller.Internal.Transport;
 /// The controller's data port, and its local socket for clients and engines on its host: accepts the ends of data
 /// lanes, reads each one's preamble and hands it to the <see cref="LaneBroker"/>. Anything that is not a
 /// preamble within a few seconds is refused and audited. On the local socket the kernel says who connected
-/// (SO_PEERCRED): an engine's end is accepted from the controller's own uid and those the owner allowed
-/// (--handoff-uid), a client's end only from the controller's own uid, and nothing else at all.
+/// (SO_PEERCRED): an engine's end of a data lane is accepted from the controller's own uid and those the owner
+/// allowed (--handoff-uid); a client's end of a data lane and a stream lane (which then run without TLS) only from
+/// the controller's own uid; nothing else at all.
 /// </summary>
 internal sealed class LaneListener : IAsyncDisposable
 {
@@ -216,17 +217,11 @@ internal sealed class LaneListener : IAsyncDisposable
             return Task.CompletedTask;
         }
 
-        if (localUid is { } uid && role == LaneRole.Stream)
-        {
-            broker.Refuse(socket, peer, role, null, "only the ends of a data lane may join on the local socket, not a stream lane");
-            return Task.CompletedTask;
-        }
-
-        // A client's end on the local socket takes the lane off TLS: only a process of the controller's own user may.
-        if (localUid is { } clientUid && role == LaneRole.Client && clientUid != Descriptors.EffectiveUserId)
+        // A client's end or a stream on the local socket takes it off TLS: only a process of the controller's own user may.
+        if (localUid is { } clientUid && role is LaneRole.Client or LaneRole.Stream && clientUid != Descriptors.EffectiveUserId)
         {
             broker.Refuse(socket, peer, role, null,
-                $"uid {clientUid} may join on the local socket only as an engine's end; a client's end joins there only with the controller's own uid {Descriptors.EffectiveUserId}");
+                $"uid {clientUid} may join on the local socket only as an engine's end of a data lane; a client's end or a stream joins there only with the controller's own uid {Descriptors.EffectiveUserId}");
             return Task.CompletedTask;
         }
 

@@ -10,15 +10,18 @@ using Google.Protobuf;
 namespace CapCluster.Protocol.Tests.StreamLanes;
 
 /// <summary>
-/// Stream lanes end to end over loopback TLS: a caller's duplex call through <see cref="GrpcChannel"/>, and the
-/// controller's end as <see cref="StreamLaneEnds.Accept"/> serves it behind a stand-in data port.
+/// Stream lanes end to end over loopback TLS, and over a local socket without it: a caller's duplex call through
+/// <see cref="GrpcChannel"/>, and the controller's end as <see cref="StreamLaneEnds.Accept"/> serves it behind a
+/// stand-in data port and local socket.
 /// </summary>
 public sealed class StreamLaneTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task Messages_BothWays_InOrder_AndTheHalfCloseEndsTheServersReads()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Messages_BothWays_InOrder_AndTheHalfCloseEndsTheServersReads(bool local)
     {
         await using var port = new StreamPort(async (requests, responses) =>
         {
@@ -32,7 +35,7 @@ public sealed class StreamLaneTests
             await responses.WriteAsync(new Pong { EngineId = -count });
         });
         using var channel = Channel();
-        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant(), local ? port.LocalName : null).WaitAsync(Timeout);
 
         var big = RandomNumberGenerator.GetBytes(100_000);
         for (var i = 1; i <= 500; i++)
@@ -51,10 +54,13 @@ public sealed class StreamLaneTests
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
         Assert.Equal(-500, call.ResponseStream.Current.EngineId);
         Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(local ? (0, 1) : (1, 0), port.Joined);
     }
 
-    [Fact]
-    public async Task ServerError_ReachesTheCallerAsItsStatus()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ServerError_ReachesTheCallerAsItsStatus(bool local)
     {
         await using var port = new StreamPort(async (requests, _) =>
         {
@@ -62,7 +68,7 @@ public sealed class StreamLaneTests
             throw new RpcException(new Status(StatusCode.PermissionDenied, "not for you"));
         });
         using var channel = Channel();
-        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant(), local ? port.LocalName : null).WaitAsync(Timeout);
 
         await call.RequestStream.WriteAsync(new Pong());
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Timeout));
@@ -119,8 +125,10 @@ public sealed class StreamLaneTests
         Assert.Equal(7, call.ResponseStream.Current.EngineId);
     }
 
-    [Fact]
-    public async Task Writes_ToAPeerThatDoesNotRead_NeverBlockTheWriter_AndArriveInOrderOnceItReads()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Writes_ToAPeerThatDoesNotRead_NeverBlockTheWriter_AndArriveInOrderOnceItReads(bool local)
     {
         var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var chunk = RandomNumberGenerator.GetBytes(100_000);
@@ -136,7 +144,7 @@ public sealed class StreamLaneTests
             await requests.MoveNext(CancellationToken.None);
         });
         using var channel = Channel();
-        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant(), local ? port.LocalName : null).WaitAsync(Timeout);
 
         await written.Task.WaitAsync(Timeout);
         for (var i = 0; i < 320; i++)
@@ -217,8 +225,10 @@ public sealed class StreamLaneTests
         Assert.StartsWith("the test stream ", seen.Status.Detail);
     }
 
-    [Fact]
-    public async Task AMessageWrittenAfterTheControllerWentAway_FailsAsNotSent_WhileTheBreakItselfIsNot()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AMessageWrittenAfterTheControllerWentAway_FailsAsNotSent_WhileTheBreakItselfIsNot(bool local)
     {
         var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var port = new StreamPort(async (requests, _) =>
@@ -229,7 +239,7 @@ public sealed class StreamLaneTests
             gone.TrySetResult();
         });
         using var channel = Channel();
-        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant()).WaitAsync(Timeout);
+        using var call = await channel.DuplexStreamingOnLaneAsync(TestService.Chat, port.Endpoints, port.Grant(), local ? port.LocalName : null).WaitAsync(Timeout);
 
         await call.RequestStream.WriteAsync(new Pong { EngineId = 1 });
         await gone.Task.WaitAsync(Timeout);
@@ -246,12 +256,16 @@ public sealed class StreamLaneTests
         TestServer.CreateChannel(new DnsEndPoint("127.0.0.1", 1), configure);
 
     /// <summary>
-    /// A stand-in data port that serves stream lanes for <see cref="TestService.Chat"/>: answers the preamble of a
-    /// granted id, accepts TLS with the controller's certificate and the one pinned client certificate, then runs a handler.
+    /// A stand-in data port and local socket that serve stream lanes for <see cref="TestService.Chat"/>: answer the
+    /// preamble of a granted id, accept TLS with the controller's certificate and the one pinned client certificate
+    /// (on the local socket: nothing, and answer it is local, as the controller does), then run a handler.
     /// </summary>
     private sealed class StreamPort : IAsyncDisposable
     {
         private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+        private readonly Socket local = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        private int joinedTls;
+        private int joinedLocal;
         private readonly Func<IAsyncStreamReader<Pong>, IServerStreamWriter<Pong>, Task> handler;
         private readonly X509Certificate2 pinned;
         private readonly X509Certificate2 serverCertificate;
@@ -265,10 +279,19 @@ public sealed class StreamLaneTests
             this.pinned = pinned ?? TestCertificates.Main.Client;
             this.serverCertificate = serverCertificate ?? TestCertificates.Main.Server;
             listener.Start();
-            accepting = Task.Run(AcceptAllAsync);
+            LocalName = $"capcluster-test-{Guid.NewGuid():N}";
+            local.Bind(new UnixDomainSocketEndPoint("\0" + LocalName));
+            local.Listen();
+            accepting = Task.WhenAll(Task.Run(() => AcceptAllAsync(listener.Server)), Task.Run(() => AcceptAllAsync(local)));
         }
 
         public IReadOnlyList<DnsEndPoint> Endpoints => [new DnsEndPoint("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port)];
+
+        /// <summary>The local socket's name (abstract namespace).</summary>
+        public string LocalName { get; }
+
+        /// <summary>How many lanes joined with TLS on the data port, and how many on the local socket.</summary>
+        public (int Tls, int Local) Joined => (Volatile.Read(ref joinedTls), Volatile.Read(ref joinedLocal));
 
         public Task<LaneException> Refusal => refusal.Task;
 
@@ -286,14 +309,15 @@ public sealed class StreamLaneTests
         public async ValueTask DisposeAsync()
         {
             listener.Stop();
+            local.Dispose();
             await accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        private async Task AcceptAllAsync()
+        private async Task AcceptAllAsync(Socket listening)
         {
             while (true)
             {
-                var socket = await listener.AcceptSocketAsync();
+                var socket = await listening.AcceptAsync();
                 _ = Task.Factory.StartNew(() => Serve(socket), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             }
         }
@@ -309,12 +333,14 @@ public sealed class StreamLaneTests
                 Assert.True(grants.Remove(Convert.ToHexString(id)));
             }
 
-            socket.Send([LanePreamble.Spliced]);
+            var isLocal = socket.AddressFamily == AddressFamily.Unix;
+            socket.Send([isLocal ? LanePreamble.Local : LanePreamble.Spliced]);
             StreamLane<Pong, Pong> lane;
             try
             {
                 var expected = SHA256.HashData(pinned.RawData);
                 lane = StreamLaneEnds.Accept(TestService.Chat, socket, serverCertificate, LaneOptions.PinnedTo(expected), 1024 * 1024, "the test stream");
+                Interlocked.Increment(ref isLocal ? ref joinedLocal : ref joinedTls);
             }
             catch (LaneException e)
             {

@@ -15,8 +15,10 @@ namespace CapCluster.Controller.Internal.Transport.StreamLanes;
 /// The controller's end of stream lanes. A service grants one from a gated OpenStream call (so the gate has
 /// checked the capability, its allow-list and the certificate, and audited the call); the caller joins it on
 /// the data port, and this host runs TLS as the server, accepting only the certificate the grant was made
-/// with, then serves the same handler the HTTP/2 stream would run. Accepted and refused joins are audited;
-/// the gate tracks each lane under its capability, so a revocation closes it.
+/// with, then serves the same handler the HTTP/2 stream would run. A caller on this host with the
+/// controller's own uid joins on the local socket instead (the kernel vouches for the uid, see
+/// <see cref="LaneListener"/>), and the stream runs there without TLS. Accepted (with the path taken, local or
+/// tls) and refused joins are audited; the gate tracks each lane under its capability, so a revocation closes it.
 /// </summary>
 internal sealed class StreamLaneHost(
     LaneBroker broker,
@@ -25,6 +27,7 @@ internal sealed class StreamLaneHost(
     X509Certificate2 serverCertificate,
     int maxMessageSize,
     Func<int> dataPort,
+    Func<string?> localSocket,
     TimeProvider time,
     ILogger logger,
     CancellationToken stopping)
@@ -47,7 +50,7 @@ internal sealed class StreamLaneHost(
         where TResp : class, IMessage<TResp>, new()
     {
         var grant = broker.GrantStream(context, method.ServiceName, method.Name, (socket, g) => ServeAsync(socket, g, router, method));
-        return new OpenStreamReply { LaneId = ByteString.CopyFrom(grant.Id), DataPort = dataPort() };
+        return new OpenStreamReply { LaneId = ByteString.CopyFrom(grant.Id), DataPort = dataPort(), LocalSocket = localSocket() ?? "" };
     }
 
     private async Task ServeAsync<TReq, TResp>(
@@ -72,7 +75,7 @@ internal sealed class StreamLaneHost(
 
         try
         {
-            Audit(grant, AuditRecord.Accepted, $"stream lane for {method.Name}");
+            Audit(grant, AuditRecord.Accepted, $"stream lane for {method.Name}, path={(socket.AddressFamily == AddressFamily.Unix ? "local" : "tls")}");
         }
         catch (AuditWriteException e)
         {
