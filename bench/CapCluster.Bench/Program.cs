@@ -1,8 +1,14 @@
 using System.Diagnostics;
 using CapCluster.Bench;
 
-// Usage: bench/run [core] [multiengine] [transfer] [scatter] [compile] [tasks] [burst] [journal] [audit] [compare [--quick]] [chaos [--minutes N] [--controller]] [memory] [--no-journal]
+// Usage: bench/run [core] [multiengine] [transfer] [scatter] [compile] [tasks] [burst] [journal] [floor] [audit] [compare [--quick]] [chaos [--minutes N] [--controller]] [memory] [--no-journal]
 // (default: core, multiengine, tasks); or bench/run startup [-n N] [--runs R] [--variant LABEL[:NAME=VALUE,...][@APP]]...
+// (floor-relay and floor-worker are the floor suite's own child processes, see FloorHops.)
+if (args.FirstOrDefault() is FloorHops.Relay or FloorHops.Worker)
+{
+    return FloorHops.Run(args);
+}
+
 var root = Bench.FindRoot();
 var app = Path.Combine(root, "artifacts", "app");
 if (args.FirstOrDefault() == "startup")
@@ -49,6 +55,9 @@ foreach (var suite in suites)
         case "journal":
             JournalBench.Run();
             break;
+        case "floor":
+            FloorBench.Run();
+            break;
         case "audit":
             await AuditBench.RunAsync(app);
             break;
@@ -66,7 +75,7 @@ foreach (var suite in suites)
 
             break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, compile, tasks, burst, journal, audit, restore, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, compile, tasks, burst, journal, floor, audit, restore, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
             return 2;
     }
 }

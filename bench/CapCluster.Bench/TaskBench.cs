@@ -125,7 +125,7 @@ internal static class TaskBench
     }
 
     /// <summary>The CPU milliseconds each of <paramref name="processes"/> has used, or used since <paramref name="since"/>.</summary>
-    private static double[] CpuOf(int[] processes, double[]? since = null) =>
+    public static double[] CpuOf(int[] processes, double[]? since = null) =>
         [.. processes.Select((pid, i) => Bench.CpuMs(pid) - (since?[i] ?? 0))];
 
     /// <summary>Figures for the processes of <see cref="Processes"/>, in its order: "client …, controller …, engines … + …".</summary>
