@@ -23,9 +23,10 @@ public sealed class ControllerOptions
     public int DataPort { get; set; }
 
     /// <summary>
-    /// Hand an engine on this host the client's own connection for each data lane (over a local Unix socket), so
-    /// the lane's bytes skip the controller; engines elsewhere join on <see cref="DataPort"/> and are spliced.
-    /// Default true (on Linux; elsewhere every lane is spliced).
+    /// Listen on a local Unix socket: an engine on this host is handed the client's own connection for each data lane,
+    /// so the lane's bytes skip the controller, and a client or engine of this process's uid joins its stream lanes
+    /// there, without TLS; engines elsewhere join on <see cref="DataPort"/> and are spliced, and streams from elsewhere
+    /// run TLS there. Default true (on Linux; elsewhere every lane is spliced and every stream runs TLS).
     /// </summary>
     public bool LaneHandoff { get; set; } = true;
 
