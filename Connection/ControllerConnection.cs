@@ -210,8 +210,9 @@ public sealed class ControllerConnection : IDisposable
 
     /// <summary>
     /// Opens the long-lived stream <paramref name="stream"/> on a stream lane (granted by its <c>OpenStream</c>), a
-    /// connection of its own to the controller's data port, or on its host to its local socket, that skips HTTP/2; when no lane can be had (an older
-    /// controller, a data port out of reach) the same stream opens over HTTP/2, whose errors then say what is wrong.
+    /// connection of its own to the controller's data port, or on its host to its local socket, that skips HTTP/2; when
+    /// no lane can be had (an older controller, a data port out of reach) the same stream opens over HTTP/2, whose
+    /// errors then say what is wrong.
     /// With <see cref="Reconnect"/> on, a controller out of reach is waited for, and when it stays out of reach this
     /// throws <see cref="ControllerUnreachableException"/>.
     /// </summary>

@@ -118,7 +118,7 @@ public sealed class ControllerHost : IAsyncDisposable
         var router = new GrpcRouter();
         var valueRoutes = new DataLaneRoutes(engines, broker, () => lanes.EndPoint.Port, lanes.LocalName);
         var endpoints = new ServiceEndpoints(router,
-            new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, () => lanes.LocalName, time, logger, lifetime.Token), valueRoutes);
+            new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, lanes.LocalName, time, logger, lifetime.Token), valueRoutes);
         endpoints.Bind(V1.EngineLink.BindService, new EngineLinkService(engines, options, time, logger));
         endpoints.Bind(V1.MultiEngine.BindService, new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), valueRoutes,
             new CallBudgets(options.MaxCallBytes, options.MaxSessionBytes, new ByteBudget(options.MaxBufferedBytes), options.MaxSessionCalls, options.MaxUnreadBytes,

@@ -12,9 +12,9 @@ namespace CapCluster.Protocol.Lanes;
 /// host), then the data port at each endpoint in order; sends the preamble, reads the answer, then lets the caller set
 /// up the connection (TLS, or nothing on a local lane). On the local socket an engine's answer comes with the client's
 /// own connection, which the engine then uses (see lane.proto). A client's end of a data lane and a stream lane use
-/// the local socket only when the kernel says its owner has this process's own uid: a stranger holding that name gets nothing. All of it with blocking calls
-/// on the calling thread (see <see cref="LaneConnection"/>); the timeout covers every step and, like the token, works
-/// by closing the sockets.
+/// the local socket only when the kernel says its owner has this process's own uid: a stranger holding that name gets
+/// nothing. All of it with blocking calls on the calling thread (see <see cref="LaneConnection"/>); the timeout covers
+/// every step and, like the token, works by closing the sockets.
 /// </summary>
 internal static class LaneDialer
 {

@@ -79,6 +79,9 @@ public sealed partial class StreamLane<TSend, TReceive> : IAsyncStreamReader<TRe
     /// <summary>How errors name this stream.</summary>
     public string Name { get; }
 
+    /// <summary>Whether it runs without TLS, on the controller's local socket (see <see cref="StreamLaneEnds"/>).</summary>
+    public bool IsLocal => stream is not SslStream;
+
     /// <summary>Cancelled once the connection is gone: closed by either end, broken, or aborted.</summary>
     public CancellationToken Closed => closed.Token;
 

@@ -23,6 +23,16 @@ public static class StreamLaneEnds
     private static readonly SslApplicationProtocol StreamProtocol = new("capcluster-stream/1");
 
     /// <summary>
+    /// Whether a stream joined on <paramref name="socket"/> runs without TLS: it came on the controller's local socket
+    /// (a Unix socket), where the controller answers <see cref="LanePreamble.Local"/> and <see cref="Accept"/> runs none.
+    /// </summary>
+    public static bool IsLocal(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        return socket.AddressFamily == AddressFamily.Unix;
+    }
+
+    /// <summary>
     /// The controller's end: runs TLS 1.3 as the server on <paramref name="socket"/> (blocking, on the calling
     /// thread), accepting only a client certificate that <paramref name="acceptClient"/> accepts; on a Unix socket
     /// (the local socket, answered <see cref="LanePreamble.Local"/>), no TLS.
@@ -42,11 +52,13 @@ public static class StreamLaneEnds
         ArgumentNullException.ThrowIfNull(socket);
         var network = new LaneSocketStream(socket);
         network.NeverBlockWrites(name);
-        if (socket.AddressFamily == AddressFamily.Unix)
-        {
-            return new StreamLane<TResp, TReq>(network, new MessageParser<TReq>(() => new TReq()), maxMessageSize, maxMessageSize, name, isCaller: false, peerClosed: null, CancellationToken.None);
-        }
+        Stream stream = IsLocal(socket) ? network : Secure(network, socket, serverCertificate, acceptClient, name);
+        return new StreamLane<TResp, TReq>(stream, new MessageParser<TReq>(() => new TReq()), maxMessageSize, maxMessageSize, name, isCaller: false, peerClosed: null, CancellationToken.None);
+    }
 
+    /// <summary>TLS 1.3 as the server on <paramref name="network"/>, within <see cref="ConnectTimeout"/>; see <see cref="Accept"/>.</summary>
+    private static SslStream Secure(LaneSocketStream network, Socket socket, X509Certificate2 serverCertificate, Func<X509Certificate2, bool> acceptClient, string name)
+    {
         var ssl = new SslStream(network, leaveInnerStreamOpen: false);
         try
         {
@@ -54,7 +66,7 @@ public static class StreamLaneEnds
             LaneTls.AuthenticateAsServer(ssl, serverCertificate, StreamProtocol, acceptClient,
                 $"{name}: the client presented a certificate other than the one the stream was granted to");
             socket.ReceiveTimeout = socket.SendTimeout = 0;
-            return new StreamLane<TResp, TReq>(ssl, new MessageParser<TReq>(() => new TReq()), maxMessageSize, maxMessageSize, name, isCaller: false, peerClosed: null, CancellationToken.None);
+            return ssl;
         }
         catch (Exception e) when (e is LaneException or AuthenticationException or IOException or SocketException or ObjectDisposedException)
         {
@@ -79,25 +91,25 @@ public static class StreamLaneEnds
             () => LaneDialer.Dial(dataPort, localSocket, laneId, LaneRole.Stream, ConnectTimeout, name, (network, local) =>
             {
                 network.NeverBlockWrites(name);
-                if (local)
+                Stream stream = network;
+                if (!local)
                 {
-                    var plain = new StreamLane<TReq, TResp>(network, new MessageParser<TResp>(() => new TResp()), options.MaxReceiveMessageSize, options.MaxSendMessageSize, name, isCaller: true, network.PeerHasClosed, cancellationToken);
-                    return new AsyncDuplexStreamingCall<TReq, TResp>(plain, plain, Task.FromResult(new Metadata()), plain.GetStatus, static () => [], plain.Dispose);
+                    var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+                    try
+                    {
+                        LaneTls.AuthenticateAsClient(ssl, dataPort[0].Host, options.ClientCertificate, StreamProtocol, options.ValidateServerCertificate,
+                            $"{name}: the data port is not the controller's (its certificate does not match the pinned CA)");
+                    }
+                    catch
+                    {
+                        ssl.Dispose();
+                        throw;
+                    }
+
+                    stream = ssl;
                 }
 
-                var ssl = new SslStream(network, leaveInnerStreamOpen: false);
-                try
-                {
-                    LaneTls.AuthenticateAsClient(ssl, dataPort[0].Host, options.ClientCertificate, StreamProtocol, options.ValidateServerCertificate,
-                        $"{name}: the data port is not the controller's (its certificate does not match the pinned CA)");
-                }
-                catch
-                {
-                    ssl.Dispose();
-                    throw;
-                }
-
-                var lane = new StreamLane<TReq, TResp>(ssl, new MessageParser<TResp>(() => new TResp()), options.MaxReceiveMessageSize, options.MaxSendMessageSize, name, isCaller: true, network.PeerHasClosed, cancellationToken);
+                var lane = new StreamLane<TReq, TResp>(stream, new MessageParser<TResp>(() => new TResp()), options.MaxReceiveMessageSize, options.MaxSendMessageSize, name, isCaller: true, network.PeerHasClosed, cancellationToken);
                 return new AsyncDuplexStreamingCall<TReq, TResp>(lane, lane, Task.FromResult(new Metadata()), lane.GetStatus, static () => [], lane.Dispose);
             }, cancellationToken),
             cancellationToken,

@@ -68,27 +68,15 @@ internal sealed class FloorTransport
     }
 
     /// <summary>Takes the connection <paramref name="listener"/> waits for; for tls, runs the handshake as the server.</summary>
-    public Stream Accept(Socket listener)
-    {
-        var socket = listener.Accept();
-        TurnNagleOff(socket);
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        if (certificates is null)
-        {
-            return stream;
-        }
-
-        var ssl = new SslStream(stream);
-        ssl.AuthenticateAsServer(new SslServerAuthenticationOptions
+    public Stream Accept(Socket listener) =>
+        Wrap(listener.Accept(), (ssl, certificates) => ssl.AuthenticateAsServer(new SslServerAuthenticationOptions
         {
             ServerCertificate = certificates.Server,
             ClientCertificateRequired = true,
             EnabledSslProtocols = SslProtocols.Tls13,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             CertificateChainPolicy = TrustOnly(certificates.Authority),
-        });
-        return ssl;
-    }
+        }));
 
     /// <summary>
     /// Connects to what <see cref="Listen"/> named <paramref name="endpoint"/>; for tls, runs the handshake as the client.
@@ -100,12 +88,25 @@ internal sealed class FloorTransport
         socket.Connect(Name == "unix"
             ? new UnixDomainSocketEndPoint(endpoint)
             : new IPEndPoint(IPAddress.Loopback, int.Parse(endpoint, CultureInfo.InvariantCulture)));
-        TurnNagleOff(socket);
         if (receiveTimeout is { } timeout)
         {
             socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
         }
 
+        return Wrap(socket, (ssl, certificates) => ssl.AuthenticateAsClient(new SslClientAuthenticationOptions
+        {
+            TargetHost = FloorCertificates.ServerName,
+            EnabledSslProtocols = SslProtocols.Tls13,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            CertificateChainPolicy = TrustOnly(certificates.Authority),
+            LocalCertificateSelectionCallback = (_, _, _, _, _) => certificates.Client,
+        }));
+    }
+
+    /// <summary>The stream on a connected <paramref name="socket"/> (Nagle off on TCP); for tls, after <paramref name="handshake"/>.</summary>
+    private Stream Wrap(Socket socket, Action<SslStream, FloorCertificates> handshake)
+    {
+        TurnNagleOff(socket);
         var stream = new NetworkStream(socket, ownsSocket: true);
         if (certificates is null)
         {
@@ -113,14 +114,7 @@ internal sealed class FloorTransport
         }
 
         var ssl = new SslStream(stream);
-        ssl.AuthenticateAsClient(new SslClientAuthenticationOptions
-        {
-            TargetHost = FloorCertificates.ServerName,
-            EnabledSslProtocols = SslProtocols.Tls13,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            CertificateChainPolicy = TrustOnly(certificates.Authority),
-            LocalCertificateSelectionCallback = (_, _, _, _, _) => certificates.Client,
-        });
+        handshake(ssl, certificates);
         return ssl;
     }
 

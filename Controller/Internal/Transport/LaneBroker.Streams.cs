@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using CapCluster.Controller.Internal.Transport.StreamLanes;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
+using CapCluster.Protocol.StreamLanes;
 using CapCluster.Security;
 
 namespace CapCluster.Controller.Internal.Transport;
@@ -57,7 +58,7 @@ internal sealed partial class LaneBroker
         try
         {
             // On the local socket (the listener let only the controller's own uid join there) the stream runs without TLS.
-            socket.Send([socket.AddressFamily == AddressFamily.Unix ? LanePreamble.Local : LanePreamble.Spliced], SocketFlags.None);
+            socket.Send([StreamLaneEnds.IsLocal(socket) ? LanePreamble.Local : LanePreamble.Spliced], SocketFlags.None);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

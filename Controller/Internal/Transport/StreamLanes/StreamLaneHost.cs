@@ -27,7 +27,7 @@ internal sealed class StreamLaneHost(
     X509Certificate2 serverCertificate,
     int maxMessageSize,
     Func<int> dataPort,
-    Func<string?> localSocket,
+    string? localSocket,
     TimeProvider time,
     ILogger logger,
     CancellationToken stopping)
@@ -50,7 +50,7 @@ internal sealed class StreamLaneHost(
         where TResp : class, IMessage<TResp>, new()
     {
         var grant = broker.GrantStream(context, method.ServiceName, method.Name, (socket, g) => ServeAsync(socket, g, router, method));
-        return new OpenStreamReply { LaneId = ByteString.CopyFrom(grant.Id), DataPort = dataPort(), LocalSocket = localSocket() ?? "" };
+        return new OpenStreamReply { LaneId = ByteString.CopyFrom(grant.Id), DataPort = dataPort(), LocalSocket = localSocket ?? "" };
     }
 
     private async Task ServeAsync<TReq, TResp>(
@@ -75,7 +75,7 @@ internal sealed class StreamLaneHost(
 
         try
         {
-            Audit(grant, AuditRecord.Accepted, $"stream lane for {method.Name}, path={(socket.AddressFamily == AddressFamily.Unix ? "local" : "tls")}");
+            Audit(grant, AuditRecord.Accepted, $"stream lane for {method.Name}, path={(lane.IsLocal ? "local" : "tls")}");
         }
         catch (AuditWriteException e)
         {
