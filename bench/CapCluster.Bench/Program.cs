@@ -162,6 +162,34 @@ namespace CapCluster.Bench
             return ticks * 1000.0 / 100;
         }
 
+        /// <summary>
+        /// The times the threads of process <paramref name="pid"/> now running gave up a core (waiting) or were made to
+        /// (preempted), summed from /proc/PID/task/*/status: each is a thread asleep and woken again.
+        /// </summary>
+        public static long ContextSwitches(int pid)
+        {
+            long switches = 0;
+            foreach (var thread in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    foreach (var line in File.ReadLines(Path.Combine(thread, "status")))
+                    {
+                        if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                        {
+                            switches += long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                        }
+                    }
+                }
+                catch (IOException)
+                {
+                    // The thread ended while it was read.
+                }
+            }
+
+            return switches;
+        }
+
         public static string Percentiles(List<double> microseconds)
         {
             microseconds.Sort();

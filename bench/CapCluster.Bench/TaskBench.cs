@@ -96,11 +96,13 @@ internal static class TaskBench
     /// Times <paramref name="count"/> no-op round trips; prints the percentiles and where the median goes, from the
     /// timestamps the controller (Submitted) and the engine (Started, Completed) put on each result, and the CPU each of
     /// <paramref name="processes"/> (this client, the controller, the engines) spent a round trip: what shortens a trip
-    /// when, as here, the processes together spend more CPU a trip than the trip takes.
+    /// when, as here, the processes together spend more CPU a trip than the trip takes. Also how often their threads
+    /// were put to sleep and woken (or preempted) a trip, each a few microseconds of the kernel's, and how many methods
+    /// this client compiled meanwhile (the JIT's time is CPU the client spent beside the trips).
     /// </summary>
     private static async Task MeasureRoundTripsAsync(TaskClient tc, int[] processes, int count, string title)
     {
-        var cpu = CpuOf(processes);
+        var before = Usage.Of(processes);
         var trips = new List<double>(count);
         var legs = new[] { new List<double>(count), new List<double>(count), new List<double>(count), new List<double>(count) };
         var acknowledged = new List<double>(count);
@@ -117,11 +119,31 @@ internal static class TaskBench
             legs[3].Add((received - outcome.Completed.Value).TotalMicroseconds);
         }
 
-        var perTrip = CpuOf(processes, since: cpu).Select(ms => ms * 1000 / count).ToArray();
+        var used = Usage.Of(processes).Since(before);
         Console.WriteLine($"{title}: {Bench.Percentiles(trips)}");
         Console.WriteLine($"  medians: client to controller {Median(legs[0]):0} µs, controller to engine start {Median(legs[1]):0} µs, "
             + $"run {Median(legs[2]):0} µs, engine end to client {Median(legs[3]):0} µs; the client had the task's id after {Median(acknowledged):0} µs");
-        Console.WriteLine($"  CPU a round trip: {Describe(perTrip, " µs")}");
+        Console.WriteLine($"  CPU a round trip: {Describe([.. used.CpuMs.Select(ms => ms * 1000 / count)], " µs")}; the client compiled {used.Compiled:N0} methods meanwhile ({used.Compiling.TotalMilliseconds:0} ms)");
+        Console.WriteLine($"  threads woken a round trip: {Describe([.. used.Switches.Select(n => (double)n / count)], "", "0.0")}");
+    }
+
+    /// <summary>
+    /// What <see cref="Of"/>'s processes had used: CPU milliseconds and context switches each, and the methods this
+    /// process had compiled (the JIT's count and time are taken first: reading /proc compiles code of its own).
+    /// </summary>
+    private sealed record Usage(double[] CpuMs, long[] Switches, long Compiled, TimeSpan Compiling)
+    {
+        public static Usage Of(int[] processes)
+        {
+            var (compiled, compiling) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
+            return new Usage(CpuOf(processes), [.. processes.Select(Bench.ContextSwitches)], compiled, compiling);
+        }
+
+        public Usage Since(Usage earlier) => new(
+            [.. CpuMs.Select((ms, i) => ms - earlier.CpuMs[i])],
+            [.. Switches.Select((n, i) => n - earlier.Switches[i])],
+            Compiled - earlier.Compiled,
+            Compiling - earlier.Compiling);
     }
 
     /// <summary>The CPU milliseconds each of <paramref name="processes"/> has used, or used since <paramref name="since"/>.</summary>
@@ -129,7 +151,8 @@ internal static class TaskBench
         [.. processes.Select((pid, i) => Bench.CpuMs(pid) - (since?[i] ?? 0))];
 
     /// <summary>Figures for the processes of <see cref="Processes"/>, in its order: "client …, controller …, engines … + …".</summary>
-    private static string Describe(double[] figures, string unit) =>
-        $"client {figures[0]:0}{unit}, controller {figures[1]:0}{unit}, engines " +
-        $"{string.Join(" + ", figures.Skip(2).Select(f => f.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}{unit}";
+    private static string Describe(double[] figures, string unit, string format = "0") =>
+        $"client {Figure(figures[0], format)}{unit}, controller {Figure(figures[1], format)}{unit}, engines {string.Join(" + ", figures.Skip(2).Select(f => Figure(f, format)))}{unit}";
+
+    private static string Figure(double value, string format) => value.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
 }
