@@ -10,6 +10,8 @@ missing=()
 command -v setsid >/dev/null || missing+=(util-linux)
 command -v flock >/dev/null || missing+=(util-linux)
 command -v mpirun >/dev/null || missing+=(openmpi-bin)
+# The MPI binding's MPICH-ABI tests (libmpich.so.12; OpenMPI stays the one mpirun runs).
+/sbin/ldconfig -p | grep -q 'libmpi\(ch\)\?\.so\.12 ' || missing+=(libmpich12)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v sbatch >/dev/null || missing+=(slurm-wlm munge)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
