@@ -15,6 +15,10 @@ internal static class DelegateErrors
     public static DelegateNotShippableException DynamicAssembly(MethodInfo method, Assembly assembly) =>
         Refuse(method, $"its assembly '{assembly.GetName().Name}' is dynamic or was not loaded from a file, so its bytes cannot be shipped");
 
+    public static DelegateNotShippableException ScriptSubmission(MethodInfo method) =>
+        Refuse(method, "it was typed in a C# script (the console, a notebook), whose code is compiled in memory and has no assembly " +
+            "file to ship: send the code as text instead (a CodeTask, TaskClient.MapAsync<T, TResult>(\"x * x\", items), or %px / #!px)");
+
     public static DelegateNotShippableException ReferenceWithoutFile(MethodInfo method, Assembly reference) =>
         Refuse(method, $"it depends on assembly '{reference.FullName}', which was not loaded from a file, so its bytes cannot be shipped");
 

@@ -55,7 +55,7 @@ internal static partial class DelegatePackager
             throw DelegateErrors.Dynamic(method);
         var assembly = method.Module.Assembly;
         if (assembly.IsDynamic || string.IsNullOrEmpty(assembly.Location))
-            throw DelegateErrors.DynamicAssembly(method, assembly);
+            throw IsScriptSubmission(declaringType) ? DelegateErrors.ScriptSubmission(method) : DelegateErrors.DynamicAssembly(method, assembly);
         if (method.Module != assembly.ManifestModule)
             throw DelegateErrors.MultiModule(method);
         if (method.IsGenericMethod || declaringType.IsGenericType || declaringType.ContainsGenericParameters)
@@ -92,6 +92,14 @@ internal static partial class DelegatePackager
             IsClosureType(declaringType) || IsSingletonType(declaringType),
             method.IsStatic ? new HashSet<int>() : FieldsRead(method),
             new DelegatePackage(closure.Images, closure.Id, declaringType.FullName!, method.MetadataToken, method.IsStatic, [], parameterTypes, method.ReturnType));
+    }
+
+    /// <summary>Code of a Roslyn script: its types nest in a "Submission#N" class.</summary>
+    private static bool IsScriptSubmission(Type type)
+    {
+        while (type.DeclaringType is { } outer)
+            type = outer;
+        return type.Name.StartsWith("Submission#", StringComparison.Ordinal);
     }
 
     /// <summary>A lambda's display class: "&lt;&gt;c__DisplayClass0_0".</summary>

@@ -1,5 +1,7 @@
 using CapCluster.Client;
 using System.Linq.Expressions;
+using System.Runtime.Loader;
+using Microsoft.CodeAnalysis.CSharp.Scripting;
 using System.Reflection.Emit;
 using CapCluster.Client.Internal.Delegates;
 using CapCluster.Engine.Tests.ShippedCode;
@@ -85,6 +87,39 @@ public sealed class DelegatePackagerRefusalTests
 
         Assert.Contains("Functions.LengthPlus", e.Message, StringComparison.Ordinal);
         Assert.Contains("bound to a first argument", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Package_LambdaTypedInAScript_IsRefusedSayingToSendTheCodeAsText()
+    {
+        // What the console and a notebook's C# kernel do with what is typed: Roslyn scripting, compiled in memory.
+        var square = (Func<int, int>)(await CSharpScript.EvaluateAsync("(System.Func<int, int>)(x => x * x)"))!;
+
+        var e = Assert.Throws<DelegateNotShippableException>(() => DelegatePackager.Package(square));
+
+        Assert.Contains("Submission#0", e.Message, StringComparison.Ordinal);
+        Assert.Contains("typed in a C# script", e.Message, StringComparison.Ordinal);
+        Assert.Contains("send the code as text instead (a CodeTask", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Package_MethodOfAnAssemblyLoadedFromBytes_IsRefusedNamingTheAssembly()
+    {
+        var context = new AssemblyLoadContext("from bytes", isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromStream(new MemoryStream(File.ReadAllBytes(typeof(Functions).Assembly.Location)));
+            var square = assembly.GetType(typeof(Functions).FullName!)!.GetMethod(nameof(Functions.Square))!.CreateDelegate<Func<int, int>>();
+
+            var e = Assert.Throws<DelegateNotShippableException>(() => DelegatePackager.Package(square));
+
+            Assert.Contains($"its assembly '{assembly.GetName().Name}' is dynamic or was not loaded from a file", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("script", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            context.Unload();
+        }
     }
 
     [Fact]
