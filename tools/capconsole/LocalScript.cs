@@ -22,10 +22,15 @@ internal sealed class LocalScript(ConsoleGlobals globals) : ILocalCode
     {
         try
         {
+            var script = state is null
+                ? CSharpScript.Create(code, Options, typeof(ConsoleGlobals))
+                : state.Script.ContinueWith(code, Options);
+            ShipWithDelegates(script.GetCompilation());
+
             // The wait stops at Ctrl-C; code that does not look at the token goes on, and its state is then dropped.
             var next = state is null
-                ? CSharpScript.RunAsync(code, Options, globals, typeof(ConsoleGlobals), cancellationToken)
-                : state.ContinueWithAsync(code, Options, cancellationToken);
+                ? script.RunAsync(globals, cancellationToken: cancellationToken)
+                : script.RunFromAsync(state, cancellationToken: cancellationToken);
             state = await next.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (CompilationErrorException e)
@@ -36,6 +41,20 @@ internal sealed class LocalScript(ConsoleGlobals globals) : ILocalCode
         var hasValue = EndsWithValue(state.Script.GetCompilation());
         return (hasValue, hasValue ? state.ReturnValue : null);
     }
+
+    /// <summary>
+    /// Lets a lambda typed here ship as a delegate task: the input is compiled in memory, so the client gets its image
+    /// from a second emit of the same compilation (the same types and tokens), made only when a delegate of it ships.
+    /// </summary>
+    private static void ShipWithDelegates(Compilation compilation) =>
+        InMemoryAssemblies.Register(compilation.AssemblyName!, () =>
+        {
+            using var image = new MemoryStream();
+            var emitted = compilation.Emit(image);
+            return emitted.Success
+                ? image.ToArray()
+                : throw new CapClusterException($"the input could not be compiled again to ship it: {string.Join("; ", emitted.Diagnostics)}");
+        });
 
     // As in a REPL: a last expression without a semicolon, of a type other than void, is the value.
     private static bool EndsWithValue(Compilation compilation)

@@ -16,8 +16,13 @@ internal static class DelegateErrors
         Refuse(method, $"its assembly '{assembly.GetName().Name}' is dynamic or was not loaded from a file, so its bytes cannot be shipped");
 
     public static DelegateNotShippableException ScriptSubmission(MethodInfo method) =>
-        Refuse(method, "it was typed in a C# script (the console, a notebook), whose code is compiled in memory and has no assembly " +
-            "file to ship: send the code as text instead (a CodeTask, TaskClient.MapAsync<T, TResult>(\"x * x\", items), or %px / #!px)");
+        Refuse(method, "it was typed in a C# script (a notebook cell, a .csx), whose code is compiled in memory and has no assembly " +
+            "file to ship: send the code as text instead (a CodeTask, TaskClient.MapAsync<T, TResult>(\"x * x\", items), or #!px)");
+
+    public static DelegateNotShippableException ScriptVariables(MethodInfo method) =>
+        Refuse(method, "it reads variables of the script (the console's earlier inputs), which stay where they are: pass their values " +
+            "as arguments (new DelegateTask((int x, int offset) => x + offset, [5, offset])), or copy them into locals inside a block " +
+            "({ var o = offset; r = await tc.MapAsync((int x) => x + o, items); })");
 
     public static DelegateNotShippableException ReferenceWithoutFile(MethodInfo method, Assembly reference) =>
         Refuse(method, $"it depends on assembly '{reference.FullName}', which was not loaded from a file, so its bytes cannot be shipped");

@@ -50,7 +50,7 @@ internal static partial class DelegatePackager
                 // method may never touch it.
                 if (reference is null || IsFramework(reference))
                     continue;
-                if (reference.IsDynamic || string.IsNullOrEmpty(reference.Location))
+                if ((reference.IsDynamic || string.IsNullOrEmpty(reference.Location)) && !InMemoryAssemblies.IsRegistered(reference.GetName().Name))
                     throw DelegateErrors.ReferenceWithoutFile(method, reference);
                 if (queued.Add(reference))
                     pending.Enqueue(reference);
@@ -65,7 +65,9 @@ internal static partial class DelegatePackager
     {
         if (Images.TryGetValue(assembly, out var image))
             return image;
-        var bytes = File.ReadAllBytes(assembly.Location);
+        var bytes = string.IsNullOrEmpty(assembly.Location)
+            ? InMemoryAssemblies.TryGet(assembly.GetName().Name) ?? throw new InvalidOperationException($"no image of the in-memory assembly {assembly.FullName}")
+            : File.ReadAllBytes(assembly.Location);
         image = new AssemblyImage(Convert.ToHexStringLower(SHA256.HashData(bytes)), assembly.FullName!, bytes);
         Images.AddOrUpdate(assembly, image);
         return image;

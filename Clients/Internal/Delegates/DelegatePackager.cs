@@ -54,7 +54,7 @@ internal static partial class DelegatePackager
         if (method is DynamicMethod || method.DeclaringType is not { } declaringType)
             throw DelegateErrors.Dynamic(method);
         var assembly = method.Module.Assembly;
-        if (assembly.IsDynamic || string.IsNullOrEmpty(assembly.Location))
+        if ((assembly.IsDynamic || string.IsNullOrEmpty(assembly.Location)) && !InMemoryAssemblies.IsRegistered(assembly.GetName().Name))
             throw IsScriptSubmission(declaringType) ? DelegateErrors.ScriptSubmission(method) : DelegateErrors.DynamicAssembly(method, assembly);
         if (method.Module != assembly.ManifestModule)
             throw DelegateErrors.MultiModule(method);
@@ -75,6 +75,10 @@ internal static partial class DelegatePackager
         var targetType = target!.GetType();
         if (!IsClosureType(targetType) && !IsSingletonType(targetType))
         {
+            // A script's variables are fields of its submission objects, so a lambda reading them is a method of one.
+            if (IsScriptSubmission(targetType))
+                throw DelegateErrors.ScriptVariables(method);
+
             throw method.Name.StartsWith('<')
                 ? DelegateErrors.CapturesThisOnly(method, targetType)
                 : DelegateErrors.InstanceOnObject(method, targetType);
@@ -110,7 +114,9 @@ internal static partial class DelegatePackager
     private static bool IsSingletonType(Type type) =>
         type.IsClass && type.Name == "<>c" && IsCompilerGenerated(type);
 
-    private static bool IsCompilerGenerated(Type type) => type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false);
+    // Roslyn scripting leaves the attribute off its closures; their names are unspeakable in C# all the same.
+    private static bool IsCompilerGenerated(Type type) =>
+        type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false) || IsScriptSubmission(type);
 
     /// <summary>What every package of one method shares.</summary>
     /// <param name="DeclaringType">The type declaring the method.</param>
