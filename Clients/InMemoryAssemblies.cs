@@ -10,6 +10,7 @@ namespace CapCluster.Client;
 public static class InMemoryAssemblies
 {
     private static readonly ConcurrentDictionary<string, Lazy<byte[]>> Images = new(StringComparer.Ordinal);
+    private static volatile string? hostFolder;
 
     /// <summary>
     /// Registers how to get the image of the in-memory assembly named <paramref name="assemblyName"/>: called at most
@@ -22,6 +23,21 @@ public static class InMemoryAssemblies
         ArgumentNullException.ThrowIfNull(image);
         Images[assemblyName] = new Lazy<byte[]>(image, LazyThreadSafetyMode.ExecutionAndPublication);
     }
+
+    /// <summary>
+    /// Names the host's own folder (the console's application folder): an assembly compiled in memory refers to every
+    /// assembly the host gave its compiler, Roslyn and the host's libraries among them, but a delegate typed in it does
+    /// not run their code on an engine, so its references to files in this folder are not shipped with it (35 MB, where
+    /// the console's inputs are a few KB). References outside it are, as from compiled code.
+    /// </summary>
+    public static void RegisterHostFolder(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        hostFolder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
+    }
+
+    internal static bool IsHost(System.Reflection.Assembly assembly) =>
+        hostFolder is { } folder && assembly.Location.StartsWith(folder, StringComparison.Ordinal);
 
     /// <summary>The registered image of <paramref name="assemblyName"/>, or null when none is.</summary>
     internal static byte[]? TryGet(string? assemblyName) =>

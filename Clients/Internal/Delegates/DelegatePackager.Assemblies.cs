@@ -41,6 +41,8 @@ internal static partial class DelegatePackager
         {
             images.Add(ImageOf(assembly));
             var context = AssemblyLoadContext.GetLoadContext(assembly) ?? AssemblyLoadContext.Default;
+            // Code compiled in memory refers to all its host gave the compiler; what lies in the host's folder stays.
+            var hostsReferences = string.IsNullOrEmpty(assembly.Location);
             foreach (var name in assembly.GetReferencedAssemblies())
             {
                 if (!seen.Add(name.FullName))
@@ -48,7 +50,7 @@ internal static partial class DelegatePackager
                 var reference = TryLoad(context, name);
                 // A reference nobody can load here cannot be shipped either; the engine may have it, or the
                 // method may never touch it.
-                if (reference is null || IsFramework(reference))
+                if (reference is null || IsFramework(reference) || hostsReferences && InMemoryAssemblies.IsHost(reference))
                     continue;
                 if ((reference.IsDynamic || string.IsNullOrEmpty(reference.Location)) && !InMemoryAssemblies.IsRegistered(reference.GetName().Name))
                     throw DelegateErrors.ReferenceWithoutFile(method, reference);

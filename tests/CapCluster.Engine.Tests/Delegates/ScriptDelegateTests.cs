@@ -13,12 +13,14 @@ namespace CapCluster.Engine.Tests.Delegates;
 public sealed class ScriptDelegateTests
 {
     /// <summary>Runs <paramref name="inputs"/> one after another, as the console does, registering each one's image.</summary>
-    private static async Task<object> RunAsync(params string[] inputs)
+    private static Task<object> RunAsync(params string[] inputs) => RunAsync(null, inputs);
+
+    private static async Task<object> RunAsync(ScriptGlobals? globals, params string[] inputs)
     {
         ScriptState<object>? state = null;
         foreach (var input in inputs)
         {
-            var script = state is null ? CSharpScript.Create(input) : state.Script.ContinueWith(input);
+            var script = state is null ? CSharpScript.Create(input, globalsType: globals?.GetType()) : state.Script.ContinueWith(input);
             var compilation = script.GetCompilation();
             InMemoryAssemblies.Register(compilation.AssemblyName!, () =>
             {
@@ -26,7 +28,7 @@ public sealed class ScriptDelegateTests
                 Assert.True(compilation.Emit(image).Success);
                 return image.ToArray();
             });
-            state = state is null ? await script.RunAsync() : await script.RunFromAsync(state);
+            state = state is null ? await script.RunAsync(globals) : await script.RunFromAsync(state);
         }
 
         return state!.ReturnValue;
@@ -42,6 +44,18 @@ public sealed class ScriptDelegateTests
 
         Assert.Equal(9, Shipping.RoundTrip(runner, function, 4));
         Assert.Equal(2, DelegatePackager.Package(function).Assemblies.Count(a => a.Name.StartsWith("ℛ*", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Lambda_OfAScriptWithTheHostsGlobals_ShipsOnlyTheInputs_NotWhatLiesInTheHostsFolder()
+    {
+        // The console's case: its globals type, Roslyn and its other libraries lie in its folder, and each input refers to them all.
+        InMemoryAssemblies.RegisterHostFolder(AppContext.BaseDirectory);
+        var function = (Func<int, int>)await RunAsync(new ScriptGlobals(), "(System.Func<int, int>)(x => x - 1)");
+
+        Assert.All(DelegatePackager.Package(function).Assemblies, a => Assert.StartsWith("ℛ*", a.Name, StringComparison.Ordinal));
+        using var runner = new DelegateRunner();
+        Assert.Equal(3, Shipping.RoundTrip(runner, function, 4));
     }
 
     [Fact]
@@ -64,4 +78,10 @@ public sealed class ScriptDelegateTests
         Assert.Contains("it reads variables of the script", e.Message, StringComparison.Ordinal);
         Assert.Contains("pass their values as arguments", e.Message, StringComparison.Ordinal);
     }
+}
+
+/// <summary>A host's globals type, as the console's ConsoleGlobals: the inputs refer to its assembly.</summary>
+public sealed class ScriptGlobals
+{
+    public int Base { get; init; } = 5;
 }
