@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Reflection;
 
 namespace CapCluster.Client;
 
@@ -36,12 +37,11 @@ public static class InMemoryAssemblies
         hostFolder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
     }
 
-    internal static bool IsHost(System.Reflection.Assembly assembly) =>
+    internal static bool IsHost(Assembly assembly) =>
         hostFolder is { } folder && assembly.Location.StartsWith(folder, StringComparison.Ordinal);
 
-    /// <summary>The registered image of <paramref name="assemblyName"/>, or null when none is.</summary>
-    internal static byte[]? TryGet(string? assemblyName) =>
-        assemblyName is not null && Images.TryGetValue(assemblyName, out var image) ? image.Value : null;
+    internal static bool IsRegistered(Assembly assembly) => Images.ContainsKey(assembly.GetName().Name!);
 
-    internal static bool IsRegistered(string? assemblyName) => assemblyName is not null && Images.ContainsKey(assemblyName);
+    /// <summary>The registered image of <paramref name="assembly"/> (see <see cref="IsRegistered"/>).</summary>
+    internal static byte[] ImageOf(Assembly assembly) => Images[assembly.GetName().Name!].Value;
 }

@@ -18,6 +18,9 @@ internal sealed class LocalScript(ConsoleGlobals globals) : ILocalCode
 
     private ScriptState<object>? state;
 
+    // Inputs refer to all of the console's own folder (Roslyn among it); a lambda typed here ships without it.
+    static LocalScript() => InMemoryAssemblies.RegisterHostFolder(AppContext.BaseDirectory);
+
     public async Task<(bool HasValue, object? Value)> RunAsync(string code, CancellationToken cancellationToken)
     {
         try
@@ -46,9 +49,7 @@ internal sealed class LocalScript(ConsoleGlobals globals) : ILocalCode
     /// Lets a lambda typed here ship as a delegate task: the input is compiled in memory, so the client gets its image
     /// from a second emit of the same compilation (the same types and tokens), made only when a delegate of it ships.
     /// </summary>
-    private static void ShipWithDelegates(Compilation compilation)
-    {
-        InMemoryAssemblies.RegisterHostFolder(AppContext.BaseDirectory);
+    private static void ShipWithDelegates(Compilation compilation) =>
         InMemoryAssemblies.Register(compilation.AssemblyName!, () =>
         {
             using var image = new MemoryStream();
@@ -57,7 +58,6 @@ internal sealed class LocalScript(ConsoleGlobals globals) : ILocalCode
                 ? image.ToArray()
                 : throw new CapClusterException($"the input could not be compiled again to ship it: {string.Join("; ", emitted.Diagnostics)}");
         });
-    }
 
     // As in a REPL: a last expression without a semicolon, of a type other than void, is the value.
     private static bool EndsWithValue(Compilation compilation)

@@ -42,7 +42,7 @@ internal static partial class DelegatePackager
             images.Add(ImageOf(assembly));
             var context = AssemblyLoadContext.GetLoadContext(assembly) ?? AssemblyLoadContext.Default;
             // Code compiled in memory refers to all its host gave the compiler; what lies in the host's folder stays.
-            var hostsReferences = string.IsNullOrEmpty(assembly.Location);
+            var hostsReferences = HasNoFile(assembly);
             foreach (var name in assembly.GetReferencedAssemblies())
             {
                 if (!seen.Add(name.FullName))
@@ -52,7 +52,7 @@ internal static partial class DelegatePackager
                 // method may never touch it.
                 if (reference is null || IsFramework(reference) || hostsReferences && InMemoryAssemblies.IsHost(reference))
                     continue;
-                if ((reference.IsDynamic || string.IsNullOrEmpty(reference.Location)) && !InMemoryAssemblies.IsRegistered(reference.GetName().Name))
+                if (HasNoFile(reference) && !InMemoryAssemblies.IsRegistered(reference))
                     throw DelegateErrors.ReferenceWithoutFile(method, reference);
                 if (queued.Add(reference))
                     pending.Enqueue(reference);
@@ -67,9 +67,8 @@ internal static partial class DelegatePackager
     {
         if (Images.TryGetValue(assembly, out var image))
             return image;
-        var bytes = string.IsNullOrEmpty(assembly.Location)
-            ? InMemoryAssemblies.TryGet(assembly.GetName().Name) ?? throw new InvalidOperationException($"no image of the in-memory assembly {assembly.FullName}")
-            : File.ReadAllBytes(assembly.Location);
+        // Only assemblies CheckMethod and AssembliesFor let through come here: a file, or a registered image.
+        var bytes = HasNoFile(assembly) ? InMemoryAssemblies.ImageOf(assembly) : File.ReadAllBytes(assembly.Location);
         image = new AssemblyImage(Convert.ToHexStringLower(SHA256.HashData(bytes)), assembly.FullName!, bytes);
         Images.AddOrUpdate(assembly, image);
         return image;

@@ -54,7 +54,7 @@ internal static partial class DelegatePackager
         if (method is DynamicMethod || method.DeclaringType is not { } declaringType)
             throw DelegateErrors.Dynamic(method);
         var assembly = method.Module.Assembly;
-        if ((assembly.IsDynamic || string.IsNullOrEmpty(assembly.Location)) && !InMemoryAssemblies.IsRegistered(assembly.GetName().Name))
+        if (HasNoFile(assembly) && !InMemoryAssemblies.IsRegistered(assembly))
             throw IsScriptSubmission(declaringType) ? DelegateErrors.ScriptSubmission(method) : DelegateErrors.DynamicAssembly(method, assembly);
         if (method.Module != assembly.ManifestModule)
             throw DelegateErrors.MultiModule(method);
@@ -97,6 +97,9 @@ internal static partial class DelegatePackager
             method.IsStatic ? new HashSet<int>() : FieldsRead(method),
             new DelegatePackage(closure.Images, closure.Id, declaringType.FullName!, method.MetadataToken, method.IsStatic, [], parameterTypes, method.ReturnType));
     }
+
+    /// <summary>Dynamic, loaded from bytes, or compiled in memory (shipped only from <see cref="InMemoryAssemblies"/>).</summary>
+    private static bool HasNoFile(Assembly assembly) => assembly.IsDynamic || string.IsNullOrEmpty(assembly.Location);
 
     /// <summary>Code of a Roslyn script: its types nest in a "Submission#N" class.</summary>
     private static bool IsScriptSubmission(Type type)
