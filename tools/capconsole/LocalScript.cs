@@ -48,12 +48,14 @@ internal sealed class LocalScript(ConsoleGlobals globals) : ILocalCode
     /// <summary>
     /// Lets a lambda typed here ship as a delegate task: the input is compiled in memory, so the client gets its image
     /// from a second emit of the same compilation (the same types and tokens), made only when a delegate of it ships.
+    /// It is emitted as scripting emitted it, with debug information: its metadata differs without.
     /// </summary>
     private static void ShipWithDelegates(Compilation compilation) =>
         InMemoryAssemblies.Register(compilation.AssemblyName!, () =>
         {
             using var image = new MemoryStream();
-            var emitted = compilation.Emit(image);
+            using var symbols = new MemoryStream();
+            var emitted = compilation.Emit(image, symbols);
             return emitted.Success
                 ? image.ToArray()
                 : throw new CapClusterException($"the input could not be compiled again to ship it: {string.Join("; ", emitted.Diagnostics)}");

@@ -6,6 +6,9 @@ namespace CapCluster.Client.Internal.Delegates;
 /// <summary>Every refusal message of <see cref="DelegatePackager"/>, built in one place.</summary>
 internal static class DelegateErrors
 {
+    private const string SendAsText =
+        "send the code as text instead (a CodeTask, TaskClient.MapAsync<T, TResult>(\"x * x\", items), or #!px)";
+
     public static DelegateNotShippableException Multicast(Delegate function) =>
         Refuse(function.Method, $"it is a multicast delegate of {function.GetInvocationList().Length} methods: ship one method at a time");
 
@@ -16,11 +19,14 @@ internal static class DelegateErrors
         Refuse(method, $"its assembly '{assembly.GetName().Name}' is dynamic or was not loaded from a file, so its bytes cannot be shipped");
 
     public static DelegateNotShippableException ScriptSubmission(MethodInfo method) =>
-        Refuse(method, "it was typed in a C# script (a notebook cell, a .csx), whose code is compiled in memory and has no assembly " +
-            "file to ship: send the code as text instead (a CodeTask, TaskClient.MapAsync<T, TResult>(\"x * x\", items), or #!px)");
+        Refuse(method, "it was typed in a C# script compiled in memory, whose host gave no image of it to ship (the capcluster console " +
+            "and the CapCluster notebook extension do, through InMemoryAssemblies): " + SendAsText);
+
+    public static DelegateNotShippableException ImageNotLoaded(MethodInfo method, Assembly assembly, string difference) =>
+        Refuse(method, $"the image its host gave for assembly '{assembly.GetName().Name}' is not the assembly that runs here: {difference}; " + SendAsText);
 
     public static DelegateNotShippableException ScriptVariables(MethodInfo method) =>
-        Refuse(method, "it reads variables of the script (the console's earlier inputs), which stay where they are: pass their values " +
+        Refuse(method, "it reads variables of the script (defined by the console's earlier inputs or a notebook's cells), which stay where they are: pass their values " +
             "as arguments (new DelegateTask((int x, int offset) => x + offset, [5, offset])), or copy them into locals inside a block " +
             "({ var o = offset; r = await tc.MapAsync((int x) => x + o, items); })");
 

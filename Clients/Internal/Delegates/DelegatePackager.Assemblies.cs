@@ -39,7 +39,7 @@ internal static partial class DelegatePackager
         pending.Enqueue(root);
         while (pending.TryDequeue(out var assembly))
         {
-            images.Add(ImageOf(assembly));
+            images.Add(ImageOf(method, assembly));
             var context = AssemblyLoadContext.GetLoadContext(assembly) ?? AssemblyLoadContext.Default;
             // Code compiled in memory refers to all its host gave the compiler; what lies in the host's folder stays.
             var hostsReferences = HasNoFile(assembly);
@@ -52,7 +52,7 @@ internal static partial class DelegatePackager
                 // method may never touch it.
                 if (reference is null || IsFramework(reference) || hostsReferences && InMemoryAssemblies.IsHost(reference))
                     continue;
-                if (HasNoFile(reference) && !InMemoryAssemblies.IsRegistered(reference))
+                if (HasNoFile(reference) && InMemoryAssemblies.TryImageOf(reference) is null)
                     throw DelegateErrors.ReferenceWithoutFile(method, reference);
                 if (queued.Add(reference))
                     pending.Enqueue(reference);
@@ -63,12 +63,22 @@ internal static partial class DelegatePackager
         return closure;
     }
 
-    internal static AssemblyImage ImageOf(Assembly assembly)
+    private static AssemblyImage ImageOf(MethodInfo method, Assembly assembly)
     {
         if (Images.TryGetValue(assembly, out var image))
             return image;
-        // Only assemblies CheckMethod and AssembliesFor let through come here: a file, or a registered image.
-        var bytes = HasNoFile(assembly) ? InMemoryAssemblies.ImageOf(assembly) : File.ReadAllBytes(assembly.Location);
+        // Only assemblies CheckMethod and AssembliesFor let through come here: a file, or an image its host gave.
+        byte[] bytes;
+        if (HasNoFile(assembly))
+        {
+            bytes = InMemoryAssemblies.TryImageOf(assembly)!;
+            if (ImageMatch.Difference(assembly, bytes) is { } difference)
+                throw DelegateErrors.ImageNotLoaded(method, assembly, difference);
+        }
+        else
+        {
+            bytes = File.ReadAllBytes(assembly.Location);
+        }
         image = new AssemblyImage(Convert.ToHexStringLower(SHA256.HashData(bytes)), assembly.FullName!, bytes);
         Images.AddOrUpdate(assembly, image);
         return image;

@@ -54,7 +54,7 @@ internal static partial class DelegatePackager
         if (method is DynamicMethod || method.DeclaringType is not { } declaringType)
             throw DelegateErrors.Dynamic(method);
         var assembly = method.Module.Assembly;
-        if (HasNoFile(assembly) && !InMemoryAssemblies.IsRegistered(assembly))
+        if (HasNoFile(assembly) && InMemoryAssemblies.TryImageOf(assembly) is null)
             throw IsScriptSubmission(declaringType) ? DelegateErrors.ScriptSubmission(method) : DelegateErrors.DynamicAssembly(method, assembly);
         if (method.Module != assembly.ManifestModule)
             throw DelegateErrors.MultiModule(method);

@@ -1,6 +1,8 @@
 using CapCluster.Client;
 using CapCluster.Client.Internal.Delegates;
 using CapCluster.Engine.Internal.Delegates;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
 
@@ -22,12 +24,7 @@ public sealed class ScriptDelegateTests
         {
             var script = state is null ? CSharpScript.Create(input, globalsType: globals?.GetType()) : state.Script.ContinueWith(input);
             var compilation = script.GetCompilation();
-            InMemoryAssemblies.Register(compilation.AssemblyName!, () =>
-            {
-                using var image = new MemoryStream();
-                Assert.True(compilation.Emit(image).Success);
-                return image.ToArray();
-            });
+            InMemoryAssemblies.Register(compilation.AssemblyName!, () => Emit(compilation));
             state = state is null ? await script.RunAsync(globals) : await script.RunFromAsync(state);
         }
 
@@ -77,6 +74,79 @@ public sealed class ScriptDelegateTests
 
         Assert.Contains("it reads variables of the script", e.Message, StringComparison.Ordinal);
         Assert.Contains("pass their values as arguments", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("(System.Func<int, int>)(x => x + 2)", "the code of its method")]
+    [InlineData("(System.Func<int, int>)(y => y + 1)", "its metadata")]
+    public async Task Image_OfOtherCode_UnderTheLoadedAssemblysNames_IsRefused_NotRun(string other, string difference)
+    {
+        var script = CSharpScript.Create("(System.Func<int, int>)(x => x + 1)");
+        var loaded = (CSharpCompilation)script.GetCompilation();
+        InMemoryAssemblies.Register(loaded.AssemblyName!, () => EmitAs(loaded, other));
+        var function = (Func<int, int>)(await script.RunAsync()).ReturnValue;
+
+        var e = Assert.Throws<DelegateNotShippableException>(() => DelegatePackager.Package(function));
+
+        Assert.Contains($"the image its host gave for assembly '{loaded.AssemblyName}' is not the assembly that runs here: {difference}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lambda_OfAScriptWithDebugInformation_ShipsFromAnEmitWithSymbols_NotFromOneWithout()
+    {
+        // The console emits debug information for its inputs; an emit without a PDB stream has other metadata.
+        var options = ScriptOptions.Default.WithEmitDebugInformation(true);
+        var withSymbols = CSharpScript.Create("(System.Func<int, int>)(x => x * 3)", options);
+        var withoutSymbols = CSharpScript.Create("(System.Func<int, int>)(x => x * 3)", options);
+        InMemoryAssemblies.Register(withSymbols.GetCompilation().AssemblyName!, () => Emit(withSymbols.GetCompilation(), new MemoryStream()));
+        InMemoryAssemblies.Register(withoutSymbols.GetCompilation().AssemblyName!, () => Emit(withoutSymbols.GetCompilation()));
+        using var runner = new DelegateRunner();
+
+        Assert.Equal(12, Shipping.RoundTrip(runner, (Func<int, int>)(await withSymbols.RunAsync()).ReturnValue, 4));
+        var unmatched = (Func<int, int>)(await withoutSymbols.RunAsync()).ReturnValue;
+        var e = Assert.Throws<DelegateNotShippableException>(() => DelegatePackager.Package(unmatched));
+        Assert.Contains("its metadata", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lambda_OfAnUnregisteredScript_ShipsFromAResolver_UntilTheResolverIsDisposed()
+    {
+        var resolved = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var first = CSharpScript.Create("(System.Func<int, int>)(x => x * 10)");
+        var second = CSharpScript.Create("(System.Func<int, int>)(x => x * 20)");
+        using (InMemoryAssemblies.RegisterResolver(assembly =>
+        {
+            resolved.Enqueue(assembly.GetName().Name!);
+            return assembly.GetName().Name == first.GetCompilation().AssemblyName ? Emit(first.GetCompilation()) : null;
+        }))
+        {
+            var function = (Func<int, int>)(await first.RunAsync()).ReturnValue;
+            using var runner = new DelegateRunner();
+
+            Assert.Equal(30, Shipping.RoundTrip(runner, function, 3));
+            Assert.Equal(30, Shipping.RoundTrip(runner, function, 3));
+            // Other tests of this process may ask too: only this test's assemblies count.
+            Assert.Single(resolved, first.GetCompilation().AssemblyName!);
+        }
+
+        var unresolved = (Func<int, int>)(await second.RunAsync()).ReturnValue;
+        var e = Assert.Throws<DelegateNotShippableException>(() => DelegatePackager.Package(unresolved));
+        Assert.Contains("whose host gave no image of it to ship", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(second.GetCompilation().AssemblyName!, resolved);
+    }
+
+    private static byte[] Emit(Compilation compilation, MemoryStream? symbols = null)
+    {
+        using var image = new MemoryStream();
+        Assert.True(compilation.Emit(image, symbols).Success);
+        return image.ToArray();
+    }
+
+    /// <summary><paramref name="code"/> compiled under the names of <paramref name="loaded"/>: what a host that got it wrong would give.</summary>
+    private static byte[] EmitAs(CSharpCompilation loaded, string code)
+    {
+        var other = (CSharpCompilation)CSharpScript.Create(code).GetCompilation();
+        return Emit(other.WithAssemblyName(loaded.AssemblyName).WithOptions(other.Options.WithScriptClassName(loaded.Options.ScriptClassName)));
     }
 }
 
