@@ -78,6 +78,9 @@ public sealed class CapClusterKernelExtension : IKernelExtension
             csharp.AddAssemblyReferences([typeof(MultiEngineClient).Assembly.Location, typeof(CapClusterKernelExtension).Assembly.Location]);
             csharp.AddMiddleware(monitor.InterceptAsync);
             csharp.AddMiddleware(magics.InterceptAsync);
+            var cells = new CellImages(csharp);
+            kernel.RegisterForDisposal(cells);
+            csharp.AddMiddleware(cells.InterceptAsync);
         }
 
         return Task.CompletedTask;

@@ -28,7 +28,9 @@ public sealed class NotebookRunTests
             "var pulled = await mec.PullAsync<int>(\"x\");\nstring.Join(\", \", pulled)",
             "!raises\n#!px\nvar a = 1;\nthrow new InvalidOperationException(\"boom\");",
             "#!cluster --refresh 0.2\nawait tc.MapAsync<int, int>(\"((Func<int>)(() => { System.Threading.Thread.Sleep(50); return x * x; }))()\", Enumerable.Range(0, 40), chunkSize: 2)",
-            "using CapCluster.Client;\nusing CapCluster.Interactive;\nvar ids = await tc.RunAsync([.. Enumerable.Range(0, 6).Select(i => (TaskDefinition)new CodeTask($\"System.Threading.Thread.Sleep(100); var r = {i};\"))]);\nawait tc.Timeline(ids)");
+            "using CapCluster.Client;\nusing CapCluster.Interactive;\nvar ids = await tc.RunAsync([.. Enumerable.Range(0, 6).Select(i => (TaskDefinition)new CodeTask($\"System.Threading.Thread.Sleep(100); var r = {i};\"))]);\nawait tc.Timeline(ids)",
+            "public static class Maths { public static int Twice(int v) => 2 * v; }",
+            "string.Join(\", \", await tc.MapAsync((int v) => Maths.Twice(v) + 1, Enumerable.Range(0, 5)))");
         var path = Path.Combine(cluster.BaseFolder, "must-show.ipynb");
         notebook.Write(path);
 
@@ -55,6 +57,7 @@ public sealed class NotebookRunTests
         var svg = run.Shown(12, "image/svg+xml");
         Assert.StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"", svg, StringComparison.Ordinal);
         Assert.Equal(6, Regex.Count(svg, "<rect class=\"task\""));
+        Assert.Equal("1, 3, 5, 7, 9", run.Shown(14));
     }
 
     [Fact]
@@ -71,6 +74,7 @@ public sealed class NotebookRunTests
         Assert.Equal("total: 360 (expected 360)", run.Shown(run.IndexOf("var partials")));
         Assert.Contains("tasks: 20/20 done", run.Shown(run.IndexOf("#!cluster")), StringComparison.Ordinal);
         Assert.StartsWith("<svg", run.Shown(run.IndexOf("using CapCluster.Client;"), "image/svg+xml"), StringComparison.Ordinal);
+        Assert.Equal("2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47", run.Shown(run.IndexOf("static bool IsPrime")));
         Assert.Contains("[0] System.FormatException at line 2", run.Shown(run.IndexOf("#!px\nvar parts"), "error"), StringComparison.Ordinal);
         Assert.Matches(Out(0, "23"), run.Shown(run.IndexOf("#!px\nx + parts.Length")));
     }
