@@ -25,11 +25,6 @@ internal static class DelegateErrors
     public static DelegateNotShippableException ImageNotLoaded(MethodInfo method, Assembly assembly, string difference) =>
         Refuse(method, $"the image its host gave for assembly '{assembly.GetName().Name}' is not the assembly that runs here: {difference}; " + SendAsText);
 
-    public static DelegateNotShippableException ScriptVariables(MethodInfo method) =>
-        Refuse(method, "it reads variables of the script (defined by the console's earlier inputs or a notebook's cells), which stay where they are: pass their values " +
-            "as arguments (new DelegateTask((int x, int offset) => x + offset, [5, offset])), or copy them into locals inside a block " +
-            "({ var o = offset; r = await tc.MapAsync((int x) => x + o, items); })");
-
     public static DelegateNotShippableException ReferenceWithoutFile(MethodInfo method, Assembly reference) =>
         Refuse(method, $"it depends on assembly '{reference.FullName}', which was not loaded from a file, so its bytes cannot be shipped");
 

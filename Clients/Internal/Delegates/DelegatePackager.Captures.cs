@@ -9,20 +9,21 @@ internal static partial class DelegatePackager
     private const BindingFlags InstanceFields = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
 
     // Reading IL is the costly part of packaging; a method's IL never changes, so once per method per process.
-    private static readonly ConditionalWeakTable<MethodInfo, IReadOnlySet<int>> FieldsReadCache = new();
+    private static readonly ConditionalWeakTable<MethodInfo, IReadOnlySet<FieldKey>> FieldsReadCache = new();
 
     /// <summary>
-    /// Tokens of every field read (ldfld, ldflda) by <paramref name="root"/> and by the compiler-generated code
-    /// it reaches: local functions, nested lambdas, and the state machine of an async or iterator lambda
-    /// (whose stub only copies the closure into the state machine, so reading the stub alone would miss every use).
+    /// Every field read (ldfld, ldflda) by <paramref name="root"/> and by the code it reaches that is part of its
+    /// closure: the compiler-generated code (local functions, nested lambdas, and the state machine of an async or
+    /// iterator lambda, whose stub only copies the closure into the state machine, so reading the stub alone would
+    /// miss every use) and, in a script, the methods of the submission classes (a function of an earlier cell reads
+    /// that cell's variables), which may lie in other assemblies.
     /// </summary>
-    private static IReadOnlySet<int> FieldsRead(MethodInfo root) =>
+    private static IReadOnlySet<FieldKey> FieldsRead(MethodInfo root) =>
         FieldsReadCache.GetValue(root, static method => ReadFields(method));
 
-    private static HashSet<int> ReadFields(MethodInfo root)
+    private static HashSet<FieldKey> ReadFields(MethodInfo root)
     {
-        var module = root.Module;
-        var read = new HashSet<int>();
+        var read = new HashSet<FieldKey>();
         var visited = new HashSet<MethodBase>();
         var pending = new Stack<MethodBase>();
         pending.Push(root);
@@ -38,22 +39,32 @@ internal static partial class DelegatePackager
             if (method.GetMethodBody()?.GetILAsByteArray() is not { } il)
                 continue;
 
+            var module = method.Module;
             foreach (var (code, token) in IlReader.TokenInstructions(il))
             {
                 if (code == OpCodes.Ldfld || code == OpCodes.Ldflda)
                 {
-                    if (TryResolve(() => module.ResolveField(token)) is { } field && field.Module == module)
-                        read.Add(field.MetadataToken);
+                    if (TryResolve(() => module.ResolveField(token)) is { } field)
+                        read.Add(FieldKey.Of(field));
                 }
                 else if (code == OpCodes.Call || code == OpCodes.Callvirt || code == OpCodes.Newobj ||
                          code == OpCodes.Ldftn || code == OpCodes.Ldvirtftn)
                 {
-                    if (TryResolve(() => module.ResolveMethod(token)) is { } callee && callee.Module == module && IsGeneratedCode(callee))
+                    if (TryResolve(() => module.ResolveMethod(token)) is { } callee &&
+                        (callee.Module == root.Module && IsGeneratedCode(callee) || callee.DeclaringType is { } type && IsSubmissionClass(type)))
+                    {
                         pending.Push(callee);
+                    }
                 }
             }
         }
         return read;
+    }
+
+    /// <summary>A field by its module and token: the same field however it was reached.</summary>
+    private readonly record struct FieldKey(Module Module, int Token)
+    {
+        public static FieldKey Of(FieldInfo field) => new(field.Module, field.MetadataToken);
     }
 
     private static bool IsGeneratedCode(MethodBase method) =>
@@ -78,21 +89,22 @@ internal static partial class DelegatePackager
 
     /// <summary>
     /// Adds the fields of <paramref name="target"/> that were read. A field holding an outer closure
-    /// ("CS$&lt;&gt;8__locals1") is not a value: it is followed, and its fields are named "CS$&lt;&gt;8__locals1.factor".
+    /// ("CS$&lt;&gt;8__locals1") is not a value: it is followed, and its fields are named "CS$&lt;&gt;8__locals1.factor";
+    /// so is one holding a script's submission ("&lt;&gt;4__this", "&lt;Submission#0&gt;"), whose fields are its variables.
     /// </summary>
-    private static void CollectCaptured(object target, string prefix, IReadOnlySet<int> read, Module module, List<CapturedValue> into)
+    private static void CollectCaptured(object target, string prefix, IReadOnlySet<FieldKey> read, List<CapturedValue> into)
     {
         foreach (var field in target.GetType().GetFields(InstanceFields))
         {
-            if (field.Module != module || !read.Contains(field.MetadataToken))
+            if (!read.Contains(FieldKey.Of(field)))
                 continue;
             var value = field.GetValue(target);
             var path = prefix + field.Name;
-            if (IsClosureType(field.FieldType))
+            if (IsClosureType(field.FieldType) || IsSubmissionClass(field.FieldType))
             {
                 // An unset outer closure would fail the same way on the engine: nothing to send.
                 if (value is not null)
-                    CollectCaptured(value, path + ".", read, module, into);
+                    CollectCaptured(value, path + ".", read, into);
                 continue;
             }
             into.Add(new CapturedValue(path, VariableName(field.Name), field.FieldType, value));

@@ -45,7 +45,7 @@ internal static partial class DelegatePackager
         }
 
         var captured = new List<CapturedValue>();
-        CollectCaptured(target, prefix: "", shape.FieldsRead, method.Module, captured);
+        CollectCaptured(target, prefix: "", shape.FieldsRead, captured);
         return shape.Bare with { Captured = captured };
     }
 
@@ -62,7 +62,10 @@ internal static partial class DelegatePackager
             throw DelegateErrors.Generic(method);
     }
 
-    /// <summary>A static method takes no target; an instance method only a lambda's closure or its class's singleton.</summary>
+    /// <summary>
+    /// A static method takes no target; an instance method only a lambda's closure, its class's singleton, or a script's
+    /// submission (a script's variables are fields of its submission objects, so a lambda reading them is a method of one).
+    /// </summary>
     private static void CheckTarget(MethodInfo method, object? target)
     {
         if (method.IsStatic)
@@ -73,12 +76,8 @@ internal static partial class DelegatePackager
         }
 
         var targetType = target!.GetType();
-        if (!IsClosureType(targetType) && !IsSingletonType(targetType))
+        if (!IsClosureLike(targetType))
         {
-            // A script's variables are fields of its submission objects, so a lambda reading them is a method of one.
-            if (IsScriptSubmission(targetType))
-                throw DelegateErrors.ScriptVariables(method);
-
             throw method.Name.StartsWith('<')
                 ? DelegateErrors.CapturesThisOnly(method, targetType)
                 : DelegateErrors.InstanceOnObject(method, targetType);
@@ -93,8 +92,8 @@ internal static partial class DelegatePackager
         IReadOnlyList<Type> parameterTypes = [.. method.GetParameters().Select(p => p.ParameterType)];
         return new MethodShape(
             declaringType,
-            IsClosureType(declaringType) || IsSingletonType(declaringType),
-            method.IsStatic ? new HashSet<int>() : FieldsRead(method),
+            IsClosureLike(declaringType),
+            method.IsStatic ? new HashSet<FieldKey>() : FieldsRead(method),
             new DelegatePackage(closure.Images, closure.Id, declaringType.FullName!, method.MetadataToken, method.IsStatic, [], parameterTypes, method.ReturnType));
     }
 
@@ -108,6 +107,13 @@ internal static partial class DelegatePackager
             type = outer;
         return type.Name.StartsWith("Submission#", StringComparison.Ordinal);
     }
+
+    /// <summary>A script's submission class itself ("Submission#3"), not a type declared in it.</summary>
+    private static bool IsSubmissionClass(Type type) =>
+        type.DeclaringType is null && type.Name.StartsWith("Submission#", StringComparison.Ordinal);
+
+    /// <summary>What a delegate's target may be: an object that holds nothing but what a lambda captured, read field by field.</summary>
+    private static bool IsClosureLike(Type type) => IsClosureType(type) || IsSingletonType(type) || IsSubmissionClass(type);
 
     /// <summary>A lambda's display class: "&lt;&gt;c__DisplayClass0_0".</summary>
     internal static bool IsClosureType(Type type) =>
@@ -123,9 +129,9 @@ internal static partial class DelegatePackager
 
     /// <summary>What every package of one method shares.</summary>
     /// <param name="DeclaringType">The type declaring the method.</param>
-    /// <param name="OnClosure">Whether the declaring type is a lambda's display class or "&lt;&gt;c" singleton.</param>
-    /// <param name="FieldsRead">The closure fields the method reads (none for a static method).</param>
+    /// <param name="OnClosure">Whether the declaring type is a lambda's display class, a "&lt;&gt;c" singleton or a script's submission class.</param>
+    /// <param name="FieldsRead">The fields the method reads (none for a static method).</param>
     /// <param name="Bare">Its package without captured values: the whole package when it reads none.</param>
     private sealed record MethodShape(
-        Type DeclaringType, bool OnClosure, IReadOnlySet<int> FieldsRead, DelegatePackage Bare);
+        Type DeclaringType, bool OnClosure, IReadOnlySet<FieldKey> FieldsRead, DelegatePackage Bare);
 }

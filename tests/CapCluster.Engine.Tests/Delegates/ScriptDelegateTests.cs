@@ -66,14 +66,37 @@ public sealed class ScriptDelegateTests
     }
 
     [Fact]
-    public async Task Lambda_ReadingAVariableOfTheScript_IsRefusedSayingToPassItAsAnArgument()
+    public async Task Lambda_ReadingVariablesOfItsInputAndAnEarlierOne_ShipsTheirValues_NotTheRestOfTheScript()
     {
-        var function = (Func<int, int>)await RunAsync("var offset = 7;", "(System.Func<int, int>)(x => x + offset)");
+        var function = (Func<int, int>)await RunAsync(
+            "var offset = 7; var unread = new System.Random();",
+            "var k = 2; (System.Func<int, int>)(x => x * k + offset)");
+        using var runner = new DelegateRunner();
 
-        var e = Assert.Throws<DelegateNotShippableException>(() => DelegatePackager.Package(function));
+        Assert.Equal(15, Shipping.RoundTrip(runner, function, 4));
+        Assert.Equal(["<Submission#0>.offset", "k"], DelegatePackager.Package(function).Captured.Select(c => c.FieldName).Order());
+    }
 
-        Assert.Contains("it reads variables of the script", e.Message, StringComparison.Ordinal);
-        Assert.Contains("pass their values as arguments", e.Message, StringComparison.Ordinal);
+    [Fact]
+    public async Task Lambda_CallingAFunctionOfAnEarlierInput_ShipsTheVariablesThatFunctionReads()
+    {
+        var function = (Func<int, int>)await RunAsync(
+            "var factor = 3; int Scale(int v) => v * factor;",
+            "(System.Func<int, int>)(x => Scale(x) + 1)");
+        using var runner = new DelegateRunner();
+
+        Assert.Equal(13, Shipping.RoundTrip(runner, function, 4));
+    }
+
+    [Fact]
+    public async Task Lambda_InABlock_ReadingALocalAndAVariableOfTheScript_ShipsBoth()
+    {
+        var function = (Func<int, int>)await RunAsync(
+            "var offset = 100;",
+            "System.Func<int, int> f; { var o = 3; f = x => x + o + offset; } f");
+        using var runner = new DelegateRunner();
+
+        Assert.Equal(107, Shipping.RoundTrip(runner, function, 4));
     }
 
     [Theory]
