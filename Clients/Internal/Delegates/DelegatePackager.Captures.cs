@@ -44,7 +44,8 @@ internal static partial class DelegatePackager
             {
                 if (code == OpCodes.Ldfld || code == OpCodes.Ldflda)
                 {
-                    if (TryResolve(() => module.ResolveField(token)) is { } field)
+                    // Only a closure's fields can be captured values: a field of any other object is read on the engine.
+                    if (TryResolve(() => module.ResolveField(token)) is { DeclaringType: { } owner } field && IsClosureLike(owner))
                         read.Add(FieldKey.Of(field));
                 }
                 else if (code == OpCodes.Call || code == OpCodes.Callvirt || code == OpCodes.Newobj ||

@@ -156,4 +156,16 @@ public sealed class DelegatePackagerTests
 
         Assert.Same(first, second);
     }
+
+    [Fact]
+    public void Package_OfALambdaReadingFieldsOfItsArgumentOnly_IsOnePackage_SharedByEveryCall()
+    {
+        // ValueTuple's fields are read with ldfld, as a closure's are; they are the argument's, not captured values.
+        var function = new Func<(int A, int B), int>(t => t.A + t.B);
+
+        var first = DelegatePackager.Package(function);
+
+        Assert.Empty(first.Captured);
+        Assert.Same(first, DelegatePackager.Package(function));
+    }
 }
