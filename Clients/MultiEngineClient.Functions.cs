@@ -26,7 +26,19 @@ public sealed partial class MultiEngineClient
     public AsyncResult<IReadOnlyList<TResult>> ApplyAsync<T1, T2, TResult>(Func<T1, T2, TResult> function, T1 first, T2 second, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default) =>
         ApplyAsync<TResult>((Delegate)function, [first, second], targets, cancellationToken);
 
-    /// <summary>Runs any compiled delegate with <paramref name="arguments"/> on every target engine.</summary>
+    /// <summary>Runs the async <paramref name="function"/> on every target engine, which awaits it; the awaited results, in target order.</summary>
+    public AsyncResult<IReadOnlyList<TResult>> ApplyAsync<TResult>(Func<Task<TResult>> function, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default) =>
+        ApplyAsync<TResult>((Delegate)function, [], targets, cancellationToken);
+
+    /// <summary>Runs the async <paramref name="function"/>(<paramref name="argument"/>) on every target engine, which awaits it.</summary>
+    public AsyncResult<IReadOnlyList<TResult>> ApplyAsync<T1, TResult>(Func<T1, Task<TResult>> function, T1 argument, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default) =>
+        ApplyAsync<TResult>((Delegate)function, [argument], targets, cancellationToken);
+
+    /// <summary>Runs the async <paramref name="function"/>(<paramref name="first"/>, <paramref name="second"/>) on every target engine, which awaits it.</summary>
+    public AsyncResult<IReadOnlyList<TResult>> ApplyAsync<T1, T2, TResult>(Func<T1, T2, Task<TResult>> function, T1 first, T2 second, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default) =>
+        ApplyAsync<TResult>((Delegate)function, [first, second], targets, cancellationToken);
+
+    /// <summary>Runs any compiled delegate with <paramref name="arguments"/> on every target engine (one returning a task is awaited there).</summary>
     /// <exception cref="DelegateNotShippableException">The delegate is not a static method or a lambda.</exception>
     /// <exception cref="UnsendableValueException">A captured variable or an argument is not data (the message names it).</exception>
     public AsyncResult<IReadOnlyList<TResult>> ApplyAsync<TResult>(Delegate function, IReadOnlyList<object?> arguments, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
@@ -43,7 +55,17 @@ public sealed partial class MultiEngineClient
     /// Maps <paramref name="function"/> over <paramref name="sequence"/> on the engines: contiguous blocks, one per
     /// target engine, each mapped there; the results come back in input order.
     /// </summary>
-    public async Task<IReadOnlyList<TResult>> MapAsync<T, TResult>(Func<T, TResult> function, IEnumerable<T> sequence, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<TResult>> MapAsync<T, TResult>(Func<T, TResult> function, IEnumerable<T> sequence, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default) =>
+        MapDelegateAsync<T, TResult>(function, sequence, targets, cancellationToken);
+
+    /// <summary>
+    /// Maps the async <paramref name="function"/> over <paramref name="sequence"/> on the engines, as the synchronous
+    /// overload does: each engine awaits each call; the awaited results come back in input order.
+    /// </summary>
+    public Task<IReadOnlyList<TResult>> MapAsync<T, TResult>(Func<T, Task<TResult>> function, IEnumerable<T> sequence, IEnumerable<int>? targets = null, CancellationToken cancellationToken = default) =>
+        MapDelegateAsync<T, TResult>(function, sequence, targets, cancellationToken);
+
+    private async Task<IReadOnlyList<TResult>> MapDelegateAsync<T, TResult>(Delegate function, IEnumerable<T> sequence, IEnumerable<int>? targets, CancellationToken cancellationToken)
     {
         var items = sequence.ToArray();
         var engines = await ResolveAsync(targets, cancellationToken).ConfigureAwait(false);

@@ -155,7 +155,18 @@ public sealed partial class TaskClient
     /// each, load-balanced over the engines; the results come back in input order.
     /// </summary>
     /// <exception cref="TaskFailedException">A chunk failed after its retries.</exception>
-    public async Task<IReadOnlyList<TResult>> MapAsync<T, TResult>(Func<T, TResult> function, IEnumerable<T> sequence, int chunkSize = 64, int retries = 0, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<TResult>> MapAsync<T, TResult>(Func<T, TResult> function, IEnumerable<T> sequence, int chunkSize = 64, int retries = 0, CancellationToken cancellationToken = default) =>
+        MapDelegateAsync<T, TResult>(function, sequence, chunkSize, retries, cancellationToken);
+
+    /// <summary>
+    /// Maps the async <paramref name="function"/> over <paramref name="sequence"/> as tasks of <paramref name="chunkSize"/>
+    /// items each: the engine awaits each call, and the results are the awaited values, in input order.
+    /// </summary>
+    /// <exception cref="TaskFailedException">A chunk failed after its retries.</exception>
+    public Task<IReadOnlyList<TResult>> MapAsync<T, TResult>(Func<T, Task<TResult>> function, IEnumerable<T> sequence, int chunkSize = 64, int retries = 0, CancellationToken cancellationToken = default) =>
+        MapDelegateAsync<T, TResult>(function, sequence, chunkSize, retries, cancellationToken);
+
+    private async Task<IReadOnlyList<TResult>> MapDelegateAsync<T, TResult>(Delegate function, IEnumerable<T> sequence, int chunkSize, int retries, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         var chunks = sequence.Chunk(chunkSize).ToList();

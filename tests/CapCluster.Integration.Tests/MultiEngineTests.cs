@@ -216,6 +216,16 @@ public sealed class MultiEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AsyncLambdas_AreAwaitedOnTheEngines_TheirResultsTyped()
+    {
+        var mapped = await Mec.MapAsync(async (int x) => { await Task.Yield(); return x + 1; }, Enumerable.Range(0, 9)).WaitAsync(Timeout);
+        var applied = await Mec.ApplyAsync(async (int x) => { await Task.Delay(1); return $"{x}!"; }, 4).GetAsync(Timeout);
+
+        Assert.Equal(Enumerable.Range(1, 9), mapped);
+        Assert.Equal(["4!", "4!", "4!", "4!"], applied);
+    }
+
+    [Fact]
     public async Task TwoClients_CallsAreServedInArrivalOrderPerEngine_NoneLost()
     {
         await using var other = await cluster.ConnectAnotherAsync();

@@ -205,6 +205,9 @@ public sealed class TaskTests : IAsyncLifetime
         var mapped = await tasks.MapAsync((int x) => x * factor, Enumerable.Range(0, 500), chunkSize: 37).WaitAsync(Timeout);
         Assert.Equal(Enumerable.Range(0, 500).Select(x => x * 2.5), mapped);
 
+        var awaited = await tasks.MapAsync(async (int x) => { await Task.Yield(); return x * factor; }, Enumerable.Range(0, 20), chunkSize: 6).WaitAsync(Timeout);
+        Assert.Equal(Enumerable.Range(0, 20).Select(x => x * 2.5), awaited);
+
         var viaCode = await tasks.MapAsync<int, int>("x * x", Enumerable.Range(0, 50), chunkSize: 7).WaitAsync(Timeout);
         Assert.Equal(Enumerable.Range(0, 50).Select(x => x * x), viaCode);
 
