@@ -62,6 +62,21 @@ public sealed class CellLambdaTests(NotebookClusterFixture fixture)
         Assert.Equal([16, 26], ReturnValue<IReadOnlyList<int>>(second));
     }
 
+    [Fact]
+    public async Task Lambda_CallingADelegateOfACell_IsRefusedSayingToCallAFunction_WhichShips()
+    {
+        using var kernel = await fixture.NotebookAsync();
+        Notebook.AssertSucceeded(await Notebook.RunAsync(kernel, "Func<int, int> cube = v => v * v * v;\nint Cube(int v) => v * v * v;"));
+
+        var failure = Notebook.Failure(await Notebook.RunAsync(kernel, "await tc.MapAsync((int x) => cube(x) + 1, [2])"));
+        var called = await Notebook.RunAsync(kernel, "await tc.MapAsync((int x) => Cube(x) + 1, [2])");
+
+        Assert.Contains("captured variable 'cube'", failure, StringComparison.Ordinal);
+        Assert.Contains("inside a lambda call a method (a static or local function, or a function typed in the console or a notebook)", failure, StringComparison.Ordinal);
+        Notebook.AssertSucceeded(called);
+        Assert.Equal([9], ReturnValue<IReadOnlyList<int>>(called));
+    }
+
     private static T ReturnValue<T>(Microsoft.DotNet.Interactive.KernelCommandResult result) =>
         Assert.IsAssignableFrom<T>(Assert.Single(result.Events.OfType<ReturnValueProduced>()).Value);
 }

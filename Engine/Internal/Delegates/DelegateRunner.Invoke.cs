@@ -109,8 +109,46 @@ internal sealed partial class DelegateRunner
             var field = FieldOf(holder.GetType(), segments[^1], path);
             field.SetValue(holder, convert(value, field.FieldType));
         }
+        LinkSubmissions(target, new Dictionary<Type, object>());
         return target;
     }
+
+    /// <summary>
+    /// A script's submission object reaches each earlier one it uses through a field ("&lt;Submission#0&gt;"). A lambda that
+    /// calls a function of an earlier input or cell needs that link even when it reads none of that input's variables
+    /// (and so no captured path made it): every link left empty, in the target and in the closures and submissions it
+    /// holds, gets an empty submission, one per class, as the script had one.
+    /// </summary>
+    private static void LinkSubmissions(object holder, Dictionary<Type, object> empty)
+    {
+        foreach (var field in holder.GetType().GetFields(AnyInstance))
+        {
+            if (field.FieldType.IsValueType)
+                continue;
+            var value = field.GetValue(holder);
+            if (value is null && IsSubmissionClass(field.FieldType))
+            {
+                if (!empty.TryGetValue(field.FieldType, out value))
+                {
+                    value = NewInstance(field.FieldType);
+                    empty.Add(field.FieldType, value);
+                    LinkSubmissions(value, empty);
+                }
+                field.SetValue(holder, value);
+            }
+            else if (value is not null && field.FieldType == value.GetType() && (IsSubmissionClass(value.GetType()) || IsClosure(value.GetType())))
+            {
+                LinkSubmissions(value, empty);
+            }
+        }
+    }
+
+    /// <summary>A script's submission class ("Submission#3"): Roslyn scripting's name for the class of one input.</summary>
+    private static bool IsSubmissionClass(Type type) =>
+        type.DeclaringType is null && type.Name.StartsWith("Submission#", StringComparison.Ordinal);
+
+    /// <summary>A lambda's display class ("&lt;&gt;c__DisplayClass0_0"), which may hold a submission ("&lt;&gt;4__this").</summary>
+    private static bool IsClosure(Type type) => type.Name.StartsWith("<>c__DisplayClass", StringComparison.Ordinal);
 
     private static FieldInfo FieldOf(Type type, string name, string path) =>
         type.GetField(name, AnyInstance) ?? throw DelegateRunnerErrors.NoSuchField(type.FullName!, path);

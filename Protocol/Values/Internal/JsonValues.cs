@@ -46,7 +46,9 @@ internal static class JsonValues
 
         if (typeof(Delegate).IsAssignableFrom(type))
         {
-            return "it is a delegate; ship code with the delegate-shipping call instead";
+            return "it is a delegate, code rather than data: ship it as a call of its own (ApplyAsync, MapAsync, a DelegateTask), "
+                + "and inside a lambda call a method (a static or local function, or a function typed in the console or a notebook) "
+                + "rather than a delegate it captured";
         }
 
         if (type.IsPointer || type.IsByRef || type.IsByRefLike || type == typeof(IntPtr) || type == typeof(UIntPtr)

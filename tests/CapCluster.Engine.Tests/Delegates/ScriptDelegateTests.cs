@@ -88,6 +88,18 @@ public sealed class ScriptDelegateTests
         Assert.Equal(13, Shipping.RoundTrip(runner, function, 4));
     }
 
+    [Theory]
+    [InlineData("(System.Func<int, int>)(x => Cube(x) + 1)")]
+    [InlineData("System.Func<int, int> f; { var o = 1; f = x => Cube(x) + o; } f")]
+    public async Task Lambda_CallingAFunctionOfAnEarlierInput_ThatReadsNoVariable_RunsOnTheEngine(string input)
+    {
+        var function = (Func<int, int>)await RunAsync("var unread = 4; int Cube(int v) => v * v * v;", "var other = 5;", input);
+        using var runner = new DelegateRunner();
+
+        Assert.DoesNotContain(DelegatePackager.Package(function).Captured, c => c.VariableName != "o");
+        Assert.Equal(9, Shipping.RoundTrip(runner, function, 2));
+    }
+
     [Fact]
     public async Task Lambda_InABlock_ReadingALocalAndAVariableOfTheScript_ShipsBoth()
     {
