@@ -117,28 +117,31 @@ internal sealed partial class DelegateRunner
     /// A script's submission object reaches each earlier one it uses through a field ("&lt;Submission#0&gt;"). A lambda that
     /// calls a function of an earlier input or cell needs that link even when it reads none of that input's variables
     /// (and so no captured path made it): every link left empty, in the target and in the closures and submissions it
-    /// holds, gets an empty submission, one per class, as the script had one.
+    /// holds, gets an empty submission, one per class, as the script had one. Fields are told by their names: another
+    /// field's type may not load here at all (the console's globals, "&lt;host-object&gt;", stay in the console).
     /// </summary>
     private static void LinkSubmissions(object holder, Dictionary<Type, object> empty)
     {
         foreach (var field in holder.GetType().GetFields(AnyInstance))
         {
-            if (field.FieldType.IsValueType)
-                continue;
-            var value = field.GetValue(holder);
-            if (value is null && IsSubmissionClass(field.FieldType))
+            if (field.Name.StartsWith("<Submission#", StringComparison.Ordinal) || field.Name == "<>4__this" && IsSubmissionClass(field.FieldType))
             {
-                if (!empty.TryGetValue(field.FieldType, out value))
+                if (field.GetValue(holder) is { } linked)
                 {
-                    value = NewInstance(field.FieldType);
-                    empty.Add(field.FieldType, value);
-                    LinkSubmissions(value, empty);
+                    LinkSubmissions(linked, empty);
+                    continue;
                 }
-                field.SetValue(holder, value);
+                if (!empty.TryGetValue(field.FieldType, out var created))
+                {
+                    created = NewInstance(field.FieldType);
+                    empty.Add(field.FieldType, created);
+                    LinkSubmissions(created, empty);
+                }
+                field.SetValue(holder, created);
             }
-            else if (value is not null && field.FieldType == value.GetType() && (IsSubmissionClass(value.GetType()) || IsClosure(value.GetType())))
+            else if (IsClosureLink(field.Name) && field.GetValue(holder) is { } outer)
             {
-                LinkSubmissions(value, empty);
+                LinkSubmissions(outer, empty);
             }
         }
     }
@@ -147,8 +150,9 @@ internal sealed partial class DelegateRunner
     private static bool IsSubmissionClass(Type type) =>
         type.DeclaringType is null && type.Name.StartsWith("Submission#", StringComparison.Ordinal);
 
-    /// <summary>A lambda's display class ("&lt;&gt;c__DisplayClass0_0"), which may hold a submission ("&lt;&gt;4__this").</summary>
-    private static bool IsClosure(Type type) => type.Name.StartsWith("<>c__DisplayClass", StringComparison.Ordinal);
+    /// <summary>A closure's field holding its enclosing closure ("CS$&lt;&gt;8__locals1") or the submission it was made in ("&lt;&gt;4__this").</summary>
+    private static bool IsClosureLink(string fieldName) =>
+        fieldName == "<>4__this" || fieldName.StartsWith("CS$<>8__locals", StringComparison.Ordinal);
 
     private static FieldInfo FieldOf(Type type, string name, string path) =>
         type.GetField(name, AnyInstance) ?? throw DelegateRunnerErrors.NoSuchField(type.FullName!, path);
