@@ -105,7 +105,7 @@ internal static partial class DelegatePackager
     {
         while (type.DeclaringType is { } outer)
             type = outer;
-        return type.Name.StartsWith("Submission#", StringComparison.Ordinal);
+        return IsSubmissionClass(type);
     }
 
     /// <summary>A script's submission class itself ("Submission#3"), not a type declared in it.</summary>
