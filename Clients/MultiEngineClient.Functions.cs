@@ -95,6 +95,7 @@ public sealed partial class MultiEngineClient
             MethodToken = package.MethodToken,
             IsStatic = package.IsStatic,
             Captured = { named },
+            Delegates = { package.DelegateMessages() },
             Assemblies = { package.Assemblies.Select(a => new AssemblyRef { Hash = a.Hash, Name = a.Name }) },
         };
         var apply = new ApplyRequest { Function = call, Map = map };

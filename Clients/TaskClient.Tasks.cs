@@ -264,7 +264,7 @@ public sealed partial class TaskClient
     private ApplyRequest ToApply(DelegateTask task, out bool shared)
     {
         var package = DelegatePackager.Package(task.Function);
-        shared = package.Captured.Count == 0 && task.Arguments.Count == 0;
+        shared = package.Captured.Count == 0 && package.Delegates.Count == 0 && task.Arguments.Count == 0;
         // Nothing of its own: the same request as every other task of this delegate (and map flag), made once.
         return shared
             ? (task.MapOverFirstArgument ? bareMaps : bareApplies).GetValue(package, p => NewApply(p, task))
@@ -279,6 +279,8 @@ public sealed partial class TaskClient
         {
             call.Captured.Add(OutgoingValues.Inline(c.FieldName, c.Value, $"captured variable '{c.VariableName}'"));
         }
+
+        call.Delegates.Add(package.DelegateMessages());
 
         var apply = new ApplyRequest { Function = call, Map = task.MapOverFirstArgument };
         for (var i = 0; i < task.Arguments.Count; i++)

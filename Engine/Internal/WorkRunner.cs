@@ -182,7 +182,7 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
     // Called on the engine's worker loop, a thread-pool thread given over to user code: no Task.Run, which
     // would cost a thread hop per call (a delegate that waits blocks the loop either way).
     private object? Invoke(DelegateCall function, IReadOnlyList<string> assemblies, IReadOnlyList<(string, object?)> captured, IReadOnlyList<object?> arguments) =>
-        delegates.Invoke(assemblies, function.DeclaringType, function.MethodToken, function.IsStatic, captured, arguments, ValueCodec.ConvertTo);
+        delegates.Invoke(assemblies, function.DeclaringType, function.MethodToken, function.IsStatic, captured, arguments, ValueCodec.ConvertTo, function.Delegates);
 
     /// <summary>
     /// Keeps the images a function carries and returns its assemblies' hashes, declaring assembly first: a task's by its

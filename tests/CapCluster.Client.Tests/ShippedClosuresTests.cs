@@ -146,7 +146,7 @@ public sealed class ShippedClosuresTests(ITestOutputHelper output)
         new() { Function = new ApplyRequest { Function = new DelegateCall { Closure = closure, DeclaringType = "T", MethodToken = 0x06000001, IsStatic = true } } };
 
     private static DelegatePackage Package(params AssemblyImage[] images) =>
-        new([.. images], AssemblyClosure.Id(images.Select(i => i.Hash)), "T", 0x06000001, true, [], [], typeof(int));
+        new([.. images], AssemblyClosure.Id(images.Select(i => i.Hash)), "T", 0x06000001, true, [], [], typeof(int), []);
 
     private static AssemblyImage Image(string name, byte content)
     {

@@ -55,6 +55,76 @@ public static class Closures
     public static Func<int, int> Generic<T>(T value) => x => x + value!.GetHashCode();
 }
 
+/// <summary>Lambdas calling delegates held in variables they capture, in the shapes the compiler gives those.</summary>
+public static class HeldDelegates
+{
+    /// <summary>f captures k; both live in the closure the returned lambda runs on.</summary>
+    public static Func<int, int> Capturing(int k)
+    {
+        Func<int, int> f = x => x * k;
+        return x => f(x) + 1;
+    }
+
+    /// <summary>square captures nothing: it runs on its class's "&lt;&gt;c" singleton.</summary>
+    public static Func<int, int> NonCapturing()
+    {
+        Func<int, int> square = x => x * x;
+        return x => square(x) + 1;
+    }
+
+    public static Func<int, int> StaticMethod()
+    {
+        Func<int, int> f = Functions.Square;
+        return x => f(x) * 2;
+    }
+
+    /// <summary>A delegate held by a delegate held by the lambda: paths "middle", "middle/inner", "middle/inner/k".</summary>
+    public static Func<int, int> Chain(int k)
+    {
+        Func<int, int> inner = x => x + k;
+        Func<int, int> middle = x => inner(x) * 2;
+        return x => middle(x) - 1;
+    }
+
+    /// <summary>f lives in the method's closure, offset in each iteration's: the held delegate's path goes through "CS$&lt;&gt;8__locals".</summary>
+    public static List<Func<int, int>> InLoop(int scale, int count)
+    {
+        Func<int, int> f = x => x * scale;
+        var result = new List<Func<int, int>>();
+        for (var i = 0; i < count; i++)
+        {
+            var offset = i * 10;
+            result.Add(x => f(x) + offset);
+        }
+        return result;
+    }
+
+    public static Func<int, int> Unset()
+    {
+        Func<int, int>? f = null;
+        return x => f is null ? -x : f(x);
+    }
+
+    public static Func<int, int> Recursive()
+    {
+        Func<int, int> factorial = null!;
+        factorial = n => n <= 1 ? 1 : n * factorial(n - 1);
+        return factorial;
+    }
+
+    public static Func<int, int> ObjectMethod(Counter counter)
+    {
+        Func<int, int> next = counter.Next;
+        return x => next(x) + 1;
+    }
+
+    public static Func<double, double> Framework()
+    {
+        Func<double, double> f = Math.Sqrt;
+        return x => f(x) + 1;
+    }
+}
+
 /// <summary>A user object: its instance methods, and lambdas that capture only it, cannot be shipped.</summary>
 public sealed class Counter
 {

@@ -66,6 +66,10 @@ public sealed class ConsoleTests
         await Enter("offset = 9;");
         screen = await Enter("(await tc.GetResultAsync(await tc.RunAsync(DelegateTask.Of((int x) => x + offset, 1)))).Get<int>()");
         Assert.Matches(LocalOut("10"), screen);
+        // A delegate held in a console variable ships with the lambda calling it, with the variables it reads itself.
+        await Enter("Func<int, int> cube = v => v * v * v + offset;");
+        screen = await Enter("string.Join(\",\", await tc.MapAsync((int x) => cube(x) + 1, new[] { 2, 3 }))");
+        Assert.Matches(LocalOut("18,37"), screen);
 
         screen = await Enter("%result");
         Assert.Equal(2, Count(screen, 0, "Out", "220"));

@@ -208,6 +208,18 @@ public sealed class MultiEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Apply_DelegateHeldInACapturedVariable_ShipsWithItsOwnValues_ALargeOneOnADataLane()
+    {
+        var weights = Enumerable.Range(0, 1 << 20).Select(i => (double)(i % 3)).ToArray();
+        Func<int, double> weigh = i => weights[i] * 2;
+        Func<int, int> square = x => x * x;
+
+        var results = await Mec.ApplyAsync((int i) => weigh(i) + square(i) + weights.Length, 5).GetAsync(Timeout);
+
+        Assert.Equal([4.0 + 25 + (1 << 20), 4.0 + 25 + (1 << 20), 4.0 + 25 + (1 << 20), 4.0 + 25 + (1 << 20)], results);
+    }
+
+    [Fact]
     public async Task Map_OverEngines_KeepsInputOrder()
     {
         var offset = 0.5;

@@ -219,6 +219,19 @@ public sealed class TaskTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DelegatesHeldInCapturedVariables_ShipWithTheLambdaThatCallsThem()
+    {
+        var offset = 7;
+        Func<int, int> shift = x => x + offset;
+        Func<int, int> twiceShifted = x => shift(shift(x));
+        Func<int, int>? unset = null;
+
+        var mapped = await tasks.MapAsync((int x) => twiceShifted(x) * 10 + (unset is null ? 1 : 2), Enumerable.Range(0, 100), chunkSize: 9).WaitAsync(Timeout);
+
+        Assert.Equal(Enumerable.Range(0, 100).Select(x => (x + 14) * 10 + 1), mapped);
+    }
+
+    [Fact]
     public async Task Timeout_FailsATaskThatRunsTooLong_ClearBeforeGivesACleanNamespace()
     {
         var slow = await tasks.RunAsync(new CodeTask("System.Threading.Thread.Sleep(3000);") { Timeout = TimeSpan.FromMilliseconds(300) }).WaitAsync(Timeout);

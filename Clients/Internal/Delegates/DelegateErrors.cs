@@ -44,6 +44,21 @@ internal static class DelegateErrors
     public static DelegateNotShippableException MultiModule(MethodInfo method) =>
         Refuse(method, "it is declared in a secondary module of a multi-module assembly");
 
+    public static DelegateNotShippableException HeldRecursive(MethodInfo method, string variable) =>
+        Refuse(method, $"captured variable '{variable}' holds a delegate that reaches itself (a recursive lambda): " +
+            "write the recursion as a local or static function, which the lambda may call");
+
+    public static DelegateNotShippableException HeldFramework(MethodInfo method, string variable, MethodInfo held) =>
+        Refuse(method, $"captured variable '{variable}' holds a delegate to the framework's {Describe(held)}, which is not shipped: " +
+            "hold a lambda calling it instead (x => Math.Sqrt(x) rather than Math.Sqrt)");
+
+    public static DelegateNotShippableException Held(MethodInfo method, string variable, DelegateNotShippableException inner) =>
+        new($"cannot ship delegate {Describe(method)}: captured variable '{variable}' holds a delegate that cannot ship: {inner.Message}");
+
+    public static DelegateNotShippableException HeldOutsideAssemblies(MethodInfo method, string variable) =>
+        Refuse(method, $"captured variable '{variable}' holds a delegate to a method of an assembly the lambda's own assembly does not " +
+            "reference, so it is not shipped with it: hold a lambda written beside this one instead");
+
     private static DelegateNotShippableException Refuse(MethodInfo method, string why) =>
         new($"cannot ship delegate {Describe(method)}: {why}");
 

@@ -92,8 +92,10 @@ internal static partial class DelegatePackager
     /// Adds the fields of <paramref name="target"/> that were read. A field holding an outer closure
     /// ("CS$&lt;&gt;8__locals1") is not a value: it is followed, and its fields are named "CS$&lt;&gt;8__locals1.factor";
     /// so is one holding a script's submission ("&lt;&gt;4__this", "&lt;Submission#0&gt;"), whose fields are its variables.
+    /// A field holding a delegate is packaged as one, with its own captured values under its path and a "/" ("f/k").
     /// </summary>
-    private static void CollectCaptured(object target, string prefix, IReadOnlySet<FieldKey> read, List<CapturedValue> into)
+    private static void CollectCaptured(
+        object target, string prefix, IReadOnlySet<FieldKey> read, Chain chain, List<CapturedValue> into, List<NestedDelegate> delegates)
     {
         foreach (var field in target.GetType().GetFields(InstanceFields))
         {
@@ -105,11 +107,41 @@ internal static partial class DelegatePackager
             {
                 // An unset outer closure would fail the same way on the engine: nothing to send.
                 if (value is not null)
-                    CollectCaptured(value, path + ".", read, into);
+                    CollectCaptured(value, path + ".", read, chain, into, delegates);
+                continue;
+            }
+            // Only a field of a delegate type can be given one on the engine: one held as an object is a value, and refused as one.
+            if (value is Delegate held && field.FieldType.IsSubclassOf(typeof(MulticastDelegate)))
+            {
+                AddHeld(held, path, VariableName(field.Name), chain, into, delegates);
                 continue;
             }
             into.Add(new CapturedValue(path, VariableName(field.Name), field.FieldType, value));
         }
+    }
+
+    /// <summary>A delegate the method reads from a captured variable: its method, and its own captured values and delegates under its path.</summary>
+    private static void AddHeld(Delegate held, string path, string variable, Chain chain, List<CapturedValue> into, List<NestedDelegate> delegates)
+    {
+        if (chain.Holds(held))
+            throw DelegateErrors.HeldRecursive(chain.Function.Method, variable);
+        if (IsFramework(held.Method.Module.Assembly))
+            throw DelegateErrors.HeldFramework(chain.Function.Method, variable, held.Method);
+        DelegatePackage package;
+        try
+        {
+            package = Package(held, chain);
+        }
+        catch (DelegateNotShippableException e)
+        {
+            throw DelegateErrors.Held(chain.Function.Method, variable, e);
+        }
+
+        delegates.Add(new NestedDelegate(path, variable, package.Assemblies[0].Hash, package.DeclaringTypeName, package.MethodToken, package.IsStatic));
+        foreach (var value in package.Captured)
+            into.Add(value with { FieldName = path + "/" + value.FieldName });
+        foreach (var inner in package.Delegates)
+            delegates.Add(inner with { FieldName = path + "/" + inner.FieldName });
     }
 
     /// <summary>Closure fields are named after the captured local; "&lt;&gt;4__this" is <c>this</c>.</summary>

@@ -20,6 +20,19 @@ internal static partial class DelegatePackager
     public static DelegatePackage Package(Delegate function)
     {
         ArgumentNullException.ThrowIfNull(function);
+        var package = Package(function, outer: null);
+        // A held delegate's method goes as a place in the assemblies shipped: one outside them has nothing to run it.
+        foreach (var held in package.Delegates)
+        {
+            if (package.IndexOf(held.AssemblyHash) < 0)
+                throw DelegateErrors.HeldOutsideAssemblies(function.Method, held.VariableName);
+        }
+        return package;
+    }
+
+    /// <summary>Packages <paramref name="function"/>, held (when <paramref name="outer"/> is set) by the delegates being packaged around it.</summary>
+    private static DelegatePackage Package(Delegate function, Chain? outer)
+    {
         if (!function.HasSingleTarget)
             throw DelegateErrors.Multicast(function);
 
@@ -45,8 +58,16 @@ internal static partial class DelegatePackager
         }
 
         var captured = new List<CapturedValue>();
-        CollectCaptured(target, prefix: "", shape.FieldsRead, captured);
-        return shape.Bare with { Captured = captured };
+        var delegates = new List<NestedDelegate>();
+        CollectCaptured(target, prefix: "", shape.FieldsRead, new Chain(function, outer), captured, delegates);
+        return shape.Bare with { Captured = captured, Delegates = delegates };
+    }
+
+    /// <summary>The delegates being packaged, innermost first: one reached again is a cycle (a recursive lambda).</summary>
+    private sealed record Chain(Delegate Function, Chain? Outer)
+    {
+        public bool Holds(Delegate function) =>
+            ReferenceEquals(Function, function) || Outer is not null && Outer.Holds(function);
     }
 
     private static void CheckMethod(MethodInfo method)
@@ -94,7 +115,7 @@ internal static partial class DelegatePackager
             declaringType,
             IsClosureLike(declaringType),
             method.IsStatic ? new HashSet<FieldKey>() : FieldsRead(method),
-            new DelegatePackage(closure.Images, closure.Id, declaringType.FullName!, method.MetadataToken, method.IsStatic, [], parameterTypes, method.ReturnType));
+            new DelegatePackage(closure.Images, closure.Id, declaringType.FullName!, method.MetadataToken, method.IsStatic, [], parameterTypes, method.ReturnType, []));
     }
 
     /// <summary>Dynamic, loaded from bytes, or compiled in memory (shipped only from <see cref="InMemoryAssemblies"/>).</summary>

@@ -125,7 +125,7 @@ internal sealed class AssemblyStore(long maxBytesPerCapability)
             }
 
             call.DeclaringType = Shared(call.DeclaringType);
-            if (call.Captured.Count == 0)
+            if (call.Captured.Count == 0 && call.Delegates.Count == 0)
             {
                 apply.Function = SharedCall(call);
             }

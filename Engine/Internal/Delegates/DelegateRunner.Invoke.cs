@@ -1,4 +1,5 @@
 using System.Reflection;
+using CapCluster.Protocol.V1;
 
 namespace CapCluster.Engine.Internal.Delegates;
 
@@ -9,8 +10,9 @@ internal sealed partial class DelegateRunner
     /// whose dependencies resolve to the images the others name.
     /// Instance methods run on a rebuilt closure: each captured field path ("a.b" reaches through a nested
     /// closure) is set to its value converted by <paramref name="convert"/> to the field's type; a "&lt;&gt;c"
-    /// singleton with nothing captured is taken from its "&lt;&gt;9" field. A returned Task or ValueTask is
-    /// awaited and its result returned (null for a non-generic one). The user method's own exceptions
+    /// singleton with nothing captured is taken from its "&lt;&gt;9" field. Each of <paramref name="delegates"/> is
+    /// rebuilt the same way, on the values under its path and a "/" ("f/k"), and set in its field. A returned Task or
+    /// ValueTask is awaited and its result returned (null for a non-generic one). The user method's own exceptions
     /// propagate unwrapped, with their stack trace.
     /// </summary>
     public object? Invoke(
@@ -20,12 +22,16 @@ internal sealed partial class DelegateRunner
         bool isStatic,
         IReadOnlyList<(string FieldName, object? Value)> captured,
         IReadOnlyList<object?> arguments,
-        Func<object?, Type, object?> convert)
+        Func<object?, Type, object?> convert,
+        IReadOnlyList<CapturedDelegate>? delegates = null)
     {
         var assembly = LoadShipped(assemblyHashes);
         var resolved = Resolve(assembly, assemblyHashes[0], declaringTypeName, methodToken, isStatic);
         var method = resolved.Method;
-        var target = isStatic ? null : captured.Count == 0 && resolved.Singleton is { } singleton ? singleton : BuildTarget(method.DeclaringType!, captured, convert);
+        delegates ??= [];
+        var target = isStatic ? null
+            : captured.Count == 0 && delegates.Count == 0 && resolved.Singleton is { } singleton ? singleton
+            : BuildTarget(method.DeclaringType!, assemblyHashes, assembly, captured, delegates, convert);
 
         var parameters = resolved.ParameterTypes;
         if (parameters.Length != arguments.Count)
@@ -88,29 +94,105 @@ internal sealed partial class DelegateRunner
     /// <summary>A method resolved and checked for calls naming it by <paramref name="TypeName"/>; <paramref name="Singleton"/> is its "&lt;&gt;c" class's instance, when it is one.</summary>
     private sealed record ResolvedMethod(MethodInfo Method, string TypeName, Type[] ParameterTypes, object? Singleton);
 
-    private static object BuildTarget(Type type, IReadOnlyList<(string FieldName, object? Value)> captured, Func<object?, Type, object?> convert)
+    /// <summary>
+    /// The target of a method of <paramref name="type"/>, and of each delegate it reads: every captured value is set on the
+    /// object its path starts from ("" the method's target, "f/" the target of the delegate held at "f"), then every
+    /// delegate is made on its own target and set in its field.
+    /// </summary>
+    private object BuildTarget(
+        Type type, IReadOnlyList<string> hashes, Assembly declaring, IReadOnlyList<(string FieldName, object? Value)> captured,
+        IReadOnlyList<CapturedDelegate> delegates, Func<object?, Type, object?> convert)
     {
-        var target = NewInstance(type);
-        foreach (var (path, value) in captured)
+        var root = NewInstance(type);
+        if (delegates.Count == 0)
         {
-            var holder = target;
-            var segments = path.Split('.');
-            for (var i = 0; i < segments.Length - 1; i++)
-            {
-                var link = FieldOf(holder.GetType(), segments[i], path);
-                var next = link.GetValue(holder);
-                if (next is null)
-                {
-                    next = NewInstance(link.FieldType);
-                    link.SetValue(holder, next);
-                }
-                holder = next;
-            }
-            var field = FieldOf(holder.GetType(), segments[^1], path);
-            field.SetValue(holder, convert(value, field.FieldType));
+            foreach (var (path, value) in captured)
+                SetField(root, path, path, fieldType => convert(value, fieldType));
+            LinkSubmissions(root, []);
+            return root;
         }
-        LinkSubmissions(target, new Dictionary<Type, object>());
-        return target;
+
+        // Paths holding something: a delegate whose target holds nothing is its class's singleton, as the method's own is.
+        var holders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (path, _) in captured)
+            holders.Add(HolderOf(path));
+        foreach (var held in delegates)
+            holders.Add(HolderOf(held.Name));
+
+        var targets = new Dictionary<string, object?>(StringComparer.Ordinal) { [""] = root };
+        var methods = new MethodInfo[delegates.Count];
+        for (var i = 0; i < delegates.Count; i++)
+        {
+            var held = delegates[i];
+            if ((uint)held.Assembly >= (uint)hashes.Count)
+                throw DelegateRunnerErrors.HeldAssembly(held.Name, held.Assembly, hashes.Count);
+            var assembly = held.Assembly == 0 ? declaring : LoadMember(hashes[held.Assembly]);
+            var resolved = Resolve(assembly, hashes[held.Assembly], held.DeclaringType, held.MethodToken, held.IsStatic);
+            var prefix = held.Name + "/";
+            var target = held.IsStatic ? null
+                : !holders.Contains(prefix) && resolved.Singleton is { } singleton ? singleton
+                : NewInstance(resolved.Method.DeclaringType!);
+            if (!targets.TryAdd(prefix, target))
+                throw DelegateRunnerErrors.HeldTwice(held.Name);
+            methods[i] = resolved.Method;
+        }
+
+        foreach (var (path, value) in captured)
+            SetField(TargetOf(targets, path), path[(path.LastIndexOf('/') + 1)..], path, fieldType => convert(value, fieldType));
+        for (var i = 0; i < delegates.Count; i++)
+        {
+            var (path, method) = (delegates[i].Name, methods[i]);
+            var target = targets[path + "/"];
+            SetField(TargetOf(targets, path), path[(path.LastIndexOf('/') + 1)..], path, fieldType => MakeDelegate(fieldType, target, method, path));
+        }
+
+        var empty = new Dictionary<Type, object>();
+        foreach (var target in targets.Values)
+        {
+            if (target is not null)
+                LinkSubmissions(target, empty);
+        }
+        return root;
+    }
+
+    /// <summary>"" for a path of the method's target, "f/" for one of the target of the delegate held at "f".</summary>
+    private static string HolderOf(string path) => path[..(path.LastIndexOf('/') + 1)];
+
+    private static object TargetOf(Dictionary<string, object?> targets, string path) =>
+        targets.GetValueOrDefault(HolderOf(path)) ?? throw DelegateRunnerErrors.NoHolder(path);
+
+    /// <summary>Sets the field at <paramref name="fields"/> ("a.b" reaches through a nested closure, made when unset) to what <paramref name="valueFor"/> gives for its type.</summary>
+    private static void SetField(object target, string fields, string path, Func<Type, object?> valueFor)
+    {
+        var holder = target;
+        var segments = fields.Split('.');
+        for (var i = 0; i < segments.Length - 1; i++)
+        {
+            var link = FieldOf(holder.GetType(), segments[i], path);
+            var next = link.GetValue(holder);
+            if (next is null)
+            {
+                next = NewInstance(link.FieldType);
+                link.SetValue(holder, next);
+            }
+            holder = next;
+        }
+        var field = FieldOf(holder.GetType(), segments[^1], path);
+        field.SetValue(holder, valueFor(field.FieldType));
+    }
+
+    private static Delegate MakeDelegate(Type type, object? target, MethodInfo method, string path)
+    {
+        if (!typeof(Delegate).IsAssignableFrom(type))
+            throw DelegateRunnerErrors.HeldType(path, type, method, "the field does not hold a delegate");
+        try
+        {
+            return Delegate.CreateDelegate(type, target, method);
+        }
+        catch (ArgumentException e)
+        {
+            throw DelegateRunnerErrors.HeldType(path, type, method, e.Message);
+        }
     }
 
     /// <summary>

@@ -195,6 +195,24 @@ internal sealed partial class DelegateRunner : IDisposable
         }
     }
 
+    /// <summary>
+    /// Another assembly of the call <see cref="LoadShipped"/> just bound (a delegate it reads may be a method of one): the
+    /// one its name resolves to in the current context, which is that image or, for one the engine runs itself, the engine's.
+    /// </summary>
+    private Assembly LoadMember(string hash)
+    {
+        ShippedLoadContext context;
+        AssemblyName name;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_context is null, this);
+            context = _context;
+            name = (_images.GetValueOrDefault(hash.ToLowerInvariant()) ?? throw DelegateRunnerErrors.UnknownAssembly(hash)).Name;
+        }
+        // Outside the lock: resolving a name in the context asks FindImage, which takes it.
+        return context.LoadFromAssemblyName(name);
+    }
+
     /// <summary>The shipped image a reference resolves to in the current context: the one bound to its name, of its version.</summary>
     private ShippedImage? FindImage(AssemblyName reference)
     {

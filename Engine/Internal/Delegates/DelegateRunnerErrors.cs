@@ -29,6 +29,18 @@ internal static class DelegateRunnerErrors
     public static CapClusterException NoSuchField(string typeName, string path) =>
         new($"captured variable '{path}' is not a field of {typeName}");
 
+    public static CapClusterException HeldAssembly(string path, int index, int count) =>
+        new($"the delegate in captured variable '{path}' names assembly {index} of a call that ships {count}");
+
+    public static CapClusterException HeldTwice(string path) =>
+        new($"the delegate in captured variable '{path}' is sent twice");
+
+    public static CapClusterException NoHolder(string path) =>
+        new($"captured variable '{path}' names no delegate shipped with it, or a static one, whose target has no fields");
+
+    public static CapClusterException HeldType(string path, Type type, System.Reflection.MethodInfo method, string why) =>
+        new($"captured variable '{path}' cannot hold {method.DeclaringType?.FullName}.{method.Name} as a {type.FullName}: {why}");
+
     public static CapClusterException ArgumentCount(string method, int expected, int actual) =>
         new($"{method} takes {expected} argument(s) but {actual} were sent");
 }

@@ -46,9 +46,8 @@ internal static class JsonValues
 
         if (typeof(Delegate).IsAssignableFrom(type))
         {
-            return "it is a delegate, code rather than data: ship it as a call of its own (ApplyAsync, MapAsync, a DelegateTask), "
-                + "and inside a lambda call a method (a static or local function, or a function typed in the console or a notebook) "
-                + "rather than a delegate it captured";
+            return "it is a delegate, code rather than data: ship it as a call of its own (ApplyAsync, MapAsync, a DelegateTask); "
+                + "a lambda may call a delegate held in a variable it reads, which ships with it, but not one inside a value or passed as an argument";
         }
 
         if (type.IsPointer || type.IsByRef || type.IsByRefLike || type == typeof(IntPtr) || type == typeof(UIntPtr)

@@ -19,7 +19,8 @@ internal static class Shipping
             package.IsStatic,
             [.. package.Captured.Select(c => (c.FieldName, c.Value))],
             arguments,
-            Identity);
+            Identity,
+            [.. package.DelegateMessages()]);
     }
 
     /// <summary>The tests send only framework-typed values, which need no conversion.</summary>
