@@ -45,6 +45,7 @@ var maxUnreadPerCapability = new Option<long>("--max-unread-bytes-per-capability
 var laneJoinTimeout = new Option<double>("--lane-join-timeout") { Description = "Seconds the two ends of a granted data or stream lane have to join it", DefaultValueFactory = _ => new ControllerOptions().LaneJoinTimeout.TotalSeconds };
 var taskBatchSize = new Option<int>("--task-batch-size") { Description = "Most tasks sent to an engine in one batch", DefaultValueFactory = _ => new TaskFarmOptions().BatchSize };
 var taskBatchTime = new Option<double>("--task-batch-time") { Description = "Milliseconds a batch of tasks should run on its engine, judged by its last tasks (it holds at most --task-batch-size)", DefaultValueFactory = _ => new TaskFarmOptions().BatchTime.TotalMilliseconds };
+var maxEngineLosses = new Option<int>("--max-engine-losses") { Description = "Times an engine may be lost while it runs one task: at this many the task fails, whatever retries it asked for", DefaultValueFactory = _ => new TaskFarmOptions().MaxEngineLosses };
 var maxFinishedResults = new Option<int>("--max-finished-results") { Description = "Finished task results kept for retrieval by id (the oldest beyond it are evicted)", DefaultValueFactory = _ => new TaskFarmOptions().MaxFinishedResults };
 var maxAssemblyBytes = new Option<long>("--max-assembly-bytes") { Description = "The most bytes of assembly images (shipped with delegate tasks) one capability may have the controller keep", DefaultValueFactory = _ => new TaskFarmOptions().MaxAssemblyBytesPerCapability };
 var maxResultBytes = new Option<long>("--max-result-bytes") { Description = "The most bytes of finished task results one capability may have the controller hold (its oldest beyond it are evicted)", DefaultValueFactory = _ => new TaskFarmOptions().MaxResultBytesPerCapability };
@@ -55,7 +56,7 @@ var root = new RootCommand("capcontroller: the CapCluster controller, certificat
 {
     enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, logFormat, heartbeat, misses, noHandoff, auditInterval, auditSegment,
     noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, handoffUids,
-    maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, maxUnreadPerCapability, laneJoinTimeout, taskBatchSize, taskBatchTime, maxFinishedResults, maxResultWait, maxAssemblyBytes, maxResultBytes, maxQueuedBytes,
+    maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, maxUnreadPerCapability, laneJoinTimeout, taskBatchSize, taskBatchTime, maxEngineLosses, maxFinishedResults, maxResultWait, maxAssemblyBytes, maxResultBytes, maxQueuedBytes,
 };
 
 root.SetAction(async (parse, _) =>
@@ -94,6 +95,7 @@ root.SetAction(async (parse, _) =>
         {
             BatchSize = parse.GetValue(taskBatchSize),
             BatchTime = Seconds(parse.GetValue(taskBatchTime) / 1000),
+            MaxEngineLosses = parse.GetValue(maxEngineLosses),
             MaxFinishedResults = parse.GetValue(maxFinishedResults),
             MaxResultWait = Seconds(parse.GetValue(maxResultWait)),
             MaxAssemblyBytesPerCapability = parse.GetValue(maxAssemblyBytes),

@@ -25,6 +25,14 @@ public sealed class TaskFarmOptions
     public int BatchesPerEngine { get; set; } = 2;
 
     /// <summary>
+    /// How many times an engine may be lost while it runs one task: at this many the task fails, whatever retries or
+    /// recovery it asked for, saying it may be what ends engines (a task calling <c>Environment.Exit</c> or crashing its
+    /// process would otherwise take an engine with it on every retry). Every task of a batch lost with its engine counts
+    /// one. Default 2.
+    /// </summary>
+    public int MaxEngineLosses { get; set; } = 2;
+
+    /// <summary>
     /// Finished results kept for retrieval by id; beyond it the oldest finished results are evicted (in the order they
     /// finished), and asking for one says so. Unfinished tasks are never evicted. Default 100,000.
     /// </summary>
@@ -95,6 +103,11 @@ public sealed class TaskFarmOptions
         if (MaxResultBytesPerCapability < 1 || MaxQueuedBytesPerCapability < 1)
         {
             throw new CapClusterException($"--max-result-bytes ({MaxResultBytesPerCapability}) and --max-queued-bytes ({MaxQueuedBytesPerCapability}) must be at least 1");
+        }
+
+        if (MaxEngineLosses < 1)
+        {
+            throw new CapClusterException($"--max-engine-losses ({MaxEngineLosses}) must be at least 1");
         }
 
         if (MaxFinishedResults < 1)

@@ -62,6 +62,9 @@ internal sealed class TaskEntry(long id, TaskSpec spec, TaskOwner owner, TaskSub
 
     public int Attempts { get; set; }
 
+    /// <summary>How many times an engine was lost while it ran this task (see <see cref="TaskFarmOptions.MaxEngineLosses"/>).</summary>
+    public int EngineLosses { get; set; }
+
     public bool AbortRequested { get; set; }
 
     public bool RunningRecovery { get; set; }

@@ -233,7 +233,16 @@ internal sealed partial class TaskFarm
                     continue; // timed out meanwhile: this answer is late and no longer counts
                 }
 
-                if (lost is not null)
+                if (lost is not null && ++entry.EngineLosses >= options.MaxEngineLosses)
+                {
+                    // Retried again, a task that ends its engine would take one more with it each time.
+                    Tally(entry, static c => c.Running--);
+                    TaskFarmLog.Failed(logger, LogLevel.Warning, entry.Id, entry.Owner.CapabilityId, entry.Engine, entry.Attempts, $"{lost}, the {Ordinal(entry.EngineLosses)} engine lost while it ran");
+                    Finish(entry, entry.AbortRequested ? TaskState.Aborted : TaskState.Failed, null,
+                        $"{lost}: the {Ordinal(entry.EngineLosses)} engine lost while it ran this task, which may be what ends them " +
+                        "(Environment.Exit, a crash, running out of memory), so it is not sent again (--max-engine-losses)");
+                }
+                else if (lost is not null)
                 {
                     RetryOrFail(entry, null, lost);
                 }
@@ -428,4 +437,6 @@ internal sealed partial class TaskFarm
 
             Pump();
         }, System.Threading.Tasks.TaskScheduler.Default);
+
+    private static string Ordinal(int n) => n switch { 1 => "first", 2 => "second", 3 => "third", _ => $"{n}th" };
 }

@@ -73,4 +73,26 @@ public sealed class EngineLossTests : IAsyncDisposable
         Assert.Equal(TaskState.Succeeded, (await client.ResultAsync(ids[0])).State);
         Assert.Equal(TaskState.Succeeded, (await client.ResultAsync(ids[1])).State);
     }
+
+    [Fact]
+    public async Task ATaskWhoseEngineIsLostTwice_FailsWhateverRetriesItAskedFor_AndTakesNoThirdEngine()
+    {
+        var first = harness.AddEngine();
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var id = client.SubmitAccepted(Code(1, "Environment.Exit(3);", retries: 5))[0];
+        await first.NextBatchAsync();
+        var second = harness.AddEngine();
+
+        first.Lose("killed by its task");
+        Assert.Equal(["Environment.Exit(3);"], (await second.NextBatchAsync()).Code);
+        var third = harness.AddEngine();
+        second.Lose("killed by its task");
+
+        var result = await client.ResultAsync(id);
+        Assert.Equal(TaskState.Failed, result.State);
+        Assert.Equal(2, result.Attempts);
+        Assert.Contains("killed by its task: the second engine lost while it ran this task, which may be what ends them", result.Failure);
+        Assert.Contains("--max-engine-losses", result.Failure);
+        Assert.False(third.TryTakeSentWork(out _));
+    }
 }
