@@ -154,6 +154,12 @@ public sealed class FurlgenTests : IAsyncLifetime
         var unknown = await Furlgen("attenuate", parentPath, "--label", "bob", "--methods", "Execute", "-o", child);
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("task has no method Execute", unknown.Error);
+        foreach (var farAhead in new[] { "99999999d", "9999-12-31" })
+        {
+            var tooLong = await Furlgen("attenuate", parentPath, "--label", "bob", "--expires", farAhead, "-o", child);
+            Assert.Equal(2, tooLong.ExitCode);
+            Assert.Equal($"furlgen attenuate: --expires {farAhead} is too far ahead: a capability lasts at most 100 years", tooLong.Error.Trim());
+        }
         Assert.False(File.Exists(child));
 
         var narrower = await Furlgen("attenuate", parentPath, "--label", "bob", "--methods", "Tasks,GetResults", "--max-tasks", "10", "-o", child);

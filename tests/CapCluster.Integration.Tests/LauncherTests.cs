@@ -128,6 +128,23 @@ public sealed class LauncherTests
     }
 
     [Theory]
+    [InlineData("-1")]
+    [InlineData("0")]
+    [InlineData("1e9")]
+    public async Task Start_WithATimeoutItCannotWait_IsRefusedBeforeAnythingStarts_NotAStackTrace(string seconds)
+    {
+        await using var cluster = new ClusterDirectory();
+
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "1", "--timeout", seconds);
+
+        Assert.True(start.ExitCode == 2, start.ToString());
+        Assert.Contains("capcluster start: --timeout ", start.Error, StringComparison.Ordinal);
+        Assert.Contains(": the seconds to wait for the engines must be more than 0 and at most 604800 (a week)", start.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", start.Error + start.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(cluster.Paths().SecurityFolder, "controller.json")));
+    }
+
+    [Theory]
     [InlineData("status")]
     [InlineData("console")]
     public async Task AProfileNameThatIsAPath_IsAUsageError_NotAStackTrace(string command)

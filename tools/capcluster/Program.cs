@@ -96,6 +96,13 @@ Task<int> Start(ParseResult parse, string how, CancellationToken ct) => Run(pars
         throw new CapClusterException($"-n {n}: the number of engines cannot be negative");
     }
 
+    // Checked before the controller starts: a wait it cannot make would fail only once the controller runs.
+    const double MaxTimeoutSeconds = 7 * 24 * 3600;
+    if (parse.GetValue(timeout) is var seconds && !(seconds > 0 && seconds <= MaxTimeoutSeconds))
+    {
+        throw new CapClusterException($"--timeout {seconds}: the seconds to wait for the engines must be more than 0 and at most {MaxTimeoutSeconds} (a week)");
+    }
+
     // Checked before the controller starts, so a forgotten --hosts or a mistyped format costs nothing.
     if (parse.GetValue(logFormat) is { } format)
     {

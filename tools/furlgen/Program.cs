@@ -62,20 +62,4 @@ return await root.Parse(args).InvokeAsync();
 
 ClusterPaths Paths(ParseResult parse) => ClusterPaths.Resolve(parse.GetValue(profile));
 
-static int Run(ParseResult parse, Func<int> action)
-{
-    try
-    {
-        return action();
-    }
-    catch (CapClusterException e)
-    {
-        Console.Error.WriteLine($"furlgen {parse.CommandResult.Command.Name}: {e.Message}");
-        return 2;
-    }
-    catch (Exception e) when (CapCluster.Hosting.FolderErrors.IsFolderError(e))
-    {
-        Console.Error.WriteLine($"furlgen {parse.CommandResult.Command.Name}: {CapCluster.Hosting.FolderErrors.Describe(e)}");
-        return 2;
-    }
-}
+static int Run(ParseResult parse, Func<int> action) => CapCluster.Hosting.CommandErrors.Run("furlgen", parse.CommandResult.Command.Name, action);

@@ -12,27 +12,33 @@ internal static class ExpiryParser
         if (value.Length >= 2 && char.IsAsciiLetter(value[^1])
             && double.TryParse(value[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount > 0)
         {
-            var span = char.ToLowerInvariant(value[^1]) switch
+            var seconds = char.ToLowerInvariant(value[^1]) switch
             {
-                's' => TimeSpan.FromSeconds(amount),
-                'm' => TimeSpan.FromMinutes(amount),
-                'h' => TimeSpan.FromHours(amount),
-                'd' => TimeSpan.FromDays(amount),
-                _ => (TimeSpan?)null,
+                's' => amount,
+                'm' => amount * 60,
+                'h' => amount * 3600,
+                'd' => amount * 86400,
+                _ => (double?)null,
             };
-            if (span is { } s)
+            if (seconds is { } s)
             {
-                return now + s;
+                // A capability cannot outlive the certificate authority that signs its holder certificate.
+                return s <= CertificateAuthority.DefaultHolderLifetime.TotalSeconds
+                    ? now + TimeSpan.FromSeconds(s)
+                    : throw TooFar(text);
             }
         }
 
         if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
         {
-            return date > now
-                ? date
-                : throw new CapClusterException($"--expires {text} is in the past");
+            return date <= now ? throw new CapClusterException($"--expires {text} is in the past")
+                : date - now > CertificateAuthority.DefaultHolderLifetime ? throw TooFar(text)
+                : date;
         }
 
         throw new CapClusterException($"--expires {text}: expected a duration (90s, 30m, 24h, 7d) or an ISO 8601 date (2026-12-31 or 2026-12-31T18:00:00Z)");
     }
+
+    private static CapClusterException TooFar(string text) =>
+        new($"--expires {text} is too far ahead: a capability lasts at most {CertificateAuthority.DefaultHolderLifetime.TotalDays / 365.25:0} years");
 }
