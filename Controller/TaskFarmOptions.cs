@@ -10,8 +10,9 @@ public sealed class TaskFarmOptions
 {
     /// <summary>
     /// Most tasks in one batch sent to an engine. Below it, an engine's batches hold as many tasks as run in about
-    /// <see cref="BatchTime"/>, judged by how long its last batches' tasks took (this many until it has run one), and a
-    /// burst is shared among the engines that can take it. Many short tasks a batch cost fewer round trips; long tasks
+    /// <see cref="BatchTime"/>, judged by how long its last batches' tasks took (one task a batch until it answered one:
+    /// a new engine's, and every engine's after the controller restarts), and a burst is shared among the engines that can
+    /// take it. Many short tasks a batch cost fewer round trips; long tasks
     /// go one a batch, so that engines finish together. A batch is sized by the tasks before it, so a run of long tasks
     /// right after many short ones may take this many in its first batch: lower it when tasks of very different lengths
     /// follow each other. Default 256.

@@ -587,12 +587,20 @@ internal sealed partial class TaskFarm
         /// <summary>Microseconds a task takes on it, from its last batches (each half of the estimate); 0 until a task ran.</summary>
         public double TaskMicroseconds { get; private set; }
 
+        /// <summary>Whether it answered a batch yet.</summary>
+        public bool Answered { get; private set; }
+
         /// <summary>
-        /// Tasks for its next batch: as many as run in about <see cref="TaskFarmOptions.BatchTime"/>, at most
-        /// <see cref="TaskFarmOptions.BatchSize"/> (which it gets until a task ran: a burst is shared among the engines).
+        /// Tasks for its next batch: one until it answered a batch (nothing is known of the tasks yet, and a long task's
+        /// result must not wait for the others of its batch, nor a burst go to the one engine registered first: a new
+        /// engine, and every engine after the controller restarts); then as many as run in about
+        /// <see cref="TaskFarmOptions.BatchTime"/>, at most <see cref="TaskFarmOptions.BatchSize"/> (which it gets when its
+        /// tasks told nothing: a burst is shared among the engines).
         /// </summary>
         public int BatchSize(TaskFarmOptions options) =>
-            TaskMicroseconds <= 0 ? options.BatchSize : (int)Math.Clamp(options.BatchTime.TotalMicroseconds / TaskMicroseconds, 1, options.BatchSize);
+            !Answered ? 1
+            : TaskMicroseconds <= 0 ? options.BatchSize
+            : (int)Math.Clamp(options.BatchTime.TotalMicroseconds / TaskMicroseconds, 1, options.BatchSize);
 
         /// <summary>
         /// Learns how long its tasks take from a batch's replies: from the first start to the last end, over the tasks, so
@@ -600,6 +608,7 @@ internal sealed partial class TaskFarm
         /// </summary>
         public void Ran(TaskBatchReply batch)
         {
+            Answered = true;
             var (first, last) = (long.MaxValue, 0L);
             for (var i = 0; i < batch.Replies.Count; i++)
             {

@@ -102,6 +102,24 @@ internal sealed class FakeEngine : IAsyncDisposable
         return sent;
     }
 
+    /// <summary>
+    /// Takes task batches, however the farm sizes them, and answers the tasks in the order they were sent with
+    /// <paramref name="replies"/>, one each, until every reply was used; returns the tasks' code, in order.
+    /// </summary>
+    public async Task<List<string>> RunTasksAsync(params TaskReply[] replies)
+    {
+        var sent = new List<string>();
+        while (sent.Count < replies.Length)
+        {
+            var (work, code) = await NextBatchAsync();
+            Assert.True(sent.Count + code.Count <= replies.Length, $"engine {Id} was sent {sent.Count + code.Count} tasks, more than the {replies.Length} replies given");
+            Answer(work, replies[sent.Count..(sent.Count + code.Count)]);
+            sent.AddRange(code);
+        }
+
+        return sent;
+    }
+
     /// <summary>The engine goes away as the controller sees a lost engine: unregistered, its work failed.</summary>
     public void Lose(string reason = "its stream ended") => registry.Unregister(Registered, reason);
 

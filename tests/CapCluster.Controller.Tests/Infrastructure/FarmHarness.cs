@@ -49,6 +49,23 @@ internal sealed class FarmHarness : IAsyncDisposable
         return engine;
     }
 
+    /// <summary>
+    /// An engine that has answered a batch. A fresh engine gets one task a batch until it answered one; this one ran a
+    /// task of a capability of its own (<c>w</c>), so its next batches are as large as the options say. Add it while no
+    /// other engine could take that task.
+    /// </summary>
+    public async Task<FakeEngine> AddAnsweredEngineAsync(IReadOnlyDictionary<string, string>? properties = null)
+    {
+        var engine = AddEngine(properties);
+        var client = new FarmClient(Farm, Capability('w'));
+        var id = client.SubmitAccepted(Code(1, "warm-up"))[0];
+        var (work, code) = await engine.NextBatchAsync();
+        Assert.Equal(["warm-up"], code);
+        engine.Answer(work, FakeEngine.Ok());
+        Assert.Equal(TaskState.Succeeded, (await client.ResultAsync(id)).State);
+        return engine;
+    }
+
     /// <summary>A task capability known to the farm. Ids are as furlgen makes them: cap_ and 16 base32 letters.</summary>
     public CapabilityRecord Capability(char letter, long? maxTasks = null, CapabilityRecord? parent = null)
     {

@@ -4,7 +4,10 @@ using static CapCluster.Controller.Tests.Infrastructure.FarmHarness;
 
 namespace CapCluster.Controller.Tests.Tasks;
 
-/// <summary>Which engine a ready task goes to: the least loaded that can take it, the first registered of equals.</summary>
+/// <summary>
+/// Which engine a ready task goes to: the least loaded that can take it, the first registered of equals; and one task a
+/// batch to an engine until it answered one.
+/// </summary>
 public sealed class DispatchTests : IAsyncDisposable
 {
     private readonly FarmHarness harness = new();
@@ -27,6 +30,63 @@ public sealed class DispatchTests : IAsyncDisposable
         Assert.Equal(["b"], (await second.NextBatchAsync()).Code);
         Assert.False(first.TryTakeSentWork(out _));
         first.Answer(work, FakeEngine.Ok());
+    }
+
+    [Fact]
+    public async Task AFreshEngine_GetsOneTaskABatch_UntilItAnsweredOne_SoTheFirstResultWaitsForNoOther()
+    {
+        var engine = harness.AddEngine();
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var ids = client.SubmitAccepted(Code(1, "a"), Code(2, "b"), Code(3, "c"), Code(4, "d"));
+
+        // Two batches at most per engine, of one task each (the second waits at the engine for the first's answer): the
+        // others stay queued, for any engine.
+        var (work, code) = await engine.NextBatchAsync();
+        Assert.Equal(["a"], code);
+        Assert.Equal(TaskState.Running, (await client.StatusAsync(ids[1])).State);
+        Assert.Equal(TaskState.Queued, (await client.StatusAsync(ids[2])).State);
+        Assert.Equal(TaskState.Queued, (await client.StatusAsync(ids[3])).State);
+
+        // The first result is final while the second task still runs.
+        engine.Answer(work, FakeEngine.Ok("a"));
+        var first = await client.ResultAsync(ids[0]);
+        Assert.Equal(TaskState.Succeeded, first.State);
+        Assert.Equal("a", first.Stdout);
+        Assert.Equal(TaskState.Running, (await client.StatusAsync(ids[1])).State);
+
+        // Once it answered, its batches are as large as the options say: after the second, the rest at once.
+        (work, code) = await engine.NextBatchAsync();
+        Assert.Equal(["b"], code);
+        engine.Answer(work, FakeEngine.Ok("b"));
+        Assert.Equal(["c", "d"], (await engine.NextBatchAsync()).Code);
+    }
+
+    [Fact]
+    public async Task AnEngineRegisteredAfterABurst_StillGetsTasks_TheFirstTookOnlyItsOneTaskBatches()
+    {
+        var first = harness.AddEngine();
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var ids = client.SubmitAccepted([.. Enumerable.Range(1, 10).Select(i => Code(i, $"t{i}"))]);
+        Assert.Equal(["t1"], (await first.NextBatchAsync()).Code);
+        Assert.Equal(TaskState.Running, (await client.StatusAsync(ids[1])).State); // its second batch, waiting at it
+        foreach (var id in ids.Skip(2))
+        {
+            Assert.Equal(TaskState.Queued, (await client.StatusAsync(id)).State);
+        }
+
+        // As after a controller restart: the second engine registers while the burst waits.
+        var second = harness.AddEngine();
+
+        var (work, code) = await second.NextBatchAsync();
+        Assert.Equal(["t3"], code);
+        Assert.Equal(TaskState.Running, (await client.StatusAsync(ids[3])).State);
+        foreach (var id in ids.Skip(4))
+        {
+            Assert.Equal(TaskState.Queued, (await client.StatusAsync(id)).State);
+        }
+
+        second.Answer(work, FakeEngine.Ok());
+        Assert.Equal(second.Id, (await client.ResultAsync(ids[2])).EngineId);
     }
 
     [Fact]

@@ -67,11 +67,13 @@ public sealed class EngineLossTests : IAsyncDisposable
         Assert.Equal(TaskState.Queued, (await client.StatusAsync(ids[1])).State);
         var survivor = harness.AddEngine();
 
-        var (work, code) = await survivor.NextBatchAsync();
-        Assert.Equal(["first", "second"], code);
-        survivor.Answer(work, FakeEngine.Ok(), FakeEngine.Ok());
-        Assert.Equal(TaskState.Succeeded, (await client.ResultAsync(ids[0])).State);
-        Assert.Equal(TaskState.Succeeded, (await client.ResultAsync(ids[1])).State);
+        Assert.Equal(["first", "second"], (await survivor.RunTasksAsync(2)).Order());
+        foreach (var id in ids)
+        {
+            var result = await client.ResultAsync(id);
+            Assert.Equal(TaskState.Succeeded, result.State);
+            Assert.Equal(survivor.Id, result.EngineId);
+        }
     }
 
     [Fact]

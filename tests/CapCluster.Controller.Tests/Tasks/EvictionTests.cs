@@ -23,9 +23,7 @@ public sealed class EvictionTests : IAsyncDisposable
         var engine = harness.AddEngine();
         var client = new FarmClient(harness.Farm, harness.Capability('a'));
         var ids = client.SubmitAccepted(Code(1, "one"), Code(2, "two"), Code(3, "three"));
-        var (work, code) = await engine.NextBatchAsync();
-        Assert.Equal(3, code.Count);
-        engine.Answer(work, FakeEngine.Ok(), FakeEngine.Ok(), FakeEngine.Ok());
+        Assert.Equal(["one", "two", "three"], await engine.RunTasksAsync(3)); // they finish in this order
         await client.ResultAsync(ids[2]);
 
         var evicted = await Assert.ThrowsAsync<TaskNotHeldException>(() => client.StatusAsync(ids[0]));
@@ -45,8 +43,7 @@ public sealed class EvictionTests : IAsyncDisposable
         var waiting = client.SubmitAccepted(unrunnable)[0];
 
         var ids = client.SubmitAccepted(Code(2, "one"), Code(3, "two"), Code(4, "three"));
-        var (work, _) = await engine.NextBatchAsync();
-        engine.Answer(work, FakeEngine.Ok(), FakeEngine.Ok(), FakeEngine.Ok());
+        Assert.Equal(["one", "two", "three"], await engine.RunTasksAsync(3));
         await client.ResultAsync(ids[2]);
 
         Assert.Equal(TaskState.Queued, (await client.StatusAsync(waiting)).State);
@@ -60,15 +57,13 @@ public sealed class EvictionTests : IAsyncDisposable
         var owner = new FarmClient(harness.Farm, harness.Capability('a'));
         var flooder = new FarmClient(harness.Farm, harness.Capability('b'));
         var kept = owner.SubmitAccepted(Code(1, "mine"))[0];
-        var (work, _) = await engine.NextBatchAsync();
-        engine.Answer(work, FakeEngine.Ok());
+        await engine.RunTasksAsync(1);
         await owner.ResultAsync(kept);
 
         // Three results of another capability, past the limit of 2: the newest results in all are the flooder's, yet
         // its own oldest go, one by one, and the owner's older one stays.
         var flood = flooder.SubmitAccepted(Code(2, "one"), Code(3, "two"), Code(4, "three"));
-        (work, _) = await engine.NextBatchAsync();
-        engine.Answer(work, FakeEngine.Ok(), FakeEngine.Ok(), FakeEngine.Ok());
+        Assert.Equal(["one", "two", "three"], await engine.RunTasksAsync(3));
         await flooder.ResultAsync(flood[2]);
 
         Assert.Equal(TaskState.Succeeded, (await owner.StatusAsync(kept)).State);
@@ -84,15 +79,13 @@ public sealed class EvictionTests : IAsyncDisposable
         var owner = new FarmClient(harness.Farm, harness.Capability('a'));
         var other = new FarmClient(harness.Farm, harness.Capability('b'));
         var mine = owner.SubmitAccepted(Code(1, "one"), Code(2, "two"));
-        var (work, _) = await engine.NextBatchAsync();
-        engine.Answer(work, FakeEngine.Ok(), FakeEngine.Ok());
+        await engine.RunTasksAsync(2);
         await owner.ResultAsync(mine[1]);
         await harness.Farm.ClearAsync(owner.Capability, [mine[0]]);
 
         // One result each: the limit is not passed, nothing is evicted.
         var theirs = other.SubmitAccepted(Code(3, "three"))[0];
-        (work, _) = await engine.NextBatchAsync();
-        engine.Answer(work, FakeEngine.Ok());
+        await engine.RunTasksAsync(1);
         await other.ResultAsync(theirs);
         Assert.Equal(TaskState.Succeeded, (await owner.StatusAsync(mine[1])).State);
         Assert.Equal(TaskState.Succeeded, (await other.StatusAsync(theirs)).State);

@@ -35,8 +35,7 @@ public sealed class QueuedBytesTests : IAsyncDisposable
         var theirs = other.SubmitAccepted(Sized(1));
 
         var engine = harness.AddEngine();
-        var (work, code) = await engine.NextBatchAsync();
-        engine.Answer(work, [.. code.Select(_ => FakeEngine.Ok())]);
+        await engine.RunTasksAsync(accepted.Count + theirs.Count);
         await client.ResultAsync(accepted[^1]);
         await other.ResultAsync(theirs[0]);
         Assert.Equal(0, harness.Farm.UnfinishedBytesOf(client.Capability.Id));

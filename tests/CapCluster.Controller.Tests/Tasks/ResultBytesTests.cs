@@ -22,14 +22,12 @@ public sealed class ResultBytesTests : IAsyncDisposable
         var owner = new FarmClient(harness.Farm, harness.Capability('a'));
         var large = new FarmClient(harness.Farm, harness.Capability('b'));
         var mine = owner.SubmitAccepted(Code(1, "mine"))[0];
-        var (work, _) = await engine.NextBatchAsync();
-        engine.Answer(work, FakeEngine.Ok(new string('a', 1_000)));
+        await engine.RunTasksAsync(FakeEngine.Ok(new string('a', 1_000)));
         await owner.ResultAsync(mine);
 
         // Four results of about 1,000 bytes each: the fourth takes the capability past 3,500 bytes, so its first goes.
         var theirs = large.SubmitAccepted(Code(2, "one"), Code(3, "two"), Code(4, "three"), Code(5, "four"));
-        (work, _) = await engine.NextBatchAsync();
-        engine.Answer(work, [.. Enumerable.Range(0, 4).Select(_ => FakeEngine.Ok(new string('b', 1_000)))]);
+        Assert.Equal(["one", "two", "three", "four"], await engine.RunTasksAsync([.. Enumerable.Range(0, 4).Select(_ => FakeEngine.Ok(new string('b', 1_000)))]));
         await large.ResultAsync(theirs[3]);
 
         await Assert.ThrowsAsync<TaskNotHeldException>(() => large.StatusAsync(theirs[0]));
@@ -66,15 +64,13 @@ public sealed class ResultBytesTests : IAsyncDisposable
         var engine = harness.AddEngine();
         var client = new FarmClient(harness.Farm, harness.Capability('a'));
         var first = client.SubmitAccepted(Code(1, "one"), Code(2, "two"));
-        var (work, _) = await engine.NextBatchAsync();
-        engine.Answer(work, FakeEngine.Ok(new string('x', 1_000)), FakeEngine.Ok(new string('y', 1_000)));
+        await engine.RunTasksAsync(FakeEngine.Ok(new string('x', 1_000)), FakeEngine.Ok(new string('y', 1_000)));
         await client.ResultAsync(first[1]);
         await harness.Farm.ClearAsync(client.Capability, [first[0], first[1]]);
 
         // Two more of 1,000 bytes: under 3,500 with the cleared ones given back, so both stay.
         var second = client.SubmitAccepted(Code(3, "three"), Code(4, "four"));
-        (work, _) = await engine.NextBatchAsync();
-        engine.Answer(work, FakeEngine.Ok(new string('z', 1_000)), FakeEngine.Ok(new string('w', 1_000)));
+        await engine.RunTasksAsync(FakeEngine.Ok(new string('z', 1_000)), FakeEngine.Ok(new string('w', 1_000)));
         await client.ResultAsync(second[1]);
         Assert.Equal(TaskState.Succeeded, (await client.StatusAsync(second[0])).State);
         Assert.Equal(TaskState.Succeeded, (await client.StatusAsync(second[1])).State);

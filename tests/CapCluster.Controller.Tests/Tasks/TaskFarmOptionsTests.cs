@@ -18,12 +18,16 @@ public sealed class TaskFarmOptionsTests : IAsyncDisposable
         var engine = harness.AddEngine();
         var client = new FarmClient(harness.Farm, harness.Capability('a'));
 
-        client.SubmitAccepted(Code(1, "a"), Code(2, "b"), Code(3, "c"), Code(4, "d"), Code(5, "e"));
+        client.SubmitAccepted(Code(1, "a"), Code(2, "b"), Code(3, "c"), Code(4, "d"), Code(5, "e"), Code(6, "f"));
 
-        var (work, code) = await engine.NextBatchAsync();
-        Assert.Equal(["a", "b"], code);
-        engine.Answer(work, FakeEngine.Ok(), FakeEngine.Ok());
-        Assert.Equal(["c", "d"], (await engine.NextBatchAsync()).Code);
+        // A fresh engine gets one task a batch (two batches at once) until it answered one; then the batch size.
+        string[][] batches = [["a"], ["b"], ["c", "d"], ["e", "f"]];
+        foreach (var expected in batches)
+        {
+            var (work, code) = await engine.NextBatchAsync();
+            Assert.Equal(expected, code);
+            engine.Answer(work, [.. code.Select(_ => FakeEngine.Ok())]);
+        }
     }
 
     [Theory]
@@ -36,14 +40,17 @@ public sealed class TaskFarmOptionsTests : IAsyncDisposable
         var engine = harness.AddEngine();
         new FarmClient(farm, harness.Capability('a')).SubmitAccepted([.. Enumerable.Range(1, 300).Select(i => Code(i, $"t{i}"))]);
 
-        // Until a task ran there, an engine gets the batch size (the second batch is made while the first runs). The
+        // Until it answered a batch, an engine gets one task a batch (the second batch is made while the first runs). The
         // engine's replies say when each task started and ended, one after the other.
-        const long Start = 1_800_000_000_000_000;
-        foreach (var _ in new[] { 1, 2 })
+        // The third batch is made when the first is answered, the fourth when the second is; a batch of many tasks
+        // teaches the same as one of one.
+        var started = 1_800_000_000_000_000L;
+        foreach (var size in new[] { 1, 1, expected, expected })
         {
             var (work, code) = await engine.NextBatchAsync();
-            Assert.Equal(64, code.Count);
-            engine.Answer(work, [.. code.Select((_, i) => Timed(Start + (i * taskMicroseconds), taskMicroseconds))]);
+            Assert.Equal(size, code.Count);
+            engine.Answer(work, [.. code.Select((_, i) => Timed(started + (i * taskMicroseconds), taskMicroseconds))]);
+            started += code.Count * taskMicroseconds;
         }
 
         Assert.Equal(expected, (await engine.NextBatchAsync()).Code.Count);
@@ -58,10 +65,11 @@ public sealed class TaskFarmOptionsTests : IAsyncDisposable
         var engine = harness.AddEngine();
         new FarmClient(farm, harness.Capability('a')).SubmitAccepted([.. Enumerable.Range(1, 40).Select(i => Code(i, $"t{i}"))]);
 
-        foreach (var _ in new[] { 1, 2 })
+        // One task a batch until the engine answered one; then the batch size, which replies without times leave as it is.
+        foreach (var expected in new[] { 1, 1, 8, 8 })
         {
             var (work, code) = await engine.NextBatchAsync();
-            Assert.Equal(8, code.Count);
+            Assert.Equal(expected, code.Count);
             engine.Answer(work); // no replies, no times: each task fails
         }
 
@@ -92,9 +100,15 @@ public sealed class TaskFarmOptionsTests : IAsyncDisposable
         options.BatchSize = 64;
         var engine = harness.AddEngine();
 
-        new FarmClient(farm, harness.Capability('a')).SubmitAccepted(Code(1, "a"), Code(2, "b"));
+        new FarmClient(farm, harness.Capability('a')).SubmitAccepted(Code(1, "a"), Code(2, "b"), Code(3, "c"), Code(4, "d"));
 
-        Assert.Equal(["a"], (await engine.NextBatchAsync()).Code);
+        // The first two batches hold one task whatever the options; the third, made once the engine answered, shows them.
+        foreach (var expected in new[] { "a", "b", "c" })
+        {
+            var (work, code) = await engine.NextBatchAsync();
+            Assert.Equal([expected], code);
+            engine.Answer(work, FakeEngine.Ok());
+        }
     }
 
     [Theory]
