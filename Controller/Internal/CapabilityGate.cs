@@ -176,14 +176,7 @@ internal sealed class CapabilityGate(
     }
 
     /// <summary>Why <paramref name="capabilityId"/> may no longer act (gone from the registry, revoked or expired), or null while it may.</summary>
-    public string? WhyNotLive(string capabilityId)
-    {
-        var record = registry.Find(capabilityId);
-        return record is null ? $"capability {capabilityId} is no longer registered"
-            : record.Revoked ? $"capability {capabilityId} was revoked at {record.RevokedAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"
-            : record.Expires is { } expires && time.GetUtcNow() >= expires ? $"capability {capabilityId} expired at {expires.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"
-            : null;
-    }
+    public string? WhyNotLive(string capabilityId) => CapabilityLiveness.WhyNot(capabilityId, registry.Find(capabilityId), time.GetUtcNow());
 
     /// <summary>Writes <paramref name="record"/>, or fails the call it records with UNAVAILABLE naming the audit log.</summary>
     private void Record(AuditRecord record)

@@ -113,14 +113,37 @@ internal sealed partial class TaskFarm
         // more than run in about BatchTime on this engine, as far as its last tasks tell.
         var engines = Math.Max(1, registry.Count);
         var share = Math.Max(1, Math.Min(LoadOf(engine.Id).BatchSize(options), (ready.Count + engines - 1) / engines));
-        var batch = ready.Take(share, entry => Satisfies(engine, CurrentSpec(entry).Requires));
-        foreach (var entry in batch)
+        (TaskOwner Owner, string? WhyNot)? checkedOwner = null;
+        while (true)
         {
-            // Those a run made are new here.
-            tasks[entry.Id] = entry;
-        }
+            var batch = ready.Take(share, entry => Satisfies(engine, CurrentSpec(entry).Requires));
+            var taken = batch.Count;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var entry = batch[i];
+                // Those a run made are new here.
+                tasks[entry.Id] = entry;
 
-        return batch;
+                // A task runs with its capability's authority: one revoked, expired or gone since it was queued runs nothing.
+                if (checkedOwner?.Owner != entry.Owner)
+                {
+                    checkedOwner = (entry.Owner, CapabilityLiveness.WhyNot(entry.Owner.CapabilityId, findCapability(entry.Owner.CapabilityId), time.GetUtcNow()));
+                }
+
+                if (checkedOwner.Value.WhyNot is { } why)
+                {
+                    TaskFarmLog.NotRun(logger, entry.Id, entry.Owner.CapabilityId, why);
+                    Finish(entry, TaskState.Failed, null, $"not run: {why}");
+                    batch.RemoveAt(i--);
+                }
+            }
+
+            // All it took were of dead capabilities: the engine may still take others.
+            if (batch.Count > 0 || taken == 0 || ready.Count == 0)
+            {
+                return batch;
+            }
+        }
     }
 
     /// <summary>Whether the engine has every property the task requires (indexed: the field's enumerator is an allocation per ready task).</summary>

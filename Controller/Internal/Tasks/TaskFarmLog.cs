@@ -29,4 +29,7 @@ internal static partial class TaskFarmLog
 
     [LoggerMessage(66, LogLevel.Debug, "Evicted the result of task {TaskId} of {Owner}")]
     public static partial void Evicted(ILogger logger, long taskId, string owner);
+
+    [LoggerMessage(67, LogLevel.Information, "Task {TaskId} of {Owner} is not run: {Reason}")]
+    public static partial void NotRun(ILogger logger, long taskId, string owner, string reason);
 }

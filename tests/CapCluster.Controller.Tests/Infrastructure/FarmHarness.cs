@@ -76,6 +76,10 @@ internal sealed class FarmHarness : IAsyncDisposable
         return record;
     }
 
+    /// <summary>Changes a capability's registry record, as furlgen's revoke (or an expiry set at issue) would.</summary>
+    public CapabilityRecord Update(CapabilityRecord record, Func<CapabilityRecord, CapabilityRecord> change) =>
+        capabilities[record.Id] = change(record);
+
     public static SubmitTask Code(long clientRef, string code, int retries = 0, TimeSpan? timeout = null, TaskSpec? recovery = null, params long[] after)
     {
         var spec = new TaskSpec { Code = new CodeTaskSpec { Code = code }, Retries = retries, Recovery = recovery, After = { after } };

@@ -107,4 +107,35 @@ public sealed class DispatchTests : IAsyncDisposable
         Assert.Equal(TaskState.Succeeded, (await client.ResultAsync(id)).State);
         Assert.Equal(gpu.Id, (await client.ResultAsync(id)).EngineId);
     }
+
+    [Fact]
+    public async Task QueuedTasksOfARevokedOrExpiredCapability_FailWithoutRunning_OthersRun()
+    {
+        var owner = new FarmClient(harness.Farm, harness.Capability('o'));
+        var revoked = new FarmClient(harness.Farm, harness.Capability('r'));
+        var expiring = new FarmClient(harness.Farm, harness.Update(harness.Capability('e'), r => r with { Expires = harness.Time.GetUtcNow().AddHours(1) }));
+        var notRun = revoked.SubmitAccepted(Code(1, "revoked one"), Code(2, "revoked two"));
+        var late = expiring.SubmitAccepted(Code(3, "expired"))[0];
+        var kept = owner.SubmitAccepted(Code(4, "the owner's"))[0];
+
+        var revokedAt = harness.Time.GetUtcNow();
+        harness.Update(revoked.Capability, r => r with { Revoked = true, RevokedAt = revokedAt });
+        harness.Time.Advance(TimeSpan.FromHours(2));
+        var engine = harness.AddEngine();
+
+        Assert.Equal(["the owner's"], await engine.RunTasksAsync(1));
+        Assert.Equal(TaskState.Succeeded, (await owner.ResultAsync(kept)).State);
+        foreach (var id in notRun)
+        {
+            var result = await revoked.ResultAsync(id);
+            Assert.Equal(TaskState.Failed, result.State);
+            Assert.Equal($"not run: capability {revoked.Capability.Id} was revoked at {revokedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}", result.Failure);
+            Assert.Equal(0, result.Attempts);
+        }
+
+        var expired = await expiring.ResultAsync(late);
+        Assert.Equal(TaskState.Failed, expired.State);
+        Assert.StartsWith($"not run: capability {expiring.Capability.Id} expired at ", expired.Failure, StringComparison.Ordinal);
+        Assert.False(engine.TryTakeSentWork(out _));
+    }
 }
