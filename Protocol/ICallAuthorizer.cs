@@ -13,4 +13,15 @@ public interface ICallAuthorizer
     /// </summary>
     /// <param name="context">The call; its <see cref="CallContext.CancellationToken"/> applies.</param>
     ValueTask AuthorizeAsync(CallContext context);
+
+    /// <summary>
+    /// Told after a call it admitted ended refused by its handler for what the caller sent: INVALID_ARGUMENT (a malformed
+    /// or out-of-protocol message), or UNKNOWN or INTERNAL (one the server could not process: a message it could not
+    /// even parse ends so). The authorizer sees every refusal, not only its own.
+    /// </summary>
+    /// <param name="context">The call, with what <see cref="AuthorizeAsync"/> stored in its items.</param>
+    /// <param name="status">The status the call ended with.</param>
+    void CallFailed(CallContext context, Status status)
+    {
+    }
 }

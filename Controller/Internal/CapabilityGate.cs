@@ -192,6 +192,27 @@ internal sealed class CapabilityGate(
         }
     }
 
+    /// <summary>
+    /// A call this gate admitted was refused by its handler for what it sent (a malformed message, a length out of
+    /// range, one nested too deep to parse): audited as refused, like the gate's own refusals.
+    /// </summary>
+    public void CallFailed(CallContext context, Status status)
+    {
+        var record = CallItems.CapabilityOf(context);
+        var reason = $"{status.StatusCode}: {status.Detail}";
+        try
+        {
+            audit.Append(new AuditRecord(time.GetUtcNow(), context.Peer, null, record?.Id, record?.Label, context.ServiceName, context.MethodName, AuditRecord.Refused, reason));
+        }
+        catch (AuditWriteException e)
+        {
+            // The call has ended already: nothing left to refuse.
+            ControllerLog.AuditWriteFailed(logger, e.Message);
+        }
+
+        ControllerLog.CallRefused(logger, context.ServiceName, context.MethodName, context.Peer, record?.Id ?? "none", reason);
+    }
+
     private RpcException Refuse(CallContext context, CertificateCheck? check, CapabilityRecord? record, RpcException refusal)
     {
         var reason = Refusals.Read(refusal)!.Reason;

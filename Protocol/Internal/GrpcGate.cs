@@ -40,11 +40,29 @@ internal sealed class GrpcGate(ServerRuntime runtime)
 
             http.Items[CallKey] = call;
             await next(http).ConfigureAwait(false);
+            if (runtime.Authorizer is { } told && EndStatus(http) is { StatusCode: StatusCode.InvalidArgument or StatusCode.Unknown or StatusCode.Internal } failed)
+            {
+                told.CallFailed(call, failed);
+            }
         }
         finally
         {
             call.Release();
         }
+    }
+
+    /// <summary>The status a handled call ended with: in its trailers, or in its headers for a Trailers-Only response.</summary>
+    private static Status? EndStatus(HttpContext http)
+    {
+        var trailers = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers;
+        var code = trailers?[GrpcProtocol.StatusHeader] is { Count: > 0 } inTrailers ? inTrailers.ToString() : http.Response.Headers[GrpcProtocol.StatusHeader].ToString();
+        if (!int.TryParse(code, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var status))
+        {
+            return null;
+        }
+
+        var message = trailers?[GrpcProtocol.MessageHeader] is { Count: > 0 } detail ? detail.ToString() : http.Response.Headers[GrpcProtocol.MessageHeader].ToString();
+        return new Status((StatusCode)status, Uri.UnescapeDataString(message));
     }
 
     private void Refuse(HttpContext http, CallContext call, Status status, Metadata trailers)

@@ -88,6 +88,32 @@ public sealed class ErrorTests
     }
 
     [Fact]
+    public async Task CallsRefusedByTheirHandler_OrUnparseable_AreToldToTheAuthorizer_OthersAreNot()
+    {
+        var router = TestService.StandardRouter();
+        router.MapUnary(TestService.PingFail, (_, _) => throw new RpcException(new Status(StatusCode.InvalidArgument, "a blob length of -5 — not one")));
+        var told = System.Threading.Channels.Channel.CreateUnbounded<(string Method, Status Status)>();
+        var authorizer = new DelegateAuthorizer(_ => ValueTask.CompletedTask, (context, status) => told.Writer.TryWrite((context.MethodName, status)));
+        await using var server = await TestServer.StartAsync(router, authorizer);
+        var channel = server.Channel();
+        var raw = Marshallers.Create<byte[]>(bytes => bytes, bytes => bytes);
+        var garbledEcho = new Method<byte[], byte[]>(MethodType.Unary, TestService.Service, "Echo", raw, raw);
+
+        Assert.Equal(2, (await channel.UnaryAsync(TestService.Echo, TestService.Message(1)).WaitAsync(Timeout)).EngineId);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(TestService.PingFail, TestService.Message(1)).WaitAsync(Timeout));
+        // A field tag of 0 is no protobuf message.
+        var garbled = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(garbledEcho, [0x00, 0xFF, 0xFF]).WaitAsync(Timeout));
+
+        var first = await told.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+        var second = await told.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+        Assert.Equal(("PingFail", refused.Status), first);
+        Assert.Equal("Echo", second.Method);
+        Assert.Equal(garbled.StatusCode, second.Status.StatusCode);
+        Assert.Contains(second.Status.StatusCode, new[] { StatusCode.Unknown, StatusCode.Internal, StatusCode.InvalidArgument });
+        Assert.False(told.Reader.TryRead(out _));
+    }
+
+    [Fact]
     public async Task ServerStreaming_HandlerThrowsRpcExceptionMidStream_StatusArrivesAfterEarlierMessages()
     {
         var router = new GrpcRouter();

@@ -55,8 +55,10 @@ internal sealed class TestServer : IAsyncDisposable
     }
 }
 
-/// <summary>An authorizer that runs a delegate.</summary>
-internal sealed class DelegateAuthorizer(Func<CallContext, ValueTask> authorize) : ICallAuthorizer
+/// <summary>An authorizer that runs a delegate (and another when a call it admitted ends refused by its handler).</summary>
+internal sealed class DelegateAuthorizer(Func<CallContext, ValueTask> authorize, Action<CallContext, Status>? failed = null) : ICallAuthorizer
 {
     public ValueTask AuthorizeAsync(CallContext context) => authorize(context);
+
+    public void CallFailed(CallContext context, Status status) => failed?.Invoke(context, status);
 }

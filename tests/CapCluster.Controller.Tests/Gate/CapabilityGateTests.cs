@@ -72,6 +72,21 @@ public sealed class CapabilityGateTests : IDisposable
     }
 
     [Fact]
+    public async Task ACallItsHandlerRefusedForWhatItSent_IsAuditedAsRefused_NamingTheCapabilityAndWhy()
+    {
+        var holder = Issue(CapabilityInterfaces.MultiEngine);
+        var session = Call(holder, "/capcluster.v1.MultiEngine/Session");
+        await gate.AuthorizeAsync(session).AsTask().Within();
+
+        gate.CallFailed(session, new Status(StatusCode.InvalidArgument, "blob 0 announces -5 bytes"));
+
+        var refused = Assert.Single(Audited(), r => r.Outcome == AuditRecord.Refused);
+        Assert.Equal(holder.Record.Id, refused.CapabilityId);
+        Assert.Equal("Session", refused.Method);
+        Assert.Equal("InvalidArgument: blob 0 announces -5 bytes", refused.Reason);
+    }
+
+    [Fact]
     public async Task PrivilegedCall_IsAuditedEveryTime()
     {
         var holder = Issue();
