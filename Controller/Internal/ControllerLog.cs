@@ -67,6 +67,9 @@ internal static partial class ControllerLog
     [LoggerMessage(41, LogLevel.Error, "{Detail}")]
     public static partial void JournalWriteFailed(ILogger logger, string detail);
 
+    [LoggerMessage(44, LogLevel.Warning, "Task {TaskId}: {Failure}; the other journaled tasks are restored")]
+    public static partial void JournalRecordLost(ILogger logger, long taskId, string failure);
+
     [LoggerMessage(42, LogLevel.Information, "The task journal in {Folder} is written again")]
     public static partial void JournalWritable(ILogger logger, string folder);
 

@@ -71,10 +71,32 @@ internal sealed partial class TaskJournal
                         filed.Add(current);
                     }
 
-                    var result = inFile
-                        ? TaskResult.Parser.ParseFrom(File.ReadAllBytes(ResultFile(current)))
-                        : reader.IsDBNull(4) ? null : TaskResult.Parser.ParseFrom((byte[])reader[4]);
-                    var spec = result is null ? TaskSpec.Parser.ParseFrom((byte[])reader[3]) : null;
+                    // One record that cannot be read loses that task, said in its result, not the journal: the others start.
+                    TaskResult? result;
+                    try
+                    {
+                        result = inFile
+                            ? TaskResult.Parser.ParseFrom(File.ReadAllBytes(ResultFile(current)))
+                            : reader.IsDBNull(4) ? null : TaskResult.Parser.ParseFrom((byte[])reader[4]);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidProtocolBufferException)
+                    {
+                        result = Lost(current, inFile ? $"its result file {ResultFile(current)}" : "its journaled result", e);
+                    }
+
+                    TaskSpec? spec = null;
+                    if (result is null)
+                    {
+                        try
+                        {
+                            spec = TaskSpec.Parser.ParseFrom((byte[])reader[3]);
+                        }
+                        catch (InvalidProtocolBufferException e)
+                        {
+                            result = Lost(current, "its journaled spec", e);
+                        }
+                    }
+
                     each(new Entry(current, reader.GetString(1), reader.GetInt64(2), spec, result));
                 }
             }
@@ -85,6 +107,14 @@ internal sealed partial class TaskJournal
                 $"{path}: the task journal cannot be read{(current > 0 ? $" at task {current}" : "")} ({Reason(e)}). Move it aside to start without the journaled tasks",
                 e);
         }
+    }
+
+    /// <summary>A failed result for task <paramref name="id"/>, whose <paramref name="what"/> could not be read back; logged.</summary>
+    private TaskResult Lost(long id, string what, Exception e)
+    {
+        var failure = $"lost at the controller's restart: {what} could not be read ({Reason(e)})";
+        ControllerLog.JournalRecordLost(logger, id, failure);
+        return new TaskResult { TaskId = id, State = TaskState.Failed, Failure = failure };
     }
 
     /// <summary>

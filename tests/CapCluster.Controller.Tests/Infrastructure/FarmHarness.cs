@@ -22,7 +22,7 @@ internal sealed class FarmHarness : IAsyncDisposable
 
     public FarmHarness(TaskFarmOptions? options = null, bool journaled = false)
     {
-        journal = journaled ? TaskJournal.Open(System.IO.Path.Combine(folder.Path, "journal"), new TaskJournalOptions(), NullLogger.Instance) : null;
+        journal = journaled ? TaskJournal.Open(JournalFolder, new TaskJournalOptions(), NullLogger.Instance) : null;
         Farm = NewFarm(options ?? new TaskFarmOptions());
     }
 
@@ -31,6 +31,12 @@ internal sealed class FarmHarness : IAsyncDisposable
     public EngineRegistry Engines { get; private set; } = null!;
 
     public TaskFarm Farm { get; private set; }
+
+    /// <summary>The journal's folder (a journaled harness's).</summary>
+    public string JournalFolder => System.IO.Path.Combine(folder.Path, "journal");
+
+    /// <summary>Waits until what the journal writes behind (results, forgetting) is written.</summary>
+    public Task FlushJournalAsync() => journal!.Flush();
 
     /// <summary>
     /// A farm as a restarted controller makes it: the same ledger file and journal, read afresh, and a registry of its

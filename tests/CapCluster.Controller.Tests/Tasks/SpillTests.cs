@@ -139,4 +139,33 @@ public sealed class SpillTests : IAsyncDisposable
         Assert.Equal(0, farm.QueuedSpecBytes);
         Assert.Equal(0, farm.SpilledRuns);
     }
+
+    [Fact]
+    public async Task AResultFileDamagedOrGone_FailsOnlyItsTaskAtTheRestart_SayingSo_TheOthersComeBack()
+    {
+        var client = new FarmClient(harness.Farm, harness.Capability('a'));
+        var waiting = Code(4, "needs a gpu");
+        waiting.Spec.Requires.Add(new Requirement { Name = "gpu", Value = "yes" });
+        var ids = await client.SubmitJournaledAsync(Code(1, "large"), Code(2, "gone"), Code(3, "small"), waiting);
+        var engine = harness.AddEngine();
+        var large = new string('x', (1 << 20) + 10);
+        await engine.RunTasksAsync(FakeEngine.Ok(large), FakeEngine.Ok(large), FakeEngine.Ok("small"));
+        await client.ResultAsync(ids[2]);
+        await harness.FlushJournalAsync();
+        var damaged = Path.Combine(harness.JournalFolder, "results", $"{ids[0]}.result");
+        var gone = Path.Combine(harness.JournalFolder, "results", $"{ids[1]}.result");
+        File.WriteAllBytes(damaged, [.. File.ReadAllBytes(damaged).AsSpan(0, 1000)]);
+        File.Delete(gone);
+
+        var (queued, finished) = harness.NewFarm(new TaskFarmOptions()).Restore();
+
+        Assert.Equal((1, 3), (queued, finished));
+        var again = new FarmClient(harness.Farm, client.Capability);
+        var lost = await again.StatusAsync(ids[0]);
+        Assert.Equal(TaskState.Failed, lost.State);
+        Assert.StartsWith($"lost at the controller's restart: its result file {damaged} could not be read (", lost.Failure, StringComparison.Ordinal);
+        Assert.StartsWith($"lost at the controller's restart: its result file {gone} could not be read (", (await again.StatusAsync(ids[1])).Failure, StringComparison.Ordinal);
+        Assert.Equal("small", (await again.StatusAsync(ids[2])).Stdout);
+        Assert.Equal(TaskState.Queued, (await again.StatusAsync(ids[3])).State);
+    }
 }
