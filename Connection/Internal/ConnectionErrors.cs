@@ -26,10 +26,12 @@ internal static class ConnectionErrors
             StatusCode.Unavailable when ChannelFailures.LostDuringCall(e) => new ControllerUnreachableException(
                 $"lost the connection to the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: {detail}. " +
                 "The controller stopped, or closed the connection: it does so at once when a capability is revoked or expires, " +
-                "and the next call says which. If it stopped, start it again (`capcluster start`).", e),
+                "and the next call says which. If it stopped, `capcluster status` says what still runs; a controller that died " +
+                "starts again on its ports, where its engines and clients find it, with `capcontroller --reuse`.", e),
             StatusCode.Unavailable => new ControllerUnreachableException(
                 $"cannot reach the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: {detail}. " +
-                "Is it running? Start it with `capcluster start`, or check that this host can reach that address.", e),
+                "Is it running? `capcluster status` says; a controller that died starts again on its ports with " +
+                "`capcontroller --reuse`, and none is started with `capcluster start`. Or check that this host can reach that address.", e),
             _ => new ControllerCallException($"the controller answered {e.StatusCode}: {detail}", e.StatusCode, e),
         };
     }

@@ -54,6 +54,40 @@ public sealed class LauncherTests
     }
 
     [Fact]
+    public async Task AfterTheControllerIsKilled_StatusAndStartSayToRestartItWithReuse_NotToStartAnother_AndStopEndsItsEngines()
+    {
+        await using var cluster = new ClusterDirectory();
+        var start = await cluster.RunAsync("capcluster", "start", "-n", "2");
+        Assert.True(start.ExitCode == 0, start.ToString());
+        var controller = ControllerState.TryRead(cluster.Paths().SecurityFolder)!.Pid;
+        await using (var client = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout))
+        {
+            Assert.Equal(2, (await client.GetIdsAsync().WaitAsync(Timeout)).Count);
+        }
+
+        using (var killed = System.Diagnostics.Process.GetProcessById(controller))
+        {
+            killed.Kill();
+            await killed.WaitForExitAsync().WaitAsync(Timeout);
+        }
+
+        var status = await cluster.RunAsync("capcluster", "status");
+        var again = await cluster.RunAsync("capcluster", "start", "-n", "2");
+        var stop = await cluster.RunAsync("capcluster", "stop");
+
+        foreach (var refused in new[] { status, again })
+        {
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+            Assert.Contains($"the controller of the default profile (pid {controller}) is no longer running, but 2 of the engine processes started with it are", refused.Error, StringComparison.Ordinal);
+            Assert.Contains("Restart it on the same ports with `capcontroller --reuse`", refused.Error, StringComparison.Ordinal);
+        }
+
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Contains("Stopped 2 engine(s) left without a controller.", stop.Output, StringComparison.Ordinal);
+        Assert.Contains("No controller is running", (await cluster.RunAsync("capcluster", "status")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_LocalEngines_SayTheyRegisteredThemselves_SoStartMakesNoConnectionToTheController()
     {
         await using var cluster = new ClusterDirectory();

@@ -55,7 +55,9 @@ var stop = new Command("stop", "Stop the controller and its engines");
 stop.SetAction((parse, ct) => Run(parse, () => new ClusterStopper(Paths(parse), Console.Out).StopAsync(parse.GetValue(profile), ct)));
 
 var status = new Command("status", "Show the controller and a table of its engines");
-status.SetAction((parse, ct) => Run(parse, () => new ClusterStatus(Paths(parse), AnsiConsole.Console, Console.Out).ShowAsync(parse.GetValue(profile), ct)));
+status.SetAction((parse, ct) => Run(parse, () => ClusterRecord.OrphanedEngines(Paths(parse), parse.GetValue(profile)) is { } orphaned
+    ? throw new CapClusterException(orphaned)
+    : new ClusterStatus(Paths(parse), AnsiConsole.Console, Console.Out).ShowAsync(parse.GetValue(profile), ct)));
 
 var engineId = new Option<int?>("--engine") { Description = "Show this engine's log instead of the controller's" };
 var lineCount = new Option<int>("--lines") { Description = "How many of the last lines to show", DefaultValueFactory = _ => 50 };

@@ -12,6 +12,27 @@ internal sealed record ClusterRecord(int ControllerPid, IReadOnlyList<int> Engin
 {
     private const string FileName = "cluster.json";
 
+    /// <summary>Engines started directly, or the mpirun (OpenMPI's orterun / prterun) that started them.</summary>
+    public static readonly string[] EngineProcessNames = ["capengine", "mpirun", "orterun", "prterun"];
+
+    /// <summary>
+    /// When the controller <c>start</c> launched is gone (killed, crashed) but engines it launched still run, waiting for
+    /// it to come back: what to do, in one message; otherwise null.
+    /// </summary>
+    public static string? OrphanedEngines(ClusterPaths paths, string? profile)
+    {
+        if (TryRead(paths) is not { } record || LiveProcess.IsRunning(record.ControllerPid, "capcontroller"))
+        {
+            return null;
+        }
+
+        var waiting = record.EnginePids.Count(pid => LiveProcess.IsRunning(pid, EngineProcessNames));
+        return waiting == 0 ? null
+            : $"the controller of {Tools.ProfileText.Name(profile)} (pid {record.ControllerPid}) is no longer running, but {waiting} of the engine " +
+              $"processes started with it are, waiting for it to come back. Restart it on the same ports with `capcontroller --reuse{Tools.ProfileText.Flag(profile)}` " +
+              $"(the engines register again, journaled tasks resume, clients reconnect), or end them with `capcluster stop{Tools.ProfileText.Flag(profile)}`";
+    }
+
     public static ClusterRecord? TryRead(ClusterPaths paths)
     {
         var path = Path.Combine(paths.SecurityFolder, FileName);

@@ -28,6 +28,12 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
                 $"stop it with `capcluster stop{ProfileText.Flag(options.Profile)}` or pick another --profile");
         }
 
+        // A second controller would leave the first one's engines waiting for it, and its clients on ports nobody serves.
+        if (ClusterRecord.OrphanedEngines(paths, options.Profile) is { } orphaned)
+        {
+            throw new CapClusterException(orphaned);
+        }
+
         var launcher = EngineLaunchers.For(options.Launcher, paths, output);
         output.Write($"Starting the controller ({ProfileText.Name(options.Profile)})... ");
         var controller = DetachedProcess.Start(Programs.Controller, options.ControllerArguments(), paths.LogFolder, Programs.ControllerEnvironment);

@@ -14,8 +14,7 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
 {
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
 
-    // Engines started directly, or the mpirun (OpenMPI's orterun / prterun) that started them.
-    private static readonly string[] EngineProcessNames = ["capengine", "mpirun", "orterun", "prterun"];
+    private static readonly string[] EngineProcessNames = ClusterRecord.EngineProcessNames;
 
     public async Task<int> StopAsync(string? profile, CancellationToken cancellationToken)
     {
