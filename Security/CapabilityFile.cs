@@ -14,8 +14,6 @@ public sealed partial class CapabilityFile
     public const int MaxFileBytes = 64 * 1024;
 
     // Any access for the group or others: a capability file is a secret, as an SSH private key is.
-    private const UnixFileMode SharedModes = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     /// <summary>Creates a capability file from its parts (nothing is checked here; <see cref="Parse"/> checks everything).</summary>
     /// <param name="url">The capability URL.</param>
@@ -63,8 +61,8 @@ public sealed partial class CapabilityFile
         string text;
         try
         {
-            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & SharedModes) != 0)
-                throw SecurityErrors.CapFile(path, SecurityErrors.CapFileShared(path, File.GetUnixFileMode(path)));
+            if (SecureFile.SharedMode(path) is { } shared)
+                throw SecurityErrors.CapFile(path, SecurityErrors.CapFileShared(path, shared));
             using var stream = File.OpenRead(path);
             var buffer = new byte[MaxFileBytes + 1];
             var length = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);

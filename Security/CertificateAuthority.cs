@@ -98,6 +98,9 @@ public sealed partial class CertificateAuthority : IDisposable
 
     private static CertificateAuthority Load(string keyPath, string certPath, TimeProvider time)
     {
+        // Whoever reads the key can make any capability of this controller: a shared one is refused, not used.
+        if (SecureFile.SharedMode(keyPath) is { } shared)
+            throw SecurityErrors.CaKeyShared(keyPath, shared);
         X509Certificate2 certificate;
         try
         {

@@ -41,6 +41,14 @@ internal static class SecureFile
         }
     }
 
+    /// <summary>Permission bits that let the group or others at a file.</summary>
+    public const UnixFileMode SharedModes = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    /// <summary>The mode of <paramref name="path"/> when users other than the owner may read or write it; null otherwise (and on Windows, which has no such modes).</summary>
+    public static UnixFileMode? SharedMode(string path) =>
+        !OperatingSystem.IsWindows() && File.GetUnixFileMode(path) is var mode && (mode & SharedModes) != 0 ? mode : null;
+
     public static void CreateFolder(string path)
     {
         if (OperatingSystem.IsWindows())

@@ -45,6 +45,11 @@ internal static class SecurityErrors
         new($"{path}: the controller CA file is unusable: {detail}. Restore it from a backup; deleting ca.key and ca.crt " +
             "creates a new CA, which invalidates every capability issued so far", inner);
 
+    public static CapClusterException CaKeyShared(string path, UnixFileMode mode) =>
+        new($"{path} may be read by other users (mode {Convert.ToString((int)mode, 8)}): whoever reads the CA key can make any capability " +
+            $"of this controller. Run `chmod 600 {path}` and `chmod 700 {Path.GetDirectoryName(path)}`; if others may have read it, move the " +
+            "security folder aside instead, which makes a new CA and invalidates every capability issued so far");
+
     public static CapClusterException CaFileMissing(string path, string other) =>
         new($"{path} is missing but {other} exists. Restore it from a backup; deleting both creates a new CA, " +
             "which invalidates every capability issued so far");

@@ -48,6 +48,21 @@ public sealed class CertificateAuthorityTests
     }
 
     [Fact]
+    public void LoadOrCreate_AKeyOthersMayRead_IsRefusedSayingHowToFixIt()
+    {
+        using var folder = new TempFolder();
+        CertificateAuthority.LoadOrCreate(folder.Path).Dispose();
+        File.SetUnixFileMode(folder.File("ca.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var error = Assert.Throws<CapClusterException>(() => CertificateAuthority.LoadOrCreate(folder.Path));
+
+        Assert.StartsWith($"{folder.File("ca.key")} may be read by other users (mode 644): whoever reads the CA key can make any capability", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"Run `chmod 600 {folder.File("ca.key")}`", error.Message, StringComparison.Ordinal);
+        File.SetUnixFileMode(folder.File("ca.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        CertificateAuthority.LoadOrCreate(folder.Path).Dispose();
+    }
+
+    [Fact]
     public void LoadOrCreate_CertificateMissingButKeyPresent_RefusesToCreateNewCa()
     {
         using var folder = new TempFolder();

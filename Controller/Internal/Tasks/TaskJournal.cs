@@ -78,6 +78,13 @@ internal sealed partial class TaskJournal : IDisposable
         {
             CreatePrivateFolder(folder);
             CreatePrivateFolder(Path.Combine(folder, "results"));
+            // SQLite gives the -wal and -shm files the database file's mode: a new one is made 0600 first (the folder
+            // may be one the user gave, and readable by others).
+            if (!OperatingSystem.IsWindows() && !File.Exists(path))
+            {
+                using var _ = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = PrivateFile });
+            }
+
             connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
             connection.Open();
             Execute(connection, $"""
@@ -109,7 +116,11 @@ internal sealed partial class TaskJournal : IDisposable
 
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                // Also those of a journal made before its files were private: the WAL holds task code and values.
+                foreach (var file in new[] { path, path + "-wal", path + "-shm" }.Where(File.Exists))
+                {
+                    File.SetUnixFileMode(file, PrivateFile);
+                }
             }
 
             return new TaskJournal(folder, connection, options, logger);
@@ -459,6 +470,8 @@ internal sealed partial class TaskJournal : IDisposable
         8 or 23 => "the folder or file is not writable",
         _ => sqlite.Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal),
     } : e.Message;
+
+    private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private static void CreatePrivateFolder(string path)
     {

@@ -43,4 +43,30 @@ public sealed class JournalSchemaTests
             [("new", ByteString.CopyFrom(3), "cap_a"), ("old", ByteString.CopyFrom(1, 2), null)],
             reopened.LoadAssemblies().Images.OrderBy(i => i.Hash, StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task TheJournalsFiles_AreTheOwnersOnly_EvenInAFolderOthersMayRead_AndThoseOfAnOlderJournalBecomeSo()
+    {
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, "shared");
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var files = new[] { TaskJournal.DatabaseName, TaskJournal.DatabaseName + "-wal", TaskJournal.DatabaseName + "-shm" }.Select(f => Path.Combine(path, f)).ToArray();
+
+        using (var journal = TaskJournal.Open(path, new TaskJournalOptions(), NullLogger.Instance))
+        {
+            await journal.Submit([], new AssemblyRecords()).Within();
+            Assert.All(files, f => Assert.Equal(OwnerOnly, File.GetUnixFileMode(f)));
+        }
+
+        foreach (var file in files.Where(File.Exists))
+        {
+            File.SetUnixFileMode(file, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        using (TaskJournal.Open(path, new TaskJournalOptions(), NullLogger.Instance))
+        {
+            Assert.All(files.Where(File.Exists), f => Assert.Equal(OwnerOnly, File.GetUnixFileMode(f)));
+        }
+    }
 }
