@@ -51,6 +51,12 @@ internal static class TaskBench
             }
 
             await ThroughputAsync(tc, processes, 20_000, "CodeTasks returning nothing", () => new CodeTask("var r = 0;"));
+
+            // What capturing costs: each task's captured value read, encoded and sent; and a delegate held in a captured variable.
+            var zero = 0;
+            Func<int> held = () => zero;
+            await ThroughputAsync(tc, processes, 20_000, "DelegateTasks returning a captured int", () => DelegateTask.Of(() => zero));
+            await ThroughputAsync(tc, processes, 20_000, "DelegateTasks calling a captured Func", () => DelegateTask.Of(() => held()));
             Console.WriteLine($"Controller RSS after the runs and a clear: {Bench.RssMiB(state.Pid):0} MiB");
             await Task.Delay(TimeSpan.FromSeconds(6));
             Console.WriteLine($"  6 s later (it gives memory back at most every 5 s): {Bench.RssMiB(state.Pid):0} MiB; idle, connected, before any task: {idle:0} MiB");
