@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
@@ -95,30 +96,49 @@ internal static partial class DelegatePackager
     /// A field holding a delegate is packaged as one, with its own captured values under its path and a "/" ("f/k").
     /// </summary>
     private static void CollectCaptured(
-        object target, string prefix, IReadOnlySet<FieldKey> read, Chain chain, List<CapturedValue> into, List<NestedDelegate> delegates)
+        object target, string prefix, IReadOnlySet<FieldKey> read, Delegate function, Chain? outer, List<CapturedValue> into, ref List<NestedDelegate>? delegates)
     {
-        foreach (var field in target.GetType().GetFields(InstanceFields))
+        foreach (var field in FieldsOf(target.GetType(), read))
         {
-            if (!read.Contains(FieldKey.Of(field)))
-                continue;
-            var value = field.GetValue(target);
-            var path = prefix + field.Name;
-            if (IsClosureType(field.FieldType) || IsSubmissionClass(field.FieldType))
+            var value = field.Field.GetValue(target);
+            var path = prefix.Length == 0 ? field.Field.Name : prefix + field.Field.Name;
+            if (field.IsLink)
             {
                 // An unset outer closure would fail the same way on the engine: nothing to send.
                 if (value is not null)
-                    CollectCaptured(value, path + ".", read, chain, into, delegates);
+                    CollectCaptured(value, path + ".", read, function, outer, into, ref delegates);
                 continue;
             }
-            // Only a field of a delegate type can be given one on the engine: one held as an object is a value, and refused as one.
-            if (value is Delegate held && field.FieldType.IsSubclassOf(typeof(MulticastDelegate)))
+            if (field.HoldsDelegate && value is Delegate held)
             {
-                AddHeld(held, path, VariableName(field.Name), chain, into, delegates);
+                AddHeld(held, path, field.Variable, new Chain(function, outer), into, delegates ??= []);
                 continue;
             }
-            into.Add(new CapturedValue(path, VariableName(field.Name), field.FieldType, value));
+            into.Add(new CapturedValue(path, field.Variable, field.Field.FieldType, value));
         }
     }
+
+    // Which fields of a target type a method reads, and what each is, are the same for every package of it.
+    private static readonly ConditionalWeakTable<IReadOnlySet<FieldKey>, ConcurrentDictionary<Type, ReadField[]>> ReadFieldsByType = new();
+
+    /// <summary>The fields of <paramref name="type"/> among <paramref name="read"/>, worked out once per type and method.</summary>
+    private static ReadField[] FieldsOf(Type type, IReadOnlySet<FieldKey> read) =>
+        ReadFieldsByType.GetValue(read, static _ => new()).GetOrAdd(type, static (type, read) =>
+        [
+            .. type.GetFields(InstanceFields).Where(f => read.Contains(FieldKey.Of(f))).Select(f => new ReadField(
+                f,
+                VariableName(f.Name),
+                IsClosureType(f.FieldType) || IsSubmissionClass(f.FieldType),
+                // Only a field of a delegate type can be given one on the engine: one held as an object is a value, and refused as one.
+                f.FieldType.IsSubclassOf(typeof(MulticastDelegate)))),
+        ], read);
+
+    /// <summary>A field a method reads from its target.</summary>
+    /// <param name="Field">The field.</param>
+    /// <param name="Variable">The C# name of the variable it holds (see <see cref="VariableName"/>).</param>
+    /// <param name="IsLink">It holds an outer closure or a script's submission, followed rather than sent.</param>
+    /// <param name="HoldsDelegate">Its type is a delegate type: a delegate in it ships as one.</param>
+    private sealed record ReadField(FieldInfo Field, string Variable, bool IsLink, bool HoldsDelegate);
 
     /// <summary>A delegate the method reads from a captured variable: its method, and its own captured values and delegates under its path.</summary>
     private static void AddHeld(Delegate held, string path, string variable, Chain chain, List<CapturedValue> into, List<NestedDelegate> delegates)

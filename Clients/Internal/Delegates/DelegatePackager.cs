@@ -58,9 +58,9 @@ internal static partial class DelegatePackager
         }
 
         var captured = new List<CapturedValue>();
-        var delegates = new List<NestedDelegate>();
-        CollectCaptured(target, prefix: "", shape.FieldsRead, new Chain(function, outer), captured, delegates);
-        return shape.Bare with { Captured = captured, Delegates = delegates };
+        List<NestedDelegate>? delegates = null;
+        CollectCaptured(target, prefix: "", shape.FieldsRead, function, outer, captured, ref delegates);
+        return shape.Bare with { Captured = captured, Delegates = delegates ?? [] };
     }
 
     /// <summary>The delegates being packaged, innermost first: one reached again is a cycle (a recursive lambda).</summary>
