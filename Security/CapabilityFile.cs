@@ -68,7 +68,8 @@ public sealed partial class CapabilityFile
             var length = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
             if (length > MaxFileBytes)
                 throw SecurityErrors.CapFile(path, SecurityErrors.CapFileTooLarge(MaxFileBytes));
-            text = Encoding.UTF8.GetString(buffer, 0, length);
+            // An editor may have saved it with a byte order mark: the text is the same capability.
+            text = Encoding.UTF8.GetString(buffer, 0, length).TrimStart('\uFEFF');
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

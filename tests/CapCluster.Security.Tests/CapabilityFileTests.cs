@@ -37,6 +37,19 @@ public sealed class CapabilityFileTests : IDisposable
     }
 
     [Fact]
+    public void AFileSavedWithAByteOrderMark_ReadsAsTheSameCapability()
+    {
+        var original = NewFile();
+        var path = WriteFile(original);
+        CapCluster.Tests.Shared.PrivateFile.Write(path, "\uFEFF" + File.ReadAllText(path));
+
+        var read = CapabilityFile.Read(path);
+
+        Assert.Equal(original.Url.ToString(), read.Url.ToString());
+        Assert.Equal(original.HolderCertificate.Thumbprint, read.HolderCertificate.Thumbprint);
+    }
+
+    [Fact]
     public void WriteThenRead_RoundTripsEverythingAndFileIsOwnerOnly()
     {
         var original = NewFile();
