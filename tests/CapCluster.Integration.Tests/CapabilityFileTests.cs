@@ -101,7 +101,7 @@ public sealed class CapabilityFileTests
             () => MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout));
 
         Assert.Contains($"127.0.0.1:{port}", error.Message);
-        Assert.Contains("capcluster start", error.Message);
+        Assert.Contains("`capcontroller --reuse`, and none is started with `capcluster start`", error.Message);
     }
 
     [Fact]
@@ -119,7 +119,8 @@ public sealed class CapabilityFileTests
         var error = await Assert.ThrowsAsync<ControllerUnreachableException>(() => call.GetAsync(Timeout));
         Assert.StartsWith("lost the connection to the controller at 127.0.0.1:", error.Message, StringComparison.Ordinal);
         Assert.Contains("revoked", error.Message);
-        Assert.Contains("capcluster start", error.Message);
+        Assert.Contains("`capcluster status` says what still runs", error.Message);
+        Assert.Contains("`capcontroller --reuse`", error.Message);
     }
 
     [Theory]
