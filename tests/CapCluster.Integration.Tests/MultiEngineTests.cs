@@ -208,7 +208,7 @@ public sealed class MultiEngineTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Apply_DelegateHeldInACapturedVariable_ShipsWithItsOwnValues_ALargeOneOnADataLane()
+    public async Task Apply_DelegateHeldInACapturedVariable_ShipsWithItsOwnValues_ALargeOneAsABlobOfTheCall()
     {
         var weights = Enumerable.Range(0, 1 << 20).Select(i => (double)(i % 3)).ToArray();
         Func<int, double> weigh = i => weights[i] * 2;
