@@ -256,18 +256,9 @@ internal sealed partial class TaskFarm
                     continue; // timed out meanwhile: this answer is late and no longer counts
                 }
 
-                if (lost is not null && ++entry.EngineLosses >= options.MaxEngineLosses)
+                if (lost is not null)
                 {
-                    // Retried again, a task that ends its engine would take one more with it each time.
-                    Tally(entry, static c => c.Running--);
-                    TaskFarmLog.Failed(logger, LogLevel.Warning, entry.Id, entry.Owner.CapabilityId, entry.Engine, entry.Attempts, $"{lost}, the {Ordinal(entry.EngineLosses)} engine lost while it ran");
-                    Finish(entry, entry.AbortRequested ? TaskState.Aborted : TaskState.Failed, null,
-                        $"{lost}: the {Ordinal(entry.EngineLosses)} engine lost while it ran this task, which may be what ends them " +
-                        "(Environment.Exit, a crash, running out of memory), so it is not sent again (--max-engine-losses)");
-                }
-                else if (lost is not null)
-                {
-                    RetryOrFail(entry, null, lost);
+                    RetryOrFail(entry, null, lost, engineLost: true);
                 }
                 else if (replies?.Error is { } batchError)
                 {
@@ -312,13 +303,23 @@ internal sealed partial class TaskFarm
         Complete(entry, result);
     }
 
-    /// <summary>A running task failed, lost its engine or timed out. (Called only for running tasks.)</summary>
-    private void RetryOrFail(TaskEntry entry, RemoteError? error, string? failure)
+    /// <summary>A running task failed, lost its engine (<paramref name="engineLost"/>) or timed out. (Called only for running tasks.)</summary>
+    private void RetryOrFail(TaskEntry entry, RemoteError? error, string? failure, bool engineLost = false)
     {
         Tally(entry, static c => c.Running--);
         if (entry.AbortRequested)
         {
             Finish(entry, TaskState.Aborted, error, failure ?? "aborted while it ran");
+            return;
+        }
+
+        if (engineLost && ++entry.EngineLosses >= options.MaxEngineLosses)
+        {
+            // Retried again, a task that ends its engine would take one more with it each time.
+            var lostAgain = $"{failure}: the {Ordinal(entry.EngineLosses)} engine lost while it ran this task, which may be what ends them " +
+                "(Environment.Exit, a crash, running out of memory), so it is not sent again (--max-engine-losses)";
+            TaskFarmLog.Failed(logger, LogLevel.Warning, entry.Id, entry.Owner.CapabilityId, entry.Engine, entry.Attempts, lostAgain);
+            Finish(entry, TaskState.Failed, null, lostAgain);
             return;
         }
 

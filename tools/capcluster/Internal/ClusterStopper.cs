@@ -14,8 +14,6 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
 {
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
 
-    private static readonly string[] EngineProcessNames = ClusterRecord.EngineProcessNames;
-
     public async Task<int> StopAsync(string? profile, CancellationToken cancellationToken)
     {
         var state = ControllerState.TryRead(paths.SecurityFolder);
@@ -45,10 +43,10 @@ internal sealed class ClusterStopper(ClusterPaths paths, TextWriter output)
         var leftovers = 0;
         foreach (var pid in record?.EnginePids ?? [])
         {
-            if (LiveProcess.IsRunning(pid, EngineProcessNames))
+            if (LiveProcess.IsRunning(pid, ClusterRecord.EngineProcessNames))
             {
                 leftovers += stoppedPids.Contains(pid) ? 0 : 1;
-                await EndAsync(pid, EngineProcessNames, cancellationToken).ConfigureAwait(false);
+                await EndAsync(pid, ClusterRecord.EngineProcessNames, cancellationToken).ConfigureAwait(false);
             }
         }
 
