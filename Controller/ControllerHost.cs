@@ -98,7 +98,7 @@ public sealed class ControllerHost : IAsyncDisposable
         };
 
         var enginePortBound = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var gate = new CapabilityGate(authority, registry, audit, enginePortBound.Task, time, logger);
+        var gate = new CapabilityGate(authority, registry, audit, enginePortBound.Task, time, logger, options.MaxCallsPerCapability);
         var address = IPAddress.Parse(options.ListenAddress);
         var broker = new LaneBroker(gate, audit, options.MaxLanesPerCapability, options.MaxLanes, options.LaneJoinTimeout, time, logger);
         var serverCertificate = authority.IssueServerCertificate([options.ListenAddress, .. hosts, Dns.GetHostName()], options.ServerCertificateLifetime);

@@ -124,6 +124,12 @@ public sealed class ControllerOptions
     /// <summary>Data lanes granted and open at once per capability (a lane per engine it pushes to or pulls from). Default 256.</summary>
     public int MaxLanesPerCapability { get; set; } = 256;
 
+    /// <summary>
+    /// Calls in progress at once per client capability: a GetResults or ListEngines waiting, a session or task stream
+    /// open. Beyond it a call is refused (RESOURCE_EXHAUSTED, audited). Engines are not counted. Default 512.
+    /// </summary>
+    public int MaxCallsPerCapability { get; set; } = 512;
+
     /// <summary>Data lanes granted and open at once in all. Default 4096.</summary>
     public int MaxLanes { get; set; } = 4096;
 
@@ -222,6 +228,11 @@ public sealed class ControllerOptions
         if (MaxLanesPerCapability < 1 || MaxLanes < 1)
         {
             throw new CapClusterException($"--max-lanes ({MaxLanes}) and --max-lanes-per-capability ({MaxLanesPerCapability}) must be at least 1");
+        }
+
+        if (MaxCallsPerCapability < 1)
+        {
+            throw new CapClusterException($"--max-calls-per-capability ({MaxCallsPerCapability}) must be at least 1");
         }
 
         try

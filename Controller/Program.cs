@@ -35,6 +35,7 @@ var maxConnections = new Option<int>("--max-connections") { Description = "Open 
 var maxPerAddress = new Option<int>("--max-connections-per-address") { Description = "Open connections allowed from one remote address on each port", DefaultValueFactory = _ => new ConnectionLimits().MaxPerAddress };
 var maxLanes = new Option<int>("--max-lanes") { Description = "Data lanes granted or open at once in all", DefaultValueFactory = _ => new ControllerOptions().MaxLanes };
 var maxLanesPer = new Option<int>("--max-lanes-per-capability") { Description = "Data lanes granted or open at once per capability", DefaultValueFactory = _ => new ControllerOptions().MaxLanesPerCapability };
+var maxCallsPer = new Option<int>("--max-calls-per-capability") { Description = "Calls in progress at once per client capability (a waiting GetResults, an open session or task stream)", DefaultValueFactory = _ => new ControllerOptions().MaxCallsPerCapability };
 var handoffUids = new Option<uint[]>("--handoff-uid") { Description = "A user id, besides the controller's own, whose engines may join on the local hand-over socket (repeatable)", Arity = ArgumentArity.ZeroOrMore };
 var maxCallBytes = new Option<long>("--max-call-bytes") { Description = "The most data one MultiEngine call may carry", DefaultValueFactory = _ => new ControllerOptions().MaxCallBytes };
 var maxSessionBytes = new Option<long>("--max-session-bytes") { Description = "The most call data one client session may have the controller hold at once", DefaultValueFactory = _ => new ControllerOptions().MaxSessionBytes };
@@ -55,7 +56,7 @@ var maxResultWait = new Option<double>("--max-result-wait") { Description = "Sec
 var root = new RootCommand("capcontroller: the CapCluster controller, certificate authority and capability gate")
 {
     enginePort, clientPort, dataPort, ip, locations, profile, reuse, securityFolder, logFolder, logFormat, heartbeat, misses, noHandoff, auditInterval, auditSegment,
-    noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, handoffUids,
+    noJournal, journalFolder, journalSync, maxConnections, maxPerAddress, maxLanes, maxLanesPer, maxCallsPer, handoffUids,
     maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, maxUnreadPerCapability, laneJoinTimeout, taskBatchSize, taskBatchTime, maxEngineLosses, maxFinishedResults, maxResultWait, maxAssemblyBytes, maxResultBytes, maxQueuedBytes,
 };
 
@@ -83,6 +84,7 @@ root.SetAction(async (parse, _) =>
         Limits = new ConnectionLimits { MaxTotal = parse.GetValue(maxConnections), MaxPerAddress = parse.GetValue(maxPerAddress) },
         MaxLanes = parse.GetValue(maxLanes),
         MaxLanesPerCapability = parse.GetValue(maxLanesPer),
+        MaxCallsPerCapability = parse.GetValue(maxCallsPer),
         HandoffUids = parse.GetValue(handoffUids) ?? [],
         MaxCallBytes = parse.GetValue(maxCallBytes),
         MaxSessionBytes = parse.GetValue(maxSessionBytes),

@@ -24,4 +24,13 @@ public interface ICallAuthorizer
     void CallFailed(CallContext context, Status status)
     {
     }
+
+    /// <summary>
+    /// Told when a call it admitted has ended, however it ended (after <see cref="CallFailed"/> when that was told):
+    /// what the authorizer holds for calls in progress can be let go.
+    /// </summary>
+    /// <param name="context">The call, with what <see cref="AuthorizeAsync"/> stored in its items.</param>
+    void CallEnded(CallContext context)
+    {
+    }
 }

@@ -18,8 +18,14 @@ internal sealed class CapabilityGate(
     AuditLog audit,
     Task<int> enginePort,
     TimeProvider time,
-    ILogger logger) : ICallAuthorizer
+    ILogger logger,
+    int maxCallsPerCapability = int.MaxValue) : ICallAuthorizer
 {
+    // A client capability's calls in progress (a waiting GetResults, an open stream), so that one holder cannot make
+    // the controller keep ever more of them; an engine's are not counted (every engine presents the one engine.cap).
+    private readonly ConcurrentDictionary<string, StrongBox<int>> callsInProgress = new(StringComparer.Ordinal);
+    private static readonly object CountedCall = new();
+
     // Chain building costs far more than the rest of the gate; a connection keeps its
     // certificate object, so the verdict is cached per certificate instance and dies
     // with the connection. Validity in time is re-checked on every call.
@@ -115,6 +121,28 @@ internal sealed class CapabilityGate(
             ControllerLog.ConnectionAccepted(logger, context.Peer, record.Id, record.Label ?? "-");
         }
 
+        if (iface != CapabilityInterfaces.Engine)
+        {
+            var calls = callsInProgress.GetOrAdd(record.Id, _ => new StrongBox<int>());
+            if (Interlocked.Increment(ref calls.Value) > maxCallsPerCapability)
+            {
+                Interlocked.Decrement(ref calls.Value);
+                throw Refuse(context, check, record, ControllerErrors.OverBudget(
+                    $"capability {record.Id} has {maxCallsPerCapability} calls in progress, the most allowed (--max-calls-per-capability); " +
+                    "wait for many results in one call (TaskClient.BarrierAsync) rather than one call each", record.Id));
+            }
+
+            context.Items[CountedCall] = calls;
+        }
+    }
+
+    /// <summary>Lets go of the call's place among its capability's calls in progress.</summary>
+    public void CallEnded(CallContext context)
+    {
+        if (context.Items.TryGetValue(CountedCall, out var counted) && counted is StrongBox<int> calls)
+        {
+            Interlocked.Decrement(ref calls.Value);
+        }
     }
 
     /// <summary>Remembers an open connection of a capability, so that a revocation or expiry closes it.</summary>

@@ -39,10 +39,17 @@ internal sealed class GrpcGate(ServerRuntime runtime)
             }
 
             http.Items[CallKey] = call;
-            await next(http).ConfigureAwait(false);
-            if (runtime.Authorizer is { } told && EndStatus(http) is { StatusCode: StatusCode.InvalidArgument or StatusCode.Unknown or StatusCode.Internal } failed)
+            try
             {
-                told.CallFailed(call, failed);
+                await next(http).ConfigureAwait(false);
+                if (runtime.Authorizer is { } told && EndStatus(http) is { StatusCode: StatusCode.InvalidArgument or StatusCode.Unknown or StatusCode.Internal } failed)
+                {
+                    told.CallFailed(call, failed);
+                }
+            }
+            finally
+            {
+                runtime.Authorizer?.CallEnded(call);
             }
         }
         finally

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Lanes;
@@ -130,6 +131,36 @@ public sealed class BudgetTests
         await cluster.Client.PushAsync("z", new byte[1000]).GetAsync(Timeout);
         Assert.Equal(1000, Convert.ToInt32((await cluster.Client.ExecuteAsync("z.Length").GetAsync(Timeout)).Single().Value));
         Assert.Equal(2, AuditLog.ReadAll(cluster.Directory.Paths().AuditLogFile).Count(r => r.Method == "Push" && r.Outcome == AuditRecord.Refused && r.Reason!.EndsWith("(--max-call-bytes)", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ACapabilityOverItsCallBudget_IsRefusedOneMoreWaitingCall_WithTheLimitNamed_AndAudited_WhileOthersAndItsBarrierWork()
+    {
+        await using var cluster = await RunningCluster.StartAsync(1, "--max-calls-per-capability", "4");
+        var taskCap = cluster.Directory.CapFile(CapabilityInterfaces.Task);
+        await using var owner = await TaskClient.ConnectAsync(taskCap).WaitAsync(Timeout);
+        await using var waiter = await TaskClient.ConnectAsync(taskCap).WaitAsync(Timeout);
+        var slow = await owner.RunAsync(new CodeTask("System.Threading.Thread.Sleep(8000);")).WaitAsync(Timeout);
+
+        // Twenty waits at once from the holder of the one task capability: four at most are admitted, the rest refused.
+        var waits = Enumerable.Range(0, 20).Select(_ => waiter.GetResultAsync(slow)).ToList();
+        var refusal = await Assert.ThrowsAsync<CapabilityRefusedException>(() => Task.WhenAny(waits).Unwrap().WaitAsync(Timeout));
+        Assert.Equal(Protocol.V1.RefusalKind.Budget, refusal.Kind);
+        Assert.Contains("calls in progress, the most allowed (--max-calls-per-capability)", refusal.Message, StringComparison.Ordinal);
+
+        // Meanwhile another capability's calls go through, and the holder's results all come in one barrier call.
+        Assert.Single(await cluster.Client.ExecuteAsync("1 + 1").GetAsync(Timeout));
+        var ids = new List<long> { slow };
+        ids.AddRange(await owner.RunAsync([.. Enumerable.Range(0, 30).Select(i => new CodeTask($"var x = {i};"))]).WaitAsync(Timeout));
+        Assert.All(await waiter.BarrierAsync(ids).WaitAsync(Timeout), o => Assert.Equal(Client.TaskStatus.Succeeded, o.Status));
+
+        var ended = await Task.WhenAll(waits.Select(async w => await w.WaitAsync(Timeout).ContinueWith(t => t.IsCompletedSuccessfully)));
+        Assert.InRange(ended.Count(admitted => admitted), 1, 4);
+
+        // The places were given back when the calls ended.
+        Assert.Equal(Client.TaskStatus.Succeeded, (await waiter.GetResultAsync(slow).WaitAsync(Timeout)).Status);
+        var audited = AuditLog.ReadAll(cluster.Directory.Paths().AuditLogFile).Where(r => r.Method == "GetResults" && r.Outcome == AuditRecord.Refused).ToList();
+        Assert.Contains(audited, r => r.Reason!.Contains("(--max-calls-per-capability)", StringComparison.Ordinal));
     }
 
     private static async Task<Socket> ConnectFromAttackerAsync(int port)
