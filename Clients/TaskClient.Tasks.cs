@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using CapCluster.Client.Internal;
 using CapCluster.Client.Internal.Delegates;
 using CapCluster.Protocol;
 using CapCluster.Protocol.Data;
@@ -11,6 +12,9 @@ public sealed partial class TaskClient
 {
     /// <summary>Independent tasks per submission message. Default 2048, well under the message size limit.</summary>
     private const int SubmissionPart = 2048;
+
+    /// <summary>Ids per GetResults call. 1024, well under the message size limit.</summary>
+    private const int AskPart = 1024;
 
     // The request of a delegate task that captures nothing and takes no arguments, by package, one for each map flag; and
     // the spec of such a task whose options are all at their defaults, by request. Shared requests and specs are never
@@ -67,43 +71,81 @@ public sealed partial class TaskClient
     {
         if (session.Owns(taskId) && (block || session.HasEnded(taskId)))
         {
-            var wait = session.ResultOf(taskId);
-            return await (timeout is { } t ? wait.WaitAsync(t, connection.Time, cancellationToken) : wait.WaitAsync(cancellationToken)).ConfigureAwait(false);
+            return await WithinAsync(session.ResultOf(taskId), [taskId], timeout, cancellationToken).ConfigureAwait(false);
         }
 
+        return (await AskAsync([taskId], block, timeout, cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>
+    /// Waits until every task in <paramref name="taskIds"/> has finished, and returns their outcomes in order. Tasks this
+    /// client did not submit are waited for with one call to the controller for many of them, not one each.
+    /// </summary>
+    /// <exception cref="TimeoutException">Some did not finish in time.</exception>
+    public async Task<IReadOnlyList<TaskOutcome>> BarrierAsync(IEnumerable<long> taskIds, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var ids = taskIds.ToArray();
+        // All this stream's own, their results on their way here: one wait for them all, not one per task.
+        return Array.TrueForAll(ids, session.Owns)
+            ? await WithinAsync(session.AllOf(ids), ids, timeout, cancellationToken).ConfigureAwait(false)
+            : await AskAsync(ids, true, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for results coming to this client's stream, at most <paramref name="timeout"/>.</summary>
+    private async Task<T> WithinAsync<T>(Task<T> results, long[] ids, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await (timeout is { } t ? results.WaitAsync(t, connection.Time, cancellationToken) : results.WaitAsync(cancellationToken)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw ClientErrors.NotFinished(ids, timeout!.Value, null);
+        }
+    }
+
+    /// <summary>
+    /// Asks the controller for results by id, a part of <see cref="AskPart"/> ids a call; blocking, it asks again for the
+    /// unfinished ones, each call waiting on the controller at most a minute, until all finished or <paramref name="timeout"/>
+    /// (default an hour) passed.
+    /// </summary>
+    private async Task<TaskOutcome[]> AskAsync(long[] ids, bool block, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var outcomes = new TaskOutcome[ids.Length];
         var limit = block ? timeout ?? TimeSpan.FromHours(1) : TimeSpan.Zero;
         var started = connection.Time.GetTimestamp();
+        IEnumerable<int> left = Enumerable.Range(0, ids.Length);
         while (true)
         {
-            var remaining = limit - connection.Time.GetElapsedTime(started);
-            var chunk = remaining > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : remaining;
-            var request = new GetResultsRequest { TaskIds = { taskId }, WaitMs = (long)Math.Max(0, chunk.TotalMilliseconds) };
-            var reply = await connection.CallAsync(o => connection.TaskFarm.GetResultsAsync(request, o), cancellationToken, idempotent: true).ConfigureAwait(false);
-            var outcome = new TaskOutcome(reply.Results[0]);
-            if (outcome.IsFinished || !block)
+            var unfinished = new List<int>();
+            foreach (var part in left.Chunk(AskPart))
             {
-                return outcome;
+                var remaining = limit - connection.Time.GetElapsedTime(started);
+                var wait = remaining > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : remaining;
+                var request = new GetResultsRequest { TaskIds = { part.Select(i => ids[i]) }, WaitMs = (long)Math.Max(0, wait.TotalMilliseconds) };
+                var reply = await connection.CallAsync(o => connection.TaskFarm.GetResultsAsync(request, o), cancellationToken, idempotent: true).ConfigureAwait(false);
+                for (var k = 0; k < part.Length; k++)
+                {
+                    outcomes[part[k]] = new TaskOutcome(reply.Results[k]);
+                    if (!outcomes[part[k]].IsFinished)
+                    {
+                        unfinished.Add(part[k]);
+                    }
+                }
+            }
+
+            if (unfinished.Count == 0 || !block)
+            {
+                return outcomes;
             }
 
             if (connection.Time.GetElapsedTime(started) >= limit)
             {
-                throw new TimeoutException($"task {taskId} did not finish within {limit} (it is {outcome.Status.ToString().ToLowerInvariant()})");
+                throw ClientErrors.NotFinished(ids, limit, outcomes);
             }
-        }
-    }
 
-    /// <summary>Waits until every task in <paramref name="taskIds"/> has finished, and returns their outcomes in order.</summary>
-    public async Task<IReadOnlyList<TaskOutcome>> BarrierAsync(IEnumerable<long> taskIds, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        var ids = taskIds.ToArray();
-        if (!Array.TrueForAll(ids, session.Owns))
-        {
-            return await Task.WhenAll(ids.Select(id => GetResultAsync(id, true, timeout, cancellationToken))).ConfigureAwait(false);
+            left = unfinished;
         }
-
-        // All this stream's own, their results on their way here: one wait for them all, not one per task.
-        var all = session.AllOf(ids);
-        return await (timeout is { } t ? all.WaitAsync(t, connection.Time, cancellationToken) : all.WaitAsync(cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Aborts a task: queued, it never runs; running, it is reported aborted. True when it was not finished yet.</summary>

@@ -108,7 +108,26 @@ public sealed class TaskOutcome
     public DateTimeOffset? Completed => Protocol.UnixMicroseconds.ToTime(Result.CompletedUnixUs);
 
     /// <summary>The value named <paramref name="name"/> converted to <typeparamref name="T"/>.</summary>
-    public T Get<T>(string name = "result") => (T)ValueCodec.ConvertTo(Values[name], typeof(T))!;
+    /// <exception cref="TaskFailedException">The task failed or was aborted: it returned no values.</exception>
+    /// <exception cref="InvalidOperationException">The task has not finished yet.</exception>
+    /// <exception cref="KeyNotFoundException">The task succeeded without returning a value of that name.</exception>
+    public T Get<T>(string name = "result")
+    {
+        if (Status is TaskStatus.Failed or TaskStatus.Aborted)
+        {
+            throw new TaskFailedException(this);
+        }
+
+        if (!IsFinished)
+        {
+            throw new InvalidOperationException($"task {TaskId} is {Status.ToString().ToLowerInvariant()}: it has no values yet (wait for it with GetResultAsync)");
+        }
+
+        return Values.TryGetValue(name, out var value)
+            ? (T)ValueCodec.ConvertTo(value, typeof(T))!
+            : throw new KeyNotFoundException($"task {TaskId} returned no value named '{name}'" +
+                (Values.Count == 0 ? " (it returned none)" : $" (it returned {string.Join(", ", Values.Keys.Order(StringComparer.Ordinal).Select(k => $"'{k}'"))})"));
+    }
 
     /// <inheritdoc />
     public override string ToString() => Status switch

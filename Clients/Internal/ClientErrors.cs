@@ -30,6 +30,18 @@ internal static class ClientErrors
         new(0, $"the task was sent but not acknowledged before the connection to the controller was lost; it may not have been queued " +
             $"and is not sent again (that could run it twice): {error.Message}", error);
 
+    /// <summary>Tasks that did not finish within a wait; <paramref name="outcomes"/>, when known, say what the unfinished ones are doing.</summary>
+    public static TimeoutException NotFinished(long[] ids, TimeSpan limit, TaskOutcome?[]? outcomes)
+    {
+        var unfinished = outcomes is null ? [.. ids.Select(id => (Id: id, State: (string?)null))]
+            : ids.Select((id, i) => (Id: id, Outcome: outcomes[i])).Where(o => o.Outcome?.IsFinished != true)
+                .Select(o => (o.Id, State: o.Outcome?.Status.ToString().ToLowerInvariant())).ToList();
+        var named = string.Join(", ", unfinished.Take(5).Select(u => u.State is null ? $"task {u.Id}" : $"task {u.Id} ({u.State})"));
+        var more = unfinished.Count > 5 ? $" and {unfinished.Count - 5} more" : "";
+        var what = ids.Length == 1 ? named : $"{unfinished.Count} of {ids.Length} tasks ({named}{more})";
+        return new TimeoutException($"{what} did not finish within {Durations.Ago(limit)}; wait longer, or abort {(unfinished.Count == 1 ? "it" : "them")} with AbortAsync");
+    }
+
     private static string Engines(IReadOnlyList<int>? engines) =>
         engines is null ? "the engines" : $"engine(s) {string.Join(", ", engines)}";
 }

@@ -73,10 +73,14 @@ public sealed class TaskTests : IAsyncLifetime
         var slow = await tasks.RunAsync(new CodeTask("System.Threading.Thread.Sleep(3000); var done = 1;") { Pull = ["done"] }).WaitAsync(Timeout);
 
         // This client's own tasks: one wait for all, bounded by the timeout.
-        await Assert.ThrowsAsync<TimeoutException>(() => tasks.BarrierAsync([quick, slow], TimeSpan.FromMilliseconds(300)));
+        var late = await Assert.ThrowsAsync<TimeoutException>(() => tasks.BarrierAsync([quick, slow], TimeSpan.FromMilliseconds(300)));
+        Assert.Contains($"did not finish within 0.3s", late.Message, StringComparison.Ordinal);
+        Assert.Contains($"task {slow}", late.Message, StringComparison.Ordinal);
 
-        // Another client of the same capability does not own them: it asks the controller for each.
+        // Another client of the same capability does not own them: it asks the controller for them, and says which is late and what it does.
         await using var other = await TaskClient.ConnectAsync(cluster.Directory.CapFile(CapabilityInterfaces.Task)).WaitAsync(Timeout);
+        var running = await Assert.ThrowsAsync<TimeoutException>(() => other.GetResultAsync(slow, timeout: TimeSpan.FromMilliseconds(300)));
+        Assert.StartsWith($"task {slow} (running) did not finish within 0.3s", running.Message, StringComparison.Ordinal);
         var seen = await other.BarrierAsync([quick, slow], Timeout).WaitAsync(Timeout);
         var own = await tasks.BarrierAsync([quick, slow], Timeout).WaitAsync(Timeout);
 
@@ -106,6 +110,11 @@ public sealed class TaskTests : IAsyncLifetime
         var outcome = await tasks.GetResultAsync(dependent, timeout: Timeout);
         Assert.Equal(TaskStatus.Failed, outcome.Status);
         Assert.Contains($"dependency {failing}", outcome.Failure);
+        // A failed task has no values: asking for one says why it has none.
+        var noValue = Assert.Throws<TaskFailedException>(() => outcome.Get<int>("y"));
+        Assert.Contains($"dependency {failing}", noValue.Message, StringComparison.Ordinal);
+        var succeeded = await tasks.GetResultAsync(ids[0], timeout: Timeout);
+        Assert.Equal($"task {ids[0]} returned no value named 'y' (it returned none)", Assert.Throws<KeyNotFoundException>(() => succeeded.Get<int>("y")).Message);
 
         var a = new CodeTask("1");
         var b = new CodeTask("2");
