@@ -53,7 +53,7 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
     /// </summary>
     public static Task<MultiEngineClient> ConnectAsync(string? capFile, ReconnectOptions reconnect, CancellationToken cancellationToken = default)
         => ControllerConnection.ConnectAsync(
-            capFile, CapabilityInterfaces.MultiEngine, c => new MultiEngineClient(c), (client, ct) => client.GetIdsAsync(ct), reconnect, cancellationToken);
+            capFile, CapabilityInterfaces.MultiEngine, c => new MultiEngineClient(c), reconnect, cancellationToken);
 
     /// <summary>The ids of the registered engines, ascending.</summary>
     public async Task<IReadOnlyList<int>> GetIdsAsync(CancellationToken cancellationToken = default)

@@ -40,7 +40,7 @@ public sealed partial class TaskClient : IAsyncDisposable
     /// </summary>
     public static Task<TaskClient> ConnectAsync(string? capFile, ReconnectOptions reconnect, CancellationToken cancellationToken = default)
         => ControllerConnection.ConnectAsync(
-            capFile, CapabilityInterfaces.Task, c => new TaskClient(c), (client, ct) => client.QueueStatusAsync(ct), reconnect, cancellationToken);
+            capFile, CapabilityInterfaces.Task, c => new TaskClient(c), reconnect, cancellationToken);
 
     /// <summary>
     /// Queued, running, succeeded and failed counts of this capability's tasks (and its descendants'), the number of

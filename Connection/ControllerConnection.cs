@@ -43,14 +43,14 @@ public sealed class ControllerConnection : IDisposable
 
     /// <summary>
     /// How calls that cannot reach the controller are tried again. <see cref="ReconnectOptions.Never"/> until a client
-    /// connected (see <see cref="ConnectAsync{TClient}(string?, string, Func{ControllerConnection, TClient}, Func{TClient, CancellationToken, Task}, ReconnectOptions, CancellationToken)"/>),
+    /// connected (see <see cref="ConnectAsync{TClient}(string?, string, Func{ControllerConnection, TClient}, ReconnectOptions, CancellationToken)"/>),
     /// so that a first connection to a controller that is not running fails at once.
     /// </summary>
     public ReconnectOptions Reconnect { get; private set; } = ReconnectOptions.Never;
 
     /// <summary>
     /// Where the connection's events (category <c>CapCluster.Connection</c>) and those of the client using it go:
-    /// <see cref="ReconnectOptions.LoggerFactory"/> from <see cref="ConnectAsync{TClient}(string?, string, Func{ControllerConnection, TClient}, Func{TClient, CancellationToken, Task}, ReconnectOptions, CancellationToken)"/>
+    /// <see cref="ReconnectOptions.LoggerFactory"/> from <see cref="ConnectAsync{TClient}(string?, string, Func{ControllerConnection, TClient}, ReconnectOptions, CancellationToken)"/>
     /// (set before the client is created); <see cref="NullLoggerFactory.Instance"/> for a connection only opened.
     /// </summary>
     public ILoggerFactory LoggerFactory { get; private set; } = NullLoggerFactory.Instance;
@@ -89,26 +89,15 @@ public sealed class ControllerConnection : IDisposable
     }
 
     /// <summary>
-    /// Opens a connection (see <see cref="Open"/>), wraps it in a client, and makes one call through the
-    /// client so that an unreachable controller or a refused capability shows at connect time.
-    /// </summary>
-    public static Task<TClient> ConnectAsync<TClient>(
-        string? capabilityPath,
-        string iface,
-        Func<ControllerConnection, TClient> create,
-        Func<TClient, CancellationToken, Task> probe,
-        CancellationToken cancellationToken) =>
-        ConnectAsync(capabilityPath, iface, create, probe, new ReconnectOptions(), cancellationToken);
-
-    /// <summary>
-    /// As the other overload; once the probe succeeded, calls that cannot reach the controller are tried again as
-    /// <paramref name="reconnect"/> says.
+    /// Opens a connection (see <see cref="Open"/>), wraps it in a client, and asks the controller whether it accepts the
+    /// capability (<see cref="CheckAsync"/>), so that an unreachable controller or a refused capability shows at connect
+    /// time whatever methods the capability allows. Once that answered, calls that cannot reach the controller are tried
+    /// again as <paramref name="reconnect"/> says.
     /// </summary>
     public static async Task<TClient> ConnectAsync<TClient>(
         string? capabilityPath,
         string iface,
         Func<ControllerConnection, TClient> create,
-        Func<TClient, CancellationToken, Task> probe,
         ReconnectOptions reconnect,
         CancellationToken cancellationToken)
     {
@@ -120,7 +109,7 @@ public sealed class ControllerConnection : IDisposable
         try
         {
             var client = create(connection);
-            await probe(client, cancellationToken).ConfigureAwait(false);
+            await connection.CheckAsync(cancellationToken).ConfigureAwait(false);
             connection.Reconnect = reconnect;
             return client;
         }
@@ -129,6 +118,17 @@ public sealed class ControllerConnection : IDisposable
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// What the controller knows of this connection's capability, asked with its service's Check method (which the gate
+    /// admits for any live capability, whatever its allowed methods).
+    /// </summary>
+    /// <exception cref="CapabilityRefusedException">The controller no longer accepts it, with the gate's reason.</exception>
+    public Task<CheckReply> CheckAsync(CancellationToken cancellationToken)
+    {
+        var method = CapClusterMethods.CheckFor(CapabilityInterfaces.ServiceName(Capability.Interface));
+        return CallAsync(o => Channel.Invoker.AsyncUnaryCall(method, null, o, new CheckRequest()), cancellationToken, idempotent: true);
     }
 
     /// <summary>

@@ -99,7 +99,7 @@ internal sealed partial class WorkRunner(EngineNamespace space, DelegateRunner d
         {
             if (!space.TryGet(name, out var value))
             {
-                return (Error("KeyNotFoundException", $"'{name}' is not defined on engine {engineId()} (defined: {string.Join(", ", space.Keys)})"), []);
+                return (Error("KeyNotFoundException", $"'{name}' is not defined on engine {engineId()} (Keys lists what is)"), []);
             }
 
             reply.Values.Add(outgoing.Add(name, value));

@@ -35,6 +35,23 @@ public sealed class MultiEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APullOnlyHolder_ConnectsWithTheClientLibrary_AndAPullOfAMissingNameTellsItNothingOfTheNamesThatAre()
+    {
+        await Mec.PushAsync("theOwnersSecretName", 1, [0]).GetAsync(Timeout);
+        var pullOnly = Path.Combine(cluster.Directory.BaseFolder, "pull-only.cap");
+        var attenuate = await cluster.Directory.RunAsync("furlgen", "attenuate", cluster.Directory.CapFile(Security.CapabilityInterfaces.MultiEngine),
+            "--label", "pull-only", "--methods", "Pull", "-o", pullOnly);
+        Assert.True(attenuate.ExitCode == 0, attenuate.ToString());
+
+        // Connecting asks only whether the capability is accepted (Check), not for a method it may not call.
+        await using var puller = await MultiEngineClient.ConnectAsync(pullOnly).WaitAsync(Timeout);
+        Assert.Equal([1], await puller.PullAsync<int>("theOwnersSecretName", [0]).GetAsync(Timeout));
+        var missing = await Assert.ThrowsAnyAsync<CapClusterException>(() => puller.PullAsync<int>("nothing", [0]).GetAsync(Timeout));
+        Assert.Contains("'nothing' is not defined on engine 0", missing.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("theOwnersSecretName", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task State_PersistsAcrossExecutes_KeysListsIt_ResetClearsIt()
     {
         await Mec.ExecuteAsync("var counter = 40; record Point(int X, int Y);").GetAsync(Timeout);

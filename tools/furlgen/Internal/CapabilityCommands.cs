@@ -63,8 +63,7 @@ internal sealed class CapabilityCommands(IAnsiConsole console)
         using var timeout = new CancellationTokenSource(OnlineTimeout);
         try
         {
-            var method = CapClusterMethods.CheckFor(CapabilityInterfaces.ServiceName(file.Interface));
-            var reply = connection.CallAsync(o => connection.Channel.Invoker.AsyncUnaryCall(method, null, o, new CheckRequest()), timeout.Token).GetAwaiter().GetResult();
+            var reply = connection.CheckAsync(timeout.Token).GetAwaiter().GetResult();
             var expires = reply.ExpiresUnixMs == 0 ? "never" : DateTimeOffset.FromUnixTimeMilliseconds(reply.ExpiresUnixMs).ToString("u", CultureInfo.InvariantCulture);
             var label = reply.Label.Length == 0 ? "(none)" : reply.Label;
             console.WriteLine($"{path}: accepted by the controller - capability {reply.CapabilityId}, label {label}, expires {expires}");
