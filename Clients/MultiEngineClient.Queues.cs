@@ -14,7 +14,10 @@ public sealed partial class MultiEngineClient
         return [.. reply.Queues.Select(q => new EngineQueueStatus(q.EngineId, q.Queued, q.Running, q.Completed))];
     }
 
-    /// <summary>Drops every call still waiting in the target engines' queues (their callers get <see cref="EngineLostException"/>); returns how many.</summary>
+    /// <summary>
+    /// Drops the calls still waiting in the target engines' queues that were made with this capability or one derived from
+    /// it (their callers get <see cref="EngineLostException"/>), not another holder's; returns how many.
+    /// </summary>
     public async Task<int> ClearQueueAsync(IEnumerable<int>? targets = null, CancellationToken cancellationToken = default)
     {
         var request = new ClearQueueRequest { Targets = ToTargets(targets ?? Targets) };

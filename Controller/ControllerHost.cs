@@ -120,7 +120,7 @@ public sealed class ControllerHost : IAsyncDisposable
         var endpoints = new ServiceEndpoints(router,
             new StreamLaneHost(broker, gate, audit, serverCertificate, options.MaxMessageSize, () => lanes.EndPoint.Port, lanes.LocalName, time, logger, lifetime.Token), valueRoutes);
         endpoints.Bind(V1.EngineLink.BindService, new EngineLinkService(engines, options, time, logger));
-        endpoints.Bind(V1.MultiEngine.BindService, new MultiEngineService(engines, controllerInfo, () => host?.stopRequested.TrySetResult(), valueRoutes,
+        endpoints.Bind(V1.MultiEngine.BindService, new MultiEngineService(engines, registry, controllerInfo, () => host?.stopRequested.TrySetResult(), valueRoutes,
             new CallBudgets(options.MaxCallBytes, options.MaxSessionBytes, new ByteBudget(options.MaxBufferedBytes), options.MaxSessionCalls, options.MaxUnreadBytes,
                 new CapabilityBacklogs(options.MaxUnreadBytesPerCapability)), audit, time, logger));
         farm = new Internal.Tasks.TaskFarm(engines, options.Tasks, ledger, journal, registry.Find, time,

@@ -55,6 +55,24 @@ public sealed partial class CapabilityRegistry
             return _records.GetValueOrDefault(id);
     }
 
+    /// <summary>
+    /// Whether <paramref name="id"/> is <paramref name="ancestorId"/> or was derived from it, through any number of
+    /// attenuations (following <see cref="CapabilityRecord.ParentId"/>).
+    /// </summary>
+    public bool IsSelfOrDerivedFrom(string id, string ancestorId)
+    {
+        lock (_gate)
+        {
+            for (var (current, steps) = (id, 0); current is not null && steps <= _records.Count; current = _records.GetValueOrDefault(current)?.ParentId, steps++)
+            {
+                if (string.Equals(current, ancestorId, StringComparison.Ordinal))
+                    return true;
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>Re-reads the file, picking up changes made by another process.</summary>
     /// <exception cref="CapClusterException">The file became corrupt; the registry keeps its previous state.</exception>
     public void Reload()

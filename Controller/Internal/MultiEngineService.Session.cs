@@ -220,7 +220,7 @@ internal sealed partial class MultiEngineService
         EngineResult result;
         try
         {
-            result = await engine.Enqueue(routes.WorkFor(call, engine, capability), blobs).ConfigureAwait(false);
+            result = await engine.Enqueue(capability?.Id ?? "", routes.WorkFor(call, engine, capability), blobs).ConfigureAwait(false);
         }
         catch (RpcException e)
         {

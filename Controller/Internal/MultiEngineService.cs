@@ -8,7 +8,7 @@ namespace CapCluster.Controller.Internal;
 
 /// <summary>Explicit control of every engine.</summary>
 internal sealed partial class MultiEngineService(
-    EngineRegistry registry, ControllerInfo controller, Action requestStop, ICallValueRoutes routes, CallBudgets budgets,
+    EngineRegistry registry, CapabilityRegistry capabilities, ControllerInfo controller, Action requestStop, ICallValueRoutes routes, CallBudgets budgets,
     AuditLog audit, TimeProvider time, ILogger logger) : MultiEngine.MultiEngineBase
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
@@ -45,11 +45,17 @@ internal sealed partial class MultiEngineService(
             },
         });
 
-    public override Task<ClearQueueReply> ClearQueue(ClearQueueRequest request, ServerCallContext context) =>
-        Task.FromResult(new ClearQueueReply
+    /// <summary>Drops the calls waiting in the engines' queues made with the caller's capability or one derived from it, no one else's.</summary>
+    public override Task<ClearQueueReply> ClearQueue(ClearQueueRequest request, ServerCallContext context)
+    {
+        var call = CallContext.Of(context);
+        var caller = CallItems.CapabilityOf(call)?.Id;
+        return Task.FromResult(new ClearQueueReply
         {
-            Cleared = TargetResolver.Resolve(registry, request.Targets).Sum(s => s.ClearQueue($"a ClearQueue call from {CallContext.Of(context).Peer}")),
+            Cleared = TargetResolver.Resolve(registry, request.Targets)
+                .Sum(s => s.ClearQueue($"a ClearQueue call from {call.Peer}", owner => caller is not null && capabilities.IsSelfOrDerivedFrom(owner, caller))),
         });
+    }
 
     private async Task<ListEnginesReply> ListEnginesAsync(ListEnginesRequest request, CallContext context)
     {
@@ -92,7 +98,7 @@ internal sealed partial class MultiEngineService(
     private async Task<PingReply> PingAsync(PingRequest request, CallContext context)
     {
         var engines = TargetResolver.Resolve(registry, request.Targets);
-        var results = await Task.WhenAll(engines.Select(s => s.Enqueue(id => new Work { WorkId = id, Ping = new Ping { Payload = request.Payload } })))
+        var results = await Task.WhenAll(engines.Select(s => s.Enqueue(CallItems.CapabilityOf(context)?.Id ?? "", id => new Work { WorkId = id, Ping = new Ping { Payload = request.Payload } })))
             .WaitAsync(context.CancellationToken).ConfigureAwait(false);
         var reply = new PingReply();
         foreach (var result in results.Select(r => r.Result))

@@ -7,17 +7,21 @@ using CapCluster.Protocol.V1;
 namespace CapCluster.Controller.Internal;
 
 /// <summary>
-/// A registered engine: what it said about itself, its heartbeat, and its FIFO queue.
-/// Everything sent to the engine goes through the queue; the dispatcher hands items to
-/// the engine's stream in order, at most maxInFlight at a time, and the
-/// results come back to whoever queued them.
+/// A registered engine: what it said about itself, its heartbeat, and its queue.
+/// Everything sent to the engine goes through the queue, in turn between those who queued it (a capability, the task
+/// farm), each one's items in order; the dispatcher hands items to the engine's stream, at most maxInFlight at a time,
+/// and the results come back to whoever queued them.
 /// </summary>
 internal sealed class RegisteredEngine
 {
-    // Synchronous continuations: an item queued for an idle engine is dispatched and written to its stream by
-    // the thread that queued it, instead of waking the dispatcher and then the writer (two thread hops on
-    // every small task's round trip). Only the writes' synchronous part runs inline; waits still yield.
-    private readonly Channel<QueuedWork> queue = Channel.CreateUnbounded<QueuedWork>(new UnboundedChannelOptions { AllowSynchronousContinuations = true });
+    /// <summary>Whose turn in the queue the task farm's batches take.</summary>
+    public const string TaskFarmTurn = "(task farm)";
+
+    private readonly FairQueue<QueuedWork> waiting = new();
+    // A token per item queued, for the dispatcher to wait on. Synchronous continuations: an item queued for an idle engine
+    // is dispatched and written to its stream by the thread that queued it, instead of waking the dispatcher and then the
+    // writer (two thread hops on every small task's round trip). Only the writes' synchronous part runs inline; waits still yield.
+    private readonly Channel<bool> doorbell = Channel.CreateUnbounded<bool>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly Channel<ControllerMessage> outbox = Channel.CreateUnbounded<ControllerMessage>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly ConcurrentDictionary<long, QueuedWork> inFlight = new();
     // The dispatcher's slots, as tokens: taking one is reading it, giving it back is writing it. Not a SemaphoreSlim,
@@ -93,33 +97,40 @@ internal sealed class RegisteredEngine
         LastHeartbeat = time.GetUtcNow();
     }
 
-    /// <summary>Queues work for this engine; the task completes with the engine's result.</summary>
-    public Task<EngineResult> Enqueue(Func<long, Work> make, RelayedBlobs? blobs = null)
+    /// <summary>
+    /// Queues work for this engine, after <paramref name="owner"/>'s earlier items (a capability id, or
+    /// <see cref="TaskFarmTurn"/>); the task completes with the engine's result.
+    /// </summary>
+    public Task<EngineResult> Enqueue(string owner, Func<long, Work> make, RelayedBlobs? blobs = null)
     {
         var id = Interlocked.Increment(ref nextWorkId);
         var item = new QueuedWork(make(id), blobs ?? RelayedBlobs.None);
         Interlocked.Increment(ref queued);
-        if (!queue.Writer.TryWrite(item))
+        if (!waiting.TryEnqueue(owner, item))
         {
             Interlocked.Decrement(ref queued);
             item.Fail(Gone());
+            return item.Result;
         }
 
+        doorbell.Writer.TryWrite(true);
         return item.Result;
     }
 
-    /// <summary>Drops every item still waiting in the queue (not the one running); their callers get an error saying so.</summary>
-    public int ClearQueue(string by)
+    /// <summary>
+    /// Drops the items still waiting in the queue whose owner <paramref name="whose"/> matches (not the one running);
+    /// their callers get an error saying so.
+    /// </summary>
+    public int ClearQueue(string by, Func<string, bool> whose)
     {
-        var cleared = 0;
-        while (queue.Reader.TryRead(out var item))
+        var cleared = waiting.RemoveAll(whose);
+        foreach (var item in cleared)
         {
             Interlocked.Decrement(ref queued);
             item.Fail(new RpcException(new Status(StatusCode.Aborted, $"removed from {Describe()}'s queue by {by} before it ran")));
-            cleared++;
         }
 
-        return cleared;
+        return cleared.Count;
     }
 
     /// <summary>Sends a control message ahead of the queue.</summary>
@@ -167,10 +178,10 @@ internal sealed class RegisteredEngine
         }
 
         lifetime.Cancel();
-        queue.Writer.TryComplete();
+        doorbell.Writer.TryComplete();
         outbox.Writer.TryComplete();
         var error = Gone();
-        while (queue.Reader.TryRead(out var item))
+        foreach (var item in waiting.Complete())
         {
             Interlocked.Decrement(ref queued);
             item.Fail(error);
@@ -196,14 +207,20 @@ internal sealed class RegisteredEngine
             {
                 // A slot first, then the item: what waits for the engine stays in the queue, counted and clearable.
                 await dispatchSlots.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                QueuedWork item;
                 try
                 {
-                    item = await queue.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    await doorbell.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (ChannelClosedException)
                 {
                     return;
+                }
+
+                if (!waiting.TryDequeue(out var item))
+                {
+                    // Its item was cleared: the token outlived it.
+                    dispatchSlots.Writer.TryWrite(true);
+                    continue;
                 }
 
                 Interlocked.Decrement(ref queued);

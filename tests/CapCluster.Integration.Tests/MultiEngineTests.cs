@@ -278,27 +278,47 @@ public sealed class MultiEngineTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task QueueStatus_ClearQueue_AndHistory()
+    public async Task QueueStatus_ClearQueue_OfItsOwnCallsAndItsDelegates_AndHistory()
     {
+        var delegatePath = Path.Combine(cluster.Directory.BaseFolder, "queue-clearer.cap");
+        var attenuate = await cluster.Directory.RunAsync("furlgen", "attenuate", cluster.Directory.CapFile(Security.CapabilityInterfaces.MultiEngine),
+            "--label", "queue-clearer", "--methods", "Execute,ClearQueue,EngineQueues", "-o", delegatePath);
+        Assert.True(attenuate.ExitCode == 0, attenuate.ToString());
+        await using var collaborator = await MultiEngineClient.ConnectAsync(delegatePath).WaitAsync(Timeout);
+
         var slow = Mec.ExecuteAsync("System.Threading.Thread.Sleep(3000); 1", [0]);
+        Assert.Equal((1, 0), await QueueOfEngineZeroAsync((1, 0)));
         var queued = Mec.ExecuteAsync("2", [0]);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        IReadOnlyList<EngineQueueStatus> status;
-        do
-        {
-            status = await Mec.QueueStatusAsync([0]).WaitAsync(Timeout);
-        }
-        while ((status[0].Running, status[0].Queued) != (1, 1) && clock.Elapsed < TimeSpan.FromSeconds(2.5));
+        var theirs = collaborator.ExecuteAsync("3", [0]);
+        Assert.Equal((1, 2), await QueueOfEngineZeroAsync((1, 2)));
 
-        Assert.Equal((1, 1), (status[0].Running, status[0].Queued));
-
-        Assert.Equal(1, await Mec.ClearQueueAsync([0]).WaitAsync(Timeout));
+        // A collaborator's ClearQueue drops its own calls only; the owner's drops its own and those of capabilities derived from it.
+        Assert.Equal(1, await collaborator.ClearQueueAsync([0]).WaitAsync(Timeout));
+        await Assert.ThrowsAsync<EngineLostException>(() => theirs.GetAsync(Timeout));
+        Assert.Equal(1, (await Mec.QueueStatusAsync([0]).WaitAsync(Timeout))[0].Queued);
+        var theirsAgain = collaborator.ExecuteAsync("4", [0]);
+        Assert.Equal(2, await Mec.ClearQueueAsync([0]).WaitAsync(Timeout));
         await Assert.ThrowsAsync<EngineLostException>(() => queued.GetAsync(Timeout));
+        await Assert.ThrowsAsync<EngineLostException>(() => theirsAgain.GetAsync(Timeout));
         var first = (await slow.GetAsync(Timeout))[0];
 
         var history = (await Mec.GetResultAsync(first.ExecutionCount, [0]).GetAsync(Timeout))[0];
         Assert.Equal(first.Code, history.Code);
         Assert.True(slow.Metadata[0].Completed >= slow.Metadata[0].Started);
+    }
+
+    /// <summary>Engine 0's (running, queued) once it is <paramref name="expected"/>, or as it is when the slow call would have ended.</summary>
+    private async Task<(int Running, int Queued)> QueueOfEngineZeroAsync((int, int) expected)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var status = (await Mec.QueueStatusAsync([0]).WaitAsync(Timeout))[0];
+            if ((status.Running, status.Queued) == expected || clock.Elapsed > TimeSpan.FromSeconds(2.5))
+            {
+                return (status.Running, status.Queued);
+            }
+        }
     }
 
     [Fact]

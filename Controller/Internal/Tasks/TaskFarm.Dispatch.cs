@@ -197,7 +197,7 @@ internal sealed partial class TaskFarm
 
         load.Batches++;
         load.Tasks += batch.Count;
-        var result = engine.Enqueue(id => new Work { WorkId = id, Request = new EngineRequest { Tasks = request } });
+        var result = engine.Enqueue(RegisteredEngine.TaskFarmTurn, id => new Work { WorkId = id, Request = new EngineRequest { Tasks = request } });
         var attempts = batch.Select(e => e.Attempts).ToList();
         // Runs on the thread that read the engine's result (see QueuedWork): no thread hop.
         _ = result.ContinueWith(done => OnBatchDone(engine, batch, attempts, done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, System.Threading.Tasks.TaskScheduler.Default);

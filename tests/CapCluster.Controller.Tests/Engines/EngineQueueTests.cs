@@ -8,8 +8,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace CapCluster.Controller.Tests.Engines;
 
 /// <summary>
-/// An engine's FIFO queue (<see cref="RegisteredEngine"/>): one item at a time goes to the engine, in order; clearing drops
-/// what waits but not what runs; the engine's end fails everything, queued and running, naming the engine and why.
+/// An engine's queue (<see cref="RegisteredEngine"/>): one item at a time goes to the engine, each owner's in order and
+/// owners in turn; clearing drops what waits of the owners named but not what runs; the engine's end fails everything, queued and running, naming the engine and why.
 /// </summary>
 public sealed class EngineQueueTests : IAsyncDisposable
 {
@@ -25,8 +25,8 @@ public sealed class EngineQueueTests : IAsyncDisposable
 
     public ValueTask DisposeAsync() => engine.DisposeAsync();
 
-    private Task<EngineResult> Ping(string payload) =>
-        engine.Registered.Enqueue(id => new Work { WorkId = id, Ping = new Ping { Payload = Google.Protobuf.ByteString.CopyFromUtf8(payload) } });
+    private Task<EngineResult> Ping(string payload, string owner = "cap_owner") =>
+        engine.Registered.Enqueue(owner, id => new Work { WorkId = id, Ping = new Ping { Payload = Google.Protobuf.ByteString.CopyFromUtf8(payload) } });
 
     private void Pong(Work work) =>
         engine.Registered.CompleteWork(new WorkResult { WorkId = work.WorkId, Pong = new Pong { Payload = work.Ping.Payload, EngineId = engine.Id } }, RelayedBlobs.None);
@@ -74,11 +74,12 @@ public sealed class EngineQueueTests : IAsyncDisposable
         var running = Ping("running");
         var sent = await engine.NextWorkAsync();
         var waiting = new[] { Ping("one"), Ping("two") };
+        var another = Ping("another's", "cap_another");
 
-        var cleared = engine.Registered.ClearQueue("capability cap_test");
+        var cleared = engine.Registered.ClearQueue("capability cap_test", owner => owner == "cap_owner");
 
         Assert.Equal(2, cleared);
-        Assert.Equal(0, engine.Registered.QueueLength);
+        Assert.Equal(1, engine.Registered.QueueLength);
         foreach (var item in waiting)
         {
             var error = await Assert.ThrowsAsync<RpcException>(() => item.Within());
@@ -89,6 +90,37 @@ public sealed class EngineQueueTests : IAsyncDisposable
         Assert.False(running.IsCompleted);
         Pong(sent);
         Assert.Equal("running", (await running.Within()).Result.Pong.Payload.ToStringUtf8());
+        // Another's call was not the clearer's to drop: it runs next.
+        var next = await engine.NextWorkAsync();
+        Assert.Equal("another's", next.Ping.Payload.ToStringUtf8());
+        Pong(next);
+        await another.Within();
+    }
+
+    [Fact]
+    public async Task OneOwnersFlood_DelaysAnothersCall_ByOneOfItsOwn_AndEachOwnersCallsKeepTheirOrder()
+    {
+        var running = Ping("running", "cap_flood");
+        var sent = await engine.NextWorkAsync();
+        var flood = Enumerable.Range(0, 1000).Select(i => Ping($"flood {i}", "cap_flood")).ToList();
+        var owners = new[] { Ping("owner 1"), Ping("owner 2") };
+        var farm = Ping("batch", RegisteredEngine.TaskFarmTurn);
+
+        var order = new List<string>();
+        Pong(sent);
+        for (var i = 0; i < 7; i++)
+        {
+            var next = await engine.NextWorkAsync();
+            order.Add(next.Ping.Payload.ToStringUtf8());
+            Pong(next);
+        }
+
+        Assert.Equal(["flood 0", "owner 1", "batch", "flood 1", "owner 2", "flood 2", "flood 3"], order);
+        await Task.WhenAll(owners.Append(farm).Append(running)).Within();
+        // The last pong sent flood 4: the rest wait.
+        Assert.Equal(995, engine.Registered.QueueLength);
+        Assert.Equal(995, engine.Registered.ClearQueue("the test", _ => true));
+        await Assert.ThrowsAsync<RpcException>(() => flood[^1].Within());
     }
 
     [Fact]
@@ -97,7 +129,7 @@ public sealed class EngineQueueTests : IAsyncDisposable
         var running = Ping("running");
         var sent = await engine.NextWorkAsync();
         _ = Ping("dropped");
-        engine.Registered.ClearQueue("the test");
+        engine.Registered.ClearQueue("the test", _ => true);
 
         var after = Ping("after");
         Pong(sent);
