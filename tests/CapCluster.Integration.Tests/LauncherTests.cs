@@ -269,6 +269,32 @@ public sealed class LauncherTests
         Assert.False(IsAlive(state.Pid), "the controller of a failed start is still running");
     }
 
+    [Fact]
+    public async Task Start_WhenTheControllerDiesAfterItWasReady_FailsAtOnceNamingIt_InsteadOfWaitingForEngines()
+    {
+        await using var cluster = new ClusterDirectory();
+        var bin = Directory.CreateDirectory(Path.Combine(cluster.BaseFolder, "bin")).FullName;
+        var silentEngine = Path.Combine(bin, "capengine");
+        await File.WriteAllTextAsync(silentEngine, "#!/bin/sh\nexec sleep 120\n");
+        File.SetUnixFileMode(silentEngine, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        cluster.Environment["CAPCLUSTER_BIN"] = bin;
+
+        // Engines that never register, a timeout of ten minutes, and the controller killed once it wrote its state.
+        var starting = cluster.RunAsync("capcluster", "start", "-n", "2", "--timeout", "600");
+        ControllerState? state;
+        while ((state = ControllerState.TryRead(cluster.Paths().SecurityFolder)) is null)
+        {
+            Assert.False(starting.IsCompleted, "start ended before the controller was ready");
+            await Task.Delay(50);
+        }
+
+        System.Diagnostics.Process.GetProcessById(state.Pid).Kill();
+        var start = await starting.WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.NotEqual(0, start.ExitCode);
+        Assert.Contains($"capcontroller process {state.Pid} exited with code", start.Error);
+    }
+
     // A process that exited but is not reaped yet (its parent, capcluster start, is gone) runs no more.
     private static bool IsAlive(int pid) => LiveProcess.IsRunning(pid, "capengine", "capcontroller");
 }

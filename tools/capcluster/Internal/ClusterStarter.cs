@@ -53,7 +53,7 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
             launched ??= await LaunchAsync(options).ConfigureAwait(false);
             using (launched)
             {
-                await WaitForEnginesAsync(launched, clock, options.Timeout, cancellationToken).ConfigureAwait(false);
+                await WaitForEnginesAsync(launched, controller, clock, options.Timeout, cancellationToken).ConfigureAwait(false);
             }
 
             PrintHowToConnect(options);
@@ -114,13 +114,13 @@ internal sealed class ClusterStarter(ClusterPaths paths, TextWriter output)
     }
 
     /// <summary>
-    /// Waits until the launched engines registered; fails when a watched process exits first. Engines on this machine
-    /// say so themselves on a pipe; others are seen through the controller, which answers as soon as one registers.
-    /// An exit is seen when it happens: nothing here polls.
+    /// Waits until the launched engines registered; fails when a watched process, or the controller, exits first. Engines
+    /// on this machine say so themselves on a pipe; others are seen through the controller, which answers as soon as one
+    /// registers. An exit is seen when it happens: nothing here polls.
     /// </summary>
-    private async Task WaitForEnginesAsync(LaunchedEngines launched, Stopwatch clock, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task WaitForEnginesAsync(LaunchedEngines launched, Process controller, Stopwatch clock, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var (expected, watched, ours) = (launched.Expected, launched.Watched, launched.Ours);
+        var (expected, watched, ours) = (launched.Expected, launched.Watched.Append(controller), launched.Ours);
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var registered = 0;
         var shown = -1;
