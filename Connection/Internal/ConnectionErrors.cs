@@ -32,6 +32,8 @@ internal static class ConnectionErrors
                 $"cannot reach the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: {detail}. " +
                 "Is it running? `capcluster status` says; a controller that died starts again on its ports with " +
                 "`capcontroller --reuse`, and none is started with `capcluster start`. Or check that this host can reach that address.", e),
+            StatusCode.FailedPrecondition => new ControllerCallException(
+                $"the controller at {string.Join(", ", capability.Url.Locations)} is running but cannot serve this call until something on its host is mended: {detail}", e.StatusCode, e),
             _ => new ControllerCallException($"the controller answered {e.StatusCode}: {detail}", e.StatusCode, e),
         };
     }

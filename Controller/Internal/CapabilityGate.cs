@@ -206,7 +206,10 @@ internal sealed class CapabilityGate(
     /// <summary>Why <paramref name="capabilityId"/> may no longer act (gone from the registry, revoked or expired), or null while it may.</summary>
     public string? WhyNotLive(string capabilityId) => CapabilityLiveness.WhyNot(capabilityId, registry.Find(capabilityId), time.GetUtcNow());
 
-    /// <summary>Writes <paramref name="record"/>, or fails the call it records with UNAVAILABLE naming the audit log.</summary>
+    /// <summary>
+    /// Writes <paramref name="record"/>, or fails the call it records with FAILED_PRECONDITION naming the audit log: not
+    /// UNAVAILABLE, which clients take for a controller out of reach and try again; this waits for its disk to be mended.
+    /// </summary>
     private void Record(AuditRecord record)
     {
         try
@@ -216,7 +219,7 @@ internal sealed class CapabilityGate(
         catch (AuditWriteException e)
         {
             ControllerLog.AuditWriteFailed(logger, e.Message);
-            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
         }
     }
 

@@ -3,6 +3,8 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Protocol;
 using CapCluster.Protocol.V1;
@@ -112,7 +114,7 @@ public sealed class AuditTests : IAsyncLifetime
     }
 
     [RootFact]
-    public async Task FullLogFolder_FailsCallsWithUnavailableNamingTheAuditLog_AndAfterSpaceReturnsTheChainVerifies()
+    public async Task FullLogFolder_FailsCallsWithFailedPreconditionNamingTheAuditLog_AndAfterSpaceReturnsTheChainVerifies()
     {
         var disk = await cluster.MountTinyDiskAsync("tiny-log", "2m");
         var logFolder = disk.Folder;
@@ -145,13 +147,18 @@ public sealed class AuditTests : IAsyncLifetime
         }
 
         Assert.NotNull(refused);
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.Contains($"audit log not writable: {logPath}", refused.Status.Detail);
         using (var channel = Channel(owner))
         {
             var privileged = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(CapClusterMethods.ClearQueue, new ClearQueueRequest(), Options()));
-            Assert.Equal(StatusCode.Unavailable, privileged.StatusCode);
+            Assert.Equal(StatusCode.FailedPrecondition, privileged.StatusCode);
         }
+
+        // A client is told at once what the controller cannot do, not that it cannot reach it (nor after two minutes of trying).
+        var told = await Assert.ThrowsAsync<ControllerCallException>(() => MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("is running but cannot serve this call until something on its host is mended", told.Message, StringComparison.Ordinal);
+        Assert.Contains($"audit log not writable: {logPath}", told.Message, StringComparison.Ordinal);
 
         var before = AuditLog.ReadAll(logPath).Count;
         disk.Free();

@@ -189,7 +189,7 @@ internal sealed partial class TaskFarm
         }
         catch (CapClusterException e)
         {
-            throw new RpcException(new Status(StatusCode.Unavailable, $"{what}, but the controller could not journal it, so a restart may not know: {e.Message}"));
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{what}, but the controller could not journal it, so a restart may not know: {e.Message}"));
         }
     }
 

@@ -259,7 +259,7 @@ internal sealed partial class TaskFarm
     /// holds the aborts, so that a restarted controller does not run them again.
     /// </summary>
     /// <exception cref="TaskNotHeldException">An id is not one of the caller's tasks held here; nothing was aborted.</exception>
-    /// <exception cref="RpcException">UNAVAILABLE: aborted, but the journal could not record it.</exception>
+    /// <exception cref="RpcException">FAILED_PRECONDITION: aborted, but the journal could not record it.</exception>
     public async Task<IReadOnlyList<long>> AbortAsync(CapabilityRecord caller, IReadOnlyList<long> ids)
     {
         var done = Abort(caller, ids);
@@ -300,7 +300,7 @@ internal sealed partial class TaskFarm
     /// result the caller itself submitted. Unfinished tasks named are left alone.
     /// </summary>
     /// <exception cref="TaskNotHeldException">An id is not one of the caller's tasks held here; nothing was cleared.</exception>
-    /// <exception cref="RpcException">UNAVAILABLE: cleared, but the journal could not record it.</exception>
+    /// <exception cref="RpcException">FAILED_PRECONDITION: cleared, but the journal could not record it.</exception>
     public async Task<int> ClearAsync(CapabilityRecord caller, IReadOnlyList<long> ids)
     {
         var cleared = Clear(caller, ids);
