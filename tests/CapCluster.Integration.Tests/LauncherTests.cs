@@ -232,12 +232,7 @@ public sealed class LauncherTests
     {
         await using var cluster = new ClusterDirectory();
 
-        // Engines that run but never register: the launcher takes capengine from CAPCLUSTER_BIN first.
-        var bin = Directory.CreateDirectory(Path.Combine(cluster.BaseFolder, "bin")).FullName;
-        var silentEngine = Path.Combine(bin, "capengine");
-        await File.WriteAllTextAsync(silentEngine, "#!/bin/sh\nexec sleep 120\n");
-        File.SetUnixFileMode(silentEngine, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        cluster.Environment["CAPCLUSTER_BIN"] = bin;
+        await UseEnginesThatNeverRegisterAsync(cluster);
 
         var start = await cluster.RunAsync("capcluster", "start", "-n", "2", "--timeout", "1");
 
@@ -273,11 +268,7 @@ public sealed class LauncherTests
     public async Task Start_WhenTheControllerDiesAfterItWasReady_FailsAtOnceNamingIt_InsteadOfWaitingForEngines()
     {
         await using var cluster = new ClusterDirectory();
-        var bin = Directory.CreateDirectory(Path.Combine(cluster.BaseFolder, "bin")).FullName;
-        var silentEngine = Path.Combine(bin, "capengine");
-        await File.WriteAllTextAsync(silentEngine, "#!/bin/sh\nexec sleep 120\n");
-        File.SetUnixFileMode(silentEngine, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        cluster.Environment["CAPCLUSTER_BIN"] = bin;
+        await UseEnginesThatNeverRegisterAsync(cluster);
 
         // Engines that never register, a timeout of ten minutes, and the controller killed once it wrote its state.
         var starting = cluster.RunAsync("capcluster", "start", "-n", "2", "--timeout", "600");
@@ -295,6 +286,16 @@ public sealed class LauncherTests
         Assert.Contains($"capcontroller process {state.Pid} exited with code", start.Error);
     }
 
-    // A process that exited but is not reaped yet (its parent, capcluster start, is gone) runs no more.
+    /// <summary>Engines that run but never register: the launcher takes capengine from CAPCLUSTER_BIN first.</summary>
+    private static async Task UseEnginesThatNeverRegisterAsync(ClusterDirectory cluster)
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(cluster.BaseFolder, "bin")).FullName;
+        var silentEngine = Path.Combine(bin, "capengine");
+        await File.WriteAllTextAsync(silentEngine, "#!/bin/sh\nexec sleep 120\n");
+        File.SetUnixFileMode(silentEngine, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        cluster.Environment["CAPCLUSTER_BIN"] = bin;
+    }
+
+        // A process that exited but is not reaped yet (its parent, capcluster start, is gone) runs no more.
     private static bool IsAlive(int pid) => LiveProcess.IsRunning(pid, "capengine", "capcontroller");
 }
