@@ -148,7 +148,10 @@ public sealed partial class TaskClient
         }
     }
 
-    /// <summary>Aborts a task: queued, it never runs; running, it is reported aborted. True when it was not finished yet.</summary>
+    /// <summary>
+    /// Aborts a task: queued, it never runs; already sent to an engine, it runs to its end there (an engine cannot stop
+    /// running code: kill the engine to stop it) and is reported aborted, its result discarded. True when it was not finished yet.
+    /// </summary>
     /// <exception cref="ControllerCallException">NOT_FOUND: not one of this capability's tasks held by the controller.</exception>
     public async Task<bool> AbortAsync(long taskId, CancellationToken cancellationToken = default)
     {

@@ -176,7 +176,7 @@ public sealed class TaskTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AbortOfAQueuedTask_ItNeverRuns()
+    public async Task AbortOfAQueuedTask_ItNeverRuns_OfARunningOne_SaysItRanToItsEnd()
     {
         var marker = Path.Combine(cluster.Directory.BaseFolder, "ran-" + Guid.NewGuid().ToString("N"));
         var blocker = await tasks.RunAsync(new CodeTask("System.Threading.Thread.Sleep(1000);")).WaitAsync(Timeout);
@@ -187,6 +187,19 @@ public sealed class TaskTests : IAsyncLifetime
         Assert.Equal(TaskStatus.Aborted, (await tasks.GetResultAsync(victim, timeout: Timeout)).Status);
         await tasks.GetResultAsync(blocker, timeout: Timeout);
         Assert.False(File.Exists(marker));
+
+        // An engine cannot stop running code: the result says the task ran on, and it did.
+        var running = await tasks.RunAsync(new CodeTask($"System.Threading.Thread.Sleep(1500); System.IO.File.WriteAllText(@\"{marker}\", \"ran\");")).WaitAsync(Timeout);
+        while ((await tasks.GetResultAsync(running, block: false).WaitAsync(Timeout)).Status != TaskStatus.Running)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(await tasks.AbortAsync(running).WaitAsync(Timeout));
+        var aborted = await tasks.GetResultAsync(running, timeout: Timeout);
+        Assert.Equal(TaskStatus.Aborted, aborted.Status);
+        Assert.Contains("which ran it to its end (an engine cannot stop running code)", aborted.Failure, StringComparison.Ordinal);
+        Assert.True(File.Exists(marker));
     }
 
     [Fact]

@@ -288,7 +288,7 @@ internal sealed partial class TaskFarm
         Tally(entry, static c => c.Running--);
         if (entry.AbortRequested)
         {
-            Finish(entry, TaskState.Aborted, null, "aborted while it ran; its result was discarded");
+            Finish(entry, TaskState.Aborted, null, $"aborted after it was sent to engine {engine}, which ran it to its end (an engine cannot stop running code); its result was discarded");
             return;
         }
 
@@ -309,7 +309,7 @@ internal sealed partial class TaskFarm
         Tally(entry, static c => c.Running--);
         if (entry.AbortRequested)
         {
-            Finish(entry, TaskState.Aborted, error, failure ?? "aborted while it ran");
+            Finish(entry, TaskState.Aborted, error, failure ?? "aborted after it was sent to an engine, which ran it (an engine cannot stop running code)");
             return;
         }
 

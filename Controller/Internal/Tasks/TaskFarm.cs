@@ -255,7 +255,8 @@ internal sealed partial class TaskFarm
     }
 
     /// <summary>
-    /// Aborts tasks: queued ones never run; running ones are reported aborted when they end. Answers once the journal
+    /// Aborts tasks: queued ones never run; those already sent to an engine run to their end there (an engine cannot stop
+    /// running code) and are reported aborted, their results discarded. Answers once the journal
     /// holds the aborts, so that a restarted controller does not run them again.
     /// </summary>
     /// <exception cref="TaskNotHeldException">An id is not one of the caller's tasks held here; nothing was aborted.</exception>
@@ -285,7 +286,7 @@ internal sealed partial class TaskFarm
                 {
                     // Journaled as aborted now, so that a controller restarted before the engine answers does not run it again.
                     var aborted = NewResult(entry, TaskState.Aborted);
-                    aborted.Failure = "aborted while it ran";
+                    aborted.Failure = "aborted after it was sent to an engine, which runs it to its end (an engine cannot stop running code); its result is discarded";
                     journal?.Finish(entry.Id, aborted.ToByteArray());
                 }
             }
