@@ -141,7 +141,8 @@ internal sealed class RegisteredEngine
         if (inFlight.TryRemove(result.WorkId, out var item))
         {
             // The slot first: whoever waits for the result may queue more at once (it runs on this thread, see QueuedWork).
-            Interlocked.Increment(ref completed);
+            // A batch of tasks counts its tasks, as users count what an engine did.
+            Interlocked.Add(ref completed, result.Reply?.Tasks is { } tasks ? tasks.Replies.Count : 1);
             dispatchSlots.Writer.TryWrite(true);
             item.Complete(new EngineResult(result, blobs));
         }

@@ -51,6 +51,19 @@ public sealed class EngineQueueTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ABatchOfTasks_CountsItsTasksAsDone_ACallCountsOne()
+    {
+        var batch = engine.Registered.Enqueue(RegisteredEngine.TaskFarmTurn, id => new Work { WorkId = id, Request = new EngineRequest { Tasks = new TaskBatch() } });
+        engine.Answer(await engine.NextWorkAsync(), FakeEngine.Ok(), FakeEngine.Ok(), FakeEngine.Ok());
+        await batch.Within();
+        var ping = Ping("one");
+        Pong(await engine.NextWorkAsync());
+        await ping.Within();
+
+        Assert.Equal(4, engine.Registered.Completed);
+    }
+
+    [Fact]
     public async Task AResult_SendsTheNextItem_OnItsOwnThread_BeforeItReturns()
     {
         // No thread hop between a result and the next item's dispatch: on a machine of two cores, a pool thread woken for
