@@ -49,6 +49,9 @@ public sealed class ControllerHost : IAsyncDisposable
     /// <summary>The .cap file of each interface.</summary>
     public IReadOnlyDictionary<string, string> CapabilityFiles { get; }
 
+    /// <summary>What keeps this run's tasks, in words for the ready banner: the journal's file, or memory only.</summary>
+    public string TaskJournal { get; private init; } = "";
+
     /// <summary>Completes when a client with the right capability asked the controller to stop.</summary>
     public Task StopRequested => stopRequested.Task;
 
@@ -73,10 +76,11 @@ public sealed class ControllerHost : IAsyncDisposable
         var audit = AuditLog.Open(paths.AuditLogFile, paths.SecurityFolder, time, options.AuditLog());
         Internal.Tasks.TaskJournal? journal;
         Internal.Tasks.TaskFarm farm;
+        var journalFolder = options.JournalFolder ?? Path.Combine(paths.BaseFolder, "tasks");
         try
         {
             journal = options.Journal
-                ? Internal.Tasks.TaskJournal.Open(options.JournalFolder ?? Path.Combine(paths.BaseFolder, "tasks"), new() { SyncEveryCommit = options.JournalSyncEveryCommit }, logger)
+                ? Internal.Tasks.TaskJournal.Open(journalFolder, new() { SyncEveryCommit = options.JournalSyncEveryCommit }, logger)
                 : null;
         }
         catch
@@ -84,6 +88,13 @@ public sealed class ControllerHost : IAsyncDisposable
             audit.Dispose();
             throw;
         }
+        var journalFile = Path.Combine(journalFolder, Internal.Tasks.TaskJournal.DatabaseName);
+        var leftAlone = journal is null && File.Exists(journalFile);
+        if (leftAlone)
+        {
+            ControllerLog.JournalLeftAlone(logger, journalFile);
+        }
+
         var hosts = LocationHosts(options);
         var started = time.GetUtcNow();
         var lifetime = new CancellationTokenSource();
@@ -182,7 +193,12 @@ public sealed class ControllerHost : IAsyncDisposable
 
         var heartbeats = new HeartbeatMonitor(engines, options, time, logger).RunAsync(lifetime.Token);
         var registryWatch = new RegistryWatcher(registry, gate, options.RegistryPollPeriod, time, logger).RunAsync(lifetime.Token);
-        host = new ControllerHost(server, lanes, audit, journal, lifetime, heartbeats, registryWatch, state, paths, files);
+        host = new ControllerHost(server, lanes, audit, journal, lifetime, heartbeats, registryWatch, state, paths, files)
+        {
+            TaskJournal = journal is not null ? journalFile
+                : leftAlone ? $"none (--no-journal): the earlier run's journal at {journalFile} is left alone, and a later start with it runs its tasks again (delete it to drop them)"
+                : "none (--no-journal): tasks are kept in memory only",
+        };
         return host;
     }
 

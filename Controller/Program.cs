@@ -162,6 +162,7 @@ static void PrintReady(ControllerHost host)
         Console.WriteLine($"  {iface + ".cap",-16} {path}");
     }
 
+    Console.WriteLine($"  task journal     {host.TaskJournal}");
     Console.WriteLine($"  audit log        {host.Paths.AuditLogFile}");
     Console.WriteLine($"  log              {ComponentLogging.FileFor(host.Paths.LogFolder, "capcontroller", s.Pid)}");
     Console.Out.Flush();

@@ -75,4 +75,7 @@ internal static partial class ControllerLog
 
     [LoggerMessage(43, LogLevel.Information, "Resumed from the task journal: {Queued} task(s) to run, {Finished} result(s) held")]
     public static partial void JournalResumed(ILogger logger, int queued, int finished);
+
+    [LoggerMessage(45, LogLevel.Warning, "A task journal of an earlier run is at {Path}: this run (--no-journal) neither resumes its tasks nor changes it, so clients are told those tasks were lost, and a later start with the journal runs them again. Delete it to drop them for good")]
+    public static partial void JournalLeftAlone(ILogger logger, string path);
 }

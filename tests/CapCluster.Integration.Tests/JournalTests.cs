@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using CapCluster.Client;
 using CapCluster.Connection;
+using CapCluster.Hosting;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Security;
 
@@ -142,6 +143,27 @@ public sealed class JournalTests : IAsyncLifetime
 
         var status = await again.QueueStatusAsync().WaitAsync(Timeout);
         Assert.InRange(status.Queued, acknowledged.Count, acknowledged.Count + 2500);
+    }
+
+    [Fact]
+    public async Task ARestartWithoutTheJournal_SaysInItsBannerAndLogThatItLeavesTheEarlierRunsJournalAlone_AndWhatThatMeans()
+    {
+        var ports = ClusterDirectory.PinnedPorts();
+        var controller = await cluster.StartControllerAsync(ports);
+        await using (var tasks = await TaskClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.Task)).WaitAsync(Timeout))
+        {
+            await tasks.RunAsync(new CodeTask("1")).WaitAsync(Timeout);
+        }
+
+        controller.Process.Kill();
+        await controller.Process.WaitForExitAsync().WaitAsync(Timeout);
+        var withoutJournal = await cluster.StartControllerAsync([.. ports, "--no-journal"]);
+
+        var banner = await withoutJournal.WaitForLineAsync("  task journal ", Timeout);
+        Assert.Contains($"the earlier run's journal at {Path.Combine(cluster.Paths().BaseFolder, "tasks", "journal.db")} is left alone", banner, StringComparison.Ordinal);
+        Assert.Contains("a later start with it runs its tasks again", banner, StringComparison.Ordinal);
+        var log = string.Join('\n', LogLines.ReadFile(Path.Combine(cluster.Paths().LogFolder, $"capcontroller-{withoutJournal.Process.Id}.log")));
+        Assert.Contains("a later start with the journal runs them again", log, StringComparison.Ordinal);
     }
 
     [RootFact]
