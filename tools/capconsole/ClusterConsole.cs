@@ -1,4 +1,5 @@
 using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Security;
 using CapCluster.Tools;
 using Spectre.Console;
@@ -29,7 +30,7 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
         }
 
         var writer = new ConsoleWriter(console);
-        var mec = await MultiEngineClient.ConnectAsync(multiEngineCap, cancellationToken).ConfigureAwait(false);
+        var mec = await MultiEngineClient.ConnectAsync(multiEngineCap, ReconnectOptions.Interactive, cancellationToken).ConfigureAwait(false);
         TaskClient? tc = null;
         try
         {
@@ -125,7 +126,7 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
 
         try
         {
-            return await TaskClient.ConnectAsync(taskCap, cancellationToken).ConfigureAwait(false);
+            return await TaskClient.ConnectAsync(taskCap, ReconnectOptions.Interactive, cancellationToken).ConfigureAwait(false);
         }
         catch (CapClusterException e)
         {
