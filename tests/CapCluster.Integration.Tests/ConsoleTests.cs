@@ -127,6 +127,30 @@ public sealed class ConsoleTests
         Assert.DoesNotContain(" at CapCluster.", screen, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Console_WithATaskCapabilityOnly_RunsTasksOnTc_AndTheEngineMagicsSayItHoldsNoMultiEngineCapability()
+    {
+        await using var cluster = await StartClusterAsync(1);
+        var taskCap = Path.Combine(Directory.CreateDirectory(Path.Combine(cluster.BaseFolder, "given")).FullName, "task.cap");
+        File.Copy(cluster.CapFile(CapabilityInterfaces.Task), taskCap);
+
+        await using var terminal = await StartConsoleAsync(cluster, "--cap-file", taskCap);
+        var screen = Flat(await terminal.WaitForAsync(s => HasPrompt(s, 1), "the banner and the first prompt", StepTimeout));
+        Assert.Contains("a task capability: tc is ready, mec is null", screen, StringComparison.Ordinal);
+
+        await terminal.TypeLineAsync("%px 1");
+        screen = Flat(await terminal.WaitForAsync(s => HasPrompt(s, 2), "the prompt after %px", StepTimeout));
+        Assert.Contains("this console holds no MultiEngine capability", screen, StringComparison.Ordinal);
+        Assert.Contains("furlgen attenuate", screen, StringComparison.Ordinal);
+
+        await terminal.TypeLineAsync("string.Join(\",\", await tc.MapAsync((int x) => x * x, Enumerable.Range(0, 4)))");
+        screen = await terminal.WaitForAsync(s => HasPrompt(s, 3), "the prompt after a map on tc", StepTimeout);
+        Assert.Matches(LocalOut("0,1,4,9"), screen);
+
+        await terminal.PressAsync("C-d");
+        Assert.Equal(0, await terminal.WaitForExitAsync(StepTimeout));
+    }
+
     private static async Task<ClusterDirectory> StartClusterAsync(int engines)
     {
         var cluster = new ClusterDirectory();
