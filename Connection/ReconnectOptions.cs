@@ -32,6 +32,13 @@ public sealed class ReconnectOptions
     /// <summary>Fail at once when the controller cannot be reached (the behaviour before reconnection existed).</summary>
     public static ReconnectOptions Never => new() { Timeout = TimeSpan.Zero };
 
+    /// <summary>
+    /// For a person waiting at a prompt (<c>capcluster console</c>, a notebook): keep trying for 10 s, long enough for a
+    /// controller restarted with <c>capcontroller --reuse</c> to be back, short enough that a controller that is down
+    /// is reported (with what to do about it) while the user still waits for an answer, rather than after 2 minutes.
+    /// </summary>
+    public static ReconnectOptions Interactive => new() { Timeout = TimeSpan.FromSeconds(10) };
+
     /// <summary>Checks the values; a bad one gets an error naming it.</summary>
     /// <exception cref="CapClusterException">A value is out of range.</exception>
     public void Validate()

@@ -68,7 +68,7 @@ internal sealed class NotebookCluster(Kernel root) : IDisposable
         MultiEngineClient connected;
         try
         {
-            connected = await MultiEngineClient.ConnectAsync(capFile, context.CancellationToken).ConfigureAwait(false);
+            connected = await MultiEngineClient.ConnectAsync(capFile, ReconnectOptions.Interactive, context.CancellationToken).ConfigureAwait(false);
         }
         catch (CapabilityNotFoundException e)
         {
@@ -152,7 +152,7 @@ internal sealed class NotebookCluster(Kernel root) : IDisposable
 
         try
         {
-            return await TaskClient.ConnectAsync(taskCap, context.CancellationToken).ConfigureAwait(false);
+            return await TaskClient.ConnectAsync(taskCap, ReconnectOptions.Interactive, context.CancellationToken).ConfigureAwait(false);
         }
         catch (CapClusterException e)
         {

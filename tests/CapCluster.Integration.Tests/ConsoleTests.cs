@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using CapCluster.Integration.Tests.Infrastructure;
+using CapCluster.Security;
 
 namespace CapCluster.Integration.Tests;
 
@@ -12,12 +13,8 @@ public sealed class ConsoleTests
     [Fact]
     public async Task Console_UnderTmux_RunsMagicsOnBothEngines_SurvivesErrorsAndCtrlC_LeavesOnCtrlD()
     {
-        await using var cluster = new ClusterDirectory();
-        var start = await cluster.RunAsync("capcluster", "start", "-n", "2");
-        Assert.True(start.ExitCode == 0, start.ToString());
-
-        await using var terminal = await TmuxTerminal.StartAsync(
-            Repository.App("capcluster"), ["console"], new Dictionary<string, string> { ["CAPCLUSTER_DIR"] = cluster.BaseFolder });
+        await using var cluster = await StartClusterAsync(2);
+        await using var terminal = await StartConsoleAsync(cluster);
         var screen = await terminal.WaitForAsync(s => HasPrompt(s, 1), "the banner and the first prompt", StepTimeout);
         Assert.Contains("2 engine(s) [0, 1]", screen, StringComparison.Ordinal);
 
@@ -106,11 +103,78 @@ public sealed class ConsoleTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the console took {clock.Elapsed} to exit after its goodbye");
     }
 
+    [Fact]
+    public async Task Console_ControllerKilled_PxSaysWithinSecondsThatItCannotReachItAndHowToRestartIt()
+    {
+        await using var cluster = await StartClusterAsync(1);
+        await using var terminal = await StartConsoleAsync(cluster);
+        await terminal.WaitForAsync(s => HasPrompt(s, 1), "the banner and the first prompt", StepTimeout);
+
+        using (var controller = Process.GetProcessById(ControllerState.TryRead(cluster.Paths().SecurityFolder)!.Pid))
+        {
+            controller.Kill();
+            await controller.WaitForExitAsync().WaitAsync(StepTimeout);
+        }
+
+        // The console tries for ReconnectOptions.Interactive's 10 s; with the client's default 2 minutes the step's
+        // minute would run out first.
+        await terminal.TypeLineAsync("%px 1");
+        var screen = await terminal.WaitForAsync(s => HasPrompt(s, 2), "the prompt after %px with the controller down", StepTimeout);
+        screen = Flat(screen);
+        Assert.Contains("has been out of reach for 10 s", screen, StringComparison.Ordinal);
+        Assert.Contains("`capcluster status`", screen, StringComparison.Ordinal);
+        Assert.Contains("`capcontroller --reuse`", screen, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at CapCluster.", screen, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Console_WithATaskCapabilityOnly_RunsTasksOnTc_AndTheEngineMagicsSayItHoldsNoMultiEngineCapability()
+    {
+        await using var cluster = await StartClusterAsync(1);
+        var taskCap = Path.Combine(Directory.CreateDirectory(Path.Combine(cluster.BaseFolder, "given")).FullName, "task.cap");
+        File.Copy(cluster.CapFile(CapabilityInterfaces.Task), taskCap);
+
+        await using var terminal = await StartConsoleAsync(cluster, "--cap-file", taskCap);
+        var screen = Flat(await terminal.WaitForAsync(s => HasPrompt(s, 1), "the banner and the first prompt", StepTimeout));
+        Assert.Contains("a task capability: tc is ready, mec is null", screen, StringComparison.Ordinal);
+
+        await terminal.TypeLineAsync("%px 1");
+        screen = Flat(await terminal.WaitForAsync(s => HasPrompt(s, 2), "the prompt after %px", StepTimeout));
+        Assert.Contains("this console holds no MultiEngine capability", screen, StringComparison.Ordinal);
+        Assert.Contains("furlgen attenuate", screen, StringComparison.Ordinal);
+
+        await terminal.TypeLineAsync("string.Join(\",\", await tc.MapAsync((int x) => x * x, Enumerable.Range(0, 4)))");
+        screen = await terminal.WaitForAsync(s => HasPrompt(s, 3), "the prompt after a map on tc", StepTimeout);
+        Assert.Matches(LocalOut("0,1,4,9"), screen);
+
+        await terminal.PressAsync("C-d");
+        Assert.Equal(0, await terminal.WaitForExitAsync(StepTimeout));
+    }
+
+    private static async Task<ClusterDirectory> StartClusterAsync(int engines)
+    {
+        var cluster = new ClusterDirectory();
+        var start = await cluster.RunAsync("capcluster", "start", "-n", $"{engines}");
+        if (start.ExitCode != 0)
+        {
+            await cluster.DisposeAsync();
+            Assert.Fail(start.ToString());
+        }
+
+        return cluster;
+    }
+
+    private static Task<TmuxTerminal> StartConsoleAsync(ClusterDirectory cluster, params string[] arguments) =>
+        TmuxTerminal.StartAsync(Repository.App("capcluster"), ["console", .. arguments], new Dictionary<string, string> { ["CAPCLUSTER_DIR"] = cluster.BaseFolder });
+
     private static bool HasPrompt(string screen, int number) =>
         screen.Split('\n').Any(l => l.StartsWith($"In [{number}]:", StringComparison.Ordinal) || l.StartsWith($"[px] In [{number}]:", StringComparison.Ordinal));
 
     private static int Count(string screen, int engine, string label, string value) =>
         Regex.Matches(screen, $@"^\[{engine}\] {label}\[\d+\]: {Regex.Escape(value)}\s*$", RegexOptions.Multiline).Count;
+
+    /// <summary>The screen with the console's line wrapping undone, for a long message's phrases.</summary>
+    private static string Flat(string screen) => Regex.Replace(screen, @"\s+", " ");
 
     private static Regex LocalOut(string value) => new($@"^Out\[\d+\]: {Regex.Escape(value)}\s*$", RegexOptions.Multiline);
 }

@@ -64,7 +64,7 @@ var lineCount = new Option<int>("--lines") { Description = "How many of the last
 var logs = new Command("logs", "Show the controller's log, or an engine's, from the log folder") { engineId, lineCount };
 logs.SetAction((parse, ct) => Run(parse, () => new ClusterLogs(Paths(parse), Console.Out).ShowAsync(parse.GetValue(engineId), parse.GetValue(lineCount), ct)));
 
-var consoleCapFile = new Option<string?>("--cap-file") { Description = "The multiengine.cap to connect with (default: the profile's); task.cap beside it gives tc" };
+var consoleCapFile = new Option<string?>("--cap-file") { Description = "The multiengine.cap to connect with (default: the profile's); task.cap beside it gives tc. A task.cap alone gives tc only, without the engine magics" };
 var console = new Command("console", "An interactive C# console on the cluster: mec and tc defined, %px, %%px, %autopx, %result (%help lists them)") { consoleCapFile };
 // The console compiles C# as it runs (Roslyn), which this native program cannot: it is a program of its own, which
 // takes this process's place (tools/capconsole).

@@ -1,4 +1,5 @@
 using CapCluster.Client;
+using CapCluster.Connection;
 using CapCluster.Security;
 using CapCluster.Tools;
 using Spectre.Console;
@@ -6,8 +7,8 @@ using Spectre.Console;
 namespace CapCluster.Repl;
 
 /// <summary>
-/// <c>capcluster console</c>: connects to the controller, defines <c>mec</c> and <c>tc</c>, and reads inputs
-/// until Ctrl-D, with RadLine in a terminal and plain lines when stdin is redirected.
+/// <c>capcluster console</c>: connects to the controller, defines <c>mec</c> and <c>tc</c> (<c>tc</c> alone with a
+/// task capability only), and reads inputs until Ctrl-D, with RadLine in a terminal and plain lines when stdin is redirected.
 /// </summary>
 internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, ConsoleOptions options)
 {
@@ -19,8 +20,8 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
             var state = ControllerState.TryRead(paths.SecurityFolder);
             var running = state is not null && LiveProcess.IsRunning(state.Pid, "capcontroller");
 
-            // A multiengine.cap copied from another host has no controller state beside it: connect anyway.
-            if (!running && (state is not null || !File.Exists(multiEngineCap)))
+            // A .cap copied from another host has no controller state beside it: connect anyway.
+            if (!running && (state is not null || !File.Exists(multiEngineCap) && !File.Exists(TaskCapBeside(multiEngineCap))))
             {
                 throw new CapClusterException(
                     $"no controller is running for {ProfileText.Name(profile)} (looked in {paths.SecurityFolder}); " +
@@ -29,17 +30,20 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
         }
 
         var writer = new ConsoleWriter(console);
-        var mec = await MultiEngineClient.ConnectAsync(multiEngineCap, cancellationToken).ConfigureAwait(false);
+        var taskOnly = IsTaskCapability(multiEngineCap, explicitly: capFile is not null);
+        var mec = taskOnly ? null : await MultiEngineClient.ConnectAsync(multiEngineCap, ReconnectOptions.Interactive, cancellationToken).ConfigureAwait(false);
         TaskClient? tc = null;
         try
         {
-            tc = await ConnectTaskClientAsync(multiEngineCap, writer, cancellationToken).ConfigureAwait(false);
-            var ids = await mec.GetIdsAsync(cancellationToken).ConfigureAwait(false);
-            writer.Note(
-                $"CapCluster console, connected with {mec.CapabilityPath}: {ids.Count} engine(s) [{string.Join(", ", ids)}]. " +
-                $"{(tc is null ? "mec is" : "mec and tc are")} ready; %help lists the magics; Ctrl-D leaves.");
+            tc = taskOnly
+                ? await TaskClient.ConnectAsync(capFile ?? TaskCapBeside(multiEngineCap), ReconnectOptions.Interactive, cancellationToken).ConfigureAwait(false)
+                : await ConnectTaskClientAsync(multiEngineCap, writer, cancellationToken).ConfigureAwait(false);
+            writer.Note(mec is null
+                ? $"CapCluster console, connected with {tc!.CapabilityPath}, a task capability: tc is ready, mec is null (no MultiEngine capability); %help lists the magics; Ctrl-D leaves."
+                : $"CapCluster console, connected with {mec.CapabilityPath}: {Engines(await mec.GetIdsAsync(cancellationToken).ConfigureAwait(false))}. " +
+                  $"{(tc is null ? "mec is" : "mec and tc are")} ready; %help lists the magics; Ctrl-D leaves.");
 
-            var calls = new ClusterCalls(mec, ct => new ClusterStatus(paths, console, Console.Out).ShowAsync(mec, ct));
+            var calls = mec is null ? null : new ClusterCalls(mec, ct => new ClusterStatus(paths, console, Console.Out).ShowAsync(mec, ct));
             var session = new ConsoleSession(calls, new LocalScript(new ConsoleGlobals(mec, tc)), writer, options, TimeProvider.System);
             ILineReader reader = RadLineReader.IsSupported(console) ? new RadLineReader(console) : new PlainLineReader(Console.In, Console.Out);
             using var interrupts = new Interrupts();
@@ -51,7 +55,7 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
         }
         finally
         {
-            await LeaveAsync(tc is null ? [mec] : [mec, tc], options.LeaveTimeout).ConfigureAwait(false);
+            await LeaveAsync([.. new IAsyncDisposable?[] { mec, tc }.OfType<IAsyncDisposable>()], options.LeaveTimeout).ConfigureAwait(false);
         }
     }
 
@@ -114,9 +118,22 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
         return text;
     }
 
+    private static string Engines(IReadOnlyList<int> ids) => $"{ids.Count} engine(s) [{string.Join(", ", ids)}]";
+
+    private static string TaskCapBeside(string cap) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(cap)) ?? ".", CapabilityInterfaces.Task + ".cap");
+
+    /// <summary>
+    /// True for a console with a task capability only: <paramref name="cap"/> (given with --cap-file) is a task.cap, or,
+    /// looked for in the security folder, there is no multiengine.cap but a task.cap beside where it would be.
+    /// </summary>
+    private static bool IsTaskCapability(string cap, bool explicitly) =>
+        explicitly
+            ? File.Exists(cap) && CapabilityFile.Read(cap).Interface == CapabilityInterfaces.Task
+            : !File.Exists(cap) && File.Exists(TaskCapBeside(cap));
+
     private static async Task<TaskClient?> ConnectTaskClientAsync(string multiEngineCap, ConsoleWriter writer, CancellationToken cancellationToken)
     {
-        var taskCap = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(multiEngineCap)) ?? ".", CapabilityInterfaces.Task + ".cap");
+        var taskCap = TaskCapBeside(multiEngineCap);
         if (!File.Exists(taskCap))
         {
             writer.Note($"tc is null: there is no {taskCap}.");
@@ -125,7 +142,7 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
 
         try
         {
-            return await TaskClient.ConnectAsync(taskCap, cancellationToken).ConfigureAwait(false);
+            return await TaskClient.ConnectAsync(taskCap, ReconnectOptions.Interactive, cancellationToken).ConfigureAwait(false);
         }
         catch (CapClusterException e)
         {

@@ -2,8 +2,15 @@ namespace CapCluster.Repl;
 
 internal sealed partial class ConsoleSession
 {
+    /// <summary>What the MultiEngine magics answer in a console started with a task capability only.</summary>
+    internal const string NoMultiEngine =
+        "this console holds no MultiEngine capability, only a task one (tc), so it reaches no engine: %px, %%px, %autopx, %result, " +
+        "%targets, %block and %status need a multiengine.cap. Start the console with one, `capcluster console --cap-file PATH` " +
+        "(a cluster's own is multiengine.cap in its security folder, ~/.capcluster/security on the controller's host; its owner " +
+        "can make you one with `furlgen attenuate ~/.capcluster/security/multiengine.cap -o NAME.cap`).";
+
     internal const string HelpText = """
-        C# runs here, with `mec` (MultiEngineClient) and `tc` (TaskClient, or null without task.cap) defined;
+        C# runs here, with `mec` (MultiEngineClient, or null with a task.cap only) and `tc` (TaskClient, or null without task.cap) defined;
         an unfinished input (an open brace, say) continues on the next line, and an empty line ends it.
           %px CODE            run CODE on the target engines; each engine's output prints as it arrives: [0] Out[3]: 42
           %px --targets 0,2 --noblock CODE

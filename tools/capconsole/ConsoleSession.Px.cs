@@ -18,7 +18,7 @@ internal sealed partial class ConsoleSession
         }
 
         // One call per engine, so that a quick engine's output shows before a slow one's.
-        last = new PxCall(px.Code, [.. ids.Select(id => (id, cluster.ExecuteAsync(px.Code, id)))]);
+        last = new PxCall(px.Code, [.. ids.Select(id => (id, Engines.ExecuteAsync(px.Code, id)))]);
         if (px.BlockOverride ?? Block)
         {
             await ShowAsync(last, withInput: false, cancellationToken).ConfigureAwait(false);
@@ -44,11 +44,11 @@ internal sealed partial class ConsoleSession
         }
 
         var ids = await TargetIdsAsync(null, cancellationToken).ConfigureAwait(false);
-        await ShowAsync(new PxCall($"%result {n}", [.. ids.Select(id => (id, cluster.GetResultAsync(n, id)))]), withInput: true, cancellationToken).ConfigureAwait(false);
+        await ShowAsync(new PxCall($"%result {n}", [.. ids.Select(id => (id, Engines.GetResultAsync(n, id)))]), withInput: true, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<int>> TargetIdsAsync(TargetSpec? spec, CancellationToken cancellationToken) =>
-        (spec ?? new TargetSpec(cluster.Targets)).Ids ?? await cluster.GetIdsAsync(cancellationToken).ConfigureAwait(false);
+        (spec ?? new TargetSpec(Engines.Targets)).Ids ?? await Engines.GetIdsAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Prints each engine's answer as it arrives. After <see cref="ConsoleOptions.WaitNoticeAfter"/> it says what it

@@ -6,8 +6,10 @@ namespace CapCluster.Repl;
 /// <summary>
 /// The state of one console (autopx, block, the last %px call) and what each command does with it.
 /// Every wait takes the token that Ctrl-C cancels; cancelling stops the wait, never the console.
+/// <paramref name="engines"/> is null in a console started with a task capability only: the MultiEngine magics
+/// then say so, and how to get one.
 /// </summary>
-internal sealed partial class ConsoleSession(IClusterCalls cluster, ILocalCode local, ConsoleWriter output, ConsoleOptions options, TimeProvider time)
+internal sealed partial class ConsoleSession(IClusterCalls? engines, ILocalCode local, ConsoleWriter output, ConsoleOptions options, TimeProvider time)
 {
     private PxCall? last;
     private int localCount;
@@ -59,6 +61,10 @@ internal sealed partial class ConsoleSession(IClusterCalls cluster, ILocalCode l
         {
             case ConsoleCommand.Empty:
                 return Task.CompletedTask;
+            case ConsoleCommand.Px or ConsoleCommand.AutoPx or ConsoleCommand.Result or ConsoleCommand.Targets or ConsoleCommand.Block or ConsoleCommand.Status
+                when engines is null:
+                output.Problem(NoMultiEngine);
+                return Task.CompletedTask;
             case ConsoleCommand.Invalid invalid:
                 output.Problem(invalid.Error);
                 return Task.CompletedTask;
@@ -78,7 +84,7 @@ internal sealed partial class ConsoleSession(IClusterCalls cluster, ILocalCode l
                     : "%block off: %px returns at once; %result waits for and prints the output.");
                 return Task.CompletedTask;
             case ConsoleCommand.Status:
-                return cluster.ShowStatusAsync(cancellationToken);
+                return Engines.ShowStatusAsync(cancellationToken);
             case ConsoleCommand.Targets targets:
                 return TargetsAsync(targets.Spec, cancellationToken);
             case ConsoleCommand.Result result:
@@ -122,20 +128,23 @@ internal sealed partial class ConsoleSession(IClusterCalls cluster, ILocalCode l
         {
             if (spec.Ids is not null)
             {
-                var known = await cluster.GetIdsAsync(cancellationToken).ConfigureAwait(false);
+                var known = await Engines.GetIdsAsync(cancellationToken).ConfigureAwait(false);
                 var unknown = spec.Ids.Where(id => !known.Contains(id)).ToList();
                 if (unknown.Count > 0)
                 {
-                    output.Problem($"%targets {spec}: no engine {Join(unknown)} (the engines are {Describe(known)}); the targets stay {Describe(cluster.Targets)}");
+                    output.Problem($"%targets {spec}: no engine {Join(unknown)} (the engines are {Describe(known)}); the targets stay {Describe(Engines.Targets)}");
                     return;
                 }
             }
 
-            cluster.Targets = spec.Ids;
+            Engines.Targets = spec.Ids;
         }
 
-        output.Note($"%targets: {(cluster.Targets is null ? "all engines" : "engines " + Join(cluster.Targets))}");
+        output.Note($"%targets: {(Engines.Targets is null ? "all engines" : "engines " + Join(Engines.Targets))}");
     }
+
+    /// <summary>The engines' calls; the MultiEngine commands reach here only when the console holds a MultiEngine capability.</summary>
+    private IClusterCalls Engines => engines ?? throw new InvalidOperationException("a MultiEngine command ran in a console without a MultiEngine capability");
 
     private static string Join(IEnumerable<int> ids) => string.Join(", ", ids.Select(i => i.ToString(CultureInfo.InvariantCulture)));
 

@@ -81,11 +81,17 @@ internal static class MagicParser
                 return false;
             }
 
-            text = SplitFlags(text["%px".Length..], out _).Code;
+            // A %px line is one statement, as in IPython: a missing final ';' is the engines' to report, not a reason to
+            // take the next line into it; only a block the line leaves open (a brace) continues it.
+            var code = SplitFlags(text["%px".Length..], out _).Code;
+            return Unfinished(code) && Unfinished(code + ";");
         }
 
-        return text.Trim().Length > 0 && !SyntaxFactory.IsCompleteSubmission(CSharpSyntaxTree.ParseText(text, ScriptParse));
+        return Unfinished(text);
     }
+
+    private static bool Unfinished(string code) =>
+        code.Trim().Length > 0 && !SyntaxFactory.IsCompleteSubmission(CSharpSyntaxTree.ParseText(code, ScriptParse));
 
     private static ConsoleCommand PxLine(string rest)
     {

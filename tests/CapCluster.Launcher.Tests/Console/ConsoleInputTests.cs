@@ -26,6 +26,19 @@ public sealed class ConsoleInputTests
     }
 
     [Fact]
+    public async Task ReadInput_PxLineWithoutItsSemicolon_IsThatLineAlone()
+    {
+        var reader = new ScriptedReader("%px throw new Exception(\"boom\")", "var after = 1;");
+        var session = new ConsoleSession(new FakeCluster(), new FakeLocal(), new ConsoleWriter(new CapturedConsole().Console), new ConsoleOptions(), TimeProvider.System);
+
+        var px = await ClusterConsole.ReadInputAsync(reader, session, CancellationToken.None).WaitAsync(Timeout);
+        var next = await ClusterConsole.ReadInputAsync(reader, session, CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Equal(new ConsoleCommand.Px("throw new Exception(\"boom\")"), MagicParser.Parse(px!, autoPx: false));
+        Assert.Equal("var after = 1;", next);
+    }
+
+    [Fact]
     public async Task Loop_RunsEachInputAndEndsAtTheEndOfInput()
     {
         var local = new FakeLocal();

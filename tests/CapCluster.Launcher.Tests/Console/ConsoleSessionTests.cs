@@ -32,6 +32,24 @@ public sealed class ConsoleSessionTests
     }
 
     [Fact]
+    public async Task WithoutMultiEngine_EngineMagicsSaySoAndHowToGetOne_AndLocalCodeStillRuns()
+    {
+        var session = new ConsoleSession(null, local, new ConsoleWriter(screen.Console), new ConsoleOptions(), TimeProvider.System);
+
+        foreach (var magic in new[] { "%px 1", "%autopx", "%result", "%targets 0", "%status" })
+        {
+            await session.RunAsync(magic, CancellationToken.None).WaitAsync(Timeout);
+        }
+
+        await session.RunAsync("1 + 1", CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Equal(5, screen.Text.Split(ConsoleSession.NoMultiEngine[..40]).Length - 1);
+        Assert.Contains("--cap-file", screen.Text, StringComparison.Ordinal);
+        Assert.False(session.AutoPx);
+        Assert.Equal(["1 + 1"], local.Ran);
+    }
+
+    [Fact]
     public async Task Px_RemoteErrorOnOneEngine_ShowsItBesideTheOthersOutput()
     {
         var session = Session();
