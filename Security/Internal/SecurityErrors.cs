@@ -32,6 +32,8 @@ internal static class SecurityErrors
     public const string CapFileTwoUrls = "it holds two different capability URL lines; a capability file holds one (was it edited, or two files joined?)";
     public static string CapFileShared(string path, UnixFileMode mode) =>
         $"other users may read it (mode {Convert.ToString((int)mode, 8)}); a capability file is a secret, like an SSH private key: run `chmod 600 {path}`";
+    public static string CapFileNotRegular(string kind) =>
+        $"it is {kind}, not a regular file; give the path of the .cap file furlgen or the controller wrote (in the security folder, or where it was copied)";
     public static string CapFileTooLarge(int limit) => $"it is larger than {limit / 1024} KiB; a capability file is a few KiB (is this the right file?)";
     public static string CapFileBlockMissing(string what) => $"the {what} block is missing";
     public static string CapFileBlockTruncated(string what) => $"the {what} block is truncated or garbled (no valid BEGIN/END pair)";
