@@ -42,6 +42,20 @@ internal static class SecurityErrors
     public static string CapFileInterfaceMismatch(string urlInterface, string certInterface) =>
         $"the URL grants '{urlInterface}' but the holder certificate was issued for '{certInterface}' (edited?)";
 
+    // A capability file's URL and holder certificate checked against the registry.
+    public static string PairUnknownCertificate(string id) =>
+        $"the holder certificate is for capability {id}, which this controller's registry does not hold (a file of another controller, or of a security folder made anew?)";
+
+    public static string PairOtherCertificate(string id, string serial, string issuedSerial) =>
+        $"the holder certificate (serial {serial}) is not the one issued for capability {id} (serial {issuedSerial}): the file's certificate was replaced; use the .cap file furlgen or the controller wrote";
+
+    public static string PairOtherSecret(CapabilityRecord certificate, CapabilityRecord? url) =>
+        url is null
+            ? $"the URL's secret is not the one of capability {Named(certificate)}, whose holder certificate the file holds, nor of any other capability this controller issued: the URL was edited or comes from another controller"
+            : $"the URL is capability {Named(url)}'s but the holder certificate is {Named(certificate)}'s: the file joins the parts of two capabilities; use the .cap file written for one of them";
+
+    private static string Named(CapabilityRecord record) => record.Label is { } label ? $"{record.Id} ({label})" : record.Id;
+
     // Certificate authority.
     public static CapClusterException CaFileCorrupt(string path, string detail, Exception? inner = null) =>
         new($"{path}: the controller CA file is unusable: {detail}. Restore it from a backup; deleting ca.key and ca.crt " +

@@ -18,8 +18,8 @@ show.SetAction(parse => Run(parse, () => new CapabilityCommands(AnsiConsole.Cons
 
 var verifyFile = new Argument<string>("FILE") { Description = "A .cap file" };
 var online = new Option<bool>("--online") { Description = "Also ask the controller whether it still accepts the file (one real call)" };
-var verify = new Command("verify", "Check a capability file: its structure, the CA pin, the holder certificate's chain and validity") { verifyFile, online };
-verify.SetAction(parse => Run(parse, () => new CapabilityCommands(AnsiConsole.Console).Verify(parse.GetValue(verifyFile)!, parse.GetValue(online))));
+var verify = new Command("verify", "Check a capability file: its structure, the CA pin, the holder certificate's chain and validity, and (where the registry is) that its URL and certificate are one capability's") { verifyFile, online };
+verify.SetAction(parse => Run(parse, () => new CapabilityCommands(AnsiConsole.Console).Verify(parse.GetValue(verifyFile)!, parse.GetValue(online), Paths(parse))));
 
 var parentFile = new Argument<string>("FILE") { Description = "The .cap file to derive from" };
 var attenuateLabel = new Option<string>("--label") { Description = "Who the new capability is for", Required = true };
