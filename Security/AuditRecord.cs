@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace CapCluster.Security;
 
 /// <summary>
@@ -43,4 +45,8 @@ public sealed record AuditRecord(
 
     /// <summary>The service of records of what the controller does itself (it writes a new <c>.cap</c> file): "capcontroller".</summary>
     public const string ControllerService = "capcontroller";
+
+    /// <summary>Whether an operator's action made this record (furlgen's, or the controller's own), not a peer: it is never a use of the capability it names.</summary>
+    [JsonIgnore]
+    public bool ByOperator => Service is AdminService or ControllerService;
 }

@@ -51,16 +51,20 @@ public sealed partial class CapabilityFile
     public string Interface => Url.Interface;
 
     /// <summary>
-    /// Reads and fully checks a capability file. Refused before it is parsed: a file the group or others may read (the
-    /// fix, <c>chmod 600</c>, is in the message) and one over <see cref="MaxFileBytes"/>.
+    /// Reads and fully checks a capability file. Refused before it is parsed: anything but a regular file (a named pipe,
+    /// a device, a folder), a file the group or others may read (the fix, <c>chmod 600</c>, is in the message) and one
+    /// over <see cref="MaxFileBytes"/>.
     /// </summary>
-    /// <exception cref="CapabilityFileException">The file is missing, shared, too large, malformed or tampered with; the message names the file and the problem.</exception>
+    /// <exception cref="CapabilityFileException">The file is missing, not a regular file, shared, too large, malformed or tampered with; the message names the file and the problem.</exception>
     public static CapabilityFile Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         string text;
         try
         {
+            // Checked first: opening a named pipe waits for a writer, and a device's mode says nothing about a secret.
+            if (NativeFiles.NotRegular(path) is { } kind)
+                throw SecurityErrors.CapFile(path, SecurityErrors.CapFileNotRegular(kind));
             if (SecureFile.SharedMode(path) is { } shared)
                 throw SecurityErrors.CapFile(path, SecurityErrors.CapFileShared(path, shared));
             using var stream = File.OpenRead(path);

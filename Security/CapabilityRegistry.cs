@@ -73,6 +73,25 @@ public sealed partial class CapabilityRegistry
         }
     }
 
+    /// <summary>
+    /// Why <paramref name="file"/>'s URL and holder certificate are not the two halves of one capability this registry
+    /// issued (the secret of one and the certificate of another, say), or <c>null</c> when they are. The file itself
+    /// cannot tell: its URL holds a secret, its certificate an id, and only the registry links them.
+    /// </summary>
+    public string? Mismatch(CapabilityFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var id = file.CapabilityId;
+        if (Find(id) is not { } record)
+            return SecurityErrors.PairUnknownCertificate(id);
+        if (record.CertificateSerial != file.HolderCertificate.SerialNumber)
+            return SecurityErrors.PairOtherCertificate(id, file.HolderCertificate.SerialNumber, record.CertificateSerial);
+        if (CapabilitySecret.Matches(file.Url.Secret, record.SecretHash))
+            return null;
+        var owner = All.FirstOrDefault(r => CapabilitySecret.Matches(file.Url.Secret, r.SecretHash));
+        return SecurityErrors.PairOtherSecret(record, owner);
+    }
+
     /// <summary>Re-reads the file, picking up changes made by another process.</summary>
     /// <exception cref="CapClusterException">The file became corrupt; the registry keeps its previous state.</exception>
     public void Reload()

@@ -25,7 +25,7 @@ internal sealed class AuditAggregator(int maxKeys)
     /// an operator does (furlgen's admin records, the controller's own) never is.
     /// </summary>
     public static bool Aggregates(AuditRecord record) =>
-        record.Count == 1 && record.Service is not (AuditRecord.AdminService or AuditRecord.ControllerService)
+        record.Count == 1 && !record.ByOperator
         && (record.Outcome == AuditRecord.Refused || record.Outcome == AuditRecord.Accepted && record.RemoteAddress is not null);
 
     /// <summary>Whether <paramref name="record"/> opens a new key (write it now) or was counted in an existing one.</summary>

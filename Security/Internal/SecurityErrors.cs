@@ -32,6 +32,8 @@ internal static class SecurityErrors
     public const string CapFileTwoUrls = "it holds two different capability URL lines; a capability file holds one (was it edited, or two files joined?)";
     public static string CapFileShared(string path, UnixFileMode mode) =>
         $"other users may read it (mode {Convert.ToString((int)mode, 8)}); a capability file is a secret, like an SSH private key: run `chmod 600 {path}`";
+    public static string CapFileNotRegular(string kind) =>
+        $"it is {kind}, not a regular file; give the path of the .cap file furlgen or the controller wrote (in the security folder, or where it was copied)";
     public static string CapFileTooLarge(int limit) => $"it is larger than {limit / 1024} KiB; a capability file is a few KiB (is this the right file?)";
     public static string CapFileBlockMissing(string what) => $"the {what} block is missing";
     public static string CapFileBlockTruncated(string what) => $"the {what} block is truncated or garbled (no valid BEGIN/END pair)";
@@ -39,6 +41,20 @@ internal static class SecurityErrors
     public static string CapFileUnexpectedBlock(string label) => $"unexpected PEM block '{label}'";
     public static string CapFileInterfaceMismatch(string urlInterface, string certInterface) =>
         $"the URL grants '{urlInterface}' but the holder certificate was issued for '{certInterface}' (edited?)";
+
+    // A capability file's URL and holder certificate checked against the registry.
+    public static string PairUnknownCertificate(string id) =>
+        $"the holder certificate is for capability {id}, which this controller's registry does not hold (a file of another controller, or of a security folder made anew?)";
+
+    public static string PairOtherCertificate(string id, string serial, string issuedSerial) =>
+        $"the holder certificate (serial {serial}) is not the one issued for capability {id} (serial {issuedSerial}): the file's certificate was replaced; use the .cap file furlgen or the controller wrote";
+
+    public static string PairOtherSecret(CapabilityRecord certificate, CapabilityRecord? url) =>
+        url is null
+            ? $"the URL's secret is not the one of capability {Named(certificate)}, whose holder certificate the file holds, nor of any other capability this controller issued: the URL was edited or comes from another controller"
+            : $"the URL is capability {Named(url)}'s but the holder certificate is {Named(certificate)}'s: the file joins the parts of two capabilities; use the .cap file written for one of them";
+
+    private static string Named(CapabilityRecord record) => record.Label is { } label ? $"{record.Id} ({label})" : record.Id;
 
     // Certificate authority.
     public static CapClusterException CaFileCorrupt(string path, string detail, Exception? inner = null) =>

@@ -127,6 +127,42 @@ public sealed class FurlgenTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_OneCapabilitysUrlWithAnothersCertificate_IsRefusedNamingBoth_AndListInAPipe_IsPlainAndSaysNeverUsed()
+    {
+        cluster.Environment["TERM"] = "xterm-256color";
+        await cluster.StartControllerAsync();
+        var alicePath = Path.Combine(cluster.BaseFolder, "alice.cap");
+        var bobPath = Path.Combine(cluster.BaseFolder, "bob.cap");
+        foreach (var (who, path) in new[] { ("alice", alicePath), ("bob", bobPath) })
+        {
+            var attenuate = await Furlgen("attenuate", cluster.CapFile(CapabilityInterfaces.Task), "--label", who, "-o", path);
+            Assert.True(attenuate.ExitCode == 0, attenuate.ToString());
+        }
+
+        var alice = CapabilityFile.Read(alicePath);
+        var bob = CapabilityFile.Read(bobPath);
+        var joinedPath = Path.Combine(cluster.BaseFolder, "joined.cap");
+        new CapabilityFile(alice.Url, bob.HolderCertificate, bob.CaCertificate).Write(joinedPath);
+
+        var joined = await Furlgen("verify", joinedPath);
+        Assert.True(joined.ExitCode == 1, joined.ToString());
+        Assert.Contains($"the URL is capability {alice.CapabilityId} (alice)'s but the holder certificate is {bob.CapabilityId} (bob)'s", joined.Output);
+        var own = await Furlgen("verify", alicePath);
+        Assert.True(own.ExitCode == 0 && own.Output.Contains(": OK - ", StringComparison.Ordinal), own.ToString());
+
+        Assert.Equal(0, (await Furlgen("revoke", bobPath)).ExitCode);
+        var list = await Furlgen("list");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.DoesNotContain('\u001b', list.Output);
+        var aliceCells = list.Output.Split('\n').Single(l => l.Contains(alice.CapabilityId, StringComparison.Ordinal))
+            .Split('│', '|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal("never", aliceCells[^1]);
+        var audit = await Furlgen("audit");
+        Assert.True(audit.ExitCode == 0, audit.ToString());
+        Assert.DoesNotContain('\u001b', audit.Output);
+    }
+
+    [Fact]
     public async Task Attenuate_WiderThanTheParent_IsRefusedSayingWhatIsWider_AndRevokingTheParentRevokesTheChild()
     {
         var paths = cluster.Paths();

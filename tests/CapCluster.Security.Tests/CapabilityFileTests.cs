@@ -152,6 +152,28 @@ public sealed class CapabilityFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Read_ANamedPipe_IsRefusedAtOnceAsNotARegularFile()
+    {
+        var path = _folder.File("pipe.cap");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", ["-m", "600", path]))
+            await mkfifo.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Opening a pipe waits for a writer: a reader that opens it before looking never returns.
+        var error = await Assert.ThrowsAsync<CapabilityFileException>(() => Task.Run(() => CapabilityFile.Read(path)).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.StartsWith("it is a named pipe (FIFO), not a regular file; give the path of the .cap file", error.Problem);
+    }
+
+    [Fact]
+    public void Read_ADevice_IsRefusedAsNotARegularFile_NotToldToChmodIt()
+    {
+        var error = Assert.Throws<CapabilityFileException>(() => CapabilityFile.Read("/dev/null"));
+
+        Assert.StartsWith("it is a character device, not a regular file", error.Problem);
+        Assert.DoesNotContain("chmod", error.Message);
+    }
+
+    [Fact]
     public void Read_FileOver64KiB_IsRefusedBeforeParsing()
     {
         var path = WriteFile(NewFile());

@@ -294,4 +294,28 @@ public sealed class CapabilityRegistryTests : IDisposable
         Assert.Equal(8, _registry.All.Count);
         Assert.Equal(8, CapabilityRegistry.LoadOrCreate(_folder.Path, _time).All.Count);
     }
+
+    [Fact]
+    public void Mismatch_OneCapabilitysUrlWithAnothersCertificate_NamesBoth()
+    {
+        var alice = Issue(label: "alice");
+        var bob = Issue(label: "bob");
+
+        Assert.Null(_registry.Mismatch(alice.File));
+        var joined = new CapabilityFile(alice.File.Url, bob.File.HolderCertificate, bob.File.CaCertificate);
+        var problem = _registry.Mismatch(joined);
+        Assert.Equal($"the URL is capability {alice.Record.Id} (alice)'s but the holder certificate is {bob.Record.Id} (bob)'s: "
+            + "the file joins the parts of two capabilities; use the .cap file written for one of them", problem);
+
+        var edited = new CapabilityFile(alice.File.Url with { Secret = CapabilitySecret.Create() }, alice.File.HolderCertificate, alice.File.CaCertificate);
+        Assert.StartsWith($"the URL's secret is not the one of capability {alice.Record.Id} (alice)", _registry.Mismatch(edited));
+    }
+
+    [Fact]
+    public void Mismatch_ACertificateTheRegistryDidNotIssue_SaysSo()
+    {
+        using var otherCa = CertificateAuthority.CreateEphemeral(time: _time);
+        var other = CapabilityRegistry.LoadOrCreate(_folder.File("other"), _time).Issue(otherCa, CapabilityInterfaces.Task, Here);
+        Assert.StartsWith($"the holder certificate is for capability {other.Record.Id}, which this controller's registry does not hold", _registry.Mismatch(other.File));
+    }
 }

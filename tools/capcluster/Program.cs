@@ -5,7 +5,6 @@ using CapCluster.Launcher.Internal;
 using CapCluster.Launcher.Internal.Launchers;
 using CapCluster.Security;
 using CapCluster.Tools;
-using Spectre.Console;
 
 var profile = ProfileText.Option(recursive: true);
 
@@ -57,7 +56,7 @@ stop.SetAction((parse, ct) => Run(parse, () => new ClusterStopper(Paths(parse), 
 var status = new Command("status", "Show the controller and a table of its engines");
 status.SetAction((parse, ct) => Run(parse, () => ClusterRecord.OrphanedEngines(Paths(parse), parse.GetValue(profile)) is { } orphaned
     ? throw new CapClusterException(orphaned)
-    : new ClusterStatus(Paths(parse), AnsiConsole.Console, Console.Out).ShowAsync(parse.GetValue(profile), ct)));
+    : new ClusterStatus(Paths(parse), Terminal.Create(redirectedWidth: 240), Console.Out).ShowAsync(parse.GetValue(profile), ct)));
 
 var engineId = new Option<int?>("--engine") { Description = "Show this engine's log instead of the controller's" };
 var lineCount = new Option<int>("--lines") { Description = "How many of the last lines to show", DefaultValueFactory = _ => 50 };

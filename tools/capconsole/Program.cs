@@ -14,7 +14,7 @@ var root = new RootCommand("capcluster console: an interactive C# console on the
     profile, capFile,
 };
 root.SetAction((parse, ct) => CommandErrors.RunAsync("console", () =>
-    new ClusterConsole(ClusterPaths.Resolve(parse.GetValue(profile)), ConsoleTerminal.Create(), new ConsoleOptions())
+    new ClusterConsole(ClusterPaths.Resolve(parse.GetValue(profile)), Terminal.Create(redirectedWidth: 1000), new ConsoleOptions())
         .RunAsync(parse.GetValue(profile), parse.GetValue(capFile), ct)));
 
 // The console handles Ctrl-C itself (it stops a wait, not the console); System.CommandLine would end the process.

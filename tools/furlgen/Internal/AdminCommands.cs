@@ -161,7 +161,7 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
 
         foreach (var record in AuditLog.ReadAll(auditLogPath))
         {
-            if (record.Outcome == AuditRecord.Accepted && record.CapabilityId is { } id)
+            if (record.Outcome == AuditRecord.Accepted && !record.ByOperator && record.CapabilityId is { } id)
             {
                 last[id] = record.Time;
             }

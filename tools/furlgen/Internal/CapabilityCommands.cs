@@ -15,7 +15,7 @@ internal sealed class CapabilityCommands(IAnsiConsole console)
     public int Show(string path, ClusterPaths paths)
     {
         var file = CapabilityFile.Read(path);
-        var record = TryFindRecord(paths, file);
+        var record = TryOpenRegistry(paths)?.Find(file.CapabilityId);
         var grid = new Grid().AddColumn().AddColumn();
         Row(grid, "file", path);
         Row(grid, "interface", file.Interface);
@@ -41,9 +41,16 @@ internal sealed class CapabilityCommands(IAnsiConsole console)
         return 0;
     }
 
-    public int Verify(string path, bool online)
+    public int Verify(string path, bool online, ClusterPaths paths)
     {
         var file = CapabilityFile.Read(path);
+        var registry = TryOpenRegistry(paths);
+        if (registry?.Mismatch(file) is { } mismatch)
+        {
+            console.WriteLine($"{path}: {mismatch}");
+            return 1;
+        }
+
         var now = DateTimeOffset.UtcNow;
         var holder = file.HolderCertificate;
         if (now < holder.NotBefore.ToUniversalTime() || now > holder.NotAfter.ToUniversalTime())
@@ -53,6 +60,11 @@ internal sealed class CapabilityCommands(IAnsiConsole console)
         }
 
         console.WriteLine($"{path}: OK - a {file.Interface} capability ({file.CapabilityId}) of the controller {file.Url.CaFingerprint[..12]}... at {string.Join(", ", file.Url.Locations)}; holder certificate valid until {holder.NotAfter.ToUniversalTime():u}");
+        if (registry is null)
+        {
+            console.WriteLine($"{path}: not checked: whether the URL and the holder certificate are one capability's (only the controller's registry links them); run furlgen verify on the controller's host, or add --online");
+        }
+
         return online ? VerifyOnline(path, file) : 0;
     }
 
@@ -86,12 +98,12 @@ internal sealed class CapabilityCommands(IAnsiConsole console)
         }
     }
 
-    private static CapabilityRecord? TryFindRecord(ClusterPaths paths, CapabilityFile file)
+    private static CapabilityRegistry? TryOpenRegistry(ClusterPaths paths)
     {
         try
         {
-            return File.Exists(Path.Combine(paths.SecurityFolder, "registry.json"))
-                ? CapabilityRegistry.LoadOrCreate(paths.SecurityFolder).Find(file.CapabilityId)
+            return File.Exists(Path.Combine(paths.SecurityFolder, CapabilityRegistry.FileName))
+                ? CapabilityRegistry.LoadOrCreate(paths.SecurityFolder)
                 : null;
         }
         catch (Exception e) when (e is CapClusterException or IOException or UnauthorizedAccessException)
