@@ -30,6 +30,12 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
     private WorkRunner? runner;
     private bool warming;
 
+    /// <summary>
+    /// Told each step a person watching the engine's terminal wants to see (connecting, registered, the controller out of
+    /// reach and when it tries again), in words; null (default): nothing is told beyond the log.
+    /// </summary>
+    public Action<string>? Progress { get; init; }
+
     /// <summary>The id the controller gave this engine, once registered.</summary>
     public int? EngineId => engineId;
 
@@ -41,7 +47,9 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
     /// <exception cref="ControllerGoneException">No controller answered for <see cref="EngineOptions.ControllerTimeout"/>.</exception>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        EngineLog.Connecting(logger, string.Join(", ", connection.Capability.Url.Locations), connection.Capability.CapabilityId);
+        var locations = string.Join(", ", connection.Capability.Url.Locations);
+        EngineLog.Connecting(logger, locations, connection.Capability.CapabilityId);
+        Progress?.Invoke($"connecting to the controller at {locations} with {connection.CapabilityPath}");
         runner ??= new WorkRunner(space, new DelegateRunner(), () => engineId ?? -1);
 
         var delay = options.FirstReconnectDelay;
@@ -84,7 +92,6 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
             var gone = time.GetElapsedTime(lostAt);
             if (gone >= options.ControllerTimeout)
             {
-                var locations = string.Join(", ", connection.Capability.Url.Locations);
                 EngineLog.GaveUp(logger, locations, gone, options.ControllerTimeout, reason);
                 throw new ControllerGoneException(
                     $"gave up on the controller at {locations}: no answer for {gone.TotalSeconds:0} s " +
@@ -94,6 +101,10 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
             // The last wait ends at the deadline, so the engine gives up on time rather than up to a delay late.
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks, (options.ControllerTimeout - gone).Ticks));
             EngineLog.Disconnected(logger, reason, delay);
+            Progress?.Invoke(
+                $"{(engineId is null ? "cannot reach" : "lost")} the controller at {locations}: {reason}; trying again in {delay.TotalSeconds:0.#} s, " +
+                $"for {options.ControllerTimeout.TotalSeconds:0} s in all (--controller-timeout). Is it running? `capcluster status` says; " +
+                "a controller that died starts again on its ports with `capcontroller --reuse`");
             try
             {
                 await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
@@ -115,6 +126,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
         engineId = link.EngineId;
         registered = true;
         EngineLog.Registered(logger, link.EngineId);
+        Progress?.Invoke($"registered as engine {link.EngineId}; waiting for work (Ctrl-C stops it)");
         firstRegistration.TrySetResult(link.EngineId);
         if (!warming)
         {

@@ -79,7 +79,11 @@ root.SetAction(async (parse, _) =>
         }
 
         using var connection = ControllerConnection.Open(capPath, CapabilityInterfaces.Engine);
-        using var host = new EngineHost(connection, options, TimeProvider.System, loggerFactory.CreateLogger("CapCluster.Engine"));
+        // Started by hand at a terminal, it says what it does there; under a launcher its output goes to a file, and the log says it.
+        using var host = new EngineHost(connection, options, TimeProvider.System, loggerFactory.CreateLogger("CapCluster.Engine"))
+        {
+            Progress = Console.IsErrorRedirected ? null : line => Console.Error.WriteLine($"capengine: {line}"),
+        };
         notice?.SendWhen(host.Registered);
         try
         {

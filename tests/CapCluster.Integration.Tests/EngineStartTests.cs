@@ -57,6 +57,25 @@ public sealed class EngineStartTests
         }
     }
 
+    [Fact]
+    public async Task Engine_StartedByHandAtATerminal_SaysItConnectedAndRegistered_ThenThatItLostTheControllerAndHowToRestartIt()
+    {
+        await using var cluster = new ClusterDirectory();
+        var controller = await cluster.StartControllerAsync();
+        await using var terminal = await TmuxTerminal.StartAsync(Repository.App("capengine"), ["--controller-timeout", "6"],
+            new Dictionary<string, string> { ["CAPCLUSTER_DIR"] = cluster.BaseFolder });
+
+        await terminal.WaitForAsync(s => s.Contains("capengine: registered as engine 0", StringComparison.Ordinal), "the engine's registration", Timeout);
+        var screen = await terminal.CaptureAsync();
+        Assert.Contains($"capengine: connecting to the controller at 127.0.0.1:{ControllerState.TryRead(cluster.Paths().SecurityFolder)!.EnginePort} with {cluster.CapFile(CapabilityInterfaces.Engine)}", screen, StringComparison.Ordinal);
+
+        controller.Process.Kill();
+        screen = await terminal.WaitForAsync(s => s.Contains("gave up on the controller", StringComparison.Ordinal), "the engine giving up", Timeout);
+        Assert.Contains("capengine: lost the controller at 127.0.0.1:", screen, StringComparison.Ordinal);
+        Assert.Contains("(--controller-timeout). Is it running? `capcluster status` says; a controller that died starts again on its ports with `capcontroller --reuse`", screen, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", screen, StringComparison.Ordinal);
+    }
+
     private static async Task SignalAsync(string signal, int pid)
     {
         using var kill = Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);
