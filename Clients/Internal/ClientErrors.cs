@@ -33,12 +33,10 @@ internal static class ClientErrors
     /// <summary>Tasks that did not finish within a wait; <paramref name="outcomes"/>, when known, say what the unfinished ones are doing.</summary>
     public static TimeoutException NotFinished(long[] ids, TimeSpan limit, TaskOutcome?[]? outcomes)
     {
-        var unfinished = outcomes is null ? [.. ids.Select(id => (Id: id, State: (string?)null))]
-            : ids.Select((id, i) => (Id: id, Outcome: outcomes[i])).Where(o => o.Outcome?.IsFinished != true)
-                .Select(o => (o.Id, State: o.Outcome?.Status.ToString().ToLowerInvariant())).ToList();
-        var named = string.Join(", ", unfinished.Take(5).Select(u => u.State is null ? $"task {u.Id}" : $"task {u.Id} ({u.State})"));
-        var more = unfinished.Count > 5 ? $" and {unfinished.Count - 5} more" : "";
-        var what = ids.Length == 1 ? named : $"{unfinished.Count} of {ids.Length} tasks ({named}{more})";
+        var unfinished = ids.Select((id, i) => outcomes?[i] is not { } known ? $"task {id}"
+            : known.IsFinished ? null : $"task {id} ({known.Status.ToString().ToLowerInvariant()})").OfType<string>().ToList();
+        var named = string.Join(", ", unfinished.Take(5)) + (unfinished.Count > 5 ? $" and {unfinished.Count - 5} more" : "");
+        var what = ids.Length == 1 ? named : $"{unfinished.Count} of {ids.Length} tasks ({named})";
         return new TimeoutException($"{what} did not finish within {Durations.Ago(limit)}; wait longer, or abort {(unfinished.Count == 1 ? "it" : "them")} with AbortAsync");
     }
 

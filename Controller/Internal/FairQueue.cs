@@ -69,17 +69,7 @@ internal sealed class FairQueue<T>
     {
         lock (sync)
         {
-            var removed = new List<T>();
-            foreach (var owner in byOwner.Keys.Where(matches).ToList())
-            {
-                removed.AddRange(byOwner[owner]);
-                byOwner.Remove(owner);
-            }
-
-            var left = turns.Where(byOwner.ContainsKey).ToList();
-            turns.Clear();
-            left.ForEach(turns.Enqueue);
-            return removed;
+            return RemoveAllLocked(matches);
         }
     }
 
@@ -89,8 +79,22 @@ internal sealed class FairQueue<T>
         lock (sync)
         {
             completed = true;
+            return RemoveAllLocked(_ => true);
+        }
+    }
+
+    private List<T> RemoveAllLocked(Func<string, bool> matches)
+    {
+        var removed = new List<T>();
+        foreach (var owner in byOwner.Keys.Where(matches).ToList())
+        {
+            removed.AddRange(byOwner[owner]);
+            byOwner.Remove(owner);
         }
 
-        return RemoveAll(_ => true);
+        var left = turns.Where(byOwner.ContainsKey).ToList();
+        turns.Clear();
+        left.ForEach(turns.Enqueue);
+        return removed;
     }
 }
