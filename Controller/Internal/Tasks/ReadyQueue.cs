@@ -5,12 +5,17 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// submission's tasks whose specs wait in the journal (consecutive ids, one owner, no requirements, never tried): one
 /// small object however many tasks it holds, so that a million queued tasks do not keep a million entries, each with
 /// its slot in the farm's table and its node here. A run gives its tasks entries as engines take them from its front,
-/// or as a caller names one of them (the run is split around it). Touched only under the farm's lock.
+/// or as a caller names one of them (the run is split around it). Each task capability's tasks wait in a line of their
+/// own, in the order they came, and engines take from the lines in turn: a holder who queued a million tasks delays
+/// another's next task by a share of one batch, not by its million. Touched only under the farm's lock.
 /// </summary>
 internal sealed class ReadyQueue
 {
-    // Each node holds a TaskEntry or a Run.
-    private readonly LinkedList<object> items = new();
+    // The lines of the capabilities with tasks waiting; each node of a line holds a TaskEntry or a Run.
+    private readonly Dictionary<TaskOwner, Line> lines = [];
+
+    // Those lines, the one whose turn comes next first.
+    private readonly LinkedList<Line> turns = new();
 
     // The runs by their last id, which stays while a run gives up its front.
     private readonly SortedList<long, Run> runs = [];
@@ -34,9 +39,18 @@ internal sealed class ReadyQueue
     /// </summary>
     public const int SpecObjectBytes = 500;
 
+    /// <summary>The task capabilities with tasks waiting (each has its line, and its turn).</summary>
+    public int Holders => lines.Count;
+
     public void AddLast(TaskEntry entry)
     {
-        entry.ReadyNode = items.AddLast(entry);
+        if (!lines.TryGetValue(entry.Owner, out var line))
+        {
+            lines[entry.Owner] = line = new Line(entry.Owner);
+            line.Turn = turns.AddLast(line);
+        }
+
+        entry.ReadyNode = line.AddLast(entry);
         entry.QueuedSpecBytes = entry.IsSpilled ? 0 : Math.Max(0, entry.SpecBytes) + SpecObjectBytes;
         SpecBytes += entry.QueuedSpecBytes;
         Count++;
@@ -64,14 +78,59 @@ internal sealed class ReadyQueue
     }
 
     /// <summary>
-    /// Takes up to <paramref name="max"/> tasks from the front, skipping entries that do not <paramref name="fit"/>
-    /// (the tasks of a run have no requirements, so they fit any engine). Entries made for a run's tasks are new to
-    /// the caller, which must hold them.
+    /// Takes up to <paramref name="max"/> tasks, skipping entries that do not <paramref name="fit"/> (the tasks of a run
+    /// have no requirements, so they fit any engine): an equal share from each capability's line in turn, a line's
+    /// from its front, and what one line cannot fill goes to the others. The next call begins with the next line.
+    /// Entries made for a run's tasks are new to the caller, which must hold them.
     /// </summary>
     public List<TaskEntry> Take(int max, Func<TaskEntry, bool> fit)
     {
         var taken = new List<TaskEntry>();
-        for (var node = items.First; node is not null && taken.Count < max;)
+        if (turns.First is not { } first)
+        {
+            return taken;
+        }
+
+        if (first.Next is null)
+        {
+            TakeFrom(first.Value, max, fit, taken);
+            return taken;
+        }
+
+        List<Line> waiting = [.. turns];
+        turns.RemoveFirst();
+        turns.AddLast(first);
+        while (taken.Count < max && waiting.Count > 0)
+        {
+            var share = Math.Max(1, (max - taken.Count) / waiting.Count);
+            var more = new List<Line>(waiting.Count);
+            foreach (var line in waiting)
+            {
+                var wanted = Math.Min(share, max - taken.Count);
+                if (wanted == 0)
+                {
+                    break;
+                }
+
+                // A line that filled its share may have more.
+                if (TakeFrom(line, wanted, fit, taken) == wanted)
+                {
+                    more.Add(line);
+                }
+            }
+
+            waiting = more;
+        }
+
+        return taken;
+    }
+
+    /// <summary>Takes up to <paramref name="wanted"/> tasks that fit from the front of <paramref name="line"/> into <paramref name="taken"/>; how many.</summary>
+    private int TakeFrom(Line line, int wanted, Func<TaskEntry, bool> fit, List<TaskEntry> taken)
+    {
+        var end = taken.Count + wanted;
+        var before = taken.Count;
+        for (var node = line.First; node is not null && taken.Count < end;)
         {
             var next = node.Next;
             if (node.Value is TaskEntry entry)
@@ -85,7 +144,7 @@ internal sealed class ReadyQueue
             else
             {
                 var run = (Run)node.Value;
-                while (taken.Count < max && run.First <= run.Last)
+                while (taken.Count < end && run.First <= run.Last)
                 {
                     taken.Add(run.Entry(run.First++));
                     Count--;
@@ -93,7 +152,7 @@ internal sealed class ReadyQueue
 
                 if (run.First > run.Last)
                 {
-                    items.Remove(node);
+                    Drop(node);
                     runs.Remove(run.Last);
                 }
             }
@@ -101,7 +160,7 @@ internal sealed class ReadyQueue
             node = next;
         }
 
-        return taken;
+        return taken.Count - before;
     }
 
     /// <summary>
@@ -119,16 +178,16 @@ internal sealed class ReadyQueue
         if (id > run.First)
         {
             var before = new Run(run.First, id - 1, run.Owner, run.Subscriber, run.SubmittedUnixUs);
-            before.Node = items.AddBefore(node, before);
+            before.Node = node.List!.AddBefore(node, before);
             runs.Add(before.Last, before);
         }
 
         var entry = run.Entry(id);
-        entry.ReadyNode = items.AddBefore(node, entry);
+        entry.ReadyNode = node.List!.AddBefore(node, entry);
         run.First = id + 1;
         if (run.First > run.Last)
         {
-            items.Remove(node);
+            Drop(node);
             runs.Remove(run.Last);
         }
 
@@ -155,7 +214,7 @@ internal sealed class ReadyQueue
             {
                 var first = candidates[start];
                 var run = new Run(first.Id, candidates[i - 1].Id, first.Owner, first.Subscriber, first.SubmittedUnixUs);
-                run.Node = items.AddBefore(first.ReadyNode!, run);
+                run.Node = first.ReadyNode!.List!.AddBefore(first.ReadyNode, run);
                 runs.Add(run.Last, run);
                 for (var j = start; j < i; j++)
                 {
@@ -172,10 +231,22 @@ internal sealed class ReadyQueue
 
     private void Unlink(TaskEntry entry)
     {
-        items.Remove(entry.ReadyNode!);
+        Drop(entry.ReadyNode!);
         entry.ReadyNode = null;
         SpecBytes -= entry.QueuedSpecBytes;
         entry.QueuedSpecBytes = 0;
+    }
+
+    /// <summary>Takes <paramref name="node"/> out of its line; a line left empty gives up its turn.</summary>
+    private void Drop(LinkedListNode<object> node)
+    {
+        var line = (Line)node.List!;
+        line.Remove(node);
+        if (line.Count == 0)
+        {
+            turns.Remove(line.Turn!);
+            lines.Remove(line.Owner);
+        }
     }
 
     // The previous candidate may have left the queue already (an engine took it while the journal wrote the submission).
@@ -211,6 +282,14 @@ internal sealed class ReadyQueue
         }
 
         return low < lasts.Count && runs.Values[low] is { } run && run.First <= id ? run : null;
+    }
+
+    /// <summary>One capability's waiting tasks, in the order they came.</summary>
+    private sealed class Line(TaskOwner owner) : LinkedList<object>
+    {
+        public TaskOwner Owner { get; } = owner;
+
+        public LinkedListNode<Line>? Turn { get; set; }
     }
 
     /// <summary>Tasks First..Last of one submission, their specs in the journal.</summary>
