@@ -109,7 +109,8 @@ public sealed partial class MultiEngineClient : IAsyncDisposable
             e.Completed,
             e.Cores,
             e.Version,
-            e.Properties.ToDictionary()))];
+            e.Properties.ToDictionary(),
+            e.Serves.Length == 0 ? null : e.Serves))];
 
     /// <summary>
     /// Sends a ping through each target engine's queue (all engines when <paramref name="targets"/> is null)

@@ -15,6 +15,14 @@ namespace CapCluster.Security;
 /// <param name="AllowedMethods">The only methods it may call, or <c>null</c> (default) for all methods of its interface.</param>
 /// <param name="MaxTasks">A task quota for the controller to enforce, or <c>null</c> (default) for none.</param>
 /// <param name="RevokedAt">When it was revoked, or <c>null</c> (default).</param>
+/// <param name="OwnEngines">
+/// A task capability whose tasks (and those of capabilities derived from it) run only on engines that serve it or one
+/// derived from it (<paramref name="Serves"/>), never on the engines others share; <c>false</c> (default).
+/// </param>
+/// <param name="Serves">
+/// An engine capability whose engines run only the tasks of this task capability and of those derived from it, and no
+/// MultiEngine work; <c>null</c> (default) for engines everyone shares.
+/// </param>
 public sealed record CapabilityRecord(
     string Id,
     string Interface,
@@ -27,4 +35,6 @@ public sealed record CapabilityRecord(
     string? ParentId = null,
     IReadOnlyList<string>? AllowedMethods = null,
     long? MaxTasks = null,
-    DateTimeOffset? RevokedAt = null);
+    DateTimeOffset? RevokedAt = null,
+    bool OwnEngines = false,
+    string? Serves = null);

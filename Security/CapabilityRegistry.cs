@@ -63,14 +63,19 @@ public sealed partial class CapabilityRegistry
     {
         lock (_gate)
         {
-            for (var (current, steps) = (id, 0); current is not null && steps <= _records.Count; current = _records.GetValueOrDefault(current)?.ParentId, steps++)
-            {
-                if (string.Equals(current, ancestorId, StringComparison.Ordinal))
-                    return true;
-            }
-
-            return false;
+            return IsSelfOrDerived(_records, id, ancestorId);
         }
+    }
+
+    private static bool IsSelfOrDerived(Dictionary<string, CapabilityRecord> records, string id, string ancestorId)
+    {
+        for (var (current, steps) = (id, 0); current is not null && steps <= records.Count; current = records.GetValueOrDefault(current)?.ParentId, steps++)
+        {
+            if (string.Equals(current, ancestorId, StringComparison.Ordinal))
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>

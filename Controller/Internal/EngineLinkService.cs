@@ -20,7 +20,7 @@ internal sealed class EngineLinkService(EngineRegistry registry, ControllerOptio
     private async Task ConnectAsync(IAsyncStreamReader<EngineMessage> requests, IServerStreamWriter<ControllerMessage> responses, CallContext caller)
     {
         var register = await ReadRegistrationAsync(requests, caller.CancellationToken).ConfigureAwait(false);
-        var engine = registry.Register(register, caller.Peer, CallItems.CertificateSha256(caller));
+        var engine = registry.Register(register, caller.Peer, CallItems.CertificateSha256(caller), CallItems.CapabilityOf(caller)?.Serves);
         engine.Send(new ControllerMessage
         {
             Registered = new EngineRegistered

@@ -14,6 +14,8 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
     private readonly SortedDictionary<int, RegisteredEngine> engines = [];
     // The engines in id order, made anew at each change: read on every dispatch, changed only when an engine comes or goes.
     private RegisteredEngine[] snapshot = [];
+    // Those of them that serve no one task capability: what MultiEngine calls reach.
+    private RegisteredEngine[] shared = [];
     private int nextId;
     private ulong version = 1;
     private TaskCompletionSource nextChange = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -41,7 +43,12 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
         }
     }
 
-    public RegisteredEngine Register(RegisterEngine info, string peer, byte[] certificateSha256)
+    /// <summary>Registers an engine, under its previous id when it asks for one that is free, else the next new id.</summary>
+    /// <param name="info">What it says of itself.</param>
+    /// <param name="peer">Where it connects from.</param>
+    /// <param name="certificateSha256">Its client certificate's SHA-256.</param>
+    /// <param name="serves">The task capability whose tasks alone the engine runs (its engine capability's <c>Serves</c>), or null for a shared engine.</param>
+    public RegisteredEngine Register(RegisterEngine info, string peer, byte[] certificateSha256, string? serves = null)
     {
         RegisteredEngine engine;
         lock (sync)
@@ -55,7 +62,7 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
             }
 
             nextId = Math.Max(nextId, id + 1);
-            engine = new RegisteredEngine(id, info, peer, time) { CertificateSha256 = certificateSha256 };
+            engine = new RegisteredEngine(id, info, peer, time) { CertificateSha256 = certificateSha256, Serves = serves };
             engines.Add(id, engine);
             Advance();
         }
@@ -88,9 +95,13 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
     /// <summary>The registered engines in id order, as of the last registration or unregistration; never changed in place.</summary>
     public IReadOnlyList<RegisteredEngine> Snapshot() => Volatile.Read(ref snapshot);
 
+    /// <summary>The registered engines that serve no one task capability (<see cref="RegisteredEngine.Serves"/>), in id order: those MultiEngine calls reach.</summary>
+    public IReadOnlyList<RegisteredEngine> Shared() => Volatile.Read(ref shared);
+
     public int Count => Volatile.Read(ref snapshot).Length;
 
-    public IReadOnlyList<int> Ids() => [.. Volatile.Read(ref snapshot).Select(e => e.Id)];
+    /// <summary>The ids of the <see cref="Shared"/> engines.</summary>
+    public IReadOnlyList<int> SharedIds() => [.. Volatile.Read(ref shared).Select(e => e.Id)];
 
     public RegisteredEngine? Find(int id)
     {
@@ -104,6 +115,7 @@ internal sealed class EngineRegistry(TimeProvider time, ILogger logger)
     private void Advance()
     {
         Volatile.Write(ref snapshot, [.. engines.Values]);
+        Volatile.Write(ref shared, [.. engines.Values.Where(e => e.Serves is null)]);
         version++;
         nextChange.SetResult();
         nextChange = new(TaskCreationOptions.RunContinuationsAsynchronously);

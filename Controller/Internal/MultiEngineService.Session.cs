@@ -153,6 +153,11 @@ internal sealed partial class MultiEngineService
     /// </summary>
     private bool Admit(EngineCall call, CapabilityRecord? capability, CallContext context, SessionOutbox outbox)
     {
+        if (TargetResolver.ServingOne(registry, call.Targets) is { } serving)
+        {
+            return Refuse(call, capability, context, outbox, TargetResolver.TakesNoWork(serving, registry));
+        }
+
         if (capability?.AllowedMethods is not { } allowed)
         {
             return true;
@@ -198,7 +203,7 @@ internal sealed partial class MultiEngineService
         IReadOnlyList<RegisteredEngine> engines;
         try
         {
-            engines = TargetResolver.Resolve(registry, call.Targets);
+            engines = TargetResolver.Resolve(registry, call.Targets, work: true);
         }
         catch (RpcException e)
         {

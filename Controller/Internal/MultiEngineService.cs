@@ -17,7 +17,7 @@ internal sealed partial class MultiEngineService(
     private static readonly TimeSpan MaxListWait = TimeSpan.FromSeconds(60);
 
     public override Task<GetIdsReply> GetIds(GetIdsRequest request, ServerCallContext context) =>
-        Task.FromResult(new GetIdsReply { Ids = { registry.Ids() } });
+        Task.FromResult(new GetIdsReply { Ids = { registry.SharedIds() } });
 
     public override Task<ListEnginesReply> ListEngines(ListEnginesRequest request, ServerCallContext context) => ListEnginesAsync(request, CallContext.Of(context));
 
@@ -35,7 +35,7 @@ internal sealed partial class MultiEngineService(
         {
             Queues =
             {
-                TargetResolver.Resolve(registry, request.Targets).Select(s => new EngineQueue
+                TargetResolver.Resolve(registry, request.Targets, work: false).Select(s => new EngineQueue
                 {
                     EngineId = s.Id,
                     Queued = s.QueueLength,
@@ -52,7 +52,7 @@ internal sealed partial class MultiEngineService(
         var caller = CallItems.CapabilityOf(call)?.Id;
         return Task.FromResult(new ClearQueueReply
         {
-            Cleared = TargetResolver.Resolve(registry, request.Targets)
+            Cleared = TargetResolver.Resolve(registry, request.Targets, work: false)
                 .Sum(s => s.ClearQueue($"a ClearQueue call from {call.Peer}", owner => caller is not null && capabilities.IsSelfOrDerivedFrom(owner, caller))),
         });
     }
@@ -89,6 +89,7 @@ internal sealed partial class MultiEngineService(
                 QueueLength = engine.QueueLength + engine.InFlight,
                 Completed = engine.Completed,
                 Properties = { engine.Info.Properties },
+                Serves = engine.Serves ?? string.Empty,
             });
         }
 
@@ -97,7 +98,7 @@ internal sealed partial class MultiEngineService(
 
     private async Task<PingReply> PingAsync(PingRequest request, CallContext context)
     {
-        var engines = TargetResolver.Resolve(registry, request.Targets);
+        var engines = TargetResolver.Resolve(registry, request.Targets, work: false);
         var results = await Task.WhenAll(engines.Select(s => s.Enqueue(CallItems.CapabilityOf(context)?.Id ?? "", id => new Work { WorkId = id, Ping = new Ping { Payload = request.Payload } })))
             .WaitAsync(context.CancellationToken).ConfigureAwait(false);
         var reply = new PingReply();
@@ -116,7 +117,7 @@ internal sealed partial class MultiEngineService(
 
     private async Task<KillReply> KillAsync(KillRequest request, CallContext context)
     {
-        var engines = TargetResolver.Resolve(registry, request.Targets);
+        var engines = TargetResolver.Resolve(registry, request.Targets, work: false);
         foreach (var engine in engines)
         {
             engine.Send(new ControllerMessage { Stop = new StopEngine { Reason = $"killed by {context.Peer}" } });

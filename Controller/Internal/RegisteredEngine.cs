@@ -67,6 +67,12 @@ internal sealed class RegisteredEngine
 
     public RegisterEngine Info { get; }
 
+    /// <summary>
+    /// The task capability whose tasks alone this engine runs (and those of capabilities derived from it), as its engine
+    /// capability says; it takes no MultiEngine work. Null for an engine everyone shares.
+    /// </summary>
+    public string? Serves { get; init; }
+
     /// <summary>SHA-256 of the certificate the engine connected with: what a client accepts from it on a direct connection to it.</summary>
     public byte[] CertificateSha256 { get; init; } = [];
 

@@ -120,6 +120,49 @@ public sealed class OwnershipTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACollaboratorWithEnginesOfHerOwn_RunsOnlyThere_AndNobodyElsesTasksOrDataReachThem()
+    {
+        await cluster.StartControllerAsync();
+        cluster.Start("capengine");
+        var ownerCap = cluster.CapFile(CapabilityInterfaces.Task);
+        var alicePath = await AttenuateAsync(ownerCap, "alice", "--own-engines");
+        var aliceId = CapabilityFile.Read(alicePath).CapabilityId;
+        var enginesPath = await AttenuateAsync(cluster.CapFile(CapabilityInterfaces.Engine), "alice-engines", "--serves", alicePath);
+        cluster.Start("capengine", "--cap-file", enginesPath);
+        var misplaced = await cluster.RunAsync("furlgen", "attenuate", cluster.CapFile(CapabilityInterfaces.Engine), "--label", "x", "--own-engines", "-o", Path.Combine(cluster.BaseFolder, "x.cap"));
+        Assert.NotEqual(0, misplaced.ExitCode);
+        Assert.Contains("only a task capability can have engines of its own, and this one grants engine", misplaced.Error);
+
+        await using var mec = await MultiEngineClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.MultiEngine)).WaitAsync(Timeout);
+        IReadOnlyList<EngineStatus> engines = [];
+        while (engines.Count < 2)
+        {
+            engines = await mec.GetEnginesAsync().WaitAsync(Timeout);
+        }
+
+        var hers = Assert.Single(engines, e => e.Serves == aliceId).Id;
+        var shared = Assert.Single(engines, e => e.Serves is null).Id;
+
+        // MultiEngine calls reach the shared engine only: "all" leaves hers out, and naming hers is refused and audited.
+        Assert.Equal([shared], await mec.GetIdsAsync().WaitAsync(Timeout));
+        await mec.PushAsync("secret", 42).GetAsync(Timeout);
+        var named = await Assert.ThrowsAsync<CapabilityRefusedException>(() => mec.ExecuteAsync("1", [hers]).GetAsync(Timeout));
+        Assert.Contains($"engine {hers} runs only the tasks of capability {aliceId}", named.Message);
+        Assert.Contains(AuditLog.ReadAll(cluster.Paths().AuditLogFile), r => r.Outcome == AuditRecord.Refused && r.Method == "Execute" && r.Reason!.StartsWith($"engine {hers} runs only", StringComparison.Ordinal));
+
+        // Her tasks run on her engine, where the owner's pushed secret is not; the owner's run on the shared one.
+        await using var alice = await TaskClient.ConnectAsync(alicePath).WaitAsync(Timeout);
+        await using var owner = await TaskClient.ConnectAsync(ownerCap).WaitAsync(Timeout);
+        var herIds = await alice.RunAsync([.. Enumerable.Range(0, 6).Select(_ => (TaskDefinition)new CodeTask("var n = 1;"))]).WaitAsync(Timeout);
+        var ownerIds = await owner.RunAsync([.. Enumerable.Range(0, 6).Select(_ => (TaskDefinition)new CodeTask("var seen = secret;") { Pull = ["seen"] })]).WaitAsync(Timeout);
+        Assert.All(await alice.BarrierAsync(herIds).WaitAsync(Timeout), r => Assert.Equal(hers, r.EngineId));
+        Assert.All(await owner.BarrierAsync(ownerIds).WaitAsync(Timeout), r => Assert.Equal((shared, 42), (r.EngineId, r.Get<int>("seen"))));
+        var looking = await alice.GetResultAsync(await alice.RunAsync(new CodeTask("var seen = secret;")).WaitAsync(Timeout)).WaitAsync(Timeout);
+        Assert.Equal(CapCluster.Client.TaskStatus.Failed, looking.Status);
+        Assert.Equal(hers, looking.EngineId);
+    }
+
+    [Fact]
     public async Task AnImageSentUnderAHashItDoesNotHaveTo_IsRefusedAndAudited_AndNeverReachesAnEngine()
     {
         await cluster.StartControllerAsync();

@@ -25,8 +25,8 @@ public sealed class CapabilityRegistryTests : IDisposable
     private string RegistryPath => _folder.File("registry.json");
 
     private IssuedCapability Issue(string iface = CapabilityInterfaces.Task, string? label = null, DateTimeOffset? expires = null,
-        IReadOnlyList<string>? methods = null, string? parentId = null, long? maxTasks = null) =>
-        _registry.Issue(_ca, iface, Here, label, expires, methods, maxTasks, parentId);
+        IReadOnlyList<string>? methods = null, string? parentId = null, long? maxTasks = null, bool ownEngines = false, string? serves = null) =>
+        _registry.Issue(_ca, iface, Here, label, expires, methods, maxTasks, parentId, ownEngines, serves);
 
     private CapabilityDecision Check(IssuedCapability cap, string? iface = null, string method = "Submit", string? secret = null) =>
         _registry.Check(cap.Record.Id, iface ?? cap.Record.Interface, method, secret ?? cap.File.Url.Secret);
@@ -235,6 +235,39 @@ public sealed class CapabilityRegistryTests : IDisposable
         Assert.Throws<ArgumentException>(() => Issue(parentId: parent.Record.Id, maxTasks: 101));
         Assert.Throws<ArgumentException>(() => Issue(CapabilityInterfaces.Engine, parentId: parent.Record.Id));
         Assert.Throws<ArgumentException>(() => Issue(parentId: "cap_unknownunknown1"));
+    }
+
+    [Fact]
+    public void OwnEnginesAndServing_AreInheritedAndNeverWidened_AndSurviveAReload()
+    {
+        var tasks = Issue();
+        var alice = Issue(parentId: tasks.Record.Id, ownEngines: true);
+        var bob = Issue(parentId: alice.Record.Id);
+        Assert.True(bob.Record.OwnEngines);
+
+        var engines = Issue(CapabilityInterfaces.Engine);
+        var alices = Issue(CapabilityInterfaces.Engine, parentId: engines.Record.Id, serves: alice.Record.Id);
+        Assert.Equal(alice.Record.Id, alices.Record.Serves);
+        Assert.Equal(alice.Record.Id, Issue(CapabilityInterfaces.Engine, parentId: alices.Record.Id).Record.Serves);
+        Assert.Equal(bob.Record.Id, Issue(CapabilityInterfaces.Engine, parentId: alices.Record.Id, serves: bob.Record.Id).Record.Serves);
+
+        // An engine capability that serves Alice cannot make engines that serve her parent, nor anyone else.
+        var wider = Assert.Throws<ArgumentException>(() => Issue(CapabilityInterfaces.Engine, parentId: alices.Record.Id, serves: tasks.Record.Id));
+        Assert.StartsWith($"capability {alices.Record.Id}'s engines serve only the tasks of {alice.Record.Id}", wider.Message, StringComparison.Ordinal);
+
+        // Each belongs to its own interface, and engines serve a live task capability.
+        Assert.StartsWith("only a task capability can have engines of its own", Assert.Throws<ArgumentException>(() => Issue(CapabilityInterfaces.Engine, ownEngines: true)).Message, StringComparison.Ordinal);
+        Assert.StartsWith("only an engine capability can serve", Assert.Throws<ArgumentException>(() => Issue(serves: alice.Record.Id)).Message, StringComparison.Ordinal);
+        Assert.StartsWith($"engines serve the tasks of a task capability, and {engines.Record.Id} grants engine", Assert.Throws<ArgumentException>(() => Issue(CapabilityInterfaces.Engine, serves: engines.Record.Id)).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Issue(CapabilityInterfaces.Engine, serves: "cap_unknownunknown1"));
+        _registry.Revoke(bob.Record.Id);
+        Assert.Throws<ArgumentException>(() => Issue(CapabilityInterfaces.Engine, serves: bob.Record.Id));
+
+        var reread = CapabilityRegistry.LoadOrCreate(_folder.Path, _time);
+        Assert.True(reread.Find(alice.Record.Id)!.OwnEngines);
+        Assert.Equal(alice.Record.Id, reread.Find(alices.Record.Id)!.Serves);
+        Assert.False(reread.Find(tasks.Record.Id)!.OwnEngines);
+        Assert.Null(reread.Find(engines.Record.Id)!.Serves);
     }
 
     [Fact]

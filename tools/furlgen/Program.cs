@@ -23,10 +23,13 @@ var attenuateLabel = new Option<string>("--label") { Description = "Who the new 
 var expires = new Option<string?>("--expires") { Description = "Expiry: a duration (30m, 1h, 24h, 7d) or an ISO 8601 date; default the parent's" };
 var methods = new Option<string?>("--methods") { Description = "Comma-separated methods it may call (e.g. GetIds,Pull,Keys,QueueStatus); default the parent's" };
 var maxTasks = new Option<long?>("--max-tasks") { Description = "At most this many tasks; default the parent's quota" };
+var ownEngines = new Option<bool>("--own-engines") { Description = "A task capability: its tasks run only on engines whose capability serves it (see --serves), never on the shared ones" };
+var serves = new Option<string?>("--serves") { Description = "An engine capability: its engines run only the tasks of this task capability (ID or .cap file) and those derived from it, no MultiEngine work" };
 var output = new Option<string>("-o", "--output") { Description = "Where to write the new .cap file (0600)", Required = true };
-var attenuate = new Command("attenuate", "Derive a narrower capability (never wider than FILE's) and register it with the controller") { parentFile, attenuateLabel, expires, methods, maxTasks, output };
+var attenuate = new Command("attenuate", "Derive a narrower capability (never wider than FILE's) and register it with the controller") { parentFile, attenuateLabel, expires, methods, maxTasks, ownEngines, serves, output };
 attenuate.SetAction(parse => Run(parse, () => new AdminCommands(console, Paths(parse)).Attenuate(
-    parse.GetValue(parentFile)!, parse.GetValue(attenuateLabel)!, parse.GetValue(expires), parse.GetValue(methods), parse.GetValue(maxTasks), parse.GetValue(output)!)));
+    parse.GetValue(parentFile)!, parse.GetValue(attenuateLabel)!, parse.GetValue(expires), parse.GetValue(methods), parse.GetValue(maxTasks),
+    parse.GetValue(ownEngines), parse.GetValue(serves), parse.GetValue(output)!)));
 
 var list = new Command("list", "Every capability the controller issued: id, interface, label, parent, expiry, revoked, last used");
 list.SetAction(parse => Run(parse, () => new AdminCommands(console, Paths(parse)).List(Paths(parse).AuditLogFile)));

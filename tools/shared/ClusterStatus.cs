@@ -51,14 +51,16 @@ public sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, Text
               $"clients {state.ListenAddress}:{state.ClientPort}, data lanes {state.ListenAddress}:{state.DataPort}, up {Durations.Ago(now - state.Started)}; {engines.Count} engine(s)");
 
         var table = new Table().Border(TableBorder.Square);
-        foreach (var column in new[] { "Id", "Host", "Pid", "State", "Last heartbeat", "Queue", "Done", "Properties" })
+        // Engines that serve one task capability say which; a cluster without them needs no such column.
+        var serving = engines.Any(e => e.Serves is not null);
+        foreach (var column in new[] { "Id", "Host", "Pid", "State", "Last heartbeat", "Queue", "Done", "Properties" }.Concat(serving ? ["Serves only"] : []))
         {
             table.AddColumn(new TableColumn(column));
         }
 
         foreach (var e in engines)
         {
-            table.AddRow(
+            string[] cells = [
                 e.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(e.Host),
                 e.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -66,7 +68,8 @@ public sealed class ClusterStatus(ClusterPaths paths, IAnsiConsole console, Text
                 Durations.Ago(now - e.LastHeartbeat) + " ago",
                 e.QueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 e.Completed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(string.Join(" ", e.Properties.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))));
+                Markup.Escape(string.Join(" ", e.Properties.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}")))];
+            table.AddRow(serving ? [.. cells, e.Serves ?? "-"] : cells);
         }
 
         console.Write(table);

@@ -78,12 +78,13 @@ internal sealed class ReadyQueue
     }
 
     /// <summary>
-    /// Takes up to <paramref name="max"/> tasks, skipping entries that do not <paramref name="fit"/> (the tasks of a run
-    /// have no requirements, so they fit any engine): an equal share from each capability's line in turn, a line's
-    /// from its front, and what one line cannot fill goes to the others. The next call begins with the next line.
-    /// Entries made for a run's tasks are new to the caller, which must hold them.
+    /// Takes up to <paramref name="max"/> tasks of the capabilities the engine <paramref name="serves"/>, skipping entries
+    /// that do not <paramref name="fit"/> it (the tasks of a run have no requirements, so they fit any engine): an equal
+    /// share from each capability's line in turn, a line's from its front, and what one line cannot fill goes to the
+    /// others. The next call begins with the next line. Entries made for a run's tasks are new to the caller, which must
+    /// hold them.
     /// </summary>
-    public List<TaskEntry> Take(int max, Func<TaskEntry, bool> fit)
+    public List<TaskEntry> Take(int max, Func<TaskOwner, bool> serves, Func<TaskEntry, bool> fit)
     {
         var taken = new List<TaskEntry>();
         if (turns.First is not { } first)
@@ -93,11 +94,15 @@ internal sealed class ReadyQueue
 
         if (first.Next is null)
         {
-            TakeFrom(first.Value, max, fit, taken);
+            if (serves(first.Value.Owner))
+            {
+                TakeFrom(first.Value, max, fit, taken);
+            }
+
             return taken;
         }
 
-        List<Line> waiting = [.. turns];
+        List<Line> waiting = [.. turns.Where(line => serves(line.Owner))];
         turns.RemoveFirst();
         turns.AddLast(first);
         while (taken.Count < max && waiting.Count > 0)

@@ -116,7 +116,7 @@ internal sealed partial class TaskFarm
         (TaskOwner Owner, string? WhyNot)? checkedOwner = null;
         while (true)
         {
-            var batch = ready.Take(share, entry => Satisfies(engine, CurrentSpec(entry).Requires));
+            var batch = ready.Take(share, owner => owner.RunsOn(engine.Serves), entry => Satisfies(engine, CurrentSpec(entry).Requires));
             var taken = batch.Count;
             for (var i = 0; i < batch.Count; i++)
             {

@@ -67,8 +67,8 @@ internal sealed partial class TaskFarm
     }
 
     /// <summary>
-    /// The caller's tasks (its own and its descendants') by state; for a capability that is not derived, the
-    /// cluster's totals and the tasks running on each engine as well.
+    /// The caller's tasks (its own and its descendants') by state, and the engines that may run them; for a capability
+    /// that is not derived, the cluster's totals and the tasks running on each engine as well.
     /// </summary>
     public QueueStatusReply Status(CapabilityRecord caller)
     {
@@ -88,7 +88,7 @@ internal sealed partial class TaskFarm
                 Succeeded = family.Succeeded,
                 Failed = family.Failed,
                 Aborted = family.Aborted,
-                Engines = registry.Count,
+                Engines = registry.Snapshot().Count(e => owner.RunsOn(e.Serves)),
             };
             if (!owner.IsDerived)
             {

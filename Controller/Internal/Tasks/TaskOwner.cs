@@ -5,11 +5,16 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// <summary>
 /// A task capability as the farm sees it: the submitter every task records, the tasks a caller may see (its own and
 /// those of capabilities derived from it, never its parent's), the quotas its submissions count against (its own and
-/// every ancestor's), and what its tasks are doing. One per capability, shared by all its tasks; touched under the farm's lock.
+/// every ancestor's), which engines may run its tasks, and what its tasks are doing. One per capability, shared by all
+/// its tasks; touched under the farm's lock.
 /// </summary>
 internal sealed class TaskOwner
 {
     private readonly string[] lineage;
+
+    // The capabilities whose engines (those that serve one: RegisteredEngine.Serves) may run its tasks: its own family's,
+    // up to the nearest capability that has engines of its own, or, with none, up to the first.
+    private readonly string[] servedBy;
 
     /// <param name="chain">The capability first, then its parent, and so on to the capability it was derived from first.</param>
     public TaskOwner(IReadOnlyList<CapabilityRecord> chain)
@@ -18,7 +23,13 @@ internal sealed class TaskOwner
         IsDerived = chain[0].ParentId is not null;
         lineage = [.. chain.Select(r => r.Id)];
         Quotas = [.. chain.Where(r => r.MaxTasks is not null).Select(r => (r.Id, r.MaxTasks!.Value))];
+        var confined = chain.Select(r => r.OwnEngines).ToList().IndexOf(true);
+        OwnEnginesOnly = confined >= 0;
+        servedBy = OwnEnginesOnly ? lineage[..(confined + 1)] : lineage;
     }
+
+    /// <summary>Its tasks run only on engines that serve it or a capability it was derived from up to the one that has engines of its own, never on shared engines.</summary>
+    public bool OwnEnginesOnly { get; }
 
     public string CapabilityId { get; }
 
@@ -30,6 +41,9 @@ internal sealed class TaskOwner
 
     /// <summary>What the tasks this capability submitted are doing (only its own, not its descendants').</summary>
     public TaskCounts Counts { get; } = new();
+
+    /// <summary>Whether an engine that serves <paramref name="serves"/> (null: a shared engine) may run its tasks.</summary>
+    public bool RunsOn(string? serves) => serves is null ? !OwnEnginesOnly : Array.IndexOf(servedBy, serves) >= 0;
 
     /// <summary>Whether a holder of this capability may see, wait on, abort, clear or depend on a task <paramref name="submitter"/> submitted.</summary>
     public bool CanSee(TaskOwner submitter) => ReferenceEquals(submitter, this) || Array.IndexOf(submitter.lineage, CapabilityId) >= 0;

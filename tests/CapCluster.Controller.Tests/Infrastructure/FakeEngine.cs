@@ -16,7 +16,8 @@ internal sealed class FakeEngine : IAsyncDisposable
     private readonly EngineRegistry registry;
     private readonly Task pump;
 
-    public FakeEngine(EngineRegistry registry, IReadOnlyDictionary<string, string>? properties = null)
+    /// <param name="serves">The task capability whose tasks alone it runs, as an engine capability made with <c>--serves</c> says; null for a shared engine.</param>
+    public FakeEngine(EngineRegistry registry, IReadOnlyDictionary<string, string>? properties = null, string? serves = null)
     {
         this.registry = registry;
         var info = new RegisterEngine { Host = "fake-host", Pid = 4242, Version = "test", Cores = 1 };
@@ -25,7 +26,7 @@ internal sealed class FakeEngine : IAsyncDisposable
             info.Properties[key] = value;
         }
 
-        Registered = registry.Register(info, "ipv4:127.0.0.1:1", []);
+        Registered = registry.Register(info, "ipv4:127.0.0.1:1", [], serves);
         pump = Registered.PumpAsync(new Outbox(sent.Writer), stop.Token);
     }
 

@@ -48,9 +48,9 @@ internal sealed class FarmHarness : IAsyncDisposable
         return Farm = new TaskFarm(Engines, options, TaskLedger.Open(folder.Path), journal, id => capabilities.GetValueOrDefault(id), Time, NullLogger.Instance);
     }
 
-    public FakeEngine AddEngine(IReadOnlyDictionary<string, string>? properties = null)
+    public FakeEngine AddEngine(IReadOnlyDictionary<string, string>? properties = null, string? serves = null)
     {
-        var engine = new FakeEngine(Engines, properties);
+        var engine = new FakeEngine(Engines, properties, serves);
         engines.Add(engine);
         return engine;
     }
@@ -73,11 +73,11 @@ internal sealed class FarmHarness : IAsyncDisposable
     }
 
     /// <summary>A task capability known to the farm. Ids are as furlgen makes them: cap_ and 16 base32 letters.</summary>
-    public CapabilityRecord Capability(char letter, long? maxTasks = null, CapabilityRecord? parent = null)
+    public CapabilityRecord Capability(char letter, long? maxTasks = null, CapabilityRecord? parent = null, bool ownEngines = false)
     {
         var record = new CapabilityRecord(
             "cap_" + new string(letter, 16), CapabilityInterfaces.Task, null, Time.GetUtcNow(), null, new string('0', 64), "01", false,
-            ParentId: parent?.Id, MaxTasks: maxTasks);
+            ParentId: parent?.Id, MaxTasks: maxTasks, OwnEngines: ownEngines);
         capabilities[record.Id] = record;
         return record;
     }

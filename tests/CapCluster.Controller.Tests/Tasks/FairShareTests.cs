@@ -75,16 +75,16 @@ public sealed class FairShareTests : IAsyncDisposable
         }
 
         // One holder's share it cannot use goes to the others: c's tasks do not fit here.
-        Assert.Equal([1, 2, 11, 12, 3, 13], queue.Take(6, entry => entry.Owner != holders[2]).Select(e => e.Id));
+        Assert.Equal([1, 2, 11, 12, 3, 13], queue.Take(6, _ => true, entry => entry.Owner != holders[2]).Select(e => e.Id));
 
         // The next take begins with the holder after the one the last began with, a share each.
-        Assert.Equal([14, 21, 4], queue.Take(3, _ => true).Select(e => e.Id));
-        Assert.Equal([22, 5, 15], queue.Take(3, _ => true).Select(e => e.Id));
+        Assert.Equal([14, 21, 4], queue.Take(3, _ => true, _ => true).Select(e => e.Id));
+        Assert.Equal([22, 5, 15], queue.Take(3, _ => true, _ => true).Select(e => e.Id));
         Assert.Equal(3, queue.Holders);
 
 
         // A holder whose line is empty gives up its turn.
-        var rest = queue.Take(100, entry => entry.Owner == holders[0]);
+        var rest = queue.Take(100, _ => true, entry => entry.Owner == holders[0]);
         Assert.Equal(5, rest.Count);
         Assert.Equal(2, queue.Holders);
 

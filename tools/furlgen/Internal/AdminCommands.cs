@@ -12,7 +12,7 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    public int Attenuate(string parentPath, string label, string? expires, string? methods, long? maxTasks, string output)
+    public int Attenuate(string parentPath, string label, string? expires, string? methods, long? maxTasks, bool ownEngines, string? serves, string output)
     {
         var parentFile = CapabilityFile.Read(parentPath);
         using var authority = OpenAuthority();
@@ -30,7 +30,7 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
         IssuedCapability issued;
         try
         {
-            issued = registry.Issue(authority, parent.Interface, parentFile.Url.Locations, label, expiry, allowed, maxTasks, parent.Id);
+            issued = registry.Issue(authority, parent.Interface, parentFile.Url.Locations, label, expiry, allowed, maxTasks, parent.Id, ownEngines, serves is null ? null : IdOf(serves));
         }
         catch (ArgumentException e)
         {
@@ -40,13 +40,30 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
 
         issued.File.Write(output, issued.Record.Label, issued.Record.Expires);
         var r = issued.Record;
-        Audit("attenuate", AuditRecord.Accepted, r.Id, r.Label,
-            $"derived from {parent.Id}; expires {Describe(r.Expires)}; methods {(r.AllowedMethods is { } listed ? string.Join(",", listed) : "all")}; task quota {r.MaxTasks?.ToString(Invariant) ?? "none"}");
+        Audit("attenuate", AuditRecord.Accepted, r.Id, r.Label, $"derived from {parent.Id}; {Caveats(r)}");
         console.WriteLine($"{output}: {r.Interface} capability {r.Id} for \"{r.Label}\", derived from {parent.Id}");
-        console.WriteLine($"  expires {Describe(r.Expires)}; methods {(r.AllowedMethods is { } m ? string.Join(",", m) : "all")}; task quota {r.MaxTasks?.ToString(Invariant) ?? "none"}");
+        console.WriteLine($"  {Caveats(r)}");
+        if (r.Serves is { } served)
+        {
+            console.WriteLine($"  start its engines with: capengine --cap-file {output} (as a user that cannot read {paths.SecurityFolder})");
+        }
+        else if (r.OwnEngines)
+        {
+            console.WriteLine($"  its tasks wait until an engine serves it: furlgen attenuate {paths.CapFile(CapabilityInterfaces.Engine)} --label {label}-engines --serves {r.Id} -o {label}-engine.cap");
+        }
+
         console.WriteLine($"  revoke it with: furlgen revoke {r.Id}");
         return 0;
     }
+
+    /// <summary>What a capability may do beyond its interface, in one line (attenuate's output and audit record).</summary>
+    public static string Caveats(CapabilityRecord r) =>
+        $"expires {Describe(r.Expires)}; methods {(r.AllowedMethods is { } listed ? string.Join(",", listed) : "all")}; task quota {r.MaxTasks?.ToString(Invariant) ?? "none"}"
+        + (r.OwnEngines ? "; its tasks run only on engines that serve it" : string.Empty)
+        + (r.Serves is { } served ? $"; its engines run only the tasks of {served}" : string.Empty);
+
+    // A capability named by its id or by a .cap file of it.
+    private static string IdOf(string idOrFile) => File.Exists(idOrFile) ? CapabilityFile.Read(idOrFile).CapabilityId : idOrFile;
 
     public int List(string auditLogPath)
     {
@@ -79,7 +96,7 @@ internal sealed class AdminCommands(IAnsiConsole console, ClusterPaths paths)
 
     public int Revoke(string idOrFile)
     {
-        var id = File.Exists(idOrFile) ? CapabilityFile.Read(idOrFile).CapabilityId : idOrFile;
+        var id = IdOf(idOrFile);
         var registry = OpenRegistry();
         var before = registry.All.Where(r => r.Revoked).Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
         if (!registry.Revoke(id))

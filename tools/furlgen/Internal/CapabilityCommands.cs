@@ -30,6 +30,11 @@ internal sealed class CapabilityCommands(IAnsiConsole console)
             Row(grid, "expires", record.Expires?.ToString("u") ?? "never");
             Row(grid, "allowed methods", record.AllowedMethods is { Count: > 0 } m ? string.Join(", ", m) : "all of the interface");
             Row(grid, "task quota", record.MaxTasks?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
+            if (record.OwnEngines || record.Serves is not null)
+            {
+                Row(grid, "engines", record.Serves is { } served ? $"run only the tasks of {served} (and of capabilities derived from it)" : "only those that serve it (furlgen attenuate engine.cap --serves)");
+            }
+
             Row(grid, "revoked", record.Revoked ? $"yes ({record.RevokedAt:u})" : "no");
         }
         else
