@@ -25,6 +25,9 @@ public sealed partial class TaskClient
 
     /// <summary>Submits one task; returns its id. Submissions made together leave in one batch.</summary>
     /// <exception cref="TaskRefusedException">The controller refused it (unknown dependency, quota used up), saying why.</exception>
+    /// <exception cref="CapabilityRefusedException">The controller refuses the capability (revoked, expired), also when it
+    /// closed the connection while this submission awaited its acknowledgement.</exception>
+    /// <exception cref="TaskLostException">The connection was lost before the controller acknowledged it.</exception>
     public async Task<long> RunAsync(TaskDefinition task, CancellationToken cancellationToken = default) =>
         (await RunAsync([task], cancellationToken).ConfigureAwait(false))[0];
 
