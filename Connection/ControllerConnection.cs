@@ -128,10 +128,10 @@ public sealed class ControllerConnection : IDisposable
     public Task<CheckReply> CheckAsync(CancellationToken cancellationToken) => CallAsync(Check, cancellationToken, idempotent: true);
 
     /// <summary>
-    /// The controller's refusal of this connection's capability, asked once with its service's Check method (no
-    /// reconnecting); null when it accepts the capability or gives no answer within <paramref name="wait"/>. A stream
-    /// the controller closed looks the same whether the controller stopped or closed the connections of a capability it
-    /// no longer accepts (revoked, expired): this tells the two apart.
+    /// The controller's refusal of this connection's capability, asked with its service's Check method without waiting
+    /// for a controller out of reach; null when it accepts the capability, cannot be reached, or gives no answer within
+    /// <paramref name="wait"/>. A stream the controller closed looks the same whether the controller stopped or closed
+    /// the connections of a capability it no longer accepts (revoked, expired): this tells the two apart.
     /// </summary>
     public async Task<CapabilityRefusedException?> RefusalAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
@@ -139,8 +139,20 @@ public sealed class ControllerConnection : IDisposable
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
-            await CallOnceAsync(Check, deadline.Token).ConfigureAwait(false);
-            return null;
+            while (true)
+            {
+                try
+                {
+                    await CallOnceAsync(Check, deadline.Token).ConfigureAwait(false);
+                    return null;
+                }
+                catch (ControllerUnreachableException e) when (!ChannelFailures.NeverReached(e))
+                {
+                    // Reached, and the connection closed under the call: the controller closes every connection of a
+                    // capability it refuses, the one this call went on among them. The next goes on a new one.
+                    await Task.Delay(Reconnect.FirstDelay, Time, deadline.Token).ConfigureAwait(false);
+                }
+            }
         }
         catch (CapabilityRefusedException refused)
         {

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace CapCluster.Integration.Tests.Infrastructure;
 
 /// <summary>
@@ -8,8 +6,6 @@ namespace CapCluster.Integration.Tests.Infrastructure;
 /// </summary>
 internal sealed class FreezableDisk : IAsyncDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-
     private FreezableDisk(string folder)
     {
         Folder = folder;
@@ -45,11 +41,7 @@ internal sealed class FreezableDisk : IAsyncDisposable
 
     private static async Task RunAsync(bool mustSucceed, string program, params string[] arguments)
     {
-        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(Timeout);
-        var result = new ProcessResult(process.ExitCode, await output, await error);
+        var result = await HostCommand.RunAsync(program, arguments);
         Assert.True(!mustSucceed || result.ExitCode == 0, $"{program} {string.Join(' ', arguments)} failed: {result}");
     }
 }
