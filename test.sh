@@ -9,6 +9,9 @@ missing=()
 /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || missing+=(python3-protobuf)
 command -v setsid >/dev/null || missing+=(util-linux)
 command -v flock >/dev/null || missing+=(util-linux)
+# A task journal on a frozen disk (FurlgenTests): an ext4 image, loop-mounted and frozen.
+command -v fsfreeze >/dev/null || missing+=(util-linux)
+command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs)
 command -v mpirun >/dev/null || missing+=(openmpi-bin)
 # The MPI binding's MPICH-ABI tests (libmpich.so.12; OpenMPI stays the one mpirun runs).
 /sbin/ldconfig -p | grep -q 'libmpi\(ch\)\?\.so\.12 ' || missing+=(libmpich12)

@@ -25,6 +25,9 @@ public sealed partial class TaskClient
 
     /// <summary>Submits one task; returns its id. Submissions made together leave in one batch.</summary>
     /// <exception cref="TaskRefusedException">The controller refused it (unknown dependency, quota used up), saying why.</exception>
+    /// <exception cref="CapabilityRefusedException">The controller refuses the capability (revoked, expired), also when it
+    /// closed the connection while this submission awaited its acknowledgement.</exception>
+    /// <exception cref="TaskLostException">The connection was lost before the controller acknowledged it.</exception>
     public async Task<long> RunAsync(TaskDefinition task, CancellationToken cancellationToken = default) =>
         (await RunAsync([task], cancellationToken).ConfigureAwait(false))[0];
 
@@ -149,8 +152,9 @@ public sealed partial class TaskClient
     }
 
     /// <summary>
-    /// Aborts a task: queued, it never runs; already sent to an engine, it runs to its end there (an engine cannot stop
-    /// running code: kill the engine to stop it) and is reported aborted, its result discarded. True when it was not finished yet.
+    /// Aborts a task: queued, it never runs; already sent to an engine in a batch, it is skipped there if it has not
+    /// started (its result says "aborted before it ran"), and runs to its end if it has (an engine cannot stop running code:
+    /// kill the engine to stop it), reported aborted, its result discarded. True when it was not finished yet.
     /// </summary>
     /// <exception cref="ControllerCallException">NOT_FOUND: not one of this capability's tasks held by the controller.</exception>
     public async Task<bool> AbortAsync(long taskId, CancellationToken cancellationToken = default)

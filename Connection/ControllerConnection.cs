@@ -125,10 +125,43 @@ public sealed class ControllerConnection : IDisposable
     /// admits for any live capability, whatever its allowed methods).
     /// </summary>
     /// <exception cref="CapabilityRefusedException">The controller no longer accepts it, with the gate's reason.</exception>
-    public Task<CheckReply> CheckAsync(CancellationToken cancellationToken)
+    public Task<CheckReply> CheckAsync(CancellationToken cancellationToken) => CallAsync(Check, cancellationToken, idempotent: true);
+
+    /// <summary>
+    /// The controller's refusal of this connection's capability, asked with its service's Check method without waiting
+    /// for a controller out of reach; null when it accepts the capability, cannot be reached, or gives no answer within
+    /// <paramref name="wait"/>. A stream the controller closed looks the same whether the controller stopped or closed
+    /// the connections of a capability it no longer accepts (revoked, expired): this tells the two apart.
+    /// </summary>
+    public async Task<CapabilityRefusedException?> RefusalAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
-        var method = CapClusterMethods.CheckFor(CapabilityInterfaces.ServiceName(Capability.Interface));
-        return CallAsync(o => Channel.Invoker.AsyncUnaryCall(method, null, o, new CheckRequest()), cancellationToken, idempotent: true);
+        using var timer = new CancellationTokenSource(wait, Time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    await CallOnceAsync(Check, deadline.Token).ConfigureAwait(false);
+                    return null;
+                }
+                catch (ControllerUnreachableException e) when (!ChannelFailures.NeverReached(e))
+                {
+                    // Reached, and the connection closed under the call: the controller closes every connection of a
+                    // capability it refuses, the one this call went on among them. The next goes on a new one.
+                    await Task.Delay(Reconnect.FirstDelay, Time, deadline.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (CapabilityRefusedException refused)
+        {
+            return refused;
+        }
+        catch (Exception e) when (e is CapClusterException or RpcException or OperationCanceledException)
+        {
+            return null; // out of reach, or no answer in time: nothing says the capability is refused
+        }
     }
 
     /// <summary>
@@ -235,6 +268,9 @@ public sealed class ControllerConnection : IDisposable
             return Channel.DuplexStreaming(stream.Method, new CallOptions(cancellationToken: cancellationToken));
         }
     }
+
+    private AsyncUnaryCall<CheckReply> Check(CallOptions options) =>
+        Channel.Invoker.AsyncUnaryCall(CapClusterMethods.CheckFor(CapabilityInterfaces.ServiceName(Capability.Interface)), null, options, new CheckRequest());
 
     /// <summary>The controller's addresses as the capability names them, for log lines.</summary>
     internal string Controller => string.Join(",", Capability.Url.Locations.Select(l => $"{l.Host}:{l.Port}"));

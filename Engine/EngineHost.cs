@@ -159,7 +159,7 @@ public sealed class EngineHost(ControllerConnection connection, EngineOptions op
             idleMemory.Running);
         try
         {
-            return await link.ReadAsync(work.Add, session.Token).ConfigureAwait(false);
+            return await link.ReadAsync(work.Add, runner!.Aborted.Add, session.Token).ConfigureAwait(false);
         }
         finally
         {

@@ -30,6 +30,14 @@ internal static class ClientErrors
         new(0, $"the task was sent but not acknowledged before the connection to the controller was lost; it may not have been queued " +
             $"and is not sent again (that could run it twice): {error.Message}", error);
 
+    /// <summary>
+    /// A submission written to a stream that the controller ended because it refuses the capability now (revoked,
+    /// expired): the refusal, as any call of the capability gets it, saying what became of the submission.
+    /// </summary>
+    public static CapabilityRefusedException RefusedUnacknowledged(CapabilityRefusedException refused) =>
+        new($"{refused.Message}. The task was sent but not acknowledged before the controller closed the connection; it may have " +
+            "been queued, and is not sent again", refused.StatusCode, refused.Reason, refused, refused.Kind);
+
     /// <summary>Tasks that did not finish within a wait; <paramref name="outcomes"/>, when known, say what the unfinished ones are doing.</summary>
     public static TimeoutException NotFinished(long[] ids, TimeSpan limit, TaskOutcome?[]? outcomes)
     {

@@ -36,6 +36,10 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
     private readonly CancellationTokenSource lifetime = new();
     private readonly Lock startLock = new();
 
+    // How long a broken stream waits for the controller to say whether it still accepts the capability (see PumpAsync):
+    // an answer comes in a round trip; a controller that stopped answers nothing, or at once that it is not there.
+    private static readonly TimeSpan RefusalWait = TimeSpan.FromSeconds(2);
+
     // Units a stream found it could not send (the controller had closed it first): the next stream sends them first.
     private readonly List<Unit> unsent = [];
     private Task? pump;
@@ -152,8 +156,15 @@ internal sealed partial class TaskSession(ControllerConnection connection) : IAs
                 return;
             }
 
+            // The controller closes the connections of a capability it revoked (or that expired) as if it had stopped: ask
+            // it, so that what waits hears that refusal rather than of a lost connection.
+            if (!final && error is not CapabilityRefusedException && await connection.RefusalAsync(RefusalWait, lifetime.Token).ConfigureAwait(false) is { } refused)
+            {
+                (error, final) = (refused, true);
+            }
+
             // What was written but never acknowledged may or may not have been queued: say so, never send it twice.
-            FailOnPool(DrainAwaitingIds(), ClientErrors.Unacknowledged(error));
+            FailOnPool(DrainAwaitingIds(), error is CapabilityRefusedException refusal ? ClientErrors.RefusedUnacknowledged(refusal) : ClientErrors.Unacknowledged(error));
             // Only a lost connection is worth another stream; a refusal or an error the controller answered is not.
             var lost = !final && error is ControllerUnreachableException;
             if (lost && backoff.Next() is { } delay)

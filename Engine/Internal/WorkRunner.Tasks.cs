@@ -6,22 +6,34 @@ namespace CapCluster.Engine.Internal;
 /// <summary>
 /// Task batches: each task in order, each with its own clean-or-existing namespace, pushed values,
 /// code or delegate, pulled names; one task's failure does not touch the next. Task values travel
-/// inline in the reply (bounded by the message size), so a batch's results are one message.
+/// inline in the reply (bounded by the message size), so a batch's results are one message. A task the controller
+/// aborted before its turn came (<see cref="Aborted"/>) is skipped and answered as aborted.
 /// </summary>
 internal sealed partial class WorkRunner
 {
+    /// <summary>Tasks the controller aborted after sending them here: skipped when their turn comes.</summary>
+    public AbortedTasks Aborted { get; } = new();
+
     private async Task<EngineReply> RunTasksAsync(TaskBatch batch, ReceivedValues incoming, CancellationToken cancellationToken)
     {
         var reply = new TaskBatchReply();
         TaskRequest? previous = null;
-        foreach (var sent in batch.Tasks)
+        for (var i = 0; i < batch.Tasks.Count; i++)
         {
             // A run of tasks that share one spec comes as the first, then "the same again": one request object, parsed once.
+            var sent = batch.Tasks[i];
             var task = sent.SameAsPrevious ? previous : sent;
+            previous = task;
+            if (i < batch.TaskIds.Count && Aborted.TryTake(batch.TaskIds[i]))
+            {
+                // Aborted while it waited behind the tasks before it: it never starts.
+                reply.Replies.Add(new TaskReply { Aborted = true });
+                continue;
+            }
+
             reply.Replies.Add(task is null
                 ? new TaskReply { Error = ToRemote(new InvalidOperationException("the controller sent a task as the same as the one before it, first in its batch")) }
                 : await RunTaskAsync(task, incoming, cancellationToken).ConfigureAwait(false));
-            previous = task;
         }
 
         return new EngineReply { Tasks = reply };

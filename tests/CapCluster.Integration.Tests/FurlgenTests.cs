@@ -126,6 +126,54 @@ public sealed class FurlgenTests : IAsyncLifetime
         Assert.Contains(DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), aliceRow);
     }
 
+    [RootFact]
+    public async Task Revoked_WhileItsRunAsyncAwaitsTheAcknowledgement_TheHolderIsToldItWasRevoked_NotThatTheTaskWasLost()
+    {
+        // The controller acknowledges a submission once its task journal holds it: with the journal's disk frozen, her
+        // submission waits unacknowledged while her capability is revoked.
+        await using var disk = await FreezableDisk.MountAsync(Path.Combine(cluster.BaseFolder, "journal-disk"), 32);
+        await cluster.StartControllerAsync("--journal-folder", Path.Combine(disk.Folder, "tasks"));
+        var alicePath = Path.Combine(cluster.BaseFolder, "alice.cap");
+        Assert.Equal(0, (await Furlgen("attenuate", cluster.CapFile(CapabilityInterfaces.Task), "--label", "alice", "-o", alicePath)).ExitCode);
+        var alice = CapabilityFile.Read(alicePath);
+        await using var owner = await TaskClient.ConnectAsync(cluster.CapFile(CapabilityInterfaces.Task)).WaitAsync(Timeout);
+        await using var tasks = await TaskClient.ConnectAsync(alicePath).WaitAsync(Timeout);
+        // Her task stream is open; no engine runs her tasks, so they stay queued.
+        var earlier = await tasks.RunAsync(new CodeTask("var x = 1;")).WaitAsync(Timeout);
+        var waiting = tasks.GetResultAsync(earlier, timeout: Timeout);
+
+        await disk.FreezeAsync();
+        try
+        {
+            var pending = tasks.RunAsync(new CodeTask("var y = 2;"));
+            using var admitted = new CancellationTokenSource(Timeout);
+            while ((await owner.QueueStatusAsync().WaitAsync(Timeout)).Cluster!.Queued < 2)
+            {
+                await Task.Delay(20, admitted.Token); // until the controller holds it, queued
+            }
+
+            Assert.False(pending.IsCompleted, "the submission was acknowledged while the journal's disk was frozen");
+            Assert.Equal(0, (await Furlgen("revoke", alicePath)).ExitCode);
+
+            var refused = await Assert.ThrowsAsync<CapabilityRefusedException>(() => pending.WaitAsync(Timeout));
+            Assert.Contains($"capability {alice.CapabilityId} was revoked", refused.Reason, StringComparison.Ordinal);
+            Assert.Contains($"the controller refused {alicePath}: capability {alice.CapabilityId} was revoked", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("not acknowledged", refused.Message, StringComparison.Ordinal);
+            var stillWaiting = await Assert.ThrowsAsync<CapabilityRefusedException>(() => waiting.WaitAsync(Timeout));
+            Assert.Contains($"capability {alice.CapabilityId} was revoked", stillWaiting.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await disk.ThawAsync();
+        }
+
+        var audit = await Furlgen("audit", "--label", "alice", "--json");
+        Assert.True(audit.ExitCode == 0, audit.ToString());
+        var records = audit.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(AuditLog.ParseLine).ToList();
+        Assert.Contains(records, r => r.Outcome == AuditRecord.Closed);
+        Assert.Contains(records, r => r.Outcome == AuditRecord.Refused && r.Reason!.Contains("was revoked", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Verify_OneCapabilitysUrlWithAnothersCertificate_IsRefusedNamingBoth_AndListInAPipe_IsPlainAndSaysNeverUsed()
     {

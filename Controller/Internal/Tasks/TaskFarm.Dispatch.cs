@@ -177,6 +177,7 @@ internal sealed partial class TaskFarm
             Tally(entry, static c => c.Running++);
             entry.Engine = engine.Id;
             entry.Attempts++;
+            request.TaskIds.Add(entry.Id);
             var spec = CurrentSpec(entry);
             if (!repeatable.StartsWith(spec) && repeatable.Value)
             {
@@ -268,6 +269,10 @@ internal sealed partial class TaskFarm
                 {
                     RetryOrFail(entry, null, $"engine {engine.Id} did not return this task's result");
                 }
+                else if (taskReplies.Replies[i].Aborted)
+                {
+                    Skipped(entry, engine.Id);
+                }
                 else if (taskReplies.Replies[i].Error is { } error)
                 {
                     RetryOrFail(entry, error, null);
@@ -301,6 +306,20 @@ internal sealed partial class TaskFarm
         result.CompletedUnixUs = reply.CompletedUnixUs;
         result.Recovered = entry.RunningRecovery;
         Complete(entry, result);
+    }
+
+    /// <summary>The engine skipped a running task: it was told of the abort before the task's turn in its batch came. (Called only for running tasks.)</summary>
+    private void Skipped(TaskEntry entry, int engine)
+    {
+        if (!entry.AbortRequested)
+        {
+            // Never told to: an engine out of step with this controller. The task did not run; it counts as an attempt.
+            RetryOrFail(entry, null, $"engine {engine} skipped it as aborted, but it was not aborted");
+            return;
+        }
+
+        Tally(entry, static c => c.Running--);
+        Finish(entry, TaskState.Aborted, null, $"{NotRunAborted} (engine {engine} skipped it in its batch)");
     }
 
     /// <summary>A running task failed, lost its engine (<paramref name="engineLost"/>) or timed out. (Called only for running tasks.)</summary>

@@ -255,9 +255,10 @@ internal sealed partial class TaskFarm
     }
 
     /// <summary>
-    /// Aborts tasks: queued ones never run; those already sent to an engine run to their end there (an engine cannot stop
-    /// running code) and are reported aborted, their results discarded. Answers once the journal
-    /// holds the aborts, so that a restarted controller does not run them again.
+    /// Aborts tasks: queued ones never run; those already sent to an engine are reported aborted, and the engine is told to
+    /// skip them: one still waiting behind others of its batch never runs, one it started runs to its end there (an engine
+    /// cannot stop running code), its result discarded. Which of the two it was, the engine's answer says. Answers once
+    /// the journal holds the aborts, so that a restarted controller does not run them again.
     /// </summary>
     /// <exception cref="TaskNotHeldException">An id is not one of the caller's tasks held here; nothing was aborted.</exception>
     /// <exception cref="RpcException">FAILED_PRECONDITION: aborted, but the journal could not record it.</exception>
@@ -271,25 +272,43 @@ internal sealed partial class TaskFarm
     private IReadOnlyList<long> Abort(CapabilityRecord caller, IReadOnlyList<long> ids)
     {
         var done = new List<long>();
+        Dictionary<int, AbortTasks>? toEngines = null;
         lock (sync)
         {
             foreach (var entry in Visible(OwnerOf(caller), ids).Where(e => !e.IsFinished))
             {
+                var first = !entry.AbortRequested;
                 entry.AbortRequested = true;
                 done.Add(entry.Id);
                 if (entry.State == TaskState.Queued)
                 {
                     ready.Remove(entry);
-                    Finish(entry, TaskState.Aborted, null, "aborted before it ran");
+                    Finish(entry, TaskState.Aborted, null, NotRunAborted);
+                    continue;
                 }
-                else
+
+                // Journaled as aborted now, so that a controller restarted before the engine answers does not run it again.
+                var aborted = NewResult(entry, TaskState.Aborted);
+                aborted.Failure = "aborted after it was sent to an engine, which was told to skip it unless it had started (an engine cannot stop " +
+                    "running code); the controller stopped before the engine answered, so whether it ran is not known";
+                journal?.Finish(entry.Id, aborted.ToByteArray());
+                if (first && entry.Engine is { } engine)
                 {
-                    // Journaled as aborted now, so that a controller restarted before the engine answers does not run it again.
-                    var aborted = NewResult(entry, TaskState.Aborted);
-                    aborted.Failure = "aborted after it was sent to an engine, which runs it to its end (an engine cannot stop running code); its result is discarded";
-                    journal?.Finish(entry.Id, aborted.ToByteArray());
+                    toEngines ??= [];
+                    if (!toEngines.TryGetValue(engine, out var abort))
+                    {
+                        toEngines[engine] = abort = new AbortTasks();
+                    }
+
+                    abort.TaskIds.Add(entry.Id);
                 }
             }
+        }
+
+        // Ahead of the engine's queue: a task waiting behind others of its batch is skipped; its answer finishes it.
+        foreach (var (engine, abort) in toEngines ?? [])
+        {
+            registry.Find(engine)?.Send(new ControllerMessage { AbortTasks = abort });
         }
 
         DeliverFinished();
@@ -448,6 +467,9 @@ internal sealed partial class TaskFarm
             }
         }
     }
+
+    // The failure of an aborted task that never started, queued here or skipped by its engine.
+    private const string NotRunAborted = "aborted before it ran";
 
     // Slots of the task table a clear leaves, however few tasks remain (see Clear).
     private const int KeptTaskSlots = 1 << 17;

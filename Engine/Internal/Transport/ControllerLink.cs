@@ -74,9 +74,10 @@ internal sealed class ControllerLink : IAsyncDisposable
 
     /// <summary>
     /// Reads the controller's messages, handing each work item to <paramref name="deliver"/> with its values on their
-    /// way; true when the controller told the engine to stop (the link is then completed), false when it closed.
+    /// way, and the ids of tasks it aborted after sending them to <paramref name="abort"/> (as they come, while work
+    /// runs); true when the controller told the engine to stop (the link is then completed), false when it closed.
     /// </summary>
-    public async Task<bool> ReadAsync(Action<Delivery> deliver, CancellationToken cancellationToken)
+    public async Task<bool> ReadAsync(Action<Delivery> deliver, Action<IReadOnlyList<long>> abort, CancellationToken cancellationToken)
     {
         var messages = new UnitReader<ControllerMessage, ReceivedValues>(call.ResponseStream, head => Receive(head.Work), strict: false);
         while (await messages.MoveNext(cancellationToken).ConfigureAwait(false))
@@ -92,6 +93,9 @@ internal sealed class ControllerLink : IAsyncDisposable
                     break;
                 case ControllerMessage.KindOneofCase.Expect:
                     lanes.Expect(message.Expect);
+                    break;
+                case ControllerMessage.KindOneofCase.AbortTasks:
+                    abort(message.AbortTasks.TaskIds);
                     break;
                 case ControllerMessage.KindOneofCase.Stop:
                     EngineLog.Stopping(logger, message.Stop.Reason);

@@ -16,6 +16,9 @@ internal sealed class FakeEngine : IAsyncDisposable
     private readonly EngineRegistry registry;
     private readonly Task pump;
 
+    // Messages read while the test waited for another kind, in the order they came.
+    private readonly List<ControllerMessage> readPast = [];
+
     /// <param name="serves">The task capability whose tasks alone it runs, as an engine capability made with <c>--serves</c> says; null for a shared engine.</param>
     public FakeEngine(EngineRegistry registry, IReadOnlyDictionary<string, string>? properties = null, string? serves = null)
     {
@@ -35,28 +38,21 @@ internal sealed class FakeEngine : IAsyncDisposable
     public int Id => Registered.Id;
 
     /// <summary>The next work item the controller sent this engine.</summary>
-    public async Task<Work> NextWorkAsync()
-    {
-        while (true)
-        {
-            var read = sent.Reader.ReadAsync().AsTask();
-            if (await Task.WhenAny(read, pump).Within() != read)
-            {
-                await pump; // its failure, if it failed
-                throw new InvalidOperationException($"engine {Id}'s stream ended before the controller sent it work");
-            }
+    public async Task<Work> NextWorkAsync() => (await NextAsync(ControllerMessage.KindOneofCase.Work)).Work;
 
-            var message = await read;
-            if (message.KindCase == ControllerMessage.KindOneofCase.Work)
-            {
-                return message.Work;
-            }
-        }
-    }
+    /// <summary>The next task ids the controller told this engine it aborted (ahead of its queue).</summary>
+    public async Task<AbortTasks> NextAbortAsync() => (await NextAsync(ControllerMessage.KindOneofCase.AbortTasks)).AbortTasks;
 
     /// <summary>Work the controller has already sent, without waiting for any.</summary>
     public bool TryTakeSentWork(out Work work)
     {
+        work = null!;
+        if (Take(ControllerMessage.KindOneofCase.Work) is { } kept)
+        {
+            work = kept.Work;
+            return true;
+        }
+
         while (sent.Reader.TryRead(out var message))
         {
             if (message.KindCase == ControllerMessage.KindOneofCase.Work)
@@ -64,9 +60,10 @@ internal sealed class FakeEngine : IAsyncDisposable
                 work = message.Work;
                 return true;
             }
+
+            Keep(message);
         }
 
-        work = null!;
         return false;
     }
 
@@ -119,6 +116,57 @@ internal sealed class FakeEngine : IAsyncDisposable
         }
 
         return sent;
+    }
+
+    /// <summary>
+    /// The next message of <paramref name="kind"/> the controller sent; work and aborts read past on the way are kept for
+    /// whoever asks for them, other control messages dropped.
+    /// </summary>
+    private async Task<ControllerMessage> NextAsync(ControllerMessage.KindOneofCase kind)
+    {
+        if (Take(kind) is { } kept)
+        {
+            return kept;
+        }
+
+        while (true)
+        {
+            var read = sent.Reader.ReadAsync().AsTask();
+            if (await Task.WhenAny(read, pump).Within() != read)
+            {
+                await pump; // its failure, if it failed
+                throw new InvalidOperationException($"engine {Id}'s stream ended before the controller sent it {kind}");
+            }
+
+            var message = await read;
+            if (message.KindCase == kind)
+            {
+                return message;
+            }
+
+            Keep(message);
+        }
+    }
+
+    private ControllerMessage? Take(ControllerMessage.KindOneofCase kind)
+    {
+        var at = readPast.FindIndex(m => m.KindCase == kind);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var message = readPast[at];
+        readPast.RemoveAt(at);
+        return message;
+    }
+
+    private void Keep(ControllerMessage message)
+    {
+        if (message.KindCase is ControllerMessage.KindOneofCase.Work or ControllerMessage.KindOneofCase.AbortTasks)
+        {
+            readPast.Add(message);
+        }
     }
 
     /// <summary>The engine goes away as the controller sees a lost engine: unregistered, its work failed.</summary>

@@ -8,7 +8,7 @@ public sealed class RootFactAttribute : FactAttribute
     {
         if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess)
         {
-            Skip = "needs root on Linux (it mounts a tmpfs)";
+            Skip = "needs root on Linux (it mounts a disk)";
         }
     }
 }
