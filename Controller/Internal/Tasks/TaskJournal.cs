@@ -17,7 +17,9 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// (a result lost with the controller means its task runs again, and a client takes the first result it gets).
 /// Results larger than <see cref="TaskJournalOptions.LargeResult"/> are files beside the database. A task's failed or lost
 /// attempts are written behind too, when they happen (<see cref="Attempted"/>), never at dispatch: a restart resumes the
-/// task with them, and only the attempt the lost controller was running is not charged.
+/// task with them, and only the attempt the lost controller was running is not charged. The database gives the space of
+/// forgotten tasks back to the file system after a large clear (<see cref="GiveBackSpace"/>), a step at a time between
+/// the writes.
 /// </summary>
 internal sealed partial class TaskJournal : IDisposable
 {
@@ -26,6 +28,13 @@ internal sealed partial class TaskJournal : IDisposable
     // 3 added the capability each image is charged to; images of an older journal are charged to no one.
     // 4 added the attempts table; the tasks of an older journal resume with none used.
     private const int SchemaVersion = 4;
+
+    // PRAGMA auto_vacuum's value for INCREMENTAL.
+    private const int IncrementalVacuum = 2;
+
+    // Pages (4 KiB) one step of a give-back moves: about a millisecond of the writer's, so a submission that arrives
+    // meanwhile waits no longer than that for its commit.
+    private const int GiveBackPages = 256;
 
     private readonly SqliteConnection connection;
     private readonly TaskJournalOptions options;
@@ -55,6 +64,11 @@ internal sealed partial class TaskJournal : IDisposable
     private bool waitsForWrite;
     private bool stopping;
     private bool failing;
+
+    // Free pages are to be given back (see GiveBackSpace), and who waits for it; the size when the give-back began.
+    private bool givingBack;
+    private TaskCompletionSource? givenBack;
+    private long? givingBackFrom;
 
     private TaskJournal(string folder, SqliteConnection connection, TaskJournalOptions options, ILogger logger)
     {
@@ -93,6 +107,9 @@ internal sealed partial class TaskJournal : IDisposable
 
             connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
             connection.Open();
+            // Before any table exists, so that a new journal can give the space of forgotten tasks back (GiveBackSpace);
+            // an older one is switched below.
+            Execute(connection, "PRAGMA auto_vacuum = INCREMENTAL");
             Execute(connection, $"""
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = {(options.SyncEveryCommit ? "FULL" : "NORMAL")};
@@ -125,6 +142,7 @@ internal sealed partial class TaskJournal : IDisposable
                 throw new CapClusterException($"{path}: the task journal has schema version {version}, this controller reads {SchemaVersion}; start it with another --journal-folder");
             }
 
+            SwitchToIncrementalVacuum(connection, path, logger);
             if (!OperatingSystem.IsWindows())
             {
                 // Also those of a journal made before its files were private: the WAL holds task code and values.
@@ -203,6 +221,31 @@ internal sealed partial class TaskJournal : IDisposable
     /// </summary>
     public void Attempted(long id, AttemptCounts counts) => Enqueue(new Op(OpKind.Attempt, null, null, null, id, Counts: counts));
 
+    /// <summary>
+    /// Gives the pages of forgotten tasks back to the file system, behind: on the writer thread, between its writes, a
+    /// bounded step at a time (SQLite's incremental vacuum), then a checkpoint that truncates the database and its
+    /// write-ahead log. Call it after a large clear, once the clear is journaled. Completes when done (or stopped).
+    /// </summary>
+    public Task GiveBackSpace()
+    {
+        lock (gate)
+        {
+            if (stopping)
+            {
+                return Task.CompletedTask;
+            }
+
+            givingBack = true;
+            givenBack ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (asleep)
+            {
+                Monitor.Pulse(gate);
+            }
+
+            return givenBack.Task;
+        }
+    }
+
     /// <summary>Forgets tasks (cleared or evicted results, or tasks never acknowledged), behind.</summary>
     public void Forget(IReadOnlyList<long> ids)
     {
@@ -222,6 +265,7 @@ internal sealed partial class TaskJournal : IDisposable
         }
 
         writer.Join();
+        givenBack?.TrySetResult();
         connection.Dispose();
         lock (readerGate)
         {
@@ -272,6 +316,7 @@ internal sealed partial class TaskJournal : IDisposable
         while (true)
         {
             List<Op> batch;
+            bool giveBack;
             lock (gate)
             {
                 while (true)
@@ -290,7 +335,7 @@ internal sealed partial class TaskJournal : IDisposable
                         break;
                     }
 
-                    if (pending.Count == 0 && !lingering)
+                    if (pending.Count == 0 && !lingering && !givingBack)
                     {
                         asleep = true;
                         Monitor.Wait(gate);
@@ -299,14 +344,14 @@ internal sealed partial class TaskJournal : IDisposable
                     else if (!Monitor.Wait(gate, options.FlushDelay))
                     {
                         lingering = false;
-                        if (pending.Count > 0 && !writing)
+                        if ((pending.Count > 0 || givingBack) && !writing)
                         {
                             break;
                         }
                     }
                 }
 
-                if (pending.Count == 0)
+                if (pending.Count == 0 && (stopping || !givingBack))
                 {
                     if (stopping)
                     {
@@ -316,10 +361,12 @@ internal sealed partial class TaskJournal : IDisposable
                     continue;
                 }
 
+                giveBack = givingBack && !stopping;
+                givingBack = false;
                 batch = Take();
             }
 
-            WriteTaken(batch);
+            WriteTaken(batch, giveBack);
             lingering = true;
         }
     }
@@ -334,12 +381,23 @@ internal sealed partial class TaskJournal : IDisposable
         return batch;
     }
 
-    /// <summary>Writes a batch <see cref="Take"/> took, then wakes the writer thread if something waits for it.</summary>
-    private void WriteTaken(List<Op> batch)
+    /// <summary>
+    /// Writes a batch <see cref="Take"/> took (and, on the writer thread, a step of a give-back after it), then wakes the
+    /// writer thread if something waits for it.
+    /// </summary>
+    private void WriteTaken(List<Op> batch, bool giveBack = false)
     {
         try
         {
-            Write(batch);
+            if (batch.Count > 0)
+            {
+                Write(batch);
+            }
+
+            if (giveBack)
+            {
+                GiveBackStep();
+            }
         }
         finally
         {
