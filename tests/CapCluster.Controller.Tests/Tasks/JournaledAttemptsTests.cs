@@ -20,15 +20,7 @@ public sealed class JournaledAttemptsTests : IAsyncDisposable
     [Fact]
     public async Task AFailedAttempt_SurvivesARestart_TheTaskShowsIt_AndGetsOnlyTheRetriesLeft()
     {
-        var first = harness.AddEngine();
-        var id = (await new FarmClient(harness.Farm, harness.Capability('a')).SubmitJournaledAsync(Code(1, "flaky", retries: 2)))[0];
-        var (work, _) = await first.NextBatchAsync();
-        first.Answer(work, FakeEngine.Raised("System.InvalidOperationException", "attempt 1"));
-        await first.NextBatchAsync(); // the retry, running when the controller is lost
-        await harness.FlushJournalAsync().Within();
-
-        var restarted = Restart();
-        var client = new FarmClient(restarted, harness.Capability('a'));
+        var (restarted, client, id) = await FailedOnceThenRestartedAsync(retries: 2);
         var status = await client.StatusAsync(id);
         Assert.Equal((TaskState.Queued, 1), (status.State, status.Attempts));
 
@@ -48,17 +40,10 @@ public sealed class JournaledAttemptsTests : IAsyncDisposable
     [Fact]
     public async Task RetriesUsedUpAcrossARestart_TheTaskEndsFailed_AndIsNotRunAgain()
     {
-        var first = harness.AddEngine();
-        var id = (await new FarmClient(harness.Farm, harness.Capability('a')).SubmitJournaledAsync(Code(1, "flaky", retries: 1)))[0];
-        var (work, _) = await first.NextBatchAsync();
-        first.Answer(work, FakeEngine.Raised("System.InvalidOperationException", "before the restart"));
-        await first.NextBatchAsync();
-        await harness.FlushJournalAsync().Within();
-
-        var restarted = Restart();
-        var client = new FarmClient(restarted, harness.Capability('a'));
+        var (restarted, client, id) = await FailedOnceThenRestartedAsync(retries: 1);
         var engine = harness.AddEngine();
-        var (last, _) = await engine.NextBatchAsync();
+        var (last, code) = await engine.NextBatchAsync();
+        Assert.Equal(["flaky"], code);
         engine.Answer(last, FakeEngine.Raised("System.InvalidOperationException", "after the restart"));
 
         var result = await FinishedAsync(restarted, client, id);
@@ -111,6 +96,23 @@ public sealed class JournaledAttemptsTests : IAsyncDisposable
         Assert.Equal(TaskState.Failed, result.State);
         Assert.Contains("second engine lost while it ran this task before the controller restarted", result.Failure);
         Assert.False(spare.TryTakeSentWork(out _));
+    }
+
+    /// <summary>
+    /// A task that raised on its first attempt, whose retry was running when the controller was lost (its engine never
+    /// answers); then the restarted farm, its submitter's client there, and the task's id.
+    /// </summary>
+    private async Task<(TaskFarm Farm, FarmClient Client, long Id)> FailedOnceThenRestartedAsync(int retries)
+    {
+        var first = harness.AddEngine();
+        var id = (await new FarmClient(harness.Farm, harness.Capability('a')).SubmitJournaledAsync(Code(1, "flaky", retries: retries)))[0];
+        var (work, _) = await first.NextBatchAsync();
+        first.Answer(work, FakeEngine.Raised("System.InvalidOperationException", "attempt 1"));
+        await first.NextBatchAsync();
+        await harness.FlushJournalAsync().Within();
+
+        var restarted = Restart();
+        return (restarted, new FarmClient(restarted, harness.Capability('a')), id);
     }
 
     /// <summary>A farm as a restarted controller makes it, on the same journal, with the default options.</summary>
