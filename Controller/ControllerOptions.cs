@@ -197,42 +197,34 @@ public sealed class ControllerOptions
             throw new CapClusterException($"the registry poll period must be positive (got {RegistryPollPeriod})");
         }
 
-        if (HeartbeatPeriod <= TimeSpan.Zero || AllowedHeartbeatMisses < 1)
+        Positive(HeartbeatPeriod, "--heartbeat-period");
+        AtLeastOne(AllowedHeartbeatMisses, "--heartbeat-misses");
+        AtLeastOne(Limits.MaxTotal, "--max-connections");
+        AtLeastOne(Limits.MaxPerAddress, "--max-connections-per-address");
+        AtLeastOne(MaxCallBytes, "--max-call-bytes");
+        AtLeastOne(MaxSessionBytes, "--max-session-bytes");
+        AtLeastOne(MaxBufferedBytes, "--max-buffered-bytes");
+        AtLeastOne(MaxSessionCalls, "--max-session-calls");
+        AtLeastOne(MaxUnreadBytes, "--max-unread-bytes");
+        AtLeastOne(MaxUnreadBytesPerCapability, "--max-unread-bytes-per-capability");
+        if (EngineRegistrationTimeout <= TimeSpan.Zero)
         {
-            throw new CapClusterException("the heartbeat period must be positive and at least one miss allowed");
+            throw new CapClusterException($"the engine registration timeout ({EngineRegistrationTimeout.TotalSeconds:0.###} s) must be positive");
         }
 
-        if (Limits.MaxPerAddress < 1 || Limits.MaxTotal < 1)
-        {
-            throw new CapClusterException($"--max-connections ({Limits.MaxTotal}) and --max-connections-per-address ({Limits.MaxPerAddress}) must be at least 1");
-        }
-
-        if (MaxCallBytes < 1 || MaxSessionBytes < 1 || MaxBufferedBytes < 1)
-        {
-            throw new CapClusterException($"--max-call-bytes ({MaxCallBytes}), --max-session-bytes ({MaxSessionBytes}) and --max-buffered-bytes ({MaxBufferedBytes}) must be at least 1");
-        }
-
-        if (MaxSessionCalls < 1 || MaxUnreadBytes < 1 || MaxUnreadBytesPerCapability < 1)
-        {
-            throw new CapClusterException($"--max-session-calls ({MaxSessionCalls}), --max-unread-bytes ({MaxUnreadBytes}) and " +
-                $"--max-unread-bytes-per-capability ({MaxUnreadBytesPerCapability}) must be at least 1");
-        }
-
-        if (EngineRegistrationTimeout <= TimeSpan.Zero || LaneJoinTimeout <= TimeSpan.Zero)
-        {
-            throw new CapClusterException($"the engine registration timeout ({EngineRegistrationTimeout.TotalSeconds:0.###} s) and --lane-join-timeout ({LaneJoinTimeout.TotalSeconds:0.###} s) must be positive");
-        }
-
+        Positive(LaneJoinTimeout, "--lane-join-timeout");
         Tasks.Validate();
-
-        if (MaxLanesPerCapability < 1 || MaxLanes < 1)
+        AtLeastOne(MaxLanes, "--max-lanes");
+        AtLeastOne(MaxLanesPerCapability, "--max-lanes-per-capability");
+        AtLeastOne(MaxCallsPerCapability, "--max-calls-per-capability");
+        if (AuditAggregationInterval < TimeSpan.Zero || AuditAggregationInterval > TimeSpan.FromHours(1))
         {
-            throw new CapClusterException($"--max-lanes ({MaxLanes}) and --max-lanes-per-capability ({MaxLanesPerCapability}) must be at least 1");
+            throw new CapClusterException($"--audit-interval ({AuditAggregationInterval.TotalSeconds:0.###} s) must be from 0 to 3600 (0: one audit record each)");
         }
 
-        if (MaxCallsPerCapability < 1)
+        if (AuditSegmentBytes < 0)
         {
-            throw new CapClusterException($"--max-calls-per-capability ({MaxCallsPerCapability}) must be at least 1");
+            throw new CapClusterException($"--audit-segment-bytes ({AuditSegmentBytes}) must be 0 (never sealed) or more");
         }
 
         try
@@ -250,7 +242,7 @@ public sealed class ControllerOptions
         }
         catch (ArgumentException e)
         {
-            throw new CapClusterException($"--audit-interval, --audit-segment-bytes: {e.Message}", e);
+            throw new CapClusterException($"the audit log's options: {e.Message}", e);
         }
     }
 
@@ -262,6 +254,22 @@ public sealed class ControllerOptions
         SegmentBytes = AuditSegmentBytes,
         PendingPoll = RegistryPollPeriod,
     };
+
+    private static void AtLeastOne(long value, string name)
+    {
+        if (value < 1)
+        {
+            throw new CapClusterException($"{name} ({value}) must be at least 1");
+        }
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new CapClusterException($"{name} ({value.TotalSeconds:0.###} s) must be more than 0");
+        }
+    }
 
     private static void CheckPort(int port, string name)
     {

@@ -60,6 +60,20 @@ var root = new RootCommand("capcontroller: the CapCluster controller, certificat
     maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, maxUnreadPerCapability, laneJoinTimeout, taskBatchSize, taskBatchTime, maxEngineLosses, maxFinishedResults, maxResultWait, maxAssemblyBytes, maxResultBytes, maxQueuedBytes,
 };
 
+foreach (var port in new[] { enginePort, clientPort, dataPort })
+{
+    port.Expect(OptionValues.AnyPort, 0, 65535);
+}
+
+foreach (var seconds in new[] { heartbeat, auditInterval, laneJoinTimeout, maxResultWait })
+{
+    seconds.Expect(OptionValues.Seconds);
+}
+
+taskBatchTime.Expect("a number of milliseconds, such as 50 or 0.5");
+handoffUids.Expect("a user id, a whole number from 0");
+root.WithNumberErrors();
+
 root.SetAction(async (parse, _) =>
 {
     var options = new ControllerOptions

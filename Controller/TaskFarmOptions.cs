@@ -101,9 +101,14 @@ public sealed class TaskFarmOptions
             throw new CapClusterException($"--max-assembly-bytes ({MaxAssemblyBytesPerCapability}) must be at least 1");
         }
 
-        if (MaxResultBytesPerCapability < 1 || MaxQueuedBytesPerCapability < 1)
+        if (MaxResultBytesPerCapability < 1)
         {
-            throw new CapClusterException($"--max-result-bytes ({MaxResultBytesPerCapability}) and --max-queued-bytes ({MaxQueuedBytesPerCapability}) must be at least 1");
+            throw new CapClusterException($"--max-result-bytes ({MaxResultBytesPerCapability}) must be at least 1");
+        }
+
+        if (MaxQueuedBytesPerCapability < 1)
+        {
+            throw new CapClusterException($"--max-queued-bytes ({MaxQueuedBytesPerCapability}) must be at least 1");
         }
 
         if (MaxEngineLosses < 1)

@@ -121,4 +121,7 @@ root.SetAction(async (parse, _) =>
     }
 });
 
-return await root.Parse(args).InvokeAsync();
+controllerTimeout.Expect(OptionValues.Seconds);
+controllerPid.Expect("a process id, a whole number from 1", min: 1);
+notifyFd.Expect("a file descriptor, a whole number from 0", min: 0);
+return await root.WithNumberErrors().Parse(args).InvokeAsync();

@@ -85,7 +85,15 @@ console.SetAction((parse, ct) => Run(parse, () =>
 }));
 
 var root = new RootCommand("capcluster: start, inspect and stop a CapCluster controller and its engines") { profile, start, mpirun, stop, status, logs, console };
-return await root.Parse(args).InvokeAsync();
+engines.Expect("a whole number, 1 or more", min: 1);
+foreach (var port in new[] { enginePort, clientPort, dataPort })
+{
+    port.Expect(OptionValues.AnyPort, 0, 65535);
+}
+
+auditInterval.Expect(OptionValues.Seconds);
+timeout.Expect(OptionValues.Seconds);
+return await root.WithNumberErrors().Parse(args).InvokeAsync();
 
 ClusterPaths Paths(ParseResult parse) => ClusterPaths.Resolve(parse.GetValue(profile));
 

@@ -58,7 +58,7 @@ var root = new RootCommand("furlgen: inspect, attenuate, share, rotate and revok
 {
     profile, show, verify, attenuate, list, revoke, rotate, audit,
 };
-return await root.Parse(args).InvokeAsync();
+return await root.WithNumberErrors().Parse(args).InvokeAsync();
 
 ClusterPaths Paths(ParseResult parse) => ClusterPaths.Resolve(parse.GetValue(profile));
 

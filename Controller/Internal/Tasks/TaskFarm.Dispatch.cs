@@ -347,8 +347,7 @@ internal sealed partial class TaskFarm
         if (retriesLeft)
         {
             TaskFarmLog.Retrying(logger, entry.Id, entry.Owner.CapabilityId, entry.Engine, entry.Attempts, reason, entry.Attempts, entry.Spec.Retries);
-            entry.State = TaskState.Queued;
-            ready.AddLast(entry);
+            Requeue(entry);
             return;
         }
 
@@ -356,8 +355,7 @@ internal sealed partial class TaskFarm
         {
             TaskFarmLog.Recovering(logger, entry.Id, entry.Owner.CapabilityId, entry.Engine, entry.Attempts, reason);
             entry.RunningRecovery = true;
-            entry.State = TaskState.Queued;
-            ready.AddLast(entry);
+            Requeue(entry);
             return;
         }
 
@@ -365,6 +363,18 @@ internal sealed partial class TaskFarm
         var level = entry.Attempts > 1 || entry.RunningRecovery || failure is not null ? LogLevel.Information : LogLevel.Debug;
         TaskFarmLog.Failed(logger, level, entry.Id, entry.Owner.CapabilityId, entry.Engine, entry.Attempts, reason);
         Finish(entry, TaskState.Failed, error, failure);
+    }
+
+    /// <summary>
+    /// Queues a task again after a failed attempt, and journals what its attempts have used: only here, not at each
+    /// dispatch, so the hot path of tasks that succeed writes nothing more, and a restart charges a task for every attempt
+    /// that failed or lost its engine but not for the one the lost controller was running.
+    /// </summary>
+    private void Requeue(TaskEntry entry)
+    {
+        entry.State = TaskState.Queued;
+        ready.AddLast(entry);
+        journal?.Attempted(entry.Id, new AttemptCounts(entry.Attempts, entry.EngineLosses, entry.RunningRecovery));
     }
 
     private void Finish(TaskEntry entry, TaskState state, RemoteError? error, string? failure)

@@ -8,7 +8,8 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// <summary>
 /// With a journal, accepted tasks are answered only once the journal's next group commit has made them durable; they
 /// run meanwhile. A restart reads the journal back: finished tasks keep their results, every other task is queued
-/// again (its retries not charged for the lost controller).
+/// again with the attempts it had used (journaled when one failed or lost its engine), the one it was running when the
+/// controller was lost not charged.
 /// </summary>
 internal sealed partial class TaskFarm
 {
@@ -85,6 +86,16 @@ internal sealed partial class TaskFarm
                 }
 
                 ChargeUnfinished(entry, task.Spec?.CalculateSize() ?? 0);
+                (entry.Attempts, entry.EngineLosses, entry.RunningRecovery) = task.Attempts;
+                if (entry.EngineLosses >= options.MaxEngineLosses)
+                {
+                    // Started again with a lower --max-engine-losses: the engines it already took are enough.
+                    Finish(entry, TaskState.Failed, null, $"{Ordinal(entry.EngineLosses)} engine lost while it ran this task before the controller restarted, " +
+                        "which may be what ends them, so it is not sent again (--max-engine-losses)");
+                    finished++;
+                    return;
+                }
+
                 queued++;
                 if (DependsOnALaterTask(entry))
                 {

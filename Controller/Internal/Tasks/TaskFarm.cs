@@ -326,6 +326,12 @@ internal sealed partial class TaskFarm
         var cleared = Clear(caller, ids);
         await Recorded("cleared").ConfigureAwait(false);
         giveBack.After(cleared);
+        if (cleared >= MemoryGiveBack.Threshold)
+        {
+            // The journal's pages too, behind, now that the clear is written.
+            _ = journal?.GiveBackSpace();
+        }
+
         return cleared;
     }
 

@@ -19,6 +19,8 @@ internal sealed partial class TaskJournal
 
         private readonly Dictionary<int, RowStatement> insertTasks = [];
         private readonly Dictionary<int, RowStatement> insertResults = [];
+        private readonly Dictionary<int, RowStatement> insertAttempts = [];
+        private readonly Dictionary<int, RowStatement> forgetAttempts = [];
         private readonly Dictionary<int, RowStatement> forgetTasks = [];
         private readonly Dictionary<int, RowStatement> forgetResults = [];
         private readonly RowStatement forgetTaskRange;
@@ -36,8 +38,10 @@ internal sealed partial class TaskJournal
             {
                 insertTasks[n] = new RowStatement(connection, $"INSERT OR REPLACE INTO tasks (id, owner, submitted_us, spec) VALUES {Rows(n, 4)}");
                 insertResults[n] = new RowStatement(connection, $"INSERT OR REPLACE INTO results (id, result, in_file) VALUES {Rows(n, 3)}");
-                forgetTasks[n] = new RowStatement(connection, $"DELETE FROM tasks WHERE id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"$p{i}"))})");
-                forgetResults[n] = new RowStatement(connection, $"DELETE FROM results WHERE id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"$p{i}"))})");
+                insertAttempts[n] = new RowStatement(connection, $"INSERT OR REPLACE INTO attempts (id, attempts, engine_losses, recovering) VALUES {Rows(n, 4)}");
+                forgetTasks[n] = new RowStatement(connection, $"DELETE FROM tasks WHERE id IN ({Ids(n)})");
+                forgetResults[n] = new RowStatement(connection, $"DELETE FROM results WHERE id IN ({Ids(n)})");
+                forgetAttempts[n] = new RowStatement(connection, $"DELETE FROM attempts WHERE id IN ({Ids(n)})");
             }
 
             forgetTaskRange = new RowStatement(connection, "DELETE FROM tasks WHERE id BETWEEN $p0 AND $p1");
@@ -91,6 +95,19 @@ internal sealed partial class TaskJournal
                 statement.Bind(at + 1, row.Result);
                 statement.Bind(at + 2, row.Result is null ? 1 : 0);
             }, 3);
+
+        /// <summary>Stores what tasks' attempts have used, replacing what an earlier failure stored.</summary>
+        public void InsertAttempts(List<(long Id, AttemptCounts Counts)> rows) =>
+            Run(insertAttempts, rows, static (statement, at, row) =>
+            {
+                statement.Bind(at, row.Id);
+                statement.Bind(at + 1, row.Counts.Attempts);
+                statement.Bind(at + 2, row.Counts.EngineLosses);
+                statement.Bind(at + 3, row.Counts.Recovering ? 1 : 0);
+            }, 4);
+
+        /// <summary>Deletes the attempts of forgotten tasks (only those that have a row: see <c>attempted</c>).</summary>
+        public void ForgetAttempts(List<long> ids) => Run(forgetAttempts, ids, static (statement, at, id) => statement.Bind(at, id), 1);
 
         /// <summary>
         /// Deletes tasks and their results. A run of consecutive ids (a clear of a burst is mostly one) goes as one range
@@ -148,7 +165,7 @@ internal sealed partial class TaskJournal
 
         public void Dispose()
         {
-            foreach (var statement in insertTasks.Values.Concat(insertResults.Values).Concat(forgetTasks.Values).Concat(forgetResults.Values).Append(forgetTaskRange).Append(forgetResultRange))
+            foreach (var statement in new[] { insertTasks, insertResults, insertAttempts, forgetTasks, forgetResults, forgetAttempts }.SelectMany(s => s.Values).Append(forgetTaskRange).Append(forgetResultRange))
             {
                 statement.Dispose();
             }
@@ -181,6 +198,9 @@ internal sealed partial class TaskJournal
 
         private static string Rows(int rows, int width) =>
             string.Join(", ", Enumerable.Range(0, rows).Select(r => "(" + string.Join(", ", Enumerable.Range(0, width).Select(c => $"$p{(r * width) + c}")) + ")"));
+
+        /// <summary>The parameters of an <c>IN</c> list of <paramref name="count"/> ids.</summary>
+        private static string Ids(int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => $"$p{i}"));
 
         private static SqliteCommand Prepare(SqliteConnection connection, string sql, int parameters)
         {

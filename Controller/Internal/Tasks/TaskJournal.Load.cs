@@ -7,8 +7,8 @@ namespace CapCluster.Controller.Internal.Tasks;
 
 internal sealed partial class TaskJournal
 {
-    /// <summary>A journaled task: unfinished (its spec) or finished (its result).</summary>
-    public sealed record Entry(long Id, string Owner, long SubmittedUs, TaskSpec? Spec, TaskResult? Result);
+    /// <summary>A journaled task: unfinished (its spec, and what its attempts have used) or finished (its result).</summary>
+    public sealed record Entry(long Id, string Owner, long SubmittedUs, TaskSpec? Spec, TaskResult? Result, AttemptCounts Attempts = default);
 
     /// <summary>The journaled assembly images and closures. Called once, before <see cref="LoadTasks"/>.</summary>
     /// <exception cref="CapClusterException">They cannot be read; the message names the journal.</exception>
@@ -60,7 +60,10 @@ internal sealed partial class TaskJournal
         {
             using (var command = connection.CreateCommand())
             {
-                command.CommandText = "SELECT t.id, t.owner, t.submitted_us, t.spec, r.result, r.in_file FROM tasks t LEFT JOIN results r ON r.id = t.id ORDER BY t.id";
+                command.CommandText = """
+                    SELECT t.id, t.owner, t.submitted_us, t.spec, r.result, r.in_file, a.attempts, a.engine_losses, a.recovering
+                    FROM tasks t LEFT JOIN results r ON r.id = t.id LEFT JOIN attempts a ON a.id = t.id ORDER BY t.id
+                    """;
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
@@ -97,7 +100,14 @@ internal sealed partial class TaskJournal
                         }
                     }
 
-                    each(new Entry(current, reader.GetString(1), reader.GetInt64(2), spec, result));
+                    var attempts = default(AttemptCounts);
+                    if (!reader.IsDBNull(6))
+                    {
+                        attempted.Add(current);
+                        attempts = new AttemptCounts(reader.GetInt32(6), reader.GetInt32(7), reader.GetInt64(8) == 1);
+                    }
+
+                    each(new Entry(current, reader.GetString(1), reader.GetInt64(2), spec, result, attempts));
                 }
             }
         }

@@ -15,14 +15,26 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// submitter when no write runs (<see cref="WriteNow"/>), otherwise by a thread of the journal's own, and answered only
 /// once its transaction committed (<see cref="Submit"/>); results and deletions are written behind
 /// (a result lost with the controller means its task runs again, and a client takes the first result it gets).
-/// Results larger than <see cref="TaskJournalOptions.LargeResult"/> are files beside the database.
+/// Results larger than <see cref="TaskJournalOptions.LargeResult"/> are files beside the database. A task's failed or lost
+/// attempts are written behind too, when they happen (<see cref="Attempted"/>), never at dispatch: a restart resumes the
+/// task with them, and only the attempt the lost controller was running is not charged. The database gives the space of
+/// forgotten tasks back to the file system after a large clear (<see cref="GiveBackSpace"/>), a step at a time between
+/// the writes.
 /// </summary>
 internal sealed partial class TaskJournal : IDisposable
 {
     public const string DatabaseName = "journal.db";
     // 2 added the closures table; a version 1 journal (its specs list their assemblies) is read, and becomes version 2.
     // 3 added the capability each image is charged to; images of an older journal are charged to no one.
-    private const int SchemaVersion = 3;
+    // 4 added the attempts table; the tasks of an older journal resume with none used.
+    private const int SchemaVersion = 4;
+
+    // PRAGMA auto_vacuum's value for INCREMENTAL.
+    private const int IncrementalVacuum = 2;
+
+    // Pages (4 KiB) one step of a give-back moves: about a millisecond of the writer's, so a submission that arrives
+    // meanwhile waits no longer than that for its commit.
+    private const int GiveBackPages = 256;
 
     private readonly SqliteConnection connection;
     private readonly TaskJournalOptions options;
@@ -34,6 +46,9 @@ internal sealed partial class TaskJournal : IDisposable
 
     // Ids whose result is a file in results/ (touched by the writer thread, and by Load before any write).
     private readonly HashSet<long> filed = [];
+    // Ids with a row in attempts (likewise): a forgotten task's row is deleted only if it has one, so a clear of tasks
+    // that never failed costs that table nothing.
+    private readonly HashSet<long> attempted = [];
     // One transaction's rows, kept for the next (see Apply); used by whoever writes (see writing).
     private readonly JournalRows rows = new();
     private List<Op> pending = [];
@@ -49,6 +64,11 @@ internal sealed partial class TaskJournal : IDisposable
     private bool waitsForWrite;
     private bool stopping;
     private bool failing;
+
+    // Free pages are to be given back (see GiveBackSpace), and who waits for it; the size when the give-back began.
+    private bool givingBack;
+    private TaskCompletionSource? givenBack;
+    private long? givingBackFrom;
 
     private TaskJournal(string folder, SqliteConnection connection, TaskJournalOptions options, ILogger logger)
     {
@@ -87,6 +107,9 @@ internal sealed partial class TaskJournal : IDisposable
 
             connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
             connection.Open();
+            // Before any table exists, so that a new journal can give the space of forgotten tasks back (GiveBackSpace);
+            // an older one is switched below.
+            Execute(connection, "PRAGMA auto_vacuum = INCREMENTAL");
             Execute(connection, $"""
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = {(options.SyncEveryCommit ? "FULL" : "NORMAL")};
@@ -98,9 +121,14 @@ internal sealed partial class TaskJournal : IDisposable
                 CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, result BLOB, in_file INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS assemblies (hash TEXT PRIMARY KEY, image BLOB NOT NULL, owner TEXT);
                 CREATE TABLE IF NOT EXISTS closures (id TEXT PRIMARY KEY, hashes TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS attempts (
+                    id INTEGER PRIMARY KEY,
+                    attempts INTEGER NOT NULL,
+                    engine_losses INTEGER NOT NULL,
+                    recovering INTEGER NOT NULL);
                 """);
             var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
-            if (version is 0 or 1 or 2)
+            if (version is 0 or 1 or 2 or 3)
             {
                 if (!HasColumn(connection, "assemblies", "owner"))
                 {
@@ -114,6 +142,7 @@ internal sealed partial class TaskJournal : IDisposable
                 throw new CapClusterException($"{path}: the task journal has schema version {version}, this controller reads {SchemaVersion}; start it with another --journal-folder");
             }
 
+            SwitchToIncrementalVacuum(connection, path, logger);
             if (!OperatingSystem.IsWindows())
             {
                 // Also those of a journal made before its files were private: the WAL holds task code and values.
@@ -185,6 +214,38 @@ internal sealed partial class TaskJournal : IDisposable
     /// <summary>Journals a task's result, behind.</summary>
     public void Finish(long id, byte[] result) => Enqueue(new Op(OpKind.Finish, null, null, null, id, result));
 
+    /// <summary>
+    /// Journals, behind, what a task's attempts so far have used (after one failed or lost its engine, and the task goes on):
+    /// a restarted controller resumes it with them, so a task that fails or ends its engine every time does not get its
+    /// retries again at each restart.
+    /// </summary>
+    public void Attempted(long id, AttemptCounts counts) => Enqueue(new Op(OpKind.Attempt, null, null, null, id, Counts: counts));
+
+    /// <summary>
+    /// Gives the pages of forgotten tasks back to the file system, behind: on the writer thread, between its writes, a
+    /// bounded step at a time (SQLite's incremental vacuum), then a checkpoint that truncates the database and its
+    /// write-ahead log. Call it after a large clear, once the clear is journaled. Completes when done (or stopped).
+    /// </summary>
+    public Task GiveBackSpace()
+    {
+        lock (gate)
+        {
+            if (stopping)
+            {
+                return Task.CompletedTask;
+            }
+
+            givingBack = true;
+            givenBack ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (asleep)
+            {
+                Monitor.Pulse(gate);
+            }
+
+            return givenBack.Task;
+        }
+    }
+
     /// <summary>Forgets tasks (cleared or evicted results, or tasks never acknowledged), behind.</summary>
     public void Forget(IReadOnlyList<long> ids)
     {
@@ -204,6 +265,7 @@ internal sealed partial class TaskJournal : IDisposable
         }
 
         writer.Join();
+        givenBack?.TrySetResult();
         connection.Dispose();
         lock (readerGate)
         {
@@ -254,6 +316,7 @@ internal sealed partial class TaskJournal : IDisposable
         while (true)
         {
             List<Op> batch;
+            bool giveBack;
             lock (gate)
             {
                 while (true)
@@ -272,7 +335,7 @@ internal sealed partial class TaskJournal : IDisposable
                         break;
                     }
 
-                    if (pending.Count == 0 && !lingering)
+                    if (pending.Count == 0 && !lingering && !givingBack)
                     {
                         asleep = true;
                         Monitor.Wait(gate);
@@ -281,14 +344,14 @@ internal sealed partial class TaskJournal : IDisposable
                     else if (!Monitor.Wait(gate, options.FlushDelay))
                     {
                         lingering = false;
-                        if (pending.Count > 0 && !writing)
+                        if ((pending.Count > 0 || givingBack) && !writing)
                         {
                             break;
                         }
                     }
                 }
 
-                if (pending.Count == 0)
+                if (pending.Count == 0 && (stopping || !givingBack))
                 {
                     if (stopping)
                     {
@@ -298,10 +361,12 @@ internal sealed partial class TaskJournal : IDisposable
                     continue;
                 }
 
+                giveBack = givingBack && !stopping;
+                givingBack = false;
                 batch = Take();
             }
 
-            WriteTaken(batch);
+            WriteTaken(batch, giveBack);
             lingering = true;
         }
     }
@@ -316,12 +381,23 @@ internal sealed partial class TaskJournal : IDisposable
         return batch;
     }
 
-    /// <summary>Writes a batch <see cref="Take"/> took, then wakes the writer thread if something waits for it.</summary>
-    private void WriteTaken(List<Op> batch)
+    /// <summary>
+    /// Writes a batch <see cref="Take"/> took (and, on the writer thread, a step of a give-back after it), then wakes the
+    /// writer thread if something waits for it.
+    /// </summary>
+    private void WriteTaken(List<Op> batch, bool giveBack = false)
     {
         try
         {
-            Write(batch);
+            if (batch.Count > 0)
+            {
+                Write(batch);
+            }
+
+            if (giveBack)
+            {
+                GiveBackStep();
+            }
         }
         finally
         {
@@ -374,14 +450,14 @@ internal sealed partial class TaskJournal : IDisposable
     }
 
     /// <summary>
-    /// One transaction's rows, by table: the tasks, then the results, then what is forgotten (a task is forgotten only
+    /// One transaction's rows, by table: the tasks, then their attempts, the results, then what is forgotten (a task is forgotten only
     /// after its result was journaled, so within a transaction this order keeps every id's history). The row lists and
     /// the specs' encodings (all in one buffer) are kept from one transaction to the next: a burst's journal otherwise
     /// made an array a task and grew lists of 100,000 rows again each time.
     /// </summary>
     private void Apply(List<Op> batch, Commands commands)
     {
-        var (inserted, results, forgotten, specs) = (rows.Tasks, rows.Results, rows.Forgotten, rows.Specs);
+        var (inserted, attempts, results, forgotten, specs) = (rows.Tasks, rows.Attempts, rows.Results, rows.Forgotten, rows.Specs);
         try
         {
             foreach (var op in batch)
@@ -422,6 +498,10 @@ internal sealed partial class TaskJournal : IDisposable
                     case OpKind.Finish:
                         results.Add((op.Id, op.Result));
                         break;
+                    case OpKind.Attempt:
+                        attempts.Add((op.Id, op.Counts));
+                        attempted.Add(op.Id);
+                        break;
                     case OpKind.Forget:
                         forgotten.AddRange(op.Ids!);
                         break;
@@ -429,8 +509,14 @@ internal sealed partial class TaskJournal : IDisposable
             }
 
             commands.InsertTasks(inserted, specs.WrittenMemory);
+            commands.InsertAttempts(attempts);
             commands.InsertResults(results);
             commands.Forget(forgotten);
+            if (attempted.Count > 0)
+            {
+                commands.ForgetAttempts([.. forgotten.Where(attempted.Remove)]);
+            }
+
             foreach (var id in forgotten.Where(filed.Remove))
             {
                 File.Delete(ResultFile(id));
@@ -506,6 +592,7 @@ internal sealed partial class TaskJournal : IDisposable
     {
         Submit,
         Finish,
+        Attempt,
         Forget,
         Flush,
     }
@@ -518,6 +605,8 @@ internal sealed partial class TaskJournal : IDisposable
 
         public List<(long Id, string Owner, long SubmittedUs, int SpecAt, int SpecLength)> Tasks { get; } = [];
 
+        public List<(long Id, AttemptCounts Counts)> Attempts { get; } = [];
+
         public List<(long Id, byte[]? Result)> Results { get; } = [];
 
         public List<long> Forgotten { get; } = [];
@@ -527,6 +616,7 @@ internal sealed partial class TaskJournal : IDisposable
         public void Clear()
         {
             Tasks.Clear();
+            Attempts.Clear();
             Results.Clear();
             Forgotten.Clear();
             if (Specs.Capacity > KeptSpecBytes)
@@ -547,5 +637,6 @@ internal sealed partial class TaskJournal : IDisposable
         TaskCompletionSource? Durable,
         long Id = 0,
         byte[]? Result = null,
-        IReadOnlyList<long>? Ids = null);
+        IReadOnlyList<long>? Ids = null,
+        AttemptCounts Counts = default);
 }

@@ -95,6 +95,42 @@ public sealed class JournalRowsTests
     }
 
     [Fact]
+    public async Task Attempts_AreReadBackWithTheirTasks_TheLatestKept_AndForgottenWithThem_ThroughEveryInsertSize()
+    {
+        using var folder = new TempFolder();
+        var spec = new TaskSpec { Code = new CodeTaskSpec { Code = "0" } };
+        // 21 tasks attempted (16 + 4 + 1 rows), task 3 twice (the second replaces the first), 22 never; then 5 to 8 forgotten.
+        using (var journal = TaskJournal.Open(folder.Path, new TaskJournalOptions(), NullLogger.Instance))
+        {
+            await journal.Submit([.. Enumerable.Range(1, 22).Select(i => ((long)i, "cap_a", 0L, spec))], new AssemblyRecords()).Within();
+            foreach (var id in Enumerable.Range(1, 21))
+            {
+                journal.Attempted(id, new AttemptCounts(id, id % 3, id % 2 == 0));
+            }
+
+            journal.Attempted(3, new AttemptCounts(4, 1, true));
+            await journal.Flush().Within();
+            journal.Forget([5, 6, 7, 8]);
+            await journal.Flush().Within();
+        }
+
+        using var reopened = TaskJournal.Open(folder.Path, new TaskJournalOptions(), NullLogger.Instance);
+        var entries = new List<TaskJournal.Entry>();
+        reopened.LoadTasks(entries.Add);
+
+        Assert.Equal([.. Enumerable.Range(1, 22).Where(i => i is < 5 or > 8).Select(i => (long)i)], entries.Select(e => e.Id));
+        Assert.All(entries.Where(e => e.Id is not (3 or 22)), e => Assert.Equal(new AttemptCounts((int)e.Id, (int)e.Id % 3, e.Id % 2 == 0), e.Attempts));
+        Assert.Equal(new AttemptCounts(4, 1, true), entries.Single(e => e.Id == 3).Attempts);
+        Assert.Equal(default, entries.Single(e => e.Id == 22).Attempts);
+
+        using var database = new SqliteConnection($"Data Source={Path.Combine(folder.Path, TaskJournal.DatabaseName)};Mode=ReadOnly;Pooling=False");
+        database.Open();
+        using var count = database.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM attempts";
+        Assert.Equal(17L, (long)count.ExecuteScalar()!);
+    }
+
+    [Fact]
     public async Task SpilledSpecs_AreReadBackByIdInAnyOrder_RunsAndStrayIdsAlike_TheMissingLeftOut()
     {
         using var folder = new TempFolder();
