@@ -84,7 +84,10 @@ internal sealed class NotebookFile
         }
     }
 
-    /// <summary>Every output of cell <paramref name="index"/> in <paramref name="mimeType"/> (stream text for "stream", evalue for "error").</summary>
+    /// <summary>
+    /// Every output of cell <paramref name="index"/> in <paramref name="mimeType"/> (stream text for "stream", evalue for
+    /// "error", the error's traceback lines for "traceback").
+    /// </summary>
     public IReadOnlyList<string> Outputs(int index, string mimeType = "text/plain")
     {
         var texts = new List<string>();
@@ -95,6 +98,7 @@ internal sealed class NotebookFile
             {
                 "stream" when type == "stream" => output["text"],
                 "error" when type == "error" => output["evalue"],
+                "traceback" when type == "error" => string.Join('\n', output["traceback"]!.AsArray().Select(l => (string)l!)),
                 _ => output["data"]?[mimeType],
             };
             if (text is not null)

@@ -7,6 +7,7 @@ namespace CapCluster.Interactive.Tests.Jupyter;
 /// Notebooks run headless by Jupyter itself (nbconvert --execute, the real dotnet-interactive kernel, the extension
 /// loaded from the local feed) against a real 2-engine cluster started with `capcluster start -n 2`.
 /// </summary>
+[Collection(JupyterTools.Collection)]
 public sealed class NotebookRunTests
 {
     private const string Load = "#r \"nuget: CapCluster.Interactive, 0.1.0-preview\"";
