@@ -81,6 +81,31 @@ public sealed class NotebookRunTests
     }
 
     [Fact]
+    public async Task Px_EndingInAnExpressionWithoutASemicolon_ShowsItsValueFromEachEngine()
+    {
+        await using var cluster = await StartClusterAsync();
+        var notebook = NotebookFile.Of(
+            $"#i \"nuget: {JupyterTools.Feed}\"\n{Load}",
+            "#!px\nMath.Sqrt(16)",
+            "#!px\nvar a = 3;\nvar b = 4;\nConsole.WriteLine($\"a={a}\");\nMath.Sqrt(a * a + b * b)",
+            "#!px\nvar c = a + b;",
+            "#!px\nc * 6");
+        var path = Path.Combine(cluster.BaseFolder, "no-semicolon.ipynb");
+        notebook.Write(path);
+
+        var run = NotebookFile.Execute(path, cluster.BaseFolder, cluster.BaseFolder);
+
+        Assert.Empty(run.UnexpectedErrors());
+        foreach (var engine in new[] { 0, 1 })
+        {
+            Assert.Matches(Out(engine, "4"), run.Shown(1));
+            Assert.Matches(Out(engine, "a=3\n5"), run.Shown(2));
+            Assert.DoesNotMatch(Out(engine, ".*"), run.Shown(3));
+            Assert.Matches(Out(engine, "42"), run.Shown(4));
+        }
+    }
+
+    [Fact]
     public async Task Notebook_WithNoClusterRunning_SaysWhereItLookedAndHowToStartOne()
     {
         await using var nowhere = new ClusterDirectory();
