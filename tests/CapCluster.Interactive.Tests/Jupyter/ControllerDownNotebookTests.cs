@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using CapCluster.Integration.Tests.Infrastructure;
 using CapCluster.Security;
 
@@ -11,8 +10,6 @@ namespace CapCluster.Interactive.Tests.Jupyter;
 [Collection(JupyterTools.Collection)]
 public sealed class ControllerDownNotebookTests
 {
-    private const string Load = "#r \"nuget: CapCluster.Interactive, 0.1.0-preview\"";
-
     [Fact]
     public async Task PxWithTheControllerDown_FailsTheCellSayingWhichControllerAndHowToStartIt_AndWorksAgainOnceItIsBack()
     {
@@ -48,8 +45,7 @@ public sealed class ControllerDownNotebookTests
             "    while ((await probe.GetIdsAsync()).Count == 0 && DateTime.UtcNow < deadline) { await Task.Delay(50); }",
             "    return started;",
             "}");
-        var notebook = NotebookFile.Of(
-            $"#i \"nuget: {JupyterTools.Feed}\"\n{Load}",
+        var notebook = NotebookFile.WithExtension(
             helpers,
             $"Kill(Process.GetProcessById({first.Process.Id}));",
             "!raises\n#!px\n1 + 1",
@@ -60,13 +56,10 @@ public sealed class ControllerDownNotebookTests
             "restarted = await StartControllerAsync();",
             "#!px\nx + 1",
             "Kill(restarted);");
-        var path = Path.Combine(cluster.BaseFolder, "controller-down.ipynb");
-        notebook.Write(path);
-
         NotebookFile run;
         try
         {
-            run = NotebookFile.Execute(path, cluster.BaseFolder, cluster.BaseFolder);
+            run = notebook.RunIn(cluster.BaseFolder, "controller-down");
         }
         finally
         {
@@ -89,8 +82,8 @@ public sealed class ControllerDownNotebookTests
             Assert.DoesNotMatch(@"(?m)^\s*at [\w.`]+[.(]", run.Shown(cell, "traceback"));
         }
 
-        Assert.Matches(Out(0, "42"), run.Shown(5));
-        Assert.Matches(Out(0, "22"), run.Shown(9));
+        Assert.Matches(NotebookFile.Out(0, "42"), run.Shown(5));
+        Assert.Matches(NotebookFile.Out(0, "22"), run.Shown(9));
     }
 
     private static void StopRestartedController(ClusterDirectory cluster, int firstPid)
@@ -113,6 +106,4 @@ public sealed class ControllerDownNotebookTests
     }
 
     private static string Quoted(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
-
-    private static Regex Out(int engine, string value) => new($@"(?m)^\[{engine}\] Out\[\d+\]: {value}$");
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using CapCluster.Integration.Tests.Infrastructure;
 
 namespace CapCluster.Interactive.Tests.Jupyter;
@@ -48,6 +49,21 @@ internal sealed class NotebookFile
             ["metadata"] = new JsonObject { ["kernelspec"] = new JsonObject { ["name"] = JupyterTools.KernelName, ["display_name"] = ".NET (C#)", ["language"] = "C#" } },
             ["cells"] = array,
         });
+    }
+
+    /// <summary><see cref="Of"/> with a first cell that loads the extension from the local feed.</summary>
+    public static NotebookFile WithExtension(params string[] cells) =>
+        Of([$"#i \"nuget: {JupyterTools.Feed}\"\n#r \"nuget: CapCluster.Interactive, 0.1.0-preview\"", .. cells]);
+
+    /// <summary>IPython's <c>[engine] Out[n]: value</c> line, <paramref name="value"/> a pattern.</summary>
+    public static Regex Out(int engine, string value) => new($@"(?m)^\[{engine}\] Out\[\d+\]: {value}$");
+
+    /// <summary>Writes the notebook as <paramref name="name"/>.ipynb in <paramref name="folder"/> (also its CAPCLUSTER_DIR) and runs it there.</summary>
+    public NotebookFile RunIn(string folder, string name)
+    {
+        var path = Path.Combine(folder, name + ".ipynb");
+        Write(path);
+        return Execute(path, folder, folder);
     }
 
     public static NotebookFile Read(string path) => new(JsonNode.Parse(File.ReadAllText(path))!.AsObject());
