@@ -183,35 +183,44 @@ public sealed class ControllerConnection : IDisposable
     public async Task<T> ReconnectingAsync<T>(Func<CancellationToken, Task<T>> attempt, CancellationToken cancellationToken, bool idempotent = false)
     {
         var backoff = new Backoff(Reconnect, Time);
-        while (true)
+        IDisposable? told = null;
+        try
         {
-            try
+            while (true)
             {
-                var result = await attempt(cancellationToken).ConfigureAwait(false);
-                if (backoff.Waited > TimeSpan.Zero)
+                try
                 {
-                    ConnectionLog.Reconnected(Logger, Controller, Capability.CapabilityId, backoff.Waited);
-                }
+                    var result = await attempt(cancellationToken).ConfigureAwait(false);
+                    if (backoff.Waited > TimeSpan.Zero)
+                    {
+                        ConnectionLog.Reconnected(Logger, Controller, Capability.CapabilityId, backoff.Waited);
+                    }
 
-                return result;
+                    return result;
+                }
+                catch (ControllerUnreachableException e) when (Reconnect.Timeout > TimeSpan.Zero && (idempotent || ChannelFailures.NeverReached(e)))
+                {
+                    var first = backoff.Waited == TimeSpan.Zero;
+                    if (backoff.Next() is not { } delay)
+                    {
+                        ConnectionLog.GaveUp(Logger, Controller, Capability.CapabilityId, backoff.Waited, e.Message);
+                        throw backoff.GaveUp(e, this);
+                    }
+
+                    if (first)
+                    {
+                        ConnectionLog.Unreachable(Logger, Controller, Capability.CapabilityId, e.Message, Reconnect.Timeout);
+                        told = Reconnect.Waiting?.Invoke(new ReconnectWait(ConnectionErrors.Locations(Capability), CapabilityPath, Reconnect.Timeout));
+                    }
+
+                    ConnectionLog.Retrying(Logger, delay, backoff.Waited);
+                    await Task.Delay(delay, Time, cancellationToken).ConfigureAwait(false);
+                }
             }
-            catch (ControllerUnreachableException e) when (Reconnect.Timeout > TimeSpan.Zero && (idempotent || ChannelFailures.NeverReached(e)))
-            {
-                var first = backoff.Waited == TimeSpan.Zero;
-                if (backoff.Next() is not { } delay)
-                {
-                    ConnectionLog.GaveUp(Logger, Controller, Capability.CapabilityId, backoff.Waited, e.Message);
-                    throw backoff.GaveUp(e, this);
-                }
-
-                if (first)
-                {
-                    ConnectionLog.Unreachable(Logger, Controller, Capability.CapabilityId, e.Message, Reconnect.Timeout);
-                }
-
-                ConnectionLog.Retrying(Logger, delay, backoff.Waited);
-                await Task.Delay(delay, Time, cancellationToken).ConfigureAwait(false);
-            }
+        }
+        finally
+        {
+            told?.Dispose();
         }
     }
 

@@ -29,6 +29,14 @@ public sealed class ReconnectOptions
     /// </summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
+    /// <summary>
+    /// Told, for a person watching, when a call starts waiting for a controller that is out of reach (where it is, and how
+    /// long the call keeps trying); disposing what it returns says that the wait ended: the controller answered, the call
+    /// gave up, or it was cancelled. Calls that wait at the same time are each told. Default null: nothing is told beyond
+    /// the log.
+    /// </summary>
+    public Func<ReconnectWait, IDisposable>? Waiting { get; set; }
+
     /// <summary>Fail at once when the controller cannot be reached (the behaviour before reconnection existed).</summary>
     public static ReconnectOptions Never => new() { Timeout = TimeSpan.Zero };
 

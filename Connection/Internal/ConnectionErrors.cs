@@ -24,14 +24,23 @@ internal static class ConnectionErrors
             StatusCode.Unauthenticated or StatusCode.PermissionDenied => new CapabilityRefusedException(
                 $"the controller refused {capabilityPath}: {detail}", e.StatusCode, detail, e),
             StatusCode.Unavailable when ChannelFailures.LostDuringCall(e) => new ControllerUnreachableException(
-                $"lost the connection to the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: {detail}. " +
+                $"lost the connection to the controller at {Locations(capability)} named in {capabilityPath}: {detail}. " +
                 "The controller stopped, or closed the connection: it does so at once when a capability is revoked or expires, " +
                 "and the next call says which. If it stopped, `capcluster status` says what still runs; a controller that died " +
-                "starts again on its ports, where its engines and clients find it, with `capcontroller --reuse`.", e),
+                "starts again on its ports, where its engines and clients find it, with `capcontroller --reuse`.", e)
+            {
+                Controller = Locations(capability),
+                CapabilityPath = capabilityPath,
+                ConnectionLost = true,
+            },
             StatusCode.Unavailable => new ControllerUnreachableException(
-                $"cannot reach the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: {detail}. " +
+                $"cannot reach the controller at {Locations(capability)} named in {capabilityPath}: {detail}. " +
                 "Is it running? `capcluster status` says; a controller that died starts again on its ports with " +
-                "`capcontroller --reuse`, and none is started with `capcluster start`. Or check that this host can reach that address.", e),
+                "`capcontroller --reuse`, and none is started with `capcluster start`. Or check that this host can reach that address.", e)
+            {
+                Controller = Locations(capability),
+                CapabilityPath = capabilityPath,
+            },
             StatusCode.FailedPrecondition => new ControllerCallException(
                 $"the controller at {string.Join(", ", capability.Url.Locations)} is running but cannot serve this call until something on its host is mended: {detail}", e.StatusCode, e),
             _ => new ControllerCallException($"the controller answered {e.StatusCode}: {detail}", e.StatusCode, e),
@@ -40,11 +49,23 @@ internal static class ConnectionErrors
 
     /// <summary>A long-lived stream to the controller broke with a transport error rather than a gRPC status.</summary>
     public static ControllerUnreachableException StreamLost(Exception failure, CapabilityFile capability, string capabilityPath) =>
-        new($"lost the connection to the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath}: " +
-            $"{failure.Message}. The next call reconnects when the controller is back.", failure);
+        new($"lost the connection to the controller at {Locations(capability)} named in {capabilityPath}: " +
+            $"{failure.Message}. The next call reconnects when the controller is back.", failure)
+        {
+            Controller = Locations(capability),
+            CapabilityPath = capabilityPath,
+            ConnectionLost = true,
+        };
 
     /// <summary>The controller stayed out of reach for the whole reconnection timeout.</summary>
     public static ControllerUnreachableException GaveUp(Exception last, TimeSpan waited, CapabilityFile capability, string capabilityPath) =>
-        new($"the controller at {string.Join(", ", capability.Url.Locations)} named in {capabilityPath} has been out of reach for " +
-            $"{waited.TotalSeconds:0.#} s (ReconnectOptions.Timeout); last error: {last.Message}", last);
+        new($"the controller at {Locations(capability)} named in {capabilityPath} has been out of reach for " +
+            $"{waited.TotalSeconds:0.#} s (ReconnectOptions.Timeout); last error: {last.Message}", last)
+        {
+            Controller = Locations(capability),
+            CapabilityPath = capabilityPath,
+        };
+
+    /// <summary>The controller's addresses as the capability names them, as messages show them: <c>host:port, host:port</c>.</summary>
+    public static string Locations(CapabilityFile capability) => string.Join(", ", capability.Url.Locations);
 }

@@ -1,3 +1,4 @@
+using CapCluster.Connection;
 using CapCluster.Protocol;
 using CapCluster.Security;
 using Grpc.Core;
@@ -25,7 +26,21 @@ internal static class Guard
         }
         catch (Exception e) when (e is CapClusterException or RpcException)
         {
-            context.Fail(command, message: $"{directive}: {e.Message}");
+            context.Fail(command, message: Describe(directive, e));
         }
     }
+
+    /// <summary>
+    /// The cell's one paragraph for a failure of the cluster: for a controller that does not answer, which one, from which
+    /// .cap, how to start it and that the cell then runs again (the notebook's client reconnects by itself); otherwise the
+    /// error's own message.
+    /// </summary>
+    public static string Describe(string directive, Exception error) => error switch
+    {
+        ControllerUnreachableException { ConnectionLost: false, Controller: { } controller, CapabilityPath: { } capFile } =>
+            $"{directive}: the controller at {controller} (from {capFile}) is not answering. Start it, then run the cell again: " +
+            "`capcontroller --reuse` starts a controller that stopped again on the ports that .cap names (`capcluster status` " +
+            "says whether its engines still run), and `capcluster start -n 4` starts a cluster where none ran.",
+        _ => $"{directive}: {error.Message}",
+    };
 }

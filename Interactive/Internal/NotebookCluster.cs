@@ -77,7 +77,7 @@ internal sealed class NotebookCluster(Kernel root) : IDisposable
         }
         catch (CapClusterException e)
         {
-            context.Fail(command, message: $"{directive}: {e.Message}");
+            context.Fail(command, message: Guard.Describe(directive, e));
             return false;
         }
 

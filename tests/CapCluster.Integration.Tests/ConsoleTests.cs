@@ -104,11 +104,12 @@ public sealed class ConsoleTests
     }
 
     [Fact]
-    public async Task Console_ControllerKilled_PxSaysWithinSecondsThatItCannotReachItAndHowToRestartIt()
+    public async Task Console_ControllerKilled_PxShowsThatItTriesAgain_ThenSaysHowToRestartIt_AndCtrlCStopsTheWait()
     {
         await using var cluster = await StartClusterAsync(1);
         await using var terminal = await StartConsoleAsync(cluster);
         await terminal.WaitForAsync(s => HasPrompt(s, 1), "the banner and the first prompt", StepTimeout);
+        var controllerAt = $"controller {ControllerLocation(cluster)} is not answering; trying again for 10 s";
 
         using (var controller = Process.GetProcessById(ControllerState.TryRead(cluster.Paths().SecurityFolder)!.Pid))
         {
@@ -116,15 +117,26 @@ public sealed class ConsoleTests
             await controller.WaitForExitAsync().WaitAsync(StepTimeout);
         }
 
-        // The console tries for ReconnectOptions.Interactive's 10 s; with the client's default 2 minutes the step's
-        // minute would run out first.
+        // While it tries, a line says so, and that Ctrl-C stops it; the outcome takes its place. The console tries for
+        // ReconnectOptions.Interactive's 10 s; with the client's default 2 minutes the step's minute would run out first.
         await terminal.TypeLineAsync("%px 1");
-        var screen = await terminal.WaitForAsync(s => HasPrompt(s, 2), "the prompt after %px with the controller down", StepTimeout);
-        screen = Flat(screen);
+        var trying = Flat(await terminal.WaitForAsync(s => Flat(s).Contains(controllerAt, StringComparison.Ordinal), "the line saying it tries again", StepTimeout));
+        Assert.Contains(controllerAt + "... (Ctrl-C stops trying)", trying, StringComparison.Ordinal);
+        var screen = Flat(await terminal.WaitForAsync(s => HasPrompt(s, 2), "the prompt after %px with the controller down", StepTimeout));
         Assert.Contains("has been out of reach for 10 s", screen, StringComparison.Ordinal);
         Assert.Contains("`capcluster status`", screen, StringComparison.Ordinal);
         Assert.Contains("`capcontroller --reuse`", screen, StringComparison.Ordinal);
         Assert.DoesNotContain(" at CapCluster.", screen, StringComparison.Ordinal);
+        Assert.DoesNotContain(controllerAt, screen, StringComparison.Ordinal);
+
+        // Ctrl-C while it tries stops trying: the prompt comes back without the 10 s verdict.
+        await terminal.TypeLineAsync("%px 2");
+        await terminal.WaitForAsync(s => Flat(s).Contains(controllerAt, StringComparison.Ordinal), "the line saying it tries again, once more", StepTimeout);
+        await terminal.PressAsync("C-c");
+        screen = Flat(await terminal.WaitForAsync(s => HasPrompt(s, 3), "the prompt after Ctrl-C", StepTimeout));
+        Assert.Contains("Interrupted.", screen, StringComparison.Ordinal);
+        Assert.Equal(1, Regex.Count(screen, "has been out of reach for 10 s"));
+        Assert.DoesNotContain(controllerAt, screen, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -163,6 +175,10 @@ public sealed class ConsoleTests
 
         return cluster;
     }
+
+    /// <summary>The controller's client address, host:port, as its multiengine.cap names it.</summary>
+    private static string ControllerLocation(ClusterDirectory cluster) =>
+        string.Join(", ", CapabilityFile.Read(cluster.CapFile(CapabilityInterfaces.MultiEngine)).Url.Locations);
 
     private static Task<TmuxTerminal> StartConsoleAsync(ClusterDirectory cluster, params string[] arguments) =>
         TmuxTerminal.StartAsync(Repository.App("capcluster"), ["console", .. arguments], new Dictionary<string, string> { ["CAPCLUSTER_DIR"] = cluster.BaseFolder });

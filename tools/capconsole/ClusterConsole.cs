@@ -30,14 +30,18 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
         }
 
         var writer = new ConsoleWriter(console);
+
+        // A call that finds the controller gone says so while it tries again, rather than wait in silence.
+        var reconnect = ReconnectOptions.Interactive;
+        reconnect.Waiting = writer.Waiting;
         var taskOnly = IsTaskCapability(multiEngineCap, explicitly: capFile is not null);
-        var mec = taskOnly ? null : await MultiEngineClient.ConnectAsync(multiEngineCap, ReconnectOptions.Interactive, cancellationToken).ConfigureAwait(false);
+        var mec = taskOnly ? null : await MultiEngineClient.ConnectAsync(multiEngineCap, reconnect, cancellationToken).ConfigureAwait(false);
         TaskClient? tc = null;
         try
         {
             tc = taskOnly
-                ? await TaskClient.ConnectAsync(capFile ?? TaskCapBeside(multiEngineCap), ReconnectOptions.Interactive, cancellationToken).ConfigureAwait(false)
-                : await ConnectTaskClientAsync(multiEngineCap, writer, cancellationToken).ConfigureAwait(false);
+                ? await TaskClient.ConnectAsync(capFile ?? TaskCapBeside(multiEngineCap), reconnect, cancellationToken).ConfigureAwait(false)
+                : await ConnectTaskClientAsync(multiEngineCap, reconnect, writer, cancellationToken).ConfigureAwait(false);
             writer.Note(mec is null
                 ? $"CapCluster console, connected with {tc!.CapabilityPath}, a task capability: tc is ready, mec is null (no MultiEngine capability); %help lists the magics; Ctrl-D leaves."
                 : $"CapCluster console, connected with {mec.CapabilityPath}: {Engines(await mec.GetIdsAsync(cancellationToken).ConfigureAwait(false))}. " +
@@ -131,7 +135,7 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
             ? File.Exists(cap) && CapabilityFile.Read(cap).Interface == CapabilityInterfaces.Task
             : !File.Exists(cap) && File.Exists(TaskCapBeside(cap));
 
-    private static async Task<TaskClient?> ConnectTaskClientAsync(string multiEngineCap, ConsoleWriter writer, CancellationToken cancellationToken)
+    private static async Task<TaskClient?> ConnectTaskClientAsync(string multiEngineCap, ReconnectOptions reconnect, ConsoleWriter writer, CancellationToken cancellationToken)
     {
         var taskCap = TaskCapBeside(multiEngineCap);
         if (!File.Exists(taskCap))
@@ -142,7 +146,7 @@ internal sealed class ClusterConsole(ClusterPaths paths, IAnsiConsole console, C
 
         try
         {
-            return await TaskClient.ConnectAsync(taskCap, ReconnectOptions.Interactive, cancellationToken).ConfigureAwait(false);
+            return await TaskClient.ConnectAsync(taskCap, reconnect, cancellationToken).ConfigureAwait(false);
         }
         catch (CapClusterException e)
         {

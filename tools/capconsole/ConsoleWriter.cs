@@ -10,21 +10,34 @@ namespace CapCluster.Repl;
 /// How the console prints: engine output as <c>[0] Out[3]: 42</c>, each engine's prefix in its own colour
 /// (Spectre.Console drops the colours where the terminal has none, or NO_COLOR is set), errors in red.
 /// </summary>
-internal sealed class ConsoleWriter(IAnsiConsole console)
+internal sealed partial class ConsoleWriter(IAnsiConsole console)
 {
     private static readonly string[] EngineColours = ["aqua", "lime", "yellow", "fuchsia", "deepskyblue1", "orange1", "mediumpurple1", "springgreen1"];
 
     public IAnsiConsole Console => console;
 
-    public void Line(string text) => console.WriteLine(text);
+    public void Line(string text)
+    {
+        EraseWaitLine();
+        console.WriteLine(text);
+    }
 
-    public void Note(string text) => console.MarkupLine($"[grey]{Markup.Escape(text)}[/]");
+    public void Note(string text)
+    {
+        EraseWaitLine();
+        console.MarkupLine($"[grey]{Markup.Escape(text)}[/]");
+    }
 
-    public void Problem(string text) => console.MarkupLine($"[red]{Markup.Escape(text)}[/]");
+    public void Problem(string text)
+    {
+        EraseWaitLine();
+        console.MarkupLine($"[red]{Markup.Escape(text)}[/]");
+    }
 
     /// <summary>One engine's execution: its In line when <paramref name="withInput"/>, then Out and Err when there are any.</summary>
     public void Result(ExecuteResult result, bool withInput)
     {
+        EraseWaitLine();
         var n = result.ExecutionCount.ToString(CultureInfo.InvariantCulture);
         if (withInput)
         {
@@ -46,6 +59,7 @@ internal sealed class ConsoleWriter(IAnsiConsole console)
     /// <summary>One engine's failure: the remote type, line and message, then the remote stack trace.</summary>
     public void Failure(int engineId, Exception error)
     {
+        EraseWaitLine();
         switch (error)
         {
             case RemoteException remote:
@@ -67,8 +81,11 @@ internal sealed class ConsoleWriter(IAnsiConsole console)
     }
 
     /// <summary>The value of local code: <c>Out[n]: value</c>.</summary>
-    public void LocalValue(int number, object? value) =>
+    public void LocalValue(int number, object? value)
+    {
+        EraseWaitLine();
         console.MarkupLine($"[bold]Out[[{number.ToString(CultureInfo.InvariantCulture)}]]:[/] {Markup.Escape(Format(value))}");
+    }
 
     /// <summary>A readable text for a value: collections as [a, b], null as null, anything else its ToString.</summary>
     public static string Format(object? value) => value switch

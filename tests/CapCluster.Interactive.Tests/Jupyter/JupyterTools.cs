@@ -13,6 +13,12 @@ internal static class JupyterTools
 {
     public const string ToolVersion = "1.0.712001";
 
+    /// <summary>
+    /// The test collection of the classes that run notebooks: one at a time, since every kernel started with
+    /// --http-local-only binds the same port (2048).
+    /// </summary>
+    public const string Collection = "Jupyter notebooks";
+
     /// <summary>The name `dotnet interactive jupyter install` gives its C# kernel, which notebooks name.</summary>
     public const string KernelName = ".net-csharp";
 

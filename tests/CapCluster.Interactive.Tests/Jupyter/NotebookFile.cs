@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using CapCluster.Integration.Tests.Infrastructure;
 
 namespace CapCluster.Interactive.Tests.Jupyter;
@@ -50,6 +51,21 @@ internal sealed class NotebookFile
         });
     }
 
+    /// <summary><see cref="Of"/> with a first cell that loads the extension from the local feed.</summary>
+    public static NotebookFile WithExtension(params string[] cells) =>
+        Of([$"#i \"nuget: {JupyterTools.Feed}\"\n#r \"nuget: CapCluster.Interactive, 0.1.0-preview\"", .. cells]);
+
+    /// <summary>IPython's <c>[engine] Out[n]: value</c> line, <paramref name="value"/> a pattern.</summary>
+    public static Regex Out(int engine, string value) => new($@"(?m)^\[{engine}\] Out\[\d+\]: {value}$");
+
+    /// <summary>Writes the notebook as <paramref name="name"/>.ipynb in <paramref name="folder"/> (also its CAPCLUSTER_DIR) and runs it there.</summary>
+    public NotebookFile RunIn(string folder, string name)
+    {
+        var path = Path.Combine(folder, name + ".ipynb");
+        Write(path);
+        return Execute(path, folder, folder);
+    }
+
     public static NotebookFile Read(string path) => new(JsonNode.Parse(File.ReadAllText(path))!.AsObject());
 
     public void Write(string path) => File.WriteAllText(path, Document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -84,7 +100,10 @@ internal sealed class NotebookFile
         }
     }
 
-    /// <summary>Every output of cell <paramref name="index"/> in <paramref name="mimeType"/> (stream text for "stream", evalue for "error").</summary>
+    /// <summary>
+    /// Every output of cell <paramref name="index"/> in <paramref name="mimeType"/> (stream text for "stream", evalue for
+    /// "error", the error's traceback lines for "traceback").
+    /// </summary>
     public IReadOnlyList<string> Outputs(int index, string mimeType = "text/plain")
     {
         var texts = new List<string>();
@@ -95,6 +114,7 @@ internal sealed class NotebookFile
             {
                 "stream" when type == "stream" => output["text"],
                 "error" when type == "error" => output["evalue"],
+                "traceback" when type == "error" => string.Join('\n', output["traceback"]!.AsArray().Select(l => (string)l!)),
                 _ => output["data"]?[mimeType],
             };
             if (text is not null)
