@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CapCluster.Bench;
 
-// Usage: bench/run [core] [multiengine] [transfer] [scatter] [compile] [tasks] [burst] [journal] [floor] [audit] [compare [--quick]] [chaos [--minutes N] [--controller]] [memory] [--no-journal]
+// Usage: bench/run [core] [multiengine] [transfer] [scatter] [compile] [tasks] [burst] [journal] [floor] [audit] [compare [--quick]] [chaos [--minutes N] [--controller]] [memory] [fair] [--no-journal] [--app PATH]
 // (default: core, multiengine, tasks); or bench/run startup [-n N] [--runs R] [--variant LABEL[:NAME=VALUE,...][@APP]]...
 // (floor-relay and floor-worker are the floor suite's own child processes, see FloorHops.)
 if (args.FirstOrDefault() is FloorHops.Relay or FloorHops.Worker)
@@ -10,7 +10,10 @@ if (args.FirstOrDefault() is FloorHops.Relay or FloorHops.Worker)
 }
 
 var root = Bench.FindRoot();
-var app = Path.Combine(root, "artifacts", "app");
+// --app PATH: another build's binaries (its artifacts/app), to compare two builds in one sitting.
+var appAt = Array.IndexOf(args, "--app");
+var app = appAt >= 0 && appAt + 1 < args.Length ? Path.GetFullPath(args[appAt + 1]) : Path.Combine(root, "artifacts", "app");
+args = appAt >= 0 ? [.. args[..appAt], .. args[Math.Min(args.Length, appAt + 2)..]] : args;
 if (args.FirstOrDefault() == "startup")
 {
     await StartupBench.RunAsync(app, args[1..]);
@@ -64,6 +67,9 @@ foreach (var suite in suites)
         case "restore":
             RestoreBench.Run();
             break;
+        case "fair":
+            await FairBench.RunAsync(app);
+            break;
         case "memory":
             await MemoryBench.RunAsync(app, clusterOptions);
             break;
@@ -75,7 +81,7 @@ foreach (var suite in suites)
 
             break;
         default:
-            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, compile, tasks, burst, journal, floor, audit, restore, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory; --no-journal starts the controller without its task journal");
+            Console.Error.WriteLine($"unknown suite {suite}; known: core, multiengine, transfer, scatter, compile, tasks, burst, journal, floor, audit, restore, compare [--quick], startup [-n N] [--runs R] [--variant ...], chaos [--minutes N] [--controller], memory, fair; --no-journal starts the controller without its task journal; --app PATH runs another build's binaries");
             return 2;
     }
 }
