@@ -6,7 +6,7 @@ namespace CapCluster.Hosting;
 
 /// <summary>
 /// How the command-line programs read numbers from their options: a value that does not parse is refused naming the
-/// option as the user typed it, the value, and what it must be (<c>-n abc: not a whole number; give a whole number</c>),
+/// option as the user typed it, the value, and what it must be (<c>-n abc: must be a whole number, 0 or more</c>),
 /// where System.CommandLine's own message names the .NET type (<c>System.Int32</c>). No reflection: the launcher and
 /// the controller are native programs.
 /// </summary>
@@ -139,7 +139,7 @@ public static class OptionValues
     private static void Refuse(ArgumentResult result, string text, string what)
     {
         var typed = result.Parent is OptionResult option ? option.IdentifierToken?.Value ?? option.Option.Name : "the value";
-        result.AddError($"{typed} {text}: not {what}; give {what}");
+        result.AddError($"{typed} {text}: must be {what}");
     }
 
     private static int? Int(string text, int min, int max) =>

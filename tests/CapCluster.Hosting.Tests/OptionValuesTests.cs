@@ -11,17 +11,17 @@ namespace CapCluster.Hosting.Tests;
 public sealed class OptionValuesTests
 {
     [Theory]
-    [InlineData("start -n abc", "-n abc: not a whole number, 1 or more; give a whole number, 1 or more")]
-    [InlineData("start --engines 0", "--engines 0: not a whole number, 1 or more")]
-    [InlineData("start --engine-port http", "--engine-port http: not " + OptionValues.AnyPort)]
-    [InlineData("start --engine-port 70000", "--engine-port 70000: not " + OptionValues.AnyPort)]
-    [InlineData("start --timeout 5m", "--timeout 5m: not " + OptionValues.Seconds)]
-    [InlineData("start --timeout NaN", "--timeout NaN: not " + OptionValues.Seconds)]
-    [InlineData("start --audit-segment-bytes 1e6", "--audit-segment-bytes 1e6: not a whole number; give a whole number")]
-    [InlineData("start --batch 1.5", "--batch 1.5: not a whole number; give a whole number")]
-    [InlineData("start --uid 1000 --uid -1", "--uid -1: not a whole number, 0 or more")]
-    [InlineData("start --wait 1,5", "--wait 1,5: not a number; give a number")]
-    [InlineData("logs --lines ten", "--lines ten: not a whole number")]
+    [InlineData("start -n abc", "-n abc: must be a whole number, 0 or more (0: the controller alone)")]
+    [InlineData("start --engines -1", "--engines -1: must be a whole number, 0 or more")]
+    [InlineData("start --engine-port http", "--engine-port http: must be " + OptionValues.AnyPort)]
+    [InlineData("start --engine-port 70000", "--engine-port 70000: must be " + OptionValues.AnyPort)]
+    [InlineData("start --timeout 5m", "--timeout 5m: must be " + OptionValues.Seconds)]
+    [InlineData("start --timeout NaN", "--timeout NaN: must be " + OptionValues.Seconds)]
+    [InlineData("start --audit-segment-bytes 1e6", "--audit-segment-bytes 1e6: must be a whole number")]
+    [InlineData("start --batch 1.5", "--batch 1.5: must be a whole number")]
+    [InlineData("start --uid 1000 --uid -1", "--uid -1: must be a whole number, 0 or more")]
+    [InlineData("start --wait 1,5", "--wait 1,5: must be a number")]
+    [InlineData("logs --lines ten", "--lines ten: must be a whole number")]
     public void AValueThatDoesNotParse_IsRefusedNamingTheOptionAsTyped_TheValue_AndWhatItMustBe(string line, string expected)
     {
         var (code, error) = Run(line);
@@ -64,7 +64,7 @@ public sealed class OptionValuesTests
     {
         public Program()
         {
-            Engines.Expect("a whole number, 1 or more", min: 1);
+            Engines.Expect("a whole number, 0 or more (0: the controller alone)", min: 0);
             EnginePort.Expect(OptionValues.AnyPort, 0, 65535);
             Timeout.Expect(OptionValues.Seconds);
             var start = new Command("start") { Engines, EnginePort, Timeout, SegmentBytes, Batch, Uids, Wait };
