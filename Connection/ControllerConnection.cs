@@ -210,7 +210,7 @@ public sealed class ControllerConnection : IDisposable
                     if (first)
                     {
                         ConnectionLog.Unreachable(Logger, Controller, Capability.CapabilityId, e.Message, Reconnect.Timeout);
-                        told = Reconnect.Waiting?.Invoke(new ReconnectWait(ConnectionErrors.Locations(Capability), CapabilityPath, Reconnect.Timeout));
+                        told = Reconnect.Waiting?.Invoke(new ReconnectWait(Controller, CapabilityPath, Reconnect.Timeout));
                     }
 
                     ConnectionLog.Retrying(Logger, delay, backoff.Waited);
@@ -282,7 +282,7 @@ public sealed class ControllerConnection : IDisposable
         Channel.Invoker.AsyncUnaryCall(CapClusterMethods.CheckFor(CapabilityInterfaces.ServiceName(Capability.Interface)), null, options, new CheckRequest());
 
     /// <summary>The controller's addresses as the capability names them, for log lines.</summary>
-    internal string Controller => string.Join(",", Capability.Url.Locations.Select(l => $"{l.Host}:{l.Port}"));
+    internal string Controller => ConnectionErrors.Locations(Capability);
 
     /// <summary>The controller's data port (its number from a grant) at each host the capability names, in order.</summary>
     private List<DnsEndPoint> DataPort(int port) => [.. Capability.Url.Locations.Select(l => new DnsEndPoint(l.Host, port))];

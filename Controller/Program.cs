@@ -60,11 +60,7 @@ var root = new RootCommand("capcontroller: the CapCluster controller, certificat
     maxCallBytes, maxSessionBytes, maxBufferedBytes, maxSessionCalls, maxUnreadBytes, maxUnreadPerCapability, laneJoinTimeout, taskBatchSize, taskBatchTime, maxEngineLosses, maxFinishedResults, maxResultWait, maxAssemblyBytes, maxResultBytes, maxQueuedBytes,
 };
 
-foreach (var port in new[] { enginePort, clientPort, dataPort })
-{
-    port.Expect(OptionValues.AnyPort, 0, 65535);
-}
-
+OptionValues.ExpectPorts(enginePort, clientPort, dataPort);
 foreach (var seconds in new[] { heartbeat, auditInterval, laneJoinTimeout, maxResultWait })
 {
     seconds.Expect(OptionValues.Seconds);

@@ -51,6 +51,15 @@ public static class OptionValues
         return command;
     }
 
+    /// <summary>Makes each of <paramref name="ports"/> refuse a value that is not a port, saying it must be <see cref="AnyPort"/>.</summary>
+    public static void ExpectPorts(params Option<int>[] ports)
+    {
+        foreach (var port in ports)
+        {
+            port.Expect(AnyPort, 0, 65535);
+        }
+    }
+
     /// <summary>Refuses a value that is not a whole number from <paramref name="min"/> to <paramref name="max"/>, saying it must be <paramref name="what"/>.</summary>
     public static Option<int> Expect(this Option<int> option, string what, int min = int.MinValue, int max = int.MaxValue)
     {

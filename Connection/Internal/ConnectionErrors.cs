@@ -42,7 +42,7 @@ internal static class ConnectionErrors
                 CapabilityPath = capabilityPath,
             },
             StatusCode.FailedPrecondition => new ControllerCallException(
-                $"the controller at {string.Join(", ", capability.Url.Locations)} is running but cannot serve this call until something on its host is mended: {detail}", e.StatusCode, e),
+                $"the controller at {Locations(capability)} is running but cannot serve this call until something on its host is mended: {detail}", e.StatusCode, e),
             _ => new ControllerCallException($"the controller answered {e.StatusCode}: {detail}", e.StatusCode, e),
         };
     }

@@ -86,11 +86,7 @@ console.SetAction((parse, ct) => Run(parse, () =>
 
 var root = new RootCommand("capcluster: start, inspect and stop a CapCluster controller and its engines") { profile, start, mpirun, stop, status, logs, console };
 engines.Expect("a whole number, 0 or more (0: the controller alone)", min: 0);
-foreach (var port in new[] { enginePort, clientPort, dataPort })
-{
-    port.Expect(OptionValues.AnyPort, 0, 65535);
-}
-
+OptionValues.ExpectPorts(enginePort, clientPort, dataPort);
 auditInterval.Expect(OptionValues.Seconds);
 timeout.Expect(OptionValues.Seconds);
 return await root.WithNumberErrors().Parse(args).InvokeAsync();

@@ -23,7 +23,7 @@ internal sealed class TaskOwner
         IsDerived = chain[0].ParentId is not null;
         lineage = [.. chain.Select(r => r.Id)];
         Quotas = [.. chain.Where(r => r.MaxTasks is not null).Select(r => (r.Id, r.MaxTasks!.Value))];
-        var confined = chain.Select(r => r.OwnEngines).ToList().IndexOf(true);
+        var confined = Array.FindIndex([.. chain], r => r.OwnEngines);
         OwnEnginesOnly = confined >= 0;
         servedBy = OwnEnginesOnly ? lineage[..(confined + 1)] : lineage;
     }
