@@ -79,8 +79,8 @@ internal static partial class ControllerLog
     [LoggerMessage(45, LogLevel.Warning, "A task journal of an earlier run is at {Path}: this run (--no-journal) neither resumes its tasks nor changes it, so clients are told those tasks were lost, and a later start with the journal runs them again. Delete it to drop them for good")]
     public static partial void JournalLeftAlone(ILogger logger, string path);
 
-    [LoggerMessage(46, LogLevel.Information, "The task journal {Path} was made by a version that never gave disk space back: it was rewritten once ({FromMiB:0.#} to {ToMiB:0.#} MiB, {Seconds:0.##} s) so that the space of cleared tasks goes back to the file system from now on")]
-    public static partial void JournalVacuumed(ILogger logger, string path, double fromMiB, double toMiB, double seconds);
+    [LoggerMessage(46, LogLevel.Information, "The task journal {Path} keeps its size after a clear ({SizeMiB:0.#} MiB): {LeftMiB:0.#} MiB of tasks are still in it, and it is rewritten to give space back only when that is under half the file and at most {MaxMiB:0.#} MiB")]
+    public static partial void JournalKeptItsSize(ILogger logger, string path, double sizeMiB, double leftMiB, double maxMiB);
 
     [LoggerMessage(47, LogLevel.Warning, "The task journal {Path} could not give the space of cleared tasks back to the file system ({Reason}); it works as before, and only keeps its size")]
     public static partial void JournalNotVacuumed(ILogger logger, string path, string reason);

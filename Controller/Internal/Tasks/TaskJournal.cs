@@ -18,8 +18,7 @@ namespace CapCluster.Controller.Internal.Tasks;
 /// Results larger than <see cref="TaskJournalOptions.LargeResult"/> are files beside the database. A task's failed or lost
 /// attempts are written behind too, when they happen (<see cref="Attempted"/>), never at dispatch: a restart resumes the
 /// task with them, and only the attempt the lost controller was running is not charged. The database gives the space of
-/// forgotten tasks back to the file system after a large clear (<see cref="GiveBackSpace"/>), a step at a time between
-/// the writes.
+/// forgotten tasks back to the file system after a large clear (<see cref="GiveBackSpace"/>) when little is left in it.
 /// </summary>
 internal sealed partial class TaskJournal : IDisposable
 {
@@ -28,13 +27,6 @@ internal sealed partial class TaskJournal : IDisposable
     // 3 added the capability each image is charged to; images of an older journal are charged to no one.
     // 4 added the attempts table; the tasks of an older journal resume with none used.
     private const int SchemaVersion = 4;
-
-    // PRAGMA auto_vacuum's value for INCREMENTAL.
-    private const int IncrementalVacuum = 2;
-
-    // Pages (4 KiB) one step of a give-back moves: about a millisecond of the writer's, so a submission that arrives
-    // meanwhile waits no longer than that for its commit.
-    private const int GiveBackPages = 256;
 
     private readonly SqliteConnection connection;
     private readonly TaskJournalOptions options;
@@ -65,10 +57,9 @@ internal sealed partial class TaskJournal : IDisposable
     private bool stopping;
     private bool failing;
 
-    // Free pages are to be given back (see GiveBackSpace), and who waits for it; the size when the give-back began.
+    // Free pages are to be given back (see GiveBackSpace), and who waits for it.
     private bool givingBack;
     private TaskCompletionSource? givenBack;
-    private long? givingBackFrom;
 
     private TaskJournal(string folder, SqliteConnection connection, TaskJournalOptions options, ILogger logger)
     {
@@ -107,9 +98,6 @@ internal sealed partial class TaskJournal : IDisposable
 
             connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
             connection.Open();
-            // Before any table exists, so that a new journal can give the space of forgotten tasks back (GiveBackSpace);
-            // an older one is switched below.
-            Execute(connection, "PRAGMA auto_vacuum = INCREMENTAL");
             Execute(connection, $"""
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = {(options.SyncEveryCommit ? "FULL" : "NORMAL")};
@@ -142,7 +130,6 @@ internal sealed partial class TaskJournal : IDisposable
                 throw new CapClusterException($"{path}: the task journal has schema version {version}, this controller reads {SchemaVersion}; start it with another --journal-folder");
             }
 
-            SwitchToIncrementalVacuum(connection, path, logger);
             if (!OperatingSystem.IsWindows())
             {
                 // Also those of a journal made before its files were private: the WAL holds task code and values.
@@ -222,9 +209,10 @@ internal sealed partial class TaskJournal : IDisposable
     public void Attempted(long id, AttemptCounts counts) => Enqueue(new Op(OpKind.Attempt, null, null, null, id, Counts: counts));
 
     /// <summary>
-    /// Gives the pages of forgotten tasks back to the file system, behind: on the writer thread, between its writes, a
-    /// bounded step at a time (SQLite's incremental vacuum), then a checkpoint that truncates the database and its
-    /// write-ahead log. Call it after a large clear, once the clear is journaled. Completes when done (or stopped).
+    /// Gives the pages of forgotten tasks back to the file system, behind, on the writer thread between its writes: when
+    /// most of the file is free pages and what is left is at most <see cref="TaskJournalOptions.MaxGiveBackCopy"/>, the
+    /// database is rewritten with what is left (VACUUM), then a checkpoint truncates it and its write-ahead log. Call it
+    /// after a large clear, once the clear is journaled. Completes when done (or stopped).
     /// </summary>
     public Task GiveBackSpace()
     {
@@ -382,7 +370,7 @@ internal sealed partial class TaskJournal : IDisposable
     }
 
     /// <summary>
-    /// Writes a batch <see cref="Take"/> took (and, on the writer thread, a step of a give-back after it), then wakes the
+    /// Writes a batch <see cref="Take"/> took (and, on the writer thread, a give-back after it), then wakes the
     /// writer thread if something waits for it.
     /// </summary>
     private void WriteTaken(List<Op> batch, bool giveBack = false)
@@ -396,7 +384,7 @@ internal sealed partial class TaskJournal : IDisposable
 
             if (giveBack)
             {
-                GiveBackStep();
+                GiveBack();
             }
         }
         finally

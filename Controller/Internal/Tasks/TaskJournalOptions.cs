@@ -15,6 +15,12 @@ internal sealed record TaskJournalOptions
     /// <summary>Pending ops that are written at once, whatever waits. Default 4096.</summary>
     public int FlushCount { get; init; } = 4096;
 
+    /// <summary>
+    /// The most a give-back copies (the tasks still in the journal after a large clear): the writer rewrites the database
+    /// with them, submissions waiting meanwhile, so a journal that still holds more than this keeps its size. Default 64 MiB.
+    /// </summary>
+    public long MaxGiveBackCopy { get; init; } = 64 << 20;
+
     /// <summary>fsync at every commit (survives a power loss) instead of at checkpoints (survives a killed process). Default false.</summary>
     public bool SyncEveryCommit { get; init; }
 }

@@ -2,13 +2,12 @@ using CapCluster.Controller.Internal.Tasks;
 using CapCluster.Controller.Tests.Infrastructure;
 using CapCluster.Protocol.V1;
 using Google.Protobuf;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CapCluster.Controller.Tests.Tasks;
 
-/// <summary>The journal gives the space of cleared tasks back to the file system, and a journal made before it could is switched at open.</summary>
+/// <summary>The journal gives the space of cleared tasks back to the file system when little is left in it.</summary>
 public sealed class JournalSpaceTests
 {
     private static readonly TaskSpec Spec = new() { Code = new CodeTaskSpec { Code = new string('x', 400) } };
@@ -48,58 +47,33 @@ public sealed class JournalSpaceTests
     }
 
     [Fact]
-    public void AJournalMadeWithoutAutoVacuum_IsSwitchedAtOpen_SayingSo_AndItsTasksLoad()
+    public async Task AJournalThatStillHoldsMoreThanAGiveBackMayCopy_KeepsItsSize_SayingSo_UntilItMay()
     {
         using var folder = new TempFolder();
-        var database = Path.Combine(folder.Path, TaskJournal.DatabaseName);
-        using (var old = new SqliteConnection($"Data Source={database};Pooling=False"))
-        {
-            old.Open();
-            using var command = old.CreateCommand();
-            command.CommandText = """
-                PRAGMA journal_mode = WAL;
-                CREATE TABLE tasks (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, submitted_us INTEGER NOT NULL, spec BLOB NOT NULL);
-                CREATE TABLE results (id INTEGER PRIMARY KEY, result BLOB, in_file INTEGER NOT NULL);
-                CREATE TABLE assemblies (hash TEXT PRIMARY KEY, image BLOB NOT NULL, owner TEXT);
-                CREATE TABLE closures (id TEXT PRIMARY KEY, hashes TEXT NOT NULL);
-                INSERT INTO tasks (id, owner, submitted_us, spec) VALUES (7, 'cap_a', 70, $spec), (8, 'cap_b', 80, $spec);
-                INSERT INTO results (id, result, in_file) VALUES (8, $result, 0);
-                PRAGMA user_version = 3;
-                """;
-            command.Parameters.AddWithValue("$spec", Spec.ToByteArray());
-            command.Parameters.AddWithValue("$result", new TaskResult { TaskId = 8, State = TaskState.Failed, Failure = "old" }.ToByteArray());
-            command.ExecuteNonQuery();
-            Assert.Equal(0L, AutoVacuum(old));
-        }
-
+        var ids = Enumerable.Range(1, 20_000).Select(i => (long)i).ToList();
         var logger = new ListLogger();
-        using (var journal = TaskJournal.Open(folder.Path, new TaskJournalOptions(), logger))
+        long full;
+        using (var journal = TaskJournal.Open(folder.Path, new TaskJournalOptions { MaxGiveBackCopy = 1 << 20 }, logger))
         {
-            var entries = new List<TaskJournal.Entry>();
-            journal.LoadTasks(entries.Add);
-            Assert.Equal([(7L, "cap_a", 70L), (8L, "cap_b", 80L)], entries.Select(e => (e.Id, e.Owner, e.SubmittedUs)));
-            Assert.Equal(Spec, entries[0].Spec);
-            Assert.Equal("old", entries[1].Result!.Failure);
+            await journal.Submit([.. ids.Select(id => (id, "cap_a", 0L, Spec))], new AssemblyRecords()).Within();
+            await journal.Flush().Within();
+            full = FilesSize(folder.Path);
+
+            // Three quarters forgotten: the rest (about 2.5 MB) is more than this journal may copy.
+            journal.Forget(ids[..15_000]);
+            await journal.Flush().Within();
+            await journal.GiveBackSpace().Within();
+            Assert.True(FilesSize(folder.Path) >= full, "a give-back over its limit rewrote the journal");
+            Assert.Contains(logger.Lines, l => l.Contains("keeps its size", StringComparison.Ordinal) && l.Contains("at most 1 MiB", StringComparison.Ordinal));
         }
 
-        Assert.Contains(logger.Lines, l => l.Contains(database, StringComparison.Ordinal) && l.Contains("rewritten once", StringComparison.Ordinal));
-        using (var reopened = new SqliteConnection($"Data Source={database};Pooling=False"))
-        {
-            reopened.Open();
-            Assert.Equal(2L, AutoVacuum(reopened)); // INCREMENTAL
-        }
-
-        // Once switched, a later open rewrites nothing.
-        var again = new ListLogger();
-        TaskJournal.Open(folder.Path, new TaskJournalOptions(), again).Dispose();
-        Assert.DoesNotContain(again.Lines, l => l.Contains("rewritten once", StringComparison.Ordinal));
-    }
-
-    private static long AutoVacuum(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA auto_vacuum";
-        return (long)command.ExecuteScalar()!;
+        // With the default limit the same journal gives the forgotten three quarters back, and keeps the rest.
+        using var reopened = TaskJournal.Open(folder.Path, new TaskJournalOptions(), NullLogger.Instance);
+        await reopened.GiveBackSpace().Within();
+        Assert.True(FilesSize(folder.Path) < full / 2, $"{FilesSize(folder.Path)} bytes after the give-back, {full} before");
+        var entries = new List<TaskJournal.Entry>();
+        reopened.LoadTasks(entries.Add);
+        Assert.Equal(ids[15_000..], entries.Select(e => e.Id));
     }
 
     private static long FilesSize(string folder) =>
